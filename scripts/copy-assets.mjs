@@ -1,0 +1,4 @@
+// tsc does not copy non-TS files: the SQL migrations must sit next to the compiled database module.
+import { cpSync } from 'node:fs';
+
+cpSync('src/database/migrations', 'dist/src/database/migrations', { recursive: true });

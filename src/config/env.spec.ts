@@ -1,0 +1,52 @@
+import { describe, expect, it } from '@jest/globals';
+import { ConfigError, parseEnv } from './env.js';
+
+describe('parseEnv', () => {
+  it('gives the embedded defaults when nothing is set', () => {
+    const env = parseEnv({});
+    expect(env).toMatchObject({ PORT: 3000, DATA_DIR: './data', LOG_LEVEL: 'info', DATABASE_MIGRATE: true });
+    expect(env.DATABASE_URL).toBeUndefined();
+    expect(env.S3_ENDPOINT).toBeUndefined();
+  });
+
+  it('treats empty strings as unset', () => {
+    expect(parseEnv({ DATABASE_URL: '', PORT: '' }).PORT).toBe(3000);
+  });
+
+  it.each([
+    [{ PORT: 'abc' }, 'PORT'],
+    [{ PORT: '70000' }, 'PORT'],
+    [{ DATABASE_URL: 'mysql://localhost/db' }, 'DATABASE_URL'],
+    [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
+    [{ S3_ENDPOINT: 'not a url' }, 'S3_ENDPOINT'],
+    [{ S3_ENDPOINT: 'http://127.0.0.1:9000' }, 'S3_ACCESS_KEY'],
+    [{ S3_ENDPOINT: 'http://127.0.0.1:9000', S3_ACCESS_KEY: 'k' }, 'S3_SECRET_KEY'],
+    [{ S3_BUCKET: 'No_Such Bucket' }, 'S3_BUCKET'],
+    [{ S3_FORCE_PATH_STYLE: 'maybe' }, 'S3_FORCE_PATH_STYLE'],
+    [{ AUTH_SECRET: 'short' }, 'AUTH_SECRET'],
+    [{ NODE_ENV: 'production' }, 'AUTH_SECRET'],
+  ])('rejects %j with one message naming %s', (source, setting) => {
+    let caught: unknown;
+    try {
+      parseEnv(source);
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(ConfigError);
+    const error = caught as ConfigError;
+    expect(error.setting).toBe(setting);
+    expect(error.message).toMatch(new RegExp(`^Invalid configuration: ${setting}: `));
+    expect(error.message).not.toContain('\n');
+  });
+
+  it('parses the S3 settings', () => {
+    const env = parseEnv({
+      S3_ENDPOINT: 'https://s3.example.com',
+      S3_ACCESS_KEY: 'key',
+      S3_SECRET_KEY: 'secret',
+      S3_FORCE_PATH_STYLE: 'false',
+      S3_BUCKET: 'my-streams',
+    });
+    expect(env).toMatchObject({ S3_FORCE_PATH_STYLE: false, S3_BUCKET: 'my-streams', S3_REGION: 'us-east-1' });
+  });
+});

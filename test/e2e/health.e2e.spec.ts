@@ -1,0 +1,38 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import request from 'supertest';
+import { createApp } from '../../src/app.js';
+import { parseEnv } from '../../src/config/env.js';
+import { createTestApp, type TestApp } from '../setup/app.js';
+
+describe('GET /health', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp();
+  });
+  afterAll(() => t.close());
+
+  it('reports the database as reachable', async () => {
+    const response = await t.http().get('/health').expect(200);
+    expect(response.body).toMatchObject({ status: 'ok', database: { status: 'up' } });
+    expect(response.headers['content-type']).toMatch(/application\/json/);
+  });
+});
+
+describe('booting with no configuration', () => {
+  it('starts on embedded PGlite under DATA_DIR, migrates it and answers /health', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'activity-api-boot-'));
+    // Only the data folder and log level: no DATABASE_URL, no S3, no AUTH_SECRET.
+    const app = await createApp(parseEnv({ DATA_DIR: dataDir, LOG_LEVEL: 'silent' }));
+    try {
+      const response = await request(app.getHttpServer()).get('/health').expect(200);
+      expect(response.body).toMatchObject({ status: 'ok', database: { status: 'up', kind: 'pglite' } });
+      expect(existsSync(join(dataDir, 'pglite', 'PG_VERSION'))).toBe(true);
+    } finally {
+      await app.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,45 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import request from 'supertest';
+import { createApp } from '../../src/app.js';
+import { parseEnv, type Env } from '../../src/config/env.js';
+import type { DatabaseHandle } from '../../src/database/database.js';
+import { openTestDatabase } from './database.js';
+
+export interface TestApp {
+  app: NestFastifyApplication;
+  database: DatabaseHandle;
+  env: Env;
+  http: () => ReturnType<typeof request>;
+  close(): Promise<void>;
+}
+
+export const TEST_AUTH_SECRET = 'test-secret-that-is-long-enough-0123456789';
+
+/** Boots the real application (createApp, as main.ts does) on the test database. */
+export async function createTestApp(overrides: Record<string, string> = {}): Promise<TestApp> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'activity-api-test-'));
+  const env = parseEnv({
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'silent',
+    AUTH_SECRET: TEST_AUTH_SECRET,
+    AUTH_RATE_LIMIT: 'false',
+    DATA_DIR: dataDir,
+    ...overrides,
+  });
+  const database = await openTestDatabase();
+  const app = await createApp(env, { database });
+  return {
+    app,
+    database,
+    env,
+    http: () => request(app.getHttpServer()),
+    async close() {
+      await app.close();
+      await database.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,16 @@
+import { openDatabase, type DatabaseHandle } from '../../src/database/database.js';
+import { seedCatalog } from '../../src/database/seed.js';
+
+/**
+ * Tests run against real PostgreSQL when TEST_DATABASE_URL is set (CI does this), and otherwise
+ * against an embedded in-memory PGlite database — one per test file, since each instance costs
+ * ~3.5 s to start. Either way the committed migrations are applied through the app's own code.
+ */
+export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL || undefined;
+
+export async function openTestDatabase(): Promise<DatabaseHandle> {
+  const database = TEST_DATABASE_URL ? openDatabase({ url: TEST_DATABASE_URL, maxConnections: 5 }) : openDatabase({});
+  await database.migrate();
+  await seedCatalog(database.db);
+  return database;
+}
