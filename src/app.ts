@@ -1,0 +1,49 @@
+import 'reflect-metadata';
+import { join, resolve } from 'node:path';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { Logger } from 'pino';
+import { AppModule } from './app.module.js';
+import { createLogger, PinoNestLogger } from './common/logger.js';
+import type { Env } from './config/env.js';
+import { openDatabase, type DatabaseHandle } from './database/database.js';
+import { seedCatalog } from './database/seed.js';
+import { ApiService } from './modules/api/api.service.js';
+
+export interface CreateAppOptions {
+  /** An already-open database (tests share one per file); the app then does not close it. */
+  database?: DatabaseHandle;
+  logger?: Logger;
+}
+
+/** Opens the database the configuration names: Postgres with DATABASE_URL, else PGlite under DATA_DIR. */
+export function openConfiguredDatabase(env: Env): DatabaseHandle {
+  return env.DATABASE_URL
+    ? openDatabase({ url: env.DATABASE_URL })
+    : openDatabase({ pgliteDir: join(resolve(env.DATA_DIR), 'pglite') });
+}
+
+/**
+ * Builds the whole application exactly as production runs it; tests call this too (through
+ * test/setup/app.ts), so there is one bootstrap path.
+ */
+export async function createApp(env: Env, options: CreateAppOptions = {}): Promise<NestFastifyApplication> {
+  const logger = options.logger ?? createLogger(env.LOG_LEVEL);
+  const database = options.database ?? openConfiguredDatabase(env);
+  if (!options.database && env.DATABASE_MIGRATE) {
+    await database.migrate();
+    await seedCatalog(database.db);
+  }
+
+  const adapter = new FastifyAdapter({ loggerInstance: logger, disableRequestLogging: env.NODE_ENV === 'test' });
+  const app = await NestFactory.create<NestFastifyApplication>(
+    AppModule.forRoot({ env, database, ownsDatabase: !options.database }),
+    adapter,
+    { logger: new PinoNestLogger(logger), abortOnError: false },
+  );
+  app.enableShutdownHooks();
+  await app.get(ApiService).mount(app.getHttpAdapter().getInstance());
+  await app.init();
+  await app.getHttpAdapter().getInstance().ready();
+  return app;
+}

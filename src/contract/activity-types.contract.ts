@@ -1,0 +1,45 @@
+import { oc } from '@orpc/contract';
+import * as z from 'zod';
+import { ACTIVITY_CATEGORIES, ActivityTypeSchema } from '../../libs/seed-data/activity-types.js';
+import { listOf } from './common.js';
+
+export const ActivityTypeOutputSchema = ActivityTypeSchema.describe(
+  'A canonical activity type: slug, display name, category, tier, and its mapping to each provider',
+).meta({ id: 'ActivityType' });
+
+const SlugParam = z
+  .string()
+  .max(64)
+  .describe('Canonical activity-type slug')
+  .meta({ examples: ['trail_running'] });
+
+const route = { tags: ['Activity types'] as string[], spec: (op: object) => ({ ...op, security: [] }) };
+
+export const activityTypesContract = {
+  list: oc
+    .route({
+      ...route,
+      method: 'GET',
+      path: '/v1/activity-types',
+      operationId: 'listActivityTypes',
+      summary: 'List the activity-type catalog',
+      description: 'The 85 canonical types (DATA-MODEL §3). Public: no credentials needed.',
+    })
+    .input(
+      z.strictObject({
+        category: z.enum(ACTIVITY_CATEGORIES).optional().describe('Only types of this category'),
+        tier: z.coerce.number().pipe(z.literal([1, 2])).optional().describe('Only Tier 1 or Tier 2 types'),
+      }),
+    )
+    .output(listOf(ActivityTypeOutputSchema)),
+  get: oc
+    .route({
+      ...route,
+      method: 'GET',
+      path: '/v1/activity-types/{slug}',
+      operationId: 'getActivityType',
+      summary: 'Get one activity type with its provider mappings',
+    })
+    .input(z.object({ slug: SlugParam }))
+    .output(ActivityTypeOutputSchema),
+};

@@ -1,0 +1,70 @@
+import { oc } from '@orpc/contract';
+import { createSelectSchema } from 'drizzle-zod';
+import * as z from 'zod';
+import { ATHLETE_SEXES, athletes } from '../database/schema/athletes.js';
+import { TimeZoneSchema, listOf, uuid } from './common.js';
+
+export const AthleteSchema = createSelectSchema(athletes)
+  .pick({ id: true, displayName: true, dateOfBirth: true, sex: true, timeZone: true, createdAt: true, updatedAt: true })
+  .extend({
+    id: uuid('Athlete id'),
+    displayName: z.string().describe('Name shown for this athlete').meta({ examples: ['Ada'] }),
+    dateOfBirth: z.iso.date().nullable().describe('Date of birth, YYYY-MM-DD').meta({ examples: ['1990-04-17'] }),
+    sex: z.enum(ATHLETE_SEXES).nullable().describe('Sex, for physiological calculations'),
+    timeZone: TimeZoneSchema,
+    createdAt: z.date().describe('When the athlete was created (UTC)'),
+    updatedAt: z.date().describe('When the athlete was last changed (UTC)'),
+  })
+  .meta({ id: 'Athlete' });
+
+const AthleteFields = z.strictObject({
+  displayName: z.string().trim().min(1).max(200).describe('Name shown for this athlete').meta({ examples: ['Ada'] }),
+  dateOfBirth: z.iso.date().nullable().optional().describe('Date of birth, YYYY-MM-DD'),
+  sex: z.enum(ATHLETE_SEXES).nullable().optional().describe('female, male or other'),
+  timeZone: TimeZoneSchema.optional().describe('IANA time zone; default UTC'),
+});
+
+export const AthleteCreateSchema = AthleteFields.meta({ id: 'AthleteCreate' });
+export const AthleteUpdateSchema = AthleteFields.partial().extend({ id: uuid('Athlete id') });
+
+const route = { tags: ['Athletes'] as string[] };
+
+export const athletesContract = {
+  list: oc
+    .route({ ...route, method: 'GET', path: '/v1/athletes', operationId: 'listAthletes', summary: 'List my athletes' })
+    .output(listOf(AthleteSchema)),
+  get: oc
+    .route({ ...route, method: 'GET', path: '/v1/athletes/{id}', operationId: 'getAthlete', summary: 'Get one athlete' })
+    .input(z.object({ id: uuid('Athlete id') }))
+    .output(AthleteSchema),
+  create: oc
+    .route({
+      ...route,
+      method: 'POST',
+      path: '/v1/athletes',
+      operationId: 'createAthlete',
+      summary: 'Create an athlete',
+      successStatus: 201,
+    })
+    .input(AthleteCreateSchema)
+    .output(AthleteSchema),
+  update: oc
+    .route({ ...route, method: 'PATCH', path: '/v1/athletes/{id}', operationId: 'updateAthlete', summary: 'Update an athlete' })
+    .input(AthleteUpdateSchema)
+    .output(AthleteSchema),
+  delete: oc
+    .route({
+      ...route,
+      method: 'DELETE',
+      path: '/v1/athletes/{id}',
+      operationId: 'deleteAthlete',
+      summary: 'Delete an athlete with all its activities and streams',
+      successStatus: 204,
+    })
+    .input(z.object({ id: uuid('Athlete id') }))
+    .output(z.void()),
+};
+
+export type Athlete = z.output<typeof AthleteSchema>;
+export type AthleteCreate = z.output<typeof AthleteCreateSchema>;
+export type AthleteUpdate = z.output<typeof AthleteUpdateSchema>;

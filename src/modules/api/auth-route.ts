@@ -1,0 +1,60 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { CLIENT_IP_HEADER, type Auth } from '../auth/auth.js';
+import { codeForStatus } from './errors.js';
+
+function toFetchHeaders(request: FastifyRequest): Headers {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(request.headers)) {
+    if (value === undefined || name === CLIENT_IP_HEADER) continue;
+    headers.set(name, Array.isArray(value) ? value.join(', ') : String(value));
+  }
+  headers.set(CLIENT_IP_HEADER, request.ip);
+  return headers;
+}
+
+/**
+ * better-auth answers errors as `{ code?, message }` or, for rate limiting, plain text; rewrite them
+ * into the API's one error shape so clients parse a single format.
+ */
+async function normaliseError(response: Response): Promise<{ code: string; message: string }> {
+  const text = await response.text();
+  try {
+    const parsed = JSON.parse(text) as { code?: unknown; message?: unknown };
+    return {
+      code: typeof parsed.code === 'string' ? parsed.code : codeForStatus(response.status),
+      message: typeof parsed.message === 'string' ? parsed.message : response.statusText,
+    };
+  } catch {
+    return { code: codeForStatus(response.status), message: text || response.statusText };
+  }
+}
+
+/** Mounts better-auth at /api/auth/* as a plain Fastify route (it speaks fetch Request/Response). */
+export function registerAuthRoute(fastify: FastifyInstance, auth: Auth): void {
+  fastify.route({
+    method: ['GET', 'POST'],
+    url: '/api/auth/*',
+    async handler(request: FastifyRequest, reply: FastifyReply) {
+      const url = new URL(request.url, `${request.protocol}://${request.host}`);
+      const hasBody = request.method !== 'GET' && request.body !== undefined;
+      const response = await auth.handler(
+        new Request(url, {
+          method: request.method,
+          headers: toFetchHeaders(request),
+          body: hasBody ? JSON.stringify(request.body) : undefined,
+        }),
+      );
+      reply.status(response.status);
+      response.headers.forEach((value, name) => {
+        if (name !== 'content-length' && name !== 'set-cookie') reply.header(name, value);
+      });
+      const cookies = response.headers.getSetCookie();
+      if (cookies.length > 0) reply.header('set-cookie', cookies);
+      if (response.status >= 400) {
+        reply.header('content-type', 'application/json; charset=utf-8');
+        return reply.send(await normaliseError(response));
+      }
+      return reply.send(response.body ? await response.text() : null);
+    },
+  });
+}

@@ -1,0 +1,21 @@
+import { implement, ORPCError } from '@orpc/server';
+import { contract } from '../../contract/index.js';
+import type { AuthSession } from '../auth/auth.js';
+
+/** What every procedure receives: the request headers and a lazy, memoised session lookup. */
+export interface ApiContext {
+  headers: Headers;
+  session: () => Promise<AuthSession | null>;
+}
+
+export const os = implement(contract).$context<ApiContext>();
+
+/** Resolves the better-auth session (cookie or bearer); no session → 401 before any handler runs. */
+const requireUser = os.middleware(async ({ context, next }) => {
+  const current = await context.session();
+  if (!current) throw new ORPCError('UNAUTHORIZED', { message: 'Sign in first: send a bearer token or the session cookie' });
+  return next({ context: { user: current.user } });
+});
+
+/** Procedures of the signed-in user; `context.user.id` is the owner every query is scoped to. */
+export const authed = os.use(requireUser);
