@@ -2,15 +2,19 @@
  * The public API contract: the single source of truth for REST paths, the OpenAPI document and the
  * RPC client types. Clients import it from here (`import { contract } from '<pkg>/contract'`).
  */
+import { activitiesContract } from './activities.contract.js';
 import { activityTypesContract } from './activity-types.contract.js';
 import { athletesContract } from './athletes.contract.js';
 
 export const contract = {
   activityTypes: activityTypesContract,
   athletes: athletesContract,
+  activities: activitiesContract,
 };
 
 export type Contract = typeof contract;
 export * from './common.js';
 export * from './athletes.contract.js';
 export * from './activity-types.contract.js';
+export * from './activities.contract.js';
+export * from './streams.contract.js';

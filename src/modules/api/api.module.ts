@@ -1,7 +1,8 @@
 import { Module } from '@nestjs/common';
+import { ActivitiesModule } from '../activities/activities.module.js';
 import { AthletesModule } from '../athletes/athletes.module.js';
 import { CatalogModule } from '../catalog/catalog.module.js';
 import { ApiService } from './api.service.js';
 
-@Module({ imports: [AthletesModule, CatalogModule], providers: [ApiService], exports: [ApiService] })
+@Module({ imports: [AthletesModule, CatalogModule, ActivitiesModule], providers: [ApiService], exports: [ApiService] })
 export class ApiModule {}

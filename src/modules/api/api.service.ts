@@ -6,6 +6,7 @@ import { fromNodeHeaders } from 'better-auth/node';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ENV } from '../../config/config.module.js';
 import type { Env } from '../../config/env.js';
+import { ActivitiesRouter } from '../activities/activities.router.js';
 import { AthletesRouter } from '../athletes/athletes.router.js';
 import type { Auth, AuthSession } from '../auth/auth.js';
 import { InjectAuth } from '../auth/auth.module.js';
@@ -32,12 +33,14 @@ export class ApiService {
     @InjectAuth() private readonly auth: Auth,
     private readonly athletes: AthletesRouter,
     private readonly activityTypes: ActivityTypesRouter,
+    private readonly activities: ActivitiesRouter,
   ) {}
 
   router() {
     return os.router({
       athletes: this.athletes.procedures,
       activityTypes: this.activityTypes.procedures,
+      activities: this.activities.procedures,
     });
   }
 

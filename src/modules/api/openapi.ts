@@ -57,6 +57,7 @@ export async function generateOpenApiDocument(auth: Auth): Promise<JsonObject> {
       { name: 'Auth', description: 'Sign-up, sign-in and sessions (better-auth)' },
       { name: 'Athletes', description: 'The people whose activities are recorded; a user owns one or more' },
       { name: 'Activity types', description: 'The canonical activity-type catalog and its provider mappings' },
+      { name: 'Activities', description: 'Workouts in the unified model: sessions, statistics, events, timeline' },
     ],
   })) as unknown as JsonObject & { paths: Record<string, Record<string, JsonObject>>; components?: JsonObject };
 

@@ -45,6 +45,7 @@ export function createAuth(env: Env, db: Database, secret: string) {
     },
     advanced: { ipAddress: { ipAddressHeaders: [CLIENT_IP_HEADER] } },
     telemetry: { enabled: false },
+    logger: { disabled: env.LOG_LEVEL === 'silent', level: 'warn' },
   });
 }
 

@@ -1,0 +1,308 @@
+import { oc } from '@orpc/contract';
+import { createSelectSchema } from 'drizzle-zod';
+import * as z from 'zod';
+import { ACTIVITY_CATEGORIES } from '../../libs/seed-data/activity-types.js';
+import { ACTIVITY_SOURCES, activities, EVENT_TYPES } from '../database/schema/activities.js';
+import { DateTimeInputSchema, TimeZoneSchema, listOf, uuid } from './common.js';
+import { StreamMetadataSchema } from './streams.contract.js';
+
+const SNAKE_CASE = /^[a-z][a-z0-9]*(_[a-z0-9]+)*$/;
+
+/** A non-negative measure in the unit its name carries (DATA-MODEL §9). */
+const measure = (description: string, example: number) =>
+  z.number().min(0).max(1e9).describe(description).meta({ examples: [example] });
+const heartRate = (description: string, example: number) =>
+  z.number().min(20).max(260).describe(`${description}, bpm (20–260)`).meta({ examples: [example] });
+
+/** Applies `fn` to every schema of a record, keeping the keys in the type. */
+const mapSchemas = <T extends Record<string, z.ZodNumber>, R extends z.ZodType>(schemas: T, fn: (schema: z.ZodNumber) => R) =>
+  Object.fromEntries(Object.entries(schemas).map(([key, schema]) => [key, fn(schema)])) as { [K in keyof T]: R };
+
+/** The promoted measures of DATA-MODEL §5 with their units. */
+const MEASURES = {
+  durationS: measure('Elapsed time, seconds', 3600),
+  movingTimeS: measure('Moving time, seconds', 3420),
+  distanceM: measure('Distance, metres', 10_000),
+  activeEnergyKcal: measure('Active energy, kilocalories', 650),
+  avgHeartRateBpm: heartRate('Average heart rate', 148),
+  maxHeartRateBpm: heartRate('Maximum heart rate', 181),
+  elevationGainM: measure('Elevation gain, metres', 120),
+  elevationLossM: measure('Elevation loss, metres', 118),
+  avgSpeedMS: measure('Average speed, metres per second', 2.9),
+  maxSpeedMS: measure('Maximum speed, metres per second', 4.4),
+};
+
+const ActivityTypeSlug = z
+  .string()
+  .min(1)
+  .max(64)
+  .describe('Canonical activity-type slug from the catalog (GET /v1/activity-types)')
+  .meta({ examples: ['trail_running'] });
+
+export const StatisticSchema = z
+  .strictObject({
+    key: z
+      .string()
+      .min(1)
+      .max(64)
+      .refine((key) => SNAKE_CASE.test(key), { message: 'must be snake_case, ending in its unit where it has one (avg_power_w)' })
+      .describe('snake_case name ending in its unit, e.g. avg_power_w, pool_length_m, total_strokes')
+      .meta({ examples: ['avg_power_w'] }),
+    value: z.number().describe('The value, in `unit`').meta({ examples: [212] }),
+    unit: z.string().min(1).max(32).describe('Unit of the value, e.g. W, m, rpm, count').meta({ examples: ['W'] }),
+  })
+  .meta({ id: 'Statistic' });
+
+export const EventSchema = z
+  .strictObject({
+    eventType: z.enum(EVENT_TYPES).describe('What happened: pause, resume, lap, segment, marker, motion_paused, motion_resumed'),
+    startTime: DateTimeInputSchema.describe('When it happened or began (ISO 8601)'),
+    endTime: DateTimeInputSchema.nullable().optional().describe('End of a span such as a lap (ISO 8601)'),
+    metadata: z.record(z.string(), z.unknown()).nullable().optional().describe('Details, e.g. a lap’s distanceM and durationS'),
+  })
+  .refine((event) => !event.endTime || event.endTime >= event.startTime, {
+    message: 'must not be before startTime',
+    path: ['endTime'],
+  });
+
+const EventOutputSchema = z
+  .object({
+    eventType: z.enum(EVENT_TYPES),
+    startTime: z.date(),
+    endTime: z.date().nullable(),
+    metadata: z.record(z.string(), z.unknown()).nullable(),
+  })
+  .meta({ id: 'ActivityEvent' });
+
+const uniqueStatisticKeys = (statistics: { key: string }[] | undefined, ctx: z.RefinementCtx, path: (string | number)[]) => {
+  const seen = new Set<string>();
+  statistics?.forEach(({ key }, index) => {
+    if (seen.has(key)) ctx.addIssue({ code: 'custom', path: [...path, index, 'key'], message: `duplicate statistic key "${key}"` });
+    seen.add(key);
+  });
+};
+
+const endAfterStart = (value: { startTime?: Date; endTime?: Date }, ctx: z.RefinementCtx) => {
+  if (value.startTime && value.endTime && value.endTime < value.startTime) {
+    ctx.addIssue({ code: 'custom', path: ['endTime'], message: 'must not be before startTime' });
+  }
+};
+
+const maxNotBelowAvg = (value: Record<string, unknown>, ctx: z.RefinementCtx) => {
+  for (const [avg, max] of [
+    ['avgHeartRateBpm', 'maxHeartRateBpm'],
+    ['avgSpeedMS', 'maxSpeedMS'],
+  ] as const) {
+    const a = value[avg];
+    const m = value[max];
+    if (typeof a === 'number' && typeof m === 'number' && m < a) {
+      ctx.addIssue({ code: 'custom', path: [max], message: `must not be below ${avg}` });
+    }
+  }
+};
+
+/** Fields an activity is created with; `children` and `athleteId` are added for top-level creates. */
+const ActivityFields = {
+  activityType: ActivityTypeSlug,
+  sourceActivityType: z
+    .string()
+    .max(200)
+    .nullable()
+    .optional()
+    .describe('The provider’s own type string, kept for a lossless round trip (e.g. "TrailRun")'),
+  source: z.enum(ACTIVITY_SOURCES).optional().describe('Where the activity came from; default manual'),
+  externalId: z
+    .string()
+    .min(1)
+    .max(200)
+    .nullable()
+    .optional()
+    .describe('The provider’s id; unique per athlete and source (a second create answers 409)'),
+  name: z.string().max(500).nullable().optional().describe('Title').meta({ examples: ['Morning trail run'] }),
+  notes: z.string().max(10_000).nullable().optional().describe('Free text'),
+  startTime: DateTimeInputSchema.describe('Start (ISO 8601; stored in UTC)').meta({ examples: ['2026-05-01T06:00:00Z'] }),
+  endTime: DateTimeInputSchema.describe('End (ISO 8601; not before startTime)').meta({ examples: ['2026-05-01T07:00:00Z'] }),
+  timeZone: TimeZoneSchema.optional().describe('IANA time zone of the local wall clock; default the athlete’s'),
+  ...mapSchemas(MEASURES, (schema) => schema.nullable().optional()),
+  isIndoor: z.boolean().nullable().optional().describe('Indoors (treadmill, trainer, pool) or not; null when unknown'),
+  deviceName: z.string().max(200).nullable().optional().describe('Recording device').meta({ examples: ['Forerunner 965'] }),
+  sourceData: z
+    .json()
+    .optional()
+    .describe('The provider payload exactly as received; stored once and returned byte for byte, never changed by updates'),
+  statistics: z.array(StatisticSchema).max(200).optional().describe('Sport-specific measures (DATA-MODEL §5)'),
+  events: z.array(EventSchema).max(5000).optional().describe('Pauses, laps, segments, markers'),
+};
+
+const validateActivity = (value: z.output<z.ZodObject<typeof ActivityFields>>, ctx: z.RefinementCtx) => {
+  endAfterStart(value, ctx);
+  maxNotBelowAvg(value, ctx);
+  uniqueStatisticKeys(value.statistics, ctx, ['statistics']);
+};
+
+export const ActivityChildCreateSchema = z
+  .strictObject(ActivityFields)
+  .superRefine(validateActivity)
+  .describe('A child of a session (a leg, an exercise, a route); it belongs to the parent’s athlete');
+
+export const ActivityCreateSchema = z
+  .strictObject({
+    athleteId: uuid('The athlete (one of mine) the activity belongs to'),
+    parentId: uuid('Attach as a child of this existing top-level activity').nullable().optional(),
+    ...ActivityFields,
+    children: z.array(ActivityChildCreateSchema).max(100).optional().describe('Children of a session (DATA-MODEL §4)'),
+  })
+  .superRefine(validateActivity)
+  .superRefine((value, ctx) => {
+    if (value.parentId && value.children?.length) {
+      ctx.addIssue({ code: 'custom', path: ['children'], message: 'a child cannot have children of its own' });
+    }
+  })
+  .meta({ id: 'ActivityCreate' });
+
+export const ActivityUpdateSchema = z
+  .strictObject({
+    id: uuid('Activity id'),
+    activityType: ActivityTypeSlug.optional(),
+    sourceActivityType: ActivityFields.sourceActivityType,
+    name: ActivityFields.name,
+    notes: ActivityFields.notes,
+    startTime: DateTimeInputSchema.optional(),
+    endTime: DateTimeInputSchema.optional(),
+    timeZone: ActivityFields.timeZone,
+    ...mapSchemas(MEASURES, (schema) => schema.nullable().optional()),
+    isIndoor: ActivityFields.isIndoor,
+    deviceName: ActivityFields.deviceName,
+    parentId: uuid('Move under this top-level activity; null detaches').nullable().optional(),
+    statistics: z.array(StatisticSchema).max(200).optional().describe('Replaces the whole set'),
+    events: z.array(EventSchema).max(5000).optional().describe('Replaces the whole set'),
+  })
+  .superRefine((value, ctx) => {
+    endAfterStart(value, ctx);
+    maxNotBelowAvg(value, ctx);
+    uniqueStatisticKeys(value.statistics, ctx, ['statistics']);
+  })
+  .meta({ id: 'ActivityUpdate' });
+
+const selectActivity = createSelectSchema(activities);
+
+/** An activity without its raw payload and related rows: what lists return. */
+export const ActivitySummarySchema = createSelectSchema(activities)
+  .omit({ sourceData: true, sourceDataReceivedAt: true })
+  .extend({
+    id: uuid('Activity id'),
+    athleteId: uuid('Athlete id'),
+    parentId: uuid('Parent session, for a child').nullable(),
+    activityType: z.string().describe('Canonical activity-type slug'),
+    sourceActivityType: z.string().nullable().describe('The provider’s own type string'),
+    startTime: z.date().describe('Start (UTC)'),
+    endTime: z.date().describe('End (UTC)'),
+    timeZone: z.string().describe('IANA time zone of the local wall clock'),
+    ...mapSchemas(MEASURES, (schema) => z.number().nullable().describe(schema.description ?? '')),
+    isIndoor: z.boolean().nullable().describe('Indoors or not; null when unknown'),
+    revision: z.number().int().describe('Starts at 1; increases each time a re-ingest replaces the promoted fields'),
+  })
+  .meta({ id: 'ActivitySummary' });
+
+export const ActivityDetailSchema = ActivitySummarySchema.extend({
+  sourceData: z.json().nullable().describe('The provider payload exactly as received'),
+  statistics: z.array(StatisticSchema),
+  events: z.array(EventOutputSchema),
+  streams: z.array(StreamMetadataSchema).describe('Time series stored for this activity'),
+  children: z.array(ActivitySummarySchema).describe('Children of a session, in time order'),
+}).meta({ id: 'ActivityDetail' });
+
+const commaList = <T extends z.ZodType<string, string>>(item: T, description: string) =>
+  z
+    .string()
+    .max(2000)
+    .transform((value) => value.split(',').map((part) => part.trim()).filter(Boolean))
+    .pipe(z.array(item).min(1).max(100))
+    .describe(description);
+
+const booleanQuery = z.enum(['true', 'false']).transform((value) => value === 'true');
+
+export const ActivityListQuerySchema = z.strictObject({
+  athleteId: uuid('Only this athlete (one of mine); default all my athletes').optional(),
+  activityType: commaList(ActivityTypeSlug, 'Comma-separated slugs, e.g. running,trail_running').optional(),
+  category: z.enum(ACTIVITY_CATEGORIES).optional().describe('Only types of this catalog category'),
+  source: commaList(z.enum(ACTIVITY_SOURCES), 'Comma-separated sources, e.g. strava,garmin').optional(),
+  startTimeFrom: DateTimeInputSchema.optional().describe('Only activities starting at or after this instant'),
+  startTimeTo: DateTimeInputSchema.optional().describe('Only activities starting before this instant'),
+  topLevelOnly: booleanQuery.optional().describe('true: leave out children of sessions'),
+  parentId: uuid('Only the children of this session').optional(),
+  cursor: z.string().max(500).optional().describe('nextCursor of the previous page'),
+  limit: z.coerce.number().int().min(1).max(200).optional().describe('Page size, 1–200, default 50'),
+  includeTotals: booleanQuery.optional().describe('true: add totals (count, distance, duration) of the whole filtered set'),
+});
+
+export const ActivityListSchema = listOf(ActivitySummarySchema).extend({
+  totals: z
+    .object({
+      count: z.number().int(),
+      distanceM: z.number().describe('Sum of distanceM, metres'),
+      durationS: z.number().describe('Sum of durationS, seconds'),
+    })
+    .optional()
+    .describe('With includeTotals=true: totals of every activity matching the filters (not just this page)'),
+});
+
+const route = { tags: ['Activities'] as string[] };
+const IdInput = z.object({ id: uuid('Activity id') });
+
+export const activitiesContract = {
+  list: oc
+    .route({
+      ...route,
+      method: 'GET',
+      path: '/v1/activities',
+      operationId: 'listActivities',
+      summary: 'List activities (the timeline), newest first',
+    })
+    .input(ActivityListQuerySchema)
+    .output(ActivityListSchema),
+  get: oc
+    .route({ ...route, method: 'GET', path: '/v1/activities/{id}', operationId: 'getActivity', summary: 'Get one activity with its details' })
+    .input(IdInput)
+    .output(ActivityDetailSchema),
+  create: oc
+    .route({
+      ...route,
+      method: 'POST',
+      path: '/v1/activities',
+      operationId: 'createActivity',
+      summary: 'Create an activity, optionally with statistics, events and children, in one transaction',
+      successStatus: 201,
+    })
+    .input(ActivityCreateSchema)
+    .output(ActivityDetailSchema),
+  update: oc
+    .route({
+      ...route,
+      method: 'PATCH',
+      path: '/v1/activities/{id}',
+      operationId: 'updateActivity',
+      summary: 'Update an activity (sourceData never changes)',
+    })
+    .input(ActivityUpdateSchema)
+    .output(ActivityDetailSchema),
+  delete: oc
+    .route({
+      ...route,
+      method: 'DELETE',
+      path: '/v1/activities/{id}',
+      operationId: 'deleteActivity',
+      summary: 'Delete an activity with its children, statistics, events and streams',
+      successStatus: 204,
+    })
+    .input(IdInput)
+    .output(z.void()),
+};
+
+export type ActivityCreate = z.output<typeof ActivityCreateSchema>;
+export type ActivityChildCreate = z.output<typeof ActivityChildCreateSchema>;
+export type ActivityUpdate = z.output<typeof ActivityUpdateSchema>;
+export type ActivityListQuery = z.output<typeof ActivityListQuerySchema>;
+export type ActivitySummary = z.output<typeof ActivitySummarySchema>;
+export type ActivityDetail = z.output<typeof ActivityDetailSchema>;
+export type ActivityList = z.output<typeof ActivityListSchema>;

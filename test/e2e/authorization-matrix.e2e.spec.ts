@@ -1,0 +1,135 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { createActivity } from '../factories/activities.js';
+import { signUp, type SignedUpUser } from '../factories/api.js';
+import { createTestApp, type TestApp } from '../setup/app.js';
+
+/**
+ * Walks every operation of the generated OpenAPI document, so an operation added later is covered
+ * without touching this file: without credentials every protected operation answers 401, and with
+ * another user's credentials every operation aimed at my resources answers 404 and changes nothing.
+ */
+interface Operation {
+  method: string;
+  path: string;
+  operationId: string;
+  isPublic: boolean;
+  hasBody: boolean;
+}
+
+let t: TestApp;
+let operations: Operation[];
+let owner: SignedUpUser;
+let stranger: SignedUpUser;
+let ownerActivityId: string;
+
+/** Values for path parameters, pointing at the owner's resources. */
+function concretePath(path: string): string {
+  return path
+    .replace(/^\/v1\/athletes\/\{id\}/, `/v1/athletes/${owner.athleteId}`)
+    .replace(/^\/v1\/activities\/\{id\}/, `/v1/activities/${ownerActivityId}`)
+    .replace('{type}', 'heart_rate')
+    .replace('{source}', 'strava')
+    .replace('{slug}', 'running');
+}
+
+/** A well-formed body aimed at the owner's data, so a 404 can only come from ownership. */
+function bodyFor(operation: Operation): object | undefined {
+  if (!operation.hasBody) return undefined;
+  const bodies: Record<string, object> = {
+    createActivity: { athleteId: owner.athleteId, activityType: 'running', startTime: '2026-01-01T00:00:00Z', endTime: '2026-01-01T01:00:00Z' },
+    updateActivity: { name: 'hijacked' },
+    updateAthlete: { displayName: 'hijacked' },
+  };
+  return bodies[operation.operationId] ?? {};
+}
+
+/** Operations that act on the caller's own collection: with a stranger's credentials they succeed on the stranger's data. */
+const OWN_COLLECTION = new Set(['listAthletes', 'createAthlete', 'listActivities']);
+
+async function snapshot(user: SignedUpUser) {
+  const [athletes, activities, detail] = await Promise.all([
+    t.http().get('/api/v1/athletes').set(user.auth),
+    t.http().get('/api/v1/activities').set(user.auth),
+    t.http().get(`/api/v1/activities/${ownerActivityId}`).set(user.auth),
+  ]);
+  return { athletes: athletes.body, activities: activities.body, detail: detail.body };
+}
+
+beforeAll(async () => {
+  t = await createTestApp();
+  owner = await signUp(t);
+  stranger = await signUp(t);
+  ownerActivityId = (await createActivity(t, owner, { name: 'mine', statistics: [{ key: 'avg_power_w', value: 200, unit: 'W' }] })).id;
+  const document = (await t.http().get('/api/openapi.json').expect(200)).body as {
+    paths: Record<string, Record<string, { operationId: string; security?: unknown[]; requestBody?: unknown }>>;
+  };
+  operations = Object.entries(document.paths)
+    .filter(([path]) => path.startsWith('/v1/'))
+    .flatMap(([path, methods]) =>
+      Object.entries(methods).map(([method, operation]) => ({
+        method,
+        path,
+        operationId: operation.operationId,
+        isPublic: Array.isArray(operation.security) && operation.security.length === 0,
+        hasBody: operation.requestBody !== undefined,
+      })),
+    );
+});
+afterAll(() => t.close());
+
+const send = (operation: Operation, auth?: { Authorization: string }) => {
+  const request = t.http()[operation.method as 'get'](`/api${concretePath(operation.path)}`);
+  if (auth) request.set(auth);
+  const body = bodyFor(operation);
+  return body ? request.send(body) : request;
+};
+
+describe('authorization matrix over the OpenAPI document', () => {
+  it('covers every documented operation', () => {
+    const ids = operations.map((operation) => operation.operationId);
+    expect(ids).toEqual(expect.arrayContaining(['listAthletes', 'getAthlete', 'createAthlete', 'updateAthlete', 'deleteAthlete']));
+    expect(ids).toEqual(expect.arrayContaining(['listActivities', 'getActivity', 'createActivity', 'updateActivity', 'deleteActivity']));
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+
+  it('answers 401 in the one error shape for every protected operation without credentials', async () => {
+    const protectedOperations = operations.filter((operation) => !operation.isPublic);
+    expect(protectedOperations.length).toBeGreaterThan(8);
+    for (const operation of protectedOperations) {
+      const response = await send(operation);
+      expect({ operation: operation.operationId, status: response.status, body: response.body }).toEqual({
+        operation: operation.operationId,
+        status: 401,
+        body: { code: 'UNAUTHORIZED', message: expect.any(String) },
+      });
+    }
+  });
+
+  it('answers 404 for every operation on another user’s resources, and changes nothing', async () => {
+    const before = await snapshot(owner);
+    const targeted = operations.filter((operation) => !operation.isPublic && !OWN_COLLECTION.has(operation.operationId));
+    for (const operation of targeted) {
+      const response = await send(operation, stranger.auth);
+      expect({ operation: operation.operationId, status: response.status, code: response.body?.code }).toEqual({
+        operation: operation.operationId,
+        status: 404,
+        code: 'NOT_FOUND',
+      });
+    }
+    expect(await snapshot(owner)).toEqual(before);
+  });
+
+  it('collection operations only ever show the caller’s own data', async () => {
+    const athletes = await t.http().get('/api/v1/athletes').set(stranger.auth).expect(200);
+    expect(athletes.body.items.map((a: { id: string }) => a.id)).toEqual([stranger.athleteId]);
+    const activities = await t.http().get('/api/v1/activities').set(stranger.auth).expect(200);
+    expect(activities.body.items).toEqual([]);
+  });
+
+  it('public operations answer without credentials', async () => {
+    for (const operation of operations.filter((candidate) => candidate.isPublic)) {
+      const response = await send(operation);
+      expect({ operation: operation.operationId, status: response.status }).toEqual({ operation: operation.operationId, status: 200 });
+    }
+  });
+});
