@@ -1,0 +1,210 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+
+import { encodeStream, ParquetStreamCodec } from './parquet.codec.js';
+import type { PositionSamples, ScalarSamples, StreamType } from './stream-types.js';
+
+/** mulberry32: a seeded generator, so failures reproduce. */
+function rng(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const T0 = Date.UTC(2024, 4, 12, 7, 30, 0);
+
+function irregularTimestamps(count: number, random: () => number): Float64Array {
+  const out = new Float64Array(count);
+  let t = T0 + 7;
+  for (let i = 0; i < count; i++) {
+    out[i] = t;
+    t += 1000 + Math.floor(random() * 9001);
+  }
+  return out;
+}
+
+function bits(values: Float64Array): Buffer {
+  return Buffer.from(values.buffer, values.byteOffset, values.byteLength);
+}
+
+function expectBitExact(actual: Float64Array, expected: Float64Array): void {
+  expect(actual.length).toBe(expected.length);
+  if (!bits(actual).equals(bits(expected))) {
+    const at = actual.findIndex((v, i) => !Object.is(v, expected[i]));
+    throw new Error(`first difference at ${at}: got ${actual[at]}, expected ${expected[at]}`);
+  }
+}
+
+/** DuckDB hands NULL back as null; the samples model it as NaN. */
+function numbers(column: unknown[]): Float64Array {
+  return Float64Array.from(column, (value) => {
+    if (value === null) return Number.NaN;
+    if (typeof value === 'number') return value;
+    if (typeof value === 'bigint') return Number(value);
+    throw new Error(`unexpected DuckDB value ${String(value)}`);
+  });
+}
+
+describe('stream files in DuckDB', () => {
+  let dir: string;
+  let instance: DuckDBInstance;
+  let connection: DuckDBConnection;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'stream-duckdb-'));
+    instance = await DuckDBInstance.create(':memory:');
+    connection = await instance.connect();
+  });
+
+  afterAll(async () => {
+    connection.closeSync();
+    instance.closeSync();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  async function store(name: string, bytes: Uint8Array): Promise<string> {
+    const path = join(dir, `${name}.parquet`);
+    await writeFile(path, bytes);
+    return path.replaceAll("'", "''");
+  }
+
+  /** Columns in file order; file_row_number keeps DuckDB's parallel scan from reordering rows. */
+  async function readColumns(path: string, columns: string[]): Promise<unknown[][]> {
+    const select = columns.map((column) => (column === 'timestamp' ? 'epoch_ms("timestamp")' : `"${column}"`)).join(', ');
+    const reader = await connection.runAndReadAll(
+      `SELECT ${select} FROM read_parquet('${path}', file_row_number = true) ORDER BY file_row_number`,
+    );
+    return reader.getColumnsJS();
+  }
+
+  async function columnTypes(path: string): Promise<Record<string, string>> {
+    const reader = await connection.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet('${path}')`);
+    const types: Record<string, string> = {};
+    for (const row of reader.getRowObjectsJS()) types[String(row.column_name)] = String(row.column_type);
+    return types;
+  }
+
+  async function expectScalarFile(name: string, type: StreamType, samples: ScalarSamples, bytes = encodeStream(type, samples)): Promise<string> {
+    const path = await store(name, bytes);
+    const [timestamps = [], values = []] = await readColumns(path, ['timestamp', 'value']);
+    expectBitExact(numbers(timestamps), samples.timestamps);
+    expectBitExact(numbers(values), samples.values);
+    return path;
+  }
+
+  it('reads integral heart rate (INT32, DELTA_BINARY_PACKED) with exact values and TIMESTAMPTZ instants', async () => {
+    const random = rng(1);
+    let hr = 100;
+    const count = 3600;
+    const samples: ScalarSamples = {
+      timestamps: irregularTimestamps(count, random),
+      values: Float64Array.from({ length: count }, () => (hr = Math.min(190, Math.max(60, hr + Math.round((random() - 0.5) * 3))))),
+    };
+    const path = await expectScalarFile('heart_rate', 'heart_rate', samples);
+    expect(await columnTypes(path)).toEqual({ timestamp: 'TIMESTAMP WITH TIME ZONE', value: 'INTEGER' });
+
+    const kv = await connection.runAndReadAll(`SELECT decode(key) AS key, decode(value) AS value FROM parquet_kv_metadata('${path}') ORDER BY key`);
+    expect(kv.getRowObjectsJS()).toEqual([
+      { key: 'schema_version', value: '1' },
+      { key: 'stream_type', value: 'heart_rate' },
+    ]);
+  });
+
+  it('reads full-precision doubles, -0 and 72.35 bit-exact', async () => {
+    const random = rng(2);
+    const count = 5000;
+    const values = Float64Array.from({ length: count }, (_, i) => Math.abs(Math.sin(i / 50)) * 6 + random() * 0.01);
+    values[0] = 72.35;
+    values[1] = -0;
+    values[2] = 5e-324;
+    const samples: ScalarSamples = { timestamps: irregularTimestamps(count, random), values };
+    const path = await expectScalarFile('speed', 'speed', samples);
+    expect(await columnTypes(path)).toEqual({ timestamp: 'TIMESTAMP WITH TIME ZONE', value: 'DOUBLE' });
+  });
+
+  it('reads quantised doubles the adaptive strategy stores with a dictionary or PLAIN', async () => {
+    const random = rng(3);
+    let altitude = 250;
+    const count = 3600;
+    const values = Float64Array.from({ length: count }, () => Math.round((altitude += (random() - 0.5) * 0.6) * 5) / 5);
+    await expectScalarFile('altitude', 'altitude', { timestamps: irregularTimestamps(count, random), values });
+  });
+
+  it('reads a file with more than one row group', async () => {
+    const random = rng(4);
+    const count = 120_000;
+    const samples: ScalarSamples = {
+      timestamps: irregularTimestamps(count, random),
+      values: Float64Array.from({ length: count }, () => Math.floor(random() * 400)),
+    };
+    const codec = new ParquetStreamCodec({ rowGroupSize: 50_000 });
+    const path = await expectScalarFile('power', 'power', samples, codec.encode('power', samples));
+    const groups = await connection.runAndReadAll(`SELECT count(DISTINCT row_group_id)::INTEGER AS n FROM parquet_metadata('${path}')`);
+    expect(groups.getRowObjectsJS()).toEqual([{ n: 3 }]);
+  });
+
+  it('reads BROTLI and SNAPPY variants too', async () => {
+    const random = rng(5);
+    const count = 2000;
+    const samples: ScalarSamples = {
+      timestamps: irregularTimestamps(count, random),
+      values: Float64Array.from({ length: count }, () => 20 + random() * 5),
+    };
+    for (const compression of ['BROTLI', 'SNAPPY'] as const) {
+      const codec = new ParquetStreamCodec({ compression });
+      await expectScalarFile(`temperature-${compression}`, 'temperature', samples, codec.encode('temperature', samples));
+    }
+  });
+
+  it('reads positions with optional columns, nulls where the samples hold NaN', async () => {
+    const random = rng(6);
+    const count = 3600;
+    let lat = -33.856784;
+    let lng = 151.215297;
+    const samples: PositionSamples = {
+      timestamps: irregularTimestamps(count, random),
+      latitude: new Float64Array(count),
+      longitude: new Float64Array(count),
+      altitudeM: new Float64Array(count),
+      horizontalAccuracyM: new Float64Array(count),
+    };
+    for (let i = 0; i < count; i++) {
+      lat += (random() - 0.4) * 3e-5;
+      lng += (random() - 0.4) * 3e-5;
+      samples.latitude[i] = lat;
+      samples.longitude[i] = lng;
+      (samples.altitudeM ?? [])[i] = i % 97 === 5 ? Number.NaN : 12 + random() * 30;
+      (samples.horizontalAccuracyM ?? [])[i] = 3 + random() * 10;
+    }
+    const path = await store('position', encodeStream('position', samples));
+    expect(await columnTypes(path)).toEqual({
+      timestamp: 'TIMESTAMP WITH TIME ZONE',
+      latitude: 'DOUBLE',
+      longitude: 'DOUBLE',
+      altitude_m: 'DOUBLE',
+      horizontal_accuracy_m: 'DOUBLE',
+    });
+    const [timestamps = [], latitude = [], longitude = [], altitude = [], accuracy = []] = await readColumns(path, [
+      'timestamp',
+      'latitude',
+      'longitude',
+      'altitude_m',
+      'horizontal_accuracy_m',
+    ]);
+    expectBitExact(numbers(timestamps), samples.timestamps);
+    expectBitExact(numbers(latitude), samples.latitude);
+    expectBitExact(numbers(longitude), samples.longitude);
+    expect(altitude.filter((value) => value === null)).toHaveLength(Math.ceil((count - 5) / 97));
+    expectBitExact(numbers(altitude), samples.altitudeM ?? new Float64Array(0));
+    expectBitExact(numbers(accuracy), samples.horizontalAccuracyM ?? new Float64Array(0));
+  });
+});

@@ -1,0 +1,745 @@
+/**
+ * Parquet codec for activity streams (DATA-MODEL §10).
+ *
+ * File layout: `timestamp` INT64 TIMESTAMP(MILLIS, UTC) required, then either one `value`
+ * column (scalar streams) or `latitude`, `longitude` DOUBLE required plus optional
+ * `altitude_m`, `horizontal_accuracy_m` DOUBLE (position). File-level key-value metadata
+ * carries `stream_type` and `schema_version`.
+ *
+ * Everything written is standard Parquet (data page v2; DELTA_BINARY_PACKED, BYTE_STREAM_SPLIT,
+ * PLAIN, RLE_DICTIONARY; GZIP by default) so DuckDB, Spark or pyarrow read the lake directly.
+ * The parquetjs family cannot read these files (no DELTA or BYTE_STREAM_SPLIT, v1 pages only).
+ * Measurements behind the choices are in docs/parquet-codecs.md.
+ */
+import { brotliCompressSync, brotliDecompressSync, constants as zlibConstants, gzipSync, unzipSync } from 'node:zlib';
+
+import {
+  parquetMetadata,
+  parquetSchema,
+  parquetScan,
+  type CompressionCodec,
+  type Compressors as ReadCompressors,
+  type DecodedArray,
+  type FileMetaData,
+  type ParquetParsers,
+  type SchemaElement as ReadSchemaElement,
+} from 'hyparquet';
+import { parquetWriteBuffer, type SchemaElement } from 'hyparquet-writer';
+
+import {
+  isPositionSamples,
+  isStreamType,
+  type PositionSamples,
+  type ScalarSamples,
+  type StreamSamples,
+  type StreamType,
+} from './stream-types.js';
+
+export const STREAM_SCHEMA_VERSION = 1;
+export const PARQUET_CONTENT_TYPE = 'application/vnd.apache.parquet';
+export const STREAM_TYPE_METADATA_KEY = 'stream_type';
+export const SCHEMA_VERSION_METADATA_KEY = 'schema_version';
+
+export const STREAM_COLUMNS = {
+  timestamp: 'timestamp',
+  value: 'value',
+  latitude: 'latitude',
+  longitude: 'longitude',
+  altitudeM: 'altitude_m',
+  horizontalAccuracyM: 'horizontal_accuracy_m',
+} as const;
+
+export type StreamCodecErrorCode =
+  /** The bytes are not a readable Parquet file. */
+  | 'INVALID_PARQUET'
+  /** A column the stream type needs is absent. */
+  | 'MISSING_COLUMN'
+  /** A column exists but its Parquet type cannot hold the stream's numbers. */
+  | 'UNSUPPORTED_COLUMN_TYPE'
+  /** The file uses a compression codec this build cannot decompress (e.g. ZSTD, LZ4). */
+  | 'UNSUPPORTED_COMPRESSION'
+  /** The stream type is not one of STREAM_TYPES. */
+  | 'UNKNOWN_STREAM_TYPE'
+  /** The file declares a different stream type than the caller expects. */
+  | 'STREAM_TYPE_MISMATCH'
+  /** The file was written by a newer schema than this code understands. */
+  | 'UNSUPPORTED_SCHEMA_VERSION'
+  /** Samples handed to encode break an invariant (lengths, timestamps, finiteness). */
+  | 'INVALID_SAMPLES'
+  /** A stored number cannot be represented exactly as a float64 (an INT64 beyond 2^53). */
+  | 'INVALID_VALUE';
+
+export class StreamCodecError extends Error {
+  override readonly name = 'StreamCodecError';
+
+  constructor(
+    readonly code: StreamCodecErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+export interface DecodedStream {
+  /** From the file's metadata, else the caller's expectation, else inferred (position only). */
+  type: StreamType | undefined;
+  /** undefined for files written by other tools without our metadata. */
+  schemaVersion: number | undefined;
+  samples: StreamSamples;
+}
+
+/** The seam that lets storage code swap the file format or the library behind it. */
+export interface StreamCodec {
+  readonly format: 'parquet';
+  readonly schemaVersion: number;
+  readonly contentType: string;
+  encode(type: StreamType, samples: StreamSamples): Uint8Array;
+  /**
+   * Asynchronous because the Parquet reader's API is; no I/O happens.
+   * When `expectedType` is given, a file declaring another type is rejected, and a file
+   * without a declaration is read as that type.
+   */
+  decode(bytes: Uint8Array, expectedType?: StreamType): Promise<DecodedStream>;
+}
+
+export type StreamCompression = 'GZIP' | 'BROTLI' | 'SNAPPY' | 'UNCOMPRESSED';
+
+export interface ParquetStreamCodecOptions {
+  /**
+   * Page compression for every column. GZIP (default) is readable by every Parquet
+   * implementation. BROTLI is usually 0–9 % smaller (up to half on quantised series) but
+   * 2–5× slower to write, and reader support is patchy (DuckDB only since 1.1; parquet-java
+   * needs an extra native codec). Both come from node:zlib, so no extra package is needed;
+   * ZSTD would need one on Node 20 and measured only ~2 % below GZIP.
+   */
+  compression?: StreamCompression;
+  /** zlib level for GZIP, 1–9; 6 by default, since 9 takes twice as long for files < 0.1 % smaller. */
+  gzipLevel?: number;
+  /** Brotli quality, 0–11. */
+  brotliQuality?: number;
+  /**
+   * 'adaptive' (default) trial-encodes a sample of each column with every candidate
+   * encoding and keeps the smallest; 'fixed' always uses the per-type default
+   * (DELTA_BINARY_PACKED for integers, BYTE_STREAM_SPLIT for doubles) with compression.
+   */
+  encodingStrategy?: 'adaptive' | 'fixed';
+  /** Rows per row group; one group per file suits every realistic activity. */
+  rowGroupSize?: number;
+}
+
+type WriteOptions = Parameters<typeof parquetWriteBuffer>[0];
+type ColumnSource = WriteOptions['columnData'][number];
+type WriteCompressors = NonNullable<WriteOptions['compressors']>;
+type WriteEncoding = NonNullable<ColumnSource['encoding']>;
+type ColumnData = ColumnSource['data'];
+
+interface ColumnPlan {
+  element: SchemaElement;
+  data: ColumnData;
+  encodings: readonly WriteEncoding[];
+}
+
+const DEFAULT_ROW_GROUP_SIZE = 1 << 20;
+/** Enough rows for the trial to see the data's character, few enough to keep it cheap. */
+const TRIAL_ROWS = 1 << 16;
+const TRIAL_WINDOWS = 4;
+const DISTINCT_SAMPLE = 4096;
+const INT32_MIN = -(2 ** 31);
+const INT32_MAX = 2 ** 31 - 1;
+
+const READABLE_CODECS: ReadonlySet<CompressionCodec> = new Set<CompressionCodec>([
+  'UNCOMPRESSED',
+  'SNAPPY',
+  'GZIP',
+  'BROTLI',
+]);
+
+const READ_DECOMPRESSORS: ReadCompressors = {
+  // unzipSync also accepts the zlib framing that some older writers used for GZIP.
+  GZIP: (input) => unzipSync(input),
+  BROTLI: (input) => brotliDecompressSync(input),
+};
+
+const MILLIS_PER_MICRO = 1000n;
+const MILLIS_PER_NANO = 1_000_000n;
+
+/** Floor division, so sub-millisecond instants before 1970 still round towards the past. */
+function floorDiv(value: bigint, divisor: bigint): bigint {
+  const quotient = value / divisor;
+  return value % divisor < 0n ? quotient - 1n : quotient;
+}
+
+/**
+ * Timestamps come back as bigint epoch milliseconds whatever their unit. The model keeps
+ * milliseconds, so finer units from foreign files are floored to the millisecond.
+ */
+const READ_PARSERS: Partial<ParquetParsers> = {
+  timestampFromMilliseconds: (millis: bigint) => millis,
+  timestampFromMicroseconds: (micros: bigint) => floorDiv(micros, MILLIS_PER_MICRO),
+  timestampFromNanoseconds: (nanos: bigint) => floorDiv(nanos, MILLIS_PER_NANO),
+};
+
+const TIMESTAMP_ELEMENT: SchemaElement = {
+  name: STREAM_COLUMNS.timestamp,
+  type: 'INT64',
+  repetition_type: 'REQUIRED',
+  converted_type: 'TIMESTAMP_MILLIS',
+  logical_type: { type: 'TIMESTAMP', isAdjustedToUTC: true, unit: 'MILLIS' },
+};
+
+export class ParquetStreamCodec implements StreamCodec {
+  readonly format = 'parquet';
+  readonly schemaVersion = STREAM_SCHEMA_VERSION;
+  readonly contentType = PARQUET_CONTENT_TYPE;
+
+  private readonly compression: StreamCompression;
+  private readonly strategy: 'adaptive' | 'fixed';
+  private readonly rowGroupSize: number;
+  private readonly compressors: WriteCompressors;
+
+  constructor(options: ParquetStreamCodecOptions = {}) {
+    this.compression = options.compression ?? 'GZIP';
+    this.strategy = options.encodingStrategy ?? 'adaptive';
+    this.rowGroupSize = options.rowGroupSize ?? DEFAULT_ROW_GROUP_SIZE;
+    const gzipLevel = options.gzipLevel ?? 6;
+    const brotliQuality = options.brotliQuality ?? 9;
+    this.compressors = {
+      GZIP: (input) => gzipSync(input, { level: gzipLevel }),
+      BROTLI: (input) =>
+        brotliCompressSync(input, {
+          params: {
+            [zlibConstants.BROTLI_PARAM_QUALITY]: brotliQuality,
+            [zlibConstants.BROTLI_PARAM_SIZE_HINT]: input.length,
+          },
+        }),
+    };
+  }
+
+  encode(type: StreamType, samples: StreamSamples): Uint8Array {
+    if (!isStreamType(type)) {
+      throw new StreamCodecError('UNKNOWN_STREAM_TYPE', `Unknown stream type: ${String(type)}`);
+    }
+    const plans = [timestampPlan(samples.timestamps)];
+    if (type === 'position') {
+      if (!isPositionSamples(samples)) {
+        throw new StreamCodecError('INVALID_SAMPLES', 'A position stream needs latitude and longitude samples');
+      }
+      plans.push(...positionPlans(samples));
+    } else {
+      if (isPositionSamples(samples)) {
+        throw new StreamCodecError('INVALID_SAMPLES', `A ${type} stream needs scalar samples, not positions`);
+      }
+      plans.push(scalarValuePlan(samples));
+    }
+
+    const columnData = plans.map(
+      (plan): ColumnSource => ({ name: plan.element.name, data: plan.data, encoding: this.chooseEncoding(plan) }),
+    );
+    const buffer = parquetWriteBuffer({
+      columnData,
+      schema: [{ name: 'root', num_children: plans.length }, ...plans.map((plan) => plan.element)],
+      codec: this.compression,
+      compressors: this.compressors,
+      rowGroupSize: this.rowGroupSize,
+      kvMetadata: [
+        { key: STREAM_TYPE_METADATA_KEY, value: type },
+        { key: SCHEMA_VERSION_METADATA_KEY, value: String(STREAM_SCHEMA_VERSION) },
+      ],
+    });
+    return new Uint8Array(buffer);
+  }
+
+  async decode(bytes: Uint8Array, expectedType?: StreamType): Promise<DecodedStream> {
+    if (expectedType !== undefined && !isStreamType(expectedType)) {
+      throw new StreamCodecError('UNKNOWN_STREAM_TYPE', `Unknown stream type: ${String(expectedType)}`);
+    }
+    const file = toArrayBuffer(bytes);
+    const metadata = readMetadata(file);
+    const { declaredType, schemaVersion } = readStreamMetadata(metadata);
+    if (expectedType !== undefined && declaredType !== undefined && declaredType !== expectedType) {
+      throw new StreamCodecError(
+        'STREAM_TYPE_MISMATCH',
+        `The file holds a ${declaredType} stream, not ${expectedType}`,
+      );
+    }
+    const elements = topLevelElements(metadata);
+    const type = declaredType ?? expectedType ?? (elements.has(STREAM_COLUMNS.latitude) ? 'position' : undefined);
+    const isPosition = type === 'position';
+
+    const required: string[] = isPosition
+      ? [STREAM_COLUMNS.timestamp, STREAM_COLUMNS.latitude, STREAM_COLUMNS.longitude]
+      : [STREAM_COLUMNS.timestamp, STREAM_COLUMNS.value];
+    const optional: string[] = isPosition ? [STREAM_COLUMNS.altitudeM, STREAM_COLUMNS.horizontalAccuracyM] : [];
+    for (const name of required) {
+      if (!elements.has(name)) {
+        throw new StreamCodecError(
+          'MISSING_COLUMN',
+          `Required column "${name}" is missing (${type ?? 'scalar'} stream; found: ${[...elements.keys()].join(', ') || 'none'})`,
+        );
+      }
+    }
+    const present = optional.filter((name) => elements.has(name));
+    const columns = [...required, ...present];
+    for (const name of columns) {
+      const element = elements.get(name);
+      if (element !== undefined) assertReadableColumn(element, name === STREAM_COLUMNS.timestamp);
+    }
+    assertReadableCodecs(metadata, columns);
+
+    const raw = await readColumns(file, metadata, columns);
+    const timestamps = toNumbers(STREAM_COLUMNS.timestamp, raw.get(STREAM_COLUMNS.timestamp));
+    const numeric = new Map<string, NumericColumn>();
+    for (const name of columns.slice(1)) numeric.set(name, toNumbers(name, raw.get(name)));
+
+    // A row without an instant or without its required values is no sample at all.
+    const keep = rowsToKeep(timestamps, required.slice(1).map((name) => mustGet(numeric, name)));
+    const order = sortedOrder(timestamps.values, keep);
+    const pick = (column: NumericColumn): Float64Array => gather(column, order);
+
+    const samples: StreamSamples = isPosition
+      ? {
+          timestamps: pick(timestamps),
+          latitude: pick(mustGet(numeric, STREAM_COLUMNS.latitude)),
+          longitude: pick(mustGet(numeric, STREAM_COLUMNS.longitude)),
+          altitudeM: optionalColumn(numeric.get(STREAM_COLUMNS.altitudeM), order),
+          horizontalAccuracyM: optionalColumn(numeric.get(STREAM_COLUMNS.horizontalAccuracyM), order),
+        }
+      : { timestamps: pick(timestamps), values: pick(mustGet(numeric, STREAM_COLUMNS.value)) };
+    return { type, schemaVersion, samples };
+  }
+
+  /** The column's encoding: the smallest on a sample, or the fixed per-type default. */
+  private chooseEncoding(plan: ColumnPlan): WriteEncoding {
+    const [preferred] = plan.encodings;
+    if (preferred === undefined) throw new Error(`column ${plan.element.name} has no candidate encoding`);
+    if (this.strategy === 'fixed' || plan.encodings.length === 1) return preferred;
+
+    const sample = trialSample(plan.data);
+    let best = preferred;
+    let bestSize = Number.POSITIVE_INFINITY;
+    for (const encoding of plan.encodings) {
+      const size = parquetWriteBuffer({
+        columnData: [{ name: plan.element.name, data: sample, encoding }],
+        schema: [{ name: 'root', num_children: 1 }, plan.element],
+        codec: this.compression,
+        compressors: this.compressors,
+        statistics: false,
+        rowGroupSize: Math.max(sample.length, 1),
+      }).byteLength;
+      if (size < bestSize) {
+        bestSize = size;
+        best = encoding;
+      }
+    }
+    return best;
+  }
+}
+
+export const parquetStreamCodec: StreamCodec = new ParquetStreamCodec();
+
+export function encodeStream(type: StreamType, samples: StreamSamples): Uint8Array {
+  return parquetStreamCodec.encode(type, samples);
+}
+
+export function decodeStream(bytes: Uint8Array, expectedType?: StreamType): Promise<DecodedStream> {
+  return parquetStreamCodec.decode(bytes, expectedType);
+}
+
+// ---------------------------------------------------------------------------------------
+// Encoding
+
+function timestampPlan(timestamps: Float64Array): ColumnPlan {
+  const data = new BigInt64Array(timestamps.length);
+  let previous = Number.NEGATIVE_INFINITY;
+  for (let i = 0; i < timestamps.length; i++) {
+    const t = timestamps[i];
+    if (!Number.isSafeInteger(t)) {
+      throw new StreamCodecError('INVALID_SAMPLES', `timestamps[${i}] = ${t} is not a whole number of epoch milliseconds`);
+    }
+    // Downsampling, range reads and DuckDB's row-group pruning all rely on time order.
+    if (t < previous) {
+      throw new StreamCodecError('INVALID_SAMPLES', `timestamps[${i}] = ${t} is earlier than the sample before it`);
+    }
+    previous = t;
+    data[i] = BigInt(t);
+  }
+  return { element: TIMESTAMP_ELEMENT, data, encodings: ['DELTA_BINARY_PACKED'] };
+}
+
+function scalarValuePlan(samples: ScalarSamples): ColumnPlan {
+  const { values, timestamps } = samples;
+  assertSameLength('values', values, timestamps.length);
+  let integral = true;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (!Number.isFinite(v)) {
+      throw new StreamCodecError('INVALID_SAMPLES', `values[${i}] = ${v} is not a finite number`);
+    }
+    // -0 is an integer to JavaScript but INT32 would drop its sign.
+    if (integral && (!Number.isInteger(v) || v < INT32_MIN || v > INT32_MAX || Object.is(v, -0))) integral = false;
+  }
+  if (integral) {
+    // Whole-number series (heart rate, power, cadence) are small deltas: DELTA_BINARY_PACKED
+    // bit-packs them to a few bits per sample, far below any float encoding.
+    return {
+      element: { name: STREAM_COLUMNS.value, type: 'INT32', repetition_type: 'REQUIRED' },
+      data: Int32Array.from(values),
+      encodings: fewDistinct(values) ? ['DELTA_BINARY_PACKED', 'RLE_DICTIONARY'] : ['DELTA_BINARY_PACKED'],
+    };
+  }
+  return doublePlan(STREAM_COLUMNS.value, values, 'REQUIRED');
+}
+
+function positionPlans(samples: PositionSamples): ColumnPlan[] {
+  const count = samples.timestamps.length;
+  const plans: ColumnPlan[] = [];
+  const required: Array<[string, Float64Array]> = [
+    [STREAM_COLUMNS.latitude, samples.latitude],
+    [STREAM_COLUMNS.longitude, samples.longitude],
+  ];
+  for (const [name, values] of required) {
+    assertSameLength(name, values, count);
+    assertFinite(name, values);
+    plans.push(doublePlan(name, values, 'REQUIRED'));
+  }
+  const optional: Array<[string, Float64Array | null]> = [
+    [STREAM_COLUMNS.altitudeM, samples.altitudeM],
+    [STREAM_COLUMNS.horizontalAccuracyM, samples.horizontalAccuracyM],
+  ];
+  for (const [name, values] of optional) {
+    if (values === null) continue;
+    assertSameLength(name, values, count);
+    plans.push(doublePlan(name, withNulls(name, values), 'OPTIONAL'));
+  }
+  return plans;
+}
+
+/**
+ * Doubles are stored as DOUBLE, never scaled to integers, so every bit survives.
+ * BYTE_STREAM_SPLIT groups the predictable sign/exponent bytes of full-precision values
+ * (GPS fixes) so the codec can squeeze them; PLAIN or a dictionary win for values with few
+ * decimals. Dictionaries key values with SameValueZero, which would merge -0 into 0, so
+ * they are only a candidate when no -0 is present.
+ */
+function doublePlan(name: string, data: Float64Array | Array<number | null>, repetition: 'REQUIRED' | 'OPTIONAL'): ColumnPlan {
+  let hasNegativeZero = false;
+  for (let i = 0; i < data.length; i++) {
+    if (Object.is(data[i], -0)) {
+      hasNegativeZero = true;
+      break;
+    }
+  }
+  const encodings: WriteEncoding[] = ['BYTE_STREAM_SPLIT', 'PLAIN'];
+  if (!hasNegativeZero && fewDistinct(data)) encodings.push('RLE_DICTIONARY');
+  return { element: { name, type: 'DOUBLE', repetition_type: repetition }, data, encodings };
+}
+
+/**
+ * Whether a dictionary could pay off: at most half of an evenly spread sample is distinct.
+ * Full-precision doubles never qualify, which spares their trial an expensive dictionary build.
+ */
+function fewDistinct(data: ArrayLike<number | null>): boolean {
+  const size = Math.min(data.length, DISTINCT_SAMPLE);
+  if (size === 0) return false;
+  const seen = new Set<number | null>();
+  for (let k = 0; k < size; k++) seen.add(data[Math.floor((k * data.length) / size)]);
+  return seen.size * 2 <= size;
+}
+
+/** NaN marks "no value" in an optional position column; Parquet says that with a null. */
+function withNulls(name: string, values: Float64Array): Float64Array | Array<number | null> {
+  let hasNaN = false;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (Number.isNaN(v)) hasNaN = true;
+    else if (!Number.isFinite(v)) {
+      throw new StreamCodecError('INVALID_SAMPLES', `${name}[${i}] = ${v} is not a finite number`);
+    }
+  }
+  if (!hasNaN) return values;
+  return Array.from(values, (v) => (Number.isNaN(v) ? null : v));
+}
+
+function assertSameLength(name: string, values: Float64Array | null | undefined, count: number): void {
+  if (!(values instanceof Float64Array)) {
+    throw new StreamCodecError('INVALID_SAMPLES', `${name} must be a Float64Array`);
+  }
+  if (values.length !== count) {
+    throw new StreamCodecError('INVALID_SAMPLES', `${name} has ${values.length} samples but there are ${count} timestamps`);
+  }
+}
+
+function assertFinite(name: string, values: Float64Array): void {
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (!Number.isFinite(v)) {
+      throw new StreamCodecError('INVALID_SAMPLES', `${name}[${i}] = ${v} is not a finite number`);
+    }
+  }
+}
+
+/** The whole column when small, else evenly spread windows, so drifting data is seen. */
+function trialSample(data: ColumnData): ColumnData {
+  if (data.length <= TRIAL_ROWS) return data;
+  const window = Math.floor(TRIAL_ROWS / TRIAL_WINDOWS);
+  const stride = Math.floor((data.length - window) / (TRIAL_WINDOWS - 1));
+  const starts = Array.from({ length: TRIAL_WINDOWS }, (_, k) => k * stride);
+  if (data instanceof BigInt64Array) {
+    const out = new BigInt64Array(window * TRIAL_WINDOWS);
+    starts.forEach((start, k) => out.set(data.subarray(start, start + window), k * window));
+    return out;
+  }
+  if (data instanceof Int32Array) {
+    const out = new Int32Array(window * TRIAL_WINDOWS);
+    starts.forEach((start, k) => out.set(data.subarray(start, start + window), k * window));
+    return out;
+  }
+  if (data instanceof Float64Array) {
+    const out = new Float64Array(window * TRIAL_WINDOWS);
+    starts.forEach((start, k) => out.set(data.subarray(start, start + window), k * window));
+    return out;
+  }
+  if (Array.isArray(data)) return starts.flatMap((start) => data.slice(start, start + window));
+  return data;
+}
+
+// ---------------------------------------------------------------------------------------
+// Decoding
+
+interface NumericColumn {
+  values: Float64Array;
+  /** 1 where the file holds a null; null when the column has none. */
+  missing: Uint8Array | null;
+}
+
+function toArrayBuffer(bytes: Uint8Array): ArrayBuffer {
+  if (!(bytes instanceof Uint8Array)) {
+    throw new StreamCodecError('INVALID_PARQUET', 'Expected the file as a Uint8Array');
+  }
+  const { buffer } = bytes;
+  if (buffer instanceof ArrayBuffer && bytes.byteOffset === 0 && bytes.byteLength === buffer.byteLength) return buffer;
+  return bytes.slice().buffer;
+}
+
+function readMetadata(file: ArrayBuffer): FileMetaData {
+  const magic = new TextDecoder().decode(new Uint8Array(file, 0, Math.min(4, file.byteLength)));
+  const tail = file.byteLength >= 8 ? new TextDecoder().decode(new Uint8Array(file, file.byteLength - 4, 4)) : '';
+  if (magic !== 'PAR1' || tail !== 'PAR1') {
+    throw new StreamCodecError('INVALID_PARQUET', 'Not a Parquet file (missing PAR1 magic bytes)');
+  }
+  try {
+    return parquetMetadata(file, { parsers: READ_PARSERS });
+  } catch (error) {
+    throw new StreamCodecError('INVALID_PARQUET', `Unreadable Parquet footer: ${errorMessage(error)}`, { cause: error });
+  }
+}
+
+function readStreamMetadata(metadata: FileMetaData): { declaredType: StreamType | undefined; schemaVersion: number | undefined } {
+  const entries = new Map((metadata.key_value_metadata ?? []).map((entry) => [entry.key, entry.value]));
+  const rawType = entries.get(STREAM_TYPE_METADATA_KEY);
+  if (rawType !== undefined && !isStreamType(rawType)) {
+    throw new StreamCodecError('UNKNOWN_STREAM_TYPE', `The file declares an unknown stream type: ${rawType}`);
+  }
+  const rawVersion = entries.get(SCHEMA_VERSION_METADATA_KEY);
+  let schemaVersion: number | undefined;
+  if (rawVersion !== undefined) {
+    schemaVersion = Number(rawVersion);
+    if (!Number.isInteger(schemaVersion) || schemaVersion < 1 || schemaVersion > STREAM_SCHEMA_VERSION) {
+      throw new StreamCodecError(
+        'UNSUPPORTED_SCHEMA_VERSION',
+        `Stream schema_version ${rawVersion} is not supported (this code reads 1..${STREAM_SCHEMA_VERSION})`,
+      );
+    }
+  }
+  return { declaredType: rawType, schemaVersion };
+}
+
+function topLevelElements(metadata: FileMetaData): Map<string, ReadSchemaElement> {
+  const tree = parquetSchema(metadata);
+  const elements = new Map<string, ReadSchemaElement>();
+  for (const child of tree.children) {
+    if (child.children.length > 0) continue;
+    elements.set(child.element.name, child.element);
+  }
+  for (const child of tree.children) {
+    if (child.children.length > 0 && Object.values(STREAM_COLUMNS).some((name) => name === child.element.name)) {
+      throw new StreamCodecError('UNSUPPORTED_COLUMN_TYPE', `Column "${child.element.name}" is a nested group, not a number`);
+    }
+  }
+  return elements;
+}
+
+const NON_NUMERIC_LOGICAL_TYPES = new Set(['DATE', 'TIME', 'TIMESTAMP', 'INTERVAL', 'STRING', 'JSON', 'BSON', 'UUID', 'ENUM']);
+const NON_NUMERIC_CONVERTED_TYPES = new Set([
+  'DATE',
+  'TIME_MILLIS',
+  'TIME_MICROS',
+  'TIMESTAMP_MILLIS',
+  'TIMESTAMP_MICROS',
+  'INTERVAL',
+  'UTF8',
+  'JSON',
+  'BSON',
+  'ENUM',
+]);
+
+function assertReadableColumn(element: ReadSchemaElement, isTimestamp: boolean): void {
+  const { name, type, converted_type: converted, logical_type: logical } = element;
+  if (element.repetition_type === 'REPEATED') {
+    throw new StreamCodecError('UNSUPPORTED_COLUMN_TYPE', `Column "${name}" is repeated, not one number per row`);
+  }
+  if (isTimestamp) {
+    const timestampAnnotated =
+      converted === 'TIMESTAMP_MILLIS' || converted === 'TIMESTAMP_MICROS' || logical?.type === 'TIMESTAMP';
+    const plainInteger =
+      converted === undefined && (logical === undefined || (logical.type === 'INTEGER' && logical.bitWidth === 64));
+    const ok = (type === 'INT64' && (timestampAnnotated || plainInteger)) || (type === 'INT96' && converted === undefined);
+    if (!ok) {
+      throw new StreamCodecError(
+        'UNSUPPORTED_COLUMN_TYPE',
+        `Column "timestamp" must be INT64 (TIMESTAMP or epoch milliseconds), found ${describeElement(element)}`,
+      );
+    }
+    return;
+  }
+  const numericPhysical = type === 'DOUBLE' || type === 'FLOAT' || type === 'INT32' || type === 'INT64';
+  const annotatedAsNonNumber =
+    (converted !== undefined && NON_NUMERIC_CONVERTED_TYPES.has(converted)) ||
+    (logical !== undefined && NON_NUMERIC_LOGICAL_TYPES.has(logical.type));
+  if (!numericPhysical || annotatedAsNonNumber) {
+    throw new StreamCodecError(
+      'UNSUPPORTED_COLUMN_TYPE',
+      `Column "${name}" must be DOUBLE, FLOAT, INT32 or INT64, found ${describeElement(element)}`,
+    );
+  }
+}
+
+function describeElement({ type, converted_type: converted, logical_type: logical }: ReadSchemaElement): string {
+  return [type ?? 'group', converted, logical?.type].filter((part) => part !== undefined).join(' ');
+}
+
+function assertReadableCodecs(metadata: FileMetaData, columns: readonly string[]): void {
+  const wanted = new Set(columns);
+  for (const group of metadata.row_groups) {
+    for (const chunk of group.columns) {
+      const meta = chunk.meta_data;
+      if (meta === undefined || !wanted.has(meta.path_in_schema[0] ?? '')) continue;
+      if (!READABLE_CODECS.has(meta.codec)) {
+        throw new StreamCodecError(
+          'UNSUPPORTED_COMPRESSION',
+          `Column "${meta.path_in_schema.join('.')}" is compressed with ${meta.codec}; readable: ${[...READABLE_CODECS].join(', ')}`,
+        );
+      }
+    }
+  }
+}
+
+async function readColumns(file: ArrayBuffer, metadata: FileMetaData, columns: string[]): Promise<Map<string, DecodedArray[]>> {
+  const result = new Map<string, DecodedArray[]>();
+  try {
+    const scan = await parquetScan({
+      file,
+      metadata,
+      columns,
+      compressors: READ_DECOMPRESSORS,
+      parsers: READ_PARSERS,
+      utf8: false,
+    });
+    for (const column of columns) {
+      const parts: DecodedArray[] = [];
+      for (const range of scan.ranges) parts.push(await scan.readColumn({ column, ...range }));
+      result.set(column, parts);
+    }
+  } catch (error) {
+    throw new StreamCodecError('INVALID_PARQUET', `Unreadable Parquet data: ${errorMessage(error)}`, { cause: error });
+  }
+  return result;
+}
+
+function toNumbers(name: string, parts: DecodedArray[] | undefined): NumericColumn {
+  const chunks = parts ?? [];
+  const total = chunks.reduce((sum, part) => sum + part.length, 0);
+  const values = new Float64Array(total);
+  let missing: Uint8Array | null = null;
+  let offset = 0;
+  for (const part of chunks) {
+    if (part instanceof Float64Array || part instanceof Float32Array || part instanceof Int32Array || part instanceof Uint32Array) {
+      values.set(part, offset);
+      offset += part.length;
+      continue;
+    }
+    for (let i = 0; i < part.length; i++, offset++) {
+      const item: unknown = part[i];
+      if (typeof item === 'number') values[offset] = item;
+      else if (typeof item === 'bigint') values[offset] = exactNumber(name, item);
+      else if (item === null || item === undefined) {
+        missing ??= new Uint8Array(total);
+        missing[offset] = 1;
+        values[offset] = Number.NaN;
+      } else {
+        throw new StreamCodecError('UNSUPPORTED_COLUMN_TYPE', `Column "${name}" holds ${typeof item} values, not numbers`);
+      }
+    }
+  }
+  return { values, missing };
+}
+
+function exactNumber(name: string, value: bigint): number {
+  const asNumber = Number(value);
+  if (!Number.isSafeInteger(asNumber)) {
+    throw new StreamCodecError('INVALID_VALUE', `Column "${name}" holds ${value}, beyond the exact range of a float64`);
+  }
+  return asNumber;
+}
+
+function rowsToKeep(timestamps: NumericColumn, required: NumericColumn[]): Uint8Array | null {
+  const masks = [timestamps.missing, ...required.map((column) => column.missing)].filter(
+    (mask): mask is Uint8Array => mask !== null,
+  );
+  if (masks.length === 0) return null;
+  const keep = new Uint8Array(timestamps.values.length).fill(1);
+  for (const mask of masks) {
+    for (let i = 0; i < mask.length; i++) if (mask[i] === 1) keep[i] = 0;
+  }
+  return keep;
+}
+
+/**
+ * Row order for the output: the kept rows, stably sorted by time when the file was not.
+ * null means "every row, as stored", the case for every file this codec writes.
+ */
+function sortedOrder(timestamps: Float64Array, keep: Uint8Array | null): Uint32Array | null {
+  if (keep === null && isNonDecreasing(timestamps)) return null;
+  const kept: number[] = [];
+  for (let i = 0; i < timestamps.length; i++) if (keep === null || keep[i] === 1) kept.push(i);
+  const order = Uint32Array.from(kept);
+  order.sort((a, b) => timestamps[a] - timestamps[b] || a - b);
+  return order;
+}
+
+function isNonDecreasing(values: Float64Array): boolean {
+  for (let i = 1; i < values.length; i++) if (values[i] < values[i - 1]) return false;
+  return true;
+}
+
+function gather(column: NumericColumn, order: Uint32Array | null): Float64Array {
+  if (order === null) return column.values;
+  const out = new Float64Array(order.length);
+  for (let k = 0; k < order.length; k++) out[k] = column.values[order[k]];
+  return out;
+}
+
+function optionalColumn(column: NumericColumn | undefined, order: Uint32Array | null): Float64Array | null {
+  return column === undefined ? null : gather(column, order);
+}
+
+function mustGet(columns: Map<string, NumericColumn>, name: string): NumericColumn {
+  const column = columns.get(name);
+  if (column === undefined) throw new StreamCodecError('MISSING_COLUMN', `Required column "${name}" is missing`);
+  return column;
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
