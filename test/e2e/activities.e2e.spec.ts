@@ -343,16 +343,16 @@ describe('the timeline', () => {
   });
 
   it.each([
-    ['athleteId', () => `athleteId=${second}`, ['other']],
-    ['one type', () => 'activityType=road_cycling', ['ride']],
-    ['several types', () => 'activityType=running,trail_running', ['other', 'trail', 'run1']],
-    ['category', () => 'category=running', ['other', 'trail', 'run1']],
-    ['category and type together', () => 'category=running&activityType=trail_running,yoga', ['trail']],
-    ['source', () => 'source=garmin', ['ride', 'trail']],
-    ['several sources', () => 'source=garmin,healthkit', ['yoga', 'ride', 'trail']],
-    ['start-time range (from inclusive, to exclusive)', () => 'startTimeFrom=2026-02-01T07:00:00Z&startTimeTo=2026-04-01T07:00:00Z', ['ride', 'trail']],
-    ['top-level only', () => 'topLevelOnly=true', ['other', 'gym', 'yoga', 'ride', 'trail', 'run1']],
-    ['children of a parent', () => `parentId=${ids.gym}`, ['child2', 'child1']],
+    ['athleteId', (): string => `athleteId=${second}`, ['other']],
+    ['one type', (): string => 'activityType=road_cycling', ['ride']],
+    ['several types', (): string => 'activityType=running,trail_running', ['other', 'trail', 'run1']],
+    ['category', (): string => 'category=running', ['other', 'trail', 'run1']],
+    ['category and type together', (): string => 'category=running&activityType=trail_running,yoga', ['trail']],
+    ['source', (): string => 'source=garmin', ['ride', 'trail']],
+    ['several sources', (): string => 'source=garmin,healthkit', ['yoga', 'ride', 'trail']],
+    ['start-time range (from inclusive, to exclusive)', (): string => 'startTimeFrom=2026-02-01T07:00:00Z&startTimeTo=2026-04-01T07:00:00Z', ['ride', 'trail']],
+    ['top-level only', (): string => 'topLevelOnly=true', ['other', 'gym', 'yoga', 'ride', 'trail', 'run1']],
+    ['children of a parent', (): string => `parentId=${ids.gym}`, ['child2', 'child1']],
   ] as const)('filters by %s', async (_name, query, expected) => {
     expect(idsOf(await list(query()))).toEqual(expected.map((key) => ids[key]));
   });

@@ -1,13 +1,10 @@
-import type { ActivityCreate } from '../../src/contract/activities.contract.js';
+import type * as z from 'zod';
+import type { ActivityCreateSchema } from '../../src/contract/activities.contract.js';
 import type { TestApp } from '../setup/app.js';
 import type { SignedUpUser } from './api.js';
 
-/** A request body for POST /api/v1/activities; what the API accepts on the wire (ISO strings). */
-export type ActivityBody = Omit<ActivityCreate, 'startTime' | 'endTime' | 'children'> & {
-  startTime: string;
-  endTime: string;
-  children?: (Omit<NonNullable<ActivityCreate['children']>[number], 'startTime' | 'endTime'> & { startTime: string; endTime: string })[];
-};
+/** A request body for POST /api/v1/activities, as the API accepts it on the wire (ISO strings for times). */
+export type ActivityBody = z.input<typeof ActivityCreateSchema> & { startTime: string; endTime: string };
 
 export function runBody(athleteId: string, overrides: Partial<ActivityBody> = {}): ActivityBody {
   return {

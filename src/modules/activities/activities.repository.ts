@@ -36,12 +36,41 @@ export interface Keyset {
 export type NewStatistic = Pick<ActivityStatisticRow, 'key' | 'value' | 'unit'>;
 export type NewEvent = Pick<ActivityEventRow, 'eventType' | 'startTime' | 'endTime' | 'metadata'>;
 
-type Executor = Database | Transaction;
-
 /** Queries on activities and their statistics and events; every read is scoped to the owning user. */
 @Injectable()
 export class ActivitiesRepository {
-  constructor(@InjectDb() private readonly db: Database) {}
+  /** The hot reads of the detail view, built once (Drizzle then skips rebuilding their SQL per call). */
+  private readonly prepared;
+
+  constructor(@InjectDb() private readonly db: Database) {
+    const id = sql.placeholder('id');
+    this.prepared = {
+      byId: db
+        .select(getTableColumns(activities))
+        .from(activities)
+        .innerJoin(athletes, eq(athletes.id, activities.athleteId))
+        .where(and(eq(activities.id, id), eq(athletes.userId, sql.placeholder('userId'))))
+        .prepare('activity_by_id'),
+      children: db
+        .select(summaryColumns)
+        .from(activities)
+        .where(eq(activities.parentId, id))
+        .orderBy(asc(activities.startTime), asc(activities.id))
+        .prepare('activity_children'),
+      statistics: db
+        .select()
+        .from(activityStatistics)
+        .where(eq(activityStatistics.activityId, id))
+        .orderBy(asc(activityStatistics.key))
+        .prepare('activity_statistics'),
+      events: db
+        .select()
+        .from(activityEvents)
+        .where(eq(activityEvents.activityId, id))
+        .orderBy(asc(activityEvents.startTime), asc(activityEvents.id))
+        .prepare('activity_events'),
+    };
+  }
 
   transaction<T>(work: (tx: Transaction) => Promise<T>): Promise<T> {
     return this.db.transaction(work);
@@ -51,12 +80,8 @@ export class ActivitiesRepository {
     return inArray(activities.athleteId, this.db.select({ id: athletes.id }).from(athletes).where(eq(athletes.userId, userId)));
   }
 
-  async findById(userId: string, id: string, executor: Executor = this.db): Promise<ActivityRow | undefined> {
-    const [row] = await executor
-      .select(getTableColumns(activities))
-      .from(activities)
-      .innerJoin(athletes, eq(athletes.id, activities.athleteId))
-      .where(and(eq(activities.id, id), eq(athletes.userId, userId)));
+  async findById(userId: string, id: string): Promise<ActivityRow | undefined> {
+    const [row] = await this.prepared.byId.execute({ id, userId });
     return row;
   }
 
@@ -68,66 +93,114 @@ export class ActivitiesRepository {
     return row?.id;
   }
 
-  findChildren(parentId: string, executor: Executor = this.db): Promise<ActivitySummaryRow[]> {
-    return executor
-      .select(summaryColumns)
-      .from(activities)
-      .where(eq(activities.parentId, parentId))
-      .orderBy(asc(activities.startTime), asc(activities.id));
+  findChildren(parentId: string): Promise<ActivitySummaryRow[]> {
+    return this.prepared.children.execute({ id: parentId });
   }
 
-  async countChildren(parentId: string, executor: Executor = this.db): Promise<number> {
-    const [row] = await executor.select({ count: sql<number>`count(*)::int` }).from(activities).where(eq(activities.parentId, parentId));
+  async countChildren(parentId: string): Promise<number> {
+    const [row] = await this.db.select({ count: sql<number>`count(*)::int` }).from(activities).where(eq(activities.parentId, parentId));
     return row?.count ?? 0;
   }
 
-  findStatistics(activityId: string, executor: Executor = this.db): Promise<ActivityStatisticRow[]> {
-    return executor.select().from(activityStatistics).where(eq(activityStatistics.activityId, activityId)).orderBy(asc(activityStatistics.key));
+  findStatistics(activityId: string): Promise<ActivityStatisticRow[]> {
+    return this.prepared.statistics.execute({ id: activityId });
   }
 
-  findEvents(activityId: string, executor: Executor = this.db): Promise<ActivityEventRow[]> {
-    return executor
-      .select()
-      .from(activityEvents)
-      .where(eq(activityEvents.activityId, activityId))
-      .orderBy(asc(activityEvents.startTime), asc(activityEvents.id));
+  findEvents(activityId: string): Promise<ActivityEventRow[]> {
+    return this.prepared.events.execute({ id: activityId });
   }
 
+  /**
+   * The timeline's WHERE clause with a placeholder for each filter present. Queries are prepared once
+   * per combination of filters (a handful in practice), so paging builds no SQL per request.
+   */
   private where(filter: ActivityFilter): SQL | undefined {
+    const p = sql.placeholder;
     return and(
-      this.owned(filter.userId),
-      filter.athleteId ? eq(activities.athleteId, filter.athleteId) : undefined,
-      filter.activityTypes ? inArray(activities.activityType, filter.activityTypes) : undefined,
-      filter.sources ? inArray(activities.source, filter.sources as ActivityRow['source'][]) : undefined,
-      filter.startTimeFrom ? gte(activities.startTime, filter.startTimeFrom) : undefined,
-      filter.startTimeTo ? lt(activities.startTime, filter.startTimeTo) : undefined,
+      inArray(activities.athleteId, this.db.select({ id: athletes.id }).from(athletes).where(eq(athletes.userId, p('userId')))),
+      filter.athleteId ? eq(activities.athleteId, p('athleteId')) : undefined,
+      filter.activityTypes ? sql`${activities.activityType} = any(${p('activityTypes')}::text[])` : undefined,
+      filter.sources ? sql`${activities.source} = any(${p('sources')}::text[])` : undefined,
+      filter.startTimeFrom ? gte(activities.startTime, p('startTimeFrom')) : undefined,
+      filter.startTimeTo ? lt(activities.startTime, p('startTimeTo')) : undefined,
       filter.topLevelOnly ? isNull(activities.parentId) : undefined,
-      filter.parentId ? eq(activities.parentId, filter.parentId) : undefined,
+      filter.parentId ? eq(activities.parentId, p('parentId')) : undefined,
     );
   }
 
-  /** One page of the timeline, newest first, after the keyset `after` (exclusive). */
-  findPage(filter: ActivityFilter, after: Keyset | undefined, limit: number): Promise<ActivitySummaryRow[]> {
-    const beforeCursor = after
-      ? or(lt(activities.startTime, after.startTime), and(eq(activities.startTime, after.startTime), lt(activities.id, after.id)))
+  private readonly pageQueries = new Map<string, ReturnType<ActivitiesRepository['preparePage']>>();
+  private readonly totalsQueries = new Map<string, ReturnType<ActivitiesRepository['prepareTotals']>>();
+
+  private static shape(filter: ActivityFilter): string {
+    const { userId: _userId, ...filters } = filter;
+    return Object.entries(filters)
+      .filter(([, value]) => value !== undefined && value !== false)
+      .map(([key]) => key)
+      .sort()
+      .join('_');
+  }
+
+  private static params(filter: ActivityFilter) {
+    return {
+      ...filter,
+      // Arrays travel as one text[] parameter; the driver cannot bind a JS array to `any($n)` itself.
+      activityTypes: filter.activityTypes && `{${filter.activityTypes.map((v) => `"${v}"`).join(',')}}`,
+      sources: filter.sources && `{${filter.sources.map((v) => `"${v}"`).join(',')}}`,
+      startTimeFrom: filter.startTimeFrom?.toISOString(),
+      startTimeTo: filter.startTimeTo?.toISOString(),
+    };
+  }
+
+  private preparePage(filter: ActivityFilter, withCursor: boolean, name: string) {
+    const p = sql.placeholder;
+    const afterCursor = withCursor
+      ? sql`(${activities.startTime}, ${activities.id}) < (${p('afterStartTime')}::timestamptz, ${p('afterId')}::uuid)`
       : undefined;
     return this.db
       .select(summaryColumns)
       .from(activities)
-      .where(and(this.where(filter), beforeCursor))
+      .where(and(this.where(filter), afterCursor))
       .orderBy(desc(activities.startTime), desc(activities.id))
-      .limit(limit);
+      .limit(p('limit'))
+      .prepare(name);
   }
 
-  async totals(filter: ActivityFilter): Promise<{ count: number; distanceM: number; durationS: number }> {
-    const [row] = await this.db
+  private prepareTotals(filter: ActivityFilter, name: string) {
+    return this.db
       .select({
         count: sql<number>`count(*)::int`,
         distanceM: sql<number>`coalesce(sum(${activities.distanceM}), 0)::float8`,
         durationS: sql<number>`coalesce(sum(${activities.durationS}), 0)::float8`,
       })
       .from(activities)
-      .where(this.where(filter));
+      .where(this.where(filter))
+      .prepare(name);
+  }
+
+  /** One page of the timeline, newest first, after the keyset `after` (exclusive). */
+  findPage(filter: ActivityFilter, after: Keyset | undefined, limit: number): Promise<ActivitySummaryRow[]> {
+    const key = `${ActivitiesRepository.shape(filter)}${after ? '_cursor' : ''}`;
+    let query = this.pageQueries.get(key);
+    if (!query) {
+      query = this.preparePage(filter, after !== undefined, `activity_page_${this.pageQueries.size}`);
+      this.pageQueries.set(key, query);
+    }
+    return query.execute({
+      ...ActivitiesRepository.params(filter),
+      afterStartTime: after?.startTime.toISOString(),
+      afterId: after?.id,
+      limit,
+    });
+  }
+
+  async totals(filter: ActivityFilter): Promise<{ count: number; distanceM: number; durationS: number }> {
+    const key = ActivitiesRepository.shape(filter);
+    let query = this.totalsQueries.get(key);
+    if (!query) {
+      query = this.prepareTotals(filter, `activity_totals_${this.totalsQueries.size}`);
+      this.totalsQueries.set(key, query);
+    }
+    const [row] = await query.execute(ActivitiesRepository.params(filter));
     return row ?? { count: 0, distanceM: 0, durationS: 0 };
   }
 

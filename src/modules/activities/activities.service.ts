@@ -59,7 +59,6 @@ export class ActivitiesService {
   }
 
   async list(userId: string, query: ActivityListQuery): Promise<ActivityList> {
-    if (query.athleteId) await this.athletes.assertOwned(userId, query.athleteId);
     const filter: ActivityFilter = {
       userId,
       athleteId: query.athleteId,
@@ -76,6 +75,8 @@ export class ActivitiesService {
       this.activities.findPage(filter, after, limit + 1),
       query.includeTotals ? this.activities.totals(filter) : undefined,
     ]);
+    // Rows are already scoped to the user's athletes; only an empty page can hide a foreign athleteId.
+    if (rows.length === 0 && query.athleteId) await this.athletes.assertOwned(userId, query.athleteId);
     const page = rows.slice(0, limit);
     const last = page.at(-1);
     return {

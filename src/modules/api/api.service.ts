@@ -10,6 +10,7 @@ import { ActivitiesRouter } from '../activities/activities.router.js';
 import { AthletesRouter } from '../athletes/athletes.router.js';
 import type { Auth, AuthSession } from '../auth/auth.js';
 import { InjectAuth } from '../auth/auth.module.js';
+import { SessionCache } from '../auth/session-cache.js';
 import { ActivityTypesRouter } from '../catalog/activity-types.router.js';
 import { registerAuthRoute } from './auth-route.js';
 import { classifyValidationError, codeForStatus, errorBody } from './errors.js';
@@ -73,13 +74,14 @@ export class ApiService {
     await fastify.register(async (api) => {
       api.setErrorHandler((error: FastifyError, _request, reply) => this.replyWithError(error, reply));
 
-      registerAuthRoute(api, this.auth);
+      const sessions = new SessionCache(this.auth);
+      registerAuthRoute(api, this.auth, (headers) => sessions.evict(headers));
       api.get('/api/openapi.json', async () => document);
 
       const context = (request: FastifyRequest): ApiContext => {
         const headers = fromNodeHeaders(request.headers);
         let session: Promise<AuthSession | null> | undefined;
-        return { headers, session: () => (session ??= this.auth.api.getSession({ headers })) };
+        return { headers, session: () => (session ??= sessions.get(headers)) };
       };
       api.all('/api/v1/*', { bodyLimit: MAX_BODY_BYTES }, async (request, reply) => {
         const { matched } = await rest.handle(request, reply, { prefix: '/api', context: context(request) });

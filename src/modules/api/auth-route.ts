@@ -30,17 +30,19 @@ async function normaliseError(response: Response): Promise<{ code: string; messa
 }
 
 /** Mounts better-auth at /api/auth/* as a plain Fastify route (it speaks fetch Request/Response). */
-export function registerAuthRoute(fastify: FastifyInstance, auth: Auth): void {
+export function registerAuthRoute(fastify: FastifyInstance, auth: Auth, onSignOut: (headers: Headers) => void): void {
   fastify.route({
     method: ['GET', 'POST'],
     url: '/api/auth/*',
     async handler(request: FastifyRequest, reply: FastifyReply) {
       const url = new URL(request.url, `${request.protocol}://${request.host}`);
       const hasBody = request.method !== 'GET' && request.body !== undefined;
+      const headers = toFetchHeaders(request);
+      if (url.pathname.endsWith('/sign-out')) onSignOut(headers);
       const response = await auth.handler(
         new Request(url, {
           method: request.method,
-          headers: toFetchHeaders(request),
+          headers,
           body: hasBody ? JSON.stringify(request.body) : undefined,
         }),
       );

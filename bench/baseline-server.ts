@@ -1,0 +1,122 @@
+/**
+ * The benchmark's baseline: a bare Fastify server answering GET /api/v1/activities and
+ * GET /api/v1/activities/:id with hand-written SQL through `postgres`, the same bearer-session check
+ * and the same JSON as the project. No Nest, no oRPC, no zod, no Drizzle.
+ */
+import Fastify from 'fastify';
+import postgres from 'postgres';
+
+const sql = postgres(process.env.DATABASE_URL!, { max: 10 });
+const app = Fastify({ logger: false });
+
+const SUMMARY = sql`a.id, a.athlete_id, a.parent_id, a.activity_type, a.source_activity_type, a.source, a.external_id, a.name, a.notes,
+  a.start_time, a.end_time, a.time_zone, a.duration_s, a.moving_time_s, a.distance_m, a.active_energy_kcal, a.avg_heart_rate_bpm,
+  a.max_heart_rate_bpm, a.elevation_gain_m, a.elevation_loss_m, a.avg_speed_m_s, a.max_speed_m_s, a.is_indoor, a.device_name,
+  a.revision, a.created_at, a.updated_at`;
+
+type Row = Record<string, unknown>;
+const summary = (r: Row) => ({
+  id: r.id,
+  athleteId: r.athlete_id,
+  parentId: r.parent_id,
+  activityType: r.activity_type,
+  sourceActivityType: r.source_activity_type,
+  source: r.source,
+  externalId: r.external_id,
+  name: r.name,
+  notes: r.notes,
+  startTime: (r.start_time as Date).toISOString(),
+  endTime: (r.end_time as Date).toISOString(),
+  timeZone: r.time_zone,
+  durationS: r.duration_s,
+  movingTimeS: r.moving_time_s,
+  distanceM: r.distance_m,
+  activeEnergyKcal: r.active_energy_kcal,
+  avgHeartRateBpm: r.avg_heart_rate_bpm,
+  maxHeartRateBpm: r.max_heart_rate_bpm,
+  elevationGainM: r.elevation_gain_m,
+  elevationLossM: r.elevation_loss_m,
+  avgSpeedMS: r.avg_speed_m_s,
+  maxSpeedMS: r.max_speed_m_s,
+  isIndoor: r.is_indoor,
+  deviceName: r.device_name,
+  revision: r.revision,
+  createdAt: (r.created_at as Date).toISOString(),
+  updatedAt: (r.updated_at as Date).toISOString(),
+});
+
+async function userId(authorization: string | undefined): Promise<string | undefined> {
+  const token = authorization?.startsWith('Bearer ') ? authorization.slice(7).split('.')[0] : undefined;
+  if (!token) return undefined;
+  const [row] = await sql<{ user_id: string }[]>`
+    select s.user_id from session s join "user" u on u.id = s.user_id where s.token = ${token} and s.expires_at > now()`;
+  return row?.user_id;
+}
+
+app.get<{ Querystring: { athleteId?: string; limit?: string; cursor?: string } }>('/api/v1/activities', async (request, reply) => {
+  const owner = await userId(request.headers.authorization);
+  if (!owner) return reply.status(401).send({ code: 'UNAUTHORIZED', message: 'Sign in first' });
+  const limit = Math.min(Number(request.query.limit ?? 50), 200);
+  const athleteId = request.query.athleteId;
+  if (athleteId) {
+    const [mine] = await sql`select 1 from athletes where id = ${athleteId} and user_id = ${owner}`;
+    if (!mine) return reply.status(404).send({ code: 'NOT_FOUND', message: 'Athlete not found' });
+  }
+  const rows = await sql<Row[]>`
+    select ${SUMMARY} from activities a
+     where a.athlete_id in (select id from athletes where user_id = ${owner})
+       ${athleteId ? sql`and a.athlete_id = ${athleteId}` : sql``}
+     order by a.start_time desc, a.id desc limit ${limit + 1}`;
+  const page = rows.slice(0, limit);
+  const last = page.at(-1);
+  const nextCursor =
+    rows.length > limit && last
+      ? Buffer.from(`${(last.start_time as Date).toISOString()}|${last.id as string}`).toString('base64url')
+      : null;
+  return { items: page.map(summary), nextCursor };
+});
+
+app.get<{ Params: { id: string } }>('/api/v1/activities/:id', async (request, reply) => {
+  const owner = await userId(request.headers.authorization);
+  if (!owner) return reply.status(401).send({ code: 'UNAUTHORIZED', message: 'Sign in first' });
+  const [row] = await sql<Row[]>`
+    select ${SUMMARY}, a.source_data from activities a join athletes t on t.id = a.athlete_id
+     where a.id = ${request.params.id} and t.user_id = ${owner}`;
+  if (!row) return reply.status(404).send({ code: 'NOT_FOUND', message: 'Activity not found' });
+  const [statistics, events, children, streams] = await Promise.all([
+    sql<Row[]>`select key, value, unit from activity_statistics where activity_id = ${row.id as string} order by key`,
+    sql<Row[]>`select event_type, start_time, end_time, metadata from activity_events where activity_id = ${row.id as string} order by start_time, id`,
+    row.parent_id ? [] : sql<Row[]>`select ${SUMMARY} from activities a where a.parent_id = ${row.id as string} order by a.start_time, a.id`,
+    sql<Row[]>`select stream_type, sample_count, start_time, end_time, min_value, max_value, avg_value, byte_size, checksum_sha256, format,
+                      schema_version, updated_at from activity_streams where activity_id = ${row.id as string} order by stream_type`,
+  ]);
+  return {
+    ...summary(row),
+    sourceData: row.source_data ?? null,
+    statistics: statistics.map((s) => ({ key: s.key, value: s.value, unit: s.unit })),
+    events: events.map((e) => ({
+      eventType: e.event_type,
+      startTime: (e.start_time as Date).toISOString(),
+      endTime: e.end_time ? (e.end_time as Date).toISOString() : null,
+      metadata: e.metadata,
+    })),
+    streams: streams.map((s) => ({
+      streamType: s.stream_type,
+      sampleCount: s.sample_count,
+      startTime: (s.start_time as Date).toISOString(),
+      endTime: (s.end_time as Date).toISOString(),
+      minValue: s.min_value,
+      maxValue: s.max_value,
+      avgValue: s.avg_value,
+      byteSize: Number(s.byte_size),
+      checksumSha256: s.checksum_sha256,
+      format: s.format,
+      schemaVersion: s.schema_version,
+      updatedAt: (s.updated_at as Date).toISOString(),
+    })),
+    children: children.map(summary),
+  };
+});
+
+await app.listen({ port: Number(process.env.PORT ?? 3102), host: '127.0.0.1' });
+console.log(`baseline listening on ${process.env.PORT ?? 3102}`);
