@@ -35,7 +35,7 @@ export async function createApp(env: Env, options: CreateAppOptions = {}): Promi
     await seedCatalog(database.db);
   }
 
-  const adapter = new FastifyAdapter({ loggerInstance: logger, disableRequestLogging: env.NODE_ENV === 'test' });
+  const adapter = new FastifyAdapter({ loggerInstance: logger });
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.forRoot({ env, database, ownsDatabase: !options.database }),
     adapter,

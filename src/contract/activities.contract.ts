@@ -184,8 +184,6 @@ export const ActivityUpdateSchema = z
   })
   .meta({ id: 'ActivityUpdate' });
 
-const selectActivity = createSelectSchema(activities);
-
 /** An activity without its raw payload and related rows: what lists return. */
 export const ActivitySummarySchema = createSelectSchema(activities)
   .omit({ sourceData: true, sourceDataReceivedAt: true })

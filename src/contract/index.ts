@@ -5,11 +5,13 @@
 import { activitiesContract } from './activities.contract.js';
 import { activityTypesContract } from './activity-types.contract.js';
 import { athletesContract } from './athletes.contract.js';
+import { streamsContract } from './streams.contract.js';
 
 export const contract = {
   activityTypes: activityTypesContract,
   athletes: athletesContract,
   activities: activitiesContract,
+  streams: streamsContract,
 };
 
 export type Contract = typeof contract;

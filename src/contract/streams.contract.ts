@@ -1,3 +1,4 @@
+import { oc } from '@orpc/contract';
 import * as z from 'zod';
 import { STREAM_TYPES } from '../modules/streams/stream-types.js';
 
@@ -26,3 +27,136 @@ export const StreamMetadataSchema = z
   .meta({ id: 'StreamMetadata' });
 
 export type StreamMetadata = z.output<typeof StreamMetadataSchema>;
+
+const route = { tags: ['Streams'] as string[] };
+const ActivityId = z.uuid().describe('Activity id (UUID)');
+
+const Numbers = (description: string) => z.array(z.number()).describe(description);
+const NullableNumbers = (description: string) => z.array(z.number().nullable()).describe(description);
+
+/** Samples as columns, for upload and download (API.md). Which value columns apply depends on the stream type. */
+export const StreamColumnsSchema = z
+  .strictObject({
+    timestamps: z
+      .array(z.union([z.number(), z.string()]))
+      .describe('Sample times: epoch milliseconds (UTC), or ISO 8601 strings on upload; non-decreasing'),
+    values: Numbers('Scalar streams: one value per timestamp, in the stream type’s unit').optional(),
+    latitude: Numbers('position: latitude, decimal degrees WGS84').optional(),
+    longitude: Numbers('position: longitude, decimal degrees WGS84').optional(),
+    altitudeM: NullableNumbers('position (optional): altitude, metres').optional(),
+    horizontalAccuracyM: NullableNumbers('position (optional): horizontal accuracy, metres').optional(),
+  })
+  .meta({ id: 'StreamColumns' });
+
+export const StreamSamplesSchema = z
+  .object({
+    streamType: StreamTypeSchema,
+    sampleCount: z.number().int().describe('Samples stored'),
+    returnedCount: z.number().int().describe('Samples in this response (≤ maxPoints when downsampled)'),
+    downsampled: z.boolean(),
+    timestamps: z.array(z.number()).describe('Epoch milliseconds (UTC)'),
+    values: z.array(z.number()).optional(),
+    latitude: z.array(z.number()).optional(),
+    longitude: z.array(z.number()).optional(),
+    altitudeM: z.array(z.number().nullable()).optional(),
+    horizontalAccuracyM: z.array(z.number().nullable()).optional(),
+  })
+  .meta({ id: 'StreamSamples' });
+
+export const PARQUET_MEDIA_TYPE = 'application/vnd.apache.parquet';
+
+export const streamsContract = {
+  list: oc
+    .route({
+      ...route,
+      method: 'GET',
+      path: '/v1/activities/{id}/streams',
+      operationId: 'listStreams',
+      summary: 'List the streams of an activity (metadata only)',
+    })
+    .input(z.object({ id: ActivityId }))
+    .output(z.object({ items: z.array(StreamMetadataSchema), nextCursor: z.null() })),
+  upload: oc
+    .route({
+      ...route,
+      method: 'PUT',
+      path: '/v1/activities/{id}/streams/{type}',
+      operationId: 'uploadStream',
+      summary: 'Upload (or replace) one stream: JSON columns, or a Parquet file of the documented schema',
+      description:
+        'Body: `{ timestamps, values }`, or for position `{ timestamps, latitude, longitude, altitudeM?, horizontalAccuracyM? }`; ' +
+        `or a Parquet file (Content-Type ${PARQUET_MEDIA_TYPE} or application/octet-stream) with a timestamp column ` +
+        '(INT64 TIMESTAMP millis) and `value`, or `latitude`/`longitude` (+ `altitude_m`, `horizontal_accuracy_m`). ' +
+        'At most 2,000,000 samples (413 beyond); samples must lie within the activity’s time window (±60 s).',
+      inputStructure: 'detailed',
+    })
+    .input(
+      z.object({
+        params: z.object({ id: ActivityId, type: StreamTypeSchema }),
+        body: z.union([StreamColumnsSchema, z.file().describe('A Parquet file')]),
+      }),
+    )
+    .output(StreamMetadataSchema),
+  get: oc
+    .route({
+      ...route,
+      method: 'GET',
+      path: '/v1/activities/{id}/streams/{type}',
+      operationId: 'getStream',
+      summary: 'Get the samples of one stream as JSON columns, optionally downsampled',
+    })
+    .input(
+      z.object({
+        id: ActivityId,
+        type: StreamTypeSchema,
+        maxPoints: z.coerce
+          .number()
+          .int()
+          .min(3)
+          .max(2_000_000)
+          .optional()
+          .describe('Downsample to at most this many points, keeping the shape (LTTB; track simplification for position)'),
+      }),
+    )
+    .output(StreamSamplesSchema),
+  download: oc
+    .route({
+      ...route,
+      method: 'GET',
+      path: '/v1/activities/{id}/streams/{type}/file',
+      operationId: 'downloadStream',
+      summary: 'Download the stored Parquet file (on S3: a redirect to a short-lived presigned URL)',
+      outputStructure: 'detailed',
+    })
+    .input(
+      z.object({
+        id: ActivityId,
+        type: StreamTypeSchema,
+        redirect: z
+          .enum(['true', 'false'])
+          .transform((value) => value === 'true')
+          .optional()
+          .describe('false: stream the bytes through the API even when a presigned URL is available'),
+      }),
+    )
+    .output(
+      z.union([
+        z.object({ status: z.literal(200), headers: z.object({ 'content-disposition': z.string() }), body: z.file() }),
+        z.object({ status: z.literal(307), headers: z.object({ location: z.string() }) }),
+      ]),
+    ),
+  delete: oc
+    .route({
+      ...route,
+      method: 'DELETE',
+      path: '/v1/activities/{id}/streams/{type}',
+      operationId: 'deleteStream',
+      summary: 'Delete one stream and its stored object',
+      successStatus: 204,
+    })
+    .input(z.object({ id: ActivityId, type: StreamTypeSchema }))
+    .output(z.void()),
+};
+
+export type StreamColumns = z.output<typeof StreamColumnsSchema>;
+export type StreamSamplesOutput = z.output<typeof StreamSamplesSchema>;

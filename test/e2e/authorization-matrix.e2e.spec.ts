@@ -39,6 +39,7 @@ function bodyFor(operation: Operation): object | undefined {
     createActivity: { athleteId: owner.athleteId, activityType: 'running', startTime: '2026-01-01T00:00:00Z', endTime: '2026-01-01T01:00:00Z' },
     updateActivity: { name: 'hijacked' },
     updateAthlete: { displayName: 'hijacked' },
+    uploadStream: { timestamps: [Date.parse('2026-05-01T06:30:00Z')], values: [1] },
   };
   return bodies[operation.operationId] ?? {};
 }
@@ -47,12 +48,14 @@ function bodyFor(operation: Operation): object | undefined {
 const OWN_COLLECTION = new Set(['listAthletes', 'createAthlete', 'listActivities']);
 
 async function snapshot(user: SignedUpUser) {
-  const [athletes, activities, detail] = await Promise.all([
+  const [athletes, activities, detail, samples] = await Promise.all([
     t.http().get('/api/v1/athletes').set(user.auth),
     t.http().get('/api/v1/activities').set(user.auth),
     t.http().get(`/api/v1/activities/${ownerActivityId}`).set(user.auth),
+    t.http().get(`/api/v1/activities/${ownerActivityId}/streams/heart_rate`).set(user.auth),
   ]);
-  return { athletes: athletes.body, activities: activities.body, detail: detail.body };
+  expect(detail.body.streams).toHaveLength(1);
+  return { athletes: athletes.body, activities: activities.body, detail: detail.body, samples: samples.body };
 }
 
 beforeAll(async () => {
@@ -60,6 +63,12 @@ beforeAll(async () => {
   owner = await signUp(t);
   stranger = await signUp(t);
   ownerActivityId = (await createActivity(t, owner, { name: 'mine', statistics: [{ key: 'avg_power_w', value: 200, unit: 'W' }] })).id;
+  await t
+    .http()
+    .put(`/api/v1/activities/${ownerActivityId}/streams/heart_rate`)
+    .set(owner.auth)
+    .send({ timestamps: [Date.parse('2026-05-01T06:10:00Z'), Date.parse('2026-05-01T06:10:01Z')], values: [120, 121] })
+    .expect(200);
   const document = (await t.http().get('/api/openapi.json').expect(200)).body as {
     paths: Record<string, Record<string, { operationId: string; security?: unknown[]; requestBody?: unknown }>>;
   };
@@ -89,6 +98,7 @@ describe('authorization matrix over the OpenAPI document', () => {
     const ids = operations.map((operation) => operation.operationId);
     expect(ids).toEqual(expect.arrayContaining(['listAthletes', 'getAthlete', 'createAthlete', 'updateAthlete', 'deleteAthlete']));
     expect(ids).toEqual(expect.arrayContaining(['listActivities', 'getActivity', 'createActivity', 'updateActivity', 'deleteActivity']));
+    expect(ids).toEqual(expect.arrayContaining(['listStreams', 'uploadStream', 'getStream', 'downloadStream', 'deleteStream']));
     expect(new Set(ids).size).toBe(ids.length);
   });
 

@@ -5,6 +5,7 @@ import { RPCHandler } from '@orpc/server/fastify';
 import { fromNodeHeaders } from 'better-auth/node';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ENV } from '../../config/config.module.js';
+import { PARQUET_MEDIA_TYPE } from '../../contract/streams.contract.js';
 import type { Env } from '../../config/env.js';
 import { ActivitiesRouter } from '../activities/activities.router.js';
 import { AthletesRouter } from '../athletes/athletes.router.js';
@@ -12,6 +13,7 @@ import type { Auth, AuthSession } from '../auth/auth.js';
 import { InjectAuth } from '../auth/auth.module.js';
 import { SessionCache } from '../auth/session-cache.js';
 import { ActivityTypesRouter } from '../catalog/activity-types.router.js';
+import { StreamsRouter } from '../streams/streams.router.js';
 import { registerAuthRoute } from './auth-route.js';
 import { classifyValidationError, codeForStatus, errorBody } from './errors.js';
 import { generateOpenApiDocument } from './openapi.js';
@@ -35,6 +37,7 @@ export class ApiService {
     private readonly athletes: AthletesRouter,
     private readonly activityTypes: ActivityTypesRouter,
     private readonly activities: ActivitiesRouter,
+    private readonly streams: StreamsRouter,
   ) {}
 
   router() {
@@ -42,6 +45,7 @@ export class ApiService {
       athletes: this.athletes.procedures,
       activityTypes: this.activityTypes.procedures,
       activities: this.activities.procedures,
+      streams: this.streams.procedures,
     });
   }
 
@@ -73,6 +77,12 @@ export class ApiService {
 
     await fastify.register(async (api) => {
       api.setErrorHandler((error: FastifyError, _request, reply) => this.replyWithError(error, reply));
+      // Stream uploads may be a Parquet file: hand oRPC a File, as it would build one from a raw body.
+      api.addContentTypeParser(
+        [PARQUET_MEDIA_TYPE, 'application/octet-stream'],
+        { parseAs: 'buffer', bodyLimit: MAX_BODY_BYTES },
+        (request, body, done) => done(null, new File([body as Buffer], 'upload.parquet', { type: request.headers['content-type'] })),
+      );
 
       const sessions = new SessionCache(this.auth);
       registerAuthRoute(api, this.auth, (headers) => sessions.evict(headers));
@@ -98,7 +108,10 @@ export class ApiService {
       routePrefix: '/docs',
       configuration: {
         title: 'Unified Activity API',
+        pageTitle: 'Unified Activity API reference',
         url: '/api/openapi.json',
+        // The default fonts come from a CDN; the page must work offline.
+        withDefaultFonts: false,
         authentication: { preferredSecurityScheme: 'bearerAuth' },
       },
     });

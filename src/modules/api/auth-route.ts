@@ -4,8 +4,13 @@ import { codeForStatus } from './errors.js';
 
 function toFetchHeaders(request: FastifyRequest): Headers {
   const headers = new Headers();
+  // Node's fetch sends `sec-fetch-mode: cors` without an Origin, which better-auth's CSRF check then
+  // refuses. A request with neither Origin nor Cookie carries no ambient credentials to forge, so its
+  // sec-fetch headers are dropped; browsers always send Origin on such POSTs and stay checked.
+  const ambient = request.headers.origin !== undefined || request.headers.cookie !== undefined;
   for (const [name, value] of Object.entries(request.headers)) {
     if (value === undefined || name === CLIENT_IP_HEADER) continue;
+    if (!ambient && name.startsWith('sec-fetch-')) continue;
     headers.set(name, Array.isArray(value) ? value.join(', ') : String(value));
   }
   headers.set(CLIENT_IP_HEADER, request.ip);

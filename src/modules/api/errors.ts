@@ -17,22 +17,46 @@ interface RawIssue {
   origin?: string;
   message?: string;
   keys?: readonly string[];
+  /** invalid_union: the issues of each alternative. */
+  errors?: readonly (readonly RawIssue[])[];
   path?: readonly (PropertyKey | { key: PropertyKey })[];
 }
 
-const pathOf = (issue: RawIssue): (string | number)[] =>
-  (issue.path ?? []).map((segment) => {
+/** Procedures with a detailed input structure validate `{ params, query, body }`; clients know only the fields. */
+const ENVELOPE = new Set(['params', 'query', 'body', 'headers']);
+
+const pathOf = (issue: RawIssue): (string | number)[] => {
+  const path = (issue.path ?? []).map((segment) => {
     const key = typeof segment === 'object' && segment !== null ? segment.key : segment;
     return typeof key === 'number' ? key : String(key);
   });
+  return path.length > 0 && ENVELOPE.has(String(path[0])) ? path.slice(1) : path;
+};
 
 /** One issue per offending field; zod reports all unknown keys of an object in a single issue. */
 export const toApiIssues = (issues: readonly RawIssue[]): ApiIssue[] =>
-  issues.flatMap((issue) =>
-    issue.code === 'unrecognized_keys' && issue.keys?.length
-      ? issue.keys.map((key) => ({ path: [...pathOf(issue), key], message: 'Unknown field' }))
-      : [{ path: pathOf(issue), message: issue.message ?? 'Invalid value' }],
-  );
+  issues.flatMap((issue) => {
+    if (issue.code === 'unrecognized_keys' && issue.keys?.length) {
+      return issue.keys.map((key) => ({ path: [...pathOf(issue), key], message: 'Unknown field' }));
+    }
+    const branch = closestUnionBranch(issue);
+    if (branch) {
+      const prefix = pathOf(issue);
+      return toApiIssues(branch).map((inner) => ({ ...inner, path: [...prefix, ...inner.path] }));
+    }
+    return [{ path: pathOf(issue), message: issue.message ?? 'Invalid value' }];
+  });
+
+/**
+ * For a value that matches no alternative of a union, the alternative the client most likely meant
+ * is the one whose problems lie deepest (it got furthest); its issues say what to fix.
+ */
+function closestUnionBranch(issue: RawIssue): readonly RawIssue[] | undefined {
+  if (issue.code !== 'invalid_union' || !issue.errors?.length) return undefined;
+  const depth = (branch: readonly RawIssue[]) => Math.max(...branch.map((inner) => inner.path?.length ?? 0));
+  const best = [...issue.errors].sort((a, b) => depth(b) - depth(a))[0];
+  return best && best.length > 0 && depth(best) > 0 ? best : undefined;
+}
 
 /**
  * 400 is for input a client could not have meant (wrong types, unknown fields, oversized strings or

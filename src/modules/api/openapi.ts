@@ -29,7 +29,12 @@ const ERROR_SCHEMA = {
 };
 
 /** The better-auth endpoints the API documents (API.md); better-auth's plugin describes them. */
-const AUTH_PATHS = ['/sign-up/email', '/sign-in/email', '/sign-out', '/get-session'];
+const AUTH_PATHS: Record<string, string> = {
+  '/sign-up/email': 'Sign up with email and password (creates the default athlete; the token is in set-auth-token)',
+  '/sign-in/email': 'Sign in with email and password (the token is in set-auth-token)',
+  '/sign-out': 'Sign out (revokes the token or cookie)',
+  '/get-session': 'The current session and user',
+};
 
 const errorResponse = (description: string) => ({
   description,
@@ -58,6 +63,7 @@ export async function generateOpenApiDocument(auth: Auth): Promise<JsonObject> {
       { name: 'Athletes', description: 'The people whose activities are recorded; a user owns one or more' },
       { name: 'Activity types', description: 'The canonical activity-type catalog and its provider mappings' },
       { name: 'Activities', description: 'Workouts in the unified model: sessions, statistics, events, timeline' },
+      { name: 'Streams', description: 'Time series of an activity (heart rate, GPS, power, ...) stored as Parquet' },
     ],
   })) as unknown as JsonObject & { paths: Record<string, Record<string, JsonObject>>; components?: JsonObject };
 
@@ -73,15 +79,24 @@ export async function generateOpenApiDocument(auth: Auth): Promise<JsonObject> {
   }
 
   const authDocument = (await auth.api.generateOpenAPISchema()) as unknown as {
-    paths: Record<string, Record<string, JsonObject>>;
+    paths: Record<string, Record<string, JsonObject & { responses?: Record<string, unknown> }>>;
+    components?: { schemas?: Record<string, unknown> };
   };
-  for (const path of AUTH_PATHS) {
+  for (const [path, summary] of Object.entries(AUTH_PATHS)) {
     const operations = authDocument.paths[path];
     if (!operations) continue;
     const rewritten: Record<string, JsonObject> = {};
     for (const [method, operation] of Object.entries(operations)) {
+      // better-auth documents its errors as { message }; the API answers them in the one error shape.
+      const responses = Object.fromEntries(
+        Object.entries(operation.responses ?? {}).map(([status, response]) =>
+          Number(status) >= 400 ? [status, errorResponse((response as { description?: string }).description ?? 'Error')] : [status, response],
+        ),
+      );
       rewritten[method] = {
         ...operation,
+        summary,
+        responses,
         tags: ['Auth'],
         ...(path.startsWith('/sign-') && path !== '/sign-out' ? { security: [] } : {}),
       };
@@ -90,7 +105,9 @@ export async function generateOpenApiDocument(auth: Auth): Promise<JsonObject> {
   }
 
   const components = (document.components ??= {}) as JsonObject;
-  components.schemas = { ...((components.schemas as JsonObject) ?? {}), Error: ERROR_SCHEMA };
+  // The auth operations refer to better-auth's own User and Session schemas.
+  const { User, Session } = authDocument.components?.schemas ?? {};
+  components.schemas = { ...((components.schemas as JsonObject) ?? {}), User, Session, Error: ERROR_SCHEMA };
   components.securitySchemes = {
     bearerAuth: {
       type: 'http',

@@ -43,7 +43,8 @@ export function createAuth(env: Env, db: Database, secret: string) {
         '/sign-up/email': { window: 60, max: 10 },
       },
     },
-    advanced: { ipAddress: { ipAddressHeaders: [CLIENT_IP_HEADER] } },
+    // Origin checks stay on in every environment (better-auth turns them off under NODE_ENV=test).
+    advanced: { ipAddress: { ipAddressHeaders: [CLIENT_IP_HEADER] }, disableOriginCheck: false },
     telemetry: { enabled: false },
     logger: { disabled: env.LOG_LEVEL === 'silent', level: 'warn' },
   });

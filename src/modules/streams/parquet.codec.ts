@@ -518,8 +518,12 @@ function toArrayBuffer(bytes: Uint8Array): ArrayBuffer {
     throw new StreamCodecError('INVALID_PARQUET', 'Expected the file as a Uint8Array');
   }
   const { buffer } = bytes;
-  if (buffer instanceof ArrayBuffer && bytes.byteOffset === 0 && bytes.byteLength === buffer.byteLength) return buffer;
-  return bytes.slice().buffer;
+  // `instanceof ArrayBuffer` is false for buffers from another realm (Jest); a Buffer's slice() is a
+  // view into Node's shared pool, so copy through the Uint8Array constructor, which owns its memory.
+  if (Object.prototype.toString.call(buffer) === '[object ArrayBuffer]' && bytes.byteOffset === 0 && bytes.byteLength === buffer.byteLength) {
+    return buffer as ArrayBuffer;
+  }
+  return new Uint8Array(bytes).buffer;
 }
 
 function readMetadata(file: ArrayBuffer): FileMetaData {

@@ -1,0 +1,283 @@
+/**
+ * `npm run bench:streams` — Parquet streams on object storage (through the API) against the old
+ * row-per-sample layout in PostgreSQL, on the same samples and the same machine (issue 5).
+ *
+ * Data: a 1-hour and a 10-hour activity at 1 Hz with heart_rate, position, altitude, speed, power and
+ * cadence (position = latitude/longitude doubles; altitude is its own stream). The project runs as `node dist/src/main.js` on PostgreSQL with the local-folder object
+ * store (BENCH_S3=1: an in-process S3-protocol server instead). The baseline is one table per stream
+ * type: uuid key, activity id, timestamp, value column(s), index on (activity_id, timestamp).
+ *
+ * Env: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/bench_streams), BENCH_RUNS (5).
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import postgres from 'postgres';
+import { lttbWithExtremes, simplifyTrack } from '../src/modules/streams/downsample.js';
+
+const url = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/bench_streams';
+const runs = Number(process.env.BENCH_RUNS ?? 5);
+const port = 3121;
+const base = `http://127.0.0.1:${port}`;
+const SCALAR = ['heart_rate', 'altitude', 'speed', 'power', 'cadence'] as const;
+type Scalar = (typeof SCALAR)[number];
+
+/** Seeded generator so both layouts store identical samples run after run. */
+function rng(seed: number) {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+interface Activity {
+  label: string;
+  start: Date;
+  end: Date;
+  timestamps: number[];
+  scalar: Record<Scalar, number[]>;
+  /** GPS fixes; altitude is its own stream, as devices (FIT enhanced_altitude) record it. */
+  position: { latitude: number[]; longitude: number[] };
+}
+
+function makeActivity(label: string, hours: number, seed: number): Activity {
+  const random = rng(seed);
+  const count = hours * 3600;
+  const start = new Date(Date.UTC(2026, 4, 1, 6));
+  const timestamps = Array.from({ length: count }, (_, i) => start.getTime() + i * 1000);
+  const walk = (v: number, step: number, min: number, max: number, round: boolean) =>
+    Array.from({ length: count }, () => {
+      v = Math.min(max, Math.max(min, v + (random() - 0.5) * step));
+      return round ? Math.round(v) : v;
+    });
+  let lat = 47.3769;
+  let lng = 8.5417;
+  const latitude: number[] = [];
+  const longitude: number[] = [];
+  for (let i = 0; i < count; i++) {
+    lat += (random() - 0.3) * 0.00003;
+    lng += (random() - 0.4) * 0.00004;
+    latitude.push(lat);
+    longitude.push(lng);
+  }
+  const altitude = walk(420, 0.8, 200, 2500, false);
+  return {
+    label,
+    start,
+    end: new Date(start.getTime() + count * 1000),
+    timestamps,
+    scalar: {
+      heart_rate: walk(120, 3, 60, 190, true),
+      altitude,
+      speed: walk(3, 0.3, 0, 12, false),
+      power: walk(220, 25, 0, 900, true),
+      cadence: walk(85, 3, 0, 180, true),
+    },
+    position: { latitude, longitude },
+  };
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+async function timed(work: () => Promise<unknown>): Promise<number> {
+  const started = performance.now();
+  await work();
+  return performance.now() - started;
+}
+
+async function resetDatabase(): Promise<postgres.Sql> {
+  const admin = new URL(url);
+  admin.pathname = '/postgres';
+  const name = new URL(url).pathname.slice(1);
+  const sql = postgres(admin.toString(), { max: 1, onnotice: () => undefined });
+  const [exists] = await sql`select 1 from pg_database where datname = ${name}`;
+  if (!exists) await sql.unsafe(`create database "${name}"`);
+  await sql.end();
+  const db = postgres(url, { max: 4, onnotice: () => undefined });
+  await db.unsafe('drop schema if exists public cascade; drop schema if exists drizzle cascade; create schema public;');
+  return db;
+}
+
+/** The old layout (heart_rate_samples, route_locations, …): one row per sample. */
+async function createBaseline(sql: postgres.Sql) {
+  for (const type of SCALAR) {
+    await sql.unsafe(`create table baseline_${type} (id uuid primary key default gen_random_uuid(), activity_id uuid not null,
+      timestamp timestamptz not null, value double precision not null);
+      create index on baseline_${type} (activity_id, timestamp)`);
+  }
+  await sql.unsafe(`create table baseline_position (id uuid primary key default gen_random_uuid(), activity_id uuid not null,
+    timestamp timestamptz not null, latitude double precision not null, longitude double precision not null, altitude_m double precision);
+    create index on baseline_position (activity_id, timestamp)`);
+}
+
+async function baselineWrite(sql: postgres.Sql, activityId: string, activity: Activity) {
+  const ts = activity.timestamps.map((t) => new Date(t).toISOString());
+  await sql.begin(async (tx) => {
+    for (const type of SCALAR) {
+      await tx.unsafe(
+        `insert into baseline_${type} (activity_id, timestamp, value) select $1, t, v from unnest($2::timestamptz[], $3::float8[]) as u(t, v)`,
+        [activityId, ts, activity.scalar[type]] as never[],
+      );
+    }
+    await tx.unsafe(
+      `insert into baseline_position (activity_id, timestamp, latitude, longitude, altitude_m)
+       select $1, t, la, lo, null from unnest($2::timestamptz[], $3::float8[], $4::float8[]) as u(t, la, lo)`,
+      [activityId, ts, activity.position.latitude, activity.position.longitude] as never[],
+    );
+  });
+}
+
+async function baselineRead(sql: postgres.Sql, activityId: string, maxPoints?: number) {
+  const rows = await sql<{ t: Date; value: number }[]>`
+    select timestamp as t, value from baseline_heart_rate where activity_id = ${activityId} order by timestamp`;
+  const timestamps = Float64Array.from(rows, (row) => row.t.getTime());
+  const values = Float64Array.from(rows, (row) => row.value);
+  if (!maxPoints) return { timestamps: Array.from(timestamps), values: Array.from(values) };
+  const keep = lttbWithExtremes(timestamps, values, maxPoints);
+  return { timestamps: Array.from(keep, (i) => timestamps[i]), values: Array.from(keep, (i) => values[i]) };
+}
+
+async function baselineReadPosition(sql: postgres.Sql, activityId: string, maxPoints?: number) {
+  const rows = await sql<{ t: Date; latitude: number; longitude: number; altitude_m: number }[]>`
+    select timestamp as t, latitude, longitude, altitude_m from baseline_position where activity_id = ${activityId} order by timestamp`;
+  const latitude = Float64Array.from(rows, (row) => row.latitude);
+  const longitude = Float64Array.from(rows, (row) => row.longitude);
+  const pick = maxPoints ? Array.from(simplifyTrack(latitude, longitude, maxPoints).indices) : rows.map((_, i) => i);
+  return pick.map((i) => ({ t: rows[i]!.t.getTime(), lat: latitude[i], lng: longitude[i], alt: rows[i]!.altitude_m }));
+}
+
+async function api(path: string, token: string, init: RequestInit = {}) {
+  const response = await fetch(`${base}${path}`, {
+    ...init,
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...init.headers },
+  });
+  if (!response.ok) throw new Error(`${init.method ?? 'GET'} ${path}: ${response.status} ${await response.text()}`);
+  return response.status === 204 ? undefined : response.json();
+}
+
+async function projectWrite(token: string, activityId: string, activity: Activity) {
+  const put = (type: string, body: object) =>
+    api(`/api/v1/activities/${activityId}/streams/${type}`, token, { method: 'PUT', body: JSON.stringify(body) });
+  for (const type of SCALAR) await put(type, { timestamps: activity.timestamps, values: activity.scalar[type] });
+  await put('position', { timestamps: activity.timestamps, ...activity.position });
+}
+
+async function main() {
+  const sql = await resetDatabase();
+  const dataDir = mkdtempSync(join(tmpdir(), 'bench-streams-'));
+  let s3: { endpoint: string; stop(): Promise<void> } | undefined;
+  const env: Record<string, string> = {
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    DATABASE_URL: url,
+    DATA_DIR: dataDir,
+    LOG_LEVEL: 'warn',
+    NODE_ENV: 'production',
+    AUTH_SECRET: 'benchmark-secret-benchmark-secret-0123456789',
+    AUTH_RATE_LIMIT: 'false',
+  };
+  if (process.env.BENCH_S3 === '1') {
+    // s3rver ships no types; only its constructor, run and close are used.
+    const S3rver = createRequire(import.meta.url)('s3rver') as new (options: object) => {
+      run(): Promise<{ port: number }>;
+      close(): Promise<void>;
+    };
+    const server = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory: join(dataDir, 's3'), resetOnClose: true, vhostBuckets: false });
+    const { port: s3Port } = await server.run();
+    s3 = { endpoint: `http://127.0.0.1:${s3Port}`, stop: () => server.close() };
+    Object.assign(env, { S3_ENDPOINT: s3.endpoint, S3_ACCESS_KEY: 'S3RVER', S3_SECRET_KEY: 'S3RVER' });
+  }
+  const server = spawn(process.execPath, ['dist/src/main.js'], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+  try {
+    for (let i = 0; i < 120; i++) {
+      if (await fetch(`${base}/health`).then((r) => r.ok).catch(() => false)) break;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+    await createBaseline(sql);
+    const signUp = await fetch(`${base}/api/auth/sign-up/email`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'Bench', email: 'bench@example.test', password: 'bench-password-123' }),
+    });
+    const token = signUp.headers.get('set-auth-token')!;
+    const athleteId = ((await api('/api/v1/athletes', token)) as { items: { id: string }[] }).items[0]!.id;
+
+    const rows: string[] = [];
+    const sizes: string[] = [];
+    for (const activity of [makeActivity('1 h', 1, 1), makeActivity('10 h', 10, 2)]) {
+      const samples = activity.timestamps.length;
+      const writeApi: number[] = [];
+      const writeSql: number[] = [];
+      let projectId = '';
+      let baselineId = '';
+      for (let run = 0; run < runs; run++) {
+        const created = (await api('/api/v1/activities', token, {
+          method: 'POST',
+          body: JSON.stringify({ athleteId, activityType: 'running', startTime: activity.start.toISOString(), endTime: activity.end.toISOString() }),
+        })) as { id: string };
+        projectId = created.id;
+        writeApi.push(await timed(() => projectWrite(token, projectId, activity)));
+        baselineId = crypto.randomUUID();
+        writeSql.push(await timed(() => baselineWrite(sql, baselineId, activity)));
+      }
+      await sql`vacuum analyze`;
+
+      const readApi = (maxPoints?: number, type = 'heart_rate') =>
+        timed(() => api(`/api/v1/activities/${projectId}/streams/${type}${maxPoints ? `?maxPoints=${maxPoints}` : ''}`, token));
+      const measure = async (work: () => Promise<number>) => {
+        await work();
+        const times: number[] = [];
+        for (let run = 0; run < runs; run++) times.push(await work());
+        return median(times);
+      };
+      const results = {
+        write: [median(writeApi), median(writeSql)],
+        readFull: [await measure(() => readApi()), await measure(() => timed(() => baselineRead(sql, baselineId)))],
+        read500: [await measure(() => readApi(500)), await measure(() => timed(() => baselineRead(sql, baselineId, 500)))],
+        readGps: [await measure(() => readApi(undefined, 'position')), await measure(() => timed(() => baselineReadPosition(sql, baselineId)))],
+        readGps500: [
+          await measure(() => readApi(500, 'position')),
+          await measure(() => timed(() => baselineReadPosition(sql, baselineId, 500))),
+        ],
+      };
+      const fmt = ([project, baseline]: number[]) =>
+        `${project!.toFixed(1)} | ${baseline!.toFixed(1)} | ${(baseline! / project!).toFixed(2)}×`;
+      rows.push(`| ${activity.label} | write 6 streams (${samples} samples each) | ${fmt(results.write)} |`);
+      rows.push(`| ${activity.label} | read full heart_rate | ${fmt(results.readFull)} |`);
+      rows.push(`| ${activity.label} | read heart_rate maxPoints=500 | ${fmt(results.read500)} |`);
+      rows.push(`| ${activity.label} | read full position | ${fmt(results.readGps)} |`);
+      rows.push(`| ${activity.label} | read position maxPoints=500 | ${fmt(results.readGps500)} |`);
+
+      const streams = ((await api(`/api/v1/activities/${projectId}/streams`, token)) as { items: { streamType: string; byteSize: number }[] }).items;
+      for (const type of [...SCALAR, 'position'] as const) {
+        const [{ bytes }] = (await sql`select pg_total_relation_size(${`baseline_${type}`}::regclass) as bytes`) as [{ bytes: string }];
+        // Every run stored the activity once more in the baseline table: divide by all its rows.
+        const [{ count }] = (await sql.unsafe(`select count(*)::int as count from baseline_${type}`)) as [{ count: number }];
+        const baselinePerSample = Number(bytes) / count;
+        const projectPerSample = streams.find((s) => s.streamType === type)!.byteSize / samples;
+        sizes.push(
+          `| ${activity.label} | ${type} | ${projectPerSample.toFixed(3)} | ${baselinePerSample.toFixed(1)} | ${(baselinePerSample / projectPerSample).toFixed(0)}× |`,
+        );
+      }
+    }
+    console.log(`\nStore: ${s3 ? 's3rver (in-process S3 protocol)' : 'local folder'}; median of ${runs} runs; times in ms\n`);
+    console.log('| activity | operation | project (API) | baseline (row per sample) | baseline/project |');
+    console.log('|---|---|---:|---:|---:|');
+    for (const row of rows) console.log(row);
+    console.log('\n| activity | stream | project bytes/sample | baseline bytes/sample | fewer bytes |');
+    console.log('|---|---|---:|---:|---:|');
+    for (const row of sizes) console.log(row);
+  } finally {
+    server.kill('SIGTERM');
+    await sql.end();
+    await s3?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+await main();

@@ -1,0 +1,95 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import type { Server } from 'node:http';
+import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** The part of s3rver 3.7.1 used here; the package ships no type declarations. */
+interface S3rverInstance {
+  run(): Promise<AddressInfo>;
+  close(): Promise<void>;
+  httpServer?: Server;
+}
+type S3rverConstructor = new (options: {
+  address: string;
+  port: number;
+  silent: boolean;
+  directory: string;
+  resetOnClose: boolean;
+  vhostBuckets: boolean;
+}) => S3rverInstance;
+
+const require = createRequire(import.meta.url);
+const S3rver = require('s3rver') as S3rverConstructor;
+
+export interface S3TestServer {
+  /** e.g. http://127.0.0.1:41234, for S3_ENDPOINT. */
+  endpoint: string;
+  port: number;
+  /** s3rver accepts only these credentials, but never checks the signature (STACK-NOTES §6). */
+  accessKey: 'S3RVER';
+  secretKey: 'S3RVER';
+  /** Stops answering, as in an outage: new connections are refused and open ones are cut. Buckets and objects are kept. */
+  stop(): Promise<void>;
+  /** Serves again on the same port with the same buckets and objects (stops first if running). */
+  restart(): Promise<void>;
+  /** Stops and deletes the server's data folder: call it once, in afterAll (stop() alone leaves the folder behind). */
+  close(): Promise<void>;
+}
+
+/** An in-process S3 service (s3rver) on a free 127.0.0.1 port, storing into its own temp folder. */
+export async function startS3Server(): Promise<S3TestServer> {
+  const directory = await mkdtemp(join(tmpdir(), 's3rver-'));
+  let running: S3rverInstance | undefined;
+  let port = 0;
+
+  const start = async (): Promise<void> => {
+    // A fresh instance each time: s3rver closes its logger when its HTTP server closes.
+    const server = new S3rver({
+      address: '127.0.0.1',
+      port,
+      silent: true,
+      directory,
+      resetOnClose: false,
+      vhostBuckets: false,
+    });
+    port = (await server.run()).port;
+    running = server;
+  };
+
+  const stop = async (): Promise<void> => {
+    const server = running;
+    if (!server) return;
+    running = undefined;
+    const closed = server.close();
+    // close() alone waits for busy keep-alive connections; an outage does not.
+    server.httpServer?.closeAllConnections();
+    await closed;
+  };
+
+  const removeDirectory = (): Promise<void> => rm(directory, { recursive: true, force: true });
+
+  try {
+    await start();
+  } catch (error) {
+    await removeDirectory();
+    throw error;
+  }
+
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    port,
+    accessKey: 'S3RVER',
+    secretKey: 'S3RVER',
+    stop,
+    async restart() {
+      await stop();
+      await start();
+    },
+    async close() {
+      await stop();
+      await removeDirectory();
+    },
+  };
+}
