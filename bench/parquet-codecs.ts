@@ -25,6 +25,7 @@ import { parquetWriteBuffer } from 'hyparquet-writer';
 
 import { decodeStream, ParquetStreamCodec } from '../src/modules/streams/parquet.codec.js';
 import type { PositionSamples, ScalarSamples, StreamSamples, StreamType } from '../src/modules/streams/stream-types.js';
+import { rng } from '../libs/testing/seeded-random.js';
 
 // ---------------------------------------------------------------------------------------
 // parquetjs-lite ships no type declarations; this is the part of its API the bench uses.
@@ -57,16 +58,6 @@ const lite = require('parquetjs-lite') as LiteModule;
 // ---------------------------------------------------------------------------------------
 // Data shaped like our streams, from a seeded generator so every run sees the same bytes.
 
-function rng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const T0 = Date.UTC(2024, 4, 12, 7, 30, 0);
 

@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import postgres from 'postgres';
 import { lttbWithExtremes, simplifyTrack } from '../src/modules/streams/downsample.js';
+import { rng } from '../libs/testing/seeded-random.js';
 
 const url = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/bench_streams';
 const runs = Number(process.env.BENCH_RUNS ?? 5);
@@ -24,17 +25,6 @@ const base = `http://127.0.0.1:${port}`;
 const SCALAR = ['heart_rate', 'altitude', 'speed', 'power', 'cadence'] as const;
 type Scalar = (typeof SCALAR)[number];
 
-/** Seeded generator so both layouts store identical samples run after run. */
-function rng(seed: number) {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Activity {
   label: string;

@@ -1,14 +1,4 @@
-/** Seeded generator, so a failing sample reproduces. */
-export function rng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { rng } from '../../libs/testing/seeded-random.js';
 
 /** Epoch ms from `start`, one per `stepMs` (or a random 1–10 s step, HealthKit-like, when irregular). */
 export function timestamps(start: Date, count: number, options: { stepMs?: number; irregular?: () => number } = {}): number[] {

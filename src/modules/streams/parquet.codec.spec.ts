@@ -22,18 +22,8 @@ import {
   type ScalarStreamType,
   type StreamSamples,
 } from './stream-types.js';
+import { rng } from '../../../libs/testing/seeded-random.js';
 
-/** mulberry32: a seeded generator, so sizes and failures reproduce. */
-function rng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const T0 = Date.UTC(2024, 4, 12, 7, 30, 0);
 
