@@ -5,6 +5,7 @@
  */
 import Fastify from 'fastify';
 import postgres from 'postgres';
+import { lttbWithExtremes, simplifyTrack } from '../src/modules/streams/downsample.js';
 
 const sql = postgres(process.env.DATABASE_URL!, { max: 10 });
 const app = Fastify({ logger: false });
@@ -117,6 +118,47 @@ app.get<{ Params: { id: string } }>('/api/v1/activities/:id', async (request, re
     children: children.map(summary),
   };
 });
+
+/** bench:streams: the old row-per-sample layout served over HTTP in the API's column shape. */
+const STREAM_TABLES = new Set(['heart_rate', 'altitude', 'speed', 'power', 'cadence', 'position']);
+app.get<{ Params: { id: string; type: string }; Querystring: { maxPoints?: string } }>(
+  '/api/v1/activities/:id/streams/:type',
+  async (request, reply) => {
+    if (!(await userId(request.headers.authorization))) return reply.status(401).send({ code: 'UNAUTHORIZED', message: 'Sign in first' });
+    const { id, type } = request.params;
+    if (!STREAM_TABLES.has(type)) return reply.status(404).send({ code: 'NOT_FOUND', message: 'Stream not found' });
+    const maxPoints = request.query.maxPoints ? Number(request.query.maxPoints) : undefined;
+    if (type === 'position') {
+      const rows = await sql<{ t: Date; latitude: number; longitude: number }[]>`
+        select timestamp as t, latitude, longitude from baseline_position where activity_id = ${id} order by timestamp`;
+      const latitude = Float64Array.from(rows, (row) => row.latitude);
+      const longitude = Float64Array.from(rows, (row) => row.longitude);
+      const keep = maxPoints && rows.length > maxPoints ? Array.from(simplifyTrack(latitude, longitude, maxPoints).indices) : rows.map((_, i) => i);
+      return {
+        streamType: type,
+        sampleCount: rows.length,
+        returnedCount: keep.length,
+        downsampled: keep.length < rows.length,
+        timestamps: keep.map((i) => rows[i]!.t.getTime()),
+        latitude: keep.map((i) => latitude[i]),
+        longitude: keep.map((i) => longitude[i]),
+      };
+    }
+    const rows = await sql<{ t: Date; value: number }[]>`
+      select timestamp as t, value from ${sql(`baseline_${type}`)} where activity_id = ${id} order by timestamp`;
+    const timestamps = Float64Array.from(rows, (row) => row.t.getTime());
+    const values = Float64Array.from(rows, (row) => row.value);
+    const keep = maxPoints && rows.length > maxPoints ? Array.from(lttbWithExtremes(timestamps, values, maxPoints)) : rows.map((_, i) => i);
+    return {
+      streamType: type,
+      sampleCount: rows.length,
+      returnedCount: keep.length,
+      downsampled: keep.length < rows.length,
+      timestamps: keep.map((i) => timestamps[i]),
+      values: keep.map((i) => values[i]),
+    };
+  },
+);
 
 await app.listen({ port: Number(process.env.PORT ?? 3102), host: '127.0.0.1' });
 console.log(`baseline listening on ${process.env.PORT ?? 3102}`);

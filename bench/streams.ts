@@ -15,13 +15,19 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import postgres from 'postgres';
+import { parseEnv } from '../src/config/env.js';
 import { lttbWithExtremes, simplifyTrack } from '../src/modules/streams/downsample.js';
+import { parquetStreamCodec } from '../src/modules/streams/parquet.codec.js';
+import { createObjectStore } from '../src/modules/streams/storage/create-object-store.js';
+import { streamObjectKey } from '../src/modules/streams/streams.service.js';
 import { rng } from '../libs/testing/seeded-random.js';
 
 const url = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/bench_streams';
 const runs = Number(process.env.BENCH_RUNS ?? 5);
 const port = 3121;
 const base = `http://127.0.0.1:${port}`;
+const baselinePort = 3122;
+const baselineBase = `http://127.0.0.1:${baselinePort}`;
 const SCALAR = ['heart_rate', 'altitude', 'speed', 'power', 'cadence'] as const;
 type Scalar = (typeof SCALAR)[number];
 
@@ -141,8 +147,8 @@ async function baselineReadPosition(sql: postgres.Sql, activityId: string, maxPo
   return pick.map((i) => ({ t: rows[i]!.t.getTime(), lat: latitude[i], lng: longitude[i], alt: rows[i]!.altitude_m }));
 }
 
-async function api(path: string, token: string, init: RequestInit = {}) {
-  const response = await fetch(`${base}${path}`, {
+async function api(path: string, token: string, init: RequestInit = {}, server = base) {
+  const response = await fetch(`${server}${path}`, {
     ...init,
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...init.headers },
   });
@@ -183,12 +189,20 @@ async function main() {
     Object.assign(env, { S3_ENDPOINT: s3.endpoint, S3_ACCESS_KEY: 'S3RVER', S3_SECRET_KEY: 'S3RVER' });
   }
   const server = spawn(process.execPath, ['dist/src/main.js'], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+  const baselineServer = spawn(process.execPath, ['dist/bench/baseline-server.js'], {
+    env: { ...process.env, DATABASE_URL: url, PORT: String(baselinePort) },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   try {
     for (let i = 0; i < 120; i++) {
       if (await fetch(`${base}/health`).then((r) => r.ok).catch(() => false)) break;
       await new Promise((resolve) => setTimeout(resolve, 500));
     }
     await createBaseline(sql);
+    for (let i = 0; i < 60; i++) {
+      if (await fetch(`${baselineBase}/api/v1/activities`).then(() => true).catch(() => false)) break;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
     const signUp = await fetch(`${base}/api/auth/sign-up/email`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -197,6 +211,10 @@ async function main() {
     const token = signUp.headers.get('set-auth-token')!;
     const athleteId = ((await api('/api/v1/athletes', token)) as { items: { id: string }[] }).items[0]!.id;
 
+    // The same store the server writes to, opened in this process to time the storage layer alone.
+    const store = createObjectStore(parseEnv({ ...env, LOG_LEVEL: 'silent' }));
+    const storageRead = (activityId: string, type: 'heart_rate' | 'position') =>
+      timed(async () => parquetStreamCodec.decode(await store.get(streamObjectKey(athleteId, activityId, type)), type));
     const rows: string[] = [];
     const sizes: string[] = [];
     for (const activity of [makeActivity('1 h', 1, 1), makeActivity('10 h', 10, 2)]) {
@@ -217,8 +235,10 @@ async function main() {
       }
       await sql`vacuum analyze`;
 
-      const readApi = (maxPoints?: number, type = 'heart_rate') =>
-        timed(() => api(`/api/v1/activities/${projectId}/streams/${type}${maxPoints ? `?maxPoints=${maxPoints}` : ''}`, token));
+      const read = (server: string, activityId: string, maxPoints?: number, type = 'heart_rate') =>
+        timed(() => api(`/api/v1/activities/${activityId}/streams/${type}${maxPoints ? `?maxPoints=${maxPoints}` : ''}`, token, {}, server));
+      const readApi = (maxPoints?: number, type = 'heart_rate') => read(base, projectId, maxPoints, type);
+      const readBaseline = (maxPoints?: number, type = 'heart_rate') => read(baselineBase, baselineId, maxPoints, type);
       const measure = async (work: () => Promise<number>) => {
         await work();
         const times: number[] = [];
@@ -227,13 +247,12 @@ async function main() {
       };
       const results = {
         write: [median(writeApi), median(writeSql)],
-        readFull: [await measure(() => readApi()), await measure(() => timed(() => baselineRead(sql, baselineId)))],
-        read500: [await measure(() => readApi(500)), await measure(() => timed(() => baselineRead(sql, baselineId, 500)))],
-        readGps: [await measure(() => readApi(undefined, 'position')), await measure(() => timed(() => baselineReadPosition(sql, baselineId)))],
-        readGps500: [
-          await measure(() => readApi(500, 'position')),
-          await measure(() => timed(() => baselineReadPosition(sql, baselineId, 500))),
-        ],
+        readFull: [await measure(() => readApi()), await measure(() => readBaseline())],
+        read500: [await measure(() => readApi(500)), await measure(() => readBaseline(500))],
+        readGps: [await measure(() => readApi(undefined, 'position')), await measure(() => readBaseline(undefined, 'position'))],
+        readGps500: [await measure(() => readApi(500, 'position')), await measure(() => readBaseline(500, 'position'))],
+        storageHr: [await measure(() => storageRead(projectId, 'heart_rate')), await measure(() => timed(() => baselineRead(sql, baselineId)))],
+        storageGps: [await measure(() => storageRead(projectId, 'position')), await measure(() => timed(() => baselineReadPosition(sql, baselineId)))],
       };
       const fmt = ([project, baseline]: number[]) =>
         `${project!.toFixed(1)} | ${baseline!.toFixed(1)} | ${(baseline! / project!).toFixed(2)}×`;
@@ -242,6 +261,8 @@ async function main() {
       rows.push(`| ${activity.label} | read heart_rate maxPoints=500 | ${fmt(results.read500)} |`);
       rows.push(`| ${activity.label} | read full position | ${fmt(results.readGps)} |`);
       rows.push(`| ${activity.label} | read position maxPoints=500 | ${fmt(results.readGps500)} |`);
+      rows.push(`| ${activity.label} | storage only: heart_rate object + decode vs SELECT | ${fmt(results.storageHr)} |`);
+      rows.push(`| ${activity.label} | storage only: position object + decode vs SELECT | ${fmt(results.storageGps)} |`);
 
       const streams = ((await api(`/api/v1/activities/${projectId}/streams`, token)) as { items: { streamType: string; byteSize: number }[] }).items;
       for (const type of [...SCALAR, 'position'] as const) {
@@ -256,14 +277,18 @@ async function main() {
       }
     }
     console.log(`\nStore: ${s3 ? 's3rver (in-process S3 protocol)' : 'local folder'}; median of ${runs} runs; times in ms\n`);
-    console.log('| activity | operation | project (API) | baseline (row per sample) | baseline/project |');
+    console.log('Writes: the API (6 PUTs) vs bulk INSERT. Reads: the API vs the same route on a bare Fastify server over the');
+    console.log('row-per-sample tables (both over HTTP, same JSON); "storage only": object get + Parquet decode vs SELECT, in process.\n');
+    console.log('| activity | operation | project | baseline (row per sample) | baseline/project |');
     console.log('|---|---|---:|---:|---:|');
     for (const row of rows) console.log(row);
     console.log('\n| activity | stream | project bytes/sample | baseline bytes/sample | fewer bytes |');
     console.log('|---|---|---:|---:|---:|');
     for (const row of sizes) console.log(row);
+    await store.close?.();
   } finally {
     server.kill('SIGTERM');
+    baselineServer.kill('SIGTERM');
     await sql.end();
     await s3?.stop();
     rmSync(dataDir, { recursive: true, force: true });

@@ -32,6 +32,7 @@ export const EnvSchema = z
     AUTH_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
     AUTH_TRUSTED_ORIGINS: z.string().optional(),
     AUTH_RATE_LIMIT: booleanFlag.optional(),
+    AUTH_SESSION_CACHE_SECONDS: z.coerce.number().int().min(0).max(300).default(10),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .superRefine((env, ctx) => {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { eq } from 'drizzle-orm';
-import { athletes } from '../../src/database/schema/index.js';
+import { athletes, session } from '../../src/database/schema/index.js';
 import { signUp } from '../factories/api.js';
 import { createTestApp, type TestApp } from '../setup/app.js';
 
@@ -39,6 +39,26 @@ describe('sign-up and the default athlete', () => {
     const response = await t.http().post('/api/auth/sign-in/email').send({ email: user.email, password: 'not-the-password' });
     expect(response.status).toBe(401);
     expect(response.body).toEqual({ code: 'INVALID_EMAIL_OR_PASSWORD', message: expect.any(String) });
+  });
+});
+
+describe('session cache', () => {
+  it('reuses a resolved session for AUTH_SESSION_CACHE_SECONDS; with 0, a session revoked elsewhere is refused at once', async () => {
+    const cached = await signUp(t);
+    await t.http().get('/api/v1/athletes').set(cached.auth).expect(200);
+    await t.database.db.delete(session).where(eq(session.userId, cached.userId));
+    // Revoked by another replica: this process still trusts its cached session for a few seconds.
+    await t.http().get('/api/v1/athletes').set(cached.auth).expect(200);
+
+    const uncached = await createTestApp({ AUTH_SESSION_CACHE_SECONDS: '0' });
+    try {
+      const user = await signUp(uncached);
+      await uncached.http().get('/api/v1/athletes').set(user.auth).expect(200);
+      await uncached.database.db.delete(session).where(eq(session.userId, user.userId));
+      await uncached.http().get('/api/v1/athletes').set(user.auth).expect(401);
+    } finally {
+      await uncached.close();
+    }
   });
 });
 

@@ -84,7 +84,7 @@ export class ApiService {
         (request, body, done) => done(null, new File([body as Buffer], 'upload.parquet', { type: request.headers['content-type'] })),
       );
 
-      const sessions = new SessionCache(this.auth);
+      const sessions = new SessionCache(this.auth, this.env.AUTH_SESSION_CACHE_SECONDS * 1000);
       registerAuthRoute(api, this.auth, (headers) => sessions.evict(headers));
       api.get('/api/openapi.json', async () => document);
 
