@@ -43,7 +43,8 @@ export function registerAuthRoute(fastify: FastifyInstance, auth: Auth, onSignOu
       const url = new URL(request.url, `${request.protocol}://${request.host}`);
       const hasBody = request.method !== 'GET' && request.body !== undefined;
       const headers = toFetchHeaders(request);
-      if (url.pathname.endsWith('/sign-out')) onSignOut(headers);
+      const signingOut = url.pathname.endsWith('/sign-out');
+      if (signingOut) onSignOut(headers);
       const response = await auth.handler(
         new Request(url, {
           method: request.method,
@@ -51,6 +52,8 @@ export function registerAuthRoute(fastify: FastifyInstance, auth: Auth, onSignOu
           body: hasBody ? JSON.stringify(request.body) : undefined,
         }),
       );
+      // Again once the session is gone: a request running meanwhile may have cached it anew.
+      if (signingOut) onSignOut(headers);
       reply.status(response.status);
       response.headers.forEach((value, name) => {
         if (name !== 'content-length' && name !== 'set-cookie') reply.header(name, value);
