@@ -26,6 +26,7 @@ import { parquetWriteBuffer } from 'hyparquet-writer';
 import { decodeStream, ParquetStreamCodec } from '../src/modules/streams/parquet.codec.js';
 import type { PositionSamples, ScalarSamples, StreamSamples, StreamType } from '../src/modules/streams/stream-types.js';
 import { rng } from '../libs/testing/seeded-random.js';
+import { gpsTrack } from '../libs/testing/synthetic-track.js';
 
 // ---------------------------------------------------------------------------------------
 // parquetjs-lite ships no type declarations; this is the part of its API the bench uses.
@@ -110,24 +111,7 @@ function altitude(count: number, random: () => number): ScalarSamples {
 }
 
 function position(count: number, random: () => number, withAltitude: boolean): PositionSamples {
-  const latitude = new Float64Array(count);
-  const longitude = new Float64Array(count);
-  const altitudeM = new Float64Array(count);
-  let lat = 47.376887;
-  let lng = 8.541694;
-  let heading = 0.3;
-  let alt = 412.5;
-  for (let i = 0; i < count; i++) {
-    heading += (random() - 0.5) * 0.2;
-    const metres = 2.5 + random() * 1.5;
-    lat += (metres * Math.cos(heading)) / 111_320;
-    lng += (metres * Math.sin(heading)) / (111_320 * Math.cos((lat * Math.PI) / 180));
-    alt += (random() - 0.5) * 0.8;
-    // Receiver noise of ~0.1 m: the low mantissa bits are as random as a real fix's.
-    latitude[i] = lat + (random() - 0.5) * 2e-6;
-    longitude[i] = lng + (random() - 0.5) * 2e-6;
-    altitudeM[i] = alt;
-  }
+  const { latitude, longitude, altitudeM } = gpsTrack(count, random);
   return { timestamps: timestamps(count), latitude, longitude, altitudeM: withAltitude ? altitudeM : null, horizontalAccuracyM: null };
 }
 

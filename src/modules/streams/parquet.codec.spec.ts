@@ -23,6 +23,7 @@ import {
   type StreamSamples,
 } from './stream-types.js';
 import { rng } from '../../../libs/testing/seeded-random.js';
+import { gpsTrack } from '../../../libs/testing/synthetic-track.js';
 
 
 const T0 = Date.UTC(2024, 4, 12, 7, 30, 0);
@@ -53,31 +54,13 @@ function heartRateWalk(count: number, random: () => number): Float64Array {
 }
 
 function track(count: number, random: () => number, withOptional: boolean): PositionSamples {
-  const latitude = new Float64Array(count);
-  const longitude = new Float64Array(count);
-  const altitudeM = new Float64Array(count);
-  const accuracy = new Float64Array(count);
-  let lat = 47.376887;
-  let lng = 8.541694;
-  let heading = 0.3;
-  let alt = 412.5;
-  for (let i = 0; i < count; i++) {
-    heading += (random() - 0.5) * 0.2;
-    const metres = 2.5 + random() * 1.5;
-    lat += (metres * Math.cos(heading)) / 111_320;
-    lng += (metres * Math.sin(heading)) / (111_320 * Math.cos((lat * Math.PI) / 180));
-    alt += (random() - 0.5) * 0.8;
-    latitude[i] = lat + (random() - 0.5) * 2e-6;
-    longitude[i] = lng + (random() - 0.5) * 2e-6;
-    altitudeM[i] = alt;
-    accuracy[i] = 3 + random() * 12;
-  }
+  const { latitude, longitude, altitudeM, horizontalAccuracyM } = gpsTrack(count, random, { withAccuracy: true });
   return {
     timestamps: regularTimestamps(count),
     latitude,
     longitude,
     altitudeM: withOptional ? altitudeM : null,
-    horizontalAccuracyM: withOptional ? accuracy : null,
+    horizontalAccuracyM: withOptional ? horizontalAccuracyM : null,
   };
 }
 
