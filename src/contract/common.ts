@@ -5,8 +5,7 @@ export const ErrorIssueSchema = z
   .object({
     path: z.array(z.union([z.string(), z.number()])).describe('Where in the input the problem is, e.g. ["statistics", 0, "key"]'),
     message: z.string(),
-  })
-  .meta({ id: 'ErrorIssue' });
+  });
 
 export const ErrorSchema = z
   .object({
@@ -15,7 +14,7 @@ export const ErrorSchema = z
     issues: z.array(ErrorIssueSchema).optional().describe('Field-level problems, for validation errors'),
   })
   .catchall(z.unknown())
-  .meta({ id: 'Error' });
+  .describe('The one error body every failure answers with; 409 adds existingId, unknown slugs add suggestions');
 
 export const uuid = (what: string) => z.uuid().describe(`${what} (UUID)`);
 

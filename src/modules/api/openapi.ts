@@ -1,32 +1,14 @@
 import { OpenAPIGenerator } from '@orpc/openapi';
 import { ZodToJsonSchemaConverter } from '@orpc/zod/zod4';
 import { contract } from '../../contract/index.js';
-import { STANDARD_ERROR_STATUSES } from '../../contract/common.js';
+import * as z from 'zod';
+import { ErrorSchema, STANDARD_ERROR_STATUSES } from '../../contract/common.js';
 import type { Auth } from '../auth/auth.js';
 
 type JsonObject = Record<string, unknown>;
 
-const ERROR_SCHEMA = {
-  type: 'object',
-  required: ['code', 'message'],
-  properties: {
-    code: { type: 'string', description: 'Machine-readable code, e.g. BAD_REQUEST, NOT_FOUND, CONFLICT' },
-    message: { type: 'string', description: 'Human-readable explanation' },
-    issues: {
-      type: 'array',
-      description: 'Field-level problems, for validation errors',
-      items: {
-        type: 'object',
-        required: ['path', 'message'],
-        properties: {
-          path: { type: 'array', items: { anyOf: [{ type: 'string' }, { type: 'integer' }] } },
-          message: { type: 'string' },
-        },
-      },
-    },
-  },
-  additionalProperties: true,
-};
+/** The contract's error schema, as the JSON Schema every operation's error responses refer to. */
+const { $schema: _dialect, ...ERROR_SCHEMA } = z.toJSONSchema(ErrorSchema, { io: 'output' });
 
 /** The better-auth endpoints the API documents (API.md); better-auth's plugin describes them. */
 const AUTH_PATHS: Record<string, string> = {
