@@ -1,8 +1,6 @@
 /** PostgreSQL SQLSTATE codes the application reacts to. */
 export const PG_UNIQUE_VIOLATION = '23505';
-export const PG_FOREIGN_KEY_VIOLATION = '23503';
 export const PG_CHECK_VIOLATION = '23514';
-export const PG_NOT_NULL_VIOLATION = '23502';
 
 export interface PgErrorInfo {
   code: string;

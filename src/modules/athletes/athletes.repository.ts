@@ -21,10 +21,6 @@ export class AthletesRepository {
     return row;
   }
 
-  async findIds(userId: string): Promise<string[]> {
-    const rows = await this.db.select({ id: athletes.id }).from(athletes).where(eq(athletes.userId, userId));
-    return rows.map((row) => row.id);
-  }
 
   async insert(values: NewAthleteRow): Promise<AthleteRow> {
     const [row] = await this.db.insert(athletes).values(values).returning();

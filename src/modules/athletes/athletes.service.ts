@@ -67,8 +67,4 @@ export class AthletesService {
   async assertOwned(userId: string, athleteId: string): Promise<void> {
     if (!(await this.athletes.findById(userId, athleteId))) throw athleteNotFound();
   }
-
-  ownedIds(userId: string): Promise<string[]> {
-    return this.athletes.findIds(userId);
-  }
 }
