@@ -55,14 +55,19 @@ export class ApiService {
 
   async mount(fastify: FastifyInstance): Promise<void> {
     const router = this.router();
+    // Procedure errors are logged once, in normaliseErrors; this catches what fails around them.
     const logUnexpected = (error: unknown) => {
-      if (!(error instanceof ORPCError) || error.status >= 500) this.logger.error(describe(error));
+      if (!(error instanceof ORPCError)) this.logger.error(describe(error));
     };
     const normaliseErrors = async <T>({ next }: { next: () => Promise<T> }): Promise<T> => {
       try {
         return await next();
       } catch (error) {
-        if (error instanceof ORPCError) throw classifyValidationError(error);
+        if (error instanceof ORPCError) {
+          // A 5xx ORPCError here is a bug such as a failed output validation: keep its cause in the log.
+          if (error.status >= 500) this.logger.error(describe(error.cause ?? error));
+          throw classifyValidationError(error);
+        }
         this.logger.error(describe(error));
         throw new ORPCError('INTERNAL_SERVER_ERROR', { message: 'Unexpected server error' });
       }
