@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
@@ -20,6 +20,7 @@ export type Transaction = Parameters<Parameters<Database['transaction']>[0]>[0];
 export interface DatabaseHandle {
   readonly db: Database;
   readonly kind: 'postgres' | 'pglite';
+  /** Applies the committed migrations, then the hand-written SQL (handWrittenSql()). */
   migrate(): Promise<void>;
   close(): Promise<void>;
 }
@@ -38,6 +39,22 @@ export function migrationsFolder(): string {
   const here = dirname(fileURLToPath(import.meta.url));
   const candidates = [join(here, 'migrations'), resolve(process.cwd(), 'src/database/migrations')];
   return candidates.find((dir) => existsSync(join(dir, 'meta', '_journal.json'))) ?? candidates[0]!;
+}
+
+/**
+ * SQL that Drizzle's schema cannot express (triggers, functions), in idempotent files applied in
+ * name order after every `migrate` and after `npm run db:push` (scripts/db-push.mjs), so a database
+ * is the same whichever way its schema was made. See docs/data-model.md.
+ */
+export function handWrittenSql(): string[] {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const candidates = [join(here, 'sql'), resolve(process.cwd(), 'src/database/sql')];
+  const dir = candidates.find((candidate) => existsSync(candidate));
+  if (!dir) throw new Error(`Hand-written SQL folder not found (looked in ${candidates.join(', ')})`);
+  return readdirSync(dir)
+    .filter((file) => file.endsWith('.sql'))
+    .sort()
+    .map((file) => readFileSync(join(dir, file), 'utf8'));
 }
 
 /** Any constant works; it only has to be the same for every process that migrates this database. */
@@ -59,6 +76,7 @@ export function openDatabase(options: DatabaseOptions): DatabaseHandle {
         try {
           await lock`select pg_advisory_lock(${MIGRATION_LOCK_KEY})`;
           await migratePostgres(drizzlePostgres({ client, schema }), { migrationsFolder: migrationsFolder() });
+          for (const text of handWrittenSql()) await lock.unsafe(text);
         } finally {
           await lock`select pg_advisory_unlock(${MIGRATION_LOCK_KEY})`;
           lock.release();
@@ -74,7 +92,10 @@ export function openDatabase(options: DatabaseOptions): DatabaseHandle {
   return {
     db,
     kind: 'pglite',
-    migrate: () => migratePglite(drizzlePglite({ client, schema }), { migrationsFolder: migrationsFolder() }),
+    async migrate() {
+      await migratePglite(drizzlePglite({ client, schema }), { migrationsFolder: migrationsFolder() });
+      for (const text of handWrittenSql()) await client.exec(text);
+    },
     close: () => client.close(),
   };
 }

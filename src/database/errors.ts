@@ -1,6 +1,8 @@
 /** PostgreSQL SQLSTATE codes the application reacts to. */
 export const PG_UNIQUE_VIOLATION = '23505';
 export const PG_CHECK_VIOLATION = '23514';
+export const PG_FOREIGN_KEY_VIOLATION = '23503';
+export const PG_DEADLOCK = '40P01';
 
 export interface PgErrorInfo {
   code: string;

@@ -4,6 +4,7 @@ import {
   boolean,
   check,
   doublePrecision,
+  foreignKey,
   index,
   integer,
   json,
@@ -15,9 +16,13 @@ import {
 } from 'drizzle-orm/pg-core';
 import { athletes } from './athletes.js';
 import { activityTypes } from './catalog.js';
-import { createdAt, timestamptz, updatedAt } from './columns.js';
+import { createdAt, sqlList, timestamptz, updatedAt } from './columns.js';
 
-/** Where an activity came from. Fixed in code (not a DB enum) so adding a source needs no migration. */
+/**
+ * Where an activity came from: the one definition of the list. The database holds it as a CHECK
+ * constraint built from this array (activities.source, sync_states.source), so adding a source is a
+ * one-line change here plus a generated migration (docs/data-model.md, "Sources").
+ */
 export const ACTIVITY_SOURCES = ['manual', 'healthkit', 'strava', 'garmin', 'health_connect', 'file'] as const;
 export type ActivitySource = (typeof ACTIVITY_SOURCES)[number];
 
@@ -38,10 +43,19 @@ export const activities = pgTable(
   'activities',
   {
     id: uuid('id').primaryKey().defaultRandom(),
-    athleteId: uuid('athlete_id')
+    athleteId: uuid('athlete_id').notNull(),
+    /**
+     * The owning user, copied from the athlete so that the timeline across all of a user's athletes
+     * is one index range and every query can be scoped by owner without a join. Kept right by the
+     * composite foreign key (athlete_id, user_id) → athletes (id, user_id); a trigger fills it in for
+     * INSERTs that leave it out (src/database/sql/activities.sql) — hence the DEFAULT NULL, which
+     * makes it optional for Drizzle inserts; NOT NULL is checked after the trigger.
+     */
+    userId: text('user_id')
       .notNull()
-      .references(() => athletes.id, { onDelete: 'cascade' }),
-    parentId: uuid('parent_id').references((): AnyPgColumn => activities.id, { onDelete: 'cascade' }),
+      .default(sql`null`),
+    /** A session's parent (§4): same athlete by the composite foreign key, one level by a trigger. */
+    parentId: uuid('parent_id'),
     activityType: text('activity_type')
       .notNull()
       .references(() => activityTypes.slug, { onUpdate: 'cascade' }),
@@ -70,7 +84,10 @@ export const activities = pgTable(
      * drops duplicates, so it could not give the payload back byte for byte.
      */
     sourceData: json('source_data'),
-    /** Bumped each time a re-ingest replaces the promoted fields (§6); sourceData keeps the newest payload. */
+    /**
+     * Bumped each time a re-ingest replaces the payload (§6) — ActivitiesRepository.replacePayload;
+     * sourceData keeps the newest payload.
+     */
     revision: integer('revision').notNull().default(1),
     sourceDataReceivedAt: timestamptz('source_data_received_at'),
     createdAt: createdAt(),
@@ -80,8 +97,31 @@ export const activities = pgTable(
     uniqueIndex('activities_athlete_source_external_id_key')
       .on(t.athleteId, t.source, t.externalId)
       .where(sql`${t.externalId} is not null`),
-    index('activities_athlete_start_time_idx').on(t.athleteId, t.startTime.desc(), t.id.desc()),
-    index('activities_parent_id_idx').on(t.parentId),
+    foreignKey({ name: 'activities_athlete_fk', columns: [t.athleteId, t.userId], foreignColumns: [athletes.id, athletes.userId] })
+      .onDelete('cascade')
+      .onUpdate('cascade'),
+    // Target of the session foreign key below: a parent is referenced together with its athlete.
+    uniqueIndex('activities_id_athlete_id_key').on(t.id, t.athleteId),
+    foreignKey({ name: 'activities_parent_fk', columns: [t.parentId, t.athleteId], foreignColumns: [t.id, t.athleteId] }).onDelete('cascade'),
+    // The timeline indexes. DESC NULLS FIRST is PostgreSQL's default for DESC, so the queries' plain
+    // `order by start_time desc, id desc` and the keyset predicate are served in index order (no Sort).
+    // The trailing duration and distance let unfiltered totals run as an index-only scan.
+    index('activities_athlete_start_time_idx').on(
+      t.athleteId,
+      t.startTime.desc().nullsFirst(),
+      t.id.desc().nullsFirst(),
+      t.durationS,
+      t.distanceM,
+    ),
+    index('activities_user_start_time_idx').on(
+      t.userId,
+      t.startTime.desc().nullsFirst(),
+      t.id.desc().nullsFirst(),
+      t.durationS,
+      t.distanceM,
+    ),
+    index('activities_parent_start_time_idx').on(t.parentId, t.startTime, t.id).where(sql`${t.parentId} is not null`),
+    check('activities_source_check', sql`${t.source} in ${sql.raw(sqlList(ACTIVITY_SOURCES))}`),
     check('activities_end_after_start', sql`${t.endTime} >= ${t.startTime}`),
     check('activities_not_own_parent', sql`${t.parentId} is null or ${t.parentId} <> ${t.id}`),
     check('activities_revision_positive', sql`${t.revision} >= 1`),
@@ -138,6 +178,7 @@ export const activityEvents = pgTable(
   },
   (t) => [
     index('activity_events_activity_start_time_idx').on(t.activityId, t.startTime),
+    check('activity_events_event_type_check', sql`${t.eventType} in ${sql.raw(sqlList(EVENT_TYPES))}`),
     check('activity_events_end_after_start', sql`${t.endTime} is null or ${t.endTime} >= ${t.startTime}`),
   ],
 );

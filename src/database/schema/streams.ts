@@ -1,11 +1,14 @@
 import { sql } from 'drizzle-orm';
 import { bigint, check, doublePrecision, integer, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { STREAM_TYPES } from '../../modules/streams/stream-types.js';
 import { activities } from './activities.js';
-import { createdAt, timestamptz, updatedAt } from './columns.js';
+import { createdAt, sqlList, timestamptz, updatedAt } from './columns.js';
+
+export const STREAM_FORMATS = ['parquet'] as const;
 
 /**
  * Metadata of one time series of one activity; the samples live in a Parquet object (DATA-MODEL §10).
- * stream_type is validated against the fixed set in src/modules/streams/stream-types.ts.
+ * stream_type and format are CHECKed against the lists in code (src/modules/streams/stream-types.ts).
  */
 export const activityStreams = pgTable(
   'activity_streams',
@@ -31,6 +34,8 @@ export const activityStreams = pgTable(
   },
   (t) => [
     uniqueIndex('activity_streams_activity_id_stream_type_key').on(t.activityId, t.streamType),
+    check('activity_streams_stream_type_check', sql`${t.streamType} in ${sql.raw(sqlList(STREAM_TYPES))}`),
+    check('activity_streams_format_check', sql`${t.format} in ${sql.raw(sqlList(STREAM_FORMATS))}`),
     check('activity_streams_end_after_start', sql`${t.endTime} >= ${t.startTime}`),
     check('activity_streams_sample_count_non_negative', sql`${t.sampleCount} >= 0`),
     check('activity_streams_byte_size_non_negative', sql`${t.byteSize} >= 0`),

@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { check, integer, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { ACTIVITY_SOURCES } from './activities.js';
 import { athletes } from './athletes.js';
 import { createdAt, sqlList, timestamptz, updatedAt } from './columns.js';
 
@@ -13,7 +14,7 @@ export const syncStates = pgTable(
     athleteId: uuid('athlete_id')
       .notNull()
       .references(() => athletes.id, { onDelete: 'cascade' }),
-    source: text('source').notNull(),
+    source: text('source', { enum: ACTIVITY_SOURCES }).notNull(),
     /** Opaque to the server: a HealthKit anchor, a Strava `after` epoch, a Health Connect changes token. */
     cursor: text('cursor'),
     status: text('status', { enum: SYNC_STATUSES }).notNull().default('idle'),
@@ -28,6 +29,7 @@ export const syncStates = pgTable(
   },
   (t) => [
     uniqueIndex('sync_states_athlete_id_source_key').on(t.athleteId, t.source),
+    check('sync_states_source_check', sql`${t.source} in ${sql.raw(sqlList(ACTIVITY_SOURCES))}`),
     check('sync_states_status_check', sql`${t.status} in ${sql.raw(sqlList(SYNC_STATUSES))}`),
     check(
       'sync_states_counters_non_negative',

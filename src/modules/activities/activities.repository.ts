@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { and, asc, desc, eq, getTableColumns, gte, inArray, isNull, lt, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, exists, getTableColumns, gte, inArray, isNull, lt, or, sql, type SQL } from 'drizzle-orm';
+import type { AnyPgColumn } from 'drizzle-orm/pg-core';
 import type { Database, Transaction } from '../../database/database.js';
 import { InjectDb } from '../../database/database.module.js';
 import {
@@ -16,6 +17,8 @@ import {
 /** Every column but the raw payload: what lists and children need. */
 const { sourceData: _sourceData, ...summaryColumns } = getTableColumns(activities);
 export type ActivitySummaryRow = Omit<ActivityRow, 'sourceData'>;
+/** A timeline row with its start time in whole microseconds, for the next page's cursor. */
+export type TimelineRow = ActivitySummaryRow & { startTimeMicros: string };
 
 export interface ActivityFilter {
   userId: string;
@@ -28,45 +31,59 @@ export interface ActivityFilter {
   parentId?: string;
 }
 
+/** Where the previous page ended: start_time at the column's full precision, then id. */
 export interface Keyset {
-  startTime: Date;
+  startTimeMicros: bigint;
   id: string;
 }
 
 export type NewStatistic = Pick<ActivityStatisticRow, 'key' | 'value' | 'unit'>;
 export type NewEvent = Pick<ActivityEventRow, 'eventType' | 'startTime' | 'endTime' | 'metadata'>;
+/** What a re-ingest replaces (§6): the promoted fields and the payload. */
+export type ActivityPayload = Partial<Omit<NewActivityRow, 'id' | 'userId' | 'athleteId' | 'parentId' | 'revision' | 'createdAt' | 'updatedAt'>>;
 
-/** Queries on activities and their statistics and events; every read is scoped to the owning user. */
+const p = sql.placeholder;
+const micros = (column: SQL | typeof activities.startTime) => sql<string>`((extract(epoch from ${column}) * 1000000)::bigint)::text`;
+const fromMicros = (value: SQL | ReturnType<typeof p>) => sql`(timestamptz 'epoch' + ${value}::bigint * interval '1 microsecond')`;
+
+/**
+ * Queries on activities and their statistics and events. Every method takes the owning user's id
+ * and scopes by it in the SQL itself (activities.user_id, kept right by the composite foreign key
+ * to athletes), so no caller can forget an ownership check: a foreign id finds nothing and changes
+ * nothing. Why not row-level security: docs/data-model.md, "Ownership".
+ */
 @Injectable()
 export class ActivitiesRepository {
   /** The hot reads of the detail view, built once (Drizzle then skips rebuilding their SQL per call). */
   private readonly prepared;
 
   constructor(@InjectDb() private readonly db: Database) {
-    const id = sql.placeholder('id');
+    const id = p('id');
+    const mine = eq(activities.userId, p('userId'));
+    const ownedActivity = (activityId: AnyPgColumn) =>
+      exists(db.select({ one: sql`1` }).from(activities).where(and(eq(activities.id, activityId), mine)));
     this.prepared = {
       byId: db
-        .select(getTableColumns(activities))
+        .select()
         .from(activities)
-        .innerJoin(athletes, eq(athletes.id, activities.athleteId))
-        .where(and(eq(activities.id, id), eq(athletes.userId, sql.placeholder('userId'))))
+        .where(and(eq(activities.id, id), mine))
         .prepare('activity_by_id'),
       children: db
         .select(summaryColumns)
         .from(activities)
-        .where(eq(activities.parentId, id))
+        .where(and(eq(activities.parentId, id), mine))
         .orderBy(asc(activities.startTime), asc(activities.id))
         .prepare('activity_children'),
       statistics: db
         .select()
         .from(activityStatistics)
-        .where(eq(activityStatistics.activityId, id))
+        .where(and(eq(activityStatistics.activityId, id), ownedActivity(activityStatistics.activityId)))
         .orderBy(asc(activityStatistics.key))
         .prepare('activity_statistics'),
       events: db
         .select()
         .from(activityEvents)
-        .where(eq(activityEvents.activityId, id))
+        .where(and(eq(activityEvents.activityId, id), ownedActivity(activityEvents.activityId)))
         .orderBy(asc(activityEvents.startTime), asc(activityEvents.id))
         .prepare('activity_events'),
     };
@@ -76,60 +93,72 @@ export class ActivitiesRepository {
     return this.db.transaction(work);
   }
 
-  private owned(userId: string): SQL {
-    return inArray(activities.athleteId, this.db.select({ id: athletes.id }).from(athletes).where(eq(athletes.userId, userId)));
-  }
-
   async findById(userId: string, id: string): Promise<ActivityRow | undefined> {
     const [row] = await this.prepared.byId.execute({ id, userId });
     return row;
   }
 
-  async findIdByExternalId(athleteId: string, source: string, externalId: string): Promise<string | undefined> {
+  async findIdByExternalId(userId: string, athleteId: string, source: string, externalId: string): Promise<string | undefined> {
     const [row] = await this.db
       .select({ id: activities.id })
       .from(activities)
-      .where(and(eq(activities.athleteId, athleteId), eq(activities.source, source as ActivityRow['source']), eq(activities.externalId, externalId)));
+      .where(
+        and(
+          eq(activities.userId, userId),
+          eq(activities.athleteId, athleteId),
+          eq(activities.source, source as ActivityRow['source']),
+          eq(activities.externalId, externalId),
+        ),
+      );
     return row?.id;
   }
 
-  findChildren(parentId: string): Promise<ActivitySummaryRow[]> {
-    return this.prepared.children.execute({ id: parentId });
+  findChildren(userId: string, parentId: string): Promise<ActivitySummaryRow[]> {
+    return this.prepared.children.execute({ id: parentId, userId });
   }
 
-  async countChildren(parentId: string): Promise<number> {
-    const [row] = await this.db.select({ count: sql<number>`count(*)::int` }).from(activities).where(eq(activities.parentId, parentId));
+  async countChildren(userId: string, parentId: string): Promise<number> {
+    const [row] = await this.db
+      .select({ count: sql<number>`count(*)::int` })
+      .from(activities)
+      .where(and(eq(activities.parentId, parentId), eq(activities.userId, userId)));
     return row?.count ?? 0;
   }
 
-  findStatistics(activityId: string): Promise<ActivityStatisticRow[]> {
-    return this.prepared.statistics.execute({ id: activityId });
+  findStatistics(userId: string, activityId: string): Promise<ActivityStatisticRow[]> {
+    return this.prepared.statistics.execute({ id: activityId, userId });
   }
 
-  findEvents(activityId: string): Promise<ActivityEventRow[]> {
-    return this.prepared.events.execute({ id: activityId });
+  findEvents(userId: string, activityId: string): Promise<ActivityEventRow[]> {
+    return this.prepared.events.execute({ id: activityId, userId });
   }
 
   /**
-   * The timeline's WHERE clause with a placeholder for each filter present. Queries are prepared once
-   * per combination of filters (a handful in practice), so paging builds no SQL per request.
+   * The timeline's WHERE clause. Scalar filters are placeholders, so those queries are prepared once
+   * per combination of filters; list filters (types, sources) are bound as IN lists per request.
+   * With an athleteId, ownership is an uncorrelated EXISTS on athletes (a one-time filter), so the
+   * scan runs on (athlete_id, start_time, id, …) alone and totals can be index-only.
    */
-  private where(filter: ActivityFilter): SQL | undefined {
-    const p = sql.placeholder;
+  private where(filter: ActivityFilter, userId: SQL | ReturnType<typeof p>): SQL | undefined {
+    const bind = <T>(name: string, value: T) => (filter.activityTypes || filter.sources ? (value as unknown as SQL) : p(name));
     return and(
-      inArray(activities.athleteId, this.db.select({ id: athletes.id }).from(athletes).where(eq(athletes.userId, p('userId')))),
-      filter.athleteId ? eq(activities.athleteId, p('athleteId')) : undefined,
-      filter.activityTypes ? sql`${activities.activityType} = any(${p('activityTypes')}::text[])` : undefined,
-      filter.sources ? sql`${activities.source} = any(${p('sources')}::text[])` : undefined,
-      filter.startTimeFrom ? gte(activities.startTime, p('startTimeFrom')) : undefined,
-      filter.startTimeTo ? lt(activities.startTime, p('startTimeTo')) : undefined,
+      filter.athleteId
+        ? and(
+            eq(activities.athleteId, bind('athleteId', filter.athleteId)),
+            exists(this.db.select({ one: sql`1` }).from(athletes).where(and(eq(athletes.id, bind('athleteId', filter.athleteId)), eq(athletes.userId, userId)))),
+          )
+        : eq(activities.userId, userId),
+      filter.activityTypes ? inArray(activities.activityType, filter.activityTypes) : undefined,
+      filter.sources ? inArray(activities.source, filter.sources as ActivityRow['source'][]) : undefined,
+      filter.startTimeFrom ? gte(activities.startTime, bind('startTimeFrom', filter.startTimeFrom.toISOString())) : undefined,
+      filter.startTimeTo ? lt(activities.startTime, bind('startTimeTo', filter.startTimeTo.toISOString())) : undefined,
       filter.topLevelOnly ? isNull(activities.parentId) : undefined,
-      filter.parentId ? eq(activities.parentId, p('parentId')) : undefined,
+      filter.parentId ? eq(activities.parentId, bind('parentId', filter.parentId)) : undefined,
     );
   }
 
-  private readonly pageQueries = new Map<string, ReturnType<ActivitiesRepository['preparePage']>>();
-  private readonly totalsQueries = new Map<string, ReturnType<ActivitiesRepository['prepareTotals']>>();
+  private readonly pageQueries = new Map<string, ReturnType<ReturnType<ActivitiesRepository['pageQuery']>['prepare']>>();
+  private readonly totalsQueries = new Map<string, ReturnType<ReturnType<ActivitiesRepository['totalsQuery']>['prepare']>>();
 
   private static shape(filter: ActivityFilter): string {
     const { userId: _userId, ...filters } = filter;
@@ -142,30 +171,41 @@ export class ActivitiesRepository {
 
   private static params(filter: ActivityFilter) {
     return {
-      ...filter,
-      // Arrays travel as one text[] parameter; the driver cannot bind a JS array to `any($n)` itself.
-      activityTypes: filter.activityTypes && `{${filter.activityTypes.map((v) => `"${v}"`).join(',')}}`,
-      sources: filter.sources && `{${filter.sources.map((v) => `"${v}"`).join(',')}}`,
+      userId: filter.userId,
+      athleteId: filter.athleteId,
+      parentId: filter.parentId,
       startTimeFrom: filter.startTimeFrom?.toISOString(),
       startTimeTo: filter.startTimeTo?.toISOString(),
     };
   }
 
-  private preparePage(filter: ActivityFilter, withCursor: boolean, name: string) {
-    const p = sql.placeholder;
-    const afterCursor = withCursor
-      ? sql`(${activities.startTime}, ${activities.id}) < (${p('afterStartTime')}::timestamptz, ${p('afterId')}::uuid)`
-      : undefined;
-    return this.db
-      .select(summaryColumns)
-      .from(activities)
-      .where(and(this.where(filter), afterCursor))
-      .orderBy(desc(activities.startTime), desc(activities.id))
-      .limit(p('limit'))
-      .prepare(name);
+  /** Lists are bound per request (an IN list's length is part of the SQL); the rest is prepared. */
+  private static preparable(filter: ActivityFilter): boolean {
+    return !filter.activityTypes && !filter.sources;
   }
 
-  private prepareTotals(filter: ActivityFilter, name: string) {
+  /**
+   * Newest first, `order by start_time desc, id desc` — NULLS FIRST, the order of the timeline
+   * indexes — and the keyset as one row comparison, so the page is read in index order with no Sort.
+   */
+  private pageQuery(filter: ActivityFilter, after: Keyset | undefined, limit: number) {
+    const prepared = ActivitiesRepository.preparable(filter);
+    const userId = prepared ? p('userId') : sql`${filter.userId}`;
+    const afterCursor = after
+      ? sql`(${activities.startTime}, ${activities.id}) < (${fromMicros(prepared ? p('afterMicros') : sql`${after.startTimeMicros.toString()}`)}, ${
+          prepared ? p('afterId') : after.id
+        }::uuid)`
+      : undefined;
+    return this.db
+      .select({ ...summaryColumns, startTimeMicros: micros(activities.startTime) })
+      .from(activities)
+      .where(and(this.where(filter, userId), afterCursor))
+      .orderBy(desc(activities.startTime), desc(activities.id))
+      .limit(prepared ? p('limit') : limit);
+  }
+
+  private totalsQuery(filter: ActivityFilter) {
+    const userId = ActivitiesRepository.preparable(filter) ? p('userId') : sql`${filter.userId}`;
     return this.db
       .select({
         count: sql<number>`count(*)::int`,
@@ -173,68 +213,137 @@ export class ActivitiesRepository {
         durationS: sql<number>`coalesce(sum(${activities.durationS}), 0)::float8`,
       })
       .from(activities)
-      .where(this.where(filter))
-      .prepare(name);
+      .where(this.where(filter, userId));
   }
 
   /** One page of the timeline, newest first, after the keyset `after` (exclusive). */
-  findPage(filter: ActivityFilter, after: Keyset | undefined, limit: number): Promise<ActivitySummaryRow[]> {
+  findPage(filter: ActivityFilter, after: Keyset | undefined, limit: number): Promise<TimelineRow[]> {
+    if (!ActivitiesRepository.preparable(filter)) return this.pageQuery(filter, after, limit);
     const key = `${ActivitiesRepository.shape(filter)}${after ? '_cursor' : ''}`;
     let query = this.pageQueries.get(key);
     if (!query) {
-      query = this.preparePage(filter, after !== undefined, `activity_page_${this.pageQueries.size}`);
+      query = this.pageQuery(filter, after, limit).prepare(`activity_page_${this.pageQueries.size}`);
       this.pageQueries.set(key, query);
     }
     return query.execute({
       ...ActivitiesRepository.params(filter),
-      afterStartTime: after?.startTime.toISOString(),
+      afterMicros: after?.startTimeMicros.toString(),
       afterId: after?.id,
       limit,
     });
   }
 
+  /**
+   * Count, distance and duration of everything the filter matches. Only run when a client asks
+   * (includeTotals); unfiltered per-athlete or per-user totals are an index-only scan of the
+   * timeline index (duration_s and distance_m are its trailing columns).
+   */
   async totals(filter: ActivityFilter): Promise<{ count: number; distanceM: number; durationS: number }> {
-    const key = ActivitiesRepository.shape(filter);
-    let query = this.totalsQueries.get(key);
-    if (!query) {
-      query = this.prepareTotals(filter, `activity_totals_${this.totalsQueries.size}`);
-      this.totalsQueries.set(key, query);
+    let rows: { count: number; distanceM: number; durationS: number }[];
+    if (ActivitiesRepository.preparable(filter)) {
+      const key = ActivitiesRepository.shape(filter);
+      let query = this.totalsQueries.get(key);
+      if (!query) {
+        query = this.totalsQuery(filter).prepare(`activity_totals_${this.totalsQueries.size}`);
+        this.totalsQueries.set(key, query);
+      }
+      rows = await query.execute(ActivitiesRepository.params(filter));
+    } else {
+      rows = await this.totalsQuery(filter);
     }
-    const [row] = await query.execute(ActivitiesRepository.params(filter));
-    return row ?? { count: 0, distanceM: 0, durationS: 0 };
+    return rows[0] ?? { count: 0, distanceM: 0, durationS: 0 };
   }
 
-  async insert(tx: Transaction, values: NewActivityRow): Promise<ActivityRow> {
-    const [row] = await tx.insert(activities).values(values).returning();
+  /**
+   * Inserts an activity of `userId`: the composite foreign key (athlete_id, user_id) refuses an
+   * athlete of anyone else, and (parent_id, athlete_id) a parent of another athlete.
+   */
+  async insert(tx: Transaction, userId: string, values: Omit<NewActivityRow, 'userId'>): Promise<ActivityRow> {
+    const [row] = await tx
+      .insert(activities)
+      .values({ ...values, userId })
+      .returning();
     return row!;
   }
 
-  async update(tx: Transaction, id: string, values: Partial<NewActivityRow>): Promise<ActivityRow> {
-    const [row] = await tx.update(activities).set(values).where(eq(activities.id, id)).returning();
-    return row!;
+  /** Updates the user's activity; undefined when there is none. */
+  async update(tx: Transaction, userId: string, id: string, values: Partial<Omit<NewActivityRow, 'userId' | 'athleteId'>>): Promise<ActivityRow | undefined> {
+    const [row] = await tx
+      .update(activities)
+      .set(values)
+      .where(and(eq(activities.id, id), eq(activities.userId, userId)))
+      .returning();
+    return row;
   }
 
-  async replaceStatistics(tx: Transaction, activityId: string, statistics: NewStatistic[], replace = true): Promise<void> {
-    if (replace) await tx.delete(activityStatistics).where(eq(activityStatistics.activityId, activityId));
-    if (statistics.length > 0) await tx.insert(activityStatistics).values(statistics.map((s) => ({ ...s, activityId })));
+  /**
+   * A re-ingest (sync, import) replacing an activity's payload and promoted fields (§6): revision
+   * goes up by one in the same statement, sourceData becomes the new payload. Undefined when the
+   * user has no such activity.
+   */
+  async replacePayload(tx: Transaction, userId: string, id: string, values: ActivityPayload): Promise<ActivityRow | undefined> {
+    const [row] = await tx
+      .update(activities)
+      .set({
+        ...values,
+        revision: sql`${activities.revision} + 1`,
+        sourceDataReceivedAt: values.sourceDataReceivedAt ?? new Date(),
+        updatedAt: new Date(),
+      })
+      .where(and(eq(activities.id, id), eq(activities.userId, userId)))
+      .returning();
+    return row;
   }
 
-  async replaceEvents(tx: Transaction, activityId: string, events: NewEvent[], replace = true): Promise<void> {
-    if (replace) await tx.delete(activityEvents).where(eq(activityEvents.activityId, activityId));
-    if (events.length > 0) await tx.insert(activityEvents).values(events.map((e) => ({ ...e, activityId })));
+  private ownedIds(userId: string, activityId: string) {
+    return this.db
+      .select({ id: activities.id })
+      .from(activities)
+      .where(and(eq(activities.id, activityId), eq(activities.userId, userId)));
   }
 
-  /** Deletes an activity (its children, statistics and events cascade); returns whether it existed. */
-  async delete(id: string): Promise<boolean> {
-    const rows = await this.db.delete(activities).where(eq(activities.id, id)).returning({ id: activities.id });
+  async replaceStatistics(tx: Transaction, userId: string, activityId: string, statistics: NewStatistic[], replace = true): Promise<void> {
+    if (replace) await tx.delete(activityStatistics).where(inArray(activityStatistics.activityId, this.ownedIds(userId, activityId)));
+    if (statistics.length === 0) return;
+    await tx.execute(sql`
+      insert into ${activityStatistics} (activity_id, key, value, unit)
+      select a.id, s.key, s.value, s.unit
+        from ${activities} a, jsonb_to_recordset(${JSON.stringify(statistics)}::jsonb) as s(key text, value float8, unit text)
+       where a.id = ${activityId} and a.user_id = ${userId}`);
+  }
+
+  async replaceEvents(tx: Transaction, userId: string, activityId: string, events: NewEvent[], replace = true): Promise<void> {
+    if (replace) await tx.delete(activityEvents).where(inArray(activityEvents.activityId, this.ownedIds(userId, activityId)));
+    if (events.length === 0) return;
+    const rows = events.map((event) => ({
+      event_type: event.eventType,
+      start_time: event.startTime.toISOString(),
+      end_time: event.endTime?.toISOString() ?? null,
+      metadata: event.metadata ?? null,
+    }));
+    await tx.execute(sql`
+      insert into ${activityEvents} (activity_id, event_type, start_time, end_time, metadata)
+      select a.id, e.event_type, e.start_time, e.end_time, e.metadata
+        from ${activities} a, jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
+             as e(event_type text, start_time timestamptz, end_time timestamptz, metadata jsonb)
+       where a.id = ${activityId} and a.user_id = ${userId}`);
+  }
+
+  /** Deletes the user's activity (its children, statistics and events cascade); returns whether it existed. */
+  async delete(userId: string, id: string): Promise<boolean> {
+    const rows = await this.db
+      .delete(activities)
+      .where(and(eq(activities.id, id), eq(activities.userId, userId)))
+      .returning({ id: activities.id });
     return rows.length > 0;
   }
 
-  async findIdsWithChildren(id: string): Promise<string[]> {
+  /** The activity and its children, if the user owns it; empty otherwise. */
+  async findIdsWithChildren(userId: string, id: string): Promise<string[]> {
     const rows = await this.db
       .select({ id: activities.id })
       .from(activities)
-      .where(or(eq(activities.id, id), eq(activities.parentId, id)));
+      .where(and(or(eq(activities.id, id), eq(activities.parentId, id)), eq(activities.userId, userId)));
     return rows.map((row) => row.id);
   }
 }

@@ -11,12 +11,20 @@ import type {
 } from '../../contract/activities.contract.js';
 import type { StreamMetadata } from '../../contract/streams.contract.js';
 import type { Transaction } from '../../database/database.js';
-import { isUniqueViolation, pgError, PG_CHECK_VIOLATION } from '../../database/errors.js';
+import { isUniqueViolation, pgError, PG_CHECK_VIOLATION, PG_DEADLOCK, PG_FOREIGN_KEY_VIOLATION } from '../../database/errors.js';
 import type { ActivityRow, NewActivityRow } from '../../database/schema/index.js';
 import { AthletesService } from '../athletes/athletes.service.js';
 import { ActivityTypesService } from '../catalog/activity-types.service.js';
 import { toActivityDetail, toActivitySummary } from './activities.mapper.js';
-import { ActivitiesRepository, type ActivityFilter, type Keyset } from './activities.repository.js';
+import {
+  ActivitiesRepository,
+  type ActivityFilter,
+  type ActivityPayload,
+  type ActivitySummaryRow,
+  type Keyset,
+  type NewEvent,
+  type NewStatistic,
+} from './activities.repository.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 
 const DEFAULT_PAGE_SIZE = 50;
@@ -81,7 +89,7 @@ export class ActivitiesService {
     const last = page.at(-1);
     return {
       items: page.map(toActivitySummary),
-      nextCursor: rows.length > limit && last ? encodeCursor({ startTime: last.startTime, id: last.id }) : null,
+      nextCursor: rows.length > limit && last ? encodeCursor({ startTimeMicros: BigInt(last.startTimeMicros), id: last.id }) : null,
       ...(totals ? { totals } : {}),
     };
   }
@@ -96,15 +104,15 @@ export class ActivitiesService {
     const receivedAt = new Date();
     try {
       const id = await this.activities.transaction(async (tx) => {
-        const parent = await this.insertOne(tx, { ...input, timeZone }, athlete.id, input.parentId ?? null, receivedAt);
+        const parent = await this.insertOne(tx, { ...input, timeZone }, userId, athlete.id, input.parentId ?? null, receivedAt);
         for (const child of input.children ?? []) {
-          await this.insertOne(tx, { ...child, timeZone: child.timeZone ?? timeZone }, athlete.id, parent.id, receivedAt);
+          await this.insertOne(tx, { ...child, timeZone: child.timeZone ?? timeZone }, userId, athlete.id, parent.id, receivedAt);
         }
         return parent.id;
       });
       return await this.get(userId, id);
     } catch (error) {
-      throw await this.translateWriteError(error, athlete.id, input);
+      throw await this.translateWriteError(error, userId, athlete.id, input);
     }
   }
 
@@ -119,27 +127,58 @@ export class ActivitiesService {
     if (parentId) {
       if (parentId === id) throw unprocessable(['parentId'], 'an activity cannot be its own parent');
       await this.assertValidParent(userId, parentId, current.athleteId, ['parentId']);
-      if ((await this.activities.countChildren(id)) > 0) {
+      if ((await this.activities.countChildren(userId, id)) > 0) {
         throw unprocessable(['parentId'], 'this activity has children; a child cannot have children of its own');
       }
     }
 
-    await this.activities.transaction(async (tx) => {
-      const changes: Partial<NewActivityRow> = { ...fields, ...(parentId !== undefined ? { parentId } : {}) };
-      if (Object.keys(changes).length > 0 || statistics || events) {
-        await this.activities.update(tx, id, { ...changes, updatedAt: new Date() });
-      }
-      if (statistics) await this.activities.replaceStatistics(tx, id, statistics);
-      if (events) await this.activities.replaceEvents(tx, id, events.map((event) => ({ ...event, endTime: event.endTime ?? null, metadata: event.metadata ?? null })));
-    });
+    try {
+      await this.activities.transaction(async (tx) => {
+        const changes: Partial<NewActivityRow> = { ...fields, ...(parentId !== undefined ? { parentId } : {}) };
+        if (Object.keys(changes).length > 0 || statistics || events) {
+          if (!(await this.activities.update(tx, userId, id, { ...changes, updatedAt: new Date() }))) throw notFound();
+        }
+        if (statistics) await this.activities.replaceStatistics(tx, userId, id, statistics);
+        if (events) await this.activities.replaceEvents(tx, userId, id, events.map(toNewEvent));
+      });
+    } catch (error) {
+      throw translateRuleViolation(error);
+    }
     return this.get(userId, id);
+  }
+
+  /**
+   * The update path of a re-ingest (sync, import): replaces the promoted fields and the payload of
+   * the user's activity and increments its revision (§6), and replaces statistics and events when
+   * given. Runs inside the caller's transaction when one is passed. 404 for anyone else's activity.
+   */
+  async replacePayload(
+    userId: string,
+    id: string,
+    payload: ActivityPayload & { statistics?: NewStatistic[]; events?: NewEvent[] },
+    tx?: Transaction,
+  ): Promise<ActivityRow> {
+    const { statistics, events, ...values } = payload;
+    const work = async (t: Transaction) => {
+      const row = await this.activities.replacePayload(t, userId, id, values);
+      if (!row) throw notFound();
+      if (statistics) await this.activities.replaceStatistics(t, userId, id, statistics);
+      if (events) await this.activities.replaceEvents(t, userId, id, events);
+      return row;
+    };
+    try {
+      return await (tx ? work(tx) : this.activities.transaction(work));
+    } catch (error) {
+      throw translateRuleViolation(error);
+    }
   }
 
   async delete(userId: string, id: string): Promise<void> {
     if (!(await this.activities.findById(userId, id))) throw notFound();
-    const ids = await this.activities.findIdsWithChildren(id);
+    const ids = await this.activities.findIdsWithChildren(userId, id);
+    if (ids.length === 0) throw notFound();
     const afterDelete = await Promise.all(this.extensions.map((extension) => extension.beforeDelete(ids)));
-    if (!(await this.activities.delete(id))) throw notFound();
+    if (!(await this.activities.delete(userId, id))) throw notFound();
     await Promise.all(afterDelete.map((cleanup) => cleanup()));
   }
 
@@ -152,36 +191,32 @@ export class ActivitiesService {
 
   private async detail(row: ActivityRow): Promise<ActivityDetail> {
     const [statistics, events, children, streams] = await Promise.all([
-      this.activities.findStatistics(row.id),
-      this.activities.findEvents(row.id),
-      row.parentId ? Promise.resolve([]) : this.activities.findChildren(row.id),
+      this.activities.findStatistics(row.userId, row.id),
+      this.activities.findEvents(row.userId, row.id),
+      row.parentId ? Promise.resolve([]) : this.activities.findChildren(row.userId, row.id),
       Promise.all(this.extensions.map((extension) => extension.listStreams(row.id))).then((lists) => lists.flat()),
     ]);
-    return toActivityDetail({ row, statistics, events, streams, children });
+    return toActivityDetail({ row: withDerivedTotals(row, children), statistics, events, streams, children });
   }
 
   private async insertOne(
     tx: Transaction,
     input: ActivityChildCreate & { timeZone: string },
+    userId: string,
     athleteId: string,
     parentId: string | null,
     receivedAt: Date,
   ): Promise<ActivityRow> {
     const { statistics, events, sourceData, ...fields } = input;
-    const row = await this.activities.insert(tx, {
+    const row = await this.activities.insert(tx, userId, {
       ...fields,
       athleteId,
       parentId,
       sourceData: sourceData ?? null,
       sourceDataReceivedAt: sourceData === undefined ? null : receivedAt,
     });
-    await this.activities.replaceStatistics(tx, row.id, statistics ?? [], false);
-    await this.activities.replaceEvents(
-      tx,
-      row.id,
-      (events ?? []).map((event) => ({ ...event, endTime: event.endTime ?? null, metadata: event.metadata ?? null })),
-      false,
-    );
+    await this.activities.replaceStatistics(tx, userId, row.id, statistics ?? [], false);
+    await this.activities.replaceEvents(tx, userId, row.id, (events ?? []).map(toNewEvent), false);
     return row;
   }
 
@@ -211,12 +246,12 @@ export class ActivitiesService {
   }
 
   /** A duplicate (athlete, source, externalId) is a 409 naming the existing activity (idempotent clients). */
-  private async translateWriteError(error: unknown, athleteId: string, input: ActivityCreate): Promise<unknown> {
+  private async translateWriteError(error: unknown, userId: string, athleteId: string, input: ActivityCreate): Promise<unknown> {
     if (isUniqueViolation(error, EXTERNAL_ID_KEY)) {
       const source = input.source ?? 'manual';
       const candidates = [input, ...(input.children ?? [])].filter((item) => item.externalId);
       for (const candidate of candidates) {
-        const existingId = await this.activities.findIdByExternalId(athleteId, candidate.source ?? source, candidate.externalId!);
+        const existingId = await this.activities.findIdByExternalId(userId, athleteId, candidate.source ?? source, candidate.externalId!);
         if (existingId) {
           return new ORPCError('CONFLICT', {
             message: `An activity with externalId "${candidate.externalId}" from ${candidate.source ?? source} already exists`,
@@ -226,9 +261,67 @@ export class ActivitiesService {
       }
       return new ORPCError('CONFLICT', { message: 'Two activities in the request share a source and externalId' });
     }
-    if (pgError(error)?.code === PG_CHECK_VIOLATION) {
-      return new ORPCError('UNPROCESSABLE_CONTENT', { message: 'The request breaks a rule of the data model' });
-    }
-    return error;
+    return translateRuleViolation(error);
   }
+}
+
+const toNewEvent = (event: NonNullable<ActivityUpdate['events']>[number]): NewEvent => ({
+  ...event,
+  endTime: event.endTime ?? null,
+  metadata: event.metadata ?? null,
+});
+
+/**
+ * The database's refusals as 4xx answers. The service checks the session rules first for a precise
+ * message, but the database decides (inside the write, so concurrent requests cannot slip past):
+ * the one-level trigger and CHECKs (23514), the composite foreign keys (23503), and a deadlock
+ * between two concurrent session changes (40P01, retryable: 409).
+ */
+function translateRuleViolation(error: unknown): unknown {
+  if (error instanceof ORPCError) return error;
+  const info = pgError(error);
+  if (info?.constraint === 'activities_one_level_sessions') {
+    return unprocessable(['parentId'], 'sessions have one level only: a parent must be top-level and a child cannot have children');
+  }
+  if (info?.code === PG_FOREIGN_KEY_VIOLATION && info.constraint === 'activities_parent_fk') {
+    return unprocessable(['parentId'], 'the parent must be an activity of the same athlete');
+  }
+  if (info?.code === PG_FOREIGN_KEY_VIOLATION && info.constraint === 'activities_athlete_fk') return new ORPCError('NOT_FOUND', { message: 'Athlete not found' });
+  if (info?.code === PG_CHECK_VIOLATION) return new ORPCError('UNPROCESSABLE_CONTENT', { message: 'The request breaks a rule of the data model' });
+  if (info?.code === PG_DEADLOCK) return new ORPCError('CONFLICT', { message: 'A concurrent change to the same session conflicted; retry' });
+  return error;
+}
+
+const SUMMED = ['durationS', 'movingTimeS', 'distanceM', 'activeEnergyKcal', 'elevationGainM', 'elevationLossM'] as const;
+const MAXED = ['maxHeartRateBpm', 'maxSpeedMS'] as const;
+
+/**
+ * §4: a parent's totals "may be stored, or else derived from the children". A parent without its
+ * own value of a measure shows the children's: sums of durations, distances, energy and elevation,
+ * the maximum of maxima, heart rate averaged over the children's durations, speed as distance over
+ * moving time (else duration). Stored values always win; nothing is written back.
+ */
+export function withDerivedTotals<T extends ActivitySummaryRow>(row: T, children: ActivitySummaryRow[]): T {
+  if (row.parentId || children.length === 0) return row;
+  const derived: Partial<ActivitySummaryRow> = {};
+  const values = (key: keyof ActivitySummaryRow) => children.map((child) => child[key]).filter((value): value is number => typeof value === 'number');
+  for (const key of SUMMED) {
+    const present = values(key);
+    if (row[key] === null && present.length > 0) derived[key] = present.reduce((sum, value) => sum + value, 0);
+  }
+  for (const key of MAXED) {
+    const present = values(key);
+    if (row[key] === null && present.length > 0) derived[key] = Math.max(...present);
+  }
+  if (row.avgHeartRateBpm === null) {
+    const weighted = children.filter((child) => child.avgHeartRateBpm !== null && child.durationS !== null && child.durationS > 0);
+    const seconds = weighted.reduce((sum, child) => sum + child.durationS!, 0);
+    if (seconds > 0) derived.avgHeartRateBpm = weighted.reduce((sum, child) => sum + child.avgHeartRateBpm! * child.durationS!, 0) / seconds;
+  }
+  if (row.avgSpeedMS === null) {
+    const distance = row.distanceM ?? derived.distanceM;
+    const time = row.movingTimeS ?? derived.movingTimeS ?? row.durationS ?? derived.durationS;
+    if (distance != null && time != null && time > 0) derived.avgSpeedMS = distance / time;
+  }
+  return { ...row, ...derived };
 }

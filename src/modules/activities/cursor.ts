@@ -1,18 +1,30 @@
 import type { Keyset } from './activities.repository.js';
 
 /**
- * Opaque keyset cursor: the (startTime, id) of the last item of a page. A keyset, unlike an offset,
+ * Opaque keyset cursor: the (start_time, id) of the last item of a page. A keyset, unlike an offset,
  * stays stable when activities are inserted while a client pages through the timeline.
+ *
+ * start_time travels as whole microseconds since the epoch — the column's full precision. A JS Date
+ * (milliseconds) would round a row written outside the API with sub-millisecond time, and the next
+ * page would then skip or repeat rows around it (docs/data-model.md, "Timeline").
  */
-export function encodeCursor({ startTime, id }: Keyset): string {
-  return Buffer.from(`${startTime.toISOString()}|${id}`, 'utf8').toString('base64url');
+export function encodeCursor({ startTimeMicros, id }: Keyset): string {
+  return Buffer.from(`${startTimeMicros}|${id}`, 'utf8').toString('base64url');
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const MICROS = /^-?\d{1,17}$/;
+// ±8.64e15 ms (the range of a JS Date) in microseconds.
+const MAX_MICROS = 8_640_000_000_000_000_000n;
 
 export function decodeCursor(cursor: string): Keyset | undefined {
   const [time, id, ...rest] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
   if (!time || !id || rest.length > 0 || !UUID.test(id)) return undefined;
+  if (MICROS.test(time)) {
+    const startTimeMicros = BigInt(time);
+    return startTimeMicros > -MAX_MICROS && startTimeMicros < MAX_MICROS ? { startTimeMicros, id } : undefined;
+  }
+  // Cursors handed out before microsecond cursors carried an ISO date (milliseconds).
   const startTime = new Date(time);
-  return Number.isNaN(startTime.getTime()) ? undefined : { startTime, id };
+  return Number.isNaN(startTime.getTime()) ? undefined : { startTimeMicros: BigInt(startTime.getTime()) * 1000n, id };
 }

@@ -7,6 +7,8 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { ENV } from '../../config/config.module.js';
 import { PARQUET_MEDIA_TYPE } from '../../contract/streams.contract.js';
 import type { Env } from '../../config/env.js';
+import type { Database } from '../../database/database.js';
+import { InjectDb } from '../../database/database.module.js';
 import { ActivitiesRouter } from '../activities/activities.router.js';
 import { AthletesRouter } from '../athletes/athletes.router.js';
 import type { Auth, AuthSession } from '../auth/auth.js';
@@ -34,6 +36,7 @@ export class ApiService {
   constructor(
     @Inject(ENV) private readonly env: Env,
     @InjectAuth() private readonly auth: Auth,
+    @InjectDb() private readonly db: Database,
     private readonly athletes: AthletesRouter,
     private readonly activityTypes: ActivityTypesRouter,
     private readonly activities: ActivitiesRouter,
@@ -89,7 +92,7 @@ export class ApiService {
         (request, body, done) => done(null, new File([body as Buffer], 'upload.parquet', { type: request.headers['content-type'] })),
       );
 
-      const sessions = new SessionCache(this.auth, this.env.AUTH_SESSION_CACHE_SECONDS * 1000);
+      const sessions = new SessionCache(this.auth, this.env.AUTH_SESSION_CACHE_SECONDS * 1000, this.db);
       registerAuthRoute(api, this.auth, (headers) => sessions.evict(headers));
       api.get('/api/openapi.json', async () => document);
 

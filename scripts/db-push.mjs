@@ -1,0 +1,38 @@
+// `npm run db:push` / `bun run db:push`: drizzle-kit push (the TypeScript schema straight into the
+// database, no migration files), then the hand-written SQL of src/database/sql (triggers, functions)
+// that drizzle-kit does not know about — so a pushed database behaves exactly like a migrated one.
+// Plain JavaScript with no build step, so npm, bun and node run it alike.
+// Target: DATABASE_URL, else the embedded PGlite database under DATA_DIR (default ./data).
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+const url = process.env.DATABASE_URL || undefined;
+const pgliteDir = resolve(process.env.DATA_DIR ?? './data', 'pglite');
+// drizzle-kit's PGlite driver creates only the last folder of the path (ENOENT on a fresh clone).
+if (!url) mkdirSync(pgliteDir, { recursive: true });
+
+const bin = resolve('node_modules', '.bin', process.platform === 'win32' ? 'drizzle-kit.cmd' : 'drizzle-kit');
+const push = spawnSync(bin, ['push', '--force', ...process.argv.slice(2)], { stdio: 'inherit', env: process.env });
+if (push.status !== 0) process.exit(push.status ?? 1);
+
+const dir = resolve('src/database/sql');
+const files = readdirSync(dir).filter((file) => file.endsWith('.sql')).sort();
+if (url) {
+  const { default: postgres } = await import('postgres');
+  const sql = postgres(url, { max: 1, onnotice: () => undefined });
+  try {
+    for (const file of files) await sql.unsafe(readFileSync(join(dir, file), 'utf8'));
+  } finally {
+    await sql.end();
+  }
+} else {
+  const { PGlite } = await import('@electric-sql/pglite');
+  const client = new PGlite(pgliteDir);
+  try {
+    for (const file of files) await client.exec(readFileSync(join(dir, file), 'utf8'));
+  } finally {
+    await client.close();
+  }
+}
+console.log(`Applied ${files.length} hand-written SQL file(s) from src/database/sql.`);
