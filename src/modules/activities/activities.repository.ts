@@ -139,8 +139,9 @@ export class ActivitiesRepository {
    * With an athleteId, ownership is an uncorrelated EXISTS on athletes (a one-time filter), so the
    * scan runs on (athlete_id, start_time, id, …) alone and totals can be index-only.
    */
-  private where(filter: ActivityFilter, userId: SQL | ReturnType<typeof p>): SQL | undefined {
-    const bind = <T>(name: string, value: T) => (filter.activityTypes || filter.sources ? (value as unknown as SQL) : p(name));
+  private where(filter: ActivityFilter, inline: boolean): SQL | undefined {
+    const bind = <T>(name: string, value: T) => (inline ? (value as unknown as SQL) : p(name));
+    const userId = bind('userId', filter.userId);
     return and(
       filter.athleteId
         ? and(
@@ -150,8 +151,8 @@ export class ActivitiesRepository {
         : eq(activities.userId, userId),
       filter.activityTypes ? inArray(activities.activityType, filter.activityTypes) : undefined,
       filter.sources ? inArray(activities.source, filter.sources as ActivityRow['source'][]) : undefined,
-      filter.startTimeFrom ? gte(activities.startTime, bind('startTimeFrom', filter.startTimeFrom.toISOString())) : undefined,
-      filter.startTimeTo ? lt(activities.startTime, bind('startTimeTo', filter.startTimeTo.toISOString())) : undefined,
+      filter.startTimeFrom ? gte(activities.startTime, bind('startTimeFrom', filter.startTimeFrom)) : undefined,
+      filter.startTimeTo ? lt(activities.startTime, bind('startTimeTo', filter.startTimeTo)) : undefined,
       filter.topLevelOnly ? isNull(activities.parentId) : undefined,
       filter.parentId ? eq(activities.parentId, bind('parentId', filter.parentId)) : undefined,
     );
@@ -188,9 +189,8 @@ export class ActivitiesRepository {
    * Newest first, `order by start_time desc, id desc` — NULLS FIRST, the order of the timeline
    * indexes — and the keyset as one row comparison, so the page is read in index order with no Sort.
    */
-  private pageQuery(filter: ActivityFilter, after: Keyset | undefined, limit: number) {
-    const prepared = ActivitiesRepository.preparable(filter);
-    const userId = prepared ? p('userId') : sql`${filter.userId}`;
+  private pageQuery(filter: ActivityFilter, after: Keyset | undefined, limit: number, inline = false) {
+    const prepared = !inline && ActivitiesRepository.preparable(filter);
     const afterCursor = after
       ? sql`(${activities.startTime}, ${activities.id}) < (${fromMicros(prepared ? p('afterMicros') : sql`${after.startTimeMicros.toString()}`)}, ${
           prepared ? p('afterId') : after.id
@@ -199,13 +199,12 @@ export class ActivitiesRepository {
     return this.db
       .select({ ...summaryColumns, startTimeMicros: micros(activities.startTime) })
       .from(activities)
-      .where(and(this.where(filter, userId), afterCursor))
+      .where(and(this.where(filter, !prepared), afterCursor))
       .orderBy(desc(activities.startTime), desc(activities.id))
       .limit(prepared ? p('limit') : limit);
   }
 
-  private totalsQuery(filter: ActivityFilter) {
-    const userId = ActivitiesRepository.preparable(filter) ? p('userId') : sql`${filter.userId}`;
+  private totalsQuery(filter: ActivityFilter, inline = false) {
     return this.db
       .select({
         count: sql<number>`count(*)::int`,
@@ -213,7 +212,12 @@ export class ActivitiesRepository {
         durationS: sql<number>`coalesce(sum(${activities.durationS}), 0)::float8`,
       })
       .from(activities)
-      .where(this.where(filter, userId));
+      .where(this.where(filter, inline || !ActivitiesRepository.preparable(filter)));
+  }
+
+  /** The SQL and parameters of a timeline page and of its totals, for EXPLAIN (test/integration/timeline.spec.ts). */
+  timelineSql(filter: ActivityFilter, after: Keyset | undefined, limit: number) {
+    return { page: this.pageQuery(filter, after, limit, true).toSQL(), totals: this.totalsQuery(filter, true).toSQL() };
   }
 
   /** One page of the timeline, newest first, after the keyset `after` (exclusive). */
