@@ -54,27 +54,50 @@ async function userId(authorization: string | undefined): Promise<string | undef
   return row?.user_id;
 }
 
-app.get<{ Querystring: { athleteId?: string; limit?: string; cursor?: string } }>('/api/v1/activities', async (request, reply) => {
+const decodeCursor = (cursor: string) => {
+  const [micros, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
+  return micros && id && /^-?\d{1,17}$/.test(micros) ? { micros, id } : undefined;
+};
+
+/**
+ * The timeline the best way we know: one query served in index order by (athlete_id | user_id,
+ * start_time desc, id desc), the keyset as a row comparison at microsecond precision, ownership in
+ * the same query, totals only when asked (index-only scan).
+ */
+app.get<{ Querystring: { athleteId?: string; limit?: string; cursor?: string; includeTotals?: string } }>('/api/v1/activities', async (request, reply) => {
   const owner = await userId(request.headers.authorization);
   if (!owner) return reply.status(401).send({ code: 'UNAUTHORIZED', message: 'Sign in first' });
   const limit = Math.min(Number(request.query.limit ?? 50), 200);
-  const athleteId = request.query.athleteId;
-  if (athleteId) {
+  const { athleteId } = request.query;
+  const after = request.query.cursor ? decodeCursor(request.query.cursor) : undefined;
+  if (request.query.cursor && !after) return reply.status(400).send({ code: 'BAD_REQUEST', message: 'Bad cursor' });
+  const scope = athleteId
+    ? sql`a.athlete_id = ${athleteId} and exists (select 1 from athletes t where t.id = ${athleteId} and t.user_id = ${owner})`
+    : sql`a.user_id = ${owner}`;
+  const [rows, totals] = await Promise.all([
+    sql<Row[]>`
+      select ${SUMMARY}, ((extract(epoch from a.start_time) * 1000000)::bigint)::text as micros from activities a
+       where ${scope}
+         ${after ? sql`and (a.start_time, a.id) < (timestamptz 'epoch' + ${after.micros}::bigint * interval '1 microsecond', ${after.id}::uuid)` : sql``}
+       order by a.start_time desc, a.id desc limit ${limit + 1}`,
+    request.query.includeTotals === 'true'
+      ? sql<{ count: number; distance_m: number; duration_s: number }[]>`
+          select count(*)::int as count, coalesce(sum(a.distance_m), 0)::float8 as distance_m, coalesce(sum(a.duration_s), 0)::float8 as duration_s
+            from activities a where ${scope}`
+      : undefined,
+  ]);
+  if (rows.length === 0 && athleteId) {
     const [mine] = await sql`select 1 from athletes where id = ${athleteId} and user_id = ${owner}`;
     if (!mine) return reply.status(404).send({ code: 'NOT_FOUND', message: 'Athlete not found' });
   }
-  const rows = await sql<Row[]>`
-    select ${SUMMARY} from activities a
-     where a.athlete_id in (select id from athletes where user_id = ${owner})
-       ${athleteId ? sql`and a.athlete_id = ${athleteId}` : sql``}
-     order by a.start_time desc, a.id desc limit ${limit + 1}`;
   const page = rows.slice(0, limit);
   const last = page.at(-1);
-  const nextCursor =
-    rows.length > limit && last
-      ? Buffer.from(`${(last.start_time as Date).toISOString()}|${last.id as string}`).toString('base64url')
-      : null;
-  return { items: page.map(summary), nextCursor };
+  const nextCursor = rows.length > limit && last ? Buffer.from(`${last.micros as string}|${last.id as string}`).toString('base64url') : null;
+  return {
+    items: page.map(summary),
+    nextCursor,
+    ...(totals ? { totals: { count: totals[0]!.count, distanceM: totals[0]!.distance_m, durationS: totals[0]!.duration_s } } : {}),
+  };
 });
 
 app.get<{ Params: { id: string } }>('/api/v1/activities/:id', async (request, reply) => {

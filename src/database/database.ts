@@ -43,7 +43,7 @@ export function migrationsFolder(): string {
 
 /**
  * SQL that Drizzle's schema cannot express (triggers, functions), in idempotent files applied in
- * name order after every `migrate` and after `npm run db:push` (scripts/db-push.mjs), so a database
+ * name order after every `migrate` and after `npm run db:push` and `npm run db:migrate` (scripts/db-schema.mjs), so a database
  * is the same whichever way its schema was made. See docs/data-model.md.
  */
 export function handWrittenSql(): string[] {

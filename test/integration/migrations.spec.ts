@@ -6,13 +6,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import postgres from 'postgres';
-import { openDatabase } from '../../src/database/database.js';
+import request from 'supertest';
+import { createApp } from '../../src/app.js';
+import { parseEnv } from '../../src/config/env.js';
+import { openDatabase, type DatabaseOptions } from '../../src/database/database.js';
+import { TEST_AUTH_SECRET } from '../setup/app.js';
 import { TEST_DATABASE_URL } from '../setup/database.js';
 
 /**
- * `npm run db:push` (drizzle-kit reading the TypeScript schema) and the committed SQL migrations
- * must produce the same database: otherwise someone changed the schema without generating a
- * migration. Runs against the real server when TEST_DATABASE_URL is set, else on PGlite folders.
+ * `npm run db:push` (drizzle-kit reading the TypeScript schema, then the hand-written SQL of
+ * src/database/sql) and the committed SQL migrations must produce the same database — tables,
+ * constraints, indexes, triggers and functions: otherwise someone changed the schema without
+ * generating a migration, or a database made one way lacks what the other way makes (the default
+ * athlete's trigger). Runs on PGlite folders (a fresh clone's embedded default, whose data folder
+ * does not exist yet) and, when TEST_DATABASE_URL is set, on the real server too.
  */
 const CATALOG_QUERY = `
   select 'column' as kind, table_name || '.' || column_name as name,
@@ -23,10 +30,17 @@ const CATALOG_QUERY = `
     from pg_constraint where connamespace = 'public'::regnamespace
   union all
   select 'index', indexname, indexdef from pg_indexes where schemaname = 'public'
+  union all
+  select 'trigger', tgrelid::regclass::text || '.' || tgname, pg_get_triggerdef(oid)
+    from pg_trigger where not tgisinternal and tgrelid::regclass::text not like 'drizzle.%'
+  union all
+  select 'function', proname, md5(prosrc) from pg_proc where pronamespace = 'public'::regnamespace
   order by 1, 2`;
 
 interface Target {
+  kind: 'postgres' | 'pglite';
   env: Record<string, string>;
+  options: DatabaseOptions;
   create(): Promise<void>;
   describe(): Promise<string[]>;
   migrate(): Promise<void>;
@@ -40,7 +54,9 @@ function serverTarget(): Target {
   url.pathname = `/${name}`;
   const admin = () => postgres(base.toString(), { max: 1, onnotice: () => undefined });
   return {
+    kind: 'postgres',
     env: { DATABASE_URL: url.toString() },
+    options: { url: url.toString(), maxConnections: 2 },
     async create() {
       const sql = admin();
       await sql.unsafe(`create database ${name}`);
@@ -66,10 +82,14 @@ function serverTarget(): Target {
 }
 
 function pgliteTarget(): Target {
-  const dataDir = mkdtempSync(join(tmpdir(), 'drift-'));
+  const root = mkdtempSync(join(tmpdir(), 'drift-'));
+  // As on a fresh clone: the data folder does not exist yet.
+  const dataDir = join(root, 'data');
   const dir = join(dataDir, 'pglite');
   return {
+    kind: 'pglite',
     env: { DATA_DIR: dataDir },
+    options: { pgliteDir: dir },
     create: async () => undefined,
     async describe() {
       const client = new PGlite(dir);
@@ -83,15 +103,16 @@ function pgliteTarget(): Target {
       await database.close();
     },
     async drop() {
-      rmSync(dataDir, { recursive: true, force: true });
+      rmSync(root, { recursive: true, force: true });
     },
   };
 }
 
-const makeTarget = () => (TEST_DATABASE_URL ? serverTarget() : pgliteTarget());
+const kinds = TEST_DATABASE_URL ? [pgliteTarget, serverTarget] : [pgliteTarget];
 
+/** `npm run db:push` as a user runs it (the script is plain Node, so `bun run db:push` runs the same file). */
 function push(target: Target) {
-  const result = spawnSync('npx', ['drizzle-kit', 'push', '--force'], {
+  const result = spawnSync(process.execPath, ['scripts/db-schema.mjs', 'push'], {
     env: { ...process.env, ...target.env, DATABASE_URL: target.env.DATABASE_URL ?? '' },
     encoding: 'utf8',
     timeout: 120_000,
@@ -99,7 +120,29 @@ function push(target: Target) {
   return { status: result.status, output: `${result.stdout}\n${result.stderr}` };
 }
 
-describe('schema vs migrations', () => {
+/** Boots the app on the database as it is (no migrate) and signs a user up through the auth route. */
+async function signUpAndCountAthletes(target: Target): Promise<number> {
+  const database = openDatabase(target.options);
+  try {
+    const env = parseEnv({ NODE_ENV: 'test', LOG_LEVEL: 'silent', AUTH_SECRET: TEST_AUTH_SECRET, AUTH_RATE_LIMIT: 'false', DATABASE_MIGRATE: 'false' });
+    const app = await createApp(env, { database });
+    try {
+      const response = await request(app.getHttpServer())
+        .post('/api/auth/sign-up/email')
+        .send({ name: 'Pushed', email: `${randomBytes(6).toString('hex')}@example.test`, password: 'a-long-password' });
+      expect(response.status).toBe(200);
+      const athletes = await request(app.getHttpServer()).get('/api/v1/athletes').set({ Authorization: `Bearer ${response.headers['set-auth-token']}` });
+      expect(athletes.status).toBe(200);
+      return athletes.body.items.length;
+    } finally {
+      await app.close();
+    }
+  } finally {
+    await database.close();
+  }
+}
+
+describe.each(kinds.map((make) => [make.name === 'pgliteTarget' ? 'PGlite' : 'PostgreSQL', make] as const))('schema vs migrations on %s', (_name, makeTarget) => {
   let pushed: Target;
   let migrated: Target;
 
@@ -113,19 +156,25 @@ describe('schema vs migrations', () => {
     await migrated.drop();
   });
 
-  it('db:push succeeds on an empty database, and a second push changes nothing', () => {
+  it('db:push succeeds on an empty database (a fresh clone), and a second push changes nothing', () => {
     const first = push(pushed);
     expect(first.output).not.toMatch(/error/i);
     expect(first.status).toBe(0);
+    expect(first.output).toMatch(/Applied \d+ hand-written SQL file/);
     const second = push(pushed);
     expect(second.status).toBe(0);
     expect(second.output).toMatch(/No changes detected/);
   });
 
-  it('the committed migrations build exactly the schema db:push builds', async () => {
+  it('a pushed database creates exactly one default athlete at sign-up', async () => {
+    expect(await signUpAndCountAthletes(pushed)).toBe(1);
+  });
+
+  it('the committed migrations build exactly the schema db:push builds, triggers and functions included', async () => {
     await migrated.migrate();
     const [fromPush, fromMigrations] = await Promise.all([pushed.describe(), migrated.describe()]);
     expect(fromMigrations.length).toBeGreaterThan(100);
+    expect(fromMigrations.filter((line) => line.startsWith('trigger '))).toHaveLength(3);
     expect(fromMigrations).toEqual(fromPush);
   });
 

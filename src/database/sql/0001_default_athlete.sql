@@ -1,6 +1,6 @@
 -- Hand-written SQL that Drizzle's schema cannot express. Every file in src/database/sql is idempotent
 -- and applied, in name order, after `migrate` (at boot, src/database/database.ts) and after
--- `npm run db:push` (scripts/db-push.mjs), so a pushed database behaves exactly like a migrated one.
+-- `npm run db:push` (scripts/db-schema.mjs), so a pushed database behaves exactly like a migrated one.
 --
 -- docs/data-model.md, "Users and athletes": signing up creates one default athlete for the new
 -- user. A trigger makes it part of the same transaction as the user insert, whichever code path

@@ -1,7 +1,9 @@
-// `npm run db:push` / `bun run db:push`: drizzle-kit push (the TypeScript schema straight into the
-// database, no migration files), then the hand-written SQL of src/database/sql (triggers, functions)
-// that drizzle-kit does not know about — so a pushed database behaves exactly like a migrated one.
+// `npm run db:push` / `npm run db:migrate` (and the same under `bun run`): drizzle-kit push (the
+// TypeScript schema straight into the database) or migrate (the committed migrations), then the
+// hand-written SQL of src/database/sql (triggers, functions) that drizzle-kit does not know about —
+// so a database behaves the same whichever way its schema was made, as at boot (database.ts).
 // Plain JavaScript with no build step, so npm, bun and node run it alike.
+// Usage: node scripts/db-schema.mjs push|migrate [drizzle-kit options]
 // Target: DATABASE_URL, else the embedded PGlite database under DATA_DIR (default ./data).
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
@@ -13,8 +15,13 @@ const pgliteDir = resolve(process.env.DATA_DIR ?? './data', 'pglite');
 if (!url) mkdirSync(pgliteDir, { recursive: true });
 
 const bin = resolve('node_modules', '.bin', process.platform === 'win32' ? 'drizzle-kit.cmd' : 'drizzle-kit');
-const push = spawnSync(bin, ['push', '--force', ...process.argv.slice(2)], { stdio: 'inherit', env: process.env });
-if (push.status !== 0) process.exit(push.status ?? 1);
+const [command, ...options] = process.argv.slice(2);
+if (command !== 'push' && command !== 'migrate') {
+  console.error('usage: node scripts/db-schema.mjs push|migrate [drizzle-kit options]');
+  process.exit(2);
+}
+const kit = spawnSync(bin, command === 'push' ? ['push', '--force', ...options] : ['migrate', ...options], { stdio: 'inherit', env: process.env });
+if (kit.status !== 0) process.exit(kit.status ?? 1);
 
 const dir = resolve('src/database/sql');
 const files = readdirSync(dir).filter((file) => file.endsWith('.sql')).sort();
