@@ -11,6 +11,7 @@ import {
   jsonb,
   pgTable,
   text,
+  unique,
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
@@ -48,12 +49,12 @@ export const activities = pgTable(
      * The owning user, copied from the athlete so that the timeline across all of a user's athletes
      * is one index range and every query can be scoped by owner without a join. Kept right by the
      * composite foreign key (athlete_id, user_id) → athletes (id, user_id); a trigger fills it in for
-     * INSERTs that leave it out (src/database/sql/activities.sql) — hence the DEFAULT NULL, which
-     * makes it optional for Drizzle inserts; NOT NULL is checked after the trigger.
+     * INSERTs that leave it out (src/database/sql/activities.sql) — hence Drizzle sends NULL when an
+     * insert leaves it out; NOT NULL is checked after the trigger.
      */
     userId: text('user_id')
       .notNull()
-      .default(sql`null`),
+      .$defaultFn(() => sql`null`),
     /** A session's parent (§4): same athlete by the composite foreign key, one level by a trigger. */
     parentId: uuid('parent_id'),
     activityType: text('activity_type')
@@ -101,7 +102,7 @@ export const activities = pgTable(
       .onDelete('cascade')
       .onUpdate('cascade'),
     // Target of the session foreign key below: a parent is referenced together with its athlete.
-    uniqueIndex('activities_id_athlete_id_key').on(t.id, t.athleteId),
+    unique('activities_id_athlete_id_key').on(t.id, t.athleteId),
     foreignKey({ name: 'activities_parent_fk', columns: [t.parentId, t.athleteId], foreignColumns: [t.id, t.athleteId] }).onDelete('cascade'),
     // The timeline indexes. DESC NULLS FIRST is PostgreSQL's default for DESC, so the queries' plain
     // `order by start_time desc, id desc` and the keyset predicate are served in index order (no Sort).

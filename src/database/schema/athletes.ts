@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { check, date, index, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { check, date, index, pgTable, text, unique, uuid } from 'drizzle-orm/pg-core';
 import { user } from './auth.js';
 import { createdAt, sqlList, updatedAt } from './columns.js';
 
@@ -23,7 +23,7 @@ export const athletes = pgTable(
   (t) => [
     index('athletes_user_id_idx').on(t.userId),
     // Target of activities (athlete_id, user_id): an activity's owner is its athlete's owner.
-    uniqueIndex('athletes_id_user_id_key').on(t.id, t.userId),
+    unique('athletes_id_user_id_key').on(t.id, t.userId),
     check('athletes_sex_check', sql`${t.sex} in ${sql.raw(sqlList(ATHLETE_SEXES))}`),
   ],
 );
