@@ -21,12 +21,16 @@ const rowsOf = <T>(result: unknown): T[] => (Array.isArray(result) ? result : (r
 
 async function snapshot(): Promise<string> {
   const db = database.db;
-  const parts = await Promise.all(
-    ['activities', 'activity_statistics', 'activity_events', 'athletes'].map(async (table) =>
-      rowsOf(await db.execute(sql.raw(`select to_jsonb(t) as row from ${table} t order by id`))),
-    ),
-  );
-  return JSON.stringify(parts);
+  // Both users' rows only: other test files may share the database.
+  const users = sql`(${victim.userId}, ${intruder.userId})`;
+  const mine = sql`(select id from activities where user_id in ${users})`;
+  const parts = await Promise.all([
+    db.execute(sql`select to_jsonb(t) as row from activities t where user_id in ${users} order by id`),
+    db.execute(sql`select to_jsonb(t) as row from activity_statistics t where activity_id in ${mine} order by id`),
+    db.execute(sql`select to_jsonb(t) as row from activity_events t where activity_id in ${mine} order by id`),
+    db.execute(sql`select to_jsonb(t) as row from athletes t where user_id in ${users} order by id`),
+  ]);
+  return JSON.stringify(parts.map((part) => rowsOf(part)));
 }
 
 beforeAll(async () => {

@@ -126,3 +126,34 @@ describe('session rules under concurrency', () => {
     expect(await violations()).toEqual({ grandchildren: 0, cross_athlete: 0 });
   });
 });
+
+describe('parent totals (§4)', () => {
+  it('a parent without its own totals shows its children’s; stored values win', async () => {
+    const leg = (minute: number, extra: Record<string, unknown>) => ({
+      activityType: 'running',
+      startTime: new Date(Date.UTC(2022, 0, 1, 8, minute)).toISOString(),
+      endTime: new Date(Date.UTC(2022, 0, 1, 8, minute + 10)).toISOString(),
+      ...extra,
+    });
+    const session = await create(user.athleteId, {
+      activityType: 'triathlon',
+      distanceM: 51_500,
+      children: [
+        leg(0, { durationS: 600, distanceM: 1500, avgHeartRateBpm: 140, maxHeartRateBpm: 160 }),
+        leg(10, { durationS: 1800, distanceM: 40_000, avgHeartRateBpm: 150, maxHeartRateBpm: 175 }),
+        leg(40, { durationS: 1200, distanceM: 10_000 }),
+      ],
+    });
+    const detail = await t.http().get(`/api/v1/activities/${session.id}`).set(user.auth);
+    expect(detail.status).toBe(200);
+    expect(detail.body.durationS).toBe(3600);
+    expect(detail.body.distanceM).toBe(51_500); // stored on the parent
+    expect(detail.body.maxHeartRateBpm).toBe(175);
+    expect(detail.body.avgHeartRateBpm).toBeCloseTo((140 * 600 + 150 * 1800) / 2400, 9);
+    expect(detail.body.avgSpeedMS).toBeCloseTo(51_500 / 3600, 9);
+    // Nothing derived is written back: the list shows what is stored.
+    const list = await t.http().get(`/api/v1/activities?athleteId=${user.athleteId}&topLevelOnly=true&limit=200`).set(user.auth);
+    const listed = list.body.items.find((item: { id: string }) => item.id === session.id);
+    expect(listed.durationS).toBeNull();
+  });
+});
