@@ -237,4 +237,81 @@ export class ActivitiesRepository {
       .where(or(eq(activities.id, id), eq(activities.parentId, id)));
     return rows.map((row) => row.id);
   }
+
+  // -------------------------------------------------------------------------------------------
+  // Ingest from a provider (sync, issue 11): set-based writes inside the caller's transaction.
+
+  /** The rows a batch may touch, keyed by external id: just what replay detection needs. */
+  findBySourceExternalIds(tx: Transaction, athleteId: string, source: ActivityRow['source'], externalIds: readonly string[]) {
+    if (externalIds.length === 0) return Promise.resolve([]);
+    return tx
+      .select({ id: activities.id, externalId: activities.externalId, sourceDataHash: activities.sourceDataHash, revision: activities.revision })
+      .from(activities)
+      .where(and(eq(activities.athleteId, athleteId), eq(activities.source, source), inArray(activities.externalId, [...externalIds])));
+  }
+
+  /** Multi-row INSERT; a concurrent insert of the same external id waits on the unique index, then fails (the caller retries). */
+  async insertMany(tx: Transaction, rows: NewActivityRow[]): Promise<{ id: string; externalId: string | null }[]> {
+    const out: { id: string; externalId: string | null }[] = [];
+    for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
+      out.push(...(await tx.insert(activities).values(rows.slice(i, i + INSERT_CHUNK)).returning({ id: activities.id, externalId: activities.externalId })));
+    }
+    return out;
+  }
+
+  async updateById(tx: Transaction, id: string, values: Partial<NewActivityRow>): Promise<void> {
+    await tx.update(activities).set(values).where(eq(activities.id, id));
+  }
+
+  async deleteStatisticsEventsAndChildren(tx: Transaction, activityIds: readonly string[]): Promise<void> {
+    if (activityIds.length === 0) return;
+    const ids = [...activityIds];
+    await tx.delete(activityStatistics).where(inArray(activityStatistics.activityId, ids));
+    await tx.delete(activityEvents).where(inArray(activityEvents.activityId, ids));
+    await tx.delete(activities).where(inArray(activities.parentId, ids));
+  }
+
+  async insertStatistics(tx: Transaction, rows: (NewStatistic & { activityId: string })[]): Promise<void> {
+    for (let i = 0; i < rows.length; i += INSERT_CHUNK * 4) await tx.insert(activityStatistics).values(rows.slice(i, i + INSERT_CHUNK * 4));
+  }
+
+  async insertEvents(tx: Transaction, rows: (NewEvent & { activityId: string })[]): Promise<void> {
+    for (let i = 0; i < rows.length; i += INSERT_CHUNK * 4) await tx.insert(activityEvents).values(rows.slice(i, i + INSERT_CHUNK * 4));
+  }
+
+  /** Deletes by external id (children, statistics and events cascade); returns what was deleted. */
+  async deleteBySourceExternalIds(tx: Transaction, athleteId: string, source: ActivityRow['source'], externalIds: readonly string[]) {
+    if (externalIds.length === 0) return [];
+    return tx
+      .delete(activities)
+      .where(and(eq(activities.athleteId, athleteId), eq(activities.source, source), inArray(activities.externalId, [...externalIds])))
+      .returning({ id: activities.id, externalId: activities.externalId });
+  }
+
+  /** Ids of the activities (and their children) a delete by external id would remove, for object cleanup. */
+  async findIdsBySourceExternalIds(tx: Transaction, athleteId: string, source: ActivityRow['source'], externalIds: readonly string[]): Promise<string[]> {
+    if (externalIds.length === 0) return [];
+    const parents = tx
+      .select({ id: activities.id })
+      .from(activities)
+      .where(and(eq(activities.athleteId, athleteId), eq(activities.source, source), inArray(activities.externalId, [...externalIds])));
+    const rows = await tx
+      .select({ id: activities.id })
+      .from(activities)
+      .where(or(inArray(activities.id, parents), inArray(activities.parentId, parents)));
+    return rows.map((row) => row.id);
+  }
+
+  /** Links children to parents named by external id within one athlete and source; a parent must be top-level. */
+  async linkParentsByExternalId(tx: Transaction, athleteId: string, source: ActivityRow['source'], links: { childId: string; parentExternalId: string }[]): Promise<void> {
+    for (const { childId, parentExternalId } of links) {
+      await tx.execute(sql`
+        update ${activities} set parent_id = parent.id
+        from (select id from ${activities}
+              where athlete_id = ${athleteId} and source = ${source} and external_id = ${parentExternalId} and parent_id is null) as parent
+        where ${activities.id} = ${childId} and parent.id <> ${childId}`);
+    }
+  }
 }
+
+const INSERT_CHUNK = 500;
