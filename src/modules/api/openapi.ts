@@ -111,9 +111,11 @@ export async function generateOpenApiDocument(auth: Auth): Promise<JsonObject> {
 function providerPayloadSchemas(): JsonObject {
   const out: JsonObject = {};
   for (const schema of Object.values(PROVIDER_PAYLOAD_SCHEMAS)) {
-    const { $schema: _dialect, $defs, ...json } = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any', reused: 'inline' }) as JsonObject & {
+    // Nested named schemas (HealthKitQuantity) become components too: $defs refs are rewritten to point there.
+    const generated = JSON.parse(JSON.stringify(z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' })).replaceAll('#/$defs/', '#/components/schemas/')) as JsonObject & {
       $defs?: JsonObject;
     };
+    const { $schema: _dialect, $defs, ...json } = generated;
     const id = (z.globalRegistry.get(schema) as { id?: string } | undefined)?.id ?? 'ProviderPayload';
     out[id] = json;
     for (const [name, definition] of Object.entries($defs ?? {})) out[name] = definition;
