@@ -75,7 +75,7 @@ describe('sync states', () => {
     expect(new Date(taken.body.runStartedAt).getTime()).toBeGreaterThan(hourAgo.getTime());
   });
 
-  it('answers 404 for another user’s athlete and an unknown source as 422 (an enum value, by the project's 400/422 rule)', async () => {
+  it('answers 404 for another user’s athlete and an unknown source as 422 (an enum value: the 400/422 rule)', async () => {
     const [owner, stranger] = [await signUp(t), await signUp(t)];
     await t.http().get(`/api/v1/athletes/${owner.athleteId}/sync-states/healthkit`).set(stranger.auth).expect(404);
     await t.http().get(`/api/v1/athletes/${owner.athleteId}/sync-states/fitbit`).set(owner.auth).expect(422);

@@ -250,13 +250,13 @@ export class ActivitiesRepository {
       .where(and(eq(activities.athleteId, athleteId), eq(activities.source, source), inArray(activities.externalId, [...externalIds])));
   }
 
-  /** Multi-row INSERT; a concurrent insert of the same external id waits on the unique index, then fails (the caller retries). */
-  async insertMany(tx: Transaction, rows: NewActivityRow[]): Promise<{ id: string; externalId: string | null }[]> {
-    const out: { id: string; externalId: string | null }[] = [];
-    for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
-      out.push(...(await tx.insert(activities).values(rows.slice(i, i + INSERT_CHUNK)).returning({ id: activities.id, externalId: activities.externalId })));
-    }
-    return out;
+  /**
+   * Multi-row INSERT of rows that carry their own ids. The rows travel as one JSON parameter
+   * (jsonb_to_recordset): building a statement with 15,000 bind parameters costs more than the
+   * insert itself. A concurrent insert of the same external id waits on the unique index, then fails.
+   */
+  async insertMany(tx: Transaction, rows: (NewActivityRow & { id: string })[]): Promise<void> {
+    for (let i = 0; i < rows.length; i += INSERT_CHUNK) await insertRecordset(tx, activities, rows.slice(i, i + INSERT_CHUNK));
   }
 
   async updateById(tx: Transaction, id: string, values: Partial<NewActivityRow>): Promise<void> {
@@ -272,11 +272,11 @@ export class ActivitiesRepository {
   }
 
   async insertStatistics(tx: Transaction, rows: (NewStatistic & { activityId: string })[]): Promise<void> {
-    for (let i = 0; i < rows.length; i += INSERT_CHUNK * 4) await tx.insert(activityStatistics).values(rows.slice(i, i + INSERT_CHUNK * 4));
+    for (let i = 0; i < rows.length; i += INSERT_CHUNK * 10) await insertRecordset(tx, activityStatistics, rows.slice(i, i + INSERT_CHUNK * 10));
   }
 
   async insertEvents(tx: Transaction, rows: (NewEvent & { activityId: string })[]): Promise<void> {
-    for (let i = 0; i < rows.length; i += INSERT_CHUNK * 4) await tx.insert(activityEvents).values(rows.slice(i, i + INSERT_CHUNK * 4));
+    for (let i = 0; i < rows.length; i += INSERT_CHUNK * 10) await insertRecordset(tx, activityEvents, rows.slice(i, i + INSERT_CHUNK * 10));
   }
 
   /** Deletes by external id (children, statistics and events cascade); returns what was deleted. */
@@ -315,3 +315,18 @@ export class ActivitiesRepository {
 }
 
 const INSERT_CHUNK = 500;
+
+/** INSERT … SELECT FROM jsonb_to_recordset($1): the columns are the union of the rows' keys, typed from the table. */
+async function insertRecordset(tx: Transaction, table: typeof activities | typeof activityStatistics | typeof activityEvents, rows: object[]): Promise<void> {
+  if (rows.length === 0) return;
+  const columns = getTableColumns(table) as Record<string, { name: string; getSQLType(): string }>;
+  const keys = [...new Set(rows.flatMap((row) => Object.keys(row)))].filter((key) => columns[key]);
+  const names = keys.map((key) => `"${columns[key]!.name}"`);
+  const definitions = keys.map((key) => `"${columns[key]!.name}" ${columns[key]!.getSQLType()}`);
+  const json = JSON.stringify(
+    rows.map((row) => Object.fromEntries(keys.map((key) => [columns[key]!.name, (row as Record<string, unknown>)[key] ?? null]))),
+  );
+  await tx.execute(
+    sql`insert into ${table} (${sql.raw(names.join(', '))}) select ${sql.raw(names.join(', '))} from jsonb_to_recordset(${json}::jsonb) as r(${sql.raw(definitions.join(', '))})`,
+  );
+}

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { ORPCError } from '@orpc/server';
 import { activityTypes } from '../../../libs/seed-data/activity-types.js';
@@ -253,9 +254,10 @@ export class ActivitiesService {
       else if (row.sourceDataHash === item.sourceDataHash) results.push({ index: item.index, id: row.id, outcome: 'unchanged', revision: row.revision });
       else changed.push({ item, id: row.id, revision: row.revision + 1 });
     }
-    const row = (item: SourceActivity, fields: SourceActivityFields, parentId: string | null, withSource: boolean): NewActivityRow => {
+    const row = (item: SourceActivity, fields: SourceActivityFields, parentId: string | null, withSource: boolean, id: string) => {
       const { statistics: _s, events: _e, ...promoted } = fields;
       return {
+        id,
         ...promoted,
         timeZone: fields.timeZone ?? batch.defaultTimeZone,
         athleteId: batch.athleteId,
@@ -274,20 +276,22 @@ export class ActivitiesService {
       };
     };
 
-    const inserted = await this.activities.insertMany(tx, created.map((item) => row(item, item.fields, null, true)));
-    const insertedIds = new Map(inserted.map((r) => [r.externalId!, r.id]));
+    // Ids are chosen here, so children and statistics need no round trip to learn them.
+    const insertedIds = new Map(created.map((item) => [item.externalId, randomUUID()]));
+    await this.activities.insertMany(tx, created.map((item) => row(item, item.fields, null, true, insertedIds.get(item.externalId)!)));
     for (const item of created) results.push({ index: item.index, id: insertedIds.get(item.externalId)!, outcome: 'created', revision: 1 });
     for (const { item, id, revision } of changed) {
-      await this.activities.updateById(tx, id, { ...row(item, item.fields, null, true), revision, updatedAt: batch.receivedAt });
+      const { id: _id, ...values } = row(item, item.fields, null, true, id);
+      await this.activities.updateById(tx, id, { ...values, revision, updatedAt: batch.receivedAt });
       results.push({ index: item.index, id, outcome: 'updated', revision });
     }
     await this.activities.deleteStatisticsEventsAndChildren(tx, changed.map((c) => c.id));
 
     // Children (multisport legs) are part of their parent's payload: replaced with it, no external id.
     const written = [...created.map((item) => ({ item, id: insertedIds.get(item.externalId)! })), ...changed.map(({ item, id }) => ({ item, id }))];
-    const childRows = written.flatMap(({ item, id }) => item.children.map((child) => ({ child, parentId: id, item })));
-    const children = await this.activities.insertMany(tx, childRows.map(({ item, child, parentId }) => row(item, child, parentId, false)));
-    const all = [...written.map(({ item, id }) => ({ fields: item.fields, id })), ...childRows.map(({ child }, i) => ({ fields: child, id: children[i]!.id }))];
+    const childRows = written.flatMap(({ item, id }) => item.children.map((child) => ({ child, parentId: id, item, id: randomUUID() })));
+    await this.activities.insertMany(tx, childRows.map(({ item, child, parentId, id }) => row(item, child, parentId, false, id)));
+    const all = [...written.map(({ item, id }) => ({ fields: item.fields, id })), ...childRows.map(({ child, id }) => ({ fields: child, id }))];
     await this.activities.insertStatistics(tx, all.flatMap(({ fields, id }) => fields.statistics.map((s) => ({ ...s, activityId: id }))));
     await this.activities.insertEvents(tx, all.flatMap(({ fields, id }) => fields.events.map((e) => ({ ...e, activityId: id }))));
 
