@@ -260,4 +260,22 @@ describe('batch ingest', () => {
     const streamRows = await t.database.db.select().from(activityStreams);
     expect(streamRows.filter((s) => rows.some((r) => r.id === s.activityId))).toHaveLength(4);
   });
+
+  it('completes the streams of an activity whose streams were not stored (pending hash) when the batch is sent again', async () => {
+    const user = await signUp(t);
+    const body = { activities: [healthKitRun('P-1')] };
+    const first = await post(user, 'healthkit', body).expect(200);
+    const id = first.body.results[0].id;
+    // As after a crash between the commit and the stream writes: no streams, the hash still pending.
+    await t.database.db.delete(activityStreams).where(eq(activityStreams.activityId, id));
+    const [row] = await rowsOf(user);
+    await t.database.db.update(activities).set({ sourceDataHash: `pending:${row!.sourceDataHash}` }).where(eq(activities.id, id));
+
+    const again = await post(user, 'healthkit', body).expect(200);
+    expect(again.body.results[0]).toMatchObject({ id, outcome: 'updated', revision: 2 });
+    const detail = await t.http().get(`/api/v1/activities/${id}`).set(user.auth).expect(200);
+    expect(detail.body.streams).toHaveLength(2);
+    const third = await post(user, 'healthkit', body).expect(200);
+    expect(third.body.results[0]).toMatchObject({ outcome: 'unchanged', revision: 2 });
+  });
 });
