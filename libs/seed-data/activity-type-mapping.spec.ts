@@ -2,6 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import {
   FIT_SPORTS,
   FIT_SUB_SPORTS,
+  GARMIN_ACTIVITY_TYPES,
   HEALTH_CONNECT_EXERCISE_TYPES,
   HEALTHKIT_ACTIVITY_TYPES,
   STRAVA_SPORT_TYPES,
@@ -13,7 +14,9 @@ import { PROVIDERS, activityTypeBySlug, activityTypes, inboundFallbacks, type Pr
  * The "lossy: round trip via provider gives" column of CATALOG.md, every row:
  * the slug that comes back after exporting a type to a provider and importing
  * it again, wherever that differs from the type itself. Types not listed here
- * (and providers not listed for a type) are lossless.
+ * (and providers not listed for a type) are lossless. The `garmin` entries are
+ * not in CATALOG.md (it predates the Garmin vocabulary); they follow from the
+ * non-★ Garmin cells of activity-types.json.
  */
 const LOSSY: Readonly<Record<string, Partial<Record<Provider, string>>>> = {
   trail_running: { healthkit: 'running', health_connect: 'running' },
@@ -24,7 +27,7 @@ const LOSSY: Readonly<Record<string, Partial<Record<Provider, string>>>> = {
   swimming: { health_connect: 'pool_swimming' },
   pool_swimming: { strava: 'swimming' },
   open_water_swimming: { strava: 'swimming' },
-  functional_training: { strava: 'strength_training', fit: 'strength_training', health_connect: 'strength_training' },
+  functional_training: { strava: 'strength_training', fit: 'strength_training', health_connect: 'strength_training', garmin: 'strength_training' },
   cardio_training: { strava: 'other', health_connect: 'other' },
   stretching: { strava: 'other' },
   cross_country_skiing: { health_connect: 'alpine_skiing' },
@@ -34,36 +37,36 @@ const LOSSY: Readonly<Record<string, Partial<Record<Provider, string>>>> = {
   e_mountain_biking: { healthkit: 'cycling', health_connect: 'cycling' },
   paddling: { strava: 'kayaking' },
   kayaking: { healthkit: 'paddling', health_connect: 'paddling' },
-  canoeing: { healthkit: 'paddling', health_connect: 'paddling' },
+  canoeing: { healthkit: 'paddling', health_connect: 'paddling', garmin: 'paddling' },
   stand_up_paddling: { healthkit: 'paddling', health_connect: 'paddling' },
   scuba_diving: { strava: 'other' },
   backcountry_skiing: { healthkit: 'alpine_skiing', health_connect: 'alpine_skiing' },
   snowshoeing: { healthkit: 'other' },
-  crossfit: { fit: 'other', health_connect: 'hiit' },
-  core_training: { strava: 'other', fit: 'strength_training', health_connect: 'functional_training' },
+  crossfit: { fit: 'other', health_connect: 'hiit', garmin: 'strength_training' },
+  core_training: { strava: 'other', fit: 'strength_training', health_connect: 'functional_training', garmin: 'strength_training' },
   jump_rope: { strava: 'other', health_connect: 'other' },
   stair_climbing: { strava: 'stair_stepper' },
-  barre: { strava: 'other', fit: 'other', health_connect: 'other' },
+  barre: { strava: 'other', fit: 'other', health_connect: 'other', garmin: 'cardio_training' },
   mind_and_body: { strava: 'other' },
   indoor_climbing: { strava: 'climbing', health_connect: 'climbing' },
   bouldering: { healthkit: 'climbing', strava: 'climbing', health_connect: 'climbing' },
-  sport_climbing: { healthkit: 'climbing', strava: 'climbing', fit: 'climbing', health_connect: 'climbing' },
-  trad_climbing: { healthkit: 'climbing', strava: 'climbing', fit: 'climbing', health_connect: 'climbing' },
-  ice_climbing: { healthkit: 'climbing', strava: 'climbing', fit: 'climbing', health_connect: 'climbing' },
+  sport_climbing: { healthkit: 'climbing', strava: 'climbing', fit: 'climbing', health_connect: 'climbing', garmin: 'climbing' },
+  trad_climbing: { healthkit: 'climbing', strava: 'climbing', fit: 'climbing', health_connect: 'climbing', garmin: 'climbing' },
+  ice_climbing: { healthkit: 'climbing', strava: 'climbing', fit: 'climbing', health_connect: 'climbing', garmin: 'climbing' },
   mountaineering: { healthkit: 'hiking', strava: 'hiking', health_connect: 'hiking' },
   american_football: { strava: 'other' },
   baseball: { strava: 'other' },
   hockey: { strava: 'other' },
   rugby: { strava: 'other' },
-  team_sport: { healthkit: 'other', strava: 'other', health_connect: 'other' },
+  team_sport: { healthkit: 'other', strava: 'other', health_connect: 'other', garmin: 'other' },
   pickleball: { health_connect: 'other' },
   padel: { healthkit: 'other', health_connect: 'other' },
   boxing: { strava: 'other' },
-  kickboxing: { strava: 'other', fit: 'boxing', health_connect: 'boxing' },
+  kickboxing: { strava: 'other', fit: 'boxing', health_connect: 'boxing', garmin: 'boxing' },
   martial_arts: { strava: 'other' },
   inline_skating: { healthkit: 'ice_skating' },
   horseback_riding: { strava: 'other', health_connect: 'other' },
-  triathlon: { strava: 'other', health_connect: 'other' },
+  triathlon: { strava: 'other', health_connect: 'other', garmin: 'multisport' },
   multisport: { healthkit: 'triathlon', strava: 'other', health_connect: 'other' },
   transition: { strava: 'other', health_connect: 'other' },
   wheelchair_run_pace: { strava: 'wheelchair_walk_pace', health_connect: 'wheelchair_walk_pace' },
@@ -93,6 +96,8 @@ function roundTrip(provider: Provider, slug: string, form: 'names' | 'numbers'):
       const out = fromCanonical('health_connect', slug);
       return toCanonical('health_connect', form === 'names' ? out.constant : out.value).slug;
     }
+    case 'garmin':
+      return toCanonical('garmin', fromCanonical('garmin', slug).typeKey).slug;
   }
 }
 
@@ -283,7 +288,23 @@ describe('toCanonical: every provider enum value resolves to one catalog slug', 
     }
   });
 
+  it('Garmin: every activity-type key, in either case', () => {
+    for (const key of GARMIN_ACTIVITY_TYPES) {
+      const match = toCanonical('garmin', key);
+      expect([key, match.known, slugs.has(match.slug)]).toEqual([key, true, true]);
+      expect(toCanonical('garmin', ` ${key.toLowerCase()} `)).toEqual(match);
+    }
+    expect(toCanonical('garmin', 'UNDERWATER_BASKET_WEAVING')).toEqual({ slug: 'other', exact: false, known: false });
+    expect(toCanonical('garmin', 'LAP_SWIMMING')).toEqual(exact('pool_swimming'));
+    expect(toCanonical('garmin', 'TREADMILL_RUNNING')).toEqual(exact('treadmill_running'));
+    expect(toCanonical('garmin', 'INDOOR_RUNNING')).toEqual(fallback('treadmill_running'));
+  });
+
   it('every ★ row is an exact match for its own slug', () => {
+    for (const type of activityTypes) {
+      const m = type.mappings.garmin;
+      if (m.inboundDefault) expect(['garmin', toCanonical('garmin', m.typeKey)]).toEqual(['garmin', exact(type.slug)]);
+    }
     for (const type of activityTypes) {
       const { healthkit: hk, strava, fit, health_connect: hc } = type.mappings;
       const results: [string, CanonicalMatch][] = [];
@@ -306,6 +327,7 @@ describe('toCanonical: every provider enum value resolves to one catalog slug', 
   it('every fallback entry resolves to its slug as a non-exact match', () => {
     for (const f of inboundFallbacks.healthkit) expect(toCanonical('healthkit', f.case)).toEqual(fallback(f.slug));
     for (const f of inboundFallbacks.strava) expect(toCanonical('strava', f.sportType)).toEqual(fallback(f.slug));
+    for (const f of inboundFallbacks.garmin) expect(toCanonical('garmin', f.typeKey)).toEqual(fallback(f.slug));
     for (const f of inboundFallbacks.health_connect) {
       expect(toCanonical('health_connect', f.constant)).toEqual(fallback(f.slug));
     }
@@ -385,7 +407,7 @@ describe('round trips (export, then import again) match the CATALOG.md lossy col
   });
 
   for (const form of ['names', 'numbers'] as const) {
-    it(`gives every type back, or the documented slug, for all four providers (values as ${form})`, () => {
+    it(`gives every type back, or the documented slug, for all five providers (values as ${form})`, () => {
       const actual = activityTypes.map((t) => [t.slug, PROVIDERS.map((p) => roundTrip(p, t.slug, form))]);
       const expected = activityTypes.map((t) => [t.slug, PROVIDERS.map((p) => LOSSY[t.slug]?.[p] ?? t.slug)]);
       expect(actual).toEqual(expected);

@@ -75,6 +75,8 @@ export interface InboundValue {
   fit: FitValue;
   /** Constant with or without the `EXERCISE_TYPE_` prefix, or its integer value. */
   health_connect: string | number;
+  /** Garmin Health/Activity API `activityType` key, e.g. `LAP_SWIMMING` (case-insensitive). */
+  garmin: string;
 }
 
 /** Qualifiers each provider accepts; FIT and Health Connect encode everything in the value. */
@@ -83,6 +85,7 @@ export interface InboundQualifiers {
   strava: StravaQualifiers;
   fit: never;
   health_connect: never;
+  garmin: never;
 }
 
 /** The outbound value for each provider. `approximate` = no equivalent exists (CATALOG ≈ or –). */
@@ -100,6 +103,7 @@ export interface OutboundValue {
   fit: { sport: string; sportId: number; subSport: string; subSportId: number; approximate: boolean };
   /** `constant` is without the `EXERCISE_TYPE_` prefix. */
   health_connect: { constant: string; value: number; approximate: boolean };
+  garmin: { typeKey: string; approximate: boolean };
 }
 
 const OTHER = 'other';
@@ -141,6 +145,7 @@ const inbound: { [P in Provider]: (value: InboundValue[P], qualifiers?: InboundQ
   strava: stravaToCanonical,
   fit: fitToCanonical,
   health_connect: healthConnectToCanonical,
+  garmin: garminToCanonical,
 };
 
 const outbound: { [P in Provider]: (type: ActivityType) => OutboundValue[P] } = {
@@ -168,6 +173,7 @@ const outbound: { [P in Provider]: (type: ActivityType) => OutboundValue[P] } = 
     value: m.value,
     approximate: m.approximate,
   }),
+  garmin: ({ mappings: { garmin: m } }) => ({ typeKey: m.typeKey, approximate: m.approximate }),
 };
 
 // ---------------------------------------------------------------------------
@@ -417,4 +423,32 @@ function healthConnectToCanonical(value: string | number): CanonicalMatch {
   const slug = constant === undefined ? undefined : healthConnect.slugs.get(constant);
   if (constant === undefined || slug === undefined) return UNKNOWN;
   return healthConnect.fallbackConstants.has(constant) ? fallbackMatch(slug) : exactMatch(slug);
+}
+
+// ---------------------------------------------------------------------------
+// Garmin Health/Activity API activity-type keys (not FIT: the push API's own vocabulary)
+
+const garmin = buildGarminIndex();
+
+function buildGarminIndex() {
+  const defaults = new Map<string, string>();
+  const fallbacks = new Map<string, string>();
+  for (const { slug, mappings } of activityTypes) {
+    if (mappings.garmin.inboundDefault) claim(defaults, mappings.garmin.typeKey, slug, 'Garmin value');
+  }
+  for (const { typeKey, slug } of inboundFallbacks.garmin) {
+    if (defaults.has(typeKey)) throw new Error(`activity-type catalog: Garmin "${typeKey}" has both a ★ row and a fallback`);
+    claim(fallbacks, typeKey, slug, 'Garmin fallback');
+  }
+  return { defaults, fallbacks };
+}
+
+function garminToCanonical(value: string): CanonicalMatch {
+  if (typeof value !== 'string') return UNKNOWN;
+  // Garmin Connect's web API spells the same keys in lower case (`lap_swimming`).
+  const key = value.trim().toUpperCase();
+  const slug = garmin.defaults.get(key);
+  if (slug !== undefined) return exactMatch(slug);
+  const fallback = garmin.fallbacks.get(key);
+  return fallback === undefined ? UNKNOWN : fallbackMatch(fallback);
 }

@@ -2,6 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import {
   FIT_SPORTS,
   FIT_SUB_SPORTS,
+  GARMIN_ACTIVITY_TYPES,
   HEALTH_CONNECT_EXERCISE_TYPES,
   HEALTHKIT_ACTIVITY_TYPES,
   STRAVA_SPORT_TYPES,
@@ -238,6 +239,27 @@ describe('every mapping names a real provider value', () => {
     for (const m of named) {
       expect([m.constant, hcValues.get(`EXERCISE_TYPE_${m.constant}`)]).toEqual([m.constant, m.value]);
     }
+  });
+});
+
+describe('Garmin activity-type keys (the push API vocabulary, not FIT)', () => {
+  it('names only real keys (types and fallbacks)', () => {
+    const named = [...activityTypes.map((t) => t.mappings.garmin.typeKey), ...inboundFallbacks.garmin.map((f) => f.typeKey)];
+    for (const key of named) expect(GARMIN_ACTIVITY_TYPES).toContain(key);
+  });
+
+  it('gives every key exactly one inbound rule (★ row or fallback)', () => {
+    const defaults = activityTypes.map((t) => t.mappings.garmin).filter((m) => m.inboundDefault).map((m) => m.typeKey);
+    const rules = [...defaults, ...inboundFallbacks.garmin.map((f) => f.typeKey)];
+    const counts = Object.fromEntries(GARMIN_ACTIVITY_TYPES.map((key) => [key, rules.filter((r) => r === key).length]));
+    expect(counts).toEqual(Object.fromEntries(GARMIN_ACTIVITY_TYPES.map((key) => [key, 1])));
+  });
+
+  it('sends the issue\'s keys for their types', () => {
+    const key = (slug: string) => activityTypeBySlug.get(slug)?.mappings.garmin.typeKey;
+    expect(
+      ['running', 'trail_running', 'treadmill_running', 'cycling', 'road_cycling', 'mountain_biking', 'indoor_cycling', 'pool_swimming', 'open_water_swimming', 'strength_training', 'multisport'].map(key),
+    ).toEqual(['RUNNING', 'TRAIL_RUNNING', 'TREADMILL_RUNNING', 'CYCLING', 'ROAD_BIKING', 'MOUNTAIN_BIKING', 'INDOOR_CYCLING', 'LAP_SWIMMING', 'OPEN_WATER_SWIMMING', 'STRENGTH_TRAINING', 'MULTI_SPORT']);
   });
 });
 

@@ -11,7 +11,13 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as z from 'zod';
 
-export const PROVIDERS = ['healthkit', 'strava', 'fit', 'health_connect'] as const;
+/**
+ * Provider vocabularies. `garmin` is the Garmin Health/Activity API's own activity-type keys
+ * (`RUNNING`, `LAP_SWIMMING`, …), which differ from FIT's sport/sub_sport (`fit`); it is not in
+ * CATALOG.md, so CATALOG_PROVIDERS names the four that table covers.
+ */
+export const PROVIDERS = ['healthkit', 'strava', 'fit', 'health_connect', 'garmin'] as const;
+export const CATALOG_PROVIDERS = ['healthkit', 'strava', 'fit', 'health_connect'] as const satisfies readonly Provider[];
 export type Provider = (typeof PROVIDERS)[number];
 
 /**
@@ -67,6 +73,7 @@ const HealthConnectConstantSchema = z
   .string()
   .regex(/^(?!EXERCISE_TYPE_)[A-Z][A-Z0-9_]*$/, 'must be a constant name without the EXERCISE_TYPE_ prefix');
 const HealthConnectValueSchema = z.int().nonnegative();
+const GarminTypeKeySchema = z.string().regex(/^[A-Z][A-Z0-9_]*$/, 'must be a Garmin activity-type key such as RUNNING');
 
 export const HEALTHKIT_QUALIFIERS = ['indoor', 'pool', 'open_water'] as const;
 export type HealthKitQualifier = (typeof HEALTHKIT_QUALIFIERS)[number];
@@ -118,6 +125,19 @@ const HealthConnectMappingSchema = z
   .refine(isConsistent, INCONSISTENT)
   .describe('Google Health Connect exercise type');
 
+const GarminMappingSchema = z
+  .strictObject({
+    typeKey: GarminTypeKeySchema.describe('Garmin Health/Activity API activityType, e.g. LAP_SWIMMING'),
+    generic: z
+      .literal(true)
+      .optional()
+      .describe('Garmin has nothing sensible for this type; its generic OTHER is sent'),
+    ...mappingFlags,
+  })
+  .refine(isConsistent, INCONSISTENT)
+  .refine((m) => !m.generic || m.approximate, 'a generic fallback is always approximate')
+  .describe('Garmin Health/Activity API activity type');
+
 /** One catalog type. Exported so API contracts can describe catalog responses with the same schema. */
 export const ActivityTypeSchema = z.strictObject({
   slug: SlugSchema.describe('Stable identifier, stored as activities.activity_type'),
@@ -130,6 +150,7 @@ export const ActivityTypeSchema = z.strictObject({
       strava: StravaMappingSchema,
       fit: FitMappingSchema,
       health_connect: HealthConnectMappingSchema,
+      garmin: GarminMappingSchema,
     })
     .describe('The value sent to each provider when this type is exported to it'),
 });
@@ -160,6 +181,7 @@ const InboundFallbacksSchema = z.strictObject({
   health_connect: z.array(
     z.strictObject({ constant: HealthConnectConstantSchema, value: HealthConnectValueSchema, slug: SlugSchema }),
   ),
+  garmin: z.array(z.strictObject({ typeKey: GarminTypeKeySchema, slug: SlugSchema })),
 });
 
 const CatalogSchema = z
@@ -197,6 +219,7 @@ function referentialProblems(catalog: Omit<Catalog, '$comment'>): string[] {
     ...fallbacks.healthkit,
     ...fallbacks.strava,
     ...fallbacks.health_connect,
+    ...fallbacks.garmin,
     ...fallbacks.fit.subSportOverrides,
     ...fallbacks.fit.sportsWithoutRow,
   ];

@@ -129,7 +129,7 @@ const ActivityFields = {
   sourceData: z
     .json()
     .optional()
-    .describe('The provider payload exactly as received; stored once and returned byte for byte, never changed by updates'),
+    .describe('The provider payload; stored once as JSON values (not its bytes: key order and number spelling are not kept), never changed by updates'),
   statistics: z.array(StatisticSchema).max(200).optional().describe('Sport-specific measures (DATA-MODEL §5)'),
   events: z.array(EventSchema).max(5000).optional().describe('Pauses, laps, segments, markers'),
 };
@@ -186,7 +186,7 @@ export const ActivityUpdateSchema = z
 
 /** An activity without its raw payload and related rows: what lists return. */
 export const ActivitySummarySchema = createSelectSchema(activities)
-  .omit({ sourceData: true, sourceDataReceivedAt: true, userId: true })
+  .omit({ sourceData: true, sourceDataReceivedAt: true, sourceArchiveKey: true, sourceArchiveIndex: true, sourceDataHash: true, userId: true })
   .extend({
     id: uuid('Activity id'),
     athleteId: uuid('Athlete id'),
@@ -203,7 +203,15 @@ export const ActivitySummarySchema = createSelectSchema(activities)
   .meta({ id: 'ActivitySummary' });
 
 export const ActivityDetailSchema = ActivitySummarySchema.extend({
-  sourceData: z.json().nullable().describe('The provider payload exactly as received'),
+  sourceData: z
+    .json()
+    .nullable()
+    .describe('The provider payload as parsed (JSON values; key order and number spelling are not kept). The exact bytes: sourceArchiveKey'),
+  sourceArchiveKey: z
+    .string()
+    .nullable()
+    .describe('Object-storage key of the archived body this activity’s payload came from (raw/athlete_id=…/source=…/<sha256>.json); null for manual entries'),
+  sourceArchiveIndex: z.number().int().nullable().describe('Index of the item in that archived body’s `activities` array'),
   statistics: z.array(StatisticSchema),
   events: z.array(EventOutputSchema),
   streams: z.array(StreamMetadataSchema).describe('Time series stored for this activity'),

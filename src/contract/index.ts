@@ -6,12 +6,14 @@ import { activitiesContract } from './activities.contract.js';
 import { activityTypesContract } from './activity-types.contract.js';
 import { athletesContract } from './athletes.contract.js';
 import { streamsContract } from './streams.contract.js';
+import { syncContract } from './sync.contract.js';
 
 export const contract = {
   activityTypes: activityTypesContract,
   athletes: athletesContract,
   activities: activitiesContract,
   streams: streamsContract,
+  sync: syncContract,
 };
 
 export type Contract = typeof contract;
@@ -20,3 +22,5 @@ export * from './athletes.contract.js';
 export * from './activity-types.contract.js';
 export * from './activities.contract.js';
 export * from './streams.contract.js';
+export * from './sync.contract.js';
+export * from './provider-payloads.js';

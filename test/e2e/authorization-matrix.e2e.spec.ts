@@ -40,6 +40,9 @@ function bodyFor(operation: Operation): object | undefined {
     updateActivity: { name: 'hijacked' },
     updateAthlete: { displayName: 'hijacked' },
     uploadStream: { timestamps: [Date.parse('2026-05-01T06:30:00Z')], values: [1] },
+    updateSyncState: { cursor: 'hijacked' },
+    finishSync: { cursor: 'hijacked' },
+    ingestSyncBatch: { activities: [{ id: 1, sport_type: 'Run', start_date: '2026-05-01T06:00:00Z', elapsed_time: 60 }], cursor: 'hijacked' },
   };
   return bodies[operation.operationId] ?? {};
 }
@@ -48,14 +51,15 @@ function bodyFor(operation: Operation): object | undefined {
 const OWN_COLLECTION = new Set(['listAthletes', 'createAthlete', 'listActivities']);
 
 async function snapshot(user: SignedUpUser) {
-  const [athletes, activities, detail, samples] = await Promise.all([
+  const [athletes, activities, detail, samples, syncStates] = await Promise.all([
     t.http().get('/api/v1/athletes').set(user.auth),
     t.http().get('/api/v1/activities').set(user.auth),
     t.http().get(`/api/v1/activities/${ownerActivityId}`).set(user.auth),
     t.http().get(`/api/v1/activities/${ownerActivityId}/streams/heart_rate`).set(user.auth),
+    t.http().get(`/api/v1/athletes/${owner.athleteId}/sync-states`).set(user.auth),
   ]);
   expect(detail.body.streams).toHaveLength(1);
-  return { athletes: athletes.body, activities: activities.body, detail: detail.body, samples: samples.body };
+  return { athletes: athletes.body, activities: activities.body, detail: detail.body, samples: samples.body, syncStates: syncStates.body };
 }
 
 beforeAll(async () => {
@@ -69,6 +73,7 @@ beforeAll(async () => {
     .set(owner.auth)
     .send({ timestamps: [Date.parse('2026-05-01T06:10:00Z'), Date.parse('2026-05-01T06:10:01Z')], values: [120, 121] })
     .expect(200);
+  await t.http().post(`/api/v1/athletes/${owner.athleteId}/sync-states/strava/start`).set(owner.auth).send({}).expect(200);
   const document = (await t.http().get('/api/openapi.json').expect(200)).body as {
     paths: Record<string, Record<string, { operationId: string; security?: unknown[]; requestBody?: unknown }>>;
   };
@@ -99,6 +104,7 @@ describe('authorization matrix over the OpenAPI document', () => {
     expect(ids).toEqual(expect.arrayContaining(['listAthletes', 'getAthlete', 'createAthlete', 'updateAthlete', 'deleteAthlete']));
     expect(ids).toEqual(expect.arrayContaining(['listActivities', 'getActivity', 'createActivity', 'updateActivity', 'deleteActivity']));
     expect(ids).toEqual(expect.arrayContaining(['listStreams', 'uploadStream', 'getStream', 'downloadStream', 'deleteStream']));
+    expect(ids).toEqual(expect.arrayContaining(['listSyncStates', 'getSyncState', 'updateSyncState', 'startSync', 'finishSync', 'ingestSyncBatch']));
     expect(new Set(ids).size).toBe(ids.length);
   });
 

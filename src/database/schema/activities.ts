@@ -7,7 +7,6 @@ import {
   foreignKey,
   index,
   integer,
-  json,
   jsonb,
   pgTable,
   text,
@@ -81,16 +80,22 @@ export const activities = pgTable(
     isIndoor: boolean('is_indoor'),
     deviceName: text('device_name'),
     /**
-     * The provider payload exactly as received (§6). `json`, not `jsonb`: jsonb re-orders keys and
-     * drops duplicates, so it could not give the payload back byte for byte.
+     * The provider's item as parsed (§6): JSONB keeps values, not key order or number spelling. The
+     * exact bytes are in object storage under source_archive_key (sync batches, imported files).
      */
-    sourceData: json('source_data'),
-    /**
-     * Bumped each time a re-ingest replaces the payload (§6) — ActivitiesRepository.replacePayload;
-     * sourceData keeps the newest payload.
-     */
+    sourceData: jsonb('source_data'),
+    /** Bumped each time a re-ingest replaces the promoted fields (§6); sourceData keeps the newest payload. */
     revision: integer('revision').notNull().default(1),
     sourceDataReceivedAt: timestamptz('source_data_received_at'),
+    /** The archived body (raw/athlete_id=…/source=…/<sha256>.json) this activity's newest payload came from. */
+    sourceArchiveKey: text('source_archive_key'),
+    /** Index of the item inside that archived body (its `activities` array). */
+    sourceArchiveIndex: integer('source_archive_index'),
+    /**
+     * sha256 (hex) of the canonical JSON of the provider item plus the mapper version: a replay is
+     * detected by comparing hashes, before any row is touched.
+     */
+    sourceDataHash: text('source_data_hash'),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -126,6 +131,7 @@ export const activities = pgTable(
     check('activities_end_after_start', sql`${t.endTime} >= ${t.startTime}`),
     check('activities_not_own_parent', sql`${t.parentId} is null or ${t.parentId} <> ${t.id}`),
     check('activities_revision_positive', sql`${t.revision} >= 1`),
+    check('activities_source_archive_index_non_negative', sql`${t.sourceArchiveIndex} >= 0`),
     ...nonNegative('activities', [
       t.durationS,
       t.movingTimeS,

@@ -21,9 +21,15 @@ export const syncStates = pgTable(
     lastSyncedAt: timestamptz('last_synced_at'),
     lastAttemptAt: timestamptz('last_attempt_at'),
     lastError: text('last_error'),
+    /** When the current run began (status running); with lastBatchAt, tells a stale run from a live one. */
+    runStartedAt: timestamptz('run_started_at'),
+    /** The last accepted batch of the current or last run. */
+    lastBatchAt: timestamptz('last_batch_at'),
     createdCount: integer('created_count').notNull().default(0),
     updatedCount: integer('updated_count').notNull().default(0),
     deletedCount: integer('deleted_count').notNull().default(0),
+    unchangedCount: integer('unchanged_count').notNull().default(0),
+    batchCount: integer('batch_count').notNull().default(0),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -33,7 +39,7 @@ export const syncStates = pgTable(
     check('sync_states_status_check', sql`${t.status} in ${sql.raw(sqlList(SYNC_STATUSES))}`),
     check(
       'sync_states_counters_non_negative',
-      sql`${t.createdCount} >= 0 and ${t.updatedCount} >= 0 and ${t.deletedCount} >= 0`,
+      sql`${t.createdCount} >= 0 and ${t.updatedCount} >= 0 and ${t.deletedCount} >= 0 and ${t.unchangedCount} >= 0 and ${t.batchCount} >= 0`,
     ),
   ],
 );

@@ -46,6 +46,8 @@ export function toActivityDetail(parts: {
   return {
     ...toActivitySummary(parts.row),
     sourceData: (parts.row.sourceData ?? null) as ActivityDetail['sourceData'],
+    sourceArchiveKey: parts.row.sourceArchiveKey,
+    sourceArchiveIndex: parts.row.sourceArchiveIndex,
     statistics: parts.statistics.map(({ key, value, unit }) => ({ key, value, unit })),
     events: parts.events.map(({ eventType, startTime, endTime, metadata }) => ({ eventType, startTime, endTime, metadata })),
     streams: parts.streams,

@@ -350,4 +350,96 @@ export class ActivitiesRepository {
       .where(and(or(eq(activities.id, id), eq(activities.parentId, id)), eq(activities.userId, userId)));
     return rows.map((row) => row.id);
   }
+
+  // -------------------------------------------------------------------------------------------
+  // Ingest from a provider (sync, issue 11): set-based writes inside the caller's transaction.
+
+  /** The rows a batch may touch, keyed by external id: just what replay detection needs. */
+  findBySourceExternalIds(tx: Transaction, athleteId: string, source: ActivityRow['source'], externalIds: readonly string[]) {
+    if (externalIds.length === 0) return Promise.resolve([]);
+    return tx
+      .select({ id: activities.id, externalId: activities.externalId, sourceDataHash: activities.sourceDataHash, revision: activities.revision })
+      .from(activities)
+      .where(and(eq(activities.athleteId, athleteId), eq(activities.source, source), inArray(activities.externalId, [...externalIds])));
+  }
+
+  /**
+   * Multi-row INSERT of rows that carry their own ids. The rows travel as one JSON parameter
+   * (jsonb_to_recordset): building a statement with 15,000 bind parameters costs more than the
+   * insert itself. A concurrent insert of the same external id waits on the unique index, then fails.
+   */
+  async insertMany(tx: Transaction, rows: (NewActivityRow & { id: string })[]): Promise<void> {
+    for (let i = 0; i < rows.length; i += INSERT_CHUNK) await insertRecordset(tx, activities, rows.slice(i, i + INSERT_CHUNK));
+  }
+
+  async updateById(tx: Transaction, id: string, values: Partial<NewActivityRow>): Promise<void> {
+    await tx.update(activities).set(values).where(eq(activities.id, id));
+  }
+
+  async deleteStatisticsEventsAndChildren(tx: Transaction, activityIds: readonly string[]): Promise<void> {
+    if (activityIds.length === 0) return;
+    const ids = [...activityIds];
+    await tx.delete(activityStatistics).where(inArray(activityStatistics.activityId, ids));
+    await tx.delete(activityEvents).where(inArray(activityEvents.activityId, ids));
+    await tx.delete(activities).where(inArray(activities.parentId, ids));
+  }
+
+  async insertStatistics(tx: Transaction, rows: (NewStatistic & { activityId: string })[]): Promise<void> {
+    for (let i = 0; i < rows.length; i += INSERT_CHUNK * 10) await insertRecordset(tx, activityStatistics, rows.slice(i, i + INSERT_CHUNK * 10));
+  }
+
+  async insertEvents(tx: Transaction, rows: (NewEvent & { activityId: string })[]): Promise<void> {
+    for (let i = 0; i < rows.length; i += INSERT_CHUNK * 10) await insertRecordset(tx, activityEvents, rows.slice(i, i + INSERT_CHUNK * 10));
+  }
+
+  /** Deletes by external id (children, statistics and events cascade); returns what was deleted. */
+  async deleteBySourceExternalIds(tx: Transaction, athleteId: string, source: ActivityRow['source'], externalIds: readonly string[]) {
+    if (externalIds.length === 0) return [];
+    return tx
+      .delete(activities)
+      .where(and(eq(activities.athleteId, athleteId), eq(activities.source, source), inArray(activities.externalId, [...externalIds])))
+      .returning({ id: activities.id, externalId: activities.externalId });
+  }
+
+  /** Ids of the activities (and their children) a delete by external id would remove, for object cleanup. */
+  async findIdsBySourceExternalIds(tx: Transaction, athleteId: string, source: ActivityRow['source'], externalIds: readonly string[]): Promise<string[]> {
+    if (externalIds.length === 0) return [];
+    const parents = tx
+      .select({ id: activities.id })
+      .from(activities)
+      .where(and(eq(activities.athleteId, athleteId), eq(activities.source, source), inArray(activities.externalId, [...externalIds])));
+    const rows = await tx
+      .select({ id: activities.id })
+      .from(activities)
+      .where(or(inArray(activities.id, parents), inArray(activities.parentId, parents)));
+    return rows.map((row) => row.id);
+  }
+
+  /** Links children to parents named by external id within one athlete and source; a parent must be top-level. */
+  async linkParentsByExternalId(tx: Transaction, athleteId: string, source: ActivityRow['source'], links: { childId: string; parentExternalId: string }[]): Promise<void> {
+    for (const { childId, parentExternalId } of links) {
+      await tx.execute(sql`
+        update ${activities} set parent_id = parent.id
+        from (select id from ${activities}
+              where athlete_id = ${athleteId} and source = ${source} and external_id = ${parentExternalId} and parent_id is null) as parent
+        where ${activities.id} = ${childId} and parent.id <> ${childId}`);
+    }
+  }
+}
+
+const INSERT_CHUNK = 500;
+
+/** INSERT … SELECT FROM jsonb_to_recordset($1): the columns are the union of the rows' keys, typed from the table. */
+async function insertRecordset(tx: Transaction, table: typeof activities | typeof activityStatistics | typeof activityEvents, rows: object[]): Promise<void> {
+  if (rows.length === 0) return;
+  const columns = getTableColumns(table) as Record<string, { name: string; getSQLType(): string }>;
+  const keys = [...new Set(rows.flatMap((row) => Object.keys(row)))].filter((key) => columns[key]);
+  const names = keys.map((key) => `"${columns[key]!.name}"`);
+  const definitions = keys.map((key) => `"${columns[key]!.name}" ${columns[key]!.getSQLType()}`);
+  const json = JSON.stringify(
+    rows.map((row) => Object.fromEntries(keys.map((key) => [columns[key]!.name, (row as Record<string, unknown>)[key] ?? null]))),
+  );
+  await tx.execute(
+    sql`insert into ${table} (${sql.raw(names.join(', '))}) select ${sql.raw(names.join(', '))} from jsonb_to_recordset(${json}::jsonb) as r(${sql.raw(definitions.join(', '))})`,
+  );
 }

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { ORPCError } from '@orpc/server';
 import { activityTypes } from '../../../libs/seed-data/activity-types.js';
@@ -263,6 +264,163 @@ export class ActivitiesService {
     }
     return translateRuleViolation(error);
   }
+
+  // -------------------------------------------------------------------------------------------
+  // Ingest from a provider (sync, issue 11). Runs inside the caller's transaction; the caller has
+  // validated everything and holds the per-(athlete, source) lock, so the rows it read stay current.
+
+  /**
+   * Upserts each item by (athlete, source, externalId). An item whose payload hash equals the stored
+   * one is `unchanged` and costs no write; a changed one replaces the promoted fields, statistics,
+   * events and children and bumps `revision` (§6); a new one is inserted with revision 1.
+   */
+  async upsertFromSource(tx: Transaction, batch: SourceBatch): Promise<SourceItemResult[]> {
+    const existing = await this.activities.findBySourceExternalIds(tx, batch.athleteId, batch.source, batch.items.map((item) => item.externalId));
+    const byExternalId = new Map(existing.map((row) => [row.externalId!, row]));
+    const results: SourceItemResult[] = [];
+    const created: SourceActivity[] = [];
+    const changed: { item: SourceActivity; id: string; revision: number }[] = [];
+    for (const item of batch.items) {
+      const row = byExternalId.get(item.externalId);
+      if (!row) created.push(item);
+      else if (row.sourceDataHash === item.sourceDataHash) results.push({ index: item.index, id: row.id, outcome: 'unchanged', revision: row.revision });
+      else changed.push({ item, id: row.id, revision: row.revision + 1 });
+    }
+    const row = (item: SourceActivity, fields: SourceActivityFields, parentId: string | null, withSource: boolean, id: string) => {
+      const { statistics: _s, events: _e, ...promoted } = fields;
+      return {
+        id,
+        ...promoted,
+        timeZone: fields.timeZone ?? batch.defaultTimeZone,
+        athleteId: batch.athleteId,
+        parentId,
+        source: batch.source,
+        externalId: withSource ? item.externalId : null,
+        ...(withSource
+          ? {
+              sourceData: item.sourceData ?? null,
+              sourceDataReceivedAt: batch.receivedAt,
+              sourceArchiveKey: batch.archiveKey,
+              sourceArchiveIndex: item.archiveIndex,
+              sourceDataHash: item.storedHash ?? item.sourceDataHash,
+            }
+          : {}),
+      };
+    };
+
+    // Ids are chosen here, so children and statistics need no round trip to learn them.
+    const insertedIds = new Map(created.map((item) => [item.externalId, randomUUID()]));
+    await this.activities.insertMany(tx, created.map((item) => row(item, item.fields, null, true, insertedIds.get(item.externalId)!)));
+    for (const item of created) results.push({ index: item.index, id: insertedIds.get(item.externalId)!, outcome: 'created', revision: 1 });
+    for (const { item, id, revision } of changed) {
+      const { id: _id, ...values } = row(item, item.fields, null, true, id);
+      await this.activities.updateById(tx, id, { ...values, revision, updatedAt: batch.receivedAt });
+      results.push({ index: item.index, id, outcome: 'updated', revision });
+    }
+    await this.activities.deleteStatisticsEventsAndChildren(tx, changed.map((c) => c.id));
+
+    // Children (multisport legs) are part of their parent's payload: replaced with it, no external id.
+    const written = [...created.map((item) => ({ item, id: insertedIds.get(item.externalId)! })), ...changed.map(({ item, id }) => ({ item, id }))];
+    const childRows = written.flatMap(({ item, id }) => item.children.map((child) => ({ child, parentId: id, item, id: randomUUID() })));
+    await this.activities.insertMany(tx, childRows.map(({ item, child, parentId, id }) => row(item, child, parentId, false, id)));
+    const all = [...written.map(({ item, id }) => ({ fields: item.fields, id })), ...childRows.map(({ child, id }) => ({ fields: child, id }))];
+    await this.activities.insertStatistics(tx, all.flatMap(({ fields, id }) => fields.statistics.map((s) => ({ ...s, activityId: id }))));
+    await this.activities.insertEvents(tx, all.flatMap(({ fields, id }) => fields.events.map((e) => ({ ...e, activityId: id }))));
+
+    const links = written.filter(({ item }) => item.parentExternalId).map(({ item, id }) => ({ childId: id, parentExternalId: item.parentExternalId! }));
+    await this.activities.linkParentsByExternalId(tx, batch.athleteId, batch.source, links);
+    return results.sort((a, b) => a.index - b.index);
+  }
+
+  /**
+   * Deletes activities by external id inside the caller's transaction. The returned cleanup removes
+   * their stream objects and must run after the transaction committed (an orphan object is harmless).
+   */
+  async deleteFromSource(
+    tx: Transaction,
+    athleteId: string,
+    source: ActivityRow['source'],
+    externalIds: readonly string[],
+  ): Promise<{ deleted: { id: string; externalId: string }[]; afterCommit: () => Promise<void> }> {
+    const ids = await this.activities.findIdsBySourceExternalIds(tx, athleteId, source, externalIds);
+    const cleanups = ids.length > 0 ? await Promise.all(this.extensions.map((extension) => extension.beforeDelete(ids))) : [];
+    const deleted = await this.activities.deleteBySourceExternalIds(tx, athleteId, source, externalIds);
+    return {
+      deleted: deleted.map((r) => ({ id: r.id, externalId: r.externalId! })),
+      afterCommit: async () => {
+        await Promise.all(cleanups.map((cleanup) => cleanup()));
+      },
+    };
+  }
+
+  /** Marks a source activity's payload as fully stored (its streams too); until then a replay rewrites it. */
+  async setSourceDataHash(id: string, hash: string): Promise<void> {
+    await this.activities.transaction((tx) => this.activities.updateById(tx, id, { sourceDataHash: hash }));
+  }
+
+  /** A transaction on the activities' database, for callers that combine their own writes with ingest. */
+  transaction<T>(work: (tx: Transaction) => Promise<T>): Promise<T> {
+    return this.activities.transaction(work);
+  }
+}
+
+/** One activity's own fields in the unified model (units of §9), as a provider mapper produces them. */
+export interface SourceActivityFields {
+  activityType: string;
+  sourceActivityType: string;
+  name: string | null;
+  notes: string | null;
+  startTime: Date;
+  endTime: Date;
+  timeZone: string | null;
+  durationS: number | null;
+  movingTimeS: number | null;
+  distanceM: number | null;
+  activeEnergyKcal: number | null;
+  avgHeartRateBpm: number | null;
+  maxHeartRateBpm: number | null;
+  elevationGainM: number | null;
+  elevationLossM: number | null;
+  avgSpeedMS: number | null;
+  maxSpeedMS: number | null;
+  isIndoor: boolean | null;
+  deviceName: string | null;
+  statistics: NewStatistic[];
+  events: NewEvent[];
+}
+
+export interface SourceActivity {
+  /** Input position, echoed in the result. */
+  index: number;
+  externalId: string;
+  parentExternalId: string | null;
+  fields: SourceActivityFields;
+  children: SourceActivityFields[];
+  /** The provider item as parsed (JSONB). */
+  sourceData: unknown;
+  /** Compared with the stored hash: equal means unchanged. */
+  sourceDataHash: string;
+  /** What to store instead, when the payload is not complete yet (its streams are written after the commit). */
+  storedHash?: string;
+  /** Position of the item in the archived body. */
+  archiveIndex: number;
+}
+
+export interface SourceBatch {
+  athleteId: string;
+  source: ActivityRow['source'];
+  /** For items whose provider gives no zone: the athlete's. */
+  defaultTimeZone: string;
+  receivedAt: Date;
+  archiveKey: string;
+  items: SourceActivity[];
+}
+
+export interface SourceItemResult {
+  index: number;
+  id: string;
+  outcome: 'created' | 'updated' | 'unchanged';
+  revision: number;
 }
 
 const toNewEvent = (event: NonNullable<ActivityUpdate['events']>[number]): NewEvent => ({

@@ -16,6 +16,9 @@ import { InjectAuth } from '../auth/auth.module.js';
 import { SessionCache } from '../auth/session-cache.js';
 import { ActivityTypesRouter } from '../catalog/activity-types.router.js';
 import { StreamsRouter } from '../streams/streams.router.js';
+import { SyncRouter } from '../sync/sync.router.js';
+import { captureRawBody, SYNC_BATCH_ROUTE } from '../sync/raw-body.js';
+import { MAX_BATCH_BYTES } from '../../contract/sync.contract.js';
 import { registerAuthRoute } from './auth-route.js';
 import { classifyValidationError, codeForStatus, errorBody } from './errors.js';
 import { generateOpenApiDocument } from './openapi.js';
@@ -41,6 +44,7 @@ export class ApiService {
     private readonly activityTypes: ActivityTypesRouter,
     private readonly activities: ActivitiesRouter,
     private readonly streams: StreamsRouter,
+    private readonly sync: SyncRouter,
   ) {}
 
   router() {
@@ -49,6 +53,7 @@ export class ApiService {
       activityTypes: this.activityTypes.procedures,
       activities: this.activities.procedures,
       streams: this.streams.procedures,
+      sync: this.sync.procedures,
     });
   }
 
@@ -99,12 +104,16 @@ export class ApiService {
       const context = (request: FastifyRequest): ApiContext => {
         const headers = fromNodeHeaders(request.headers);
         let session: Promise<AuthSession | null> | undefined;
-        return { headers, session: () => (session ??= sessions.get(headers)) };
+        const rawBody = (request as FastifyRequest & { rawBody?: Uint8Array }).rawBody;
+        return { headers, session: () => (session ??= sessions.get(headers)), ...(rawBody ? { rawBody } : {}) };
       };
-      api.all('/api/v1/*', { bodyLimit: MAX_BODY_BYTES }, async (request, reply) => {
+      const restRoute = async (request: FastifyRequest, reply: FastifyReply) => {
         const { matched } = await rest.handle(request, reply, { prefix: '/api', context: context(request) });
         if (!matched) reply.status(404).send({ code: 'NOT_FOUND', message: `No route for ${request.method} ${request.url.split('?')[0]}` });
-      });
+      };
+      // Sync batches: their own body limit, and the exact bytes kept for the raw archive (issue 11).
+      api.post(SYNC_BATCH_ROUTE, { bodyLimit: MAX_BATCH_BYTES, preParsing: captureRawBody(MAX_BATCH_BYTES) }, restRoute);
+      api.all('/api/v1/*', { bodyLimit: MAX_BODY_BYTES }, restRoute);
       api.all('/api/rpc/*', { bodyLimit: MAX_BODY_BYTES }, async (request, reply) => {
         const { matched } = await rpc.handle(request, reply, { prefix: '/api/rpc', context: context(request) });
         if (!matched) reply.status(404).send({ code: 'NOT_FOUND', message: 'No such procedure' });

@@ -3,6 +3,7 @@ import { ZodToJsonSchemaConverter } from '@orpc/zod/zod4';
 import { contract } from '../../contract/index.js';
 import * as z from 'zod';
 import { ErrorSchema, STANDARD_ERROR_STATUSES } from '../../contract/common.js';
+import { PROVIDER_PAYLOAD_SCHEMAS } from '../../contract/provider-payloads.js';
 import type { Auth } from '../auth/auth.js';
 
 type JsonObject = Record<string, unknown>;
@@ -46,6 +47,7 @@ export async function generateOpenApiDocument(auth: Auth): Promise<JsonObject> {
       { name: 'Activity types', description: 'The canonical activity-type catalog and its provider mappings' },
       { name: 'Activities', description: 'Workouts in the unified model: sessions, statistics, events, timeline' },
       { name: 'Streams', description: 'Time series of an activity (heart rate, GPS, power, ...) stored as Parquet' },
+      { name: 'Sync', description: 'Sync states and batch ingest of HealthKit, Strava, Garmin and Health Connect payloads in their own shapes' },
     ],
   })) as unknown as JsonObject & { paths: Record<string, Record<string, JsonObject>>; components?: JsonObject };
 
@@ -89,7 +91,7 @@ export async function generateOpenApiDocument(auth: Auth): Promise<JsonObject> {
   const components = (document.components ??= {}) as JsonObject;
   // The auth operations refer to better-auth's own User and Session schemas.
   const { User, Session } = authDocument.components?.schemas ?? {};
-  components.schemas = { ...((components.schemas as JsonObject) ?? {}), User, Session, Error: ERROR_SCHEMA };
+  components.schemas = { ...((components.schemas as JsonObject) ?? {}), User, Session, Error: ERROR_SCHEMA, ...providerPayloadSchemas() };
   components.securitySchemes = {
     bearerAuth: {
       type: 'http',
@@ -99,4 +101,24 @@ export async function generateOpenApiDocument(auth: Auth): Promise<JsonObject> {
     cookieAuth: { type: 'apiKey', in: 'cookie', name: 'better-auth.session_token', description: 'Browser session cookie' },
   };
   return document;
+}
+
+/**
+ * The provider payload shapes of batch ingest, as named schemas. The batch route takes loose objects
+ * (the item schema depends on the path's source, and a wrong item is a 422 naming its index), so
+ * the generator does not see them; SyncBatch's description points here.
+ */
+function providerPayloadSchemas(): JsonObject {
+  const out: JsonObject = {};
+  for (const schema of Object.values(PROVIDER_PAYLOAD_SCHEMAS)) {
+    // Nested named schemas (HealthKitQuantity) become components too: $defs refs are rewritten to point there.
+    const generated = JSON.parse(JSON.stringify(z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' })).replaceAll('#/$defs/', '#/components/schemas/')) as JsonObject & {
+      $defs?: JsonObject;
+    };
+    const { $schema: _dialect, $defs, ...json } = generated;
+    const id = (z.globalRegistry.get(schema) as { id?: string } | undefined)?.id ?? 'ProviderPayload';
+    out[id] = json;
+    for (const [name, definition] of Object.entries($defs ?? {})) out[name] = definition;
+  }
+  return out;
 }

@@ -6,6 +6,8 @@ import type { AuthSession } from '../auth/auth.js';
 export interface ApiContext {
   headers: Headers;
   session: () => Promise<AuthSession | null>;
+  /** The exact request body, for routes that archive it (sync batches); set by their Fastify route. */
+  rawBody?: Uint8Array;
 }
 
 export const os = implement(contract).$context<ApiContext>();

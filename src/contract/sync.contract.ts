@@ -1,0 +1,146 @@
+import { oc } from '@orpc/contract';
+import * as z from 'zod';
+import { SYNC_SOURCES } from './provider-payloads.js';
+
+const route = { tags: ['Sync'] as string[] };
+const AthleteId = z.uuid().describe('Athlete id (UUID)');
+
+export const SyncSourceSchema = z.enum(SYNC_SOURCES as ['healthkit', 'strava', 'garmin', 'health_connect']).describe('Where the data comes from');
+
+/** At most this many activities per batch (413 beyond). */
+export const MAX_BATCH_ACTIVITIES = 500;
+/** Largest batch body in bytes (413 beyond): 500 activities with inline streams of a few hours each. */
+export const MAX_BATCH_BYTES = 32 * 1024 * 1024;
+/** A `running` sync with no batch and no start for this long can be taken over by another start. */
+export const STALE_RUN_SECONDS = 15 * 60;
+
+export const SyncStateSchema = z
+  .object({
+    athleteId: z.uuid(),
+    source: SyncSourceSchema,
+    cursor: z.string().nullable().describe('Opaque to the server: a HealthKit anchor, a Health Connect changes token, a Strava epoch, a Garmin upload window'),
+    status: z.enum(['idle', 'running', 'error']),
+    lastSyncedAt: z.date().nullable().describe('When a sync last finished successfully'),
+    lastAttemptAt: z.date().nullable().describe('When a sync was last started or a batch last arrived'),
+    lastError: z.string().nullable().describe('The message of the last failed sync; cleared by the next start'),
+    runStartedAt: z.date().nullable().describe('When the current (or last) run started'),
+    lastBatchAt: z.date().nullable().describe('When the last batch was accepted'),
+    counters: z
+      .object({
+        created: z.number().int(),
+        updated: z.number().int(),
+        unchanged: z.number().int(),
+        deleted: z.number().int(),
+        batches: z.number().int(),
+      })
+      .describe('Over the life of this state'),
+    updatedAt: z.date().nullable().describe('null until the first start, update or batch'),
+  })
+  .meta({ id: 'SyncState' });
+
+const Params = z.object({ id: AthleteId, source: SyncSourceSchema });
+
+const OUTCOMES = ['created', 'updated', 'unchanged', 'superseded'] as const;
+
+export const SyncBatchSchema = z
+  .object({
+    activities: z
+      .array(z.looseObject({}))
+      .max(MAX_BATCH_ACTIVITIES * 100)
+      .describe(
+        `Up to ${MAX_BATCH_ACTIVITIES} items in the provider's own shape, by source: healthkit → HealthKitWorkout, strava → StravaActivity, ` +
+          'garmin → GarminActivity, health_connect → HealthConnectExerciseSession (see the schemas). Unknown fields are kept.',
+      ),
+    deletedExternalIds: z.array(z.string().min(1).max(200)).max(10_000).optional().describe('Provider ids deleted at the source (HealthKit deleted objects, Health Connect deletion changes)'),
+    cursor: z.string().max(10_000).nullable().optional().describe('The cursor to store once this batch is in; omitted leaves it unchanged'),
+  })
+  .meta({ id: 'SyncBatch' });
+
+export const SyncBatchResultSchema = z
+  .object({
+    created: z.number().int(),
+    updated: z.number().int(),
+    unchanged: z.number().int(),
+    deleted: z.number().int(),
+    results: z
+      .array(
+        z.object({
+          index: z.number().int().describe('Position in `activities`'),
+          externalId: z.string(),
+          id: z.uuid().describe('The activity'),
+          outcome: z.enum(OUTCOMES).describe('superseded: the same externalId appears later in the batch, and that later item was stored'),
+          revision: z.number().int().describe('The activity’s revision after this batch'),
+          supersededBy: z.number().int().optional().describe('For superseded items: the index of the item that won'),
+          supersedes: z.array(z.number().int()).optional().describe('Earlier indexes with the same externalId that this item replaced'),
+        }),
+      )
+      .describe('One entry per input index, in input order'),
+    deletions: z.array(z.object({ externalId: z.string(), id: z.uuid().nullable(), outcome: z.enum(['deleted', 'not_found']) })),
+    archiveKey: z.string().describe('Object-storage key of the archived request body (exact bytes)'),
+    syncState: SyncStateSchema,
+  })
+  .meta({ id: 'SyncBatchResult' });
+
+export const syncContract = {
+  listStates: oc
+    .route({ ...route, method: 'GET', path: '/v1/athletes/{id}/sync-states', operationId: 'listSyncStates', summary: 'List the athlete’s sync states, one per source' })
+    .input(z.object({ id: AthleteId }))
+    .output(z.object({ items: z.array(SyncStateSchema), nextCursor: z.null() })),
+  getState: oc
+    .route({
+      ...route,
+      method: 'GET',
+      path: '/v1/athletes/{id}/sync-states/{source}',
+      operationId: 'getSyncState',
+      summary: 'Get one sync state (an idle state with no cursor for a source never synced)',
+    })
+    .input(Params)
+    .output(SyncStateSchema),
+  updateState: oc
+    .route({ ...route, method: 'PUT', path: '/v1/athletes/{id}/sync-states/{source}', operationId: 'updateSyncState', summary: 'Set the cursor (e.g. reset it to resync everything)' })
+    .input(Params.extend({ cursor: z.string().max(10_000).nullable().describe('The new cursor; null starts over') }))
+    .output(SyncStateSchema),
+  start: oc
+    .route({
+      ...route,
+      method: 'POST',
+      path: '/v1/athletes/{id}/sync-states/{source}/start',
+      operationId: 'startSync',
+      summary: `Begin a sync (→ running). 409 while another run is live; a run with no activity for ${STALE_RUN_SECONDS / 60} minutes is taken over`,
+    })
+    .input(Params)
+    .output(SyncStateSchema),
+  finish: oc
+    .route({
+      ...route,
+      method: 'POST',
+      path: '/v1/athletes/{id}/sync-states/{source}/finish',
+      operationId: 'finishSync',
+      summary: 'End a sync: with `cursor` (→ idle, lastSyncedAt now) or with `error` (→ error; the cursor stays)',
+    })
+    .input(
+      Params.extend({
+        cursor: z.string().max(10_000).nullable().optional().describe('The cursor to resume from next time'),
+        error: z.string().min(1).max(2000).optional().describe('Why the sync failed'),
+      }),
+    )
+    .output(SyncStateSchema),
+  ingestBatch: oc
+    .route({
+      ...route,
+      method: 'POST',
+      path: '/v1/athletes/{id}/sync/{source}/batches',
+      operationId: 'ingestSyncBatch',
+      summary: 'Ingest a batch of provider-shaped activities, deletions and the new cursor, all or nothing',
+      description:
+        `At most ${MAX_BATCH_ACTIVITIES} activities and ${MAX_BATCH_BYTES / 1024 / 1024} MiB (413 beyond). Upserts by (athlete, source, external id); ` +
+        'a replay answers "unchanged" and writes nothing; a changed payload bumps `revision`. 422 names the item index and field; nothing is written then. ' +
+        'The exact body is archived in object storage (archiveKey).',
+    })
+    .input(Params.extend(SyncBatchSchema.shape))
+    .output(SyncBatchResultSchema),
+};
+
+export type SyncState = z.output<typeof SyncStateSchema>;
+export type SyncBatch = z.output<typeof SyncBatchSchema>;
+export type SyncBatchResult = z.output<typeof SyncBatchResultSchema>;

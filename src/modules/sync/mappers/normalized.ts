@@ -1,0 +1,87 @@
+/**
+ * What every provider mapper produces: one activity in the unified model (DATA-MODEL §5, §9 units),
+ * ready for ActivitiesService.upsertFromSource. Mappers are pure: no I/O, no clock.
+ */
+import type { StreamSamples, StreamType } from '../../streams/stream-types.js';
+
+export interface NormalizedStatistic {
+  key: string;
+  value: number;
+  unit: string;
+}
+
+export interface NormalizedEvent {
+  eventType: 'pause' | 'resume' | 'lap' | 'segment' | 'marker' | 'motion_paused' | 'motion_resumed';
+  startTime: Date;
+  endTime: Date | null;
+  metadata: Record<string, unknown> | null;
+}
+
+export interface NormalizedFields {
+  activityType: string;
+  sourceActivityType: string;
+  name: string | null;
+  notes: string | null;
+  startTime: Date;
+  endTime: Date;
+  /** IANA zone when the provider says; null lets the service use the athlete's. */
+  timeZone: string | null;
+  durationS: number | null;
+  movingTimeS: number | null;
+  distanceM: number | null;
+  activeEnergyKcal: number | null;
+  avgHeartRateBpm: number | null;
+  maxHeartRateBpm: number | null;
+  elevationGainM: number | null;
+  elevationLossM: number | null;
+  avgSpeedMS: number | null;
+  maxSpeedMS: number | null;
+  isIndoor: boolean | null;
+  deviceName: string | null;
+  statistics: NormalizedStatistic[];
+  events: NormalizedEvent[];
+}
+
+export interface NormalizedStream {
+  type: StreamType;
+  samples: StreamSamples;
+  /** Where in the item the samples came from, for error paths, e.g. ['route']. */
+  path: (string | number)[];
+}
+
+export interface NormalizedActivity extends NormalizedFields {
+  externalId: string;
+  /** Garmin multisport legs name their parent's summaryId; resolved by the service within the athlete. */
+  parentExternalId: string | null;
+  /** Legs of a multisport workout, stored as children (DATA-MODEL §4); replaced as a whole on update. */
+  children: NormalizedFields[];
+  streams: NormalizedStream[];
+}
+
+export const EMPTY_FIELDS = {
+  name: null,
+  notes: null,
+  timeZone: null,
+  durationS: null,
+  movingTimeS: null,
+  distanceM: null,
+  activeEnergyKcal: null,
+  avgHeartRateBpm: null,
+  maxHeartRateBpm: null,
+  elevationGainM: null,
+  elevationLossM: null,
+  avgSpeedMS: null,
+  maxSpeedMS: null,
+  isIndoor: null,
+  deviceName: null,
+} as const satisfies Partial<NormalizedFields>;
+
+/** A payload that parsed but cannot be mapped (an unknown unit, an end before the start); answered 422 at its path. */
+export class MappingError extends Error {
+  constructor(
+    readonly path: (string | number)[],
+    message: string,
+  ) {
+    super(message);
+  }
+}

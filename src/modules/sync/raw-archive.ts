@@ -1,0 +1,51 @@
+import { createHash } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import { OBJECT_STORE } from '../streams/streams.service.js';
+import type { ObjectStore } from '../streams/storage/object-store.js';
+
+const CONTENT_TYPES: Record<string, string> = {
+  json: 'application/json',
+  gz: 'application/gzip',
+  zip: 'application/zip',
+  fit: 'application/vnd.ant.fit',
+  gpx: 'application/gpx+xml',
+  tcx: 'application/vnd.garmin.tcx+xml',
+  xml: 'application/xml',
+};
+
+/** DATA-MODEL §6, §10: raw payloads beside the streams, content-addressed, Hive-style. */
+export const rawArchiveKey = (athleteId: string, source: string, sha256: string, extension: string) =>
+  `raw/athlete_id=${athleteId}/source=${source}/${sha256}.${extension}`;
+
+export interface ArchivedObject {
+  key: string;
+  /** Hex sha256 of the bytes: the key's file name. */
+  sha256: string;
+}
+
+/**
+ * The archive of exact bytes as received (sync batch bodies; imported files can use it too).
+ * Content-addressed, so archiving the same bytes twice is one object, and a write never replaces
+ * different bytes under a key. Writes go first, outside any transaction: an archived body that no
+ * row refers to (its batch failed) is harmless and nothing is lost.
+ */
+@Injectable()
+export class RawArchive {
+  constructor(@Inject(OBJECT_STORE) private readonly store: ObjectStore) {}
+
+  async put(athleteId: string, source: string, bytes: Uint8Array, extension = 'json'): Promise<ArchivedObject> {
+    if (!/^[a-z0-9]+(\.[a-z0-9]+)*$/.test(extension)) throw new Error(`Invalid archive extension ${JSON.stringify(extension)}`);
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    const key = rawArchiveKey(athleteId, source, sha256, extension);
+    // A replayed body is already there: one stat instead of re-uploading the bytes.
+    if (!(await this.store.stat(key))) {
+      const last = extension.split('.').at(-1)!;
+      await this.store.put(key, bytes, { contentType: CONTENT_TYPES[last] ?? 'application/octet-stream', metadata: { sha256 } });
+    }
+    return { key, sha256 };
+  }
+
+  get(key: string): Promise<Uint8Array> {
+    return this.store.get(key);
+  }
+}

@@ -1,0 +1,327 @@
+import { createHash } from 'node:crypto';
+import { Injectable, Logger } from '@nestjs/common';
+import { ORPCError } from '@orpc/server';
+import type { SyncSource } from '../../contract/provider-payloads.js';
+import { MAX_BATCH_ACTIVITIES, STALE_RUN_SECONDS, type SyncBatch, type SyncBatchResult, type SyncState } from '../../contract/sync.contract.js';
+import { isUniqueViolation, pgError, PG_CHECK_VIOLATION } from '../../database/errors.js';
+import type { SyncStateRow } from '../../database/schema/index.js';
+import { ActivitiesService, type SourceActivity } from '../activities/activities.service.js';
+import { toApiIssues, type ApiIssue } from '../api/errors.js';
+import { AthletesService } from '../athletes/athletes.service.js';
+import { ObjectStoreUnavailableError } from '../streams/storage/object-store.js';
+import { SampleValidationError, TooManySamplesError, validateSamples } from '../streams/stream-samples.js';
+import { StreamsService } from '../streams/streams.service.js';
+import { MAPPER_VERSION, MAPPERS } from './mappers/index.js';
+import { MappingError, type NormalizedActivity } from './mappers/normalized.js';
+import { RawArchive } from './raw-archive.js';
+import { SyncRepository } from './sync.repository.js';
+
+/** At most this many issues in one 422, so a batch of 500 broken items still answers quickly. */
+const MAX_ISSUES = 100;
+/** A unique-index conflict inside a batch means a concurrent writer outside the sync lock; retried once. */
+const CONFLICT_RETRIES = 1;
+/** Marks a stored hash whose streams are not written yet: a replay then rewrites the activity. */
+const PENDING = 'pending:';
+
+const toState = (row: SyncStateRow): SyncState => ({
+  athleteId: row.athleteId,
+  source: row.source as SyncSource,
+  cursor: row.cursor,
+  status: row.status,
+  lastSyncedAt: row.lastSyncedAt,
+  lastAttemptAt: row.lastAttemptAt,
+  lastError: row.lastError,
+  runStartedAt: row.runStartedAt,
+  lastBatchAt: row.lastBatchAt,
+  counters: { created: row.createdCount, updated: row.updatedCount, unchanged: row.unchangedCount, deleted: row.deletedCount, batches: row.batchCount },
+  updatedAt: row.updatedAt,
+});
+
+const neverSynced = (athleteId: string, source: SyncSource): SyncState => ({
+  athleteId,
+  source,
+  cursor: null,
+  status: 'idle',
+  lastSyncedAt: null,
+  lastAttemptAt: null,
+  lastError: null,
+  runStartedAt: null,
+  lastBatchAt: null,
+  counters: { created: 0, updated: 0, unchanged: 0, deleted: 0, batches: 0 },
+  updatedAt: null,
+});
+
+/** JSON with object keys sorted: the same values hash the same whatever order the client wrote them in. */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  if (Array.isArray(value)) {
+    let out = '[';
+    for (let i = 0; i < value.length; i++) out += (i > 0 ? ',' : '') + canonicalJson(value[i] === undefined ? null : value[i]);
+    return `${out}]`;
+  }
+  const record = value as Record<string, unknown>;
+  const keys = Object.keys(record).sort();
+  let out = '{';
+  let first = true;
+  for (const key of keys) {
+    const child = record[key];
+    if (child === undefined) continue;
+    out += `${first ? '' : ','}${JSON.stringify(key)}:${canonicalJson(child)}`;
+    first = false;
+  }
+  return `${out}}`;
+}
+
+export const payloadHash = (item: unknown) => createHash('sha256').update(`v${MAPPER_VERSION}\n`).update(canonicalJson(item)).digest('hex');
+
+const unprocessable = (issues: ApiIssue[]) =>
+  new ORPCError('UNPROCESSABLE_CONTENT', {
+    message: `The batch has ${issues.length >= MAX_ISSUES ? 'many' : issues.length} invalid item field(s); nothing was written`,
+    data: { issues: issues.slice(0, MAX_ISSUES) },
+  });
+
+interface Prepared {
+  index: number;
+  raw: unknown;
+  activity: NormalizedActivity;
+  hash: string;
+}
+
+@Injectable()
+export class SyncService {
+  private readonly logger = new Logger('Sync');
+
+  constructor(
+    private readonly sync: SyncRepository,
+    private readonly athletes: AthletesService,
+    private readonly activities: ActivitiesService,
+    private readonly streams: StreamsService,
+    private readonly archive: RawArchive,
+  ) {}
+
+  async listStates(userId: string, athleteId: string) {
+    await this.athletes.assertOwned(userId, athleteId);
+    return { items: (await this.sync.findMany(athleteId)).map(toState), nextCursor: null };
+  }
+
+  async getState(userId: string, athleteId: string, source: SyncSource): Promise<SyncState> {
+    await this.athletes.assertOwned(userId, athleteId);
+    const row = await this.sync.findOne(athleteId, source);
+    return row ? toState(row) : neverSynced(athleteId, source);
+  }
+
+  async updateState(userId: string, athleteId: string, source: SyncSource, cursor: string | null): Promise<SyncState> {
+    await this.athletes.assertOwned(userId, athleteId);
+    return this.sync.transaction(async (tx) => {
+      const state = await this.sync.lock(tx, athleteId, source);
+      return toState(await this.sync.update(tx, state.id, { cursor }));
+    });
+  }
+
+  /** → running. Another live run (a batch or start within STALE_RUN_SECONDS) is a 409; a stale one is taken over. */
+  async start(userId: string, athleteId: string, source: SyncSource): Promise<SyncState> {
+    await this.athletes.assertOwned(userId, athleteId);
+    return this.sync.transaction(async (tx) => {
+      const state = await this.sync.lock(tx, athleteId, source);
+      const now = new Date();
+      const lastSign = Math.max(state.runStartedAt?.getTime() ?? 0, state.lastBatchAt?.getTime() ?? 0);
+      const staleAt = new Date(lastSign + STALE_RUN_SECONDS * 1000);
+      if (state.status === 'running' && staleAt > now) {
+        throw new ORPCError('CONFLICT', {
+          message: `A ${source} sync of this athlete is running (last activity ${new Date(lastSign).toISOString()}); it can be taken over from ${staleAt.toISOString()}`,
+          data: { retryAfter: staleAt.toISOString() },
+        });
+      }
+      return toState(await this.sync.update(tx, state.id, { status: 'running', runStartedAt: now, lastAttemptAt: now, lastError: null }));
+    });
+  }
+
+  async finish(userId: string, athleteId: string, source: SyncSource, input: { cursor?: string | null; error?: string }): Promise<SyncState> {
+    await this.athletes.assertOwned(userId, athleteId);
+    if (input.error !== undefined && input.cursor !== undefined) {
+      throw new ORPCError('UNPROCESSABLE_CONTENT', {
+        message: 'Finish with either a cursor or an error',
+        data: { issues: [{ path: ['error'], message: 'not together with cursor: a failed sync keeps its cursor' }] },
+      });
+    }
+    return this.sync.transaction(async (tx) => {
+      const state = await this.sync.lock(tx, athleteId, source);
+      const now = new Date();
+      const changes =
+        input.error !== undefined
+          ? { status: 'error' as const, lastError: input.error, lastAttemptAt: now }
+          : { status: 'idle' as const, lastError: null, lastSyncedAt: now, ...(input.cursor !== undefined ? { cursor: input.cursor } : {}) };
+      return toState(await this.sync.update(tx, state.id, changes));
+    });
+  }
+
+  /**
+   * The batch, all or nothing (issue 11): validate and map every item, archive the exact body, then
+   * one transaction under the (athlete, source) lock upserts, deletes and moves the cursor. Streams are
+   * written after the commit through the streams module (object first); until they are, the stored
+   * hash is marked pending, so resending the batch completes them.
+   */
+  async ingestBatch(userId: string, athleteId: string, source: SyncSource, batch: SyncBatch, rawBody?: Uint8Array): Promise<SyncBatchResult> {
+    const athlete = await this.athletes.get(userId, athleteId);
+    if (batch.activities.length > MAX_BATCH_ACTIVITIES) {
+      throw new ORPCError('PAYLOAD_TOO_LARGE', {
+        message: `${batch.activities.length} activities in one batch; at most ${MAX_BATCH_ACTIVITIES} are accepted. Split it.`,
+      });
+    }
+    const prepared = this.prepare(source, batch);
+
+    // The later item with the same external id wins; the earlier ones are answered as superseded.
+    const winner = new Map<string, number>();
+    for (const item of prepared) winner.set(item.activity.externalId, item.index);
+    const winners = prepared.filter((item) => winner.get(item.activity.externalId) === item.index);
+    const deletedExternalIds = [...new Set(batch.deletedExternalIds ?? [])];
+
+    const bytes = rawBody ?? new TextEncoder().encode(JSON.stringify({ activities: batch.activities, deletedExternalIds: batch.deletedExternalIds, cursor: batch.cursor }));
+    const archived = await this.storeOrUnavailable(() => this.archive.put(athlete.id, source, bytes, 'json'));
+    const receivedAt = new Date();
+    const items: SourceActivity[] = winners.map(({ index, raw, activity, hash }) => ({
+      index,
+      externalId: activity.externalId,
+      parentExternalId: activity.parentExternalId,
+      fields: activity,
+      children: activity.children,
+      sourceData: raw,
+      sourceDataHash: hash,
+      ...(activity.streams.length > 0 ? { storedHash: PENDING + hash } : {}),
+      archiveIndex: index,
+    }));
+
+    const { results, deletion, state } = await this.withConflictRetry(() =>
+      this.sync.transaction(async (tx) => {
+        const current = await this.sync.lock(tx, athlete.id, source);
+        const results = await this.activities.upsertFromSource(tx, {
+          athleteId: athlete.id,
+          source,
+          defaultTimeZone: athlete.timeZone,
+          receivedAt,
+          archiveKey: archived.key,
+          items,
+        });
+        const deletion = await this.activities.deleteFromSource(tx, athlete.id, source, deletedExternalIds);
+        const count = (outcome: string) => results.filter((r) => r.outcome === outcome).length;
+        const state = await this.sync.recordBatch(
+          tx,
+          current.id,
+          { created: count('created'), updated: count('updated'), unchanged: count('unchanged'), deleted: deletion.deleted.length },
+          { lastBatchAt: receivedAt, lastAttemptAt: receivedAt, ...(batch.cursor !== undefined ? { cursor: batch.cursor } : {}) },
+        );
+        return { results, deletion, state };
+      }),
+    );
+    await deletion.afterCommit();
+
+    const byIndex = new Map(results.map((r) => [r.index, r]));
+    await this.writeStreams(winners.filter((item) => byIndex.get(item.index)?.outcome !== 'unchanged' && item.activity.streams.length > 0), byIndex, athlete.id);
+
+    const deletedIds = new Map(deletion.deleted.map((d) => [d.externalId, d.id]));
+    const answer = prepared.map(({ index, activity }) => {
+      const winning = winner.get(activity.externalId)!;
+      const result = byIndex.get(winning)!;
+      if (winning !== index) return { index, externalId: activity.externalId, id: result.id, outcome: 'superseded' as const, revision: result.revision, supersededBy: winning };
+      const earlier = prepared.filter((p) => p.activity.externalId === activity.externalId && p.index < index).map((p) => p.index);
+      return { index, externalId: activity.externalId, id: result.id, outcome: result.outcome, revision: result.revision, ...(earlier.length > 0 ? { supersedes: earlier } : {}) };
+    });
+    return {
+      created: results.filter((r) => r.outcome === 'created').length,
+      updated: results.filter((r) => r.outcome === 'updated').length,
+      unchanged: results.filter((r) => r.outcome === 'unchanged').length,
+      deleted: deletion.deleted.length,
+      results: answer,
+      deletions: deletedExternalIds.map((externalId) => ({
+        externalId,
+        id: deletedIds.get(externalId) ?? null,
+        outcome: deletedIds.has(externalId) ? ('deleted' as const) : ('not_found' as const),
+      })),
+      archiveKey: archived.key,
+      syncState: toState(state),
+    };
+  }
+
+  /** Parses, maps and checks every item (samples included) before anything is written; 422 with every problem at its path. */
+  private prepare(source: SyncSource, batch: SyncBatch): Prepared[] {
+    const mapper = MAPPERS[source];
+    const issues: ApiIssue[] = [];
+    const prepared: Prepared[] = [];
+    batch.activities.forEach((raw, index) => {
+      if (issues.length >= MAX_ISSUES) return;
+      const at = (path: (string | number)[]) => ['activities', index, ...path];
+      const parsed = mapper.schema.safeParse(raw);
+      if (!parsed.success) {
+        issues.push(...toApiIssues(parsed.error.issues as never).map((issue) => ({ path: at(issue.path), message: issue.message })));
+        return;
+      }
+      try {
+        const activity = mapper.map(parsed.data as never);
+        for (const stream of activity.streams) {
+          try {
+            validateSamples(stream.type, stream.samples, activity);
+          } catch (error) {
+            if (!(error instanceof SampleValidationError)) throw error;
+            issues.push(...error.issues.map((issue) => ({ path: at([...stream.path, ...issue.path]), message: `${stream.type}: ${issue.message}` })));
+          }
+        }
+        prepared.push({ index, raw, activity, hash: payloadHash(raw) });
+      } catch (error) {
+        if (error instanceof MappingError) issues.push({ path: at(error.path), message: error.message });
+        else if (error instanceof TooManySamplesError) throw new ORPCError('PAYLOAD_TOO_LARGE', { message: `activities[${index}]: ${error.message}` });
+        else throw error;
+      }
+    });
+    const deleted = new Set(batch.deletedExternalIds ?? []);
+    for (const item of prepared) {
+      if (deleted.has(item.activity.externalId)) {
+        issues.push({ path: ['deletedExternalIds'], message: `"${item.activity.externalId}" is also in activities (index ${item.index}); send it in one of the two` });
+      }
+    }
+    if (issues.length > 0) throw unprocessable(issues);
+    return prepared;
+  }
+
+  private async writeStreams(items: Prepared[], results: Map<number, { id: string }>, athleteId: string): Promise<void> {
+    for (const item of items) {
+      const id = results.get(item.index)!.id;
+      try {
+        for (const stream of item.activity.streams) {
+          await this.streams.replaceStream({ id, athleteId, startTime: item.activity.startTime, endTime: item.activity.endTime }, stream.type, stream.samples);
+        }
+        await this.activities.setSourceDataHash(id, item.hash);
+      } catch (error) {
+        this.logger.error(`Streams of activity ${id} not stored: ${String(error)}`);
+        throw new ORPCError('SERVICE_UNAVAILABLE', {
+          message: `The activities are stored but the streams of activities[${item.index}] could not be; send the same batch again to complete them`,
+        });
+      }
+    }
+  }
+
+  private async withConflictRetry<T>(work: () => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await work();
+      } catch (error) {
+        if (isUniqueViolation(error) && attempt < CONFLICT_RETRIES) continue;
+        if (isUniqueViolation(error)) throw new ORPCError('CONFLICT', { message: 'Another request wrote the same activities at the same time; send the batch again' });
+        if (pgError(error)?.code === PG_CHECK_VIOLATION) {
+          throw new ORPCError('UNPROCESSABLE_CONTENT', { message: `The batch breaks a rule of the data model (${pgError(error)?.constraint ?? 'a check'}); nothing was written` });
+        }
+        throw error;
+      }
+    }
+  }
+
+  private async storeOrUnavailable<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      if (error instanceof ObjectStoreUnavailableError) {
+        throw new ORPCError('SERVICE_UNAVAILABLE', { message: 'Object storage is unavailable; nothing was written. Try again later.' });
+      }
+      throw error;
+    }
+  }
+}
