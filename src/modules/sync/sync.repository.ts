@@ -19,7 +19,7 @@ export class SyncRepository {
     return this.db.select().from(syncStates).where(eq(syncStates.athleteId, athleteId)).orderBy(asc(syncStates.source));
   }
 
-  async findOne(athleteId: string, source: string): Promise<SyncStateRow | undefined> {
+  async findOne(athleteId: string, source: SyncStateRow['source']): Promise<SyncStateRow | undefined> {
     const [row] = await this.db.select().from(syncStates).where(and(eq(syncStates.athleteId, athleteId), eq(syncStates.source, source)));
     return row;
   }
@@ -29,7 +29,7 @@ export class SyncRepository {
    * finish of one (athlete, source) runs one after the other, which is what makes two identical
    * concurrent batches produce one activity each (the second sees the first's rows as unchanged).
    */
-  async lock(tx: Transaction, athleteId: string, source: string): Promise<SyncStateRow> {
+  async lock(tx: Transaction, athleteId: string, source: SyncStateRow['source']): Promise<SyncStateRow> {
     await tx.insert(syncStates).values({ athleteId, source }).onConflictDoNothing({ target: [syncStates.athleteId, syncStates.source] });
     const [row] = await tx
       .select()
