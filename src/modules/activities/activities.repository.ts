@@ -119,8 +119,9 @@ export class ActivitiesRepository {
     return and(
       inArray(activities.athleteId, this.db.select({ id: athletes.id }).from(athletes).where(eq(athletes.userId, p('userId')))),
       filter.athleteId ? eq(activities.athleteId, p('athleteId')) : undefined,
-      filter.activityTypes ? sql`${activities.activityType} = any(${p('activityTypes')}::text[])` : undefined,
-      filter.sources ? sql`${activities.source} = any(${p('sources')}::text[])` : undefined,
+      // One bound parameter per value: a value never becomes SQL or array-literal syntax.
+      filter.activityTypes ? inArray(activities.activityType, filter.activityTypes) : undefined,
+      filter.sources ? inArray(activities.source, filter.sources as ActivityRow['source'][]) : undefined,
       filter.startTimeFrom ? gte(activities.startTime, p('startTimeFrom')) : undefined,
       filter.startTimeTo ? lt(activities.startTime, p('startTimeTo')) : undefined,
       filter.topLevelOnly ? isNull(activities.parentId) : undefined,
@@ -131,7 +132,10 @@ export class ActivitiesRepository {
   private readonly pageQueries = new Map<string, ReturnType<ActivitiesRepository['preparePage']>>();
   private readonly totalsQueries = new Map<string, ReturnType<ActivitiesRepository['prepareTotals']>>();
 
-  private static shape(filter: ActivityFilter): string {
+  /** Which filters are present; list filters bind their values, so their lengths are part of the shape. */
+  private static shape(filter: ActivityFilter): string | undefined {
+    // inArray binds its values into the query: such a query is built per request, not prepared.
+    if (filter.activityTypes || filter.sources) return undefined;
     const { userId: _userId, ...filters } = filter;
     return Object.entries(filters)
       .filter(([, value]) => value !== undefined && value !== false)
@@ -143,9 +147,6 @@ export class ActivitiesRepository {
   private static params(filter: ActivityFilter) {
     return {
       ...filter,
-      // Arrays travel as one text[] parameter; the driver cannot bind a JS array to `any($n)` itself.
-      activityTypes: filter.activityTypes && `{${filter.activityTypes.map((v) => `"${v}"`).join(',')}}`,
-      sources: filter.sources && `{${filter.sources.map((v) => `"${v}"`).join(',')}}`,
       startTimeFrom: filter.startTimeFrom?.toISOString(),
       startTimeTo: filter.startTimeTo?.toISOString(),
     };
@@ -179,9 +180,12 @@ export class ActivitiesRepository {
 
   /** One page of the timeline, newest first, after the keyset `after` (exclusive). */
   findPage(filter: ActivityFilter, after: Keyset | undefined, limit: number): Promise<ActivitySummaryRow[]> {
-    const key = `${ActivitiesRepository.shape(filter)}${after ? '_cursor' : ''}`;
-    let query = this.pageQueries.get(key);
-    if (!query) {
+    const shape = ActivitiesRepository.shape(filter);
+    const key = `${shape}${after ? '_cursor' : ''}`;
+    let query = shape === undefined ? undefined : this.pageQueries.get(key);
+    if (shape === undefined) {
+      query = this.preparePage(filter, after !== undefined, 'activity_page_listed');
+    } else if (!query) {
       query = this.preparePage(filter, after !== undefined, `activity_page_${this.pageQueries.size}`);
       this.pageQueries.set(key, query);
     }
@@ -195,8 +199,10 @@ export class ActivitiesRepository {
 
   async totals(filter: ActivityFilter): Promise<{ count: number; distanceM: number; durationS: number }> {
     const key = ActivitiesRepository.shape(filter);
-    let query = this.totalsQueries.get(key);
-    if (!query) {
+    let query = key === undefined ? undefined : this.totalsQueries.get(key);
+    if (key === undefined) {
+      query = this.prepareTotals(filter, 'activity_totals_listed');
+    } else if (!query) {
       query = this.prepareTotals(filter, `activity_totals_${this.totalsQueries.size}`);
       this.totalsQueries.set(key, query);
     }

@@ -1,3 +1,4 @@
+import { parseDateTime } from '../../contract/common.js';
 import type { Keyset } from './activities.repository.js';
 
 /**
@@ -10,9 +11,10 @@ export function encodeCursor({ startTime, id }: Keyset): string {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+/** The keyset of a cursor, or undefined for anything this API did not hand out (a crafted date outside 1900–2200 too). */
 export function decodeCursor(cursor: string): Keyset | undefined {
   const [time, id, ...rest] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
   if (!time || !id || rest.length > 0 || !UUID.test(id)) return undefined;
-  const startTime = new Date(time);
-  return Number.isNaN(startTime.getTime()) ? undefined : { startTime, id };
+  const ms = parseDateTime(time);
+  return ms === undefined ? undefined : { startTime: new Date(ms), id };
 }
