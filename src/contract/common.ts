@@ -218,10 +218,17 @@ export const listOf = <T extends z.ZodType>(item: T) =>
 
 /** Errors every authenticated operation can answer; documented on each operation. */
 export const STANDARD_ERROR_STATUSES = {
-  400: 'Malformed request: wrong types, unknown fields, oversized values',
+  400: 'Malformed request: wrong types, unknown fields or parameters, malformed formats (dates, ids, control characters)',
   401: 'Missing or invalid credentials',
   404: 'Not found, or not yours',
-  422: 'Well-formed but invalid: a rule of the data model is broken',
+  409: 'Conflict with stored data (a duplicate unique value, or records that still refer to this one)',
+  413: 'Body too large: 1 MiB unless the operation says otherwise',
+  415: 'Unsupported Content-Type of the body',
+  422: 'Readable but invalid: a value outside its documented bounds, or a rule of the data model is broken',
   429: 'Rate limited',
   500: 'Unexpected server error',
+  503: 'A dependency (database, object storage) is unavailable; retry later',
 } as const;
+
+/** Statuses of STANDARD_ERROR_STATUSES that only requests with a body can get. */
+export const BODY_ERROR_STATUSES: readonly string[] = ['409', '413', '415'];

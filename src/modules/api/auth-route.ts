@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { CLIENT_IP_HEADER, type Auth } from '../auth/auth.js';
-import { isCleanText } from '../../contract/common.js';
+import { checkJson, isCleanText } from '../../contract/common.js';
 import { DISPLAY_NAME_MAX_LENGTH } from '../../contract/athletes.contract.js';
 import { codeForStatus, type ApiErrorBody, type ApiIssue } from './errors.js';
 
@@ -66,6 +66,7 @@ async function normaliseError(response: Response): Promise<AuthErrorAnswer> {
 /** Longest text field of an auth request; the user's name has the athlete display name's limit (it becomes it). */
 const MAX_AUTH_TEXT = 2000;
 const MAX_LENGTH: Record<string, number> = { name: DISPLAY_NAME_MAX_LENGTH };
+const AUTH_NESTED_BOUNDS = { maxDepth: 4, maxNodes: 100, maxStringLength: MAX_AUTH_TEXT };
 
 /**
  * The contract's text rule for auth bodies, before better-auth sees them: no NUL or control
@@ -73,10 +74,18 @@ const MAX_LENGTH: Record<string, number> = { name: DISPLAY_NAME_MAX_LENGTH };
  * displayName that sign-up fills from it).
  */
 export function checkAuthBody(body: unknown): AuthErrorAnswer | undefined {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) return undefined;
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    return { status: 400, body: { code: 'BAD_REQUEST', message: 'The request is malformed', issues: [{ path: [], message: 'must be a JSON object' }] } };
+  }
   const malformed: ApiIssue[] = [];
   const outOfBounds: ApiIssue[] = [];
   for (const [key, value] of Object.entries(body)) {
+    if (typeof value === 'object' && value !== null) {
+      // Auth bodies are flat; a nested value is bounded before better-auth (and JSON.stringify) recurse into it.
+      const problem = checkJson(value, AUTH_NESTED_BOUNDS);
+      if (problem) (problem.malformed ? malformed : outOfBounds).push({ path: [key, ...problem.path], message: problem.message });
+      continue;
+    }
     if (typeof value !== 'string') continue;
     const max = MAX_LENGTH[key] ?? MAX_AUTH_TEXT;
     if (!isCleanText(value, false)) malformed.push({ path: [key], message: 'must not contain control characters (NUL, tab, line breaks, ...)' });
