@@ -104,7 +104,9 @@ export const DateTimeInputSchema = z
  * corrupt logs, CSV exports and terminals. Lone UTF-16 surrogates cannot be encoded as UTF-8. The
  * pattern reads the same with and without the `u` flag (JSON Schema validators use it).
  */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const SINGLE_LINE = /^(?:[^\u0000-\u001F\u007F\uD800-\uDFFF]|[\uD800-\uDBFF][\uDC00-\uDFFF])*$/;
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const MULTI_LINE = /^(?:[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F\uD800-\uDFFF]|[\uD800-\uDBFF][\uDC00-\uDFFF])*$/;
 
 export interface TextOptions {

@@ -104,5 +104,29 @@ export async function generateOpenApiDocument(auth: Auth): Promise<JsonObject> {
     },
     cookieAuth: { type: 'apiKey', in: 'cookie', name: 'better-auth.session_token', description: 'Browser session cookie' },
   };
-  return document;
+  return collapseNativeDateUnions(document);
+}
+
+/**
+ * Date-time inputs accept an ISO string (REST) or a Date (RPC); on the wire both are the same
+ * `date-time` string, so `anyOf: [date-time, date-time + x-native-type]` is documented as one string
+ * (generators would otherwise name a union of two identical strings).
+ */
+function collapseNativeDateUnions<T>(node: T): T {
+  if (Array.isArray(node)) return node.map(collapseNativeDateUnions) as T;
+  if (!node || typeof node !== 'object') return node;
+  const entries = Object.entries(node as JsonObject).map(([key, value]) => [key, collapseNativeDateUnions(value)] as const);
+  const object = Object.fromEntries(entries) as JsonObject;
+  const branches = object.anyOf;
+  if (Array.isArray(branches) && branches.length > 1) {
+    const plain = branches.map((branch) => {
+      const { 'x-native-type': _native, ...rest } = branch as JsonObject;
+      return JSON.stringify(rest);
+    });
+    if (plain.every((branch) => branch === plain[0]) && plain[0]!.includes('"date-time"')) {
+      const { anyOf: _anyOf, ...rest } = object;
+      return { ...(JSON.parse(plain[0]!) as JsonObject), ...rest } as T;
+    }
+  }
+  return object as T;
 }
