@@ -6,8 +6,6 @@ export const PG_CHECK_VIOLATION = '23514';
 export interface PgErrorInfo {
   code: string;
   constraint?: string;
-  /** The database's own message, e.g. `invalid byte sequence for encoding "UTF8": 0x00`. */
-  message?: string;
 }
 
 /**
@@ -15,6 +13,12 @@ export interface PgErrorInfo {
  * (DrizzleQueryError.cause), postgres.js names the constraint `constraint_name`, PGlite `constraint`.
  */
 export function pgError(error: unknown): PgErrorInfo | undefined {
+  const found = pgErrorWithMessage(error);
+  return found && { code: found.code, constraint: found.constraint };
+}
+
+/** pgError plus the database's own message, e.g. `invalid byte sequence for encoding "UTF8": 0x00`. */
+function pgErrorWithMessage(error: unknown): (PgErrorInfo & { message?: string }) | undefined {
   for (let current: unknown = error, depth = 0; current && depth < 5; depth++) {
     if (typeof current !== 'object') return undefined;
     const candidate = current as { code?: unknown; constraint_name?: unknown; constraint?: unknown; cause?: unknown; message?: unknown };
@@ -94,7 +98,7 @@ export interface ClassifiedDatabaseError {
 export function classifyDatabaseError(error: unknown): ClassifiedDatabaseError | undefined {
   const connection = connectionErrorCode(error);
   if (connection) return { kind: 'unavailable', status: 503, code: connection, message: 'The database is unavailable; try again shortly' };
-  const info = pgError(error);
+  const info = pgErrorWithMessage(error);
   if (!info) return undefined;
   const { code, constraint } = info;
   const base = { code, constraint };
@@ -127,7 +131,7 @@ export function classifyDatabaseError(error: unknown): ClassifiedDatabaseError |
  * statement once, never its parameter values (they are user data).
  */
 export function describeDatabaseError(error: unknown): string | undefined {
-  const info = pgError(error);
+  const info = pgErrorWithMessage(error);
   const connection = connectionErrorCode(error);
   if (!info && !connection) return undefined;
   let query: string | undefined;
