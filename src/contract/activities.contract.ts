@@ -3,7 +3,7 @@ import { createSelectSchema } from 'drizzle-zod';
 import * as z from 'zod';
 import { ACTIVITY_CATEGORIES } from '../../libs/seed-data/activity-types.js';
 import { ACTIVITY_SOURCES, activities, EVENT_TYPES } from '../database/schema/activities.js';
-import { DateTimeInputSchema, TimeZoneSchema, listOf, uuid } from './common.js';
+import { boundedJson, checkJson, DateTimeInputSchema, text, TimeZoneSchema, listOf, uuid } from './common.js';
 import { StreamMetadataSchema } from './streams.contract.js';
 
 const SNAKE_CASE = /^[a-z][a-z0-9]*(_[a-z0-9]+)*$/;
@@ -32,24 +32,30 @@ const MEASURES = {
   maxSpeedMS: measure('Maximum speed, metres per second', 4.4),
 };
 
-const ActivityTypeSlug = z
-  .string()
-  .min(1)
-  .max(64)
+const ActivityTypeSlug = text({ min: 1, max: 64 })
   .describe('Canonical activity-type slug from the catalog (GET /v1/activity-types)')
   .meta({ examples: ['trail_running'] });
 
+/** Bounds of event metadata: small, flat details of one lap or marker. */
+export const METADATA_BOUNDS = { maxDepth: 16, maxNodes: 1000, maxStringLength: 10_000 } as const;
+/** Bounds of a provider payload: generous for real payloads, fatal to none of the server's parsers. */
+export const SOURCE_DATA_BOUNDS = { maxDepth: 64, maxNodes: 100_000, maxStringLength: 1_000_000 } as const;
+
+const EventMetadataSchema = z
+  .record(text({ max: 200 }), z.unknown())
+  .superRefine((value, ctx) => {
+    const problem = checkJson(value, METADATA_BOUNDS);
+    if (problem) ctx.addIssue({ code: 'custom', path: problem.path, message: problem.message, params: { malformed: problem.malformed } });
+  });
+
 export const StatisticSchema = z
   .strictObject({
-    key: z
-      .string()
-      .min(1)
-      .max(64)
+    key: text({ min: 1, max: 64 })
       .refine((key) => SNAKE_CASE.test(key), { message: 'must be snake_case, ending in its unit where it has one (avg_power_w)' })
       .describe('snake_case name ending in its unit, e.g. avg_power_w, pool_length_m, total_strokes')
       .meta({ examples: ['avg_power_w'] }),
     value: z.number().describe('The value, in `unit`').meta({ examples: [212] }),
-    unit: z.string().min(1).max(32).describe('Unit of the value, e.g. W, m, rpm, count').meta({ examples: ['W'] }),
+    unit: text({ min: 1, max: 32 }).describe('Unit of the value, e.g. W, m, rpm, count').meta({ examples: ['W'] }),
   })
   .meta({ id: 'Statistic' });
 
@@ -58,7 +64,9 @@ export const EventSchema = z
     eventType: z.enum(EVENT_TYPES).describe('What happened: pause, resume, lap, segment, marker, motion_paused, motion_resumed'),
     startTime: DateTimeInputSchema.describe('When it happened or began (ISO 8601)'),
     endTime: DateTimeInputSchema.nullable().optional().describe('End of a span such as a lap (ISO 8601)'),
-    metadata: z.record(z.string(), z.unknown()).nullable().optional().describe('Details, e.g. a lap’s distanceM and durationS'),
+    metadata: EventMetadataSchema.nullable().optional().describe(
+      `Details, e.g. a lap’s distanceM and durationS (a JSON object; at most ${METADATA_BOUNDS.maxDepth} levels, ${METADATA_BOUNDS.maxNodes} values)`,
+    ),
   })
   .refine((event) => !event.endTime || event.endTime >= event.startTime, {
     message: 'must not be before startTime',
@@ -104,32 +112,29 @@ const maxNotBelowAvg = (value: Record<string, unknown>, ctx: z.RefinementCtx) =>
 /** Fields an activity is created with; `children` and `athleteId` are added for top-level creates. */
 const ActivityFields = {
   activityType: ActivityTypeSlug,
-  sourceActivityType: z
-    .string()
-    .max(200)
+  sourceActivityType: text({ max: 200 })
     .nullable()
     .optional()
     .describe('The provider’s own type string, kept for a lossless round trip (e.g. "TrailRun")'),
   source: z.enum(ACTIVITY_SOURCES).optional().describe('Where the activity came from; default manual'),
-  externalId: z
-    .string()
-    .min(1)
-    .max(200)
+  externalId: text({ min: 1, max: 200 })
     .nullable()
     .optional()
     .describe('The provider’s id; unique per athlete and source (a second create answers 409)'),
-  name: z.string().max(500).nullable().optional().describe('Title').meta({ examples: ['Morning trail run'] }),
-  notes: z.string().max(10_000).nullable().optional().describe('Free text'),
-  startTime: DateTimeInputSchema.describe('Start (ISO 8601; stored in UTC)').meta({ examples: ['2026-05-01T06:00:00Z'] }),
-  endTime: DateTimeInputSchema.describe('End (ISO 8601; not before startTime)').meta({ examples: ['2026-05-01T07:00:00Z'] }),
+  name: text({ max: 500 }).nullable().optional().describe('Title').meta({ examples: ['Morning trail run'] }),
+  notes: text({ max: 10_000, multiline: true }).nullable().optional().describe('Free text'),
+  startTime: DateTimeInputSchema.describe('Start (ISO 8601 with an offset, years 1900–2200; stored in UTC)').meta({ examples: ['2026-05-01T06:00:00Z'] }),
+  endTime: DateTimeInputSchema.describe('End (ISO 8601 with an offset, years 1900–2200; not before startTime)').meta({ examples: ['2026-05-01T07:00:00Z'] }),
   timeZone: TimeZoneSchema.optional().describe('IANA time zone of the local wall clock; default the athlete’s'),
   ...mapSchemas(MEASURES, (schema) => schema.nullable().optional()),
   isIndoor: z.boolean().nullable().optional().describe('Indoors (treadmill, trainer, pool) or not; null when unknown'),
-  deviceName: z.string().max(200).nullable().optional().describe('Recording device').meta({ examples: ['Forerunner 965'] }),
-  sourceData: z
-    .json()
+  deviceName: text({ max: 200 }).nullable().optional().describe('Recording device').meta({ examples: ['Forerunner 965'] }),
+  sourceData: boundedJson(SOURCE_DATA_BOUNDS)
     .optional()
-    .describe('The provider payload; stored once as JSON values (not its bytes: key order and number spelling are not kept), never changed by updates'),
+    .describe(
+      'The provider payload; stored once as JSON values (not its bytes: key order and number spelling are not kept; the exact bytes are archived), never changed by updates ' +
+        `(any JSON; at most ${SOURCE_DATA_BOUNDS.maxDepth} levels deep and ${SOURCE_DATA_BOUNDS.maxNodes.toLocaleString('en-US')} values, no NUL)`,
+    ),
   statistics: z.array(StatisticSchema).max(200).optional().describe('Sport-specific measures (DATA-MODEL §5)'),
   events: z.array(EventSchema).max(5000).optional().describe('Pauses, laps, segments, markers'),
 };
@@ -219,27 +224,24 @@ export const ActivityDetailSchema = ActivitySummarySchema.extend({
 }).meta({ id: 'ActivityDetail' });
 
 const commaList = <T extends z.ZodType<string, string>>(item: T, description: string) =>
-  z
-    .string()
-    .max(2000)
+  text({ max: 2000 })
     .transform((value) => value.split(',').map((part) => part.trim()).filter(Boolean))
     .pipe(z.array(item).min(1).max(100))
     .describe(description);
 
-const booleanQuery = z.enum(['true', 'false']).transform((value) => value === 'true');
 
 export const ActivityListQuerySchema = z.strictObject({
   athleteId: uuid('Only this athlete (one of mine); default all my athletes').optional(),
   activityType: commaList(ActivityTypeSlug, 'Comma-separated slugs, e.g. running,trail_running').optional(),
   category: z.enum(ACTIVITY_CATEGORIES).optional().describe('Only types of this catalog category'),
   source: commaList(z.enum(ACTIVITY_SOURCES), 'Comma-separated sources, e.g. strava,garmin').optional(),
-  startTimeFrom: DateTimeInputSchema.optional().describe('Only activities starting at or after this instant'),
-  startTimeTo: DateTimeInputSchema.optional().describe('Only activities starting before this instant'),
-  topLevelOnly: booleanQuery.optional().describe('true: leave out children of sessions'),
+  startTimeFrom: DateTimeInputSchema.optional().describe('Only activities starting at or after this instant (ISO 8601 with an offset)'),
+  startTimeTo: DateTimeInputSchema.optional().describe('Only activities starting before this instant (ISO 8601 with an offset)'),
+  topLevelOnly: z.boolean().optional().describe('true: leave out children of sessions'),
   parentId: uuid('Only the children of this session').optional(),
-  cursor: z.string().max(500).optional().describe('nextCursor of the previous page'),
-  limit: z.coerce.number().int().min(1).max(200).optional().describe('Page size, 1–200, default 50'),
-  includeTotals: booleanQuery.optional().describe('true: add totals (count, distance, duration) of the whole filtered set'),
+  cursor: text({ max: 500 }).optional().describe('nextCursor of the previous page'),
+  limit: z.number().int().min(1).max(200).optional().describe('Page size, 1–200, default 50'),
+  includeTotals: z.boolean().optional().describe('true: add totals (count, distance, duration) of the whole filtered set'),
 });
 
 export const ActivityListSchema = listOf(ActivitySummarySchema).extend({
@@ -254,7 +256,7 @@ export const ActivityListSchema = listOf(ActivitySummarySchema).extend({
 });
 
 const route = { tags: ['Activities'] as string[] };
-const IdInput = z.object({ id: uuid('Activity id') });
+const IdInput = z.strictObject({ id: uuid('Activity id') });
 
 export const activitiesContract = {
   list: oc

@@ -1,15 +1,13 @@
 import { oc } from '@orpc/contract';
 import * as z from 'zod';
 import { ACTIVITY_CATEGORIES, ActivityTypeSchema } from '../../libs/seed-data/activity-types.js';
-import { listOf } from './common.js';
+import { listOf, text } from './common.js';
 
 export const ActivityTypeOutputSchema = ActivityTypeSchema.describe(
   'A canonical activity type: slug, display name, category, tier, and its mapping to each provider',
 ).meta({ id: 'ActivityType' });
 
-const SlugParam = z
-  .string()
-  .max(64)
+const SlugParam = text({ max: 64 })
   .describe('Canonical activity-type slug')
   .meta({ examples: ['trail_running'] });
 
@@ -28,7 +26,7 @@ export const activityTypesContract = {
     .input(
       z.strictObject({
         category: z.enum(ACTIVITY_CATEGORIES).optional().describe('Only types of this category'),
-        tier: z.coerce.number().pipe(z.literal([1, 2])).optional().describe('Only Tier 1 or Tier 2 types'),
+        tier: z.literal([1, 2]).optional().describe('Only Tier 1 or Tier 2 types'),
       }),
     )
     .output(listOf(ActivityTypeOutputSchema)),
@@ -40,6 +38,6 @@ export const activityTypesContract = {
       operationId: 'getActivityType',
       summary: 'Get one activity type with its provider mappings',
     })
-    .input(z.object({ slug: SlugParam }))
+    .input(z.strictObject({ slug: SlugParam }))
     .output(ActivityTypeOutputSchema),
 };

@@ -2,7 +2,7 @@ import { oc } from '@orpc/contract';
 import { createSelectSchema } from 'drizzle-zod';
 import * as z from 'zod';
 import { ATHLETE_SEXES, athletes } from '../database/schema/athletes.js';
-import { TimeZoneSchema, listOf, uuid } from './common.js';
+import { text, TimeZoneSchema, listOf, uuid } from './common.js';
 
 export const AthleteSchema = createSelectSchema(athletes)
   .pick({ id: true, displayName: true, dateOfBirth: true, sex: true, timeZone: true, createdAt: true, updatedAt: true })
@@ -17,8 +17,11 @@ export const AthleteSchema = createSelectSchema(athletes)
   })
   .meta({ id: 'Athlete' });
 
+/** Longest display name; sign-up copies the user's name into the default athlete, so it has the same limit. */
+export const DISPLAY_NAME_MAX_LENGTH = 200;
+
 const AthleteFields = z.strictObject({
-  displayName: z.string().trim().min(1).max(200).describe('Name shown for this athlete').meta({ examples: ['Ada'] }),
+  displayName: text({ min: 1, max: DISPLAY_NAME_MAX_LENGTH, trim: true }).describe('Name shown for this athlete').meta({ examples: ['Ada'] }),
   dateOfBirth: z.iso.date().nullable().optional().describe('Date of birth, YYYY-MM-DD'),
   sex: z.enum(ATHLETE_SEXES).nullable().optional().describe('female, male or other'),
   timeZone: TimeZoneSchema.optional().describe('IANA time zone; default UTC'),
@@ -32,10 +35,12 @@ const route = { tags: ['Athletes'] as string[] };
 export const athletesContract = {
   list: oc
     .route({ ...route, method: 'GET', path: '/v1/athletes', operationId: 'listAthletes', summary: 'List my athletes' })
+    // No parameters yet; strict, so a misspelt one answers 400 as on every other operation.
+    .input(z.strictObject({}).optional())
     .output(listOf(AthleteSchema)),
   get: oc
     .route({ ...route, method: 'GET', path: '/v1/athletes/{id}', operationId: 'getAthlete', summary: 'Get one athlete' })
-    .input(z.object({ id: uuid('Athlete id') }))
+    .input(z.strictObject({ id: uuid('Athlete id') }))
     .output(AthleteSchema),
   create: oc
     .route({
@@ -61,7 +66,7 @@ export const athletesContract = {
       summary: 'Delete an athlete with all its activities and streams',
       successStatus: 204,
     })
-    .input(z.object({ id: uuid('Athlete id') }))
+    .input(z.strictObject({ id: uuid('Athlete id') }))
     .output(z.void()),
 };
 

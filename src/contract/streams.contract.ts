@@ -1,6 +1,7 @@
 import { oc } from '@orpc/contract';
 import * as z from 'zod';
 import { STREAM_TYPES } from '../modules/streams/stream-types.js';
+import { text } from './common.js';
 
 export const StreamTypeSchema = z
   .enum(STREAM_TYPES)
@@ -38,7 +39,7 @@ const NullableNumbers = (description: string) => z.array(z.number().nullable()).
 export const StreamColumnsSchema = z
   .strictObject({
     timestamps: z
-      .array(z.union([z.number(), z.string()]))
+      .array(z.union([z.number(), text({ max: 40 })]))
       .describe('Sample times: epoch milliseconds (UTC), or ISO 8601 strings on upload; non-decreasing'),
     values: Numbers('Scalar streams: one value per timestamp, in the stream type’s unit').optional(),
     latitude: Numbers('position: latitude, decimal degrees WGS84').optional(),
@@ -74,7 +75,7 @@ export const streamsContract = {
       operationId: 'listStreams',
       summary: 'List the streams of an activity (metadata only)',
     })
-    .input(z.object({ id: ActivityId }))
+    .input(z.strictObject({ id: ActivityId }))
     .output(z.object({ items: z.array(StreamMetadataSchema), nextCursor: z.null() })),
   upload: oc
     .route({
@@ -92,7 +93,9 @@ export const streamsContract = {
     })
     .input(
       z.object({
-        params: z.object({ id: ActivityId, type: StreamTypeSchema }),
+        params: z.strictObject({ id: ActivityId, type: StreamTypeSchema }),
+        // No query parameters; strict, so a misspelt one answers 400 as on every other operation.
+        query: z.strictObject({}).optional(),
         body: z.union([StreamColumnsSchema, z.file().describe('A Parquet file')]),
       }),
     )
@@ -106,10 +109,10 @@ export const streamsContract = {
       summary: 'Get the samples of one stream as JSON columns, optionally downsampled',
     })
     .input(
-      z.object({
+      z.strictObject({
         id: ActivityId,
         type: StreamTypeSchema,
-        maxPoints: z.coerce
+        maxPoints: z
           .number()
           .int()
           .min(3)
@@ -129,12 +132,11 @@ export const streamsContract = {
       outputStructure: 'detailed',
     })
     .input(
-      z.object({
+      z.strictObject({
         id: ActivityId,
         type: StreamTypeSchema,
         redirect: z
-          .enum(['true', 'false'])
-          .transform((value) => value === 'true')
+          .boolean()
           .optional()
           .describe('false: stream the bytes through the API even when a presigned URL is available'),
       }),
@@ -154,7 +156,7 @@ export const streamsContract = {
       summary: 'Delete one stream and its stored object',
       successStatus: 204,
     })
-    .input(z.object({ id: ActivityId, type: StreamTypeSchema }))
+    .input(z.strictObject({ id: ActivityId, type: StreamTypeSchema }))
     .output(z.void()),
 };
 

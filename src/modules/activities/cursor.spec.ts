@@ -20,6 +20,9 @@ describe('timeline cursor', () => {
     encodeCursor({ startTimeMicros: 0n, id: 'x' }),
     Buffer.from('not-a-date|3f0c7a1e-9b2d-4c4e-8f00-0123456789ab').toString('base64url'),
     Buffer.from('999999999999999999|3f0c7a1e-9b2d-4c4e-8f00-0123456789ab').toString('base64url'),
+    ...['+099999-01-01T10:00:00.000Z', '0000-01-01T00:00:00.000Z', '2026-05-01T10:00:00'].map((time) =>
+      Buffer.from(`${time}|3f0c7a1e-9b2d-4c4e-8f00-0123456789ab`).toString('base64url'),
+    ),
   ])('rejects %j', (cursor) => {
     expect(decodeCursor(cursor)).toBeUndefined();
   });

@@ -1,3 +1,4 @@
+import { MAX_INSTANT_MS, MIN_INSTANT_MS, parseDateTime } from '../../contract/common.js';
 import type { Keyset } from './activities.repository.js';
 
 /**
@@ -14,17 +15,19 @@ export function encodeCursor({ startTimeMicros, id }: Keyset): string {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const MICROS = /^-?\d{1,17}$/;
-// ±8.64e15 ms (the range of a JS Date) in microseconds.
-const MAX_MICROS = 8_640_000_000_000_000_000n;
+// The contract's date range (1900–2200), in microseconds: a crafted cursor outside it is refused.
+const MIN_MICROS = BigInt(MIN_INSTANT_MS) * 1000n;
+const MAX_MICROS = BigInt(MAX_INSTANT_MS) * 1000n + 999n;
 
+/** The keyset of a cursor, or undefined for anything this API did not hand out (a crafted date outside 1900–2200 too). */
 export function decodeCursor(cursor: string): Keyset | undefined {
   const [time, id, ...rest] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
   if (!time || !id || rest.length > 0 || !UUID.test(id)) return undefined;
   if (MICROS.test(time)) {
     const startTimeMicros = BigInt(time);
-    return startTimeMicros > -MAX_MICROS && startTimeMicros < MAX_MICROS ? { startTimeMicros, id } : undefined;
+    return startTimeMicros >= MIN_MICROS && startTimeMicros <= MAX_MICROS ? { startTimeMicros, id } : undefined;
   }
   // Cursors handed out before microsecond cursors carried an ISO date (milliseconds).
-  const startTime = new Date(time);
-  return Number.isNaN(startTime.getTime()) ? undefined : { startTimeMicros: BigInt(startTime.getTime()) * 1000n, id };
+  const ms = parseDateTime(time);
+  return ms === undefined ? undefined : { startTimeMicros: BigInt(ms) * 1000n, id };
 }

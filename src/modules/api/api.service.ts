@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { OpenAPIHandler } from '@orpc/openapi/fastify';
-import { onError, ORPCError } from '@orpc/server';
+import { isProcedure, onError, ORPCError, type AnyProcedure } from '@orpc/server';
 import { RPCHandler } from '@orpc/server/fastify';
 import { fromNodeHeaders } from 'better-auth/node';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -17,15 +17,51 @@ import { SessionCache } from '../auth/session-cache.js';
 import { ActivityTypesRouter } from '../catalog/activity-types.router.js';
 import { StreamsRouter } from '../streams/streams.router.js';
 import { SyncRouter } from '../sync/sync.router.js';
-import { captureRawBody, SYNC_BATCH_ROUTE } from '../sync/raw-body.js';
+import { captureRawBody } from '../sync/raw-body.js';
 import { MAX_BATCH_BYTES } from '../../contract/sync.contract.js';
 import { registerAuthRoute } from './auth-route.js';
-import { classifyValidationError, codeForStatus, errorBody } from './errors.js';
+import { classifyDatabaseError, describeDatabaseError } from '../../database/errors.js';
+import { classifyValidationError, codeForStatus, databaseErrorToOrpc, describeError, errorBody } from './errors.js';
 import { generateOpenApiDocument } from './openapi.js';
-import { os, type ApiContext } from './orpc.js';
+import { os, requireUser, type ApiContext } from './orpc.js';
+import { coerceQuery } from './query-coercion.js';
 
-/** Largest JSON body accepted by the API (a 2,000,000-sample stream upload fits). */
-export const MAX_BODY_BYTES = 128 * 1024 * 1024;
+const MiB = 1024 * 1024;
+
+/** Largest body of an /api/v1 or /api/rpc request unless its procedure is listed in BODY_LIMITS. */
+export const DEFAULT_BODY_LIMIT = 1 * MiB;
+
+/** Largest stream upload (JSON or Parquet): a 2,000,000-sample position stream fits. */
+export const MAX_BODY_BYTES = 128 * MiB;
+
+/**
+ * Procedures (by contract path, `module.procedure`) whose bodies may exceed DEFAULT_BODY_LIMIT.
+ * Each gets its own Fastify route for REST and RPC with this limit; everything else shares the
+ * 1 MiB catch-all. A module whose procedure takes large bodies adds one line here (see
+ * docs/development.md, "Body limits"), e.g. `'sync.ingestBatch': 32 * MiB`, `'imports.upload': 64 * MiB`.
+ */
+export const BODY_LIMITS: Readonly<Record<string, number>> = {
+  'streams.upload': MAX_BODY_BYTES,
+  'sync.ingestBatch': MAX_BATCH_BYTES,
+};
+
+/** Procedures whose exact body bytes are kept on the request (the raw archive of sync batches, §6). */
+const RAW_BODY_PROCEDURES: ReadonlySet<string> = new Set(['sync.ingestBatch']);
+
+interface ProcedureRoute {
+  path: string[];
+  procedure: AnyProcedure;
+}
+
+/** Every procedure of a router with its contract path. */
+function procedures(router: object, path: string[] = []): ProcedureRoute[] {
+  if (isProcedure(router)) return [{ path, procedure: router }];
+  return Object.entries(router).flatMap(([key, value]) => (value && typeof value === 'object' ? procedures(value as object, [...path, key]) : []));
+}
+
+/** `/v1/activities/{id}` → a matcher of the request path under /api. */
+const templateMatcher = (template: string) =>
+  new RegExp(`^/api${template.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{[^}]+\}/g, '[^/]+')}/?$`);
 
 /**
  * Serves the one oRPC router three ways — REST under /api/v1 (OpenAPI handler), RPC under /api/rpc,
@@ -65,7 +101,7 @@ export class ApiService {
     const router = this.router();
     // Procedure errors are logged once, in normaliseErrors; this catches what fails around them.
     const logUnexpected = (error: unknown) => {
-      if (!(error instanceof ORPCError)) this.logger.error(describe(error));
+      if (!(error instanceof ORPCError)) this.logger.error(describeError(error));
     };
     const normaliseErrors = async <T>({ next }: { next: () => Promise<T> }): Promise<T> => {
       try {
@@ -73,16 +109,29 @@ export class ApiService {
       } catch (error) {
         if (error instanceof ORPCError) {
           // A 5xx ORPCError here is a bug such as a failed output validation: keep its cause in the log.
-          if (error.status >= 500) this.logger.error(describe(error.cause ?? error));
+          if (error.status >= 500) this.logger.error(describeError(error.cause ?? error));
           throw classifyValidationError(error);
         }
-        this.logger.error(describe(error));
+        // The one database error mapper: the request's data (SQLSTATE 22, 23) → 4xx, unreachable → 503.
+        const database = databaseErrorToOrpc(error);
+        if (database) {
+          const cause = describeDatabaseError(error);
+          if (database.status >= 500) this.logger.warn(`Database unavailable: ${cause}`);
+          else this.logger.debug(`Database refused the request's data: ${cause}`);
+          throw database;
+        }
+        this.logger.error(describeError(error));
         throw new ORPCError('INTERNAL_SERVER_ERROR', { message: 'Unexpected server error' });
       }
     };
+    // REST query strings carry only strings; numbers and booleans of GET inputs are read from them.
+    const readQuery = <T>(options: { procedure: AnyProcedure; input: unknown; next: (options?: never) => Promise<T> }): Promise<T> =>
+      options.procedure['~orpc'].route.method === 'GET'
+        ? options.next({ ...options, input: coerceQuery(options.procedure['~orpc'].inputSchema as never, options.input) } as never)
+        : options.next();
     const rest = new OpenAPIHandler<ApiContext>(router, {
       interceptors: [onError(logUnexpected)],
-      clientInterceptors: [normaliseErrors],
+      clientInterceptors: [normaliseErrors, readQuery],
       customErrorResponseBodyEncoder: errorBody,
     });
     const rpc = new RPCHandler<ApiContext>(router, { interceptors: [onError(logUnexpected)], clientInterceptors: [normaliseErrors] });
@@ -101,23 +150,59 @@ export class ApiService {
       registerAuthRoute(api, this.auth, (headers) => sessions.evict(headers));
       api.get('/api/openapi.json', async () => document);
 
-      const context = (request: FastifyRequest): ApiContext => {
-        const headers = fromNodeHeaders(request.headers);
-        let session: Promise<AuthSession | null> | undefined;
+      // The session is looked up once per request: in the onRequest check below, or lazily by the procedure.
+      const requestSessions = new WeakMap<FastifyRequest, { headers: Headers; session?: Promise<AuthSession | null> }>();
+      const sessionOf = (request: FastifyRequest) => {
+        let entry = requestSessions.get(request);
+        if (!entry) requestSessions.set(request, (entry = { headers: fromNodeHeaders(request.headers) }));
+        const found = entry;
         const rawBody = (request as FastifyRequest & { rawBody?: Uint8Array }).rawBody;
-        return { headers, session: () => (session ??= sessions.get(headers)), ...(rawBody ? { rawBody } : {}) };
+        return { headers: found.headers, session: () => (found.session ??= sessions.get(found.headers)), ...(rawBody ? { rawBody } : {}) };
       };
-      const restRoute = async (request: FastifyRequest, reply: FastifyReply) => {
+      const context = (request: FastifyRequest): ApiContext => sessionOf(request);
+
+      // Credentials are checked before the body is read: an anonymous 100 MiB upload is refused at
+      // once instead of being buffered and parsed first. Public procedures (the catalog) are let through.
+      const all = procedures(router);
+      const publicRest = all
+        .filter(({ procedure }) => !procedure['~orpc'].middlewares.includes(requireUser))
+        .map(({ procedure }) => ({ method: procedure['~orpc'].route.method ?? 'POST', matches: templateMatcher(procedure['~orpc'].route.path ?? '') }));
+      const publicRpc = new Set(
+        all.filter(({ procedure }) => !procedure['~orpc'].middlewares.includes(requireUser)).map(({ path }) => `/api/rpc/${path.join('/')}`),
+      );
+      const isPublic = (method: string, path: string) =>
+        path.startsWith('/api/rpc/') ? publicRpc.has(path) : publicRest.some((route) => route.method === method && route.matches.test(path));
+      const checkCredentials = async (request: FastifyRequest, reply: FastifyReply) => {
+        const path = request.url.split('?')[0]!;
+        if (isPublic(request.method, path)) return;
+        if (await sessionOf(request).session()) return;
+        // The body is never read: close the connection rather than drain what the client still sends.
+        const hasBody = request.headers['transfer-encoding'] !== undefined || Number(request.headers['content-length'] ?? 0) > 0;
+        if (hasBody) reply.header('connection', 'close');
+        return reply.status(401).send({ code: 'UNAUTHORIZED', message: 'Sign in first: send a bearer token or the session cookie' });
+      };
+
+      const handleRest = async (request: FastifyRequest, reply: FastifyReply) => {
         const { matched } = await rest.handle(request, reply, { prefix: '/api', context: context(request) });
         if (!matched) reply.status(404).send({ code: 'NOT_FOUND', message: `No route for ${request.method} ${request.url.split('?')[0]}` });
       };
-      // Sync batches: their own body limit, and the exact bytes kept for the raw archive (issue 11).
-      api.post(SYNC_BATCH_ROUTE, { bodyLimit: MAX_BATCH_BYTES, preParsing: captureRawBody(MAX_BATCH_BYTES) }, restRoute);
-      api.all('/api/v1/*', { bodyLimit: MAX_BODY_BYTES }, restRoute);
-      api.all('/api/rpc/*', { bodyLimit: MAX_BODY_BYTES }, async (request, reply) => {
+      const handleRpc = async (request: FastifyRequest, reply: FastifyReply) => {
         const { matched } = await rpc.handle(request, reply, { prefix: '/api/rpc', context: context(request) });
         if (!matched) reply.status(404).send({ code: 'NOT_FOUND', message: 'No such procedure' });
-      });
+      };
+      const options = (bodyLimit: number) => ({ bodyLimit, onRequest: checkCredentials });
+      api.all('/api/v1/*', options(DEFAULT_BODY_LIMIT), handleRest);
+      api.all('/api/rpc/*', options(DEFAULT_BODY_LIMIT), handleRpc);
+      // Procedures that take large bodies get their own routes, with their own limit (BODY_LIMITS).
+      for (const { path, procedure } of all) {
+        const bodyLimit = BODY_LIMITS[path.join('.')];
+        if (bodyLimit === undefined) continue;
+        const { method = 'POST', path: template = '' } = procedure['~orpc'].route;
+        // REST bodies are the provider's bytes; an RPC body is oRPC's envelope, so only REST keeps them.
+        const raw = RAW_BODY_PROCEDURES.has(path.join('.')) ? { preParsing: captureRawBody(bodyLimit) } : {};
+        api.route({ method, url: `/api${template.replace(/\{([^}]+)\}/g, ':$1')}`, ...options(bodyLimit), ...raw, handler: handleRest });
+        api.route({ method: 'POST', url: `/api/rpc/${path.join('/')}`, ...options(bodyLimit), handler: handleRpc });
+      }
     });
 
     const { default: scalar } = await import('@scalar/fastify-api-reference');
@@ -137,14 +222,12 @@ export class ApiService {
   private replyWithError(error: FastifyError, reply: FastifyReply) {
     const status = error.statusCode && error.statusCode >= 400 ? error.statusCode : 500;
     if (status >= 500) {
-      this.logger.error(describe(error));
+      const database = classifyDatabaseError(error);
+      if (database) return reply.status(database.status).send({ code: codeForStatus(database.status), message: database.message });
+      this.logger.error(describeError(error));
       return reply.status(500).send({ code: 'INTERNAL_SERVER_ERROR', message: 'Unexpected server error' });
     }
     const message = error.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || error.name === 'SyntaxError' ? 'The body is not valid JSON' : error.message;
     return reply.status(status).send({ code: codeForStatus(status), message });
   }
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}\n${error.stack ?? ''}` : String(error);
 }

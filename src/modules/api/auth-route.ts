@@ -1,6 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { CLIENT_IP_HEADER, type Auth } from '../auth/auth.js';
-import { codeForStatus } from './errors.js';
+import { checkJson, isCleanText } from '../../contract/common.js';
+import { DISPLAY_NAME_MAX_LENGTH } from '../../contract/athletes.contract.js';
+import { codeForStatus, type ApiErrorBody, type ApiIssue } from './errors.js';
 
 function toFetchHeaders(request: FastifyRequest): Headers {
   const headers = new Headers();
@@ -17,21 +19,84 @@ function toFetchHeaders(request: FastifyRequest): Headers {
   return headers;
 }
 
+interface AuthErrorAnswer {
+  status: number;
+  body: ApiErrorBody;
+}
+
+/** better-auth's validation message: `[body.email] Invalid email address; [body.password] ...`. */
+const FIELD_MESSAGE = /\[body\.([\w.]+)\]\s*([^;[]*)/g;
+
+/** better-auth's codes that name a problem with one field, and how the API answers them. */
+const FIELD_ERRORS: Record<string, { status: number; field: string }> = {
+  USER_ALREADY_EXISTS: { status: 409, field: 'email' },
+  USER_ALREADY_EXISTS_USE_ANOTHER_EMAIL: { status: 409, field: 'email' },
+  INVALID_EMAIL: { status: 400, field: 'email' },
+  PASSWORD_TOO_SHORT: { status: 422, field: 'password' },
+  PASSWORD_TOO_LONG: { status: 422, field: 'password' },
+};
+
 /**
  * better-auth answers errors as `{ code?, message }` or, for rate limiting, plain text; rewrite them
- * into the API's one error shape so clients parse a single format.
+ * into the API's one error shape so clients parse a single format: its validation errors become
+ * 400 with `issues`, an email already registered 409 CONFLICT (sign-up tells whether an address
+ * exists, as better-auth does by default; README "Errors" says why that is accepted).
  */
-async function normaliseError(response: Response): Promise<{ code: string; message: string }> {
+async function normaliseError(response: Response): Promise<AuthErrorAnswer> {
   const text = await response.text();
+  let parsed: { code?: unknown; message?: unknown } | undefined;
   try {
-    const parsed = JSON.parse(text) as { code?: unknown; message?: unknown };
-    return {
-      code: typeof parsed.code === 'string' ? parsed.code : codeForStatus(response.status),
-      message: typeof parsed.message === 'string' ? parsed.message : response.statusText,
-    };
+    parsed = JSON.parse(text) as { code?: unknown; message?: unknown };
   } catch {
-    return { code: codeForStatus(response.status), message: text || response.statusText };
+    return { status: response.status, body: { code: codeForStatus(response.status), message: text || response.statusText } };
   }
+  const code = typeof parsed?.code === 'string' ? parsed.code : undefined;
+  const message = typeof parsed?.message === 'string' ? parsed.message : response.statusText;
+  const fields = [...message.matchAll(FIELD_MESSAGE)].map((match) => ({ path: match[1]!.split('.'), message: match[2]!.trim() || 'Invalid value' }));
+  if (code === 'VALIDATION_ERROR' || fields.length > 0) {
+    return { status: 400, body: { code: 'BAD_REQUEST', message: 'The request is malformed', issues: fields.length > 0 ? fields : [{ path: [], message }] } };
+  }
+  const field = code ? FIELD_ERRORS[code] : undefined;
+  if (field) {
+    return { status: field.status, body: { code: codeForStatus(field.status), message, issues: [{ path: [field.field], message }] } };
+  }
+  return { status: response.status, body: { code: code ?? codeForStatus(response.status), message } };
+}
+
+/** Longest text field of an auth request; the user's name has the athlete display name's limit (it becomes it). */
+const MAX_AUTH_TEXT = 2000;
+const MAX_LENGTH: Record<string, number> = { name: DISPLAY_NAME_MAX_LENGTH };
+const AUTH_NESTED_BOUNDS = { maxDepth: 4, maxNodes: 100, maxStringLength: MAX_AUTH_TEXT };
+
+/**
+ * The contract's text rule for auth bodies, before better-auth sees them: no NUL or control
+ * characters in any string field, bounded lengths (the name at most 200, as the default athlete's
+ * displayName that sign-up fills from it).
+ */
+export function checkAuthBody(body: unknown): AuthErrorAnswer | undefined {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    return { status: 400, body: { code: 'BAD_REQUEST', message: 'The request is malformed', issues: [{ path: [], message: 'must be a JSON object' }] } };
+  }
+  const malformed: ApiIssue[] = [];
+  const outOfBounds: ApiIssue[] = [];
+  for (const [key, value] of Object.entries(body)) {
+    if (typeof value === 'object' && value !== null) {
+      // Auth bodies are flat; a nested value is bounded before better-auth (and JSON.stringify) recurse into it.
+      const problem = checkJson(value, AUTH_NESTED_BOUNDS);
+      if (problem) (problem.malformed ? malformed : outOfBounds).push({ path: [key, ...problem.path], message: problem.message });
+      continue;
+    }
+    if (typeof value !== 'string') continue;
+    const max = MAX_LENGTH[key] ?? MAX_AUTH_TEXT;
+    if (!isCleanText(value, false)) malformed.push({ path: [key], message: 'must not contain control characters (NUL, tab, line breaks, ...)' });
+    else if (value.length > max) outOfBounds.push({ path: [key], message: `must be at most ${max} characters` });
+    else if (key === 'name' && value.trim().length === 0) outOfBounds.push({ path: [key], message: 'must not be empty' });
+  }
+  if (malformed.length > 0) return { status: 400, body: { code: 'BAD_REQUEST', message: 'The request is malformed', issues: malformed } };
+  if (outOfBounds.length > 0) {
+    return { status: 422, body: { code: 'UNPROCESSABLE_CONTENT', message: 'The request breaks a rule of the data model', issues: outOfBounds } };
+  }
+  return undefined;
 }
 
 /** Mounts better-auth at /api/auth/* as a plain Fastify route (it speaks fetch Request/Response). */
@@ -42,6 +107,8 @@ export function registerAuthRoute(fastify: FastifyInstance, auth: Auth, onSignOu
     async handler(request: FastifyRequest, reply: FastifyReply) {
       const url = new URL(request.url, `${request.protocol}://${request.host}`);
       const hasBody = request.method !== 'GET' && request.body !== undefined;
+      const refused = hasBody ? checkAuthBody(request.body) : undefined;
+      if (refused) return reply.status(refused.status).send(refused.body);
       const headers = toFetchHeaders(request);
       const signingOut = url.pathname.endsWith('/sign-out');
       if (signingOut) onSignOut(headers);
@@ -61,8 +128,9 @@ export function registerAuthRoute(fastify: FastifyInstance, auth: Auth, onSignOu
       const cookies = response.headers.getSetCookie();
       if (cookies.length > 0) reply.header('set-cookie', cookies);
       if (response.status >= 400) {
-        reply.header('content-type', 'application/json; charset=utf-8');
-        return reply.send(await normaliseError(response));
+        const { status, body } = await normaliseError(response);
+        reply.status(status).header('content-type', 'application/json; charset=utf-8');
+        return reply.send(body);
       }
       return reply.send(response.body ? await response.text() : null);
     },

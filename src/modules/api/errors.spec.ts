@@ -18,22 +18,27 @@ describe('classifyValidationError', () => {
     when: z.iso.datetime().optional(),
   });
 
-  it('answers 400 for structural problems: wrong types, unknown fields, oversized strings, malformed formats', () => {
+  it('answers 400 for structural problems: wrong types, unknown fields, malformed formats', () => {
     for (const input of [
       { name: 1, distanceM: 1 },
       { name: 'x', distanceM: 1, extra: true },
-      { name: 'toolong', distanceM: 1 },
       { name: 'x', distanceM: 1, when: 'yesterday' },
     ]) {
       expect(classifyValidationError(validationError(schema, input)).status).toBe(400);
     }
   });
 
-  it('answers 422 when every problem breaks a rule: a number out of range, an unknown enum value, a refinement', () => {
+  it('answers 422 when every problem breaks a bound or rule: a number out of range, an oversized string, an unknown enum value, a refinement', () => {
     expect(classifyValidationError(validationError(schema, { name: 'x', distanceM: -1 })).status).toBe(422);
+    expect(classifyValidationError(validationError(schema, { name: 'toolong', distanceM: 1 })).status).toBe(422);
     expect(classifyValidationError(validationError(schema, { name: 'x', distanceM: 1, kind: 'c' })).status).toBe(422);
     const refined = z.object({ a: z.number() }).refine((v) => v.a > 1, { message: 'too small', path: ['a'] });
     expect(classifyValidationError(validationError(refined, { a: 0 })).status).toBe(422);
+  });
+
+  it('custom issues marked malformed (NUL inside JSON) are a 400', () => {
+    const json = z.unknown().superRefine((_value, ctx) => ctx.addIssue({ code: 'custom', message: 'NUL', params: { malformed: true } }));
+    expect(classifyValidationError(validationError(json, {})).status).toBe(400);
   });
 
   it('a request with both kinds of problems is a 400', () => {

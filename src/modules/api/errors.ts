@@ -1,4 +1,5 @@
 import { ORPCError } from '@orpc/server';
+import { classifyDatabaseError, describeDatabaseError } from '../../database/errors.js';
 
 export interface ApiIssue {
   path: (string | number)[];
@@ -17,6 +18,8 @@ interface RawIssue {
   origin?: string;
   message?: string;
   keys?: readonly string[];
+  /** Custom issues: `malformed: true` marks input that is not merely out of bounds (NUL in JSON). */
+  params?: { malformed?: boolean };
   /** invalid_union: the issues of each alternative. */
   errors?: readonly (readonly RawIssue[])[];
   path?: readonly (PropertyKey | { key: PropertyKey })[];
@@ -59,20 +62,21 @@ function closestUnionBranch(issue: RawIssue): readonly RawIssue[] | undefined {
 }
 
 /**
- * 400 is for input a client could not have meant (wrong types, unknown fields, oversized strings or
- * arrays, malformed ids and dates); 422 for well-formed input that breaks a rule of the data model
- * (a number out of range, end before start, an unknown enum value, a refinement). A request with
- * any structural problem is a 400.
+ * The one rule (README, "Errors"): 400 when the request cannot be read as meant — a wrong type, an
+ * unknown or missing field, a malformed format (date-time, UUID, control characters, NUL); 422
+ * when it reads fine but a value breaks a documented bound or rule — out of range (numbers, dates,
+ * string lengths, item counts, nesting), not one of the allowed values, a cross-field rule.
+ * `limit=500` and a 501-character name are therefore both 422. A request with any 400 problem is a 400.
  */
 function isRuleViolation(issue: RawIssue): boolean {
   switch (issue.code) {
     case 'custom':
+      return issue.params?.malformed !== true;
     case 'invalid_value':
     case 'not_multiple_of':
-      return true;
     case 'too_small':
     case 'too_big':
-      return issue.origin === 'number' || issue.origin === 'int' || issue.origin === 'bigint' || issue.origin === 'date';
+      return true;
     default:
       return false;
   }
@@ -112,4 +116,26 @@ export function codeForStatus(status: number): string {
     503: 'SERVICE_UNAVAILABLE',
   };
   return codes[status] ?? (status >= 500 ? 'INTERNAL_SERVER_ERROR' : 'BAD_REQUEST');
+}
+
+/** A database failure as the API's answer (4xx for the request's data, 503 when unreachable), or undefined for a bug. */
+export function databaseErrorToOrpc(error: unknown): ORPCError<string, unknown> | undefined {
+  const classified = classifyDatabaseError(error);
+  return classified && new ORPCError(codeForStatus(classified.status), { status: classified.status, message: classified.message });
+}
+
+/**
+ * One log line for an unexpected error: for a failed query the database's cause and the statement
+ * once (not Drizzle's message, which repeats the query and lists the parameter values), then the
+ * stack frames.
+ */
+export function describeError(error: unknown): string {
+  if (!(error instanceof Error) && (typeof error !== 'object' || error === null)) return String(error);
+  const { name = 'Error', message = '', stack = '' } = error as { name?: string; message?: string; stack?: string };
+  const frames = stack
+    .split('\n')
+    .filter((line) => /^\s+at /.test(line))
+    .join('\n');
+  const database = describeDatabaseError(error);
+  return `${database ? `Database error: ${database}` : `${name}: ${message}`}${frames ? `\n${frames}` : ''}`;
 }

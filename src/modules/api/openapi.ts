@@ -2,7 +2,7 @@ import { OpenAPIGenerator } from '@orpc/openapi';
 import { ZodToJsonSchemaConverter } from '@orpc/zod/zod4';
 import { contract } from '../../contract/index.js';
 import * as z from 'zod';
-import { ErrorSchema, STANDARD_ERROR_STATUSES } from '../../contract/common.js';
+import { BODY_ERROR_STATUSES, ErrorSchema, STANDARD_ERROR_STATUSES } from '../../contract/common.js';
 import { PROVIDER_PAYLOAD_SCHEMAS } from '../../contract/provider-payloads.js';
 import type { Auth } from '../auth/auth.js';
 
@@ -52,11 +52,12 @@ export async function generateOpenApiDocument(auth: Auth): Promise<JsonObject> {
   })) as unknown as JsonObject & { paths: Record<string, Record<string, JsonObject>>; components?: JsonObject };
 
   for (const operations of Object.values(document.paths)) {
-    for (const operation of Object.values(operations)) {
+    for (const [method, operation] of Object.entries(operations)) {
       const responses = (operation.responses ??= {}) as Record<string, unknown>;
       const isPublic = Array.isArray(operation.security) && operation.security.length === 0;
       for (const [status, description] of Object.entries(STANDARD_ERROR_STATUSES)) {
         if (isPublic && (status === '401' || status === '429')) continue;
+        if (method === 'get' && BODY_ERROR_STATUSES.includes(status)) continue;
         responses[status] = errorResponse(description);
       }
     }
@@ -71,12 +72,17 @@ export async function generateOpenApiDocument(auth: Auth): Promise<JsonObject> {
     if (!operations) continue;
     const rewritten: Record<string, JsonObject> = {};
     for (const [method, operation] of Object.entries(operations)) {
+      // better-auth lists POST /get-session too, but answers it 405 unless deferSessionRefresh is on.
+      if (path === '/get-session' && method !== 'get') continue;
       // better-auth documents its errors as { message }; the API answers them in the one error shape.
       const responses = Object.fromEntries(
         Object.entries(operation.responses ?? {}).map(([status, response]) =>
           Number(status) >= 400 ? [status, errorResponse((response as { description?: string }).description ?? 'Error')] : [status, response],
         ),
       );
+      // The auth route answers validation problems (400, 422) and, for sign-up, an existing email (409) itself.
+      const statuses: (keyof typeof STANDARD_ERROR_STATUSES)[] = [400, 413, 415, 422, 503, ...(path === '/sign-up/email' ? [409 as const] : [])];
+      for (const status of statuses) responses[status] ??= errorResponse(STANDARD_ERROR_STATUSES[status]);
       rewritten[method] = {
         ...operation,
         summary,
@@ -100,7 +106,31 @@ export async function generateOpenApiDocument(auth: Auth): Promise<JsonObject> {
     },
     cookieAuth: { type: 'apiKey', in: 'cookie', name: 'better-auth.session_token', description: 'Browser session cookie' },
   };
-  return document;
+  return collapseNativeDateUnions(document);
+}
+
+/**
+ * Date-time inputs accept an ISO string (REST) or a Date (RPC); on the wire both are the same
+ * `date-time` string, so `anyOf: [date-time, date-time + x-native-type]` is documented as one string
+ * (generators would otherwise name a union of two identical strings).
+ */
+function collapseNativeDateUnions<T>(node: T): T {
+  if (Array.isArray(node)) return node.map(collapseNativeDateUnions) as T;
+  if (!node || typeof node !== 'object') return node;
+  const entries = Object.entries(node as JsonObject).map(([key, value]) => [key, collapseNativeDateUnions(value)] as const);
+  const object = Object.fromEntries(entries) as JsonObject;
+  const branches = object.anyOf;
+  if (Array.isArray(branches) && branches.length > 1) {
+    const plain = branches.map((branch) => {
+      const { 'x-native-type': _native, ...rest } = branch as JsonObject;
+      return JSON.stringify(rest);
+    });
+    if (plain.every((branch) => branch === plain[0]) && plain[0]!.includes('"date-time"')) {
+      const { anyOf: _anyOf, ...rest } = object;
+      return { ...(JSON.parse(plain[0]!) as JsonObject), ...rest } as T;
+    }
+  }
+  return object as T;
 }
 
 /**

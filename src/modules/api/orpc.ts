@@ -13,7 +13,7 @@ export interface ApiContext {
 export const os = implement(contract).$context<ApiContext>();
 
 /** Resolves the better-auth session (cookie or bearer); no session → 401 before any handler runs. */
-const requireUser = os.middleware(async ({ context, next }) => {
+export const requireUser = os.middleware(async ({ context, next }) => {
   const current = await context.session();
   if (!current) throw new ORPCError('UNAUTHORIZED', { message: 'Sign in first: send a bearer token or the session cookie' });
   return next({ context: { user: current.user } });

@@ -1,3 +1,4 @@
+import { parseDateTime } from '../../contract/common.js';
 import type { StreamColumns, StreamSamplesOutput } from '../../contract/streams.contract.js';
 import {
   isPositionSamples,
@@ -31,8 +32,9 @@ export class TooManySamplesError extends Error {
 
 function toEpochMs(value: number | string): number {
   if (typeof value === 'number') return value;
-  // Only full ISO 8601 date-times: Date.parse would also accept "2024" or "May 1".
-  return /^\d{4}-\d{2}-\d{2}T/.test(value) ? Date.parse(value) : Number.NaN;
+  // The contract's one date-time rule: an offset is required, the calendar date must exist, years
+  // 1900–2200 (Date.parse would accept "2024", "May 1" and read offset-less strings in local time).
+  return parseDateTime(value) ?? Number.NaN;
 }
 
 const column = (values: readonly (number | null)[]) => Float64Array.from(values, (v) => (v === null ? Number.NaN : v));

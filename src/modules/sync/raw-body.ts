@@ -1,9 +1,6 @@
 import { Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
-/** The Fastify route of batch ingest (the contract's path under /api). */
-export const SYNC_BATCH_ROUTE = '/api/v1/athletes/:id/sync/:source/batches';
-
 class BodyTooLargeError extends Error {
   readonly statusCode = 413;
   readonly code = 'FST_ERR_CTP_BODY_TOO_LARGE';
