@@ -5,7 +5,7 @@ import { RPCHandler } from '@orpc/server/fastify';
 import { fromNodeHeaders } from 'better-auth/node';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ENV } from '../../config/config.module.js';
-import { PARQUET_MEDIA_TYPE } from '../../contract/streams.contract.js';
+import { PARQUET_MEDIA_TYPE } from '@unified-activity/contract';
 import type { Env } from '../../config/env.js';
 import { ActivitiesRouter } from '../activities/activities.router.js';
 import { AthletesRouter } from '../athletes/athletes.router.js';

@@ -1,8 +1,7 @@
 import { OpenAPIGenerator } from '@orpc/openapi';
 import { ZodToJsonSchemaConverter } from '@orpc/zod/zod4';
-import { contract } from '../../contract/index.js';
+import { contract, ErrorSchema, STANDARD_ERROR_STATUSES } from '@unified-activity/contract';
 import * as z from 'zod';
-import { ErrorSchema, STANDARD_ERROR_STATUSES } from '../../contract/common.js';
 import type { Auth } from '../auth/auth.js';
 
 type JsonObject = Record<string, unknown>;

@@ -1,18 +1,17 @@
 import { Injectable } from '@nestjs/common';
 import { ORPCError } from '@orpc/server';
-import type { Athlete, AthleteCreate, AthleteUpdate } from '../../contract/athletes.contract.js';
+import { AthleteSchema, type Athlete, type AthleteCreate, type AthleteUpdate } from '@unified-activity/contract';
+import type { PublicColumns } from '../../database/contract-conformance.js';
+import { pick } from '../../common/pick.js';
 import type { AthleteRow } from '../../database/schema/index.js';
 import { AthletesRepository } from './athletes.repository.js';
 
-const toAthlete = (row: AthleteRow): Athlete => ({
-  id: row.id,
-  displayName: row.displayName,
-  dateOfBirth: row.dateOfBirth,
-  sex: row.sex,
-  timeZone: row.timeZone,
-  createdAt: row.createdAt,
-  updatedAt: row.updatedAt,
-});
+const ATHLETE_FIELDS = Object.keys(AthleteSchema.shape) as (keyof Athlete)[];
+/** The public fields of a row, named by the contract; their types are checked in src/database/contract-conformance.ts. */
+const toAthlete = (row: AthleteRow): Athlete => {
+  const athlete: PublicColumns<AthleteRow, Athlete> = pick(row, ATHLETE_FIELDS);
+  return athlete;
+};
 
 export const athleteNotFound = () => new ORPCError('NOT_FOUND', { message: 'Athlete not found' });
 

@@ -1,4 +1,4 @@
-import type { StreamColumns, StreamSamplesOutput } from '../../contract/streams.contract.js';
+import type { StreamColumns, StreamSamplesOutput } from '@unified-activity/contract';
 import {
   isPositionSamples,
   STREAM_TYPE_DESCRIPTORS,

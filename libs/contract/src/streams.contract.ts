@@ -1,6 +1,6 @@
 import { oc } from '@orpc/contract';
 import * as z from 'zod';
-import { STREAM_TYPES } from '../modules/streams/stream-types.js';
+import { PARQUET_MEDIA_TYPE, STREAM_TYPES } from './catalog.js';
 
 export const StreamTypeSchema = z
   .enum(STREAM_TYPES)
@@ -62,8 +62,6 @@ export const StreamSamplesSchema = z
     horizontalAccuracyM: z.array(z.number().nullable()).optional(),
   })
   .meta({ id: 'StreamSamples' });
-
-export const PARQUET_MEDIA_TYPE = 'application/vnd.apache.parquet';
 
 export const streamsContract = {
   list: oc

@@ -1,12 +1,10 @@
 import { oc } from '@orpc/contract';
-import { createSelectSchema } from 'drizzle-zod';
 import * as z from 'zod';
-import { ATHLETE_SEXES, athletes } from '../database/schema/athletes.js';
+import { ATHLETE_SEXES } from './catalog.js';
 import { TimeZoneSchema, listOf, uuid } from './common.js';
 
-export const AthleteSchema = createSelectSchema(athletes)
-  .pick({ id: true, displayName: true, dateOfBirth: true, sex: true, timeZone: true, createdAt: true, updatedAt: true })
-  .extend({
+export const AthleteSchema = z
+  .object({
     id: uuid('Athlete id'),
     displayName: z.string().describe('Name shown for this athlete').meta({ examples: ['Ada'] }),
     dateOfBirth: z.iso.date().nullable().describe('Date of birth, YYYY-MM-DD').meta({ examples: ['1990-04-17'] }),

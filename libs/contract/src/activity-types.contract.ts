@@ -1,6 +1,6 @@
 import { oc } from '@orpc/contract';
 import * as z from 'zod';
-import { ACTIVITY_CATEGORIES, ActivityTypeSchema } from '../../libs/seed-data/activity-types.js';
+import { ACTIVITY_CATEGORIES, ActivityTypeSchema } from './activity-type.js';
 import { listOf } from './common.js';
 
 export const ActivityTypeOutputSchema = ActivityTypeSchema.describe(
