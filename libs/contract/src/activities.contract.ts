@@ -145,7 +145,8 @@ const validateActivity = (value: z.output<z.ZodObject<typeof ActivityFields>>, c
 export const ActivityChildCreateSchema = z
   .strictObject(ActivityFields)
   .superRefine(validateActivity)
-  .describe('A child of a session (a leg, an exercise, a route); it belongs to the parent’s athlete');
+  .describe('A child of a session (a leg, an exercise, a route); it belongs to the parent’s athlete')
+  .meta({ id: 'ActivityChildCreate' });
 
 export const ActivityCreateSchema = z
   .strictObject({
@@ -242,7 +243,8 @@ export const ActivityListQuerySchema = z.strictObject({
   includeTotals: booleanQuery.optional().describe('true: add totals (count, distance, duration) of the whole filtered set'),
 });
 
-export const ActivityListSchema = listOf(ActivitySummarySchema).extend({
+export const ActivityListSchema = listOf(ActivitySummarySchema)
+  .extend({
   totals: z
     .object({
       count: z.number().int(),
@@ -251,7 +253,8 @@ export const ActivityListSchema = listOf(ActivitySummarySchema).extend({
     })
     .optional()
     .describe('With includeTotals=true: totals of every activity matching the filters (not just this page)'),
-});
+  })
+  .meta({ id: 'ActivityList' });
 
 const route = { tags: ['Activities'] as string[] };
 const IdInput = z.object({ id: uuid('Activity id') });

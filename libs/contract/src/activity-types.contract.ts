@@ -31,7 +31,7 @@ export const activityTypesContract = {
         tier: z.coerce.number().pipe(z.literal([1, 2])).optional().describe('Only Tier 1 or Tier 2 types'),
       }),
     )
-    .output(listOf(ActivityTypeOutputSchema)),
+    .output(listOf(ActivityTypeOutputSchema).meta({ id: 'ActivityTypeList' })),
   get: oc
     .route({
       ...route,

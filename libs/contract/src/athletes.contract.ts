@@ -23,14 +23,22 @@ const AthleteFields = z.strictObject({
 });
 
 export const AthleteCreateSchema = AthleteFields.meta({ id: 'AthleteCreate' });
-export const AthleteUpdateSchema = AthleteFields.partial().extend({ id: uuid('Athlete id') });
+export const AthleteUpdateSchema = AthleteFields.partial().extend({ id: uuid('Athlete id') }).meta({ id: 'AthleteUpdate' });
+
+export const AthleteListQuerySchema = z.strictObject({
+  cursor: z.string().max(500).optional().describe('nextCursor of the previous page'),
+  limit: z.coerce.number().int().min(1).max(200).optional().describe('Page size, 1–200, default 50'),
+});
+
+export const AthleteListSchema = listOf(AthleteSchema).meta({ id: 'AthleteList' });
 
 const route = { tags: ['Athletes'] as string[] };
 
 export const athletesContract = {
   list: oc
-    .route({ ...route, method: 'GET', path: '/v1/athletes', operationId: 'listAthletes', summary: 'List my athletes' })
-    .output(listOf(AthleteSchema)),
+    .route({ ...route, method: 'GET', path: '/v1/athletes', operationId: 'listAthletes', summary: 'List my athletes, oldest first' })
+    .input(AthleteListQuerySchema.optional())
+    .output(AthleteListSchema),
   get: oc
     .route({ ...route, method: 'GET', path: '/v1/athletes/{id}', operationId: 'getAthlete', summary: 'Get one athlete' })
     .input(z.object({ id: uuid('Athlete id') }))
@@ -66,3 +74,5 @@ export const athletesContract = {
 export type Athlete = z.output<typeof AthleteSchema>;
 export type AthleteCreate = z.output<typeof AthleteCreateSchema>;
 export type AthleteUpdate = z.output<typeof AthleteUpdateSchema>;
+export type AthleteListQuery = z.output<typeof AthleteListQuerySchema>;
+export type AthleteList = z.output<typeof AthleteListSchema>;

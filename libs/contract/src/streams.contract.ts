@@ -73,7 +73,7 @@ export const streamsContract = {
       summary: 'List the streams of an activity (metadata only)',
     })
     .input(z.object({ id: ActivityId }))
-    .output(z.object({ items: z.array(StreamMetadataSchema), nextCursor: z.null() })),
+    .output(z.object({ items: z.array(StreamMetadataSchema), nextCursor: z.null() }).meta({ id: 'StreamList' })),
   upload: oc
     .route({
       ...route,
@@ -83,7 +83,7 @@ export const streamsContract = {
       summary: 'Upload (or replace) one stream: JSON columns, or a Parquet file of the documented schema',
       description:
         'Body: `{ timestamps, values }`, or for position `{ timestamps, latitude, longitude, altitudeM?, horizontalAccuracyM? }`; ' +
-        `or a Parquet file (Content-Type ${PARQUET_MEDIA_TYPE} or application/octet-stream) with a timestamp column ` +
+        `or a Parquet file (Content-Type ${PARQUET_MEDIA_TYPE}; application/octet-stream is accepted too) with a timestamp column ` +
         '(INT64 TIMESTAMP millis) and `value`, or `latitude`/`longitude` (+ `altitude_m`, `horizontal_accuracy_m`). ' +
         'At most 2,000,000 samples (413 beyond); samples must lie within the activity’s time window (±60 s).',
       inputStructure: 'detailed',
@@ -91,7 +91,7 @@ export const streamsContract = {
     .input(
       z.object({
         params: z.object({ id: ActivityId, type: StreamTypeSchema }),
-        body: z.union([StreamColumnsSchema, z.file().describe('A Parquet file')]),
+        body: z.union([StreamColumnsSchema, z.file().mime(PARQUET_MEDIA_TYPE).describe('A Parquet file')]),
       }),
     )
     .output(StreamMetadataSchema),
@@ -139,7 +139,7 @@ export const streamsContract = {
     )
     .output(
       z.union([
-        z.object({ status: z.literal(200), headers: z.object({ 'content-disposition': z.string() }), body: z.file() }),
+        z.object({ status: z.literal(200), headers: z.object({ 'content-disposition': z.string() }), body: z.file().mime(PARQUET_MEDIA_TYPE) }),
         z.object({ status: z.literal(307), headers: z.object({ location: z.string() }) }),
       ]),
     ),

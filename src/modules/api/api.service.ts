@@ -86,7 +86,7 @@ export class ApiService {
       api.addContentTypeParser(
         [PARQUET_MEDIA_TYPE, 'application/octet-stream'],
         { parseAs: 'buffer', bodyLimit: MAX_BODY_BYTES },
-        (request, body, done) => done(null, new File([body as Buffer], 'upload.parquet', { type: request.headers['content-type'] })),
+        (_request, body, done) => done(null, new File([body as Buffer], 'upload.parquet', { type: PARQUET_MEDIA_TYPE })),
       );
 
       const sessions = new SessionCache(this.auth, this.env.AUTH_SESSION_CACHE_SECONDS * 1000);
