@@ -15,6 +15,7 @@ import { SessionCache } from '../auth/session-cache.js';
 import { ActivityTypesRouter } from '../catalog/activity-types.router.js';
 import { StreamsRouter } from '../streams/streams.router.js';
 import { registerAuthRoute } from './auth-route.js';
+import { registerDocsPages } from './docs-pages.js';
 import { classifyValidationError, codeForStatus, errorBody } from './errors.js';
 import { generateOpenApiDocument } from './openapi.js';
 import { os, type ApiContext } from './orpc.js';
@@ -108,18 +109,7 @@ export class ApiService {
       });
     });
 
-    const { default: scalar } = await import('@scalar/fastify-api-reference');
-    await fastify.register(scalar, {
-      routePrefix: '/docs',
-      configuration: {
-        title: 'Unified Activity API',
-        pageTitle: 'Unified Activity API reference',
-        url: '/api/openapi.json',
-        // The default fonts come from a CDN; the page must work offline.
-        withDefaultFonts: false,
-        authentication: { preferredSecurityScheme: 'bearerAuth' },
-      },
-    });
+    await registerDocsPages(fastify, document);
   }
 
   private replyWithError(error: FastifyError, reply: FastifyReply) {

@@ -25,9 +25,14 @@ async function normaliseError(response: Response): Promise<{ code: string; messa
   const text = await response.text();
   try {
     const parsed = JSON.parse(text) as { code?: unknown; message?: unknown };
+    const code = typeof parsed.code === 'string' ? parsed.code : codeForStatus(response.status);
+    const message = typeof parsed.message === 'string' ? parsed.message : response.statusText;
     return {
-      code: typeof parsed.code === 'string' ? parsed.code : codeForStatus(response.status),
-      message: typeof parsed.message === 'string' ? parsed.message : response.statusText,
+      code,
+      message:
+        code === 'INVALID_ORIGIN' || code === 'MISSING_OR_NULL_ORIGIN'
+          ? `${message}: the page's origin is not trusted; set PUBLIC_URL to the address clients use, or list it in AUTH_TRUSTED_ORIGINS (comma-separated)`
+          : message,
     };
   } catch {
     return { code: codeForStatus(response.status), message: text || response.statusText };
