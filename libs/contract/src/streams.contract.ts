@@ -95,6 +95,25 @@ export const streamsContract = {
       }),
     )
     .output(StreamMetadataSchema),
+  uploadFile: oc
+    .route({
+      ...route,
+      method: 'PUT',
+      path: '/v1/activities/{id}/streams/{type}/file',
+      operationId: 'uploadStreamFile',
+      summary: 'Upload (or replace) one stream as a Parquet file: the counterpart of the file download',
+      description:
+        `The same upload as PUT /v1/activities/{id}/streams/{type} with a Parquet body (Content-Type ${PARQUET_MEDIA_TYPE}), ` +
+        'on a path of its own so that generated clients type its body as binary.',
+      inputStructure: 'detailed',
+    })
+    .input(
+      z.object({
+        params: z.object({ id: ActivityId, type: StreamTypeSchema }),
+        body: z.file().mime(PARQUET_MEDIA_TYPE).describe('A Parquet file of the documented schema'),
+      }),
+    )
+    .output(StreamMetadataSchema),
   get: oc
     .route({
       ...route,

@@ -24,6 +24,10 @@ const OPERATION_ERRORS: Record<string, Record<string, string>> = {
     413: 'More samples (or a larger body) than a stream may hold',
     503: 'The object storage is unavailable; nothing was stored, retry later',
   },
+  uploadStreamFile: {
+    413: 'More samples (or a larger body) than a stream may hold',
+    503: 'The object storage is unavailable; nothing was stored, retry later',
+  },
   signUpWithEmailAndPassword: { 409: 'An account with this email exists' },
 };
 
