@@ -40,7 +40,7 @@ export async function registerDocsPages(fastify: FastifyInstance, document: Reco
   await fastify.register(swagger, { mode: 'static', specification: { document: document as never } });
   await fastify.register(swaggerUi, {
     routePrefix: '/docs/swagger',
-    uiConfig: { tryItOutEnabled: true, persistAuthorization: true, displayOperationId: true, deepLinking: true },
+    uiConfig: { persistAuthorization: true, displayOperationId: true, deepLinking: true },
     theme: { title: 'Unified Activity API — Swagger UI', favicon: [{ filename: 'favicon.svg', rel: 'icon', sizes: 'any', type: 'image/svg+xml', content: Buffer.from(FAVICON_SVG) }] },
   });
 }
