@@ -21,7 +21,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import postgres from 'postgres';
 import { parseEnv } from '../src/config/env.js';
-import { HealthKitWorkoutSchema } from '../src/contract/provider-payloads.js';
+import { HealthKitWorkoutSchema } from '@unified-activity/contract';
 import { mapHealthKitWorkout } from '../src/modules/sync/mappers/healthkit.js';
 import { parquetStreamCodec } from '../src/modules/streams/parquet.codec.js';
 import { createObjectStore } from '../src/modules/streams/storage/create-object-store.js';

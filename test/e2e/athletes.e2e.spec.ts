@@ -192,3 +192,39 @@ describe('auth rate limiting', () => {
     }
   });
 });
+
+describe('GET /v1/athletes paging (cursor, limit)', () => {
+  it('pages oldest first without gaps or repeats, and refuses a cursor it did not hand out', async () => {
+    const user = await signUp(t, 'Pager');
+    const created: string[] = [user.athleteId];
+    for (const name of ['Second', 'Third', 'Fourth', 'Fifth']) {
+      const response = await t.http().post('/api/v1/athletes').set(user.auth).send({ displayName: name }).expect(201);
+      created.push((response.body as { id: string }).id);
+    }
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    const pages: number[] = [];
+    do {
+      const query: Record<string, string | number> = cursor ? { limit: 2, cursor } : { limit: 2 };
+      const page = await t.http().get('/api/v1/athletes').query(query).set(user.auth).expect(200);
+      const body = page.body as { items: { id: string }[]; nextCursor: string | null };
+      pages.push(body.items.length);
+      seen.push(...body.items.map((item) => item.id));
+      cursor = body.nextCursor;
+    } while (cursor);
+    expect(pages).toEqual([2, 2, 1]);
+    expect(seen).toEqual(created);
+
+    // Without limit: one page of all five; a forged cursor or another user's athlete is a 400.
+    const all = await t.http().get('/api/v1/athletes').set(user.auth).expect(200);
+    expect(all.body).toMatchObject({ nextCursor: null });
+    expect((all.body as { items: unknown[] }).items).toHaveLength(5);
+    const stranger = await signUp(t, 'Other');
+    const foreign = Buffer.from(stranger.athleteId, 'utf8').toString('base64url');
+    for (const bad of ['not-a-cursor', foreign]) {
+      const response = await t.http().get('/api/v1/athletes').query({ cursor: bad }).set(user.auth).expect(400);
+      expect(response.body).toMatchObject({ code: 'BAD_REQUEST', message: expect.stringMatching(/cursor/) });
+    }
+    await t.http().get('/api/v1/athletes').query({ limit: 0 }).set(user.auth).expect((response) => expect([400, 422]).toContain(response.status));
+  });
+});

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { existsSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { chromium, type Browser, type BrowserContext } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { signUp } from '../factories/api.js';
 import { createTestApp, type TestApp } from '../setup/app.js';
 
@@ -118,4 +118,120 @@ describe('GET /docs in headless Chromium', () => {
     },
     120_000,
   );
+
+  /** A fresh browser context (own cookies) on a page of this server, refusing anything bound elsewhere. */
+  async function openPage(path: string) {
+    browser ??= await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run'] });
+    const pageContext = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+    await pageContext.route(
+      (url) => leavesLoopback(url.href),
+      (route) => route.abort('blockedbyclient'),
+    );
+    const page = await pageContext.newPage();
+    const external: string[] = [];
+    page.on('request', (request) => {
+      if (leavesLoopback(request.url())) external.push(request.url());
+    });
+    await page.goto(`${origin}${path}`, { waitUntil: 'load' });
+    return { page, pageContext, external };
+  }
+
+  /** The athlete of the session the browser context holds (its cookie), read with the same cookie. */
+  async function myAthleteId(pageContext: BrowserContext): Promise<string> {
+    const response = await pageContext.request.get(`${origin}/api/v1/athletes`);
+    expect(response.status()).toBe(200);
+    return ((await response.json()) as { items: { id: string }[] }).items[0]!.id;
+  }
+
+  const EXAMPLE_ATHLETE = '00000000-0000-4000-8000-000000000000';
+
+  /** Clicks and returns the status of the API response the click caused. */
+  async function statusAfter(page: Page, method: string, path: string, click: () => Promise<void>): Promise<number> {
+    const [response] = await Promise.all([
+      page.waitForResponse((candidate) => candidate.request().method() === method && new URL(candidate.url()).pathname === path, { timeout: 30_000 }),
+      click(),
+    ]);
+    return response.status();
+  }
+
+  itWithChromium(
+    'Scalar at 127.0.0.1: signs up and creates an activity from the pre-filled requests, with no Internet-only buttons',
+    async () => {
+      const { page, pageContext, external } = await openPage('/docs/');
+      try {
+        await page.getByText('Unified Activity API').first().waitFor({ state: 'visible', timeout: 60_000 });
+        const body = await page.locator('body').innerText();
+        for (const button of ['Ask AI', 'Generate MCP', 'Deploy', 'Share']) expect({ button, shown: body.includes(button) }).toEqual({ button, shown: false });
+        // The favicon and the link to Swagger UI.
+        expect(await page.locator('link[rel~="icon"]').first().getAttribute('href')).toBe('/favicon.svg');
+        expect(await page.locator('a[href="/docs/swagger"]').count()).toBeGreaterThan(0);
+
+        // Sign-up: the page's own example, sent as it is pre-filled except for a unique email.
+        await page.getByRole('button', { name: /Test Request\s*\(post \/auth\/sign-up\/email\)/ }).click();
+        const signUpEditor = page.locator('.cm-content').first();
+        await signUpEditor.waitFor({ timeout: 30_000 });
+        const prefilled = JSON.parse(await signUpEditor.innerText()) as { email: string; password: string; name: string };
+        expect(prefilled).toEqual({ name: expect.any(String), email: expect.any(String), password: expect.any(String) });
+        await signUpEditor.click();
+        await page.keyboard.press('Control+A');
+        await page.keyboard.insertText(JSON.stringify({ ...prefilled, email: `scalar-${Date.now()}@example.com` }));
+        expect(await statusAfter(page, 'POST', '/api/auth/sign-up/email', () => page.getByRole('button', { name: /^Send/ }).first().click())).toBe(200);
+
+        // Create activity: the pre-filled example with only its placeholder athleteId replaced; the session cookie authenticates.
+        const athleteId = await myAthleteId(pageContext);
+        await page.goto(`${origin}/docs/#tag/activities/POST/v1/activities`, { waitUntil: 'load' });
+        await page.reload({ waitUntil: 'load' });
+        await page.getByRole('button', { name: /Test Request\s*\(post \/v1\/activities\)$/ }).first().click();
+        const createEditor = page.locator('.cm-content').first();
+        await createEditor.waitFor({ timeout: 30_000 });
+        const example = await createEditor.innerText();
+        expect(example).toContain(EXAMPLE_ATHLETE);
+        // No optional field pre-filled with "" (which the API would refuse).
+        expect(example).not.toContain('""');
+        await createEditor.click();
+        await page.keyboard.press('Control+A');
+        await page.keyboard.insertText(example.replace(EXAMPLE_ATHLETE, athleteId));
+        expect(await statusAfter(page, 'POST', '/api/v1/activities', () => page.getByRole('button', { name: /^Send/ }).first().click())).toBe(201);
+        const list = await pageContext.request.get(`${origin}/api/v1/activities`);
+        expect(((await list.json()) as { items: { athleteId: string }[] }).items).toEqual([expect.objectContaining({ athleteId })]);
+        expect(external).toEqual([]);
+      } finally {
+        await pageContext.close();
+      }
+    },
+    180_000,
+  );
+
+  itWithChromium(
+    'Swagger UI at /docs/swagger: signs up and creates an activity with "Try it out", fully offline',
+    async () => {
+      const { page, pageContext, external } = await openPage('/docs/swagger/');
+      try {
+        const signUpOperation = page.locator('#operations-Auth-signUpWithEmailAndPassword');
+        await signUpOperation.waitFor({ timeout: 60_000 });
+        await signUpOperation.locator('.opblock-summary').first().click();
+        await signUpOperation.getByRole('button', { name: 'Try it out' }).click();
+        const signUpBody = signUpOperation.locator('textarea.body-param__text');
+        const prefilled = JSON.parse(await signUpBody.inputValue()) as Record<string, string>;
+        await signUpBody.fill(JSON.stringify({ ...prefilled, email: `swagger-${Date.now()}@example.com` }));
+        expect(await statusAfter(page, 'POST', '/api/auth/sign-up/email', () => signUpOperation.getByRole('button', { name: 'Execute' }).click())).toBe(200);
+
+        const athleteId = await myAthleteId(pageContext);
+        const createOperation = page.locator('#operations-Activities-createActivity');
+        await createOperation.locator('.opblock-summary').first().click();
+        await createOperation.getByRole('button', { name: 'Try it out' }).click();
+        const createBody = createOperation.locator('textarea.body-param__text');
+        const example = await createBody.inputValue();
+        expect(example).toContain(EXAMPLE_ATHLETE);
+        await createBody.fill(example.replace(EXAMPLE_ATHLETE, athleteId));
+        expect(await statusAfter(page, 'POST', '/api/v1/activities', () => createOperation.getByRole('button', { name: 'Execute' }).click())).toBe(201);
+        await createOperation.locator('.live-responses-table .response-col_status').filter({ hasText: '201' }).first().waitFor({ timeout: 30_000 });
+        expect(external).toEqual([]);
+      } finally {
+        await pageContext.close();
+      }
+    },
+    180_000,
+  );
 });
+

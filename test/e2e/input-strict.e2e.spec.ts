@@ -8,7 +8,7 @@ import { createORPCClient, ORPCError } from '@orpc/client';
 import { RPCLink } from '@orpc/client/fetch';
 import type { ContractRouterClient } from '@orpc/contract';
 import { eq } from 'drizzle-orm';
-import type { contract } from '../../src/contract/index.js';
+import type { contract } from '@unified-activity/contract';
 import { activities, activityEvents, athletes } from '../../src/database/schema/index.js';
 import { createActivity, runBody } from '../factories/activities.js';
 import { signUp, type SignedUpUser } from '../factories/api.js';

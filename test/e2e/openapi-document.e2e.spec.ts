@@ -1,6 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { existsSync, readFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
+import * as z from 'zod';
+import '@unified-activity/contract';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { createTestApp, type TestApp } from '../setup/app.js';
 
@@ -22,6 +27,15 @@ interface OpenApiDocument {
 
 const HTTP_METHODS = new Set(['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace']);
 const COMMITTED = join(process.cwd(), 'docs', 'openapi.json');
+const REDOCLY = join(process.cwd(), 'node_modules', '@redocly', 'cli', 'bin', 'cli.js');
+const run = promisify(execFile);
+
+/** Every value under `value`, with the JSON pointer-ish path leading to it. */
+function* walk(value: unknown, path = '#'): Generator<[string, unknown]> {
+  yield [path, value];
+  if (typeof value !== 'object' || value === null) return;
+  for (const [key, child] of Object.entries(value)) yield* walk(child, `${path}/${key}`);
+}
 const REGENERATE = 'run `npm run openapi:generate` and commit docs/openapi.json';
 
 function operations(document: OpenApiDocument): { path: string; method: string; operation: Operation }[] {
@@ -126,4 +140,65 @@ describe('GET /api/openapi.json', () => {
       });
     }
   });
+
+  it('lints clean with redocly (recommended rules: no errors, no warnings)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'openapi-lint-'));
+    try {
+      const file = join(dir, 'openapi.json');
+      writeFileSync(file, JSON.stringify(document));
+      const childEnv = Object.fromEntries(Object.entries(process.env).filter(([name]) => name !== 'NODE_OPTIONS'));
+      const { stdout, stderr } = await run(process.execPath, [REDOCLY, 'lint', file, '--format=json'], {
+        env: { ...childEnv, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true' },
+        cwd: dir,
+        maxBuffer: 16 * 1024 * 1024,
+      }).catch((error: { stdout?: string; stderr?: string }) => ({ stdout: error.stdout ?? '', stderr: error.stderr ?? '' }));
+      const report = JSON.parse(stdout) as { totals: { errors: number; warnings: number }; problems: { ruleId: string; message: string }[] };
+      if (report.problems.length > 0) console.error(`redocly lint:\n${JSON.stringify(report.problems, null, 2)}\n${stderr}`);
+      expect(report.totals).toMatchObject({ errors: 0, warnings: 0 });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  it('is OpenAPI 3.1 throughout: no 3.0 `nullable` anywhere, and the user image may be null', () => {
+    const nullable = [...walk(document)].filter(([path]) => path.endsWith('/nullable')).map(([path]) => path);
+    expect(nullable).toEqual([]);
+    const schemas = (document.components as { schemas: Record<string, { properties?: Record<string, { type?: unknown }> }> }).schemas;
+    expect(schemas.User?.properties?.image?.type).toEqual(['string', 'null']);
+  });
+
+  it('has every named schema of the contract as a component, used through $ref', () => {
+    const schemas = (document.components as { schemas: Record<string, unknown> }).schemas;
+    const named = [...z.globalRegistry._idmap.keys()];
+    expect(named.length).toBeGreaterThanOrEqual(15);
+    expect(Object.keys(schemas)).toEqual(expect.arrayContaining(named));
+    const refs = new Set([...walk(document)].filter(([path]) => path.endsWith('/$ref')).map(([, ref]) => ref));
+    for (const name of [...named, 'Error', 'User']) expect({ name, used: refs.has(`#/components/schemas/${name}`) }).toEqual({ name, used: true });
+    const json = (path: string, method: string) =>
+      (document.paths[path]![method] as { requestBody?: { content: Record<string, { schema: unknown }> } }).requestBody?.content['application/json']?.schema;
+    expect(json('/v1/activities', 'post')).toEqual({ $ref: '#/components/schemas/ActivityCreate' });
+    expect(json('/v1/activities/{id}', 'patch')).toEqual({ $ref: '#/components/schemas/ActivityUpdate' });
+  });
+
+  it('declares Parquet upload and download as binary of their media type, 204s without a body, and the extra statuses', () => {
+    const upload = document.paths['/v1/activities/{id}/streams/{type}']!.put as Operation & {
+      requestBody: { required: boolean; content: Record<string, { schema: Record<string, unknown> }> };
+    };
+    expect(Object.keys(upload.requestBody.content).sort()).toEqual(['application/json', 'application/vnd.apache.parquet']);
+    expect(upload.requestBody.content['application/vnd.apache.parquet']!.schema).toMatchObject({ type: 'string', format: 'binary' });
+    expect(upload.requestBody.content['application/json']!.schema).toEqual({ $ref: '#/components/schemas/StreamColumns' });
+    expect(Object.keys(upload.responses ?? {})).toEqual(expect.arrayContaining(['200', '413', '503']));
+    const download = document.paths['/v1/activities/{id}/streams/{type}/file']!.get!.responses as Record<string, { content?: Record<string, unknown> }>;
+    expect(download['200']!.content).toEqual({ 'application/vnd.apache.parquet': { schema: { type: 'string', format: 'binary' } } });
+    for (const { path, method, operation } of operations(document)) {
+      const noContent = (operation.responses as Record<string, { content?: unknown }> | undefined)?.['204'];
+      if (noContent) expect({ operation: `${method} ${path}`, content: noContent.content }).toEqual({ operation: `${method} ${path}`, content: undefined });
+    }
+    expect(Object.keys(document.paths['/v1/activities']!.post!.responses ?? {})).toContain('409');
+    const signUp = document.paths['/auth/sign-up/email']!.post as Operation & { requestBody: { required: boolean } };
+    expect(signUp.requestBody.required).toBe(true);
+    const athleteParameters = (document.paths['/v1/athletes']!.get as Operation & { parameters: { name: string; in: string }[] }).parameters;
+    expect(athleteParameters.map(({ name, in: where }) => `${where}:${name}`).sort()).toEqual(['query:cursor', 'query:limit']);
+  });
 });
+

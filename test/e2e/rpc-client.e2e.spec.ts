@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { createORPCClient, ORPCError } from '@orpc/client';
 import { RPCLink } from '@orpc/client/fetch';
 import type { ContractRouterClient } from '@orpc/contract';
-import type { contract } from '../../src/contract/index.js';
+import type { contract } from '@unified-activity/contract';
 import { signUp } from '../factories/api.js';
 import { createTestApp, type TestApp } from '../setup/app.js';
 

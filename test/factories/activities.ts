@@ -1,5 +1,5 @@
 import type * as z from 'zod';
-import type { ActivityCreateSchema } from '../../src/contract/activities.contract.js';
+import type { ActivityCreateSchema } from '@unified-activity/contract';
 import type { TestApp } from '../setup/app.js';
 import type { SignedUpUser } from './api.js';
 

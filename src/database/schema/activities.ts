@@ -14,27 +14,13 @@ import {
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
+import { ACTIVITY_SOURCES, EVENT_TYPES } from '@unified-activity/contract';
 import { athletes } from './athletes.js';
 import { activityTypes } from './catalog.js';
 import { createdAt, sqlList, timestamptz, updatedAt } from './columns.js';
 
-/**
- * Where an activity came from: the one definition of the list. The database holds it as a CHECK
- * constraint built from this array (activities.source, sync_states.source), so adding a source is a
- * one-line change here plus a generated migration (docs/data-model.md, "Sources").
- */
-export const ACTIVITY_SOURCES = ['manual', 'healthkit', 'strava', 'garmin', 'health_connect', 'file'] as const;
-export type ActivitySource = (typeof ACTIVITY_SOURCES)[number];
-
-export const EVENT_TYPES = [
-  'pause',
-  'resume',
-  'lap',
-  'segment',
-  'marker',
-  'motion_paused',
-  'motion_resumed',
-] as const;
+// The vocabularies are the contract's (one definition, shared with clients); re-exported for the server.
+export { ACTIVITY_SOURCES, EVENT_TYPES, type ActivitySource } from '@unified-activity/contract';
 
 /** The promoted measures of DATA-MODEL §5; all nullable and non-negative, unit in the name (§9). */
 const measure = (name: string) => doublePrecision(name);

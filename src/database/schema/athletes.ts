@@ -1,9 +1,10 @@
 import { sql } from 'drizzle-orm';
 import { check, date, index, pgTable, text, unique, uuid } from 'drizzle-orm/pg-core';
+import { ATHLETE_SEXES } from '@unified-activity/contract';
 import { user } from './auth.js';
 import { createdAt, sqlList, updatedAt } from './columns.js';
 
-export const ATHLETE_SEXES = ['female', 'male', 'other'] as const;
+export { ATHLETE_SEXES } from '@unified-activity/contract';
 
 /** The person whose activities are recorded; a user owns one or more (DATA-MODEL §2). */
 export const athletes = pgTable(

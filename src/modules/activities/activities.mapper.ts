@@ -1,39 +1,19 @@
-import type { ActivityDetail, ActivitySummary } from '../../contract/activities.contract.js';
-import type { StreamMetadata } from '../../contract/streams.contract.js';
+import { ActivitySummarySchema, type ActivityDetail, type ActivitySummary, type StreamMetadata } from '@unified-activity/contract';
+import { pick } from '../../common/pick.js';
+import type { PublicColumns } from '../../database/contract-conformance.js';
 import type { ActivityEventRow, ActivityRow, ActivityStatisticRow } from '../../database/schema/index.js';
 import type { ActivitySummaryRow } from './activities.repository.js';
 
-/** Picks the public fields of a row: a Drizzle row never reaches a client unpicked. */
+/** The public fields of a summary, from the contract (the one definition; the table is checked against it). */
+const SUMMARY_FIELDS = Object.keys(ActivitySummarySchema.shape) as (keyof ActivitySummary)[];
+
+/**
+ * Picks the public fields of a row: a Drizzle row never reaches a client unpicked. That each picked
+ * column has its public field's type is checked at compile time (src/database/contract-conformance.ts).
+ */
 export function toActivitySummary(row: ActivitySummaryRow): ActivitySummary {
-  return {
-    id: row.id,
-    athleteId: row.athleteId,
-    parentId: row.parentId,
-    activityType: row.activityType,
-    sourceActivityType: row.sourceActivityType,
-    source: row.source,
-    externalId: row.externalId,
-    name: row.name,
-    notes: row.notes,
-    startTime: row.startTime,
-    endTime: row.endTime,
-    timeZone: row.timeZone,
-    durationS: row.durationS,
-    movingTimeS: row.movingTimeS,
-    distanceM: row.distanceM,
-    activeEnergyKcal: row.activeEnergyKcal,
-    avgHeartRateBpm: row.avgHeartRateBpm,
-    maxHeartRateBpm: row.maxHeartRateBpm,
-    elevationGainM: row.elevationGainM,
-    elevationLossM: row.elevationLossM,
-    avgSpeedMS: row.avgSpeedMS,
-    maxSpeedMS: row.maxSpeedMS,
-    isIndoor: row.isIndoor,
-    deviceName: row.deviceName,
-    revision: row.revision,
-    createdAt: row.createdAt,
-    updatedAt: row.updatedAt,
-  };
+  const summary: PublicColumns<ActivitySummaryRow, ActivitySummary> = pick(row, SUMMARY_FIELDS);
+  return summary;
 }
 
 export function toActivityDetail(parts: {

@@ -9,8 +9,8 @@ import type {
   ActivityList,
   ActivityListQuery,
   ActivityUpdate,
-} from '../../contract/activities.contract.js';
-import type { StreamMetadata } from '../../contract/streams.contract.js';
+  StreamMetadata,
+} from '@unified-activity/contract';
 import type { Transaction } from '../../database/database.js';
 import { isUniqueViolation, pgError, PG_CHECK_VIOLATION, PG_DEADLOCK, PG_FOREIGN_KEY_VIOLATION } from '../../database/errors.js';
 import type { ActivityRow, NewActivityRow } from '../../database/schema/index.js';

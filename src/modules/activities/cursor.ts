@@ -1,4 +1,4 @@
-import { MAX_INSTANT_MS, MIN_INSTANT_MS, parseDateTime } from '../../contract/common.js';
+import { MAX_INSTANT_MS, MIN_INSTANT_MS, parseDateTime } from '@unified-activity/contract';
 import type { Keyset } from './activities.repository.js';
 
 /**

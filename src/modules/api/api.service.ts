@@ -5,7 +5,7 @@ import { RPCHandler } from '@orpc/server/fastify';
 import { fromNodeHeaders } from 'better-auth/node';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ENV } from '../../config/config.module.js';
-import { PARQUET_MEDIA_TYPE } from '../../contract/streams.contract.js';
+import { PARQUET_MEDIA_TYPE } from '@unified-activity/contract';
 import type { Env } from '../../config/env.js';
 import type { Database } from '../../database/database.js';
 import { InjectDb } from '../../database/database.module.js';
@@ -18,9 +18,10 @@ import { ActivityTypesRouter } from '../catalog/activity-types.router.js';
 import { StreamsRouter } from '../streams/streams.router.js';
 import { SyncRouter } from '../sync/sync.router.js';
 import { captureRawBody } from '../sync/raw-body.js';
-import { MAX_BATCH_BYTES } from '../../contract/sync.contract.js';
+import { MAX_BATCH_BYTES } from '@unified-activity/contract';
 import { registerAuthRoute } from './auth-route.js';
 import { classifyDatabaseError, describeDatabaseError } from '../../database/errors.js';
+import { registerDocsPages } from './docs-pages.js';
 import { classifyValidationError, codeForStatus, databaseErrorToOrpc, describeError, errorBody } from './errors.js';
 import { generateOpenApiDocument } from './openapi.js';
 import { os, requireUser, type ApiContext } from './orpc.js';
@@ -143,7 +144,7 @@ export class ApiService {
       api.addContentTypeParser(
         [PARQUET_MEDIA_TYPE, 'application/octet-stream'],
         { parseAs: 'buffer', bodyLimit: MAX_BODY_BYTES },
-        (request, body, done) => done(null, new File([body as Buffer], 'upload.parquet', { type: request.headers['content-type'] })),
+        (_request, body, done) => done(null, new File([body as Buffer], 'upload.parquet', { type: PARQUET_MEDIA_TYPE })),
       );
 
       const sessions = new SessionCache(this.auth, this.env.AUTH_SESSION_CACHE_SECONDS * 1000, this.db);
@@ -205,18 +206,7 @@ export class ApiService {
       }
     });
 
-    const { default: scalar } = await import('@scalar/fastify-api-reference');
-    await fastify.register(scalar, {
-      routePrefix: '/docs',
-      configuration: {
-        title: 'Unified Activity API',
-        pageTitle: 'Unified Activity API reference',
-        url: '/api/openapi.json',
-        // The default fonts come from a CDN; the page must work offline.
-        withDefaultFonts: false,
-        authentication: { preferredSecurityScheme: 'bearerAuth' },
-      },
-    });
+    await registerDocsPages(fastify, document);
   }
 
   private replyWithError(error: FastifyError, reply: FastifyReply) {

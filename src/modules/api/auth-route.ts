@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { CLIENT_IP_HEADER, type Auth } from '../auth/auth.js';
-import { checkJson, isCleanText } from '../../contract/common.js';
-import { DISPLAY_NAME_MAX_LENGTH } from '../../contract/athletes.contract.js';
+import { checkJson, isCleanText } from '@unified-activity/contract';
+import { DISPLAY_NAME_MAX_LENGTH } from '@unified-activity/contract';
 import { codeForStatus, type ApiErrorBody, type ApiIssue } from './errors.js';
 
 function toFetchHeaders(request: FastifyRequest): Headers {
@@ -59,6 +59,10 @@ async function normaliseError(response: Response): Promise<AuthErrorAnswer> {
   const field = code ? FIELD_ERRORS[code] : undefined;
   if (field) {
     return { status: field.status, body: { code: codeForStatus(field.status), message, issues: [{ path: [field.field], message }] } };
+  }
+  if (code === 'INVALID_ORIGIN' || code === 'MISSING_OR_NULL_ORIGIN') {
+    const hint = "the page's origin is not trusted; set PUBLIC_URL to the address clients use, or list it in AUTH_TRUSTED_ORIGINS (comma-separated)";
+    return { status: response.status, body: { code, message: `${message}: ${hint}` } };
   }
   return { status: response.status, body: { code: code ?? codeForStatus(response.status), message } };
 }

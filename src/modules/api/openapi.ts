@@ -1,9 +1,8 @@
 import { OpenAPIGenerator } from '@orpc/openapi';
 import { ZodToJsonSchemaConverter } from '@orpc/zod/zod4';
-import { contract } from '../../contract/index.js';
+import { BODY_ERROR_STATUSES, contract, ErrorSchema, STANDARD_ERROR_STATUSES } from '@unified-activity/contract';
 import * as z from 'zod';
-import { BODY_ERROR_STATUSES, ErrorSchema, STANDARD_ERROR_STATUSES } from '../../contract/common.js';
-import { PROVIDER_PAYLOAD_SCHEMAS } from '../../contract/provider-payloads.js';
+import { PROVIDER_PAYLOAD_SCHEMAS } from '@unified-activity/contract';
 import type { Auth } from '../auth/auth.js';
 
 type JsonObject = Record<string, unknown>;
@@ -19,10 +18,166 @@ const AUTH_PATHS: Record<string, string> = {
   '/get-session': 'The current session and user',
 };
 
+/** Extra error statuses of single operations, on top of STANDARD_ERROR_STATUSES. */
+const OPERATION_ERRORS: Record<string, Record<string, string>> = {
+  createActivity: { 409: 'An activity with this source and externalId exists for the athlete (existingId names it)' },
+  uploadStream: {
+    413: 'More samples (or a larger body) than a stream may hold',
+    503: 'The object storage is unavailable; nothing was stored, retry later',
+  },
+  uploadStreamFile: {
+    413: 'More samples (or a larger body) than a stream may hold',
+    503: 'The object storage is unavailable; nothing was stored, retry later',
+  },
+  signUpWithEmailAndPassword: { 409: 'An account with this email exists' },
+};
+
+/**
+ * Request examples that are valid exactly as sent: the docs pages (Scalar, Swagger UI) pre-fill a
+ * request from them, and without one Scalar fills every optional string with "" (an invalid slug,
+ * timestamp...). `athleteId` must be replaced by one of the caller's athletes (GET /v1/athletes).
+ */
+const REQUEST_EXAMPLES: Record<string, unknown> = {
+  createActivity: {
+    athleteId: '00000000-0000-4000-8000-000000000000',
+    activityType: 'trail_running',
+    name: 'Morning trail run',
+    startTime: '2026-05-01T06:00:00Z',
+    endTime: '2026-05-01T07:00:00Z',
+    distanceM: 10000,
+    durationS: 3600,
+  },
+  updateActivity: { name: 'Evening trail run' },
+  createAthlete: { displayName: 'Ada', timeZone: 'Europe/Berlin' },
+  updateAthlete: { displayName: 'Ada Lovelace' },
+  uploadStream: { timestamps: [1777615200000, 1777615201000, 1777615202000], values: [120, 122, 125] },
+  signUpWithEmailAndPassword: { name: 'Ada', email: 'ada@example.com', password: 'correct horse battery' },
+  signInEmail: { email: 'ada@example.com', password: 'correct horse battery' },
+};
+
 const errorResponse = (description: string) => ({
   description,
   content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
 });
+
+type Operation = JsonObject & {
+  operationId?: string;
+  requestBody?: JsonObject & { content?: Record<string, JsonObject> };
+  responses?: Record<string, JsonObject & { content?: Record<string, JsonObject> }>;
+};
+type Document = JsonObject & { paths: Record<string, Record<string, Operation>>; components?: JsonObject & { schemas?: Record<string, unknown> } };
+
+const SCHEMA_REF = '#/components/schemas/';
+
+/**
+ * Every schema of the contract named with `.meta({ id })`, as oRPC common schemas: each becomes a
+ * component and every use of it a `$ref`. A schema whose input and output forms differ (a date is a
+ * string going in and a Date coming out) is offered in both forms; the form that is never used is
+ * dropped afterwards, and an `Input` suffix only remains where both are used.
+ */
+async function namedSchemas(): Promise<NonNullable<Parameters<OpenAPIGenerator['generate']>[1]>['commonSchemas']> {
+  const converter = new ZodToJsonSchemaConverter();
+  const common: Record<string, { schema: z.ZodType; strategy: 'input' | 'output' }> = {};
+  for (const [id, schema] of z.globalRegistry._idmap) {
+    const [, input] = await converter.convert(schema, { strategy: 'input' });
+    const [, output] = await converter.convert(schema, { strategy: 'output' });
+    common[id] = { schema: schema as z.ZodType, strategy: 'output' };
+    if (JSON.stringify(input) !== JSON.stringify(output)) common[`${id}Input`] = { schema: schema as z.ZodType, strategy: 'input' };
+  }
+  return common;
+}
+
+/**
+ * oRPC lifts path parameters out of a named input (ActivityUpdate without its `id`) and inlines the
+ * rest as the body; that body is still the named schema to a client, so it becomes that component.
+ */
+function nameSplitBodies(document: Document): void {
+  const components = ((document.components ??= {}).schemas ??= {}) as Record<string, unknown>;
+  for (const group of Object.values(contract)) {
+    for (const procedure of Object.values(group)) {
+      const { route, inputSchema } = procedure['~orpc'];
+      const id = inputSchema ? z.globalRegistry.get(inputSchema as z.ZodType)?.id : undefined;
+      const path = route.path?.replace(/\{([^}]+)\}/g, '{$1}');
+      const json = id && path && route.method ? document.paths[path]?.[route.method.toLowerCase()]?.requestBody?.content?.['application/json'] : undefined;
+      if (!id || !json || !json.schema || (json.schema as JsonObject).$ref !== undefined) continue;
+      // The component was the whole input (with the path parameters); a client only ever sends the body.
+      components[id] = json.schema;
+      json.schema = { $ref: `${SCHEMA_REF}${id}` };
+    }
+  }
+}
+
+/** Drops components nothing refers to, and names a lone input form without its `Input` suffix. */
+function tidyComponents(document: Document): Document {
+  const schemas = (document.components?.schemas ?? {}) as Record<string, unknown>;
+  let text = JSON.stringify(document);
+  const used = (name: string) => text.includes(`"${SCHEMA_REF}${name}"`);
+  // Referenced from anywhere but its own definition (repeat: a removed schema may be the last user of another).
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const name of Object.keys(schemas)) {
+      const { [name]: own, ...others } = schemas;
+      const rest = JSON.stringify({ ...document, components: { ...document.components, schemas: others } });
+      if (!rest.includes(`"${SCHEMA_REF}${name}"`) && own !== undefined && name !== 'Error' && name !== 'User' && name !== 'Session') {
+        delete schemas[name];
+        changed = true;
+      }
+    }
+    text = JSON.stringify(document);
+  }
+  for (const name of Object.keys(schemas)) {
+    const base = name.replace(/Input$/, '');
+    if (base !== name && !(base in schemas) && used(name)) {
+      text = text.replaceAll(`"${SCHEMA_REF}${name}"`, `"${SCHEMA_REF}${base}"`);
+      const parsed = JSON.parse(text) as Document;
+      const renamed = parsed.components!.schemas as Record<string, unknown>;
+      renamed[base] = renamed[name];
+      delete renamed[name];
+      document = parsed;
+      text = JSON.stringify(document);
+    }
+  }
+  const sorted = document.components!.schemas as Record<string, unknown>;
+  document.components!.schemas = Object.fromEntries(Object.keys(sorted).sort().map((key) => [key, sorted[key]]));
+  return document;
+}
+
+/** A file in a request or response: binary, with its real media type (not a string of `*\/*`). */
+function declareBinaryContent(content: Record<string, JsonObject> | undefined): void {
+  if (!content) return;
+  for (const [mediaType, media] of Object.entries(content)) {
+    const schema = media.schema as JsonObject | undefined;
+    if (schema?.type === 'string' && typeof schema.contentMediaType === 'string') {
+      const { contentMediaType: _mediaType, ...rest } = schema;
+      content[mediaType] = { ...media, schema: { ...rest, type: 'string', format: 'binary' } };
+    }
+  }
+}
+
+/** OpenAPI 3.0's `nullable: true` (better-auth's dialect) as 3.1's `type: [t, 'null']`. */
+function toOpenApi31(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(toOpenApi31);
+  if (typeof value !== 'object' || value === null) return value;
+  const { nullable, ...rest } = value as JsonObject;
+  const converted = Object.fromEntries(Object.entries(rest).map(([key, child]) => [key, toOpenApi31(child)]));
+  if (nullable === true) {
+    if (typeof converted.type === 'string') converted.type = [converted.type, 'null'];
+    else if (converted.$ref !== undefined) return { anyOf: [converted, { type: 'null' }] };
+  }
+  return converted;
+}
+
+/** `anyOf` with a branch that matches anything matches anything (oRPC cuts z.json()'s recursion so). */
+function dropVacuousAnyOf(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(dropVacuousAnyOf);
+  if (typeof value !== 'object' || value === null) return value;
+  const converted = Object.fromEntries(Object.entries(value).map(([key, child]) => [key, dropVacuousAnyOf(child)])) as JsonObject;
+  const branches = converted.anyOf;
+  if (Array.isArray(branches) && branches.some((branch) => typeof branch === 'object' && branch !== null && Object.keys(branch).length === 0)) {
+    delete converted.anyOf;
+  }
+  return converted;
+}
 
 /**
  * The OpenAPI 3.1 document: generated from the oRPC contract, with the security schemes, the one
@@ -31,12 +186,15 @@ const errorResponse = (description: string) => ({
 export async function generateOpenApiDocument(auth: Auth): Promise<JsonObject> {
   const generator = new OpenAPIGenerator({ schemaConverters: [new ZodToJsonSchemaConverter()] });
   const document = (await generator.generate(contract, {
+    commonSchemas: await namedSchemas(),
     info: {
       title: 'Unified Activity API',
       version: '1.0.0',
+      license: { name: 'MIT', identifier: 'MIT' },
       description:
         'Workouts from HealthKit, Strava, Garmin, Health Connect, files and manual entry in one lossless model. ' +
-        'Sign up or sign in under Auth, copy the token from the `set-auth-token` response header, and use it as the Bearer token.',
+        'Sign up or sign in under Auth, copy the token from the `set-auth-token` response header, and use it as the Bearer token. ' +
+        'Explore with [Scalar](/docs) or [Swagger UI](/docs/swagger).',
     },
     // Relative, so the committed document is the same for every deployment.
     servers: [{ url: '/api', description: 'This server' }],
@@ -49,23 +207,30 @@ export async function generateOpenApiDocument(auth: Auth): Promise<JsonObject> {
       { name: 'Streams', description: 'Time series of an activity (heart rate, GPS, power, ...) stored as Parquet' },
       { name: 'Sync', description: 'Sync states and batch ingest of HealthKit, Strava, Garmin and Health Connect payloads in their own shapes' },
     ],
-  })) as unknown as JsonObject & { paths: Record<string, Record<string, JsonObject>>; components?: JsonObject };
+  })) as unknown as Document;
 
   for (const operations of Object.values(document.paths)) {
     for (const [method, operation] of Object.entries(operations)) {
-      const responses = (operation.responses ??= {}) as Record<string, unknown>;
+      const responses = (operation.responses ??= {});
+      for (const [status, response] of Object.entries(responses)) {
+        // A 204 has no body; oRPC describes z.void() as a schema nothing matches.
+        if (status === '204') delete response.content;
+        declareBinaryContent(response.content);
+      }
+      declareBinaryContent(operation.requestBody?.content);
       const isPublic = Array.isArray(operation.security) && operation.security.length === 0;
-      for (const [status, description] of Object.entries(STANDARD_ERROR_STATUSES)) {
+      for (const [status, description] of Object.entries({ ...STANDARD_ERROR_STATUSES, ...OPERATION_ERRORS[operation.operationId ?? ''] })) {
         if (isPublic && (status === '401' || status === '429')) continue;
         if (method === 'get' && BODY_ERROR_STATUSES.includes(status)) continue;
         responses[status] = errorResponse(description);
       }
+      addRequestExample(operation);
     }
   }
 
-  const authDocument = (await auth.api.generateOpenAPISchema()) as unknown as {
-    paths: Record<string, Record<string, JsonObject & { responses?: Record<string, unknown> }>>;
-    components?: { schemas?: Record<string, unknown> };
+  const authDocument = toOpenApi31(await auth.api.generateOpenAPISchema()) as {
+    paths: Record<string, Record<string, Operation>>;
+    components?: { schemas?: Record<string, JsonObject & { properties?: Record<string, JsonObject> }> };
   };
   for (const [path, summary] of Object.entries(AUTH_PATHS)) {
     const operations = authDocument.paths[path];
@@ -76,27 +241,36 @@ export async function generateOpenApiDocument(auth: Auth): Promise<JsonObject> {
       if (path === '/get-session' && method !== 'get') continue;
       // better-auth documents its errors as { message }; the API answers them in the one error shape.
       const responses = Object.fromEntries(
-        Object.entries(operation.responses ?? {}).map(([status, response]) =>
-          Number(status) >= 400 ? [status, errorResponse((response as { description?: string }).description ?? 'Error')] : [status, response],
+        Object.entries({ ...operation.responses, ...OPERATION_ERRORS[operation.operationId ?? ''] }).map(([status, response]) =>
+          Number(status) >= 400
+            ? [status, errorResponse(typeof response === 'string' ? response : ((response as { description?: string }).description ?? 'Error'))]
+            : [status, response as JsonObject],
         ),
       );
       // The auth route answers validation problems (400, 422) and, for sign-up, an existing email (409) itself.
       const statuses: (keyof typeof STANDARD_ERROR_STATUSES)[] = [400, 413, 415, 422, 503, ...(path === '/sign-up/email' ? [409 as const] : [])];
       for (const status of statuses) responses[status] ??= errorResponse(STANDARD_ERROR_STATUSES[status]);
-      rewritten[method] = {
-        ...operation,
+      const { parameters, ...rest } = operation;
+      const withBody: Operation = {
+        ...rest,
+        // better-auth lists an empty parameter array; a body, where there is one, is always required.
+        ...(Array.isArray(parameters) && parameters.length > 0 ? { parameters } : {}),
+        ...(operation.requestBody ? { requestBody: { ...operation.requestBody, required: true } } : {}),
         summary,
         responses,
         tags: ['Auth'],
         ...(path.startsWith('/sign-') && path !== '/sign-out' ? { security: [] } : {}),
       };
+      addRequestExample(withBody);
+      rewritten[method] = withBody;
     }
     document.paths[`/auth${path}`] = rewritten;
   }
 
   const components = (document.components ??= {}) as JsonObject;
-  // The auth operations refer to better-auth's own User and Session schemas.
+  // The auth operations refer to better-auth's own User and Session schemas; the image is null when unset.
   const { User, Session } = authDocument.components?.schemas ?? {};
+  if (User?.properties?.image) User.properties.image = { ...User.properties.image, type: ['string', 'null'] };
   components.schemas = { ...((components.schemas as JsonObject) ?? {}), User, Session, Error: ERROR_SCHEMA, ...providerPayloadSchemas() };
   components.securitySchemes = {
     bearerAuth: {
@@ -106,7 +280,8 @@ export async function generateOpenApiDocument(auth: Auth): Promise<JsonObject> {
     },
     cookieAuth: { type: 'apiKey', in: 'cookie', name: 'better-auth.session_token', description: 'Browser session cookie' },
   };
-  return collapseNativeDateUnions(document);
+  nameSplitBodies(document);
+  return collapseNativeDateUnions(tidyComponents(dropVacuousAnyOf(document) as Document));
 }
 
 /**
@@ -152,3 +327,10 @@ function providerPayloadSchemas(): JsonObject {
   }
   return out;
 }
+
+function addRequestExample(operation: Operation): void {
+  const example = REQUEST_EXAMPLES[operation.operationId ?? ''];
+  const json = operation.requestBody?.content?.['application/json'];
+  if (example !== undefined && json) json.example = example;
+}
+

@@ -1,5 +1,5 @@
 import { implement, ORPCError } from '@orpc/server';
-import { contract } from '../../contract/index.js';
+import { contract } from '@unified-activity/contract';
 import type { AuthSession } from '../auth/auth.js';
 
 /** What every procedure receives: the request headers and a lazy, memoised session lookup. */

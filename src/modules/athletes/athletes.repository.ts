@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { and, asc, eq } from 'drizzle-orm';
+import { and, asc, eq, sql } from 'drizzle-orm';
 import type { Database } from '../../database/database.js';
 import { InjectDb } from '../../database/database.module.js';
 import { athletes, type AthleteRow, type NewAthleteRow } from '../../database/schema/index.js';
@@ -11,6 +11,22 @@ export class AthletesRepository {
 
   findMany(userId: string): Promise<AthleteRow[]> {
     return this.db.select().from(athletes).where(eq(athletes.userId, userId)).orderBy(asc(athletes.createdAt), asc(athletes.id));
+  }
+
+  /**
+   * One page, oldest first, after the athlete `afterId` (a keyset on created_at, id taken from the
+   * row itself, so the comparison keeps the database's microseconds).
+   */
+  findPage(userId: string, afterId: string | undefined, limit: number): Promise<AthleteRow[]> {
+    const after = afterId
+      ? sql`(${athletes.createdAt}, ${athletes.id}) > (select a.created_at, a.id from ${athletes} a where a.id = ${afterId} and a.user_id = ${userId})`
+      : undefined;
+    return this.db
+      .select()
+      .from(athletes)
+      .where(and(eq(athletes.userId, userId), after))
+      .orderBy(asc(athletes.createdAt), asc(athletes.id))
+      .limit(limit);
   }
 
   async findById(userId: string, id: string): Promise<AthleteRow | undefined> {

@@ -8,7 +8,7 @@ export class AthletesRouter {
   constructor(private readonly athletes: AthletesService) {}
 
   readonly procedures = {
-    list: authed.athletes.list.handler(({ context }) => this.athletes.list(context.user.id)),
+    list: authed.athletes.list.handler(({ input, context }) => this.athletes.list(context.user.id, input ?? {})),
     get: authed.athletes.get.handler(({ input, context }) => this.athletes.get(context.user.id, input.id)),
     create: authed.athletes.create.handler(({ input, context }) => this.athletes.create(context.user.id, input)),
     update: authed.athletes.update.handler(({ input, context }) => this.athletes.update(context.user.id, input)),

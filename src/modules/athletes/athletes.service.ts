@@ -1,18 +1,33 @@
 import { Injectable } from '@nestjs/common';
 import { ORPCError } from '@orpc/server';
-import type { Athlete, AthleteCreate, AthleteUpdate } from '../../contract/athletes.contract.js';
+import {
+  AthleteSchema,
+  type Athlete,
+  type AthleteCreate,
+  type AthleteList,
+  type AthleteListQuery,
+  type AthleteUpdate,
+} from '@unified-activity/contract';
+import type { PublicColumns } from '../../database/contract-conformance.js';
+import { pick } from '../../common/pick.js';
 import type { AthleteRow } from '../../database/schema/index.js';
 import { AthletesRepository } from './athletes.repository.js';
 
-const toAthlete = (row: AthleteRow): Athlete => ({
-  id: row.id,
-  displayName: row.displayName,
-  dateOfBirth: row.dateOfBirth,
-  sex: row.sex,
-  timeZone: row.timeZone,
-  createdAt: row.createdAt,
-  updatedAt: row.updatedAt,
-});
+const ATHLETE_FIELDS = Object.keys(AthleteSchema.shape) as (keyof Athlete)[];
+/** The public fields of a row, named by the contract; their types are checked in src/database/contract-conformance.ts. */
+const toAthlete = (row: AthleteRow): Athlete => {
+  const athlete: PublicColumns<AthleteRow, Athlete> = pick(row, ATHLETE_FIELDS);
+  return athlete;
+};
+
+const DEFAULT_PAGE_SIZE = 50;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The athlete id a cursor names; null when it is not one this list handed out. */
+function decodeAthleteCursor(cursor: string): string | null {
+  const id = Buffer.from(cursor, 'base64url').toString('utf8');
+  return UUID.test(id) ? id : null;
+}
 
 export const athleteNotFound = () => new ORPCError('NOT_FOUND', { message: 'Athlete not found' });
 
@@ -32,9 +47,18 @@ export class AthletesService {
     this.extensions.push(extension);
   }
 
-  async list(userId: string) {
-    const rows = await this.athletes.findMany(userId);
-    return { items: rows.map(toAthlete), nextCursor: null };
+  /** A page of the user's athletes; the cursor is the opaque id of the last athlete of the previous page. */
+  async list(userId: string, query: AthleteListQuery = {}): Promise<AthleteList> {
+    const limit = query.limit ?? DEFAULT_PAGE_SIZE;
+    const afterId = query.cursor === undefined ? undefined : decodeAthleteCursor(query.cursor);
+    if (afterId === null) throw new ORPCError('BAD_REQUEST', { message: 'cursor is not a nextCursor of this list' });
+    if (afterId !== undefined && !(await this.athletes.findById(userId, afterId))) {
+      throw new ORPCError('BAD_REQUEST', { message: 'cursor is not a nextCursor of this list (its athlete is gone)' });
+    }
+    const rows = await this.athletes.findPage(userId, afterId, limit + 1);
+    const page = rows.slice(0, limit);
+    const last = page.at(-1);
+    return { items: page.map(toAthlete), nextCursor: rows.length > limit && last ? Buffer.from(last.id, 'utf8').toString('base64url') : null };
   }
 
   async get(userId: string, id: string): Promise<Athlete> {

@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { isIP } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import { betterAuth } from 'better-auth';
 import { drizzleAdapter } from 'better-auth/adapters/drizzle';
 import { bearer, openAPI } from 'better-auth/plugins';
@@ -23,6 +25,26 @@ export function resolveAuthSecret(env: Env, warn: (message: string) => void): st
   return randomBytes(32).toString('base64url');
 }
 
+/**
+ * The origin a browser request came from when it is this server's own address: a page served by this
+ * server at http://127.0.0.1:3000 or http://[::1]:3000 (or any address of this machine, or
+ * localhost) posting back to the same address. Only IP literals and localhost count, never a DNS name,
+ * so a rebinding attack (evil.example resolving to 127.0.0.1) gains nothing; a cross-site page
+ * always sends its own Origin, which then differs from the address.
+ */
+export function ownAddressOrigins(request: Request | undefined): string[] {
+  if (!request) return [];
+  const url = new URL(request.url);
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  const local =
+    host === 'localhost' ||
+    (isIP(host) !== 0 &&
+      Object.values(networkInterfaces())
+        .flat()
+        .some((address) => address?.address === host));
+  return local ? [url.origin] : [];
+}
+
 export function createAuth(env: Env, db: Database, secret: string) {
   const origins = env.AUTH_TRUSTED_ORIGINS?.split(',').map((origin) => origin.trim()).filter(Boolean) ?? [];
   return betterAuth({
@@ -30,7 +52,8 @@ export function createAuth(env: Env, db: Database, secret: string) {
     baseURL: publicUrl(env),
     basePath: '/api/auth',
     secret,
-    trustedOrigins: origins,
+    // PUBLIC_URL, AUTH_TRUSTED_ORIGINS, and the addresses this server is reached at directly.
+    trustedOrigins: (request) => [publicUrl(env), ...origins, ...ownAddressOrigins(request)],
     database: drizzleAdapter(db, { provider: 'pg', schema: { user, session, account, verification } }),
     emailAndPassword: { enabled: true, minPasswordLength: 8, maxPasswordLength: 128, autoSignIn: true },
     plugins: [bearer(), openAPI({ disableDefaultReference: true })],

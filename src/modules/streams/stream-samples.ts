@@ -1,5 +1,4 @@
-import { parseDateTime } from '../../contract/common.js';
-import type { StreamColumns, StreamSamplesOutput } from '../../contract/streams.contract.js';
+import { parseDateTime, type StreamColumns, type StreamSamplesOutput } from '@unified-activity/contract';
 import {
   isPositionSamples,
   STREAM_TYPE_DESCRIPTORS,

@@ -7,18 +7,10 @@
  * outside them almost certainly comes from a unit mix-up or a sensor glitch.
  */
 
-export const STREAM_TYPES = [
-  'heart_rate',
-  'position',
-  'altitude',
-  'speed',
-  'power',
-  'cadence',
-  'distance',
-  'temperature',
-] as const;
+import { STREAM_TYPES, type StreamType } from '@unified-activity/contract';
 
-export type StreamType = (typeof STREAM_TYPES)[number];
+// The list is the contract's (clients validate against it too); re-exported for the server.
+export { STREAM_TYPES, type StreamType };
 
 /** Every stream type whose samples are one number per timestamp. */
 export type ScalarStreamType = Exclude<StreamType, 'position'>;

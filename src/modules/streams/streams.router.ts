@@ -11,6 +11,9 @@ export class StreamsRouter {
     upload: authed.streams.upload.handler(({ input, context }) =>
       this.streams.upload(context.user.id, input.params.id, input.params.type, input.body),
     ),
+    uploadFile: authed.streams.uploadFile.handler(({ input, context }) =>
+      this.streams.upload(context.user.id, input.params.id, input.params.type, input.body),
+    ),
     get: authed.streams.get.handler(({ input, context }) =>
       this.streams.samples(context.user.id, input.id, input.type, input.maxPoints),
     ),

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { ORPCError } from '@orpc/server';
-import type { StreamColumns, StreamMetadata, StreamSamplesOutput } from '../../contract/streams.contract.js';
+import type { StreamColumns, StreamMetadata, StreamSamplesOutput } from '@unified-activity/contract';
 import type { ActivityStreamRow } from '../../database/schema/index.js';
 import { ActivitiesService } from '../activities/activities.service.js';
 import { AthletesService } from '../athletes/athletes.service.js';

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
 import { ORPCError } from '@orpc/server';
-import type { SyncSource } from '../../contract/provider-payloads.js';
-import { MAX_BATCH_ACTIVITIES, STALE_RUN_SECONDS, type SyncBatch, type SyncBatchResult, type SyncState } from '../../contract/sync.contract.js';
+import type { SyncSource } from '@unified-activity/contract';
+import { MAX_BATCH_ACTIVITIES, STALE_RUN_SECONDS, type SyncBatch, type SyncBatchResult, type SyncState } from '@unified-activity/contract';
 import { isUniqueViolation, pgError, PG_CHECK_VIOLATION } from '../../database/errors.js';
 import type { SyncStateRow } from '../../database/schema/index.js';
 import { ActivitiesService, type SourceActivity } from '../activities/activities.service.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { GarminActivitySchema } from '../../../contract/provider-payloads.js';
+import { GarminActivitySchema } from '@unified-activity/contract';
 import { GARMIN_ACTIVITY_TYPES } from '../../../../test/fixtures/provider-enums.js';
 import { garminMultisport, garminTreadmillRun } from '../../../../test/fixtures/sync-payloads.js';
 import { garminActivityType, garminProviderType, garminTimeZone, mapGarminActivity } from './garmin.js';

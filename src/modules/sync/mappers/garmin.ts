@@ -1,6 +1,6 @@
 /** Garmin: an activity summary as the Garmin Health/Activity API pushes it (+ optional details) → the unified model. */
 import { fromCanonical, toCanonical } from '../../../../libs/seed-data/activity-type-mapping.js';
-import type { GarminActivity } from '../../../contract/provider-payloads.js';
+import type { GarminActivity } from '@unified-activity/contract';
 import type { ScalarStreamType } from '../../streams/stream-types.js';
 import { EMPTY_FIELDS, MappingError, type NormalizedActivity, type NormalizedStatistic, type NormalizedStream } from './normalized.js';
 

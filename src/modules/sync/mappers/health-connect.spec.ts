@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { HealthConnectSessionSchema } from '../../../contract/provider-payloads.js';
+import { HealthConnectSessionSchema } from '@unified-activity/contract';
 import { HEALTH_CONNECT_EXERCISE_TYPES } from '../../../../test/fixtures/provider-enums.js';
 import { healthConnectRun } from '../../../../test/fixtures/sync-payloads.js';
 import { healthConnectActivityType, healthConnectProviderType, mapHealthConnectSession, zoneFromOffset } from './health-connect.js';

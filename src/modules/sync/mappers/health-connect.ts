@@ -1,6 +1,6 @@
 /** Health Connect: an ExerciseSessionRecord as the Android app serializes it → the unified model. */
 import { fromCanonical, toCanonical } from '../../../../libs/seed-data/activity-type-mapping.js';
-import type { HealthConnectSession } from '../../../contract/provider-payloads.js';
+import type { HealthConnectSession } from '@unified-activity/contract';
 import { EMPTY_FIELDS, MappingError, type NormalizedActivity, type NormalizedEvent, type NormalizedStream } from './normalized.js';
 
 export interface HealthConnectActivityType {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { activityTypes, inboundFallbacks } from '../../../../libs/seed-data/activity-types.js';
-import { HealthKitWorkoutSchema } from '../../../contract/provider-payloads.js';
+import { HealthKitWorkoutSchema } from '@unified-activity/contract';
 import { healthKitPoolSwim, healthKitRun, healthKitTriathlon } from '../../../../test/fixtures/sync-payloads.js';
 import { healthKitActivityType, healthKitProviderType, mapHealthKitWorkout } from './healthkit.js';
 import { MappingError } from './normalized.js';

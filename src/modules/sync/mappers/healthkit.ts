@@ -3,7 +3,7 @@
  * `healthKitActivityType` is also what Apple Health export imports use for their workouts.
  */
 import { fromCanonical, toCanonical, type HealthKitQualifiers } from '../../../../libs/seed-data/activity-type-mapping.js';
-import type { HealthKitWorkout } from '../../../contract/provider-payloads.js';
+import type { HealthKitWorkout } from '@unified-activity/contract';
 import type { PositionSamples, ScalarSamples } from '../../streams/stream-types.js';
 import { EMPTY_FIELDS, MappingError, type NormalizedActivity, type NormalizedEvent, type NormalizedFields, type NormalizedStatistic, type NormalizedStream } from './normalized.js';
 import { isKnownTimeZone } from './time-zones.js';

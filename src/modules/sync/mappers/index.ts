@@ -1,6 +1,6 @@
 /** One entry per sync source: its payload schema, its mapper, and the way back to its type value. */
 import type * as z from 'zod';
-import { PROVIDER_PAYLOAD_SCHEMAS, type SyncSource } from '../../../contract/provider-payloads.js';
+import { PROVIDER_PAYLOAD_SCHEMAS, type SyncSource } from '@unified-activity/contract';
 import { garminProviderType, mapGarminActivity } from './garmin.js';
 import { healthConnectProviderType, mapHealthConnectSession } from './health-connect.js';
 import { healthKitProviderType, mapHealthKitWorkout } from './healthkit.js';

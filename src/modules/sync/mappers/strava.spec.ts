@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { activityTypes, inboundFallbacks } from '../../../../libs/seed-data/activity-types.js';
-import { StravaActivitySchema } from '../../../contract/provider-payloads.js';
+import { StravaActivitySchema } from '@unified-activity/contract';
 import { STRAVA_SPORT_TYPES } from '../../../../test/fixtures/provider-enums.js';
 import { stravaRide, stravaStreams } from '../../../../test/fixtures/sync-payloads.js';
 import { mapStravaActivity, stravaActivityType, stravaProviderType, stravaTimeZone } from './strava.js';

@@ -1,6 +1,6 @@
 /** Strava: a DetailedActivity (GET /activities/{id}), optionally with its streams → the unified model. */
 import { fromCanonical, toCanonical } from '../../../../libs/seed-data/activity-type-mapping.js';
-import type { StravaActivity } from '../../../contract/provider-payloads.js';
+import type { StravaActivity } from '@unified-activity/contract';
 import type { ScalarStreamType } from '../../streams/stream-types.js';
 import { EMPTY_FIELDS, MappingError, type NormalizedActivity, type NormalizedEvent, type NormalizedStatistic, type NormalizedStream } from './normalized.js';
 import { isKnownTimeZone } from './time-zones.js';

@@ -1,4 +1,4 @@
-import { isTimeZone } from '../../../contract/common.js';
+import { isTimeZone } from '@unified-activity/contract';
 
 // Building an Intl.DateTimeFormat per check costs ~0.5 ms; a batch of 500 names a handful of zones.
 const known = new Map<string, boolean>();

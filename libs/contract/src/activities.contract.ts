@@ -1,8 +1,7 @@
 import { oc } from '@orpc/contract';
-import { createSelectSchema } from 'drizzle-zod';
 import * as z from 'zod';
-import { ACTIVITY_CATEGORIES } from '../../libs/seed-data/activity-types.js';
-import { ACTIVITY_SOURCES, activities, EVENT_TYPES } from '../database/schema/activities.js';
+import { ACTIVITY_CATEGORIES } from './activity-type.js';
+import { ACTIVITY_SOURCES, EVENT_TYPES } from './catalog.js';
 import { boundedJson, checkJson, DateTimeInputSchema, text, TimeZoneSchema, listOf, uuid } from './common.js';
 import { StreamMetadataSchema } from './streams.contract.js';
 
@@ -18,8 +17,11 @@ const heartRate = (description: string, example: number) =>
 const mapSchemas = <T extends Record<string, z.ZodNumber>, R extends z.ZodType>(schemas: T, fn: (schema: z.ZodNumber) => R) =>
   Object.fromEntries(Object.entries(schemas).map(([key, schema]) => [key, fn(schema)])) as { [K in keyof T]: R };
 
-/** The promoted measures of DATA-MODEL §5 with their units. */
-const MEASURES = {
+/**
+ * The promoted measures of DATA-MODEL §5 with their units: the one definition of these fields. The
+ * table's columns and the mapper are checked against it at compile time (src/database/contract-conformance.ts).
+ */
+export const MEASURES = {
   durationS: measure('Elapsed time, seconds', 3600),
   movingTimeS: measure('Moving time, seconds', 3420),
   distanceM: measure('Distance, metres', 10_000),
@@ -73,7 +75,7 @@ export const EventSchema = z
     path: ['endTime'],
   });
 
-const EventOutputSchema = z
+export const ActivityEventSchema = z
   .object({
     eventType: z.enum(EVENT_TYPES),
     startTime: z.date(),
@@ -148,7 +150,8 @@ const validateActivity = (value: z.output<z.ZodObject<typeof ActivityFields>>, c
 export const ActivityChildCreateSchema = z
   .strictObject(ActivityFields)
   .superRefine(validateActivity)
-  .describe('A child of a session (a leg, an exercise, a route); it belongs to the parent’s athlete');
+  .describe('A child of a session (a leg, an exercise, a route); it belongs to the parent’s athlete')
+  .meta({ id: 'ActivityChildCreate' });
 
 export const ActivityCreateSchema = z
   .strictObject({
@@ -190,20 +193,26 @@ export const ActivityUpdateSchema = z
   .meta({ id: 'ActivityUpdate' });
 
 /** An activity without its raw payload and related rows: what lists return. */
-export const ActivitySummarySchema = createSelectSchema(activities)
-  .omit({ sourceData: true, sourceDataReceivedAt: true, sourceArchiveKey: true, sourceArchiveIndex: true, sourceDataHash: true, userId: true })
-  .extend({
+export const ActivitySummarySchema = z
+  .object({
     id: uuid('Activity id'),
     athleteId: uuid('Athlete id'),
     parentId: uuid('Parent session, for a child').nullable(),
     activityType: z.string().describe('Canonical activity-type slug'),
     sourceActivityType: z.string().nullable().describe('The provider’s own type string'),
+    source: z.enum(ACTIVITY_SOURCES).describe('Where the activity came from'),
+    externalId: z.string().nullable().describe('The provider’s id; unique per athlete and source'),
+    name: z.string().nullable().describe('Title'),
+    notes: z.string().nullable().describe('Free text'),
     startTime: z.date().describe('Start (UTC)'),
     endTime: z.date().describe('End (UTC)'),
     timeZone: z.string().describe('IANA time zone of the local wall clock'),
     ...mapSchemas(MEASURES, (schema) => z.number().nullable().describe(schema.description ?? '')),
     isIndoor: z.boolean().nullable().describe('Indoors or not; null when unknown'),
+    deviceName: z.string().nullable().describe('Recording device'),
     revision: z.number().int().describe('Starts at 1; increases each time a re-ingest replaces the promoted fields'),
+    createdAt: z.date().describe('When the activity was created (UTC)'),
+    updatedAt: z.date().describe('When the activity was last changed (UTC)'),
   })
   .meta({ id: 'ActivitySummary' });
 
@@ -218,7 +227,7 @@ export const ActivityDetailSchema = ActivitySummarySchema.extend({
     .describe('Object-storage key of the archived body this activity’s payload came from (raw/athlete_id=…/source=…/<sha256>.json); null for manual entries'),
   sourceArchiveIndex: z.number().int().nullable().describe('Index of the item in that archived body’s `activities` array'),
   statistics: z.array(StatisticSchema),
-  events: z.array(EventOutputSchema),
+  events: z.array(ActivityEventSchema),
   streams: z.array(StreamMetadataSchema).describe('Time series stored for this activity'),
   children: z.array(ActivitySummarySchema).describe('Children of a session, in time order'),
 }).meta({ id: 'ActivityDetail' });
@@ -244,7 +253,8 @@ export const ActivityListQuerySchema = z.strictObject({
   includeTotals: z.boolean().optional().describe('true: add totals (count, distance, duration) of the whole filtered set'),
 });
 
-export const ActivityListSchema = listOf(ActivitySummarySchema).extend({
+export const ActivityListSchema = listOf(ActivitySummarySchema)
+  .extend({
   totals: z
     .object({
       count: z.number().int(),
@@ -253,7 +263,8 @@ export const ActivityListSchema = listOf(ActivitySummarySchema).extend({
     })
     .optional()
     .describe('With includeTotals=true: totals of every activity matching the filters (not just this page)'),
-});
+  })
+  .meta({ id: 'ActivityList' });
 
 const route = { tags: ['Activities'] as string[] };
 const IdInput = z.strictObject({ id: uuid('Activity id') });

@@ -1,6 +1,6 @@
 import { oc } from '@orpc/contract';
 import * as z from 'zod';
-import { STREAM_TYPES } from '../modules/streams/stream-types.js';
+import { PARQUET_MEDIA_TYPE, STREAM_TYPES } from './catalog.js';
 import { text } from './common.js';
 
 export const StreamTypeSchema = z
@@ -64,8 +64,6 @@ export const StreamSamplesSchema = z
   })
   .meta({ id: 'StreamSamples' });
 
-export const PARQUET_MEDIA_TYPE = 'application/vnd.apache.parquet';
-
 export const streamsContract = {
   list: oc
     .route({
@@ -76,7 +74,7 @@ export const streamsContract = {
       summary: 'List the streams of an activity (metadata only)',
     })
     .input(z.strictObject({ id: ActivityId }))
-    .output(z.object({ items: z.array(StreamMetadataSchema), nextCursor: z.null() })),
+    .output(z.object({ items: z.array(StreamMetadataSchema), nextCursor: z.null() }).meta({ id: 'StreamList' })),
   upload: oc
     .route({
       ...route,
@@ -86,7 +84,7 @@ export const streamsContract = {
       summary: 'Upload (or replace) one stream: JSON columns, or a Parquet file of the documented schema',
       description:
         'Body: `{ timestamps, values }`, or for position `{ timestamps, latitude, longitude, altitudeM?, horizontalAccuracyM? }`; ' +
-        `or a Parquet file (Content-Type ${PARQUET_MEDIA_TYPE} or application/octet-stream) with a timestamp column ` +
+        `or a Parquet file (Content-Type ${PARQUET_MEDIA_TYPE}; application/octet-stream is accepted too) with a timestamp column ` +
         '(INT64 TIMESTAMP millis) and `value`, or `latitude`/`longitude` (+ `altitude_m`, `horizontal_accuracy_m`). ' +
         'At most 2,000,000 samples (413 beyond); samples must lie within the activity’s time window (±60 s).',
       inputStructure: 'detailed',
@@ -96,7 +94,27 @@ export const streamsContract = {
         params: z.strictObject({ id: ActivityId, type: StreamTypeSchema }),
         // No query parameters; strict, so a misspelt one answers 400 as on every other operation.
         query: z.strictObject({}).optional(),
-        body: z.union([StreamColumnsSchema, z.file().describe('A Parquet file')]),
+        body: z.union([StreamColumnsSchema, z.file().mime(PARQUET_MEDIA_TYPE).describe('A Parquet file')]),
+      }),
+    )
+    .output(StreamMetadataSchema),
+  uploadFile: oc
+    .route({
+      ...route,
+      method: 'PUT',
+      path: '/v1/activities/{id}/streams/{type}/file',
+      operationId: 'uploadStreamFile',
+      summary: 'Upload (or replace) one stream as a Parquet file: the counterpart of the file download',
+      description:
+        `The same upload as PUT /v1/activities/{id}/streams/{type} with a Parquet body (Content-Type ${PARQUET_MEDIA_TYPE}), ` +
+        'on a path of its own so that generated clients type its body as binary.',
+      inputStructure: 'detailed',
+    })
+    .input(
+      z.object({
+        params: z.strictObject({ id: ActivityId, type: StreamTypeSchema }),
+        query: z.strictObject({}).optional(),
+        body: z.file().mime(PARQUET_MEDIA_TYPE).describe('A Parquet file of the documented schema'),
       }),
     )
     .output(StreamMetadataSchema),
@@ -143,7 +161,7 @@ export const streamsContract = {
     )
     .output(
       z.union([
-        z.object({ status: z.literal(200), headers: z.object({ 'content-disposition': z.string() }), body: z.file() }),
+        z.object({ status: z.literal(200), headers: z.object({ 'content-disposition': z.string() }), body: z.file().mime(PARQUET_MEDIA_TYPE) }),
         z.object({ status: z.literal(307), headers: z.object({ location: z.string() }) }),
       ]),
     ),

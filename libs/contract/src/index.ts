@@ -1,6 +1,6 @@
 /**
  * The public API contract: the single source of truth for REST paths, the OpenAPI document and the
- * RPC client types. Clients import it from here (`import { contract } from '<pkg>/contract'`).
+ * RPC client types. Clients import it from the package (`import { contract } from '@unified-activity/contract'`).
  */
 import { activitiesContract } from './activities.contract.js';
 import { activityTypesContract } from './activity-types.contract.js';
@@ -17,6 +17,8 @@ export const contract = {
 };
 
 export type Contract = typeof contract;
+export * from './catalog.js';
+export * from './activity-type.js';
 export * from './common.js';
 export * from './athletes.contract.js';
 export * from './activity-types.contract.js';

@@ -1,12 +1,10 @@
 import { oc } from '@orpc/contract';
-import { createSelectSchema } from 'drizzle-zod';
 import * as z from 'zod';
-import { ATHLETE_SEXES, athletes } from '../database/schema/athletes.js';
+import { ATHLETE_SEXES } from './catalog.js';
 import { text, TimeZoneSchema, listOf, uuid } from './common.js';
 
-export const AthleteSchema = createSelectSchema(athletes)
-  .pick({ id: true, displayName: true, dateOfBirth: true, sex: true, timeZone: true, createdAt: true, updatedAt: true })
-  .extend({
+export const AthleteSchema = z
+  .object({
     id: uuid('Athlete id'),
     displayName: z.string().describe('Name shown for this athlete').meta({ examples: ['Ada'] }),
     dateOfBirth: z.iso.date().nullable().describe('Date of birth, YYYY-MM-DD').meta({ examples: ['1990-04-17'] }),
@@ -28,16 +26,22 @@ const AthleteFields = z.strictObject({
 });
 
 export const AthleteCreateSchema = AthleteFields.meta({ id: 'AthleteCreate' });
-export const AthleteUpdateSchema = AthleteFields.partial().extend({ id: uuid('Athlete id') });
+export const AthleteUpdateSchema = AthleteFields.partial().extend({ id: uuid('Athlete id') }).meta({ id: 'AthleteUpdate' });
+
+export const AthleteListQuerySchema = z.strictObject({
+  cursor: text({ max: 500 }).optional().describe('nextCursor of the previous page'),
+  limit: z.number().int().min(1).max(200).optional().describe('Page size, 1–200, default 50'),
+});
+
+export const AthleteListSchema = listOf(AthleteSchema).meta({ id: 'AthleteList' });
 
 const route = { tags: ['Athletes'] as string[] };
 
 export const athletesContract = {
   list: oc
-    .route({ ...route, method: 'GET', path: '/v1/athletes', operationId: 'listAthletes', summary: 'List my athletes' })
-    // No parameters yet; strict, so a misspelt one answers 400 as on every other operation.
-    .input(z.strictObject({}).optional())
-    .output(listOf(AthleteSchema)),
+    .route({ ...route, method: 'GET', path: '/v1/athletes', operationId: 'listAthletes', summary: 'List my athletes, oldest first' })
+    .input(AthleteListQuerySchema.optional())
+    .output(AthleteListSchema),
   get: oc
     .route({ ...route, method: 'GET', path: '/v1/athletes/{id}', operationId: 'getAthlete', summary: 'Get one athlete' })
     .input(z.strictObject({ id: uuid('Athlete id') }))
@@ -73,3 +77,5 @@ export const athletesContract = {
 export type Athlete = z.output<typeof AthleteSchema>;
 export type AthleteCreate = z.output<typeof AthleteCreateSchema>;
 export type AthleteUpdate = z.output<typeof AthleteUpdateSchema>;
+export type AthleteListQuery = z.output<typeof AthleteListQuerySchema>;
+export type AthleteList = z.output<typeof AthleteListSchema>;

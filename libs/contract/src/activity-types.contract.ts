@@ -1,6 +1,6 @@
 import { oc } from '@orpc/contract';
 import * as z from 'zod';
-import { ACTIVITY_CATEGORIES, ActivityTypeSchema } from '../../libs/seed-data/activity-types.js';
+import { ACTIVITY_CATEGORIES, ActivityTypeSchema } from './activity-type.js';
 import { listOf, text } from './common.js';
 
 export const ActivityTypeOutputSchema = ActivityTypeSchema.describe(
@@ -29,7 +29,7 @@ export const activityTypesContract = {
         tier: z.literal([1, 2]).optional().describe('Only Tier 1 or Tier 2 types'),
       }),
     )
-    .output(listOf(ActivityTypeOutputSchema)),
+    .output(listOf(ActivityTypeOutputSchema).meta({ id: 'ActivityTypeList' })),
   get: oc
     .route({
       ...route,
