@@ -186,7 +186,7 @@ export const ActivityUpdateSchema = z
 
 /** An activity without its raw payload and related rows: what lists return. */
 export const ActivitySummarySchema = createSelectSchema(activities)
-  .omit({ sourceData: true, sourceDataReceivedAt: true })
+  .omit({ sourceData: true, sourceDataReceivedAt: true, sourceArchiveKey: true, sourceArchiveIndex: true })
   .extend({
     id: uuid('Activity id'),
     athleteId: uuid('Athlete id'),

@@ -5,6 +5,7 @@
 import { activitiesContract } from './activities.contract.js';
 import { activityTypesContract } from './activity-types.contract.js';
 import { athletesContract } from './athletes.contract.js';
+import { importsContract } from './imports.contract.js';
 import { streamsContract } from './streams.contract.js';
 
 export const contract = {
@@ -12,6 +13,7 @@ export const contract = {
   athletes: athletesContract,
   activities: activitiesContract,
   streams: streamsContract,
+  imports: importsContract,
 };
 
 export type Contract = typeof contract;
@@ -20,3 +22,4 @@ export * from './athletes.contract.js';
 export * from './activity-types.contract.js';
 export * from './activities.contract.js';
 export * from './streams.contract.js';
+export * from './imports.contract.js';

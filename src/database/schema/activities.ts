@@ -73,6 +73,10 @@ export const activities = pgTable(
     /** Bumped each time a re-ingest replaces the promoted fields (§6); sourceData keeps the newest payload. */
     revision: integer('revision').notNull().default(1),
     sourceDataReceivedAt: timestamptz('source_data_received_at'),
+    /** Object-store key of the raw payload the activity was built from (file imports: the original file, §6). */
+    sourceArchiveKey: text('source_archive_key'),
+    /** Position of the activity inside that archived payload (a multisport file's sessions, a batch's items). */
+    sourceArchiveIndex: integer('source_archive_index'),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },

@@ -5,6 +5,7 @@ import { RPCHandler } from '@orpc/server/fastify';
 import { fromNodeHeaders } from 'better-auth/node';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ENV } from '../../config/config.module.js';
+import { MAX_IMPORT_UPLOAD_BYTES } from '../../contract/imports.contract.js';
 import { PARQUET_MEDIA_TYPE } from '../../contract/streams.contract.js';
 import type { Env } from '../../config/env.js';
 import { ActivitiesRouter } from '../activities/activities.router.js';
@@ -13,6 +14,7 @@ import type { Auth, AuthSession } from '../auth/auth.js';
 import { InjectAuth } from '../auth/auth.module.js';
 import { SessionCache } from '../auth/session-cache.js';
 import { ActivityTypesRouter } from '../catalog/activity-types.router.js';
+import { ImportsRouter } from '../imports/imports.router.js';
 import { StreamsRouter } from '../streams/streams.router.js';
 import { registerAuthRoute } from './auth-route.js';
 import { classifyValidationError, codeForStatus, errorBody } from './errors.js';
@@ -38,6 +40,7 @@ export class ApiService {
     private readonly activityTypes: ActivityTypesRouter,
     private readonly activities: ActivitiesRouter,
     private readonly streams: StreamsRouter,
+    private readonly imports: ImportsRouter,
   ) {}
 
   router() {
@@ -46,6 +49,7 @@ export class ApiService {
       activityTypes: this.activityTypes.procedures,
       activities: this.activities.procedures,
       streams: this.streams.procedures,
+      imports: this.imports.procedures,
     });
   }
 
@@ -88,6 +92,14 @@ export class ApiService {
         { parseAs: 'buffer', bodyLimit: MAX_BODY_BYTES },
         (request, body, done) => done(null, new File([body as Buffer], 'upload.parquet', { type: request.headers['content-type'] })),
       );
+
+      // File imports: multipart is parsed here, within its own size limit, into { files: File[] } for oRPC.
+      api.addContentTypeParser('multipart/form-data', { parseAs: 'buffer', bodyLimit: MAX_IMPORT_UPLOAD_BYTES }, (request, body, done) => {
+        new Response(body as Buffer<ArrayBuffer>, { headers: { 'content-type': request.headers['content-type']! } })
+          .formData()
+          .then((form) => done(null, { files: form.getAll('files').filter((value) => typeof value !== 'string') }))
+          .catch(() => done(Object.assign(new Error('The body is not valid multipart/form-data'), { statusCode: 400 }), undefined));
+      });
 
       const sessions = new SessionCache(this.auth, this.env.AUTH_SESSION_CACHE_SECONDS * 1000);
       registerAuthRoute(api, this.auth, (headers) => sessions.evict(headers));

@@ -117,6 +117,37 @@ export class StreamsService implements OnModuleInit {
     }
   }
 
+  /**
+   * For importers and sync, which have already checked ownership: validates, encodes and stores one
+   * stream of an activity, replacing any previous one. Same write path as upload.
+   */
+  async replaceStream(
+    activity: { id: string; athleteId: string; startTime: Date; endTime: Date | null },
+    type: StreamType,
+    samples: StreamSamples,
+  ): Promise<StreamMetadata> {
+    validateSamples(type, samples, { startTime: activity.startTime, endTime: activity.endTime ?? activity.startTime });
+    const bytes = parquetStreamCodec.encode(type, samples);
+    const key = streamObjectKey(activity.athleteId, activity.id, type);
+    await this.store.put(key, bytes, {
+      contentType: parquetStreamCodec.contentType,
+      metadata: { 'stream-type': type, 'schema-version': String(parquetStreamCodec.schemaVersion) },
+    });
+    const row = await this.streams.transaction((tx) =>
+      this.streams.upsert(tx, {
+        activityId: activity.id,
+        streamType: type,
+        objectKey: key,
+        format: 'parquet',
+        schemaVersion: parquetStreamCodec.schemaVersion,
+        ...summarise(samples),
+        byteSize: bytes.byteLength,
+        checksumSha256: createHash('sha256').update(bytes).digest('hex'),
+      }),
+    );
+    return toMetadata(row);
+  }
+
   async samples(userId: string, activityId: string, type: StreamType, maxPoints?: number): Promise<StreamSamplesOutput> {
     const row = await this.findRow(userId, activityId, type);
     const bytes = await this.unavailableAs503(() => this.store.get(row.objectKey));
