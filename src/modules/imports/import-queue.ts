@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import { resolve } from 'node:path';
 import type { PGlite } from '@electric-sql/pglite';
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { fromBunSql, fromPglite, PgBoss, type BunSqlLike } from 'pg-boss';
@@ -6,7 +8,15 @@ import type { Env } from '../../config/env.js';
 import type { DatabaseHandle } from '../../database/database.js';
 import { DATABASE_HANDLE } from '../../database/database.module.js';
 
-const QUEUE = 'file-imports';
+/**
+ * A job's files wait in object storage, so only processes that share that storage may take it:
+ * the queue is named after the store. Replicas configured alike share one queue; two test apps
+ * with their own folders on one database do not steal each other's jobs.
+ */
+export function importQueueName(env: Env): string {
+  const location = env.S3_ENDPOINT ? `s3:${env.S3_ENDPOINT}/${env.S3_BUCKET}` : `local:${resolve(env.DATA_DIR)}`;
+  return `file-imports-${createHash('sha256').update(location).digest('hex').slice(0, 16)}`;
+}
 
 /**
  * The file-import job queue: pg-boss on the product's own database. On PostgreSQL it runs on the
@@ -19,18 +29,21 @@ const QUEUE = 'file-imports';
 export class ImportQueue implements OnApplicationShutdown {
   private readonly logger = new Logger('ImportQueue');
   private boss?: Promise<PgBoss>;
+  private readonly queue: string;
 
   constructor(
     @Inject(ENV) private readonly env: Env,
     @Inject(DATABASE_HANDLE) private readonly database: DatabaseHandle,
-  ) {}
+  ) {
+    this.queue = importQueueName(env);
+  }
 
   /** Starts pulling jobs (IMPORT_WORKERS at a time); a no-op with IMPORT_WORKERS=0. */
   async work(handler: (importJobId: string) => Promise<void>): Promise<void> {
     if (this.env.IMPORT_WORKERS === 0) return;
     const boss = await this.started();
     await boss.work<{ importJobId: string }>(
-      QUEUE,
+      this.queue,
       { pollingIntervalSeconds: 1, batchSize: 1, localConcurrency: this.env.IMPORT_WORKERS },
       async ([job]) => handler(job!.data.importJobId),
     );
@@ -38,7 +51,7 @@ export class ImportQueue implements OnApplicationShutdown {
 
   async send(importJobId: string): Promise<void> {
     const boss = await this.started();
-    await boss.send(QUEUE, { importJobId });
+    await boss.send(this.queue, { importJobId });
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -59,7 +72,7 @@ export class ImportQueue implements OnApplicationShutdown {
       boss.on('error', (error: Error) => this.logger.error(`pg-boss: ${error.message}`));
       await boss.start();
       // A heartbeat lets another worker take over a job whose process died, without waiting for the expiry.
-      await boss.createQueue(QUEUE, { retryLimit: 3, retryDelay: 5, expireInSeconds: 6 * 3600, heartbeatSeconds: 30 });
+      await boss.createQueue(this.queue, { retryLimit: 3, retryDelay: 5, expireInSeconds: 6 * 3600, heartbeatSeconds: 30 });
       return boss;
     })();
     return this.boss;
