@@ -47,6 +47,8 @@ export interface ImportedActivity {
   sourceData: Record<string, unknown>;
   /** Multisport legs (one level only). */
   children: ImportedActivity[];
+  /** What was skipped for this activity alone (the streamed Apple Health parser has no ParseResult). */
+  warnings?: string[];
 }
 
 export interface ParseResult {
