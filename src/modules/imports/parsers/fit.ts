@@ -557,7 +557,8 @@ function lapEvents(laps: FitRecord[], sport: string): ImportedEvent[] {
     const elapsedS = num(lap.totalElapsedTime);
     const startMs = dateMs(lap.startTime) ?? (endMs !== undefined && elapsedS !== undefined ? endMs - elapsedS * 1000 : undefined);
     if (startMs === undefined) return [];
-    const metadata: Record<string, unknown> = { index: num(lap.messageIndex) ?? i };
+    // Numbered within the activity (a multisport leg's first lap is 0), not the file's message_index.
+    const metadata: Record<string, unknown> = { index: i };
     const put = (key: string, value: unknown) => {
       if (value !== undefined && value !== null) metadata[key] = value;
     };
@@ -596,7 +597,7 @@ function lengthEvents(lengths: FitRecord[]): ImportedEvent[] {
     const elapsedS = num(length.totalElapsedTime);
     const startMs = dateMs(length.startTime) ?? (endMs !== undefined && elapsedS !== undefined ? endMs - elapsedS * 1000 : undefined);
     if (startMs === undefined) return [];
-    const metadata: Record<string, unknown> = { kind: 'length', index: num(length.messageIndex) ?? i };
+    const metadata: Record<string, unknown> = { kind: 'length', index: i };
     const put = (key: string, value: unknown) => {
       if (value !== undefined && value !== null) metadata[key] = value;
     };
