@@ -1,6 +1,6 @@
 /**
  * Garmin Training Center (TCX v2) → activities: one per `<Activity>`, laps → `lap` events with
- * their totals, `<Track>` breaks inside an activity → pause/resume, trackpoints → streams
+ * their totals, `<Track>` breaks inside a lap → pause/resume, trackpoints → streams
  * (position, altitude, distance, heart rate, cadence, and the ActivityExtension v2 `Speed`,
  * `Watts`, `RunCadence`). A `<MultiSportSession>` becomes a parent with one child per sport.
  *
@@ -53,10 +53,11 @@ function tcxActivity(element: Element, label: string, warnings: string[]): Impor
   let last = -Infinity;
   let backwards = 0;
   let untimed = 0;
-  let previousTrackEnd: number | undefined;
 
   for (const [lapIndex, lap] of laps.entries()) {
     let lapLastMs: number | undefined;
+    // Every lap has its own <Track>; only a further <Track> inside a lap follows a pause.
+    let previousTrackEnd: number | undefined;
     for (const track of children(lap, 'Track')) {
       let trackStart: number | undefined;
       let trackEnd: number | undefined;
