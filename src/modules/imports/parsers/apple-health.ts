@@ -110,8 +110,10 @@ export async function* parseAppleHealthExport(
   });
 
   const decoder = new TextDecoder('utf-8');
+  let sawContent = false;
   const write = (chunk: string) => {
     if (parseError) return;
+    if (!sawContent && chunk.trim() !== '') sawContent = true;
     try {
       parser.write(chunk);
     } catch (error) {
@@ -144,7 +146,8 @@ export async function* parseAppleHealthExport(
     }
     yield* drain();
   }
-  if (!sawRoot && !parseError) throw new UnreadableFileError('empty file: not an Apple Health export');
+  if (!sawContent) throw new UnreadableFileError('empty file');
+  if (!sawRoot && !parseError) throw new UnreadableFileError('not an Apple Health export (no root element)');
   if (parseError) {
     const reason = String(parseError.message).split('\n')[0].slice(0, 200);
     if (yielded === 0 && !sawRoot) throw new UnreadableFileError(`malformed Apple Health export.xml: ${reason}`);
