@@ -19,7 +19,7 @@ const fit = (day: number) =>
   fitActivityFixture({ sport: 'running', startTime: new Date(Date.UTC(2024, 8, day, 6)), seconds: 300, channels: { heartRate: true, position: true, speed: true } }).bytes;
 
 function runCli(args: string[], dataDir: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  const env = { ...process.env, DATA_DIR: dataDir, LOG_LEVEL: 'silent', NODE_ENV: 'test', NODE_OPTIONS: '' };
+  const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: dataDir, LOG_LEVEL: 'silent', NODE_ENV: 'test', NODE_OPTIONS: '' };
   delete env.DATABASE_URL;
   return new Promise((resolve) => {
     execFile('node', ['dist/scripts/import.js', ...args], { env, timeout: 120_000 }, (error, stdout, stderr) =>

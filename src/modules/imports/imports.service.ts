@@ -20,7 +20,7 @@ import { StreamsService } from '../streams/streams.service.js';
 import { ImportQueue } from './import-queue.js';
 import { ImportsRepository } from './imports.repository.js';
 import { mediaTypeOf, OriginalArchive, sha256Hex } from './original-archive.js';
-import { ParsePool } from './parse-pool.js';
+import { ParsePool, type EncodedStreams } from './parse-pool.js';
 import { parseAppleHealthExport } from './parsers/index.js';
 import { UnreadableFileError, type ImportedActivity } from './parsers/types.js';
 import { unpack, type ImportInput, type Leaf } from './unpack.js';
@@ -67,11 +67,6 @@ const rejected = (fileName: string, reason: string, extra: Partial<ImportFileRes
   status: 'rejected',
   reason,
 });
-
-function countSamples(activity: ImportedActivity): number {
-  const own = Object.values(activity.streams).reduce((n, samples) => n + (samples?.timestamps.length ?? 0), 0);
-  return own + activity.children.reduce((n, child) => n + countSamples(child), 0);
-}
 
 /**
  * File imports (issue 12): unpack → parse (worker threads) → keep the original → create the
@@ -164,6 +159,7 @@ export class ImportsService implements OnApplicationBootstrap, OnModuleDestroy {
     const outcome = await pool.parse(bytes, name);
     if ('rejected' in outcome) return rejected(name, outcome.rejected, { sha256 });
     const { format, activities, warnings } = outcome.result;
+    const encoded = outcome.encoded ?? [];
     const result: ImportFileResult = { ...emptyResult(name), status: 'created', format, sha256, warnings: [...warnings] };
     if (activities.length === 0) return rejected(name, 'the file holds no activity', { format, sha256, warnings });
 
@@ -181,7 +177,8 @@ export class ImportsService implements OnApplicationBootstrap, OnModuleDestroy {
     for (const { activity, index } of order) {
       archiveIndex -= 1 + activity.children.length;
       const externalId = index === 0 ? sha256 : `${sha256}/${index}`;
-      const stored = await this.persist(owner, activity, externalId, archiveKey, archiveIndex, result.warnings);
+      const ownEncoded = encoded.slice(archiveIndex, archiveIndex + 1 + activity.children.length);
+      const stored = await this.persist(owner, activity, externalId, archiveKey, archiveIndex, result.warnings, ownEncoded);
       if (stored.created) result.activityIds.unshift(stored.id);
       else result.existingIds.unshift(stored.id);
       result.sampleCount += stored.samples;
@@ -281,6 +278,7 @@ export class ImportsService implements OnApplicationBootstrap, OnModuleDestroy {
     archiveKey: string,
     archiveIndex: number,
     warnings: string[],
+    encoded: EncodedStreams = [],
   ): Promise<{ id: string; created: boolean; samples: number }> {
     const input = ActivityCreateSchema.parse(this.createInput(owner, activity, externalId));
     const withArchive: WithArchive<ActivityCreate> = {
@@ -297,12 +295,15 @@ export class ImportsService implements OnApplicationBootstrap, OnModuleDestroy {
       if (existingId) return { id: existingId, created: false, samples: 0 };
       throw error;
     }
-    const targets: { id: string; startTime: Date; endTime: Date; streams: ImportedActivity['streams']; label: string }[] = [
-      { id: detail.id, startTime: detail.startTime, endTime: detail.endTime, streams: activity.streams, label: '' },
+    type Target = { id: string; startTime: Date; endTime: Date; streams: ImportedActivity['streams']; encoded?: EncodedStreams[number]; label: string };
+    const targets: Target[] = [
+      { id: detail.id, startTime: detail.startTime, endTime: detail.endTime, streams: activity.streams, encoded: encoded[0], label: '' },
     ];
     activity.children.forEach((child, index) => {
       const row = detail.children.find((c) => c.externalId === `${externalId}#${index + 1}`);
-      if (row) targets.push({ id: row.id, startTime: row.startTime, endTime: row.endTime, streams: child.streams, label: ` of leg ${index + 1}` });
+      if (row) {
+        targets.push({ id: row.id, startTime: row.startTime, endTime: row.endTime, streams: child.streams, encoded: encoded[index + 1], label: ` of leg ${index + 1}` });
+      }
     });
     let samples = 0;
     try {
@@ -310,7 +311,8 @@ export class ImportsService implements OnApplicationBootstrap, OnModuleDestroy {
         for (const [type, data] of Object.entries(target.streams) as [StreamType, StreamSamples | undefined][]) {
           if (!data || data.timestamps.length === 0) continue;
           try {
-            await this.streams.replaceStream({ id: target.id, athleteId: owner.athleteId, startTime: target.startTime, endTime: target.endTime }, type, data);
+            const activityRef = { id: target.id, athleteId: owner.athleteId, startTime: target.startTime, endTime: target.endTime };
+            await this.streams.replaceStream(activityRef, type, data, target.encoded?.[type]);
             samples += data.timestamps.length;
           } catch (error) {
             if (error instanceof SampleValidationError || error instanceof TooManySamplesError) {

@@ -5,7 +5,12 @@ import { Worker } from 'node:worker_threads';
 import { parseFile } from './parsers/index.js';
 import { UnreadableFileError, type ParseResult } from './parsers/types.js';
 
-export type ParseOutcome = { result: ParseResult } | { rejected: string };
+import type { StreamType } from '../streams/stream-types.js';
+
+/** Parquet bytes per stream, for each activity in file order with its children after it (threaded pools only). */
+export type EncodedStreams = Partial<Record<StreamType, Uint8Array>>[];
+
+export type ParseOutcome = { result: ParseResult; encoded?: EncodedStreams } | { rejected: string };
 
 interface Pending {
   resolve: (outcome: ParseOutcome) => void;
@@ -71,11 +76,11 @@ export class ParsePool {
   private spawn(): PoolWorker {
     const worker = new Worker(workerFile);
     const entry: PoolWorker = { worker, busy: 0 };
-    worker.on('message', (message: { id: number; result?: ParseResult; rejected?: string; failed?: string }) => {
+    worker.on('message', (message: { id: number; result?: ParseResult; encoded?: EncodedStreams; rejected?: string; failed?: string }) => {
       const pending = this.pending.get(message.id);
       if (!pending) return;
       this.pending.delete(message.id);
-      if (message.result) pending.resolve({ result: message.result });
+      if (message.result) pending.resolve({ result: message.result, encoded: message.encoded });
       else if (message.rejected !== undefined) pending.resolve({ rejected: message.rejected });
       else pending.reject(new Error(message.failed ?? 'the parse worker failed'));
     });

@@ -3,6 +3,8 @@
  * answers the normalized result, transferring the sample arrays instead of copying them.
  */
 import { parentPort } from 'node:worker_threads';
+import { parquetStreamCodec } from '../streams/parquet.codec.js';
+import type { StreamSamples, StreamType } from '../streams/stream-types.js';
 import { parseFile } from './parsers/index.js';
 import { UnreadableFileError, type ImportedActivity } from './parsers/types.js';
 
@@ -24,10 +26,38 @@ function transferables(activities: ImportedActivity[], into = new Set<ArrayBuffe
   return into;
 }
 
+/** Parquet bytes of every stream, activities in file order with each one's children after it. */
+function encodeStreams(activities: ImportedActivity[]): Partial<Record<StreamType, Uint8Array>>[] {
+  const out: Partial<Record<StreamType, Uint8Array>>[] = [];
+  const encode = (activity: ImportedActivity) => {
+    const streams: Partial<Record<StreamType, Uint8Array>> = {};
+    for (const [type, samples] of Object.entries(activity.streams) as [StreamType, StreamSamples | undefined][]) {
+      // A stream the codec refuses is left to the main thread, which reports why.
+      if (samples && samples.timestamps.length > 0) {
+        try {
+          streams[type] = parquetStreamCodec.encode(type, samples);
+        } catch {
+          /* reported when stored */
+        }
+      }
+    }
+    out.push(streams);
+  };
+  for (const activity of activities) {
+    encode(activity);
+    activity.children.forEach(encode);
+  }
+  return out;
+}
+
 parentPort?.on('message', ({ id, bytes, name }: ParseRequest) => {
   try {
     const result = parseFile(bytes, name);
-    parentPort!.postMessage({ id, result }, [...transferables(result.activities)]);
+    // Parquet encoding costs more CPU than decoding: it runs here too, off the main thread.
+    const encoded = encodeStreams(result.activities);
+    const buffers = transferables(result.activities);
+    for (const streams of encoded) for (const bytes of Object.values(streams)) buffers.add(bytes.buffer as ArrayBuffer);
+    parentPort!.postMessage({ id, result, encoded }, [...buffers]);
   } catch (error) {
     if (error instanceof UnreadableFileError) parentPort!.postMessage({ id, rejected: error.reason });
     else parentPort!.postMessage({ id, failed: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
