@@ -35,6 +35,8 @@ describe('parseAppleHealthExport', () => {
     expect(run.endTime.getTime()).toBe(APPLE_START_MS + 1_830_000);
     expect(run.timeZone).toBe('Europe/Zurich');
     expect(run.durationS).toBe(1830);
+    expect(run.movingTimeS).toBe(1800);
+    expect(run.avgSpeedMS).toBe(5200 / 1800);
     expect(run.distanceM).toBe(5200);
     expect(run.activeEnergyKcal).toBe(312.5);
     expect(run.avgHeartRateBpm).toBe(151.2);

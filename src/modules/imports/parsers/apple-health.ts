@@ -12,7 +12,7 @@
 import { SaxesParser, type SaxesTagPlain } from 'saxes';
 import { toCanonical, type HealthKitQualifiers } from '../../../../libs/seed-data/activity-type-mapping.js';
 import { isTimeZone } from '../../../contract/common.js';
-import { fillSummaryFromStreams, snakeCase, StreamCollector, timeZoneAt } from './common.js';
+import { conformActivities, fillSummaryFromStreams, snakeCase, StreamCollector, timeZoneAt } from './common.js';
 import { readGpx } from './gpx.js';
 import { UnreadableFileError, type ImportedActivity, type ImportedEvent, type ImportedStatistic } from './types.js';
 
@@ -197,7 +197,7 @@ async function workoutToActivity(
     startTime: new Date(startMs),
     endTime: new Date(endMs),
     timeZone: null,
-    durationS: toSeconds(parseNumber(a.duration), a.durationUnit) ?? (endMs - startMs) / 1000,
+    durationS: (endMs - startMs) / 1000,
     distanceM: toMetres(parseNumber(a.totalDistance), a.totalDistanceUnit) ?? null,
     activeEnergyKcal: toKcal(parseNumber(a.totalEnergyBurned), a.totalEnergyBurnedUnit) ?? null,
     isIndoor: indoor,
@@ -219,8 +219,7 @@ async function workoutToActivity(
   for (const s of workout.statistics) applyStatistic(activity, s, addStatistic);
   applyMetadata(activity, workout.metadata, addStatistic);
   activity.events = workout.events.flatMap((e) => workoutEvent(e));
-  const pauses = activity.events.filter((e) => e.eventType === 'pause' || e.eventType === 'resume');
-  if (activity.durationS != null && pauses.length > 0) activity.movingTimeS ??= activity.durationS;
+  activity.movingTimeS = movingTimeS(activity, toSeconds(parseNumber(a.duration), a.durationUnit));
 
   // Route: position (with altitude and horizontal accuracy), altitude and speed.
   const collector = new StreamCollector();
@@ -253,6 +252,7 @@ async function workoutToActivity(
   if (activity.isIndoor == null && activity.streams.position) activity.isIndoor = false;
 
   fillSummaryFromStreams(activity);
+  conformActivities([activity], warnings);
   // Not in sourceData: that is the workout as exported, so the same workout in two exports is equal.
   if (warnings.length > 0) activity.warnings = warnings.slice(0, MAX_WARNINGS_PER_WORKOUT);
   return activity;
@@ -271,6 +271,26 @@ function sortStreams(streams: ImportedActivity['streams']): ImportedActivity['st
     }
   }
   return streams;
+}
+
+/**
+ * HealthKit's `duration` leaves paused time out when the workout app recorded it so; else the
+ * elapsed time minus the pause → resume spans; null without either.
+ */
+function movingTimeS(activity: ImportedActivity, durationS: number | undefined): number | null {
+  const elapsedS = activity.durationS ?? 0;
+  if (durationS !== undefined && durationS < elapsedS - 1) return durationS;
+  let pausedMs = 0;
+  let pausedAt: number | undefined;
+  for (const event of [...activity.events].sort((x, y) => x.startTime.getTime() - y.startTime.getTime())) {
+    if (event.eventType === 'pause') pausedAt ??= event.startTime.getTime();
+    else if (event.eventType === 'resume' && pausedAt !== undefined) {
+      pausedMs += event.startTime.getTime() - pausedAt;
+      pausedAt = undefined;
+    }
+  }
+  if (pausedMs > 0) return elapsedS - pausedMs / 1000;
+  return durationS ?? null;
 }
 
 const EVENT_TYPES: Record<string, string> = {

@@ -15,17 +15,45 @@ import {
 } from '../../streams/stream-types.js';
 import type { ImportedActivity } from './types.js';
 
+/** A growable Float64Array: samples are appended without boxing every number in a JS array. */
+class Column {
+  data: Float64Array;
+  length = 0;
+
+  constructor(capacity: number) {
+    this.data = new Float64Array(Math.max(16, capacity));
+  }
+
+  push(value: number): void {
+    if (this.length === this.data.length) {
+      const grown = new Float64Array(this.data.length * 2);
+      grown.set(this.data);
+      this.data = grown;
+    }
+    this.data[this.length++] = value;
+  }
+
+  /** A right-sized copy that owns its memory. */
+  toArray(): Float64Array {
+    return this.data.slice(0, this.length);
+  }
+}
+
 /** Samples collected in time order before they become typed arrays. */
 export class StreamCollector {
-  private readonly scalars = new Map<ScalarStreamType, { t: number[]; v: number[]; dropped: number }>();
-  private readonly position = { t: [] as number[], lat: [] as number[], lon: [] as number[], alt: [] as number[], acc: [] as number[], dropped: 0 };
+  private readonly scalars = new Map<ScalarStreamType, { t: Column; v: Column; dropped: number }>();
+  private position?: { t: Column; lat: Column; lon: Column; alt: Column; acc: Column; hasAlt: boolean; hasAcc: boolean; dropped: number };
+  private positionDropped = 0;
+
+  /** @param capacity expected samples per stream (e.g. the record count); only a hint. */
+  constructor(private readonly capacity = 1024) {}
 
   /** Adds one sample; a null/undefined/NaN value is skipped, one outside the plausible range is counted and skipped. */
   add(type: ScalarStreamType, timestampMs: number, value: number | null | undefined): void {
     if (value == null || !Number.isFinite(value)) return;
     let column = this.scalars.get(type);
     if (!column) {
-      column = { t: [], v: [], dropped: 0 };
+      column = { t: new Column(this.capacity), v: new Column(this.capacity), dropped: 0 };
       this.scalars.set(type, column);
     }
     const { min, max } = STREAM_TYPE_DESCRIPTORS[type];
@@ -45,24 +73,35 @@ export class StreamCollector {
     horizontalAccuracyM?: number | null,
   ): void {
     if (latitude == null || longitude == null || !Number.isFinite(latitude) || !Number.isFinite(longitude)) return;
-    const p = this.position;
     if (Math.abs(latitude) > 90 || Math.abs(longitude) > 180) {
-      p.dropped++;
+      this.positionDropped++;
       return;
     }
+    const c = this.capacity;
+    const p = (this.position ??= {
+      t: new Column(c),
+      lat: new Column(c),
+      lon: new Column(c),
+      alt: new Column(c),
+      acc: new Column(c),
+      hasAlt: false,
+      hasAcc: false,
+      dropped: 0,
+    });
     p.t.push(timestampMs);
     p.lat.push(latitude);
     p.lon.push(longitude);
-    p.alt.push(altitudeM != null && Number.isFinite(altitudeM) ? altitudeM : Number.NaN);
-    p.acc.push(horizontalAccuracyM != null && Number.isFinite(horizontalAccuracyM) ? horizontalAccuracyM : Number.NaN);
+    const hasAlt = altitudeM != null && Number.isFinite(altitudeM);
+    const hasAcc = horizontalAccuracyM != null && Number.isFinite(horizontalAccuracyM);
+    p.alt.push(hasAlt ? altitudeM : Number.NaN);
+    p.acc.push(hasAcc ? horizontalAccuracyM : Number.NaN);
+    p.hasAlt ||= hasAlt;
+    p.hasAcc ||= hasAcc;
   }
 
   get firstPosition(): { latitude: number; longitude: number } | undefined {
-    return this.position.t.length > 0 ? { latitude: this.position.lat[0], longitude: this.position.lon[0] } : undefined;
-  }
-
-  values(type: ScalarStreamType): readonly number[] {
-    return this.scalars.get(type)?.v ?? [];
+    const p = this.position;
+    return p && p.t.length > 0 ? { latitude: p.lat.data[0], longitude: p.lon.data[0] } : undefined;
   }
 
   /** The typed streams; out-of-range drops are reported into `warnings`. */
@@ -74,18 +113,18 @@ export class StreamCollector {
         warnings.push(`${label}: dropped ${column.dropped} ${type} samples outside ${min}–${max} ${unit}`);
       }
       if (column.t.length === 0) continue;
-      const samples: ScalarSamples = { timestamps: Float64Array.from(column.t), values: Float64Array.from(column.v) };
+      const samples: ScalarSamples = { timestamps: column.t.toArray(), values: column.v.toArray() };
       streams[type] = samples;
     }
+    if (this.positionDropped > 0) warnings.push(`${label}: dropped ${this.positionDropped} positions outside ±90°/±180°`);
     const p = this.position;
-    if (p.dropped > 0) warnings.push(`${label}: dropped ${p.dropped} positions outside ±90°/±180°`);
-    if (p.t.length > 0) {
+    if (p && p.t.length > 0) {
       const samples: PositionSamples = {
-        timestamps: Float64Array.from(p.t),
-        latitude: Float64Array.from(p.lat),
-        longitude: Float64Array.from(p.lon),
-        altitudeM: p.alt.some((v) => !Number.isNaN(v)) ? Float64Array.from(p.alt) : null,
-        horizontalAccuracyM: p.acc.some((v) => !Number.isNaN(v)) ? Float64Array.from(p.acc) : null,
+        timestamps: p.t.toArray(),
+        latitude: p.lat.toArray(),
+        longitude: p.lon.toArray(),
+        altitudeM: p.hasAlt ? p.alt.toArray() : null,
+        horizontalAccuracyM: p.hasAcc ? p.acc.toArray() : null,
       };
       streams.position = samples;
     }
@@ -260,7 +299,8 @@ export function jsonSafe(value: unknown): unknown {
 
 /** Works across realms (Jest's VM context), unlike `instanceof Date`. */
 export function isDate(value: unknown): value is Date {
-  return Object.prototype.toString.call(value) === '[object Date]';
+  if (value instanceof Date) return true;
+  return typeof value === 'object' && value !== null && Object.prototype.toString.call(value) === '[object Date]';
 }
 
 const FREE_TEXT_ALIASES: Record<string, string> = {
@@ -299,9 +339,106 @@ export function activityTypeFromText(value: string | undefined): { slug: string;
   if (activityTypeBySlug.has(normalized)) return { slug: normalized, known: true };
   const alias = FREE_TEXT_ALIASES[normalized];
   if (alias) return { slug: alias, known: true };
+  // A bare number names nothing portable (Strava's old GPX type ids, FIT enum values).
+  if (/^\d+$/.test(normalized)) return { slug: 'other', known: false };
   const strava = toCanonical('strava', value.trim());
   if (strava.known) return { slug: strava.slug, known: true };
   const fit = toCanonical('fit', { sport: normalized });
   if (fit.known) return { slug: fit.slug, known: true };
   return { slug: 'other', known: false };
+}
+
+/** Limits of the activity create contract (src/contract/activities.contract.ts) an import must fit. */
+const LIMITS = { events: 5000, statistics: 200, children: 100, name: 500, notes: 10_000, deviceName: 200, sourceActivityType: 200 };
+const MEASURE_KEYS = [
+  'durationS',
+  'movingTimeS',
+  'distanceM',
+  'activeEnergyKcal',
+  'elevationGainM',
+  'elevationLossM',
+  'avgSpeedMS',
+  'maxSpeedMS',
+] as const;
+/** Events kept first when an activity has more than the contract allows. */
+const EVENT_PRIORITY: Record<string, number> = { pause: 0, resume: 0, lap: 1, motion_paused: 2, motion_resumed: 2, marker: 3, segment: 4 };
+
+/**
+ * Makes parsed activities satisfy the data model's rules, so a file with one odd value is
+ * imported rather than rejected: implausible summary values become null (and are derived
+ * from the streams where possible), a maximum below its average is dropped, over-long text is
+ * cut, and events beyond the limit are dropped, least important first. Each change is a warning.
+ */
+export function conformActivities(activities: ImportedActivity[], warnings: string[]): void {
+  activities.forEach((activity, i) => {
+    const label = activities.length > 1 ? `activity ${i + 1}` : 'activity';
+    conform(activity, label, warnings);
+    if (activity.children.length > LIMITS.children) {
+      warnings.push(`${label}: ${activity.children.length} legs; kept the first ${LIMITS.children}`);
+      activity.children = activity.children.slice(0, LIMITS.children);
+    }
+    activity.children.forEach((child, j) => conform(child, `${label} leg ${j + 1}`, warnings));
+  });
+}
+
+function conform(activity: ImportedActivity, label: string, warnings: string[]): void {
+  if (activity.endTime.getTime() < activity.startTime.getTime()) activity.endTime = new Date(activity.startTime.getTime());
+  let cleared = false;
+  for (const key of MEASURE_KEYS) {
+    const value = activity[key];
+    if (value != null && (!Number.isFinite(value) || value < 0 || value > 1e9)) {
+      warnings.push(`${label}: implausible ${key} ${value} left out`);
+      activity[key] = null;
+      cleared = true;
+    }
+  }
+  for (const key of ['avgHeartRateBpm', 'maxHeartRateBpm'] as const) {
+    const value = activity[key];
+    if (value != null && (!Number.isFinite(value) || value < 20 || value > 260)) {
+      warnings.push(`${label}: implausible ${key} ${value} left out`);
+      activity[key] = null;
+      cleared = true;
+    }
+  }
+  if (cleared) fillSummaryFromStreams(activity);
+  for (const [avg, max] of [
+    ['avgHeartRateBpm', 'maxHeartRateBpm'],
+    ['avgSpeedMS', 'maxSpeedMS'],
+  ] as const) {
+    const a = activity[avg];
+    const m = activity[max];
+    if (a != null && m != null && m < a) {
+      warnings.push(`${label}: ${max} ${m} is below ${avg} ${a}; left out`);
+      activity[max] = null;
+    }
+  }
+  if (activity.timeZone != null && !isIanaZone(activity.timeZone)) activity.timeZone = null;
+  activity.name = cut(activity.name, LIMITS.name);
+  activity.notes = cut(activity.notes, LIMITS.notes);
+  activity.deviceName = cut(activity.deviceName, LIMITS.deviceName);
+  activity.sourceActivityType = cut(activity.sourceActivityType, LIMITS.sourceActivityType) ?? null;
+  if (activity.statistics.length > LIMITS.statistics) activity.statistics = activity.statistics.slice(0, LIMITS.statistics);
+  for (const event of activity.events) {
+    if (event.endTime && event.endTime.getTime() < event.startTime.getTime()) event.endTime = null;
+  }
+  if (activity.events.length > LIMITS.events) {
+    warnings.push(`${label}: ${activity.events.length} events; kept ${LIMITS.events}, dropping segments and markers first`);
+    const ranked = activity.events.map((event, index) => ({ event, index, rank: EVENT_PRIORITY[event.eventType] ?? 5 }));
+    ranked.sort((a, b) => a.rank - b.rank || a.index - b.index);
+    const kept = new Set(ranked.slice(0, LIMITS.events).map((r) => r.index));
+    activity.events = activity.events.filter((_, index) => kept.has(index));
+  }
+}
+
+function cut(value: string | null | undefined, max: number): string | null | undefined {
+  return typeof value === 'string' && value.length > max ? value.slice(0, max) : value;
+}
+
+function isIanaZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
 }

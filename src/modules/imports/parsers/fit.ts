@@ -10,7 +10,7 @@
 import { Decoder, Stream, type Mesg } from '@garmin/fitsdk';
 import { toCanonical } from '../../../../libs/seed-data/activity-type-mapping.js';
 import { isPositionSamples, type PositionSamples } from '../../streams/stream-types.js';
-import { fillSummaryFromStreams, isDate, jsonSafe, maxOf, snakeCase, StreamCollector, timeZoneAt, timeZoneForOffset } from './common.js';
+import { conformActivities, fillSummaryFromStreams, isDate, jsonSafe, maxOf, snakeCase, StreamCollector, timeZoneAt, timeZoneForOffset } from './common.js';
 import { mergeHeartRates } from './fit-hr.js';
 import {
   detectFormat,
@@ -216,6 +216,7 @@ export function parseFit(bytes: Uint8Array): ParseResult {
     activities.push(...groupToActivities(group, label, warnings));
   }
   if (activities.length === 0) throw new UnreadableFileError('the FIT file holds no activity (no session and no records)');
+  conformActivities(activities, warnings);
   return { format: 'fit', activities, warnings };
 }
 
@@ -468,7 +469,7 @@ function plausibleUpperBound(records: FitRecord[]): number {
 }
 
 function recordsToStreams(records: FitRecord[], group: FileGroup, sport: string, warnings: string[], label: string) {
-  const collector = new StreamCollector();
+  const collector = new StreamCollector(records.length);
   const doubleCadence = STRIDE_CADENCE_SPORTS.has(sport);
   const developer = developerNativeFields(group);
   for (const r of records) {

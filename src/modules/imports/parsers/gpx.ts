@@ -9,7 +9,7 @@
  * skipped with a warning (the whole file is rejected when no track has times), points going
  * back in time are dropped.
  */
-import { activityTypeFromText, fillSummaryFromStreams, jsonSafe, maxOf, minOf, StreamCollector, timeZoneAt } from './common.js';
+import { activityTypeFromText, conformActivities, fillSummaryFromStreams, jsonSafe, maxOf, minOf, StreamCollector, timeZoneAt } from './common.js';
 import { UnreadableFileError, type ImportedActivity, type ImportedEvent, type ParseResult } from './types.js';
 import { child, children, descendants, numberOf, parseNumber, parseTime, parseXml, text, type Element } from './xml.js';
 
@@ -51,6 +51,7 @@ export function parseGpx(textContent: string): ParseResult {
   if (activities.length === 0) {
     throw new UnreadableFileError('the GPX file has no track with timestamps: an activity needs times');
   }
+  conformActivities(activities, warnings);
   return { format: 'gpx', activities, warnings };
 }
 

@@ -8,7 +8,7 @@
  * per minute (§9), like the FIT parser does.
  */
 import type { ScalarSamples } from '../../streams/stream-types.js';
-import { activityTypeFromText, fillSummaryFromStreams, jsonSafe, maxOf, minOf, StreamCollector, timeZoneAt } from './common.js';
+import { activityTypeFromText, conformActivities, fillSummaryFromStreams, jsonSafe, maxOf, minOf, StreamCollector, timeZoneAt } from './common.js';
 import { UnreadableFileError, type ImportedActivity, type ImportedEvent, type ParseResult } from './types.js';
 import { child, children, numberOf, parseTime, parseXml, text, type Element } from './xml.js';
 
@@ -40,6 +40,7 @@ export function parseTcx(textContent: string): ParseResult {
     );
   }
   activities.sort((a, b) => a.startTime.getTime() - b.startTime.getTime());
+  conformActivities(activities, warnings);
   return { format: 'tcx', activities, warnings };
 }
 
