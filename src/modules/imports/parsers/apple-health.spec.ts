@@ -27,9 +27,9 @@ async function collect(source: AsyncIterable<Uint8Array>): Promise<ImportedActiv
 describe('parseAppleHealthExport', () => {
   it('streams the workouts with their metadata, events, statistics and route', async () => {
     const workouts = await collect(chunks(buildAppleHealthExport()));
-    expect(workouts.map((w) => w.activityType)).toEqual(['running', 'treadmill_running', 'pool_swimming', 'walking']);
+    expect(workouts.map((w) => w.activityType)).toEqual(['running', 'treadmill_running', 'pool_swimming', 'walking', 'triathlon']);
 
-    const [run, treadmill, swim, walk] = workouts;
+    const [run, treadmill, swim, walk, triathlon] = workouts;
     expect(run.sourceActivityType).toBe('HKWorkoutActivityTypeRunning');
     expect(run.startTime.getTime()).toBe(APPLE_START_MS);
     expect(run.endTime.getTime()).toBe(APPLE_START_MS + 1_830_000);
@@ -89,6 +89,17 @@ describe('parseAppleHealthExport', () => {
 
     expect(walk.warnings).toEqual(['route workout-routes/route_missing.gpx is missing from the export']);
     expect(walk.deviceName).toBe('iPhone');
+    expect([walk.avgHeartRateBpm, walk.maxHeartRateBpm]).toEqual([101, 117]);
+    expect(walk.children).toEqual([]);
+
+    expect(triathlon.children.map((c) => [c.activityType, c.startTime.getTime() - triathlon.startTime.getTime(), c.durationS, c.distanceM])).toEqual([
+      ['swimming', 0, 1800, 1500],
+      ['transition', 1_800_000, 180, null],
+      ['cycling', 1_980_000, 3420, 40_000],
+      ['transition', 5_400_000, 120, null],
+      ['running', 5_520_000, 1680, 10_000],
+    ]);
+    expect(triathlon.children.every((c) => c.sourceActivityType === null && c.children.length === 0)).toBe(true);
   });
 
   it('reads the workouts as they stream past, without buffering the export', async () => {
@@ -106,7 +117,7 @@ describe('parseAppleHealthExport', () => {
       pulledAtFirstWorkout.push(pulled);
       expect(workout.activityType).toBeDefined();
     }
-    expect(pulledAtFirstWorkout).toHaveLength(4);
+    expect(pulledAtFirstWorkout).toHaveLength(5);
     expect(pulledAtFirstWorkout[0]).toBeLessThan(total / 2);
   });
 

@@ -38,13 +38,17 @@ export function healthKitActivityType(input: HealthKitTypeInput): { slug: string
 
 type Attributes = Record<string, string>;
 
-interface WorkoutDraft {
+interface Summary {
   attributes: Attributes;
   metadata: Attributes;
   events: Attributes[];
   statistics: Attributes[];
+}
+
+interface WorkoutDraft extends Summary {
   routes: { attributes: Attributes; paths: string[] }[];
-  activities: Attributes[];
+  /** iOS 16+ `<WorkoutActivity>` children: one per leg of a multisport workout. */
+  activities: Summary[];
 }
 
 const MAX_WARNINGS_PER_WORKOUT = 20;
@@ -66,6 +70,7 @@ export async function* parseAppleHealthExport(
   let sawRoot = false;
   let draft: WorkoutDraft | undefined;
   let route: { attributes: Attributes; paths: string[] } | undefined;
+  let leg: Summary | undefined;
   let parseError: Error | undefined;
   let yielded = 0;
 
@@ -88,18 +93,25 @@ export async function* parseAppleHealthExport(
       if (name === 'MetadataEntry' && attributes.key !== undefined) draft.metadata[attributes.key] = attributes.value ?? '';
       else if (name === 'WorkoutEvent') draft.events.push(attributes);
       else if (name === 'WorkoutStatistics') draft.statistics.push(attributes);
-      else if (name === 'WorkoutActivity') draft.activities.push(attributes);
-      else if (name === 'WorkoutRoute') {
+      else if (name === 'WorkoutActivity') {
+        leg = { attributes, metadata: {}, events: [], statistics: [] };
+        draft.activities.push(leg);
+      } else if (name === 'WorkoutRoute') {
         route = { attributes, paths: [] };
         draft.routes.push(route);
       }
     } else if (parent === 'WorkoutRoute' && name === 'FileReference' && route && attributes.path) {
       route.paths.push(attributes.path);
+    } else if (parent === 'WorkoutActivity' && leg) {
+      if (name === 'MetadataEntry' && attributes.key !== undefined) leg.metadata[attributes.key] = attributes.value ?? '';
+      else if (name === 'WorkoutEvent') leg.events.push(attributes);
+      else if (name === 'WorkoutStatistics') leg.statistics.push(attributes);
     }
   });
   parser.on('closetag', (tag: SaxesTagPlain) => {
     stack.pop();
     if (tag.name === 'WorkoutRoute') route = undefined;
+    if (tag.name === 'WorkoutActivity') leg = undefined;
     if (tag.name === 'Workout' && draft && stack.at(-1) === 'HealthData') {
       completed.push(draft);
       draft = undefined;
@@ -172,54 +184,42 @@ async function workoutToActivity(
   routes: (path: string) => Promise<Uint8Array | undefined>,
 ): Promise<ImportedActivity | undefined> {
   const warnings: string[] = [];
-  const a = workout.attributes;
-  const startMs = parseAppleDate(a.startDate);
-  const endMs = parseAppleDate(a.endDate);
-  if (startMs === undefined || endMs === undefined || endMs < startMs) return undefined;
-
-  const indoor = parseBoolean(workout.metadata.HKIndoorWorkout ?? workout.metadata.HKMetadataKeyIndoorWorkout);
-  const location = parseQuantity(workout.metadata.HKSwimmingLocationType ?? workout.metadata.HKMetadataKeySwimmingLocationType)?.value;
-  const swimmingLocation = location === 0 || location === 1 || location === 2 ? location : null;
-  const type = healthKitActivityType({ workoutActivityType: a.workoutActivityType ?? '', indoor, swimmingLocation });
-  if (!type.known) warnings.push(`HealthKit type "${a.workoutActivityType}" is not in the catalog; imported as "other"`);
-
-  const statistics: ImportedStatistic[] = [];
-  const addStatistic = (key: string, value: number | undefined, unit: string) => {
-    if (value === undefined || !Number.isFinite(value) || statistics.some((s) => s.key === key)) return;
-    statistics.push({ key, value, unit });
+  // A single WorkoutActivity repeats the workout; newer exports may keep some values only there.
+  const only = workout.activities.length === 1 ? workout.activities[0] : undefined;
+  const summary: Summary = only
+    ? {
+        attributes: workout.attributes,
+        metadata: { ...only.metadata, ...workout.metadata },
+        events: workout.events.length > 0 ? workout.events : only.events,
+        statistics: [...workout.statistics, ...only.statistics.filter((s) => !workout.statistics.some((w) => w.type === s.type))],
+      }
+    : workout;
+  const activity = summaryToActivity(summary, workout.attributes.workoutActivityType ?? '', warnings);
+  if (!activity) return undefined;
+  activity.sourceData = {
+    workout: workout.attributes,
+    metadata: workout.metadata,
+    statistics: workout.statistics,
+    events: workout.events,
+    routes: workout.routes.map((r) => ({ ...r.attributes, paths: r.paths })),
+    ...(workout.activities.length > 0 ? { workoutActivities: workout.activities } : {}),
   };
-
-  const activity: ImportedActivity = {
-    activityType: type.slug,
-    sourceActivityType: a.workoutActivityType ?? null,
-    name: workout.metadata.HKWorkoutBrandName ?? null,
-    notes: null,
-    startTime: new Date(startMs),
-    endTime: new Date(endMs),
-    timeZone: null,
-    durationS: (endMs - startMs) / 1000,
-    distanceM: toMetres(parseNumber(a.totalDistance), a.totalDistanceUnit) ?? null,
-    activeEnergyKcal: toKcal(parseNumber(a.totalEnergyBurned), a.totalEnergyBurnedUnit) ?? null,
-    isIndoor: indoor,
-    deviceName: deviceName(a.device) ?? a.sourceName ?? null,
-    statistics,
-    events: [],
-    streams: {},
-    sourceData: {
-      workout: a,
-      metadata: workout.metadata,
-      statistics: workout.statistics,
-      events: workout.events,
-      routes: workout.routes.map((r) => ({ ...r.attributes, paths: r.paths })),
-      ...(workout.activities.length > 0 ? { workoutActivities: workout.activities } : {}),
-    },
-    children: [],
-  };
-
-  for (const s of workout.statistics) applyStatistic(activity, s, addStatistic);
-  applyMetadata(activity, workout.metadata, addStatistic);
-  activity.events = workout.events.flatMap((e) => workoutEvent(e));
-  activity.movingTimeS = movingTimeS(activity, toSeconds(parseNumber(a.duration), a.durationUnit));
+  if (workout.activities.length > 1) {
+    const isMultisport = /SwimBikeRun|Transition/.test(activity.sourceActivityType ?? '');
+    for (const [i, legSummary] of workout.activities.entries()) {
+      const type = inferLegType(legSummary, isMultisport);
+      const child = summaryToActivity(
+        { ...legSummary, attributes: { sourceName: workout.attributes.sourceName, device: workout.attributes.device, ...legSummary.attributes } },
+        type,
+        warnings,
+      );
+      if (!child) continue;
+      // The export does not name a leg's type; it is inferred from the leg's statistics.
+      child.sourceActivityType = null;
+      child.sourceData = { workoutActivity: legSummary, index: i, inferredType: type };
+      activity.children.push(child);
+    }
+  }
 
   // Route: position (with altitude and horizontal accuracy), altitude and speed.
   const collector = new StreamCollector();
@@ -246,9 +246,10 @@ async function workoutToActivity(
   }
   activity.streams = sortStreams(collector.build(warnings, 'route'));
 
-  const zone = workout.metadata.HKTimeZone;
+  const zone = summary.metadata.HKTimeZone;
   if (zone && isTimeZone(zone)) activity.timeZone = zone;
   else if (collector.firstPosition) activity.timeZone = timeZoneAt(collector.firstPosition.latitude, collector.firstPosition.longitude) ?? null;
+  for (const child of activity.children) child.timeZone = activity.timeZone;
   if (activity.isIndoor == null && activity.streams.position) activity.isIndoor = false;
 
   fillSummaryFromStreams(activity);
@@ -256,6 +257,64 @@ async function workoutToActivity(
   // Not in sourceData: that is the workout as exported, so the same workout in two exports is equal.
   if (warnings.length > 0) activity.warnings = warnings.slice(0, MAX_WARNINGS_PER_WORKOUT);
   return activity;
+}
+
+/** A workout or one leg of it, from its attributes, metadata, events and statistics. */
+function summaryToActivity(summary: Summary, workoutActivityType: string, warnings: string[]): ImportedActivity | undefined {
+  const a = summary.attributes;
+  const startMs = parseAppleDate(a.startDate);
+  const durationAttributeS = toSeconds(parseNumber(a.duration), a.durationUnit);
+  const endMs = parseAppleDate(a.endDate) ?? (startMs !== undefined && durationAttributeS !== undefined ? startMs + durationAttributeS * 1000 : undefined);
+  if (startMs === undefined || endMs === undefined || endMs < startMs) {
+    warnings.push(`workout at ${a.startDate ?? '?'}: no valid start and end; skipped`);
+    return undefined;
+  }
+  const indoor = parseBoolean(summary.metadata.HKIndoorWorkout ?? summary.metadata.HKMetadataKeyIndoorWorkout);
+  const location = parseQuantity(summary.metadata.HKSwimmingLocationType ?? summary.metadata.HKMetadataKeySwimmingLocationType)?.value;
+  const swimmingLocation = location === 0 || location === 1 || location === 2 ? location : null;
+  const type = healthKitActivityType({ workoutActivityType, indoor, swimmingLocation });
+  if (!type.known) warnings.push(`HealthKit type "${workoutActivityType}" is not in the catalog; imported as "other"`);
+
+  const statistics: ImportedStatistic[] = [];
+  const addStatistic = (key: string, value: number | undefined, unit: string) => {
+    if (value === undefined || !Number.isFinite(value) || statistics.some((s) => s.key === key)) return;
+    statistics.push({ key, value, unit });
+  };
+  const activity: ImportedActivity = {
+    activityType: type.slug,
+    sourceActivityType: workoutActivityType || null,
+    name: summary.metadata.HKWorkoutBrandName ?? null,
+    notes: null,
+    startTime: new Date(startMs),
+    endTime: new Date(endMs),
+    timeZone: null,
+    durationS: (endMs - startMs) / 1000,
+    distanceM: toMetres(parseNumber(a.totalDistance), a.totalDistanceUnit) ?? null,
+    activeEnergyKcal: toKcal(parseNumber(a.totalEnergyBurned), a.totalEnergyBurnedUnit) ?? null,
+    isIndoor: indoor,
+    deviceName: deviceName(a.device) ?? a.sourceName ?? null,
+    statistics,
+    events: [],
+    streams: {},
+    sourceData: {},
+    children: [],
+  };
+  for (const s of summary.statistics) applyStatistic(activity, s, addStatistic);
+  applyMetadata(activity, summary.metadata, addStatistic);
+  activity.events = summary.events.flatMap((e) => workoutEvent(e));
+  activity.movingTimeS = movingTimeS(activity, durationAttributeS);
+  return activity;
+}
+
+/** A leg's HealthKit type from what it measured (the export does not say). */
+function inferLegType(leg: Summary, isMultisport: boolean): string {
+  const types = new Set(leg.statistics.map((s) => (s.type ?? '').replace(/^HKQuantityTypeIdentifier/, '')));
+  if (types.has('DistanceSwimming') || types.has('SwimmingStrokeCount')) return 'HKWorkoutActivityTypeSwimming';
+  if (types.has('DistanceCycling') || types.has('CyclingPower') || types.has('CyclingCadence') || types.has('CyclingSpeed')) {
+    return 'HKWorkoutActivityTypeCycling';
+  }
+  if (types.has('DistanceWalkingRunning') || types.has('RunningPower') || types.has('RunningSpeed')) return 'HKWorkoutActivityTypeRunning';
+  return isMultisport ? 'HKWorkoutActivityTypeTransition' : 'HKWorkoutActivityTypeOther';
 }
 
 /** Route files may hold several segments out of order; streams must be in time order. */
