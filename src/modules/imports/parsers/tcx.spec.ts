@@ -99,6 +99,30 @@ describe('parseTcx', () => {
     expect(result.activities[0].activityType).toBe('other');
   });
 
+  it('imports a MultiSportSession as a parent with its legs and transitions', () => {
+    const bike = syntheticTrack(START, 100, { power: true });
+    const run = syntheticTrack(START + 160_000, 100);
+    const single = buildTcx([
+      { sport: 'Biking', idMs: START, laps: [{ tracks: [bike], totalTimeSeconds: 99, distanceM: 300, calories: 20 }] },
+      { sport: 'Running', idMs: START + 160_000, laps: [{ tracks: [run], totalTimeSeconds: 99, distanceM: 320, calories: 25 }] },
+    ]);
+    const [bikeXml, runXml] = single.match(/<Activity [\s\S]*?<\/Activity>/g)!;
+    const transition = `<Transition StartTime="${new Date(START + 100_000).toISOString()}"><TotalTimeSeconds>60</TotalTimeSeconds><DistanceMeters>40</DistanceMeters><Calories>3</Calories></Transition>`;
+    const text = single.replace(
+      /<Activities>[\s\S]*<\/Activities>/,
+      `<Activities><MultiSportSession><Id>${new Date(START).toISOString()}</Id><FirstSport>${bikeXml}</FirstSport><NextSport>${transition}${runXml}</NextSport></MultiSportSession></Activities>`,
+    );
+    const [parent] = parseTcx(text).activities;
+    expect(parent.activityType).toBe('multisport');
+    expect(parent.children.map((c) => [c.activityType, c.startTime.getTime(), c.endTime.getTime()])).toEqual([
+      ['cycling', START, START + 99_000],
+      ['transition', START + 100_000, START + 160_000],
+      ['running', START + 160_000, START + 259_000],
+    ]);
+    expect(parent.distanceM).toBe(660);
+    expect(values(parent.children[2], 'heart_rate').v).toEqual(run.map((p) => p.heartRateBpm));
+  });
+
   it.each([
     ['an empty document', '', 'empty file'],
     ['broken XML', '<TrainingCenterDatabase><Activities><Activity>', 'malformed TCX'],
