@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
 import type { PGlite } from '@electric-sql/pglite';
-import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { fromBunSql, fromPglite, PgBoss, type BunSqlLike } from 'pg-boss';
 import { ENV } from '../../config/config.module.js';
 import type { Env } from '../../config/env.js';
@@ -26,7 +26,7 @@ export function importQueueName(env: Env): string {
  * database's `pgboss` schema, so they survive a restart just the same.
  */
 @Injectable()
-export class ImportQueue implements OnApplicationShutdown {
+export class ImportQueue {
   private readonly logger = new Logger('ImportQueue');
   private boss?: Promise<PgBoss>;
   private readonly queue: string;
@@ -54,9 +54,12 @@ export class ImportQueue implements OnApplicationShutdown {
     await boss.send(this.queue, { importJobId });
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /** Called by ImportsService at shutdown, before the database and the parse workers go away. */
+  async stop(): Promise<void> {
     if (!this.boss) return;
-    const boss = await this.boss.catch(() => undefined);
+    const started = this.boss;
+    this.boss = undefined;
+    const boss = await started.catch(() => undefined);
     // Graceful: a running import finishes its current file first; what is left is retried by the next process.
     await boss?.stop({ graceful: true, timeout: 20_000, close: true });
   }

@@ -93,6 +93,8 @@ export class ImportsService implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   async onModuleDestroy(): Promise<void> {
+    // Nest destroys modules before it shuts the database down: the running job finishes its file first.
+    await this.queue.stop();
     await this.pool.close();
   }
 

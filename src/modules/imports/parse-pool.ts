@@ -20,6 +20,8 @@ interface Pending {
 interface PoolWorker {
   worker: Worker;
   busy: number;
+  /** Ids of the requests this worker has in hand. */
+  inFlight: Set<number>;
 }
 
 const workerFile = fileURLToPath(new URL('./parse-worker.js', import.meta.url));
@@ -50,6 +52,7 @@ export class ParsePool {
     const target = this.pick();
     const id = this.nextId++;
     target.busy++;
+    target.inFlight.add(id);
     try {
       return await new Promise<ParseOutcome>((resolve, reject) => {
         this.pending.set(id, { resolve, reject });
@@ -59,6 +62,7 @@ export class ParsePool {
       });
     } finally {
       target.busy--;
+      target.inFlight.delete(id);
     }
   }
 
@@ -75,7 +79,7 @@ export class ParsePool {
 
   private spawn(): PoolWorker {
     const worker = new Worker(workerFile);
-    const entry: PoolWorker = { worker, busy: 0 };
+    const entry: PoolWorker = { worker, busy: 0, inFlight: new Set() };
     worker.on('message', (message: { id: number; result?: ParseResult; encoded?: EncodedStreams; rejected?: string; failed?: string }) => {
       const pending = this.pending.get(message.id);
       if (!pending) return;
@@ -86,11 +90,12 @@ export class ParsePool {
     });
     worker.on('error', (error) => {
       // A crashed worker fails what it had in hand; the pool starts a new one on demand.
-      for (const [id, pending] of this.pending) {
-        pending.reject(error);
+      for (const id of entry.inFlight) {
+        this.pending.get(id)?.reject(error);
         this.pending.delete(id);
       }
-      this.workers.splice(this.workers.indexOf(entry), 1);
+      const index = this.workers.indexOf(entry);
+      if (index >= 0) this.workers.splice(index, 1);
     });
     this.workers.push(entry);
     return entry;

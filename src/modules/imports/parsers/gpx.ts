@@ -1,8 +1,9 @@
 /**
  * GPX 1.0/1.1 → activities: one per `<trk>`, its `<trkseg>`s joined (the gap between two
  * segments becomes a pause/resume pair). Reads `<ele>`, `<time>` and the usual point
- * extensions by local name: Garmin TrackPointExtension `hr`, `cad`, `atemp`, power
- * (`power`, `PowerInW`, `watts`), and Apple's `speed`, `hAcc`.
+ * extensions by local name: Garmin TrackPointExtension v1/v2 `hr`, `cad`, `atemp`, `speed`,
+ * power (`power`, `PowerInW`, `watts`), ClueTrust/COROS `heartrate`, `cadence`, `temp`,
+ * `distance`, and Apple's `speed`, `hAcc`.
  *
  * What real files do: a point with `lat="undefined"` or no position is skipped, an empty
  * segment is skipped, a track without any time cannot be placed on a timeline and is
@@ -24,6 +25,7 @@ export interface GpxPoint {
   temperatureC?: number;
   speedMS?: number;
   horizontalAccuracyM?: number;
+  distanceM?: number;
 }
 
 export interface GpxTrack {
@@ -128,6 +130,8 @@ function readPoint(pt: Element): GpxPoint | undefined {
     point.temperatureC = ext('atemp', 'temp', 'wtemp');
     point.speedMS = ext('speed', 'Speed');
     point.horizontalAccuracyM = ext('hAcc');
+    // ClueTrust gpxdata (COROS and others) records the cumulative distance.
+    point.distanceM = ext('distance');
   }
   return point;
 }
@@ -167,6 +171,7 @@ export function gpxTrackToActivity(track: GpxTrack, label: string, warnings: str
       collector.add('power', t, p.powerW);
       collector.add('temperature', t, p.temperatureC);
       collector.add('speed', t, p.speedMS);
+      collector.add('distance', t, p.distanceM);
     }
     if (segmentStart !== undefined) {
       if (previousSegmentEnd !== undefined && segmentStart > previousSegmentEnd) {

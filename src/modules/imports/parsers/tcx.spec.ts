@@ -89,6 +89,18 @@ describe('parseTcx', () => {
     expect(bike.events[0].metadata).toMatchObject({ avg_power_w: 224 });
   });
 
+  it('reads TPX values that a writer split over several <TPX> elements', () => {
+    const points = syntheticTrack(START, 3, { power: true });
+    const text = buildTcx([{ sport: 'Biking', idMs: START, laps: [{ tracks: [points], totalTimeSeconds: 2, distanceM: 9, calories: 1 }] }]).replace(
+      /<ns3:TPX>(<ns3:Speed>[^<]*<\/ns3:Speed>)(<ns3:Watts>)/g,
+      '<ns3:TPX>$1</ns3:TPX><ns3:TPX>$2',
+    );
+    expect(text).toContain('</ns3:TPX><ns3:TPX>');
+    const [ride] = parseTcx(text).activities;
+    expect(values(ride, 'power').v).toEqual(points.map((p) => p.powerW));
+    expect(values(ride, 'speed').v).toEqual(points.map((p) => p.speedMS));
+  });
+
   it('drops trackpoints without a time or going backwards, and says so', () => {
     const points = syntheticTrack(START, 30);
     const messy = [...points.slice(0, 10), { ...points[10], timeMs: undefined }, ...points.slice(11, 20), { ...points[3] }, ...points.slice(20)];

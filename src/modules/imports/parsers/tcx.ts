@@ -265,10 +265,18 @@ function multiSportSession(element: Element, label: string, warnings: string[]):
   };
 }
 
-/** A Garmin ActivityExtension v2 child (`TPX` on trackpoints, `LX` on laps). */
+/**
+ * Garmin ActivityExtension v2 values (`TPX` on trackpoints, `LX` on laps). Some writers put
+ * each value in its own `<TPX>`, so all of them are searched.
+ */
 function extension(parent: Element, name: string): Element | undefined {
   const extensions = child(parent, 'Extensions');
-  return extensions ? child(extensions, name) : undefined;
+  if (!extensions) return undefined;
+  const blocks = children(extensions, name);
+  if (blocks.length <= 1) return blocks[0];
+  const merged = blocks[0].cloneNode(false) as Element;
+  for (const block of blocks) for (const value of Array.from(block.childNodes)) merged.appendChild(value.cloneNode(true));
+  return merged;
 }
 
 function elementToJson(element: Element): unknown {
