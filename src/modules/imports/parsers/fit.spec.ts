@@ -404,6 +404,36 @@ describe('parseFit', () => {
     expect((error as UnreadableFileError).reason).toContain(reason);
   });
 
+  it('never fails with anything but UnreadableFileError on damaged bytes', () => {
+    const fixture = fitActivityFixture({
+      sport: 'swimming',
+      subSport: 'lapSwimming',
+      startTime: START,
+      seconds: 0,
+      channels: { heartRate: true, distance: true },
+      heartRateIn: 'hr_messages',
+      pool: { lengthM: 25, lengths: 4, secondsPerLength: 20, strokesPerLength: 10 },
+      laps: 2,
+      developerField: {},
+      timeZoneOffsetS: 3600,
+    });
+    let seed = 42;
+    const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+    let imported = 0;
+    for (let round = 0; round < 300; round++) {
+      const bytes = fixture.bytes.slice(0, round % 3 === 0 ? Math.floor(random() * fixture.bytes.length) : fixture.bytes.length);
+      for (let flips = 1 + Math.floor(random() * 4); flips > 0; flips--) bytes[14 + Math.floor(random() * (bytes.length - 14))] = Math.floor(random() * 256);
+      try {
+        const result = parseFit(bytes);
+        imported++;
+        for (const activity of result.activities) expect(activity.endTime.getTime()).toBeGreaterThanOrEqual(activity.startTime.getTime());
+      } catch (error) {
+        if (!(error instanceof UnreadableFileError)) throw error;
+      }
+    }
+    expect(imported).toBeGreaterThan(0);
+  });
+
   it('is what parseFile picks for FIT bytes, whatever the name', () => {
     const bytes = buildFitActivity({ sport: 'walking', startTime: START, seconds: 60, channels: { heartRate: true } });
     expect(parseFile(bytes, 'upload.bin').activities[0].activityType).toBe('walking');
