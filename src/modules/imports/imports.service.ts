@@ -150,7 +150,13 @@ export class ImportsService implements OnApplicationBootstrap, OnModuleDestroy {
   /** One unpacked file. A bad file is a rejected result, never an exception; a storage outage is rethrown. */
   async importLeaf(owner: ImportOwner, leaf: Leaf, pool: ParsePool = this.pool): Promise<ImportFileResult> {
     if (leaf.kind === 'rejected') return rejected(leaf.name, leaf.reason);
-    if (leaf.kind === 'apple_health') return this.importAppleHealth(owner, leaf);
+    if (leaf.kind === 'apple_health') {
+      try {
+        return await this.importAppleHealth(owner, leaf);
+      } finally {
+        leaf.release();
+      }
+    }
 
     const { name, bytes } = leaf;
     if (bytes.byteLength === 0) return rejected(name, 'the file is empty');

@@ -31,6 +31,11 @@ export type Leaf =
       name: string;
       xml: () => AsyncIterable<Uint8Array>;
       routes: (path: string) => Promise<Uint8Array | undefined>;
+      /**
+       * Call when done with xml() and routes(): an archive stays open until then, even if the
+       * generator is asked for the next leaf meanwhile (the CLI's runners share one walk).
+       */
+      release: () => void;
     }
   | { kind: 'rejected'; name: string; reason: string };
 
@@ -78,6 +83,7 @@ export async function* unpack(input: ImportInput): AsyncGenerator<Leaf> {
         name: input.name,
         xml: () => createReadStream(input.path) as AsyncIterable<Uint8Array>,
         routes: (path) => readFile(join(folder, path.replace(/^\/+/, ''))).then((b) => new Uint8Array(b), () => undefined),
+        release: () => undefined,
       };
       return;
     }
@@ -106,7 +112,7 @@ async function* unpackBytes(name: string, bytes: Uint8Array, depth: number): Asy
     return;
   }
   if (isAppleHealthXml(name) && detectFormat(bytes, name) === 'apple_health_xml') {
-    yield { kind: 'apple_health', name, xml: async function* () { yield bytes; }, routes: async () => undefined };
+    yield { kind: 'apple_health', name, xml: async function* () { yield bytes; }, routes: async () => undefined, release: () => undefined };
     return;
   }
   yield { kind: 'file', name, bytes };
@@ -124,6 +130,7 @@ async function* unpackZip(name: string, open: ZipOpener, depth: number): AsyncGe
     yield { kind: 'rejected', name, reason: `not a readable zip archive: ${(error as Error).message}` };
     return;
   }
+  const inUse: Promise<void>[] = [];
   try {
     let entries: yauzl.Entry[];
     try {
@@ -149,7 +156,10 @@ async function* unpackZip(name: string, open: ZipOpener, depth: number): AsyncGe
       const entryName = `${name}/${entry.fileName}`;
       if (healthExports.includes(entry)) {
         const folder = posix.dirname(entry.fileName);
+        let release!: () => void;
+        inUse.push(new Promise<void>((resolve) => (release = resolve)));
         yield {
+          release,
           kind: 'apple_health',
           name: entryName,
           xml: () => streamEntry(zip, entry),
@@ -181,6 +191,7 @@ async function* unpackZip(name: string, open: ZipOpener, depth: number): AsyncGe
       yield* unpackBytes(entryName, bytes, depth + 1);
     }
   } finally {
+    await Promise.all(inUse);
     zip.close();
   }
 }

@@ -4,7 +4,9 @@ import {
   appleHealthRoutes,
   appleRoutePoints,
   buildAppleHealthExport,
+  ROUTE_PATH,
 } from '../../../../test/fixtures/imports/apple-health-builder.js';
+import { buildAppleRouteGpx } from '../../../../test/fixtures/imports/xml-builders.js';
 import type { PositionSamples, ScalarSamples } from '../../streams/stream-types.js';
 import { healthKitActivityType, parseAppleDate, parseAppleHealthExport, TruncatedExportError } from './apple-health.js';
 import { detectFormat, UnreadableFileError, type ImportedActivity } from './types.js';
@@ -100,6 +102,28 @@ describe('parseAppleHealthExport', () => {
       ['running', 5_520_000, 1680, 10_000],
     ]);
     expect(triathlon.children.every((c) => c.sourceActivityType === null && c.children.length === 0)).toBe(true);
+  });
+
+  it('keeps only the route points inside the workout (±60 s), and says what it dropped', async () => {
+    const points = appleRoutePoints();
+    const late = { ...points[0], timeMs: APPLE_START_MS + 1_830_000 + 300_000 };
+    const before = { ...points[0], timeMs: APPLE_START_MS - 30_000, elevationM: -900 };
+    const gpx = buildAppleRouteGpx([before, ...points, late]);
+    const text = buildAppleHealthExport();
+    const workouts: ImportedActivity[] = [];
+    for await (const w of parseAppleHealthExport(chunks(text), async (p) => (p === ROUTE_PATH ? new TextEncoder().encode(gpx) : undefined))) {
+      workouts.push(w);
+    }
+    const position = workouts[0].streams.position as PositionSamples;
+    expect(Array.from(position.timestamps)).toEqual([before.timeMs, ...points.map((p) => p.timeMs)]);
+    // An altitude below −500 m is a glitch: the fix is kept, its altitude is not.
+    expect(position.altitudeM![0]).toBeNaN();
+    expect(workouts[0].warnings).toEqual([
+      'route: dropped 1 altitude samples outside -500–9000 m',
+      "route: dropped 1 altitude samples outside the activity's time",
+      "route: dropped 1 speed samples outside the activity's time",
+      "route: dropped 1 position samples outside the activity's time",
+    ]);
   });
 
   it('reads the workouts as they stream past, without buffering the export', async () => {

@@ -12,7 +12,7 @@
 import { SaxesParser, type SaxesTagPlain } from 'saxes';
 import { toCanonical, type HealthKitQualifiers } from '../../../../libs/seed-data/activity-type-mapping.js';
 import { isTimeZone } from '../../../contract/common.js';
-import { conformActivities, fillSummaryFromStreams, snakeCase, StreamCollector, timeZoneAt } from './common.js';
+import { clipStreams, conformActivities, fillSummaryFromStreams, snakeCase, StreamCollector, timeZoneAt } from './common.js';
 import { readGpx } from './gpx.js';
 import { UnreadableFileError, type ImportedActivity, type ImportedEvent, type ImportedStatistic } from './types.js';
 
@@ -245,6 +245,8 @@ async function workoutToActivity(
     }
   }
   activity.streams = sortStreams(collector.build(warnings, 'route'));
+  // The workout's times are the export's own; route points well outside them are not kept.
+  clipStreams(activity, warnings, 'route');
 
   const zone = summary.metadata.HKTimeZone;
   if (zone && isTimeZone(zone)) activity.timeZone = zone;

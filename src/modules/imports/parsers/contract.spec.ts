@@ -4,6 +4,8 @@
  */
 import { describe, expect, it } from '@jest/globals';
 import { ActivityChildCreateSchema } from '../../../contract/activities.contract.js';
+import { validateSamples } from '../../streams/stream-samples.js';
+import type { StreamSamples, StreamType } from '../../streams/stream-types.js';
 import { appleHealthRoutes, buildAppleHealthExport } from '../../../../test/fixtures/imports/apple-health-builder.js';
 import { ALL_CHANNELS, buildFitMultisport, fitActivityFixture } from '../../../../test/fixtures/imports/fit-builder.js';
 import { buildGpx, buildTcx, syntheticTrack } from '../../../../test/fixtures/imports/xml-builders.js';
@@ -17,6 +19,10 @@ function expectValid(activity: ImportedActivity): void {
   // A null time zone means "unknown": the import leaves it out, and the athlete's applies.
   const parsed = ActivityChildCreateSchema.safeParse({ ...fields, timeZone: fields.timeZone ?? undefined, source: 'file' });
   expect(parsed.success ? [] : parsed.error.issues).toEqual([]);
+  // And the streams pass the streams module's own ingest rules (window, order, ranges).
+  for (const [type, samples] of Object.entries(streams) as [StreamType, StreamSamples][]) {
+    expect(() => validateSamples(type, samples, { startTime: activity.startTime, endTime: activity.endTime })).not.toThrow();
+  }
   children.forEach(expectValid);
 }
 

@@ -304,6 +304,17 @@ describe('parseFit', () => {
     ]);
   });
 
+  it('widens the activity to records just before the session start, so every stream lies inside it', () => {
+    const fixture = fitActivityFixture({ sport: 'running', startTime: START, seconds: 60, channels: { heartRate: true } });
+    const firstRecord = fixture.messages.findIndex((m) => m.mesgNum === 20);
+    const early: FitMessage = { mesgNum: 20, timestamp: new Date(START.getTime() - 120_000), heartRate: 90 };
+    const messages = [...fixture.messages.slice(0, firstRecord), early, ...fixture.messages.slice(firstRecord)];
+    const [run] = parseFit(encodeFitMessages(messages)).activities;
+    expect(run.startTime.getTime()).toBe(START.getTime() - 120_000);
+    expect(run.endTime.getTime()).toBe(START.getTime() + 60_000);
+    expect(scalar(run, 'heart_rate').values[0]).toBe(90);
+  });
+
   it('derives the activity from the records of a CRC-valid file without a session', () => {
     const fixture = fitActivityFixture({
       sport: 'running',

@@ -10,7 +10,7 @@
 import { Decoder, Stream, type Mesg } from '@garmin/fitsdk';
 import { toCanonical } from '../../../../libs/seed-data/activity-type-mapping.js';
 import { isPositionSamples, type PositionSamples } from '../../streams/stream-types.js';
-import { conformActivities, fillSummaryFromStreams, isDate, jsonSafe, maxOf, snakeCase, StreamCollector, timeZoneAt, timeZoneForOffset } from './common.js';
+import { conformActivities, coverStreams, fillSummaryFromStreams, isDate, jsonSafe, maxOf, snakeCase, StreamCollector, timeZoneAt, timeZoneForOffset } from './common.js';
 import { mergeHeartRates } from './fit-hr.js';
 import {
   detectFormat,
@@ -27,8 +27,10 @@ const FIT_EPOCH_MS = 631_065_600_000;
 const DEGREES_PER_SEMICIRCLE = 180 / 2 ** 31;
 /** Timestamps before this are FIT "system time" (seconds since power-on), not dates. */
 const MIN_PLAUSIBLE_MS = Date.UTC(2000, 0, 1);
-/** A record more than this past the session end (or the file's newest plausible time) is clock garbage. */
-const FUTURE_SLACK_MS = 24 * 3600 * 1000;
+/** A record more than this before the first session or after the last one is clock garbage. */
+const SESSION_SLACK_MS = 3600 * 1000;
+/** Without a session: this far past the median record time. */
+const FUTURE_SLACK_MS = 7 * 24 * 3600 * 1000;
 
 const MESG = { FILE_ID: 0, SESSION: 18, LAP: 19, RECORD: 20, EVENT: 21, DEVICE_INFO: 23, ACTIVITY: 34, FILE_CREATOR: 49, LENGTH: 101, HR: 132, SPORT: 12 };
 
@@ -364,6 +366,8 @@ function sessionToActivity(session: FitRecord, parts: SessionParts): ImportedAct
   }
   fillSummaryFromStreams(activity);
   if (activity.durationS === null || activity.durationS === undefined) activity.durationS = (endMs - startMs) / 1000;
+  // Records a little before the session start or after its end widen the activity, not the other way round.
+  coverStreams(activity);
 
   activity.events = [
     ...lapEvents(parts.laps, sport),
@@ -431,8 +435,8 @@ function sanitizeRecords(records: FitRecord[], sessions: FitRecord[], label: str
   const sessionEnds = sessions.map((s) => dateMs(s.timestamp)).filter((t): t is number => t !== undefined);
   const sessionStarts = sessions.map(sessionStart).filter((t): t is number => t !== undefined);
   const upper =
-    sessionEnds.length > 0 ? Math.max(...sessionEnds) + FUTURE_SLACK_MS : plausibleUpperBound(records);
-  const lower = sessionStarts.length > 0 ? Math.min(...sessionStarts) - FUTURE_SLACK_MS : MIN_PLAUSIBLE_MS;
+    sessionEnds.length > 0 ? Math.max(...sessionEnds) + SESSION_SLACK_MS : plausibleUpperBound(records);
+  const lower = sessionStarts.length > 0 ? Math.min(...sessionStarts) - SESSION_SLACK_MS : MIN_PLAUSIBLE_MS;
   let untimed = 0;
   let implausible = 0;
   let backwards = 0;
@@ -465,7 +469,7 @@ function sanitizeRecords(records: FitRecord[], sessions: FitRecord[], label: str
 function plausibleUpperBound(records: FitRecord[]): number {
   const times = records.map(timeOf).filter((t): t is number => t !== undefined && t >= MIN_PLAUSIBLE_MS).sort((a, b) => a - b);
   if (times.length === 0) return Infinity;
-  return times[Math.floor(times.length / 2)] + 7 * FUTURE_SLACK_MS;
+  return times[Math.floor(times.length / 2)] + FUTURE_SLACK_MS;
 }
 
 function recordsToStreams(records: FitRecord[], group: FileGroup, sport: string, warnings: string[], label: string) {

@@ -117,7 +117,7 @@ function tcxActivity(element: Element, label: string, warnings: string[]): Impor
     warnings.push(`${label}: no start time, laps or timed trackpoints; skipped`);
     return undefined;
   }
-  const startMs = idMs ?? minOf(times)!;
+  const startMs = minOf(times)!;
   const endMs = Math.max(maxOf(times)!, startMs);
   const streams = collector.build(warnings, label);
 
