@@ -84,7 +84,8 @@ export const importsContract = {
             .optional()
             .describe('true: always answer 202 with a job, however small the upload'),
         }),
-        body: z.object({ files: z.array(z.file()).min(1).max(1000).describe('The files (multipart field `files`, repeated)') }),
+        // Optional here so that ownership is checked first (404); no files at all is a 400 from the service.
+        body: z.object({ files: z.array(z.file()).max(1000).optional().describe('The files (multipart field `files`, repeated; at least one)') }),
       }),
     )
     .output(

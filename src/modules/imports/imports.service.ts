@@ -99,8 +99,14 @@ export class ImportsService implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   /** POST /athletes/{id}/imports: small uploads are imported in the request, large ones become a job. */
-  async importUpload(userId: string, athleteId: string, files: File[], forceAsync = false) {
+  async importUpload(userId: string, athleteId: string, files: File[] | undefined, forceAsync = false) {
     await this.athletes.assertOwned(userId, athleteId);
+    if (!files || files.length === 0) {
+      throw new ORPCError('BAD_REQUEST', {
+        message: 'The request is malformed',
+        data: { issues: [{ path: ['files'], message: 'send at least one file as multipart/form-data field "files"' }] },
+      });
+    }
     const owner = { userId, athleteId };
     const totalBytes = files.reduce((n, file) => n + file.size, 0);
     if (forceAsync || totalBytes > IMPORT_ASYNC_BYTES || files.length > IMPORT_ASYNC_FILES) {
