@@ -33,6 +33,8 @@ export const EnvSchema = z
     AUTH_TRUSTED_ORIGINS: z.string().optional(),
     AUTH_RATE_LIMIT: booleanFlag.optional(),
     AUTH_SESSION_CACHE_SECONDS: z.coerce.number().int().min(0).max(300).default(10),
+    /** File-import jobs this process runs at once (0: it only enqueues them; other replicas run them). */
+    IMPORT_WORKERS: z.coerce.number().int().min(0).max(16).default(1),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .superRefine((env, ctx) => {

@@ -27,6 +27,7 @@ function concretePath(path: string): string {
   return path
     .replace(/^\/v1\/athletes\/\{id\}/, `/v1/athletes/${owner.athleteId}`)
     .replace(/^\/v1\/activities\/\{id\}/, `/v1/activities/${ownerActivityId}`)
+    .replace('{jobId}', '00000000-0000-4000-8000-000000000000')
     .replace('{type}', 'heart_rate')
     .replace('{source}', 'strava')
     .replace('{slug}', 'running');

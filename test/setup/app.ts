@@ -27,6 +27,8 @@ export async function createTestApp(overrides: Record<string, string> = {}): Pro
     AUTH_SECRET: TEST_AUTH_SECRET,
     AUTH_RATE_LIMIT: 'false',
     DATA_DIR: dataDir,
+    // Import jobs run only in the tests that ask for a worker (IMPORT_WORKERS: '1').
+    IMPORT_WORKERS: '0',
     ...overrides,
   });
   const database = await openTestDatabase();

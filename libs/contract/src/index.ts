@@ -5,6 +5,7 @@
 import { activitiesContract } from './activities.contract.js';
 import { activityTypesContract } from './activity-types.contract.js';
 import { athletesContract } from './athletes.contract.js';
+import { importsContract } from './imports.contract.js';
 import { streamsContract } from './streams.contract.js';
 import { syncContract } from './sync.contract.js';
 
@@ -14,6 +15,7 @@ export const contract = {
   activities: activitiesContract,
   streams: streamsContract,
   sync: syncContract,
+  imports: importsContract,
 };
 
 export type Contract = typeof contract;
@@ -26,3 +28,4 @@ export * from './activities.contract.js';
 export * from './streams.contract.js';
 export * from './sync.contract.js';
 export * from './provider-payloads.js';
+export * from './imports.contract.js';

@@ -4,3 +4,4 @@ export * from './catalog.js';
 export * from './activities.js';
 export * from './streams.js';
 export * from './sync.js';
+export * from './imports.js';

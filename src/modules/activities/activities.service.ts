@@ -190,6 +190,11 @@ export class ActivitiesService {
     return row;
   }
 
+  /** For importers: the activity already stored under (athlete, source, externalId), if any. */
+  findIdByExternalId(userId: string, athleteId: string, source: string, externalId: string): Promise<string | undefined> {
+    return this.activities.findIdByExternalId(userId, athleteId, source, externalId);
+  }
+
   private async detail(row: ActivityRow): Promise<ActivityDetail> {
     const [statistics, events, children, streams] = await Promise.all([
       this.activities.findStatistics(row.userId, row.id),

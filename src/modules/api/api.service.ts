@@ -5,7 +5,7 @@ import { RPCHandler } from '@orpc/server/fastify';
 import { fromNodeHeaders } from 'better-auth/node';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ENV } from '../../config/config.module.js';
-import { PARQUET_MEDIA_TYPE } from '@unified-activity/contract';
+import { MAX_IMPORT_UPLOAD_BYTES, PARQUET_MEDIA_TYPE } from '@unified-activity/contract';
 import type { Env } from '../../config/env.js';
 import type { Database } from '../../database/database.js';
 import { InjectDb } from '../../database/database.module.js';
@@ -15,6 +15,7 @@ import type { Auth, AuthSession } from '../auth/auth.js';
 import { InjectAuth } from '../auth/auth.module.js';
 import { SessionCache } from '../auth/session-cache.js';
 import { ActivityTypesRouter } from '../catalog/activity-types.router.js';
+import { ImportsRouter } from '../imports/imports.router.js';
 import { StreamsRouter } from '../streams/streams.router.js';
 import { SyncRouter } from '../sync/sync.router.js';
 import { captureRawBody } from '../sync/raw-body.js';
@@ -43,6 +44,8 @@ export const MAX_BODY_BYTES = 128 * MiB;
  */
 export const BODY_LIMITS: Readonly<Record<string, number>> = {
   'streams.upload': MAX_BODY_BYTES,
+  'streams.uploadFile': MAX_BODY_BYTES,
+  'imports.create': MAX_IMPORT_UPLOAD_BYTES,
   'sync.ingestBatch': MAX_BATCH_BYTES,
 };
 
@@ -82,6 +85,7 @@ export class ApiService {
     private readonly activities: ActivitiesRouter,
     private readonly streams: StreamsRouter,
     private readonly sync: SyncRouter,
+    private readonly imports: ImportsRouter,
   ) {}
 
   router() {
@@ -91,6 +95,7 @@ export class ApiService {
       activities: this.activities.procedures,
       streams: this.streams.procedures,
       sync: this.sync.procedures,
+      imports: this.imports.procedures,
     });
   }
 
@@ -146,6 +151,14 @@ export class ApiService {
         { parseAs: 'buffer', bodyLimit: MAX_BODY_BYTES },
         (_request, body, done) => done(null, new File([body as Buffer], 'upload.parquet', { type: PARQUET_MEDIA_TYPE })),
       );
+
+      // File imports: multipart is parsed here, within its own size limit, into { files: File[] } for oRPC.
+      api.addContentTypeParser('multipart/form-data', { parseAs: 'buffer', bodyLimit: MAX_IMPORT_UPLOAD_BYTES }, (request, body, done) => {
+        new Response(body as Buffer<ArrayBuffer>, { headers: { 'content-type': request.headers['content-type']! } })
+          .formData()
+          .then((form) => done(null, { files: form.getAll('files').filter((value) => typeof value !== 'string') }))
+          .catch(() => done(Object.assign(new Error('The body is not valid multipart/form-data'), { statusCode: 400 }), undefined));
+      });
 
       const sessions = new SessionCache(this.auth, this.env.AUTH_SESSION_CACHE_SECONDS * 1000, this.db);
       registerAuthRoute(api, this.auth, (headers) => sessions.evict(headers));

@@ -117,15 +117,20 @@ export class StreamsService implements OnModuleInit {
     }
   }
 
-  // Stand-in for the streams issue's version (helper h8), same signature: the lead replaces this block
-  // at merge. No ownership check (the caller, sync, has checked); object first, then the row.
+  /**
+   * For importers and sync, which have already checked ownership: validates, encodes and stores one
+   * stream of an activity, replacing any previous one. Same write path as upload. `encoded` is
+   * `parquetStreamCodec.encode(type, samples)` already computed off the event loop (the import's
+   * worker threads); without it the samples are encoded here.
+   */
   async replaceStream(
     activity: { id: string; athleteId: string; startTime: Date; endTime: Date | null },
     type: StreamType,
     samples: StreamSamples,
+    encoded?: Uint8Array,
   ): Promise<StreamMetadata> {
     validateSamples(type, samples, { startTime: activity.startTime, endTime: activity.endTime ?? activity.startTime });
-    const bytes = parquetStreamCodec.encode(type, samples);
+    const bytes = encoded ?? parquetStreamCodec.encode(type, samples);
     const key = streamObjectKey(activity.athleteId, activity.id, type);
     await this.store.put(key, bytes, {
       contentType: parquetStreamCodec.contentType,

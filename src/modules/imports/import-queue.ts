@@ -1,0 +1,83 @@
+import { createHash } from 'node:crypto';
+import { resolve } from 'node:path';
+import type { PGlite } from '@electric-sql/pglite';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { fromBunSql, fromPglite, PgBoss, type BunSqlLike } from 'pg-boss';
+import { ENV } from '../../config/config.module.js';
+import type { Env } from '../../config/env.js';
+import type { DatabaseHandle } from '../../database/database.js';
+import { DATABASE_HANDLE } from '../../database/database.module.js';
+
+/**
+ * A job's files wait in object storage, so only processes that share that storage may take it:
+ * the queue is named after the store. Replicas configured alike share one queue; two test apps
+ * with their own folders on one database do not steal each other's jobs.
+ */
+export function importQueueName(env: Env): string {
+  const location = env.S3_ENDPOINT ? `s3:${env.S3_ENDPOINT}/${env.S3_BUCKET}` : `local:${resolve(env.DATA_DIR)}`;
+  return `file-imports-${createHash('sha256').update(location).digest('hex').slice(0, 16)}`;
+}
+
+/**
+ * The file-import job queue: pg-boss on the product's own database. On PostgreSQL it runs on the
+ * application's connection pool, so every API replica competes for jobs (SKIP LOCKED) and a job outlives the
+ * process that accepted it. On the embedded PGlite database pg-boss runs through its PGlite adapter
+ * on the same single connection (`backend: 'pglite'`): one process, but the jobs are rows in that
+ * database's `pgboss` schema, so they survive a restart just the same.
+ */
+@Injectable()
+export class ImportQueue {
+  private readonly logger = new Logger('ImportQueue');
+  private boss?: Promise<PgBoss>;
+  private readonly queue: string;
+
+  constructor(
+    @Inject(ENV) private readonly env: Env,
+    @Inject(DATABASE_HANDLE) private readonly database: DatabaseHandle,
+  ) {
+    this.queue = importQueueName(env);
+  }
+
+  /** Starts pulling jobs (IMPORT_WORKERS at a time); a no-op with IMPORT_WORKERS=0. */
+  async work(handler: (importJobId: string) => Promise<void>): Promise<void> {
+    if (this.env.IMPORT_WORKERS === 0) return;
+    const boss = await this.started();
+    await boss.work<{ importJobId: string }>(
+      this.queue,
+      { pollingIntervalSeconds: 1, batchSize: 1, localConcurrency: this.env.IMPORT_WORKERS },
+      async ([job]) => handler(job!.data.importJobId),
+    );
+  }
+
+  async send(importJobId: string): Promise<void> {
+    const boss = await this.started();
+    await boss.send(this.queue, { importJobId });
+  }
+
+  /** Called by ImportsService at shutdown, before the database and the parse workers go away. */
+  async stop(): Promise<void> {
+    if (!this.boss) return;
+    const started = this.boss;
+    this.boss = undefined;
+    const boss = await started.catch(() => undefined);
+    // Graceful: a running import finishes its current file first; what is left is retried by the next process.
+    await boss?.stop({ graceful: true, timeout: 20_000, close: true });
+  }
+
+  private started(): Promise<PgBoss> {
+    this.boss ??= (async () => {
+      const client = (this.database.db as unknown as { $client: unknown }).$client;
+      const boss =
+        this.database.kind === 'postgres'
+          ? // postgres.js has the API Bun.SQL copied (unsafe, reserve), so pg-boss's Bun adapter drives the app's own pool.
+            new PgBoss({ db: fromBunSql(client as BunSqlLike) })
+          : new PgBoss({ db: fromPglite(client as PGlite), backend: 'pglite' });
+      boss.on('error', (error: Error) => this.logger.error(`pg-boss: ${error.message}`));
+      await boss.start();
+      // A heartbeat lets another worker take over a job whose process died, without waiting for the expiry.
+      await boss.createQueue(this.queue, { retryLimit: 3, retryDelay: 5, expireInSeconds: 6 * 3600, heartbeatSeconds: 30 });
+      return boss;
+    })();
+    return this.boss;
+  }
+}

@@ -1,0 +1,411 @@
+import { randomUUID } from 'node:crypto';
+import { Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { ORPCError } from '@orpc/server';
+import { ActivityCreateSchema, type ActivityCreate } from '@unified-activity/contract';
+import {
+  IMPORT_ASYNC_BYTES,
+  IMPORT_ASYNC_FILES,
+  type ImportFileResult,
+  type ImportJob,
+  type ImportResult,
+  type ImportSummary,
+} from '@unified-activity/contract';
+import type { ImportJobRow } from '../../database/schema/index.js';
+import { ActivitiesService } from '../activities/activities.service.js';
+import { AthletesService } from '../athletes/athletes.service.js';
+import { ObjectNotFoundError } from '../streams/storage/object-store.js';
+import { SampleValidationError, TooManySamplesError } from '../streams/stream-samples.js';
+import type { StreamSamples, StreamType } from '../streams/stream-types.js';
+import { StreamsService } from '../streams/streams.service.js';
+import { ImportQueue } from './import-queue.js';
+import { ImportsRepository } from './imports.repository.js';
+import { mediaTypeOf, OriginalArchive, sha256Hex } from './original-archive.js';
+import { ParsePool, type EncodedStreams } from './parse-pool.js';
+import { parseAppleHealthExport } from './parsers/index.js';
+import { UnreadableFileError, type ImportedActivity } from './parsers/types.js';
+import { unpack, type ImportInput, type Leaf } from './unpack.js';
+
+/** Who the files are imported for. The CLI resolves the athlete's user; the API has it from the session. */
+export interface ImportOwner {
+  userId: string;
+  athleteId: string;
+}
+
+/** Stored per-file results carry the index of the upload they came from, so a resumed job can drop a half-done file's. */
+type StoredResult = ImportFileResult & { upload: number };
+
+const MAX_WARNINGS_PER_FILE = 200;
+
+/** The activity columns that record where the activity's original lives (DATA-MODEL §6). */
+type WithArchive<T> = T & { sourceArchiveKey: string; sourceArchiveIndex: number };
+
+export function summarise(files: readonly ImportFileResult[]): ImportSummary {
+  return {
+    created: files.filter((f) => f.status === 'created').length,
+    skipped: files.filter((f) => f.status === 'skipped').length,
+    rejected: files.filter((f) => f.status === 'rejected').length,
+    activities: files.reduce((n, f) => n + f.activityIds.length, 0),
+    samples: files.reduce((n, f) => n + f.sampleCount, 0),
+  };
+}
+
+const emptyResult = (fileName: string): ImportFileResult => ({
+  fileName,
+  status: 'rejected',
+  format: null,
+  sha256: null,
+  activityIds: [],
+  existingIds: [],
+  reason: null,
+  warnings: [],
+  sampleCount: 0,
+});
+
+const rejected = (fileName: string, reason: string, extra: Partial<ImportFileResult> = {}): ImportFileResult => ({
+  ...emptyResult(fileName),
+  ...extra,
+  status: 'rejected',
+  reason,
+});
+
+/**
+ * File imports (issue 12): unpack → parse (worker threads) → keep the original → create the
+ * activities through the activities service → store their streams through the streams service.
+ * The file's SHA-256 is its external id under source `file`, so the same bytes never import twice.
+ */
+@Injectable()
+export class ImportsService implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger('Imports');
+  /** The API process decodes with at most two threads: it shares its CPU with requests. */
+  private readonly pool = new ParsePool(2);
+
+  constructor(
+    private readonly activities: ActivitiesService,
+    private readonly athletes: AthletesService,
+    private readonly streams: StreamsService,
+    private readonly archive: OriginalArchive,
+    private readonly jobs: ImportsRepository,
+    private readonly queue: ImportQueue,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.queue.work((id) => this.runJob(id));
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    // Nest destroys modules before it shuts the database down: the running job finishes its file first.
+    await this.queue.stop();
+    await this.pool.close();
+  }
+
+  /** POST /athletes/{id}/imports: small uploads are imported in the request, large ones become a job. */
+  async importUpload(userId: string, athleteId: string, files: File[] | undefined, forceAsync = false) {
+    await this.athletes.assertOwned(userId, athleteId);
+    if (!files || files.length === 0) {
+      throw new ORPCError('BAD_REQUEST', {
+        message: 'The request is malformed',
+        data: { issues: [{ path: ['files'], message: 'send at least one file as multipart/form-data field "files"' }] },
+      });
+    }
+    const owner = { userId, athleteId };
+    const totalBytes = files.reduce((n, file) => n + file.size, 0);
+    if (forceAsync || totalBytes > IMPORT_ASYNC_BYTES || files.length > IMPORT_ASYNC_FILES) {
+      return { status: 202 as const, body: await this.enqueue(owner, files) };
+    }
+    const results: ImportFileResult[] = [];
+    for (const file of files) {
+      const input = { name: file.name || 'upload', bytes: new Uint8Array(await file.arrayBuffer()) };
+      for await (const result of this.importInput(owner, input)) results.push(result);
+    }
+    const body: ImportResult = { status: 'completed', summary: summarise(results), files: results };
+    return { status: 200 as const, body };
+  }
+
+  async getJob(userId: string, jobId: string): Promise<ImportJob> {
+    const row = await this.jobs.findJob(jobId);
+    if (!row || row.userId !== userId) throw new ORPCError('NOT_FOUND', { message: 'Import job not found' });
+    return toJob(row);
+  }
+
+  /** GET /activities/{id}/original: the archived bytes the activity was imported from. */
+  async original(userId: string, activityId: string) {
+    const activity = await this.activities.findOwned(userId, activityId);
+    if (activity.source !== 'file' || !activity.sourceArchiveKey) {
+      throw new ORPCError('NOT_FOUND', { message: 'This activity was not imported from a file' });
+    }
+    let bytes: Uint8Array;
+    try {
+      bytes = await this.archive.get(activity.sourceArchiveKey);
+    } catch (error) {
+      if (error instanceof ObjectNotFoundError) throw new ORPCError('NOT_FOUND', { message: 'The original file is missing from object storage' });
+      throw error;
+    }
+    const key = activity.sourceArchiveKey;
+    const filename = `${activityId}${key.slice(key.lastIndexOf('.'))}`;
+    return {
+      headers: { 'content-disposition': `attachment; filename="${filename}"` },
+      body: new File([bytes as Uint8Array<ArrayBuffer>], filename, { type: mediaTypeOf(key) }),
+    };
+  }
+
+  /** Every file of one input (a file, a gzip, an archive or a folder), one result each. */
+  async *importInput(owner: ImportOwner, input: ImportInput, pool: ParsePool = this.pool): AsyncGenerator<ImportFileResult> {
+    for await (const leaf of unpack(input)) yield await this.importLeaf(owner, leaf, pool);
+  }
+
+  /** One unpacked file. A bad file is a rejected result, never an exception; a storage outage is rethrown. */
+  async importLeaf(owner: ImportOwner, leaf: Leaf, pool: ParsePool = this.pool): Promise<ImportFileResult> {
+    if (leaf.kind === 'rejected') return rejected(leaf.name, leaf.reason);
+    if (leaf.kind === 'apple_health') {
+      try {
+        return await this.importAppleHealth(owner, leaf);
+      } finally {
+        leaf.release();
+      }
+    }
+
+    const { name, bytes } = leaf;
+    if (bytes.byteLength === 0) return rejected(name, 'the file is empty');
+    const sha256 = sha256Hex(bytes);
+    const existing = await this.activities.findIdByExternalId(owner.userId, owner.athleteId, 'file', sha256);
+    if (existing) return { ...emptyResult(name), status: 'skipped', sha256, existingIds: [existing] };
+
+    const outcome = await pool.parse(bytes, name);
+    if ('rejected' in outcome) return rejected(name, outcome.rejected, { sha256 });
+    const { format, activities, warnings } = outcome.result;
+    const encoded = outcome.encoded ?? [];
+    const result: ImportFileResult = { ...emptyResult(name), status: 'created', format, sha256, warnings: [...warnings] };
+    if (activities.length === 0) return rejected(name, 'the file holds no activity', { format, sha256, warnings });
+
+    try {
+      this.checkActivities(owner, activities, sha256);
+    } catch (error) {
+      if (error instanceof UnreadableFileError) return rejected(name, error.reason, { format, sha256, warnings });
+      throw error;
+    }
+    const archiveKey = await this.archive.keep(owner.athleteId, sha256, format, bytes);
+    // The first activity carries the bare hash: it is created last, so a file whose import was
+    // interrupted is not mistaken for a finished one on the next run.
+    const order = activities.map((activity, index) => ({ activity, index })).reverse();
+    let archiveIndex = activities.reduce((n, a) => n + 1 + a.children.length, 0);
+    for (const { activity, index } of order) {
+      archiveIndex -= 1 + activity.children.length;
+      const externalId = index === 0 ? sha256 : `${sha256}/${index}`;
+      const ownEncoded = encoded.slice(archiveIndex, archiveIndex + 1 + activity.children.length);
+      const stored = await this.persist(owner, activity, externalId, archiveKey, archiveIndex, result.warnings, ownEncoded);
+      if (stored.created) result.activityIds.unshift(stored.id);
+      else result.existingIds.unshift(stored.id);
+      result.sampleCount += stored.samples;
+    }
+    if (result.activityIds.length === 0) result.status = 'skipped';
+    result.warnings = capWarnings(result.warnings);
+    return result;
+  }
+
+  private async importAppleHealth(owner: ImportOwner, leaf: Extract<Leaf, { kind: 'apple_health' }>): Promise<ImportFileResult> {
+    const result: ImportFileResult = { ...emptyResult(leaf.name), status: 'created', format: 'apple_health' };
+    let workouts = 0;
+    try {
+      for await (const workout of parseAppleHealthExport(leaf.xml(), leaf.routes)) {
+        workouts++;
+        // Exports carry no workout ids; the workout's own attributes, archived as JSON, name it.
+        const original = new TextEncoder().encode(JSON.stringify(workout.sourceData));
+        const sha256 = sha256Hex(original);
+        const existing = await this.activities.findIdByExternalId(owner.userId, owner.athleteId, 'file', sha256);
+        if (existing) {
+          result.existingIds.push(existing);
+          continue;
+        }
+        try {
+          this.checkActivities(owner, [workout], sha256);
+        } catch (error) {
+          if (!(error instanceof UnreadableFileError)) throw error;
+          result.warnings.push(`workout ${workouts} (${workout.startTime.toISOString()}) skipped: ${error.reason}`);
+          continue;
+        }
+        const key = await this.archive.keep(owner.athleteId, sha256, 'json', original);
+        const stored = await this.persist(owner, workout, sha256, key, 0, result.warnings);
+        (stored.created ? result.activityIds : result.existingIds).push(stored.id);
+        result.sampleCount += stored.samples;
+      }
+    } catch (error) {
+      if (!(error instanceof UnreadableFileError)) throw error;
+      if (workouts === 0) return rejected(leaf.name, error.reason, { format: 'apple_health' });
+      result.warnings.push(`the export stops being readable after workout ${workouts}: ${error.reason}`);
+    }
+    if (workouts === 0) return rejected(leaf.name, 'the export holds no workouts', { format: 'apple_health', warnings: result.warnings });
+    if (result.activityIds.length === 0) result.status = 'skipped';
+    result.warnings = capWarnings(result.warnings);
+    return result;
+  }
+
+  /** Validates every activity with the API's own create schema before anything is written. */
+  private checkActivities(owner: ImportOwner, activities: ImportedActivity[], sha256: string): void {
+    activities.forEach((activity, index) => {
+      const parsed = ActivityCreateSchema.safeParse(this.createInput(owner, activity, index === 0 ? sha256 : `${sha256}/${index}`));
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0]!;
+        throw new UnreadableFileError(`activity ${index + 1} breaks a rule of the data model: ${issue.path.join('.')}: ${issue.message}`);
+      }
+    });
+  }
+
+  private createInput(owner: ImportOwner, activity: ImportedActivity, externalId: string): ActivityCreate {
+    const fields = (a: ImportedActivity) => ({
+      activityType: a.activityType,
+      sourceActivityType: a.sourceActivityType,
+      source: 'file' as const,
+      name: a.name ?? null,
+      notes: a.notes ?? null,
+      startTime: a.startTime,
+      endTime: a.endTime,
+      ...(a.timeZone ? { timeZone: a.timeZone } : {}),
+      durationS: a.durationS ?? null,
+      movingTimeS: a.movingTimeS ?? null,
+      distanceM: a.distanceM ?? null,
+      activeEnergyKcal: a.activeEnergyKcal ?? null,
+      avgHeartRateBpm: a.avgHeartRateBpm ?? null,
+      maxHeartRateBpm: a.maxHeartRateBpm ?? null,
+      elevationGainM: a.elevationGainM ?? null,
+      elevationLossM: a.elevationLossM ?? null,
+      avgSpeedMS: a.avgSpeedMS ?? null,
+      maxSpeedMS: a.maxSpeedMS ?? null,
+      isIndoor: a.isIndoor ?? null,
+      deviceName: a.deviceName ?? null,
+      sourceData: a.sourceData as ActivityCreate['sourceData'],
+      statistics: a.statistics,
+      events: a.events as ActivityCreate['events'],
+    });
+    return {
+      athleteId: owner.athleteId,
+      ...fields(activity),
+      externalId,
+      children: activity.children.map((child, index) => ({ ...fields(child), externalId: `${externalId}#${index + 1}` })),
+    };
+  }
+
+  /** Creates one top-level activity (with its children) and stores its streams; an existing one is reported as such. */
+  private async persist(
+    owner: ImportOwner,
+    activity: ImportedActivity,
+    externalId: string,
+    archiveKey: string,
+    archiveIndex: number,
+    warnings: string[],
+    encoded: EncodedStreams = [],
+  ): Promise<{ id: string; created: boolean; samples: number }> {
+    const input = ActivityCreateSchema.parse(this.createInput(owner, activity, externalId));
+    const withArchive: WithArchive<ActivityCreate> = {
+      ...input,
+      sourceArchiveKey: archiveKey,
+      sourceArchiveIndex: archiveIndex,
+      children: input.children?.map((child, index) => ({ ...child, sourceArchiveKey: archiveKey, sourceArchiveIndex: archiveIndex + 1 + index })),
+    };
+    let detail;
+    try {
+      detail = await this.activities.create(owner.userId, withArchive);
+    } catch (error) {
+      const existingId = error instanceof ORPCError && error.code === 'CONFLICT' ? (error.data as { existingId?: string } | undefined)?.existingId : undefined;
+      if (existingId) return { id: existingId, created: false, samples: 0 };
+      throw error;
+    }
+    type Target = { id: string; startTime: Date; endTime: Date; streams: ImportedActivity['streams']; encoded?: EncodedStreams[number]; label: string };
+    const targets: Target[] = [
+      { id: detail.id, startTime: detail.startTime, endTime: detail.endTime, streams: activity.streams, encoded: encoded[0], label: '' },
+    ];
+    activity.children.forEach((child, index) => {
+      const row = detail.children.find((c) => c.externalId === `${externalId}#${index + 1}`);
+      if (row) {
+        targets.push({ id: row.id, startTime: row.startTime, endTime: row.endTime, streams: child.streams, encoded: encoded[index + 1], label: ` of leg ${index + 1}` });
+      }
+    });
+    let samples = 0;
+    try {
+      for (const target of targets) {
+        for (const [type, data] of Object.entries(target.streams) as [StreamType, StreamSamples | undefined][]) {
+          if (!data || data.timestamps.length === 0) continue;
+          try {
+            const activityRef = { id: target.id, athleteId: owner.athleteId, startTime: target.startTime, endTime: target.endTime };
+            await this.streams.replaceStream(activityRef, type, data, target.encoded?.[type]);
+            samples += data.timestamps.length;
+          } catch (error) {
+            if (error instanceof SampleValidationError || error instanceof TooManySamplesError) {
+              warnings.push(`${type} stream${target.label} not stored: ${error.message}`);
+            } else throw error;
+          }
+        }
+      }
+    } catch (error) {
+      // Storage failed half-way: take the activity back out, so that the next run imports the file again.
+      await this.activities.delete(owner.userId, detail.id).catch((cleanup: unknown) => this.logger.error(`Could not remove ${detail.id}: ${String(cleanup)}`));
+      throw error;
+    }
+    return { id: detail.id, created: true, samples };
+  }
+
+  private async enqueue(owner: ImportOwner, files: File[]): Promise<ImportJob> {
+    const id = randomUUID();
+    const stagedFiles: { name: string; key: string; size: number }[] = [];
+    for (const [index, file] of files.entries()) {
+      const key = await this.archive.stage(id, index, new Uint8Array(await file.arrayBuffer()));
+      stagedFiles.push({ name: file.name || `upload-${index + 1}`, key, size: file.size });
+    }
+    const row = await this.jobs.insertJob({ id, athleteId: owner.athleteId, userId: owner.userId, stagedFiles, filesTotal: files.length });
+    await this.queue.send(id);
+    return toJob(row);
+  }
+
+  /** Runs (or resumes) one job; throwing hands it back to pg-boss for a retry. */
+  async runJob(jobId: string): Promise<void> {
+    const job = await this.jobs.findJob(jobId);
+    if (!job || job.status === 'completed') return;
+    const owner = { userId: job.userId, athleteId: job.athleteId };
+    // A half-done file's results are dropped: the file is processed again (its finished parts are skipped by hash).
+    const results = (job.results as StoredResult[]).filter((r) => r.upload < job.filesDone);
+    await this.jobs.updateJob(jobId, { status: 'running', startedAt: job.startedAt ?? new Date(), error: null, results });
+    try {
+      for (let upload = job.filesDone; upload < job.stagedFiles.length; upload++) {
+        const staged = job.stagedFiles[upload]!;
+        const bytes = await this.archive.get(staged.key);
+        for await (const result of this.importInput(owner, { name: staged.name, bytes })) {
+          results.push({ ...result, upload });
+          await this.jobs.updateJob(jobId, { results, ...counters(results) });
+        }
+        await this.jobs.updateJob(jobId, { filesDone: upload + 1, results, ...counters(results) });
+      }
+      await this.jobs.updateJob(jobId, { status: 'completed', finishedAt: new Date() });
+      await this.archive.remove(job.stagedFiles.map((f) => f.key)).catch(() => undefined);
+    } catch (error) {
+      this.logger.error(`Import job ${jobId} failed: ${String(error)}`);
+      await this.jobs.updateJob(jobId, { status: 'failed', error: 'The import stopped on a server error; it is retried automatically' });
+      throw error;
+    }
+  }
+}
+
+function counters(results: ImportFileResult[]) {
+  const summary = summarise(results);
+  return { activitiesCreated: summary.activities, samplesWritten: summary.samples };
+}
+
+function capWarnings(warnings: string[]): string[] {
+  if (warnings.length <= MAX_WARNINGS_PER_FILE) return warnings;
+  return [...warnings.slice(0, MAX_WARNINGS_PER_FILE), `… and ${warnings.length - MAX_WARNINGS_PER_FILE} more warnings`];
+}
+
+function toJob(row: ImportJobRow): ImportJob {
+  const files = (row.results as StoredResult[]).map(({ upload: _upload, ...result }) => result);
+  return {
+    id: row.id,
+    athleteId: row.athleteId,
+    status: row.status,
+    filesTotal: row.filesTotal,
+    filesDone: row.filesDone,
+    summary: summarise(files),
+    files,
+    error: row.error,
+    createdAt: row.createdAt,
+    startedAt: row.startedAt,
+    finishedAt: row.finishedAt,
+  };
+}

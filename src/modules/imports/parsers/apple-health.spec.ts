@@ -1,0 +1,203 @@
+import { describe, expect, it } from '@jest/globals';
+import {
+  APPLE_START_MS,
+  appleHealthRoutes,
+  appleRoutePoints,
+  buildAppleHealthExport,
+  ROUTE_PATH,
+} from '../../../../test/fixtures/imports/apple-health-builder.js';
+import { buildAppleRouteGpx } from '../../../../test/fixtures/imports/xml-builders.js';
+import type { PositionSamples, ScalarSamples } from '../../streams/stream-types.js';
+import { healthKitActivityType, parseAppleDate, parseAppleHealthExport, TruncatedExportError } from './apple-health.js';
+import { detectFormat, UnreadableFileError, type ImportedActivity } from './types.js';
+
+/** The document as a stream of small byte chunks, cutting multi-byte characters apart. */
+async function* chunks(text: string, size = 97): AsyncIterable<Uint8Array> {
+  const bytes = new TextEncoder().encode(text);
+  for (let i = 0; i < bytes.length; i += size) yield bytes.subarray(i, i + size);
+}
+
+const routes = appleHealthRoutes();
+const readRoute = async (path: string) => routes.get(path);
+
+async function collect(source: AsyncIterable<Uint8Array>): Promise<ImportedActivity[]> {
+  const out: ImportedActivity[] = [];
+  for await (const activity of parseAppleHealthExport(source, readRoute)) out.push(activity);
+  return out;
+}
+
+describe('parseAppleHealthExport', () => {
+  it('streams the workouts with their metadata, events, statistics and route', async () => {
+    const workouts = await collect(chunks(buildAppleHealthExport()));
+    expect(workouts.map((w) => w.activityType)).toEqual(['running', 'treadmill_running', 'pool_swimming', 'walking', 'triathlon']);
+
+    const [run, treadmill, swim, walk, triathlon] = workouts;
+    expect(run.sourceActivityType).toBe('HKWorkoutActivityTypeRunning');
+    expect(run.startTime.getTime()).toBe(APPLE_START_MS);
+    expect(run.endTime.getTime()).toBe(APPLE_START_MS + 1_830_000);
+    expect(run.timeZone).toBe('Europe/Zurich');
+    expect(run.durationS).toBe(1830);
+    expect(run.movingTimeS).toBe(1800);
+    expect(run.avgSpeedMS).toBe(5200 / 1800);
+    expect(run.distanceM).toBe(5200);
+    expect(run.activeEnergyKcal).toBe(312.5);
+    expect(run.avgHeartRateBpm).toBe(151.2);
+    expect(run.maxHeartRateBpm).toBe(178);
+    expect(run.elevationGainM).toBe(45);
+    expect(run.isIndoor).toBe(false);
+    expect(run.deviceName).toBe('Apple Watch');
+    expect(run.statistics).toEqual(
+      expect.arrayContaining([
+        { key: 'min_heart_rate_bpm', value: 98, unit: 'bpm' },
+        { key: 'avg_power_w', value: 251, unit: 'W' },
+        { key: 'max_power_w', value: 402, unit: 'W' },
+        { key: 'total_steps', value: 5123, unit: 'count' },
+        { key: 'weather_temperature_c', value: 20, unit: '°C' },
+        { key: 'weather_humidity_percent', value: 56, unit: '%' },
+        { key: 'avg_mets', value: 9.81, unit: 'kcal/hr·kg' },
+      ]),
+    );
+    expect(run.events.map((e) => [e.eventType, e.startTime.getTime(), e.endTime?.getTime() ?? null])).toEqual([
+      ['segment', APPLE_START_MS, APPLE_START_MS + 600_000],
+      ['pause', APPLE_START_MS + 600_000, null],
+      ['resume', APPLE_START_MS + 630_000, null],
+      ['lap', APPLE_START_MS, APPLE_START_MS + 900_000],
+    ]);
+    const points = appleRoutePoints();
+    const position = run.streams.position as PositionSamples;
+    expect(Array.from(position.timestamps)).toEqual(points.map((p) => p.timeMs));
+    expect(Array.from(position.latitude)).toEqual(points.map((p) => p.latitude));
+    expect(Array.from(position.longitude)).toEqual(points.map((p) => p.longitude));
+    expect(Array.from(position.altitudeM!)).toEqual(points.map((p) => p.elevationM));
+    expect(Array.from(position.horizontalAccuracyM!)).toEqual(points.map((p) => p.horizontalAccuracyM));
+    expect(Array.from((run.streams.speed as ScalarSamples).values)).toEqual(points.map((p) => p.speedMS));
+    expect(Array.from((run.streams.altitude as ScalarSamples).values)).toEqual(points.map((p) => p.elevationM));
+    expect(run.sourceData.workout).toMatchObject({ workoutActivityType: 'HKWorkoutActivityTypeRunning', sourceName: 'Jörg’s Apple Watch' });
+    expect(run.sourceData.metadata).toMatchObject({ HKTimeZone: 'Europe/Zurich', HKElevationAscended: '4500 cm' });
+    expect(run.warnings).toBeUndefined();
+
+    expect(treadmill.isIndoor).toBe(true);
+    expect(treadmill.distanceM).toBeCloseTo(3.1 * 1609.344, 9);
+    expect(treadmill.activeEnergyKcal).toBeCloseTo(800 / 4.184, 9);
+    expect(treadmill.streams).toEqual({});
+
+    expect(swim.statistics).toEqual(
+      expect.arrayContaining([
+        { key: 'pool_length_m', value: 25, unit: 'm' },
+        { key: 'total_strokes', value: 980, unit: 'count' },
+      ]),
+    );
+    expect(swim.distanceM).toBe(1500);
+
+    expect(walk.warnings).toEqual(['route workout-routes/route_missing.gpx is missing from the export']);
+    expect(walk.deviceName).toBe('iPhone');
+    expect([walk.avgHeartRateBpm, walk.maxHeartRateBpm]).toEqual([101, 117]);
+    expect(walk.children).toEqual([]);
+
+    expect(triathlon.children.map((c) => [c.activityType, c.startTime.getTime() - triathlon.startTime.getTime(), c.durationS, c.distanceM])).toEqual([
+      ['swimming', 0, 1800, 1500],
+      ['transition', 1_800_000, 180, null],
+      ['cycling', 1_980_000, 3420, 40_000],
+      ['transition', 5_400_000, 120, null],
+      ['running', 5_520_000, 1680, 10_000],
+    ]);
+    expect(triathlon.children.every((c) => c.sourceActivityType === null && c.children.length === 0)).toBe(true);
+  });
+
+  it('keeps only the route points inside the workout (±60 s), and says what it dropped', async () => {
+    const points = appleRoutePoints();
+    const late = { ...points[0], timeMs: APPLE_START_MS + 1_830_000 + 300_000 };
+    const before = { ...points[0], timeMs: APPLE_START_MS - 30_000, elevationM: -900 };
+    const gpx = buildAppleRouteGpx([before, ...points, late]);
+    const text = buildAppleHealthExport();
+    const workouts: ImportedActivity[] = [];
+    for await (const w of parseAppleHealthExport(chunks(text), async (p) => (p === ROUTE_PATH ? new TextEncoder().encode(gpx) : undefined))) {
+      workouts.push(w);
+    }
+    const position = workouts[0].streams.position as PositionSamples;
+    expect(Array.from(position.timestamps)).toEqual([before.timeMs, ...points.map((p) => p.timeMs)]);
+    // An altitude below −500 m is a glitch: the fix is kept, its altitude is not.
+    expect(position.altitudeM![0]).toBeNaN();
+    expect(workouts[0].warnings).toEqual([
+      'route: dropped 1 altitude samples outside -500–9000 m',
+      "route: dropped 1 altitude samples outside the activity's time",
+      "route: dropped 1 speed samples outside the activity's time",
+      "route: dropped 1 position samples outside the activity's time",
+    ]);
+  });
+
+  it('reads the workouts as they stream past, without buffering the export', async () => {
+    const text = buildAppleHealthExport({ recordsBetween: 2000 });
+    let pulled = 0;
+    const total = Math.ceil(new TextEncoder().encode(text).length / 4096);
+    const source = async function* () {
+      for await (const chunk of chunks(text, 4096)) {
+        pulled++;
+        yield chunk;
+      }
+    };
+    const pulledAtFirstWorkout: number[] = [];
+    for await (const workout of parseAppleHealthExport(source(), readRoute)) {
+      pulledAtFirstWorkout.push(pulled);
+      expect(workout.activityType).toBeDefined();
+    }
+    expect(pulledAtFirstWorkout).toHaveLength(5);
+    expect(pulledAtFirstWorkout[0]).toBeLessThan(total / 2);
+  });
+
+  it('keeps the workouts before a break in the XML and then reports the break', async () => {
+    const text = buildAppleHealthExport();
+    const cut = text.indexOf('HKWorkoutActivityTypeSwimming') + 40;
+    const broken = `${text.slice(0, cut)}<<<${text.slice(cut)}`;
+    const seen: string[] = [];
+    let error: unknown;
+    try {
+      for await (const workout of parseAppleHealthExport(chunks(broken), readRoute)) seen.push(workout.activityType);
+    } catch (e) {
+      error = e;
+    }
+    expect(seen).toEqual(['running', 'treadmill_running']);
+    expect(error).toBeInstanceOf(TruncatedExportError);
+    expect((error as TruncatedExportError).imported).toBe(2);
+  });
+
+  it.each([
+    ['an empty stream', '', 'empty file'],
+    ['a GPX file', '<?xml version="1.0"?><gpx version="1.1"></gpx>', 'not an Apple Health export'],
+    ['broken XML before any workout', '<HealthData locale="en"><Record <<', 'malformed Apple Health export.xml'],
+  ])('rejects %s with a reason', async (_, text, reason) => {
+    let error: unknown;
+    try {
+      await collect(chunks(text));
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(UnreadableFileError);
+    expect((error as UnreadableFileError).reason).toContain(reason);
+  });
+
+  it('is detected by its head', () => {
+    const head = new TextEncoder().encode(buildAppleHealthExport().slice(0, 4096));
+    expect(detectFormat(head, 'export.xml')).toBe('apple_health_xml');
+  });
+});
+
+describe('healthKitActivityType', () => {
+  it('maps through the catalog with the indoor and swimming-location qualifiers', () => {
+    expect(healthKitActivityType({ workoutActivityType: 'HKWorkoutActivityTypeRunning' }).slug).toBe('running');
+    expect(healthKitActivityType({ workoutActivityType: 'HKWorkoutActivityTypeRunning', indoor: true }).slug).toBe('treadmill_running');
+    expect(healthKitActivityType({ workoutActivityType: 'HKWorkoutActivityTypeSwimming', swimmingLocation: 2 }).slug).toBe('open_water_swimming');
+    expect(healthKitActivityType({ workoutActivityType: 'HKWorkoutActivityTypeCycling', indoor: true }).slug).toBe('indoor_cycling');
+    expect(healthKitActivityType({ workoutActivityType: 'HKWorkoutActivityTypeSwimBikeRun' }).slug).toBe('triathlon');
+    expect(healthKitActivityType({ workoutActivityType: 'HKWorkoutActivityTypeFooBar' })).toEqual({ slug: 'other', known: false });
+  });
+});
+
+describe('parseAppleDate', () => {
+  it('reads the export’s local dates with their offset', () => {
+    expect(parseAppleDate('2024-05-01 08:00:00 +0200')).toBe(Date.UTC(2024, 4, 1, 6, 0, 0));
+    expect(parseAppleDate('2024-12-31 23:30:15 -0500')).toBe(Date.UTC(2025, 0, 1, 4, 30, 15));
+    expect(parseAppleDate('2024-05-01T06:00:00Z')).toBe(Date.UTC(2024, 4, 1, 6, 0, 0));
+    expect(parseAppleDate('yesterday')).toBeUndefined();
+  });
+});

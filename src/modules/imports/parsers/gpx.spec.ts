@@ -1,0 +1,124 @@
+import { describe, expect, it } from '@jest/globals';
+import { buildGpx, syntheticTrack, type TrackPoint } from '../../../../test/fixtures/imports/xml-builders.js';
+import type { PositionSamples, ScalarSamples } from '../../streams/stream-types.js';
+import { parseGpx } from './gpx.js';
+import { parseFile } from './index.js';
+import { UnreadableFileError, type ImportedActivity } from './types.js';
+
+const START = Date.UTC(2024, 4, 1, 6, 0, 0);
+
+function values(activity: ImportedActivity, type: keyof ImportedActivity['streams']): { t: number[]; v: number[] } {
+  const s = activity.streams[type] as ScalarSamples;
+  return { t: Array.from(s.timestamps), v: Array.from(s.values) };
+}
+
+function expectPoints(activity: ImportedActivity, points: TrackPoint[]): void {
+  const position = activity.streams.position as PositionSamples;
+  expect(Array.from(position.timestamps)).toEqual(points.map((p) => p.timeMs));
+  expect(Array.from(position.latitude)).toEqual(points.map((p) => p.latitude));
+  expect(Array.from(position.longitude)).toEqual(points.map((p) => p.longitude));
+  expect(Array.from(position.altitudeM!)).toEqual(points.map((p) => p.elevationM));
+  expect(position.horizontalAccuracyM).toBeNull();
+  expect(values(activity, 'altitude')).toEqual({ t: points.map((p) => p.timeMs), v: points.map((p) => p.elevationM) });
+  expect(values(activity, 'heart_rate')).toEqual({ t: points.map((p) => p.timeMs), v: points.map((p) => p.heartRateBpm) });
+  expect(values(activity, 'cadence')).toEqual({ t: points.map((p) => p.timeMs), v: points.map((p) => p.cadence) });
+}
+
+function reject(text: string): UnreadableFileError {
+  try {
+    parseGpx(text);
+  } catch (error) {
+    if (error instanceof UnreadableFileError) return error;
+    throw error;
+  }
+  throw new Error('expected an UnreadableFileError');
+}
+
+describe('parseGpx', () => {
+  it('imports a Garmin track with TrackPointExtension heart rate and cadence, and power, sample for sample', () => {
+    const points = syntheticTrack(START, 600, { power: true, temperature: true });
+    const result = parseGpx(buildGpx([{ name: 'Morning Ride', type: 'cycling', segments: [points] }]));
+    expect(result.format).toBe('gpx');
+    expect(result.warnings).toEqual([]);
+    const [ride] = result.activities;
+    expect(ride.activityType).toBe('cycling');
+    expect(ride.sourceActivityType).toBe('gpx:cycling');
+    expect(ride.name).toBe('Morning Ride');
+    expect(ride.startTime.getTime()).toBe(START);
+    expect(ride.endTime.getTime()).toBe(START + 599_000);
+    expect(ride.timeZone).toBe('Europe/Zurich');
+    expect(ride.durationS).toBe(599);
+    expectPoints(ride, points);
+    expect(values(ride, 'power').v).toEqual(points.map((p) => p.powerW));
+    expect(values(ride, 'temperature').v).toEqual(points.map(() => 21));
+    const hr = points.map((p) => p.heartRateBpm!);
+    expect(ride.avgHeartRateBpm).toBe(Math.round(hr.reduce((a, b) => a + b, 0) / hr.length));
+    expect(ride.maxHeartRateBpm).toBe(149);
+    // ~0.00003° per second north-east at 47° N: about 3 m/s.
+    expect(ride.distanceM).toBeGreaterThan(1500);
+    expect(ride.distanceM).toBeLessThan(2500);
+    expect(ride.elevationGainM).toBeGreaterThan(0);
+    expect(ride.events).toEqual([]);
+  });
+
+  it('imports several tracks as several activities, and segments as pauses', () => {
+    const a = syntheticTrack(START, 100);
+    const b1 = syntheticTrack(START + 3_600_000, 50);
+    const b2 = syntheticTrack(START + 3_600_000 + 120_000, 50);
+    const result = parseGpx(buildGpx([{ name: 'Run', type: 'running', segments: [a] }, { name: 'Hike', type: 'Hike', segments: [b1, b2] }]));
+    expect(result.activities.map((x) => [x.activityType, x.name])).toEqual([
+      ['running', 'Run'],
+      ['hiking', 'Hike'],
+    ]);
+    const hike = result.activities[1];
+    expectPoints(hike, [...b1, ...b2]);
+    expect(hike.events.map((e) => [e.eventType, e.startTime.getTime()])).toEqual([
+      ['pause', b1.at(-1)!.timeMs],
+      ['resume', b2[0].timeMs],
+    ]);
+  });
+
+  it('skips lat="undefined", empty segments and points going back in time, and says so', () => {
+    const points = syntheticTrack(START, 20);
+    const messy: TrackPoint[] = [...points.slice(0, 5), { ...points[5], latitude: 'undefined' }, ...points.slice(6, 10), { ...points[2] }, ...points.slice(10)];
+    const text = buildGpx([{ type: 'running', segments: [messy, []] }]);
+    const result = parseGpx(text);
+    expect(result.warnings).toEqual([
+      'skipped 1 track points without a valid latitude/longitude',
+      'skipped 1 empty track segments',
+      'track: dropped 1 points whose time goes backwards',
+    ]);
+    const kept = points.filter((_, i) => i !== 5);
+    expectPoints(result.activities[0], kept);
+  });
+
+  it('rejects a GPX file whose tracks have no times, with the reason', () => {
+    const points = syntheticTrack(START, 10).map((p) => ({ ...p, timeMs: undefined }));
+    expect(reject(buildGpx([{ segments: [points] }])).reason).toBe('the GPX file has no track with timestamps: an activity needs times');
+  });
+
+  it('imports the timed track of a file and skips the one without times', () => {
+    const timed = syntheticTrack(START, 10);
+    const untimed = syntheticTrack(START, 10).map((p) => ({ ...p, timeMs: undefined }));
+    const result = parseGpx(buildGpx([{ name: 'planned', segments: [untimed] }, { name: 'done', segments: [timed] }]));
+    expect(result.activities.map((a) => a.name)).toEqual(['done']);
+    expect(result.warnings).toEqual(['track 1 "planned": no timestamps; skipped (an activity needs times)']);
+    expect(result.activities[0].activityType).toBe('other');
+    expect(result.activities[0].sourceActivityType).toBeNull();
+  });
+
+  it.each([
+    ['an empty document', '', 'empty file'],
+    ['broken XML', '<gpx><trk><trkseg><trkpt lat="1" lon="2"></trkseg>', 'malformed GPX'],
+    ['a route-only GPX', '<gpx version="1.1"><rte><rtept lat="1" lon="2"/></rte></gpx>', 'holds no track'],
+    ['another XML document', '<kml><Document/></kml>', 'not a GPX file'],
+  ])('rejects %s with a reason', (_, text, reason) => {
+    expect(reject(text).reason).toContain(reason);
+  });
+
+  it('is what parseFile picks for GPX bytes, BOM or not', () => {
+    const text = buildGpx([{ type: 'walking', segments: [syntheticTrack(START, 5)] }]);
+    const bytes = new TextEncoder().encode(`\uFEFF${text}`);
+    expect(parseFile(bytes, 'walk.gpx').activities[0].activityType).toBe('walking');
+  });
+});
