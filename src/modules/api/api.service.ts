@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { OpenAPIHandler } from '@orpc/openapi/fastify';
 import { onError, ORPCError } from '@orpc/server';
 import { RPCHandler } from '@orpc/server/fastify';
@@ -12,6 +12,11 @@ import { AthletesRouter } from '../athletes/athletes.router.js';
 import type { Auth, AuthSession } from '../auth/auth.js';
 import { InjectAuth } from '../auth/auth.module.js';
 import { SessionCache } from '../auth/session-cache.js';
+import { SessionRevocations } from '../auth/session-revocations.js';
+import { describeError } from '../../common/logger.js';
+import { isDatabaseUnavailable } from '../../database/errors.js';
+import { pingDatabase, type Database } from '../../database/database.js';
+import { InjectDb } from '../../database/database.module.js';
 import { ActivityTypesRouter } from '../catalog/activity-types.router.js';
 import { StreamsRouter } from '../streams/streams.router.js';
 import { registerAuthRoute } from './auth-route.js';
@@ -27,13 +32,18 @@ export const MAX_BODY_BYTES = 128 * 1024 * 1024;
  * and the generated OpenAPI document with its docs page — next to better-auth under /api/auth.
  * Feature modules contribute their procedures through their *Router providers.
  */
+/** The answer to any request that failed because the database did not answer. */
+export const DATABASE_UNAVAILABLE = { code: 'SERVICE_UNAVAILABLE', message: 'The database is unavailable; try again shortly' };
+
 @Injectable()
-export class ApiService {
+export class ApiService implements OnApplicationShutdown {
   private readonly logger = new Logger('Api');
+  private revocations: SessionRevocations | undefined;
 
   constructor(
     @Inject(ENV) private readonly env: Env,
     @InjectAuth() private readonly auth: Auth,
+    @InjectDb() private readonly db: Database,
     private readonly athletes: AthletesRouter,
     private readonly activityTypes: ActivityTypesRouter,
     private readonly activities: ActivitiesRouter,
@@ -68,6 +78,10 @@ export class ApiService {
           if (error.status >= 500) this.logger.error(describe(error.cause ?? error));
           throw classifyValidationError(error);
         }
+        if (isDatabaseUnavailable(error)) {
+          this.logger.warn(`Database unavailable: ${describeError(error).split('\n')[0]}`);
+          throw new ORPCError('SERVICE_UNAVAILABLE', { message: DATABASE_UNAVAILABLE.message });
+        }
         this.logger.error(describe(error));
         throw new ORPCError('INTERNAL_SERVER_ERROR', { message: 'Unexpected server error' });
       }
@@ -90,7 +104,12 @@ export class ApiService {
       );
 
       const sessions = new SessionCache(this.auth, this.env.AUTH_SESSION_CACHE_SECONDS * 1000);
-      registerAuthRoute(api, this.auth, (headers) => sessions.evict(headers));
+      if (this.env.DATABASE_URL && this.env.AUTH_SESSION_CACHE_SECONDS > 0) {
+        // Other replicas' sign-outs, revocations and password changes evict here too.
+        this.revocations = new SessionRevocations(this.env.DATABASE_URL);
+        await this.revocations.start(sessions, (message) => this.logger.warn(message));
+      }
+      registerAuthRoute(api, this.auth, (headers) => sessions.evict(headers), () => pingDatabase(this.db));
       api.get('/api/openapi.json', async () => document);
 
       const context = (request: FastifyRequest): ApiContext => {
@@ -122,8 +141,13 @@ export class ApiService {
     });
   }
 
+  async onApplicationShutdown(): Promise<void> {
+    await this.revocations?.stop();
+  }
+
   private replyWithError(error: FastifyError, reply: FastifyReply) {
     const status = error.statusCode && error.statusCode >= 400 ? error.statusCode : 500;
+    if (status >= 500 && isDatabaseUnavailable(error)) return reply.status(503).send(DATABASE_UNAVAILABLE);
     if (status >= 500) {
       this.logger.error(describe(error));
       return reply.status(500).send({ code: 'INTERNAL_SERVER_ERROR', message: 'Unexpected server error' });
@@ -133,6 +157,7 @@ export class ApiService {
   }
 }
 
+/** Failed queries carry their parameters (tokens, user data) in the message: log them redacted. */
 function describe(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}\n${error.stack ?? ''}` : String(error);
+  return describeError(error);
 }

@@ -18,7 +18,7 @@ import { OBJECT_STORE, StreamsService } from './streams.service.js';
     StreamsService,
     StreamsRouter,
   ],
-  exports: [StreamsService, StreamsRouter],
+  exports: [StreamsService, StreamsRouter, OBJECT_STORE],
 })
 export class StreamsModule implements OnApplicationShutdown {
   constructor(@Inject(OBJECT_STORE) private readonly store: ObjectStore) {}
