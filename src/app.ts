@@ -61,8 +61,7 @@ export async function createApp(env: Env, options: CreateAppOptions = {}): Promi
     loggerInstance: logger,
     clientErrorHandler: answerMalformedHttp,
     // TRUST_PROXY: behind a load balancer, request.ip (rate limits, session IPs) is the client's.
-    // Fastify takes a hop count too; Nest's adapter type omits it.
-    trustProxy: env.TRUST_PROXY as boolean | string[],
+    trustProxy: env.TRUST_PROXY,
   });
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.forRoot({ env, database, ownsDatabase: !options.database }),

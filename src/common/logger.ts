@@ -31,6 +31,9 @@ const REDACT_PATHS = [
 /** Query parameters whose values are credentials (reset links, callbacks, OAuth). */
 const SECRET_QUERY = /([?&](?:token|code|state|password|secret|api_key|access_token|refresh_token|id_token|callbackURL)=)[^&#\s"]*/gi;
 
+/** better-auth routes that carry a token as a path segment (reset links). */
+const SECRET_PATH = /(\/(?:reset-password|verify-email|magic-link)\/)[^?#/\s"]+/gi;
+
 /**
  * Removes secrets from free text: the parameter list Drizzle appends to a failed query's message
  * (it carries session tokens and user data), bearer credentials, cookies and secret query values.
@@ -41,12 +44,13 @@ export function redactText(text: string): string {
     .replace(/\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/g, `$1 ${REDACTED}`)
     .replace(/((?:set-)?cookie["']?\s*[:=]\s*["']?)[^"'\n]*/gi, `$1${REDACTED}`)
     .replace(/(better-auth\.session_token=)[^;\s"]*/gi, `$1${REDACTED}`)
-    .replace(SECRET_QUERY, `$1${REDACTED}`);
+    .replace(SECRET_QUERY, `$1${REDACTED}`)
+    .replace(SECRET_PATH, `$1${REDACTED}`);
 }
 
 /** The URL with secret query values blanked, for request logs. */
 export function redactUrl(url: string | undefined): string | undefined {
-  return url === undefined ? undefined : url.replace(SECRET_QUERY, `$1${REDACTED}`);
+  return url === undefined ? undefined : url.replace(SECRET_QUERY, `$1${REDACTED}`).replace(SECRET_PATH, `$1${REDACTED}`);
 }
 
 /**

@@ -37,17 +37,19 @@ export const EnvSchema = z
     S3_PUBLIC_ENDPOINT: z.url().optional(),
     /**
      * Whether Fastify believes X-Forwarded-For/-Proto/-Host: `false` (default, direct exposure),
-     * `true` (every hop; only behind a proxy that overwrites the header), a hop count (`1` = one
-     * proxy in front), or a comma-separated list of proxy addresses/CIDRs (e.g. `10.0.0.0/8`).
+     * `true` (every hop; only behind a proxy that overwrites the header), or a comma-separated
+     * list of the proxies' addresses/CIDRs or proxy-addr names (`loopback`, `uniquelocal`,
+     * e.g. `10.0.0.0/8`): the client is then the last address not in the list. A bare hop count
+     * is refused: Fastify 5 cannot check the immediate peer with one and ignores the header.
      */
     TRUST_PROXY: z
       .string()
       .default('false')
-      .transform((value): boolean | number | string[] => {
+      .refine((value) => !/^\s*[0-9]+\s*$/.test(value) || value.trim() === '0', 'give the proxies\' addresses or CIDRs (or true), not a hop count')
+      .transform((value): boolean | string[] => {
         const trimmed = value.trim().toLowerCase();
         if (trimmed === 'true' || trimmed === 'yes') return true;
         if (trimmed === 'false' || trimmed === 'no' || trimmed === '0') return false;
-        if (/^[0-9]+$/.test(trimmed)) return Number(trimmed);
         return value.split(',').map((part) => part.trim()).filter(Boolean);
       }),
     AUTH_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
