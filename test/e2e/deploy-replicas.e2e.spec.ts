@@ -20,7 +20,7 @@ const EVICTION_BOUND_MS = 2_000;
 
 describeWithPostgres('two replicas behind a proxy', () => {
   let dataDir: string;
-  let replicas: ApiProcess[] = [];
+  const replicas: ApiProcess[] = [];
   let proxy: ForwardingProxy;
 
   const call = (path: string, init: { replica: number; client: string; method?: string; body?: unknown; token?: string }) =>
