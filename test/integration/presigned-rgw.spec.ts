@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createHash, randomUUID } from 'node:crypto';
+import { MinioObjectStore } from '../../src/modules/streams/storage/minio-object-store.js';
 import { createActivity } from '../factories/activities.js';
 import { signUp, type SignedUpUser } from '../factories/api.js';
 import { createTestApp, type TestApp } from '../setup/app.js';
@@ -71,6 +72,35 @@ describeWithRgw('streams on Ceph RGW', () => {
         expect(await refused.text()).toMatch(/SignatureDoesNotMatch|AccessDenied/);
       }
     });
+  });
+
+  it('S3_PUBLIC_ENDPOINT: presigned URLs are signed for the public host, and only work there', async () => {
+    const port = new URL(s3.endpoint).port;
+    // `localhost` stands in for the public name of the same service (compose: minio:9000 vs localhost:9000).
+    const store = new MinioObjectStore({
+      endpoint: s3.endpoint,
+      publicEndpoint: `http://localhost:${port}`,
+      bucket: `public-${randomUUID().slice(0, 8)}`,
+      accessKey: s3.accessKey,
+      secretKey: s3.secretKey,
+      region: 'us-east-1',
+      pathStyle: true,
+    });
+    try {
+      await store.ensureReady();
+      await store.put('streams/public.parquet', new Uint8Array([1, 2, 3, 4]), { contentType: 'application/octet-stream' });
+      const url = new URL((await store.presignedGetUrl('streams/public.parquet', 60))!);
+      expect(url.host).toBe(`localhost:${port}`);
+      const fetched = await fetch(url);
+      expect(fetched.status).toBe(200);
+      expect([...new Uint8Array(await fetched.arrayBuffer())]).toEqual([1, 2, 3, 4]);
+      // The same URL sent to the internal host name does not match the signature.
+      const internal = new URL(url);
+      internal.hostname = '127.0.0.1';
+      expect((await fetch(internal)).status).toBe(403);
+    } finally {
+      await store.close();
+    }
   });
 
   describe('with a wrong S3_SECRET_KEY', () => {
