@@ -2,8 +2,13 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createServer, request as httpRequest, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-/** Compiles dist/ as `npm start` would (incremental: a few seconds when it is up to date). */
+/**
+ * Compiles dist/ as `npm start` would (incremental: a few seconds when it is up to date).
+ * .ci/run builds once before the suite and sets API_DIST_BUILT=true, so that test files running
+ * in parallel do not rewrite dist/ under each other's servers.
+ */
 export function ensureBuilt(): void {
+  if (process.env.API_DIST_BUILT === 'true') return;
   execFileSync('npm', ['run', '--silent', 'build'], { stdio: 'pipe', timeout: 300_000 });
 }
 
