@@ -6,6 +6,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import type { Logger } from 'pino';
 import { AppModule } from './app.module.js';
 import { createLogger, PinoNestLogger } from './common/logger.js';
+import { registerSecurityHeaders } from './common/security.js';
 import type { Env } from './config/env.js';
 import { openDatabase, type DatabaseHandle } from './database/database.js';
 import { seedCatalog } from './database/seed.js';
@@ -56,13 +57,19 @@ export async function createApp(env: Env, options: CreateAppOptions = {}): Promi
     await seedCatalog(database.db);
   }
 
-  const adapter = new FastifyAdapter({ loggerInstance: logger, clientErrorHandler: answerMalformedHttp });
+  const adapter = new FastifyAdapter({
+    loggerInstance: logger,
+    clientErrorHandler: answerMalformedHttp,
+    // TRUST_PROXY: behind a load balancer, request.ip (rate limits, session IPs) is the client's.
+    trustProxy: env.TRUST_PROXY,
+  });
   const app = await NestFactory.create<NestFastifyApplication>(
     AppModule.forRoot({ env, database, ownsDatabase: !options.database }),
     adapter,
     { logger: new PinoNestLogger(logger), abortOnError: false },
   );
   app.enableShutdownHooks();
+  await registerSecurityHeaders(app.getHttpAdapter().getInstance());
   await app.get(ApiService).mount(app.getHttpAdapter().getInstance());
   await app.init();
   await app.getHttpAdapter().getInstance().ready();

@@ -25,6 +25,8 @@ describe('parseEnv', () => {
     [{ S3_FORCE_PATH_STYLE: 'maybe' }, 'S3_FORCE_PATH_STYLE'],
     [{ AUTH_SECRET: 'short' }, 'AUTH_SECRET'],
     [{ NODE_ENV: 'production' }, 'AUTH_SECRET'],
+    [{ TRUST_PROXY: '2' }, 'TRUST_PROXY'],
+    [{ S3_PUBLIC_ENDPOINT: 'minio 9000' }, 'S3_PUBLIC_ENDPOINT'],
   ])('rejects %j with one message naming %s', (source, setting) => {
     let caught: unknown;
     try {
@@ -48,5 +50,11 @@ describe('parseEnv', () => {
       S3_BUCKET: 'my-streams',
     });
     expect(env).toMatchObject({ S3_FORCE_PATH_STYLE: false, S3_BUCKET: 'my-streams', S3_REGION: 'us-east-1' });
+  });
+
+  it('reads TRUST_PROXY as false, true, or a list of proxy addresses', () => {
+    expect(parseEnv({}).TRUST_PROXY).toBe(false);
+    expect(parseEnv({ TRUST_PROXY: 'true' }).TRUST_PROXY).toBe(true);
+    expect(parseEnv({ TRUST_PROXY: 'loopback, 10.0.0.0/8' }).TRUST_PROXY).toEqual(['loopback', '10.0.0.0/8']);
   });
 });

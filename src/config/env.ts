@@ -29,6 +29,29 @@ export const EnvSchema = z
     S3_SECRET_KEY: z.string().min(1).optional(),
     S3_REGION: z.string().min(1).default('us-east-1'),
     S3_FORCE_PATH_STYLE: booleanFlag.default(true),
+    /**
+     * Base URL clients use to reach the object store, when it differs from S3_ENDPOINT (compose:
+     * the API talks to http://minio:9000, browsers to http://localhost:9000). Presigned download
+     * URLs are signed for this host, since the host is part of the signature.
+     */
+    S3_PUBLIC_ENDPOINT: z.url().optional(),
+    /**
+     * Whether Fastify believes X-Forwarded-For/-Proto/-Host: `false` (default, direct exposure),
+     * `true` (every hop; only behind a proxy that overwrites the header), or a comma-separated
+     * list of the proxies' addresses/CIDRs or proxy-addr names (`loopback`, `uniquelocal`,
+     * e.g. `10.0.0.0/8`): the client is then the last address not in the list. A bare hop count
+     * is refused: Fastify 5 cannot check the immediate peer with one and ignores the header.
+     */
+    TRUST_PROXY: z
+      .string()
+      .default('false')
+      .refine((value) => !/^\s*[0-9]+\s*$/.test(value) || value.trim() === '0', 'give the proxies\' addresses or CIDRs (or true), not a hop count')
+      .transform((value): boolean | string[] => {
+        const trimmed = value.trim().toLowerCase();
+        if (trimmed === 'true' || trimmed === 'yes') return true;
+        if (trimmed === 'false' || trimmed === 'no' || trimmed === '0') return false;
+        return value.split(',').map((part) => part.trim()).filter(Boolean);
+      }),
     AUTH_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
     AUTH_TRUSTED_ORIGINS: z.string().optional(),
     AUTH_RATE_LIMIT: booleanFlag.optional(),

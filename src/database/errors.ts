@@ -149,3 +149,11 @@ export function describeDatabaseError(error: unknown): string | undefined {
     : `database unreachable (${connection})`;
   return query ? `${cause}; query: ${query.replace(/\s+/g, ' ').slice(0, 2000)}` : cause;
 }
+
+/**
+ * True when the error means the database is unreachable or not serving (as opposed to a query the
+ * database refused): the API answers these with 503, not 500. The same classification as above.
+ */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  return classifyDatabaseError(error)?.status === 503;
+}

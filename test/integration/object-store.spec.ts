@@ -51,12 +51,16 @@ async function localFixture(): Promise<Fixture> {
 const rawClient = (server: S3TestServer): Client =>
   new Client({ endPoint: '127.0.0.1', port: server.port, useSSL: false, accessKey: server.accessKey, secretKey: server.secretKey, region: 'us-east-1' });
 
-function minioStore(server: Pick<S3TestServer, 'endpoint'>, bucket: string, requestTimeoutMs?: number): MinioObjectStore {
+function minioStore(
+  server: Pick<S3TestServer, 'endpoint'> & Partial<Pick<S3TestServer, 'accessKey' | 'secretKey'>>,
+  bucket: string,
+  requestTimeoutMs?: number,
+): MinioObjectStore {
   return new MinioObjectStore({
     endpoint: server.endpoint,
     bucket,
-    accessKey: 'S3RVER',
-    secretKey: 'S3RVER',
+    accessKey: server.accessKey ?? 'S3RVER',
+    secretKey: server.secretKey ?? 'S3RVER',
     region: 'us-east-1',
     pathStyle: true,
     requestTimeoutMs,
@@ -497,7 +501,7 @@ describe('MinioObjectStore specifics (s3rver)', () => {
   let store: MinioObjectStore;
 
   beforeAll(async () => {
-    server = await startS3Server();
+    server = await startS3Server({ implementation: 's3rver' });
     store = minioStore(server, 'activity-streams');
     await store.ensureReady();
   });

@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { startTcpProxy } from './tcp-proxy.js';
 
 /** The part of s3rver 3.7.1 used here; the package ships no type declarations. */
 interface S3rverInstance {
@@ -24,12 +25,14 @@ const require = createRequire(import.meta.url);
 const S3rver = require('s3rver') as S3rverConstructor;
 
 export interface S3TestServer {
+  /** Which service answers: Ceph RGW (verifies SigV4, see scripts/rgw) or the in-process s3rver. */
+  kind: 'rgw' | 's3rver';
   /** e.g. http://127.0.0.1:41234, for S3_ENDPOINT. */
   endpoint: string;
   port: number;
-  /** s3rver accepts only these credentials, but never checks the signature (STACK-NOTES §6). */
-  accessKey: 'S3RVER';
-  secretKey: 'S3RVER';
+  /** s3rver accepts only S3RVER/S3RVER and never checks the signature (STACK-NOTES §6); RGW checks both. */
+  accessKey: string;
+  secretKey: string;
   /** Stops answering, as in an outage: new connections are refused and open ones are cut. Buckets and objects are kept. */
   stop(): Promise<void>;
   /** Serves again on the same port with the same buckets and objects (stops first if running). */
@@ -38,8 +41,46 @@ export interface S3TestServer {
   close(): Promise<void>;
 }
 
-/** An in-process S3 service (s3rver) on a free 127.0.0.1 port, storing into its own temp folder. */
-export async function startS3Server(): Promise<S3TestServer> {
+export interface StartS3ServerOptions {
+  /**
+   * Force the in-process s3rver, for tests of behaviour only s3rver shows (it answers the first
+   * DeleteObjects with 500, and lacks multipart); everything else runs on RGW when it is there.
+   */
+  implementation?: 's3rver';
+}
+
+/**
+ * With TEST_S3_ENDPOINT set (`.ci/run` starts Ceph RGW with scripts/rgw/start-rgw.sh and sets it,
+ * with TEST_S3_ACCESS_KEY / TEST_S3_SECRET_KEY), a real signature-checking S3 service reached
+ * through a TCP proxy of this test's own, so that stop() and restart() cut and restore the line as
+ * an outage would (the shared RGW keeps running and keeps its objects). Otherwise an in-process
+ * s3rver on a free 127.0.0.1 port, storing into its own temp folder.
+ */
+export async function startS3Server(options: StartS3ServerOptions = {}): Promise<S3TestServer> {
+  const rgw = process.env.TEST_S3_ENDPOINT;
+  if (rgw && options.implementation !== 's3rver') return startRgwProxy(rgw);
+  return startS3rver();
+}
+
+async function startRgwProxy(endpoint: string): Promise<S3TestServer> {
+  const url = new URL(endpoint);
+  const proxy = await startTcpProxy({ host: url.hostname, port: Number(url.port || 80) });
+  return {
+    kind: 'rgw',
+    endpoint: `http://127.0.0.1:${proxy.port}`,
+    port: proxy.port,
+    accessKey: process.env.TEST_S3_ACCESS_KEY ?? 'AKIATESTTESTTEST0001',
+    secretKey: process.env.TEST_S3_SECRET_KEY ?? 'testsecretkey0000000000000000000000000001',
+    stop: () => proxy.cut(),
+    async restart() {
+      await proxy.cut();
+      await proxy.restore();
+    },
+    close: () => proxy.close(),
+  };
+}
+
+async function startS3rver(): Promise<S3TestServer> {
   const directory = await mkdtemp(join(tmpdir(), 's3rver-'));
   let running: S3rverInstance | undefined;
   let port = 0;
@@ -78,6 +119,7 @@ export async function startS3Server(): Promise<S3TestServer> {
   }
 
   return {
+    kind: 's3rver',
     endpoint: `http://127.0.0.1:${port}`,
     port,
     accessKey: 'S3RVER',

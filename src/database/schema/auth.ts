@@ -3,7 +3,7 @@
  * for better-auth 1.7 with email/password and the bearer plugin. Written by hand because the `auth`
  * schema CLI crashes on Node 20 (STACK-NOTES gotcha 10); column names follow its snake_case output.
  */
-import { boolean, index, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
+import { bigint, boolean, index, integer, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
 
 const tz = { withTimezone: true, mode: 'date' } as const;
 
@@ -70,3 +70,14 @@ export const verification = pgTable(
 );
 
 export type User = typeof user.$inferSelect;
+
+/**
+ * better-auth's rate-limit counters (`rateLimit.storage: 'database'`), so every replica counts
+ * against the same window. One row per client address and path; better-auth prunes old rows.
+ */
+export const rateLimit = pgTable('rate_limit', {
+  id: text('id').primaryKey(),
+  key: text('key').notNull().unique(),
+  count: integer('count').notNull(),
+  lastRequest: bigint('last_request', { mode: 'number' }).notNull(),
+});

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { OpenAPIHandler } from '@orpc/openapi/fastify';
 import { isProcedure, onError, ORPCError, type AnyProcedure } from '@orpc/server';
 import { RPCHandler } from '@orpc/server/fastify';
@@ -7,13 +7,14 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { ENV } from '../../config/config.module.js';
 import { MAX_IMPORT_UPLOAD_BYTES, PARQUET_MEDIA_TYPE } from '@unified-activity/contract';
 import type { Env } from '../../config/env.js';
-import type { Database } from '../../database/database.js';
-import { InjectDb } from '../../database/database.module.js';
 import { ActivitiesRouter } from '../activities/activities.router.js';
 import { AthletesRouter } from '../athletes/athletes.router.js';
 import type { Auth, AuthSession } from '../auth/auth.js';
 import { InjectAuth } from '../auth/auth.module.js';
 import { SessionCache } from '../auth/session-cache.js';
+import { SessionRevocations } from '../auth/session-revocations.js';
+import { pingDatabase, type Database } from '../../database/database.js';
+import { InjectDb } from '../../database/database.module.js';
 import { ActivityTypesRouter } from '../catalog/activity-types.router.js';
 import { ImportsRouter } from '../imports/imports.router.js';
 import { StreamsRouter } from '../streams/streams.router.js';
@@ -72,9 +73,13 @@ const templateMatcher = (template: string) =>
  * and the generated OpenAPI document with its docs page — next to better-auth under /api/auth.
  * Feature modules contribute their procedures through their *Router providers.
  */
+/** The answer to any request that failed because the database did not answer. */
+export const DATABASE_UNAVAILABLE = { code: 'SERVICE_UNAVAILABLE', message: 'The database is unavailable; try again shortly' };
+
 @Injectable()
-export class ApiService {
+export class ApiService implements OnApplicationShutdown {
   private readonly logger = new Logger('Api');
+  private revocations: SessionRevocations | undefined;
 
   constructor(
     @Inject(ENV) private readonly env: Env,
@@ -161,7 +166,12 @@ export class ApiService {
       });
 
       const sessions = new SessionCache(this.auth, this.env.AUTH_SESSION_CACHE_SECONDS * 1000, this.db);
-      registerAuthRoute(api, this.auth, (headers) => sessions.evict(headers));
+      if (this.env.DATABASE_URL && this.env.AUTH_SESSION_CACHE_SECONDS > 0) {
+        // Other replicas' sign-outs, revocations and password changes evict here too.
+        this.revocations = new SessionRevocations(this.env.DATABASE_URL);
+        await this.revocations.start(sessions, (message) => this.logger.warn(message));
+      }
+      registerAuthRoute(api, this.auth, (headers) => sessions.evict(headers), () => pingDatabase(this.db));
       api.get('/api/openapi.json', async () => document);
 
       // The session is looked up once per request: in the onRequest check below, or lazily by the procedure.
@@ -220,6 +230,10 @@ export class ApiService {
     });
 
     await registerDocsPages(fastify, document);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.revocations?.stop();
   }
 
   private replyWithError(error: FastifyError, reply: FastifyReply) {

@@ -1,8 +1,11 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { CLIENT_IP_HEADER, type Auth } from '../auth/auth.js';
-import { checkJson, isCleanText } from '@unified-activity/contract';
-import { DISPLAY_NAME_MAX_LENGTH } from '@unified-activity/contract';
+import { checkJson, DISPLAY_NAME_MAX_LENGTH, isCleanText } from '@unified-activity/contract';
+import { isDatabaseUnavailable } from '../../database/errors.js';
 import { codeForStatus, type ApiErrorBody, type ApiIssue } from './errors.js';
+
+/** The answer when better-auth failed because the database did not answer (see api.service.ts). */
+const DATABASE_UNAVAILABLE = { code: 'SERVICE_UNAVAILABLE', message: 'The database is unavailable; try again shortly' };
 
 function toFetchHeaders(request: FastifyRequest): Headers {
   const headers = new Headers();
@@ -104,7 +107,13 @@ export function checkAuthBody(body: unknown): AuthErrorAnswer | undefined {
 }
 
 /** Mounts better-auth at /api/auth/* as a plain Fastify route (it speaks fetch Request/Response). */
-export function registerAuthRoute(fastify: FastifyInstance, auth: Auth, onSignOut: (headers: Headers) => void): void {
+export function registerAuthRoute(
+  fastify: FastifyInstance,
+  auth: Auth,
+  onSignOut: (headers: Headers) => void,
+  /** Resolves when the database answers; better-auth turns every failure into a bare 500, so a 5xx is checked against it. */
+  pingDatabase: () => Promise<unknown> = async () => undefined,
+): void {
   fastify.route({
     method: ['GET', 'POST'],
     url: '/api/auth/*',
@@ -116,13 +125,22 @@ export function registerAuthRoute(fastify: FastifyInstance, auth: Auth, onSignOu
       const headers = toFetchHeaders(request);
       const signingOut = url.pathname.endsWith('/sign-out');
       if (signingOut) onSignOut(headers);
-      const response = await auth.handler(
-        new Request(url, {
-          method: request.method,
-          headers,
-          body: hasBody ? JSON.stringify(request.body) : undefined,
-        }),
-      );
+      let response: Response;
+      try {
+        response = await auth.handler(
+          new Request(url, {
+            method: request.method,
+            headers,
+            body: hasBody ? JSON.stringify(request.body) : undefined,
+          }),
+        );
+      } catch (error) {
+        if (isDatabaseUnavailable(error)) return reply.status(503).send(DATABASE_UNAVAILABLE);
+        throw error;
+      }
+      if (response.status >= 500 && (await pingDatabase().then(() => false, (error: unknown) => isDatabaseUnavailable(error)))) {
+        return reply.status(503).send(DATABASE_UNAVAILABLE);
+      }
       // Again once the session is gone: a request running meanwhile may have cached it anew.
       if (signingOut) onSignOut(headers);
       reply.status(response.status);

@@ -1,12 +1,18 @@
 import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { betterAuth } from 'better-auth';
 import { drizzleAdapter } from 'better-auth/adapters/drizzle';
+import { APIError, createAuthMiddleware } from 'better-auth/api';
 import { bearer, openAPI } from 'better-auth/plugins';
+import type { Logger } from 'pino';
+import { betterAuthLogger, createLogger } from '../../common/logger.js';
 import type { Env } from '../../config/env.js';
 import type { Database } from '../../database/database.js';
-import { account, session, user, verification } from '../../database/schema/auth.js';
+import { account, rateLimit, session, user, verification } from '../../database/schema/auth.js';
+import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, PASSWORD_FIELDS, passwordProblem } from './password-policy.js';
 
 /** Header the auth route sets from Fastify's own view of the client address (clients cannot spoof it). */
 export const CLIENT_IP_HEADER = 'x-activity-api-client-ip';
@@ -15,14 +21,37 @@ export function publicUrl(env: Env): string {
   return env.PUBLIC_URL ?? `http://localhost:${env.PORT}`;
 }
 
+/** Where a generated development secret is kept, so restarts (and processes sharing DATA_DIR) keep sessions. */
+export const authSecretFile = (env: Env): string => join(resolve(env.DATA_DIR), 'auth-secret');
+
 /**
- * In development a missing AUTH_SECRET is replaced by a random one (sessions then end with the
- * process); production refuses to start without one (checked in env.ts).
+ * In development a missing AUTH_SECRET is generated once and kept in DATA_DIR/auth-secret (mode
+ * 0600), so signed tokens survive restarts; production refuses to start without one (env.ts).
  */
 export function resolveAuthSecret(env: Env, warn: (message: string) => void): string {
   if (env.AUTH_SECRET) return env.AUTH_SECRET;
-  warn('AUTH_SECRET is not set: using a random secret for this process; sessions will not survive a restart.');
-  return randomBytes(32).toString('base64url');
+  const file = authSecretFile(env);
+  const read = (): string | undefined => {
+    try {
+      const stored = readFileSync(file, 'utf8').trim();
+      return stored.length >= 32 ? stored : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  const existing = read();
+  if (existing) return existing;
+  mkdirSync(resolve(env.DATA_DIR), { recursive: true });
+  try {
+    // 'wx': when two processes start at once, exactly one writes and both read its secret.
+    writeFileSync(file, `${randomBytes(32).toString('base64url')}\n`, { mode: 0o600, flag: 'wx' });
+    warn(`AUTH_SECRET is not set: generated a development secret in ${file}. Set AUTH_SECRET in production.`);
+  } catch (error) {
+    if ((error as { code?: string }).code !== 'EEXIST') throw error;
+  }
+  const created = read();
+  if (!created) throw new Error(`Could not read the generated auth secret from ${file}`);
+  return created;
 }
 
 /**
@@ -45,7 +74,17 @@ export function ownAddressOrigins(request: Request | undefined): string[] {
   return local ? [url.origin] : [];
 }
 
-export function createAuth(env: Env, db: Database, secret: string) {
+/** Refuses a new password that breaks the policy (password-policy.ts) with 400 PASSWORD_TOO_WEAK. */
+const passwordPolicy = createAuthMiddleware(async (ctx) => {
+  const field = PASSWORD_FIELDS[ctx.path];
+  if (!field) return;
+  const value = (ctx.body as Record<string, unknown> | undefined)?.[field];
+  if (typeof value !== 'string') return;
+  const problem = passwordProblem(value);
+  if (problem) throw new APIError('BAD_REQUEST', { code: 'PASSWORD_TOO_WEAK', message: problem });
+});
+
+export function createAuth(env: Env, db: Database, secret: string, logger: Logger = createLogger(env.LOG_LEVEL)) {
   const origins = env.AUTH_TRUSTED_ORIGINS?.split(',').map((origin) => origin.trim()).filter(Boolean) ?? [];
   return betterAuth({
     appName: 'Unified Activity API',
@@ -54,13 +93,22 @@ export function createAuth(env: Env, db: Database, secret: string) {
     secret,
     // PUBLIC_URL, AUTH_TRUSTED_ORIGINS, and the addresses this server is reached at directly.
     trustedOrigins: (request) => [publicUrl(env), ...origins, ...ownAddressOrigins(request)],
-    database: drizzleAdapter(db, { provider: 'pg', schema: { user, session, account, verification } }),
-    emailAndPassword: { enabled: true, minPasswordLength: 8, maxPasswordLength: 128, autoSignIn: true },
+    database: drizzleAdapter(db, { provider: 'pg', schema: { user, session, account, verification, rateLimit } }),
+    emailAndPassword: {
+      enabled: true,
+      minPasswordLength: MIN_PASSWORD_LENGTH,
+      maxPasswordLength: MAX_PASSWORD_LENGTH,
+      autoSignIn: true,
+    },
+    hooks: { before: passwordPolicy },
     plugins: [bearer(), openAPI({ disableDefaultReference: true })],
     rateLimit: {
       enabled: env.AUTH_RATE_LIMIT ?? true,
       window: 60,
       max: 100,
+      // In the database, so every replica counts against one window per client address.
+      storage: 'database',
+      modelName: 'rateLimit',
       customRules: {
         '/sign-in/email': { window: 60, max: 10 },
         '/sign-up/email': { window: 60, max: 10 },
@@ -69,7 +117,8 @@ export function createAuth(env: Env, db: Database, secret: string) {
     // Origin checks stay on in every environment (better-auth turns them off under NODE_ENV=test).
     advanced: { ipAddress: { ipAddressHeaders: [CLIENT_IP_HEADER] }, disableOriginCheck: false },
     telemetry: { enabled: false },
-    logger: { disabled: env.LOG_LEVEL === 'silent', level: 'warn' },
+    // Through the redacting pino logger: better-auth logs failed queries with their parameters.
+    logger: betterAuthLogger(logger, env.LOG_LEVEL === 'silent'),
   });
 }
 

@@ -100,6 +100,15 @@ export class SessionCache {
     };
   }
 
+  /** Forgets every cached session of one user (called by SessionRevocations on a change anywhere). */
+  evictUser(userId: string): void {
+    for (const [key, entry] of this.entries) if (entry.session.user.id === userId) this.entries.delete(key);
+  }
+
+  clear(): void {
+    this.entries.clear();
+  }
+
   private evictExpired(now: number): void {
     for (const [key, entry] of this.entries) if (entry.expiresAt <= now) this.entries.delete(key);
   }

@@ -60,7 +60,14 @@ export class StreamsService implements OnModuleInit {
   ) {}
 
   async onModuleInit(): Promise<void> {
-    await this.store.ensureReady();
+    try {
+      await this.store.ensureReady();
+    } catch (error) {
+      // Unreachable or refusing our credentials: serve anyway; stream requests answer 503 and
+      // /health reports the storage fault until it is fixed. Other errors still stop the boot.
+      if (!(error instanceof ObjectStoreUnavailableError)) throw error;
+      this.logger.error(`Object storage is not ready: ${error.message}`);
+    }
     this.activities.extend({
       listStreams: async (activityId) => (await this.streams.findByActivity(activityId)).map(toMetadata),
       beforeDelete: async (activityIds) => this.removeAfterwards(await this.streams.objectKeysOfActivities(activityIds)),

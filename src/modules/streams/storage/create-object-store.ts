@@ -16,6 +16,7 @@ export function createObjectStore(env: Env): ObjectStore {
       secretKey: env.S3_SECRET_KEY,
       region: env.S3_REGION,
       pathStyle: env.S3_FORCE_PATH_STYLE,
+      publicEndpoint: env.S3_PUBLIC_ENDPOINT,
     });
   }
   return new LocalObjectStore({ dataDir: resolve(env.DATA_DIR), bucket: env.S3_BUCKET });

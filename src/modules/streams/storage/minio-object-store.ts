@@ -27,6 +27,12 @@ export interface MinioObjectStoreOptions {
    * or reading the response) before it fails with ObjectStoreUnavailableError. Default 5 s.
    */
   requestTimeoutMs?: number;
+  /**
+   * Base URL clients reach the service at (S3_PUBLIC_ENDPOINT), when it differs from `endpoint`.
+   * The host is part of a SigV4 signature, so presigned URLs are signed for this one; signing is
+   * local and this client never sends a request.
+   */
+  publicEndpoint?: string;
 }
 
 export interface S3EndpointParts {
@@ -64,6 +70,9 @@ const UNAVAILABLE_NETWORK_CODES = new Set([
 // (see guardedTransport), these cover services that report them with another status.
 const UNAVAILABLE_S3_CODES = new Set(['InternalError', 'ServiceUnavailable', 'SlowDown', 'RequestTimeout']);
 const NOT_FOUND_S3_CODES = new Set(['NoSuchKey', 'NotFound']);
+// The service refuses our credentials: a configuration fault nothing the client sends can fix, so
+// requests answer 503 (with this explained in the log and on /health), not 500.
+const CREDENTIAL_S3_CODES = new Set(['SignatureDoesNotMatch', 'InvalidAccessKeyId']);
 
 /** Splits S3_ENDPOINT into the pieces the minio client takes; only a scheme, host and port are allowed. */
 export function parseS3Endpoint(endpoint: string): S3EndpointParts {
@@ -190,6 +199,8 @@ export class MinioObjectStore implements ObjectStore {
   readonly bucket: string;
   private readonly region: string;
   private readonly client: Client;
+  /** Signs presigned URLs for the public endpoint (the same client when there is none). */
+  private readonly presigner: Client;
   private readonly agent: http.Agent;
 
   constructor(options: MinioObjectStoreOptions) {
@@ -215,6 +226,20 @@ export class MinioObjectStore implements ObjectStore {
       // the status (and leaves the failed response undrained); withRetry does the same retry.
       retryOptions: { disableRetry: true },
     });
+    if (options.publicEndpoint) {
+      const pub = parseS3Endpoint(options.publicEndpoint);
+      this.presigner = new Client({
+        endPoint: pub.endPoint,
+        port: pub.port,
+        useSSL: pub.useSSL,
+        accessKey: options.accessKey,
+        secretKey: options.secretKey,
+        region: options.region,
+        pathStyle: options.pathStyle,
+      });
+    } else {
+      this.presigner = this.client;
+    }
   }
 
   async ensureReady(): Promise<void> {
@@ -232,6 +257,13 @@ export class MinioObjectStore implements ObjectStore {
         throw error;
       }
     } catch (error) {
+      // A HEAD has no error body: minio reports a refused signature there as AccessDenied.
+      if (s3CodeOf(error) === 'AccessDenied') {
+        throw new ObjectStoreUnavailableError(
+          `S3 object store: preparing bucket ${this.bucket} failed: access denied; check S3_ACCESS_KEY, S3_SECRET_KEY and the bucket's permissions`,
+          { cause: error },
+        );
+      }
       throw this.toStoreError(error, `preparing bucket ${this.bucket}`);
     }
   }
@@ -327,7 +359,7 @@ export class MinioObjectStore implements ObjectStore {
     }
     try {
       // Signing happens locally (the region is configured), so this works even while the service is down.
-      return await this.client.presignedGetObject(this.bucket, key, expirySeconds);
+      return await this.presigner.presignedGetObject(this.bucket, key, expirySeconds);
     } catch (error) {
       throw this.toStoreError(error, `presigning ${JSON.stringify(key)}`);
     }
@@ -339,6 +371,13 @@ export class MinioObjectStore implements ObjectStore {
 
   private toStoreError(error: unknown, action: string): ObjectStoreError {
     if (error instanceof ObjectStoreError) return error;
+    const s3Code = s3CodeOf(error) ?? '';
+    if (CREDENTIAL_S3_CODES.has(s3Code)) {
+      return new ObjectStoreUnavailableError(
+        `S3 object store: ${action} failed: the service refused the configured credentials (${s3Code}); check S3_ACCESS_KEY and S3_SECRET_KEY`,
+        { cause: error },
+      );
+    }
     const message = `S3 object store: ${action} failed: ${messageOf(error)}`;
     const unavailable =
       error instanceof UpstreamStatusError ||

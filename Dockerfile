@@ -1,0 +1,37 @@
+# syntax=docker/dockerfile:1
+# Two stages: `build` compiles with every dependency; the runtime image gets the compiled code and
+# the production dependencies only, and runs as the unprivileged `node` user.
+# scripts/image-check.sh performs these same steps in a clean folder (CI has no Docker engine):
+# keep the two in step.
+
+FROM node:24-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+COPY libs ./libs
+COPY scripts ./scripts
+COPY bench ./bench
+RUN npm run build
+
+FROM node:24-bookworm-slim AS runtime
+ENV NODE_ENV=production \
+    PORT=3000 \
+    HOST=0.0.0.0 \
+    DATA_DIR=/data
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund \
+ && npm cache clean --force \
+ && mkdir -p /data \
+ && chown node:node /data
+COPY --from=build /app/dist ./dist
+# Read at run time next to the compiled catalog module (tsc copies no JSON).
+COPY --from=build /app/libs/seed-data/activity-types.json ./dist/libs/seed-data/
+USER node
+EXPOSE 3000
+VOLUME ["/data"]
+HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+CMD ["node", "--enable-source-maps", "dist/src/main.js"]
