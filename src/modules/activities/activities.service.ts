@@ -9,27 +9,17 @@ import type {
   ActivityListQuery,
   ActivityUpdate,
 } from '../../contract/activities.contract.js';
-import type { StreamMetadata } from '../../contract/streams.contract.js';
 import type { Transaction } from '../../database/database.js';
 import { isUniqueViolation, pgError, PG_CHECK_VIOLATION } from '../../database/errors.js';
 import type { ActivityRow, NewActivityRow } from '../../database/schema/index.js';
 import { AthletesService } from '../athletes/athletes.service.js';
 import { ActivityTypesService } from '../catalog/activity-types.service.js';
+import { StreamMetadataService } from '../streams/stream-metadata.service.js';
 import { toActivityDetail, toActivitySummary } from './activities.mapper.js';
 import { ActivitiesRepository, type ActivityFilter, type Keyset } from './activities.repository.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 
 const DEFAULT_PAGE_SIZE = 50;
-
-/**
- * What other modules attach to activities without activities depending on them: streams report
- * their metadata for the detail view and remove their objects when activities are deleted.
- */
-export interface ActivityExtension {
-  listStreams(activityId: string): Promise<StreamMetadata[]>;
-  /** Called before rows are deleted; the returned function runs after the delete committed. */
-  beforeDelete(activityIds: string[]): Promise<() => Promise<void>>;
-}
 
 const notFound = () => new ORPCError('NOT_FOUND', { message: 'Activity not found' });
 
@@ -40,22 +30,17 @@ const EXTERNAL_ID_KEY = 'activities_athlete_source_external_id_key';
 
 @Injectable()
 export class ActivitiesService {
-  private readonly extensions: ActivityExtension[] = [];
-
   constructor(
     private readonly activities: ActivitiesRepository,
     private readonly athletes: AthletesService,
     private readonly types: ActivityTypesService,
+    private readonly streams: StreamMetadataService,
   ) {}
-
-  extend(extension: ActivityExtension): void {
-    this.extensions.push(extension);
-  }
 
   async get(userId: string, id: string): Promise<ActivityDetail> {
     const row = await this.activities.findById(userId, id);
     if (!row) throw notFound();
-    return this.detail(row);
+    return this.detail(userId, row);
   }
 
   async list(userId: string, query: ActivityListQuery): Promise<ActivityList> {
@@ -137,10 +122,8 @@ export class ActivitiesService {
 
   async delete(userId: string, id: string): Promise<void> {
     if (!(await this.activities.findById(userId, id))) throw notFound();
-    const ids = await this.activities.findIdsWithChildren(id);
-    const afterDelete = await Promise.all(this.extensions.map((extension) => extension.beforeDelete(ids)));
+    // Stream objects are queued for deletion in the same transaction (activity_streams trigger).
     if (!(await this.activities.delete(id))) throw notFound();
-    await Promise.all(afterDelete.map((cleanup) => cleanup()));
   }
 
   /** For other modules (streams, sync): the activity row if the user owns it. */
@@ -150,12 +133,12 @@ export class ActivitiesService {
     return row;
   }
 
-  private async detail(row: ActivityRow): Promise<ActivityDetail> {
+  private async detail(userId: string, row: ActivityRow): Promise<ActivityDetail> {
     const [statistics, events, children, streams] = await Promise.all([
       this.activities.findStatistics(row.id),
       this.activities.findEvents(row.id),
       row.parentId ? Promise.resolve([]) : this.activities.findChildren(row.id),
-      Promise.all(this.extensions.map((extension) => extension.listStreams(row.id))).then((lists) => lists.flat()),
+      this.streams.listOwned(userId, row.id),
     ]);
     return toActivityDetail({ row, statistics, events, streams, children });
   }
