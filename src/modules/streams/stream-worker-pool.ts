@@ -38,6 +38,11 @@ export class StreamWorkerPool {
     return this.run({ name: 'readSamples', ...task }, task.bytes.byteLength <= INLINE_MAX_BYTES, buffersOf(task.bytes)) as Promise<TaskResult<ReadSamples>>;
   }
 
+  /** Threads started so far (0 until a task was large enough to leave the event loop). */
+  get threadCount(): number {
+    return this.pool?.threads.length ?? 0;
+  }
+
   async close(): Promise<void> {
     const pool = this.pool;
     this.pool = undefined;
