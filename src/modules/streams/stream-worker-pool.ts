@@ -46,7 +46,7 @@ export class StreamWorkerPool {
   async close(): Promise<void> {
     const pool = this.pool;
     this.pool = undefined;
-    await pool?.destroy();
+    await pool?.close();
   }
 
   private run(task: StreamTask, inline: boolean, transferList: ArrayBuffer[]): Promise<TaskResult<PreparedUpload | ReadSamples>> {
@@ -64,7 +64,8 @@ export class StreamWorkerPool {
       minThreads: 0,
       maxThreads: threads,
       idleTimeout: 30_000,
-      execArgv: fromSource ? [...process.execArgv, '--import', new URL('./workers/typescript-hooks.mjs', import.meta.url).href] : process.execArgv,
+      // Workers need none of the parent's flags (some, like --expose-gc, are refused in a worker).
+      execArgv: fromSource ? ['--import', new URL('./workers/typescript-hooks.mjs', import.meta.url).href] : [],
     });
     return this.pool;
   }

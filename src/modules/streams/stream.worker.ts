@@ -5,7 +5,7 @@
 import { move, transferableSymbol, valueSymbol } from 'piscina';
 import { buffersOf, runStreamTask, type StreamTask } from './stream-tasks.js';
 
-export default async function run(task: StreamTask) {
+export default async function run(task: StreamTask): Promise<unknown> {
   const result = await runStreamTask(task);
   if (!result.ok) return result;
   const value = result.value;
