@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { ORPCError } from '@orpc/server';
 import type { StreamColumns, StreamMetadata, StreamSamplesOutput } from '../../contract/streams.contract.js';
+import { pgError } from '../../database/errors.js';
 import type { ActivityStreamRow } from '../../database/schema/index.js';
 import { ActivitiesService } from '../activities/activities.service.js';
 import { PARQUET_CONTENT_TYPE } from './parquet.codec.js';
@@ -16,6 +17,7 @@ import { StreamsRepository } from './streams.repository.js';
 
 export const OBJECT_STORE = Symbol('OBJECT_STORE');
 
+const PG_FOREIGN_KEY_VIOLATION = '23503';
 /** How long a presigned download URL stays valid. */
 const PRESIGNED_URL_SECONDS = 300;
 /** The latest instant a Date can hold: the window of an activity without an end. */
@@ -174,6 +176,8 @@ export class StreamsService implements OnModuleInit, OnModuleDestroy {
       });
     } catch (error) {
       await this.abandon(key);
+      // The activity was deleted while its stream was being uploaded.
+      if (pgError(error)?.code === PG_FOREIGN_KEY_VIOLATION) throw new ORPCError('NOT_FOUND', { message: 'Activity not found' });
       throw error;
     }
     // 3. The previous object goes after the commit.
