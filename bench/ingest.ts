@@ -250,7 +250,7 @@ async function main() {
         returning id`;
       for (const [type, samples] of columns(ride)) {
         const bytes = parquetStreamCodec.encode(type, samples);
-        const key = streamObjectKey(baseline.athleteId, row!.id, type);
+        const key = streamObjectKey(baseline.athleteId, row!.id, type, 'baseline');
         await store.put(key, bytes, { contentType: parquetStreamCodec.contentType });
         const summary = summarise(samples);
         await sql`insert into activity_streams (activity_id, stream_type, object_key, sample_count, start_time, end_time, min_value, max_value, avg_value, byte_size, checksum_sha256)

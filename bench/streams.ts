@@ -9,7 +9,7 @@
  *
  * Env: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/bench_streams), BENCH_RUNS (5).
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -19,7 +19,6 @@ import { parseEnv } from '../src/config/env.js';
 import { lttbWithExtremes, simplifyTrack } from '../src/modules/streams/downsample.js';
 import { parquetStreamCodec } from '../src/modules/streams/parquet.codec.js';
 import { createObjectStore } from '../src/modules/streams/storage/create-object-store.js';
-import { streamObjectKey } from '../src/modules/streams/streams.service.js';
 import { rng } from '../libs/testing/seeded-random.js';
 
 const url = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/bench_streams';
@@ -188,10 +187,11 @@ async function main() {
     s3 = { endpoint: `http://127.0.0.1:${s3Port}`, stop: () => server.close() };
     Object.assign(env, { S3_ENDPOINT: s3.endpoint, S3_ACCESS_KEY: 'S3RVER', S3_SECRET_KEY: 'S3RVER' });
   }
-  const server = spawn(process.execPath, ['dist/src/main.js'], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
-  const baselineServer = spawn(process.execPath, ['dist/bench/baseline-server.js'], {
+  const probe = ['--expose-gc', '--import', './dist/bench/probe.js'];
+  const server = spawn(process.execPath, [...probe, 'dist/src/main.js'], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  const baselineServer = spawn(process.execPath, [...probe, 'dist/bench/baseline-server.js'], {
     env: { ...process.env, DATABASE_URL: url, PORT: String(baselinePort) },
-    stdio: ['ignore', 'ignore', 'inherit'],
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });
   try {
     for (let i = 0; i < 120; i++) {
@@ -213,8 +213,13 @@ async function main() {
 
     // The same store the server writes to, opened in this process to time the storage layer alone.
     const store = createObjectStore(parseEnv({ ...env, LOG_LEVEL: 'silent' }));
-    const storageRead = (activityId: string, type: 'heart_rate' | 'position') =>
-      timed(async () => parquetStreamCodec.decode(await store.get(streamObjectKey(athleteId, activityId, type)), type));
+    const objectKey = async (activityId: string, type: string) =>
+      ((await sql`select object_key from activity_streams where activity_id = ${activityId} and stream_type = ${type}`) as unknown as [{ object_key: string }])[0]
+        .object_key;
+    const storageRead = async (activityId: string, type: 'heart_rate' | 'position') => {
+      const key = await objectKey(activityId, type);
+      return timed(async () => parquetStreamCodec.decode(await store.get(key), type));
+    };
     const rows: string[] = [];
     const sizes: string[] = [];
     for (const activity of [makeActivity('1 h', 1, 1), makeActivity('10 h', 10, 2)]) {
@@ -276,6 +281,7 @@ async function main() {
         );
       }
     }
+    const large = process.env.BENCH_LARGE === '0' ? [] : await largeStreams(token, athleteId, sql, server, baselineServer);
     console.log(`\nStore: ${s3 ? 's3rver (in-process S3 protocol)' : 'local folder'}; median of ${runs} runs; times in ms\n`);
     console.log('Writes: the API (6 PUTs) vs bulk INSERT. Reads: the API vs the same route on a bare Fastify server over the');
     console.log('row-per-sample tables (both over HTTP, same JSON); "storage only": object get + Parquet decode vs SELECT, in process.\n');
@@ -285,6 +291,14 @@ async function main() {
     console.log('\n| activity | stream | project bytes/sample | baseline bytes/sample | fewer bytes |');
     console.log('|---|---|---:|---:|---:|');
     for (const row of sizes) console.log(row);
+    if (large.length > 0) {
+      console.log('\n2,000,000 samples (10 h at 50 Hz) in one stream: peak RSS above idle and longest event-loop stall of the');
+      console.log('server process (monitorEventLoopDelay), and wall time. Baseline upload = bulk INSERT from the bench process');
+      console.log('(no HTTP server involved, so no server stall or RSS to report).\n');
+      console.log('| stream | operation | project ms | project peak MiB | project stall ms | baseline ms | baseline peak MiB | baseline stall ms |');
+      console.log('|---|---|---:|---:|---:|---:|---:|---:|');
+      for (const row of large) console.log(row);
+    }
     await store.close?.();
   } finally {
     server.kill('SIGTERM');
@@ -293,6 +307,94 @@ async function main() {
     await s3?.stop();
     rmSync(dataDir, { recursive: true, force: true });
   }
+}
+
+interface ProbeReport {
+  maxStallMs: number;
+  peakAboveIdleMiB: number;
+}
+
+function probeCall(child: ChildProcess, message: 'reset' | 'report'): Promise<ProbeReport> {
+  return new Promise((resolve) => {
+    const onMessage = (reply: { type: string } & ProbeReport) => {
+      if (reply.type !== message) return;
+      child.off('message', onMessage);
+      resolve(reply);
+    };
+    child.on('message', onMessage);
+    child.send(message);
+  });
+}
+
+async function probed(child: ChildProcess, work: () => Promise<unknown>): Promise<ProbeReport & { ms: number }> {
+  await probeCall(child, 'reset');
+  const ms = await timed(work);
+  return { ms, ...(await probeCall(child, 'report')) };
+}
+
+/** Issue 8's 2,000,000-sample rows: heart_rate and position, upload (JSON and Parquet), full read, maxPoints=1000. */
+async function largeStreams(token: string, athleteId: string, sql: postgres.Sql, server: ChildProcess, baselineServer: ChildProcess): Promise<string[]> {
+  const count = 2_000_000;
+  const random = rng(50);
+  const start = new Date(Date.UTC(2026, 4, 2, 6));
+  const timestamps = Array.from({ length: count }, (_, i) => start.getTime() + i * 18);
+  let hr = 120;
+  const heartRate = Array.from({ length: count }, () => (hr = Math.min(190, Math.max(60, hr + Math.round((random() - 0.5) * 3)))));
+  let lat = 47.3769;
+  let lng = 8.5417;
+  const latitude = Array.from({ length: count }, () => (lat += (random() - 0.3) * 0.000001));
+  const longitude = Array.from({ length: count }, () => (lng += (random() - 0.4) * 0.0000013));
+  const end = new Date(start.getTime() + count * 18);
+  const rows: string[] = [];
+  const fmt = (label: string, type: string, project: ProbeReport & { ms: number }, baseline?: ProbeReport & { ms: number }, baselineMs?: number) =>
+    `| ${type} | ${label} | ${project.ms.toFixed(0)} | ${project.peakAboveIdleMiB.toFixed(0)} | ${project.maxStallMs.toFixed(0)} | ${(baseline?.ms ?? baselineMs ?? NaN).toFixed(0)} | ${baseline ? baseline.peakAboveIdleMiB.toFixed(0) : '–'} | ${baseline ? baseline.maxStallMs.toFixed(0) : '–'} |`;
+  for (const type of ['heart_rate', 'position'] as const) {
+    const created = (await api('/api/v1/activities', token, {
+      method: 'POST',
+      body: JSON.stringify({ athleteId, activityType: 'running', startTime: start.toISOString(), endTime: end.toISOString() }),
+    })) as { id: string };
+    const body = type === 'position' ? { timestamps, latitude, longitude } : { timestamps, values: heartRate };
+    const json = JSON.stringify(body);
+    const upload = await probed(server, () => api(`/api/v1/activities/${created.id}/streams/${type}`, token, { method: 'PUT', body: json }));
+    const parquet = parquetStreamCodec.encode(
+      type,
+      type === 'position'
+        ? { timestamps: Float64Array.from(timestamps), latitude: Float64Array.from(latitude), longitude: Float64Array.from(longitude), altitudeM: null, horizontalAccuracyM: null }
+        : { timestamps: Float64Array.from(timestamps), values: Float64Array.from(heartRate) },
+    );
+    const uploadParquet = await probed(server, () =>
+      api(`/api/v1/activities/${created.id}/streams/${type}`, token, {
+        method: 'PUT',
+        body: Buffer.from(parquet),
+        headers: { 'content-type': 'application/vnd.apache.parquet' },
+      }),
+    );
+    const baselineId = crypto.randomUUID();
+    const ts = timestamps.map((t) => new Date(t).toISOString());
+    const baselineWriteMs = await timed(() =>
+      type === 'position'
+        ? sql.unsafe(
+            `insert into baseline_position (activity_id, timestamp, latitude, longitude, altitude_m)
+             select $1, t, la, lo, null from unnest($2::timestamptz[], $3::float8[], $4::float8[]) as u(t, la, lo)`,
+            [baselineId, ts, latitude, longitude] as never[],
+          )
+        : sql.unsafe(
+            `insert into baseline_heart_rate (activity_id, timestamp, value) select $1, t, v from unnest($2::timestamptz[], $3::float8[]) as u(t, v)`,
+            [baselineId, ts, heartRate] as never[],
+          ),
+    );
+    await sql.unsafe(`vacuum analyze baseline_${type}`);
+    const readPath = (id: string, maxPoints?: number) => `/api/v1/activities/${id}/streams/${type}${maxPoints ? `?maxPoints=${maxPoints}` : ''}`;
+    const full = await probed(server, () => api(readPath(created.id), token));
+    const fullBaseline = await probed(baselineServer, () => api(readPath(baselineId), token, {}, baselineBase));
+    const reduced = await probed(server, () => api(readPath(created.id, 1000), token));
+    const reducedBaseline = await probed(baselineServer, () => api(readPath(baselineId, 1000), token, {}, baselineBase));
+    rows.push(fmt('upload (JSON)', type, upload, undefined, baselineWriteMs));
+    rows.push(fmt(`upload (Parquet, ${(parquet.byteLength / 2 ** 20).toFixed(1)} MiB)`, type, uploadParquet, undefined, baselineWriteMs));
+    rows.push(fmt('read full', type, full, fullBaseline));
+    rows.push(fmt('read maxPoints=1000', type, reduced, reducedBaseline));
+  }
+  return rows;
 }
 
 await main();

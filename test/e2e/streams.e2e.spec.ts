@@ -1,16 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { eq } from 'drizzle-orm';
-import { activityStreams } from '../../src/database/schema/index.js';
+import { and, eq } from 'drizzle-orm';
+import { activityStreams, streamObjectDeletions } from '../../src/database/schema/index.js';
 import { encodeStream } from '../../src/modules/streams/parquet.codec.js';
 import { createObjectStore } from '../../src/modules/streams/storage/create-object-store.js';
 import type { ObjectStore } from '../../src/modules/streams/storage/object-store.js';
 import { STREAM_TYPES } from '../../src/modules/streams/stream-types.js';
 import { streamObjectKey } from '../../src/modules/streams/streams.service.js';
+import { StreamObjectDrain } from '../../src/modules/streams/stream-object-drain.js';
 import { StreamsRepository } from '../../src/modules/streams/streams.repository.js';
 import { sweepStreams } from '../../src/modules/streams/sweep.js';
 import { createActivity } from '../factories/activities.js';
@@ -47,6 +48,31 @@ async function newActivity(t: TestApp, user: SignedUpUser) {
   return (await createActivity(t, user, { startTime: START.toISOString(), endTime: END.toISOString() })).id;
 }
 
+/** The key the stream's row points at now (every upload writes a new versioned key). */
+async function keyOf(t: TestApp, activityId: string, type: string): Promise<string> {
+  const [row] = await t.database.db
+    .select({ objectKey: activityStreams.objectKey })
+    .from(activityStreams)
+    .where(and(eq(activityStreams.activityId, activityId), eq(activityStreams.streamType, type)));
+  if (!row) throw new Error(`no ${type} row for ${activityId}`);
+  return row.objectKey;
+}
+
+async function keysUnder(store: ObjectStore, prefix: string): Promise<string[]> {
+  const keys: string[] = [];
+  for await (const object of store.list(prefix)) keys.push(object.key);
+  return keys.sort();
+}
+
+/** Polls until `check` holds (the deletion outbox is drained in the background). */
+async function eventually(check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('condition not reached in time');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 function columnsFor(type: string, count: number, seed: number, irregular = false) {
   const random = rng(seed);
   const ts = timestamps(START, count, irregular ? { irregular: random } : {});
@@ -78,7 +104,7 @@ describe.each(['local', 's3'] as const)('streams on the %s object store', (kind)
     const body = columnsFor(type, 3600, STREAM_TYPES.indexOf(type) + 1);
     const uploaded = await put(activityId, type, body);
     expect(uploaded.status).toBe(200);
-    expect(uploaded.body).toMatchObject({ streamType: type, sampleCount: 3600, format: 'parquet', schemaVersion: 1 });
+    expect(uploaded.body).toMatchObject({ streamType: type, sampleCount: 3600, format: 'parquet', schemaVersion: 2 });
 
     const fetched = await t.http().get(`/api/v1/activities/${activityId}/streams/${type}`).set(user.auth).expect(200);
     expect(fetched.body).toMatchObject({ streamType: type, sampleCount: 3600, returnedCount: 3600, downsampled: false });
@@ -236,20 +262,23 @@ describe.each(['local', 's3'] as const)('streams on the %s object store', (kind)
     });
   });
 
-  it('deleting a stream, an activity or an athlete removes the stored objects', async () => {
-    const keyOf = (activityId: string, type: 'heart_rate' | 'power') => streamObjectKey(user.athleteId, activityId, type);
+  it('deleting a stream, an activity or an athlete removes the stored objects (through the deletion outbox)', async () => {
+    const gone = (key: string) => async () => (await backend.store.stat(key)) === undefined;
     const one = await newActivity(t, user);
     await put(one, 'heart_rate', columnsFor('heart_rate', 100, 1)).expect(200);
     await put(one, 'power', columnsFor('power', 100, 2)).expect(200);
-    expect(await backend.store.stat(keyOf(one, 'power'))).toBeDefined();
+    const power = await keyOf(t, one, 'power');
+    const heartRate = await keyOf(t, one, 'heart_rate');
+    expect(power).toMatch(new RegExp(`^streams/athlete_id=${user.athleteId}/activity_id=${one}/stream_type=power/v=\\d{13}-[0-9a-f]{8}\\.parquet$`));
+    expect(await backend.store.stat(power)).toBeDefined();
 
     await t.http().delete(`/api/v1/activities/${one}/streams/power`).set(user.auth).expect(204);
-    expect(await backend.store.stat(keyOf(one, 'power'))).toBeUndefined();
     await t.http().get(`/api/v1/activities/${one}/streams/power`).set(user.auth).expect(404);
     await t.http().delete(`/api/v1/activities/${one}/streams/power`).set(user.auth).expect(404);
+    await eventually(gone(power));
 
     await t.http().delete(`/api/v1/activities/${one}`).set(user.auth).expect(204);
-    expect(await backend.store.stat(keyOf(one, 'heart_rate'))).toBeUndefined();
+    await eventually(gone(heartRate));
 
     const other = await t.http().post('/api/v1/athletes').set(user.auth).send({ displayName: 'Temporary' }).expect(201);
     const activity = await t
@@ -259,60 +288,112 @@ describe.each(['local', 's3'] as const)('streams on the %s object store', (kind)
       .send({ athleteId: other.body.id, activityType: 'running', startTime: START.toISOString(), endTime: END.toISOString() })
       .expect(201);
     await put(activity.body.id, 'heart_rate', columnsFor('heart_rate', 100, 3)).expect(200);
-    const key = streamObjectKey(other.body.id, activity.body.id, 'heart_rate');
+    const key = await keyOf(t, activity.body.id, 'heart_rate');
     expect(await backend.store.stat(key)).toBeDefined();
     await t.http().delete(`/api/v1/athletes/${other.body.id}`).set(user.auth).expect(204);
-    expect(await backend.store.stat(key)).toBeUndefined();
+    await eventually(gone(key));
+    // The drain completes its outbox entry right after the store confirmed the delete.
+    await eventually(async () => (await t.database.db.select().from(streamObjectDeletions).where(eq(streamObjectDeletions.objectKey, key))).length === 0);
   });
 
-  it('the sweep finds a planted orphan object and a row whose object is missing', async () => {
+  it('a re-upload writes a new version and removes the previous object after the swap', async () => {
+    const activityId = await newActivity(t, user);
+    await put(activityId, 'cadence', columnsFor('cadence', 300, 31)).expect(200);
+    const first = await keyOf(t, activityId, 'cadence');
+    const body = columnsFor('cadence', 400, 32);
+    const second = await put(activityId, 'cadence', body).expect(200);
+    const current = await keyOf(t, activityId, 'cadence');
+    expect(current).not.toBe(first);
+    expect(createHash('sha256').update(await backend.store.get(current)).digest('hex')).toBe(second.body.checksumSha256);
+    await eventually(async () => (await backend.store.stat(first)) === undefined);
+    expect(await keysUnder(backend.store, `streams/athlete_id=${user.athleteId}/activity_id=${activityId}/`)).toEqual([current]);
+    const fetched = await t.http().get(`/api/v1/activities/${activityId}/streams/cadence`).set(user.auth).expect(200);
+    expect(fetched.body.values).toEqual(body.values);
+  });
+
+  it('the sweep finds a planted orphan, a superseded version and a row whose object is missing', async () => {
     const activityId = await newActivity(t, user);
     await put(activityId, 'heart_rate', columnsFor('heart_rate', 100, 4)).expect(200);
     await put(activityId, 'cadence', columnsFor('cadence', 100, 5)).expect(200);
-    const orphan = `streams/athlete_id=${user.athleteId}/activity_id=00000000-0000-4000-8000-000000000000/power.parquet`;
-    await backend.store.put(orphan, new Uint8Array([1, 2, 3]), { contentType: 'application/vnd.apache.parquet' });
-    const lost = streamObjectKey(user.athleteId, activityId, 'cadence');
+    const orphan = streamObjectKey(user.athleteId, '00000000-0000-4000-8000-000000000000', 'power', '0000000000001-00000000');
+    const superseded = streamObjectKey(user.athleteId, activityId, 'heart_rate', '0000000000002-00000000');
+    for (const key of [orphan, superseded]) {
+      await backend.store.put(key, new Uint8Array([1, 2, 3]), { contentType: 'application/vnd.apache.parquet' });
+    }
+    const lost = await keyOf(t, activityId, 'cadence');
+    const live = await keyOf(t, activityId, 'heart_rate');
     await backend.store.delete([lost]);
 
     const repository = new StreamsRepository(t.database.db);
     const dryRun = await sweepStreams(repository, backend.store, { apply: false, graceMs: 0 });
-    expect(dryRun.orphanObjects).toContain(orphan);
-    expect(dryRun.missingObjects.map((row) => row.objectKey)).toContain(lost);
-    expect(dryRun.orphanObjects).not.toContain(streamObjectKey(user.athleteId, activityId, 'heart_rate'));
+    expect(dryRun.orphans.keys).toContain(orphan);
+    expect(dryRun.superseded.keys).toContain(superseded);
+    expect(dryRun.missingObjects.rows.map((row) => row.objectKey)).toContain(lost);
+    expect([...dryRun.orphans.keys, ...dryRun.superseded.keys]).not.toContain(live);
     expect(await backend.store.stat(orphan)).toBeDefined();
 
-    const applied = await sweepStreams(repository, backend.store, { apply: true, graceMs: 0 });
+    const young = await sweepStreams(repository, backend.store, { apply: false, graceMs: 60 * 60_000 });
+    expect([...young.orphans.keys, ...young.superseded.keys]).not.toContain(orphan);
+
+    const applied = await sweepStreams(repository, backend.store, {
+      apply: true,
+      graceMs: 0,
+      drain: new StreamObjectDrain(repository, backend.store),
+    });
     expect(applied.applied).toBe(true);
     expect(await backend.store.stat(orphan)).toBeUndefined();
+    expect(await backend.store.stat(superseded)).toBeUndefined();
+    expect(await backend.store.stat(live)).toBeDefined();
     const listed = await t.http().get(`/api/v1/activities/${activityId}/streams`).set(user.auth).expect(200);
     expect(listed.body.items.map((s: { streamType: string }) => s.streamType)).toEqual(['heart_rate']);
     const again = await sweepStreams(repository, backend.store, { apply: false, graceMs: 0 });
-    expect(again.orphanObjects).not.toContain(orphan);
-    expect(again.missingObjects.map((row) => row.objectKey)).not.toContain(lost);
+    expect(again.orphans.keys).not.toContain(orphan);
+    expect(again.missingObjects.rows.map((row) => row.objectKey)).not.toContain(lost);
   });
 
-  it('DuckDB reads a stored object by SQL and gets exactly the uploaded values and timestamps', async () => {
-    const activityId = await newActivity(t, user);
-    const body = columnsFor('altitude', 1800, 21, true);
-    await put(activityId, 'altitude', body).expect(200);
+  it('DuckDB reads a glob over every heart_rate object of several activities, whole and fractional, exactly', async () => {
+    const uploads: { activityId: string; timestamps: number[]; values: number[] }[] = [];
+    const shapes = [
+      (i: number) => 100 + (i % 40), // whole numbers only
+      (i: number) => 100.5 + (i % 7) * 0.25, // fractional: 100.5, 100.75 …
+      (i: number) => (i % 2 === 0 ? 102.75 : 90), // mixed
+    ];
+    for (const [n, shape] of shapes.entries()) {
+      const activityId = await newActivity(t, user);
+      const ts = timestamps(START, 500 + n, { stepMs: 1000 });
+      const values = ts.map((_, i) => shape(i));
+      await put(activityId, 'heart_rate', { timestamps: ts, values }).expect(200);
+      // A second type beside it must not leak into the heart_rate glob.
+      await put(activityId, 'power', { timestamps: ts.slice(0, 10), values: ts.slice(0, 10).map((_, i) => i + 0.5) }).expect(200);
+      uploads.push({ activityId, timestamps: ts, values });
+    }
     const dir = mkdtempSync(join(tmpdir(), 'lake-'));
-    // The object as the lake holds it, at its Hive-style key, so DuckDB also derives the partition columns.
-    const key = streamObjectKey(user.athleteId, activityId, 'altitude');
-    const path = join(dir, key);
-    (await import('node:fs')).mkdirSync(join(path, '..'), { recursive: true });
-    writeFileSync(path, await backend.store.get(key));
+    // The lake as the store holds it, at its Hive-style keys, so DuckDB also derives the partition columns.
+    for await (const object of backend.store.list(`streams/athlete_id=${user.athleteId}/`)) {
+      const path = join(dir, object.key);
+      mkdirSync(join(path, '..'), { recursive: true });
+      writeFileSync(path, await backend.store.get(object.key));
+    }
     const duck = await DuckDBInstance.create(':memory:');
     const connection = await duck.connect();
     try {
+      const glob = join(dir, 'streams', '*', '*', 'stream_type=heart_rate', '*.parquet');
       const reader = await connection.runAndReadAll(
-        `SELECT epoch_ms("timestamp") AS ts, value, athlete_id, activity_id
-           FROM read_parquet('${join(dir, 'streams', '*', '*', '*.parquet')}', hive_partitioning = true, file_row_number = true)
-          ORDER BY file_row_number`,
+        `SELECT epoch_ms("timestamp") AS ts, value, activity_id, stream_type, typeof(value) AS value_type
+           FROM read_parquet('${glob}', hive_partitioning = true, file_row_number = true)
+          ORDER BY activity_id, file_row_number`,
       );
-      const rows = reader.getRowObjectsJS() as { ts: bigint | number; value: number; athlete_id: string; activity_id: string }[];
-      expect(rows.map((row) => Number(row.ts))).toEqual(body.timestamps);
-      expect(rows.map((row) => row.value)).toEqual(body.values);
-      expect(new Set(rows.map((row) => `${row.athlete_id}/${row.activity_id}`))).toEqual(new Set([`${user.athleteId}/${activityId}`]));
+      const rows = reader.getRowObjectsJS() as { ts: bigint | number; value: number; activity_id: string; stream_type: string; value_type: string }[];
+      expect(new Set(rows.map((row) => row.value_type))).toEqual(new Set(['DOUBLE']));
+      expect(new Set(rows.map((row) => row.stream_type))).toEqual(new Set(['heart_rate']));
+      for (const upload of uploads) {
+        const mine = rows.filter((row) => row.activity_id === upload.activityId);
+        expect(mine.map((row) => Number(row.ts))).toEqual(upload.timestamps);
+        expect(mine.map((row) => row.value)).toEqual(upload.values);
+      }
+      const known = rows.filter((row) => uploads.some((upload) => upload.activityId === row.activity_id));
+      expect(known).toHaveLength(uploads.reduce((sum, upload) => sum + upload.values.length, 0));
+      expect(known.map((row) => row.value)).toEqual(expect.arrayContaining([100.5, 100.75, 102.75, 139]));
     } finally {
       connection.closeSync();
       duck.closeSync();
@@ -349,7 +430,7 @@ describe.each(['local', 's3'] as const)('streams on the %s object store', (kind)
         await backend.s3!.restart();
       }
       expect(await t.database.db.select().from(activityStreams).where(eq(activityStreams.activityId, activityId))).toEqual([]);
-      expect(await backend.store.stat(streamObjectKey(user.athleteId, activityId, 'speed'))).toBeUndefined();
+      expect(await keysUnder(backend.store, `streams/athlete_id=${user.athleteId}/activity_id=${activityId}/`)).toEqual([]);
       await put(activityId, 'speed', columnsFor('speed', 500, 8)).expect(200);
     }, 60_000);
   }

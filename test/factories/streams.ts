@@ -1,3 +1,5 @@
+import { gzipSync } from 'node:zlib';
+import { ByteWriter, ParquetWriter } from 'hyparquet-writer';
 export { rng } from '../../libs/testing/seeded-random.js';
 
 /** Epoch ms from `start`, one per `stepMs` (or a random 1–10 s step, HealthKit-like, when irregular). */
@@ -60,4 +62,45 @@ export function track(count: number, random: () => number) {
     horizontalAccuracyM.push(i % 50 === 7 ? null : 3 + random() * 5);
   }
   return { latitude, longitude, altitudeM, horizontalAccuracyM };
+}
+
+/**
+ * A small Parquet file of `rows` heart-rate rows (constant values; 50,000,000 rows take ~60 KiB): the
+ * decompression bomb of issue 8. One row group of `groupRows` rows is written, and the footer lists it
+ * rows / groupRows times — row groups may share column chunks, so this is a valid file that DuckDB
+ * reads as `rows` rows — which keeps building it fast and small.
+ */
+export function parquetDeclaringRows(rows: number, start: Date, groupRows = 500_000): Uint8Array {
+  if (rows % groupRows !== 0) throw new Error('rows must be a multiple of groupRows');
+  const writer = new ByteWriter();
+  const parquet = new ParquetWriter({
+    writer,
+    schema: [
+      { name: 'root', num_children: 2 },
+      {
+        name: 'timestamp',
+        type: 'INT64',
+        repetition_type: 'REQUIRED',
+        converted_type: 'TIMESTAMP_MILLIS',
+        logical_type: { type: 'TIMESTAMP', isAdjustedToUTC: true, unit: 'MILLIS' },
+      },
+      { name: 'value', type: 'DOUBLE', repetition_type: 'REQUIRED' },
+    ],
+    codec: 'GZIP',
+    compressors: { GZIP: (input: Uint8Array) => gzipSync(input, { level: 9 }) },
+    statistics: false,
+    kvMetadata: [{ key: 'stream_type', value: 'heart_rate' }],
+  });
+  void parquet.write({
+    columnData: [
+      { name: 'timestamp', data: new BigInt64Array(groupRows).fill(BigInt(start.getTime())), encoding: 'DELTA_BINARY_PACKED' },
+      { name: 'value', data: new Float64Array(groupRows).fill(80), encoding: 'RLE_DICTIONARY' },
+    ],
+    rowGroupSize: groupRows,
+  });
+  const [group] = parquet.row_groups;
+  for (let k = 1; k < rows / groupRows; k++) parquet.row_groups.push(group!);
+  parquet.num_rows = BigInt(rows);
+  parquet.finish();
+  return new Uint8Array(writer.getBuffer());
 }

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { bigint, check, doublePrecision, integer, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { bigint, bigserial, check, doublePrecision, index, integer, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { STREAM_TYPES } from '../../modules/streams/stream-types.js';
 import { activities } from './activities.js';
 import { createdAt, sqlList, timestamptz, updatedAt } from './columns.js';
@@ -18,6 +18,7 @@ export const activityStreams = pgTable(
       .notNull()
       .references(() => activities.id, { onDelete: 'cascade' }),
     streamType: text('stream_type').notNull(),
+    /** `streams/athlete_id=…/activity_id=…/stream_type=…/v=<version>.parquet`, a new key per upload. */
     objectKey: text('object_key').notNull().unique(),
     format: text('format').notNull().default('parquet'),
     schemaVersion: integer('schema_version').notNull().default(1),
@@ -45,3 +46,31 @@ export const activityStreams = pgTable(
 
 export type ActivityStreamRow = typeof activityStreams.$inferSelect;
 export type NewActivityStreamRow = typeof activityStreams.$inferInsert;
+
+/**
+ * The deletion outbox for stream objects (DATA-MODEL §10): a key lands here in the same transaction
+ * that deletes its activity_streams row or swaps the row to a newer object — written by the trigger
+ * `activity_streams_enqueue_object_deletion` (migration 0003), so cascades from activities, athletes
+ * and users are covered too. StreamObjectDrain removes the objects and then the rows, retrying with
+ * backoff until the object store answers.
+ */
+export const streamObjectDeletions = pgTable(
+  'stream_object_deletions',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    objectKey: text('object_key').notNull().unique(),
+    /** 'deleted' (row deleted), 'superseded' (row swapped to a newer version) or 'failed_upload'. */
+    reason: text('reason').notNull(),
+    /** Not claimed before this instant: the retry backoff, and the lease of a drain that is working on it. */
+    notBefore: timestamptz('not_before').notNull().defaultNow(),
+    attempts: integer('attempts').notNull().default(0),
+    lastError: text('last_error'),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    index('stream_object_deletions_not_before_idx').on(t.notBefore),
+    check('stream_object_deletions_reason', sql`${t.reason} in ('deleted', 'superseded', 'failed_upload')`),
+  ],
+);
+
+export type StreamObjectDeletionRow = typeof streamObjectDeletions.$inferSelect;

@@ -9,13 +9,13 @@ import type {
   ActivityList,
   ActivityListQuery,
   ActivityUpdate,
-  StreamMetadata,
 } from '@unified-activity/contract';
 import type { Transaction } from '../../database/database.js';
 import { isUniqueViolation, pgError, PG_CHECK_VIOLATION, PG_DEADLOCK, PG_FOREIGN_KEY_VIOLATION } from '../../database/errors.js';
 import type { ActivityRow, NewActivityRow } from '../../database/schema/index.js';
 import { AthletesService } from '../athletes/athletes.service.js';
 import { ActivityTypesService } from '../catalog/activity-types.service.js';
+import { StreamMetadataService } from '../streams/stream-metadata.service.js';
 import { toActivityDetail, toActivitySummary } from './activities.mapper.js';
 import {
   ActivitiesRepository,
@@ -30,16 +30,6 @@ import { decodeCursor, encodeCursor } from './cursor.js';
 
 const DEFAULT_PAGE_SIZE = 50;
 
-/**
- * What other modules attach to activities without activities depending on them: streams report
- * their metadata for the detail view and remove their objects when activities are deleted.
- */
-export interface ActivityExtension {
-  listStreams(activityId: string): Promise<StreamMetadata[]>;
-  /** Called before rows are deleted; the returned function runs after the delete committed. */
-  beforeDelete(activityIds: string[]): Promise<() => Promise<void>>;
-}
-
 const notFound = () => new ORPCError('NOT_FOUND', { message: 'Activity not found' });
 
 const unprocessable = (path: (string | number)[], message: string) =>
@@ -49,22 +39,17 @@ const EXTERNAL_ID_KEY = 'activities_athlete_source_external_id_key';
 
 @Injectable()
 export class ActivitiesService {
-  private readonly extensions: ActivityExtension[] = [];
-
   constructor(
     private readonly activities: ActivitiesRepository,
     private readonly athletes: AthletesService,
     private readonly types: ActivityTypesService,
+    private readonly streams: StreamMetadataService,
   ) {}
-
-  extend(extension: ActivityExtension): void {
-    this.extensions.push(extension);
-  }
 
   async get(userId: string, id: string): Promise<ActivityDetail> {
     const row = await this.activities.findById(userId, id);
     if (!row) throw notFound();
-    return this.detail(row);
+    return this.detail(userId, row);
   }
 
   async list(userId: string, query: ActivityListQuery): Promise<ActivityList> {
@@ -176,11 +161,8 @@ export class ActivitiesService {
 
   async delete(userId: string, id: string): Promise<void> {
     if (!(await this.activities.findById(userId, id))) throw notFound();
-    const ids = await this.activities.findIdsWithChildren(userId, id);
-    if (ids.length === 0) throw notFound();
-    const afterDelete = await Promise.all(this.extensions.map((extension) => extension.beforeDelete(ids)));
+    // Stream objects are queued for deletion in the same transaction (activity_streams trigger).
     if (!(await this.activities.delete(userId, id))) throw notFound();
-    await Promise.all(afterDelete.map((cleanup) => cleanup()));
   }
 
   /** For other modules (streams, sync): the activity row if the user owns it. */
@@ -195,12 +177,12 @@ export class ActivitiesService {
     return this.activities.findIdByExternalId(userId, athleteId, source, externalId);
   }
 
-  private async detail(row: ActivityRow): Promise<ActivityDetail> {
+  private async detail(userId: string, row: ActivityRow): Promise<ActivityDetail> {
     const [statistics, events, children, streams] = await Promise.all([
       this.activities.findStatistics(row.userId, row.id),
       this.activities.findEvents(row.userId, row.id),
       row.parentId ? Promise.resolve([]) : this.activities.findChildren(row.userId, row.id),
-      Promise.all(this.extensions.map((extension) => extension.listStreams(row.id))).then((lists) => lists.flat()),
+      this.streams.listOwned(userId, row.id),
     ]);
     return toActivityDetail({ row: withDerivedTotals(row, children), statistics, events, streams, children });
   }
@@ -338,24 +320,17 @@ export class ActivitiesService {
   }
 
   /**
-   * Deletes activities by external id inside the caller's transaction. The returned cleanup removes
-   * their stream objects and must run after the transaction committed (an orphan object is harmless).
+   * Deletes activities by external id inside the caller's transaction. Their stream objects are
+   * queued for deletion in the same transaction (the activity_streams trigger feeds the outbox).
    */
   async deleteFromSource(
     tx: Transaction,
     athleteId: string,
     source: ActivityRow['source'],
     externalIds: readonly string[],
-  ): Promise<{ deleted: { id: string; externalId: string }[]; afterCommit: () => Promise<void> }> {
-    const ids = await this.activities.findIdsBySourceExternalIds(tx, athleteId, source, externalIds);
-    const cleanups = ids.length > 0 ? await Promise.all(this.extensions.map((extension) => extension.beforeDelete(ids))) : [];
+  ): Promise<{ deleted: { id: string; externalId: string }[] }> {
     const deleted = await this.activities.deleteBySourceExternalIds(tx, athleteId, source, externalIds);
-    return {
-      deleted: deleted.map((r) => ({ id: r.id, externalId: r.externalId! })),
-      afterCommit: async () => {
-        await Promise.all(cleanups.map((cleanup) => cleanup()));
-      },
-    };
+    return { deleted: deleted.map((r) => ({ id: r.id, externalId: r.externalId! })) };
   }
 
   /** Marks a source activity's payload as fully stored (its streams too); until then a replay rewrites it. */

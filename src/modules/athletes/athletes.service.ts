@@ -31,21 +31,9 @@ function decodeAthleteCursor(cursor: string): string | null {
 
 export const athleteNotFound = () => new ORPCError('NOT_FOUND', { message: 'Athlete not found' });
 
-/** Lets modules that hang data off athletes (streams) clean up without athletes depending on them. */
-export interface AthleteExtension {
-  /** Called before the athlete's rows are deleted; the returned function runs after the delete. */
-  beforeDelete(athleteId: string): Promise<() => Promise<void>>;
-}
-
 @Injectable()
 export class AthletesService {
-  private readonly extensions: AthleteExtension[] = [];
-
   constructor(private readonly athletes: AthletesRepository) {}
-
-  extend(extension: AthleteExtension): void {
-    this.extensions.push(extension);
-  }
 
   /** A page of the user's athletes; the cursor is the opaque id of the last athlete of the previous page. */
   async list(userId: string, query: AthleteListQuery = {}): Promise<AthleteList> {
@@ -81,10 +69,8 @@ export class AthletesService {
   }
 
   async delete(userId: string, id: string): Promise<void> {
-    if (!(await this.athletes.findById(userId, id))) throw athleteNotFound();
-    const afterDelete = await Promise.all(this.extensions.map((extension) => extension.beforeDelete(id)));
+    // Stream objects are queued for deletion in the same transaction (activity_streams trigger).
     if (!(await this.athletes.delete(userId, id))) throw athleteNotFound();
-    await Promise.all(afterDelete.map((cleanup) => cleanup()));
   }
 
   /** Throws NOT_FOUND unless the athlete exists and belongs to the user (DATA-MODEL §2). */

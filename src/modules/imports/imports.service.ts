@@ -326,7 +326,7 @@ export class ImportsService implements OnApplicationBootstrap, OnModuleDestroy {
           if (!data || data.timestamps.length === 0) continue;
           try {
             const activityRef = { id: target.id, athleteId: owner.athleteId, startTime: target.startTime, endTime: target.endTime };
-            await this.streams.replaceStream(activityRef, type, data, target.encoded?.[type]);
+            await this.streams.replaceStream(activityRef, type, data);
             samples += data.timestamps.length;
           } catch (error) {
             if (error instanceof SampleValidationError || error instanceof TooManySamplesError) {

@@ -17,6 +17,7 @@ import {
   parquetMetadata,
   parquetSchema,
   parquetScan,
+  snappyUncompress,
   type CompressionCodec,
   type Compressors as ReadCompressors,
   type DecodedArray,
@@ -35,7 +36,11 @@ import {
   type StreamType,
 } from './stream-types.js';
 
-export const STREAM_SCHEMA_VERSION = 1;
+/**
+ * 1: `value` INT32 when every sample was whole, DOUBLE otherwise (read, never written).
+ * 2: `value` always DOUBLE; everything else unchanged.
+ */
+export const STREAM_SCHEMA_VERSION = 2;
 export const PARQUET_CONTENT_TYPE = 'application/vnd.apache.parquet';
 export const STREAM_TYPE_METADATA_KEY = 'stream_type';
 export const SCHEMA_VERSION_METADATA_KEY = 'schema_version';
@@ -67,7 +72,11 @@ export type StreamCodecErrorCode =
   /** Samples handed to encode break an invariant (lengths, timestamps, finiteness). */
   | 'INVALID_SAMPLES'
   /** A stored number cannot be represented exactly as a float64 (an INT64 beyond 2^53). */
-  | 'INVALID_VALUE';
+  | 'INVALID_VALUE'
+  /** The footer declares more rows than the caller accepts; nothing beyond the footer was read. */
+  | 'TOO_MANY_ROWS'
+  /** The footer or a page header declares more decoded bytes than its rows can need (a decompression bomb). */
+  | 'TOO_LARGE';
 
 export class StreamCodecError extends Error {
   override readonly name = 'StreamCodecError';
@@ -80,6 +89,20 @@ export class StreamCodecError extends Error {
     super(message, options);
   }
 }
+
+export interface DecodeLimits {
+  /** Files whose footer declares more rows are refused (TOO_MANY_ROWS) before any column is read. */
+  maxRows?: number;
+}
+
+/** Rows accepted by default; the API passes its own limit (MAX_SAMPLES). */
+export const DEFAULT_MAX_ROWS = 2_000_000;
+/**
+ * Decoded bytes a column may declare per row (8 for a DOUBLE or INT64 plus levels and encoding
+ * overhead, generously), plus a fixed allowance per column chunk for headers and dictionaries.
+ */
+const MAX_DECODED_BYTES_PER_ROW = 16;
+const DECODED_BYTES_ALLOWANCE = 1 << 20;
 
 export interface DecodedStream {
   /** From the file's metadata, else the caller's expectation, else inferred (position only). */
@@ -100,7 +123,7 @@ export interface StreamCodec {
    * When `expectedType` is given, a file declaring another type is rejected, and a file
    * without a declaration is read as that type.
    */
-  decode(bytes: Uint8Array, expectedType?: StreamType): Promise<DecodedStream>;
+  decode(bytes: Uint8Array, expectedType?: StreamType, limits?: DecodeLimits): Promise<DecodedStream>;
 }
 
 export type StreamCompression = 'GZIP' | 'BROTLI' | 'SNAPPY' | 'UNCOMPRESSED';
@@ -145,8 +168,6 @@ const DEFAULT_ROW_GROUP_SIZE = 1 << 20;
 const TRIAL_ROWS = 1 << 16;
 const TRIAL_WINDOWS = 4;
 const DISTINCT_SAMPLE = 4096;
-const INT32_MIN = -(2 ** 31);
-const INT32_MAX = 2 ** 31 - 1;
 
 const READABLE_CODECS: ReadonlySet<CompressionCodec> = new Set<CompressionCodec>([
   'UNCOMPRESSED',
@@ -155,11 +176,81 @@ const READABLE_CODECS: ReadonlySet<CompressionCodec> = new Set<CompressionCodec>
   'BROTLI',
 ]);
 
-const READ_DECOMPRESSORS: ReadCompressors = {
-  // unzipSync also accepts the zlib framing that some older writers used for GZIP.
-  GZIP: (input) => unzipSync(input),
-  BROTLI: (input) => brotliDecompressSync(input),
-};
+/**
+ * Decompressors that never produce more than the page header declares, nor more than `cap` bytes
+ * (the largest column chunk the footer declared, itself bounded by the row count): a small page that
+ * inflates to gigabytes fails after `cap` bytes instead of filling memory.
+ */
+function cappedDecompressors(cap: number): ReadCompressors {
+  const check = (outputLength: number) => {
+    if (!Number.isSafeInteger(outputLength) || outputLength < 0 || outputLength > cap) {
+      throw new StreamCodecError('TOO_LARGE', `A page declares ${outputLength} decoded bytes; at most ${cap} are possible for this file`);
+    }
+  };
+  const inflate = (work: () => Uint8Array): Uint8Array => {
+    try {
+      return work();
+    } catch (error) {
+      if (error instanceof RangeError || (error as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') {
+        throw new StreamCodecError('TOO_LARGE', 'A page inflates beyond the size its header declares', { cause: error });
+      }
+      throw error;
+    }
+  };
+  return {
+    // unzipSync also accepts the zlib framing that some older writers used for GZIP.
+    GZIP: (input, outputLength) => {
+      check(outputLength);
+      return inflate(() => unzipSync(input, { maxOutputLength: Math.max(outputLength, 1) }));
+    },
+    BROTLI: (input, outputLength) => {
+      check(outputLength);
+      return inflate(() => brotliDecompressSync(input, { maxOutputLength: Math.max(outputLength, 1) }));
+    },
+    SNAPPY: (input, outputLength) => {
+      check(outputLength);
+      const output = new Uint8Array(outputLength);
+      snappyUncompress(input, output);
+      return output;
+    },
+  };
+}
+
+/**
+ * Everything decidable from the footer alone, before any page is touched: the row count, and for
+ * every column to be read, its value count and declared decoded size. Returns the largest decoded
+ * size of one column chunk, the cap for any single page.
+ */
+function assertBoundedWork(metadata: FileMetaData, columns: readonly string[], maxRows: number): number {
+  const rows = Number(metadata.num_rows);
+  if (!Number.isSafeInteger(rows) || rows < 0) throw new StreamCodecError('INVALID_PARQUET', `The footer declares ${metadata.num_rows} rows`);
+  if (rows > maxRows) {
+    throw new StreamCodecError('TOO_MANY_ROWS', `The file declares ${rows} rows; at most ${maxRows} samples are accepted per stream`);
+  }
+  const wanted = new Set(columns);
+  let groupRows = 0;
+  let largestChunk = 0;
+  for (const group of metadata.row_groups) {
+    const inGroup = Number(group.num_rows);
+    groupRows += inGroup;
+    for (const chunk of group.columns) {
+      const meta = chunk.meta_data;
+      if (meta === undefined || !wanted.has(meta.path_in_schema[0] ?? '')) continue;
+      const values = Number(meta.num_values);
+      const decoded = Number(meta.total_uncompressed_size);
+      const bound = inGroup * MAX_DECODED_BYTES_PER_ROW + DECODED_BYTES_ALLOWANCE;
+      if (!(values <= inGroup) || !(decoded <= bound)) {
+        throw new StreamCodecError(
+          'TOO_LARGE',
+          `Column "${meta.path_in_schema.join('.')}" declares ${values} values and ${decoded} decoded bytes for ${inGroup} rows`,
+        );
+      }
+      largestChunk = Math.max(largestChunk, decoded);
+    }
+  }
+  if (groupRows !== rows) throw new StreamCodecError('INVALID_PARQUET', `The row groups hold ${groupRows} rows but the footer declares ${rows}`);
+  return largestChunk;
+}
 
 const MILLIS_PER_MICRO = 1000n;
 const MILLIS_PER_NANO = 1_000_000n;
@@ -250,7 +341,7 @@ export class ParquetStreamCodec implements StreamCodec {
     return new Uint8Array(buffer);
   }
 
-  async decode(bytes: Uint8Array, expectedType?: StreamType): Promise<DecodedStream> {
+  async decode(bytes: Uint8Array, expectedType?: StreamType, limits: DecodeLimits = {}): Promise<DecodedStream> {
     if (expectedType !== undefined && !isStreamType(expectedType)) {
       throw new StreamCodecError('UNKNOWN_STREAM_TYPE', `Unknown stream type: ${String(expectedType)}`);
     }
@@ -286,8 +377,9 @@ export class ParquetStreamCodec implements StreamCodec {
       if (element !== undefined) assertReadableColumn(element, name === STREAM_COLUMNS.timestamp);
     }
     assertReadableCodecs(metadata, columns);
+    const decodedByteCap = assertBoundedWork(metadata, columns, limits.maxRows ?? DEFAULT_MAX_ROWS);
 
-    const raw = await readColumns(file, metadata, columns);
+    const raw = await readColumns(file, metadata, columns, cappedDecompressors(decodedByteCap));
     const timestamps = toNumbers(STREAM_COLUMNS.timestamp, raw.get(STREAM_COLUMNS.timestamp));
     const numeric = new Map<string, NumericColumn>();
     for (const name of columns.slice(1)) numeric.set(name, toNumbers(name, raw.get(name)));
@@ -342,8 +434,8 @@ export function encodeStream(type: StreamType, samples: StreamSamples): Uint8Arr
   return parquetStreamCodec.encode(type, samples);
 }
 
-export function decodeStream(bytes: Uint8Array, expectedType?: StreamType): Promise<DecodedStream> {
-  return parquetStreamCodec.decode(bytes, expectedType);
+export function decodeStream(bytes: Uint8Array, expectedType?: StreamType, limits?: DecodeLimits): Promise<DecodedStream> {
+  return parquetStreamCodec.decode(bytes, expectedType, limits);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -367,27 +459,16 @@ function timestampPlan(timestamps: Float64Array): ColumnPlan {
   return { element: TIMESTAMP_ELEMENT, data, encodings: ['DELTA_BINARY_PACKED'] };
 }
 
+/**
+ * `value` is always DOUBLE (schema_version 2): one physical type for every object of every scalar
+ * stream type, so a glob over the lake reads every value exactly. Version 1 stored whole-number
+ * series as INT32, which made DuckDB take INTEGER from one file and round the doubles of the next;
+ * such objects are still read (read-time upgrade to float64, see decode).
+ */
 function scalarValuePlan(samples: ScalarSamples): ColumnPlan {
   const { values, timestamps } = samples;
   assertSameLength('values', values, timestamps.length);
-  let integral = true;
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i];
-    if (!Number.isFinite(v)) {
-      throw new StreamCodecError('INVALID_SAMPLES', `values[${i}] = ${v} is not a finite number`);
-    }
-    // -0 is an integer to JavaScript but INT32 would drop its sign.
-    if (integral && (!Number.isInteger(v) || v < INT32_MIN || v > INT32_MAX || Object.is(v, -0))) integral = false;
-  }
-  if (integral) {
-    // Whole-number series (heart rate, power, cadence) are small deltas: DELTA_BINARY_PACKED
-    // bit-packs them to a few bits per sample, far below any float encoding.
-    return {
-      element: { name: STREAM_COLUMNS.value, type: 'INT32', repetition_type: 'REQUIRED' },
-      data: Int32Array.from(values),
-      encodings: fewDistinct(values) ? ['DELTA_BINARY_PACKED', 'RLE_DICTIONARY'] : ['DELTA_BINARY_PACKED'],
-    };
-  }
+  assertFinite('values', values);
   return doublePlan(STREAM_COLUMNS.value, values, 'REQUIRED');
 }
 
@@ -639,14 +720,19 @@ function assertReadableCodecs(metadata: FileMetaData, columns: readonly string[]
   }
 }
 
-async function readColumns(file: ArrayBuffer, metadata: FileMetaData, columns: string[]): Promise<Map<string, DecodedArray[]>> {
+async function readColumns(
+  file: ArrayBuffer,
+  metadata: FileMetaData,
+  columns: string[],
+  compressors: ReadCompressors,
+): Promise<Map<string, DecodedArray[]>> {
   const result = new Map<string, DecodedArray[]>();
   try {
     const scan = await parquetScan({
       file,
       metadata,
       columns,
-      compressors: READ_DECOMPRESSORS,
+      compressors,
       parsers: READ_PARSERS,
       utf8: false,
     });
@@ -656,6 +742,7 @@ async function readColumns(file: ArrayBuffer, metadata: FileMetaData, columns: s
       result.set(column, parts);
     }
   } catch (error) {
+    if (error instanceof StreamCodecError) throw error;
     throw new StreamCodecError('INVALID_PARQUET', `Unreadable Parquet data: ${errorMessage(error)}`, { cause: error });
   }
   return result;

@@ -2,19 +2,17 @@ import { Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { ENV } from '../../config/config.module.js';
 import type { Env } from '../../config/env.js';
 import { ActivitiesModule } from '../activities/activities.module.js';
-import { AthletesModule } from '../athletes/athletes.module.js';
 import { createObjectStore } from './storage/create-object-store.js';
 import type { ObjectStore } from './storage/object-store.js';
-import { StreamsRepository } from './streams.repository.js';
+import { StreamMetadataModule } from './stream-metadata.module.js';
 import { StreamsRouter } from './streams.router.js';
 import { OBJECT_STORE, StreamsService } from './streams.service.js';
 
 /** Owns the object store: no other module imports the S3 client (STYLE.md). */
 @Module({
-  imports: [ActivitiesModule, AthletesModule],
+  imports: [ActivitiesModule, StreamMetadataModule],
   providers: [
     { provide: OBJECT_STORE, inject: [ENV], useFactory: (env: Env): ObjectStore => createObjectStore(env) },
-    StreamsRepository,
     StreamsService,
     StreamsRouter,
   ],

@@ -1,42 +1,65 @@
 import { Injectable } from '@nestjs/common';
-import { and, asc, eq, inArray, sql } from 'drizzle-orm';
-import type { Database, Transaction } from '../../database/database.js';
+import { and, asc, eq, exists, gt, inArray, lte, or, sql } from 'drizzle-orm';
+import type { Database } from '../../database/database.js';
 import { InjectDb } from '../../database/database.module.js';
-import { activities, activityStreams, type ActivityStreamRow, type NewActivityStreamRow } from '../../database/schema/index.js';
+import {
+  activities,
+  activityStreams,
+  athletes,
+  streamObjectDeletions,
+  type ActivityStreamRow,
+  type NewActivityStreamRow,
+} from '../../database/schema/index.js';
 
-/** Queries on activity_streams (stream metadata); ownership is checked by the caller through ActivitiesService. */
+/** An entry of the deletion outbox claimed by one drain. */
+export interface ClaimedDeletion {
+  id: number;
+  objectKey: string;
+  attempts: number;
+}
+
+/**
+ * Queries on activity_streams and its deletion outbox. Every read and write a user can reach is
+ * scoped by owner in the query itself (activity_streams → activities → athletes.user_id), so a
+ * caller that forgot its ownership check still cannot reach someone else's stream (issue 10).
+ */
 @Injectable()
 export class StreamsRepository {
   private readonly byActivity;
 
   constructor(@InjectDb() private readonly db: Database) {
     this.byActivity = db
-      .select()
+      .select({ stream: activityStreams })
       .from(activityStreams)
-      .where(eq(activityStreams.activityId, sql.placeholder('activityId')))
+      .innerJoin(activities, eq(activities.id, activityStreams.activityId))
+      .innerJoin(athletes, eq(athletes.id, activities.athleteId))
+      .where(and(eq(activityStreams.activityId, sql.placeholder('activityId')), eq(athletes.userId, sql.placeholder('userId'))))
       .orderBy(asc(activityStreams.streamType))
-      .prepare('streams_by_activity');
+      .prepare('streams_by_owned_activity');
   }
 
-  transaction<T>(work: (tx: Transaction) => Promise<T>): Promise<T> {
-    return this.db.transaction(work);
+  async findByActivity(userId: string, activityId: string): Promise<ActivityStreamRow[]> {
+    return (await this.byActivity.execute({ activityId, userId })).map((row) => row.stream);
   }
 
-  findByActivity(activityId: string): Promise<ActivityStreamRow[]> {
-    return this.byActivity.execute({ activityId });
-  }
-
-  async findOne(activityId: string, streamType: string): Promise<ActivityStreamRow | undefined> {
+  async findOne(userId: string, activityId: string, streamType: string): Promise<ActivityStreamRow | undefined> {
     const [row] = await this.db
-      .select()
+      .select({ stream: activityStreams })
       .from(activityStreams)
-      .where(and(eq(activityStreams.activityId, activityId), eq(activityStreams.streamType, streamType)));
-    return row;
+      .innerJoin(activities, eq(activities.id, activityStreams.activityId))
+      .innerJoin(athletes, eq(athletes.id, activities.athleteId))
+      .where(and(eq(activityStreams.activityId, activityId), eq(activityStreams.streamType, streamType), eq(athletes.userId, userId)));
+    return row?.stream;
   }
 
-  async upsert(tx: Transaction, values: NewActivityStreamRow): Promise<ActivityStreamRow> {
+  /**
+   * The row swap (DATA-MODEL §10): one statement, so one short transaction. Concurrent uploads of the
+   * same stream serialise on the row: the last to commit wins, and the trigger queues the key it
+   * replaced (the earlier winner's object) for deletion in the same transaction.
+   */
+  async swap(values: NewActivityStreamRow): Promise<ActivityStreamRow> {
     const { activityId: _activityId, streamType: _streamType, ...changes } = values;
-    const [row] = await tx
+    const [row] = await this.db
       .insert(activityStreams)
       .values(values)
       .onConflictDoUpdate({ target: [activityStreams.activityId, activityStreams.streamType], set: { ...changes, updatedAt: new Date() } })
@@ -44,35 +67,112 @@ export class StreamsRepository {
     return row!;
   }
 
-  async delete(tx: Transaction, activityId: string, streamType: string): Promise<string | undefined> {
-    const [row] = await tx
+  /** Whether any row points at the key (after a failed swap: did it commit after all?). */
+  async isReferenced(objectKey: string): Promise<boolean> {
+    const [row] = await this.db.select({ id: activityStreams.id }).from(activityStreams).where(eq(activityStreams.objectKey, objectKey));
+    return row !== undefined;
+  }
+
+  /** Deletes the user's stream row; the trigger queues its object for deletion in the same transaction. */
+  async deleteOwned(userId: string, activityId: string, streamType: string): Promise<boolean> {
+    const owned = this.db
+      .select({ id: activities.id })
+      .from(activities)
+      .innerJoin(athletes, eq(athletes.id, activities.athleteId))
+      .where(and(eq(activities.id, activityId), eq(athletes.userId, userId)));
+    const deleted = await this.db
       .delete(activityStreams)
-      .where(and(eq(activityStreams.activityId, activityId), eq(activityStreams.streamType, streamType)))
-      .returning({ objectKey: activityStreams.objectKey });
-    return row?.objectKey;
+      .where(and(eq(activityStreams.activityId, activityId), eq(activityStreams.streamType, streamType), inArray(activityStreams.activityId, owned)))
+      .returning({ id: activityStreams.id });
+    return deleted.length > 0;
   }
 
-  async objectKeysOfActivities(activityIds: readonly string[]): Promise<string[]> {
-    if (activityIds.length === 0) return [];
-    const rows = await this.db
-      .select({ objectKey: activityStreams.objectKey })
+  /** Queues an object no row points at (the object of an upload whose swap failed). */
+  async enqueueDeletion(objectKey: string, reason: 'failed_upload', notBefore = new Date()): Promise<void> {
+    await this.db.insert(streamObjectDeletions).values({ objectKey, reason, notBefore }).onConflictDoNothing();
+  }
+
+  /**
+   * Claims up to `limit` due outbox entries for `leaseMs` (pushing not_before past the lease), so
+   * drains on several replicas never work on the same entry. Entries whose key a row points at again
+   * are dropped, never deleted: an object a row references is never removed.
+   */
+  async claimDeletions(limit: number, leaseMs: number): Promise<ClaimedDeletion[]> {
+    await this.db
+      .delete(streamObjectDeletions)
+      .where(exists(this.db.select({ id: activityStreams.id }).from(activityStreams).where(eq(activityStreams.objectKey, streamObjectDeletions.objectKey))));
+    const due = this.db
+      .select({ id: streamObjectDeletions.id })
+      .from(streamObjectDeletions)
+      .where(lte(streamObjectDeletions.notBefore, sql`now()`))
+      .orderBy(asc(streamObjectDeletions.notBefore))
+      .limit(limit)
+      .for('update', { skipLocked: true });
+    return this.db
+      .update(streamObjectDeletions)
+      .set({ notBefore: sql`now() + ${`${leaseMs} milliseconds`}::interval` })
+      .where(inArray(streamObjectDeletions.id, due))
+      .returning({ id: streamObjectDeletions.id, objectKey: streamObjectDeletions.objectKey, attempts: streamObjectDeletions.attempts });
+  }
+
+  async completeDeletions(ids: readonly number[]): Promise<void> {
+    if (ids.length > 0) await this.db.delete(streamObjectDeletions).where(inArray(streamObjectDeletions.id, [...ids]));
+  }
+
+  async retryDeletions(ids: readonly number[], retryInMs: number, error: string): Promise<void> {
+    if (ids.length === 0) return;
+    await this.db
+      .update(streamObjectDeletions)
+      .set({
+        attempts: sql`${streamObjectDeletions.attempts} + 1`,
+        lastError: error.slice(0, 1000),
+        notBefore: sql`now() + ${`${retryInMs} milliseconds`}::interval`,
+      })
+      .where(inArray(streamObjectDeletions.id, [...ids]));
+  }
+
+  async pendingDeletions(): Promise<number> {
+    const [row] = await this.db.select({ count: sql<number>`count(*)::int` }).from(streamObjectDeletions);
+    return row?.count ?? 0;
+  }
+
+  /** One page of rows in id order, for the sweep (keyset: constant memory at any size). */
+  rowsAfter(afterId: string | undefined, limit: number): Promise<{ id: string; objectKey: string }[]> {
+    return this.db
+      .select({ id: activityStreams.id, objectKey: activityStreams.objectKey })
       .from(activityStreams)
-      .where(inArray(activityStreams.activityId, [...activityIds]));
-    return rows.map((row) => row.objectKey);
+      .where(afterId ? gt(activityStreams.id, afterId) : undefined)
+      .orderBy(asc(activityStreams.id))
+      .limit(limit);
   }
 
-  async objectKeysOfAthlete(athleteId: string): Promise<string[]> {
+  /** Of the given keys, those a row points at. */
+  async referencedKeys(keys: readonly string[]): Promise<Set<string>> {
+    if (keys.length === 0) return new Set();
+    const rows = await this.db.select({ objectKey: activityStreams.objectKey }).from(activityStreams).where(inArray(activityStreams.objectKey, [...keys]));
+    return new Set(rows.map((row) => row.objectKey));
+  }
+
+  /** Of the given keys, those queued in the outbox (the drain owns them; the sweep leaves them alone). */
+  async queuedKeys(keys: readonly string[]): Promise<Set<string>> {
+    if (keys.length === 0) return new Set();
     const rows = await this.db
-      .select({ objectKey: activityStreams.objectKey })
-      .from(activityStreams)
-      .innerJoin(activities, eq(activities.id, activityStreams.activityId))
-      .where(eq(activities.athleteId, athleteId));
-    return rows.map((row) => row.objectKey);
+      .select({ objectKey: streamObjectDeletions.objectKey })
+      .from(streamObjectDeletions)
+      .where(inArray(streamObjectDeletions.objectKey, [...keys]));
+    return new Set(rows.map((row) => row.objectKey));
   }
 
-  /** Every stream row's key and id, for the sweep. */
-  allObjectKeys(): Promise<{ id: string; objectKey: string }[]> {
-    return this.db.select({ id: activityStreams.id, objectKey: activityStreams.objectKey }).from(activityStreams);
+  /** Of the given (activity, stream type) pairs, those that have a row, as `activityId/streamType`. */
+  async streamsWithRows(streams: readonly { activityId: string; streamType: string }[]): Promise<Set<string>> {
+    const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+    const valid = streams.filter((stream) => uuid.test(stream.activityId));
+    if (valid.length === 0) return new Set();
+    const rows = await this.db
+      .select({ activityId: activityStreams.activityId, streamType: activityStreams.streamType })
+      .from(activityStreams)
+      .where(or(...valid.map((stream) => and(eq(activityStreams.activityId, stream.activityId), eq(activityStreams.streamType, stream.streamType)))));
+    return new Set(rows.map((row) => `${row.activityId}/${row.streamType}`));
   }
 
   async deleteByIds(ids: readonly string[]): Promise<void> {

@@ -1,63 +1,75 @@
-import { createHash } from 'node:crypto';
-import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { randomBytes } from 'node:crypto';
+import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { ORPCError } from '@orpc/server';
 import type { StreamColumns, StreamMetadata, StreamSamplesOutput } from '@unified-activity/contract';
+import { pgError } from '../../database/errors.js';
 import type { ActivityStreamRow } from '../../database/schema/index.js';
 import { ActivitiesService } from '../activities/activities.service.js';
-import { AthletesService } from '../athletes/athletes.service.js';
-import { downsampleStream } from './downsample.js';
-import { parquetStreamCodec, StreamCodecError } from './parquet.codec.js';
+import { PARQUET_CONTENT_TYPE } from './parquet.codec.js';
 import { ObjectNotFoundError, ObjectStoreUnavailableError, type ObjectStore } from './storage/object-store.js';
-import {
-  columnsFromSamples,
-  SampleValidationError,
-  samplesFromColumns,
-  summarise,
-  TooManySamplesError,
-  validateSamples,
-} from './stream-samples.js';
+import { toStreamMetadata } from './stream-metadata.service.js';
+import { StreamObjectDrain } from './stream-object-drain.js';
+import { columnsFromSamples, SampleValidationError, samplesFromColumns, TooManySamplesError } from './stream-samples.js';
+import type { PrepareUploadTask, StreamTaskError } from './stream-tasks.js';
 import type { StreamSamples, StreamType } from './stream-types.js';
+import { StreamWorkerPool } from './stream-worker-pool.js';
 import { StreamsRepository } from './streams.repository.js';
 
 export const OBJECT_STORE = Symbol('OBJECT_STORE');
 
+const PG_FOREIGN_KEY_VIOLATION = '23503';
 /** How long a presigned download URL stays valid. */
 const PRESIGNED_URL_SECONDS = 300;
+/** The latest instant a Date can hold: the window of an activity without an end. */
+const MAX_DATE_MS = 8.64e15;
 
-/** DATA-MODEL §10: Hive-style, so DuckDB, Spark or Trino can read the lake without the API. */
-export const streamObjectKey = (athleteId: string, activityId: string, type: StreamType) =>
-  `streams/athlete_id=${athleteId}/activity_id=${activityId}/${type}.parquet`;
+/** What replaceStream needs of an activity: the caller has already authorised access to it. */
+export interface StreamActivity {
+  id: string;
+  athleteId: string;
+  startTime: Date;
+  endTime: Date | null;
+}
 
-const toMetadata = (row: ActivityStreamRow): StreamMetadata => ({
-  streamType: row.streamType as StreamType,
-  sampleCount: row.sampleCount,
-  startTime: row.startTime,
-  endTime: row.endTime,
-  minValue: row.minValue,
-  maxValue: row.maxValue,
-  avgValue: row.avgValue,
-  byteSize: row.byteSize,
-  checksumSha256: row.checksumSha256,
-  format: 'parquet',
-  schemaVersion: row.schemaVersion,
-  updatedAt: row.updatedAt,
-});
+/**
+ * A new, time-ordered version per upload: `v=<epoch ms, 13 digits>-<8 random hex>`. Never reused,
+ * so no upload can overwrite (or the drain delete) an object that a row points at.
+ */
+export const newStreamVersion = (now = Date.now()) => `${String(now).padStart(13, '0')}-${randomBytes(4).toString('hex')}`;
+
+/**
+ * DATA-MODEL §10: Hive-style, so DuckDB, Spark or Trino read the lake without the API, and globbable
+ * per type: `streams/*\/*\/stream_type=heart_rate/*.parquet` is every heart-rate object.
+ */
+export const streamObjectKey = (athleteId: string, activityId: string, type: StreamType, version: string) =>
+  `streams/athlete_id=${athleteId}/activity_id=${activityId}/stream_type=${type}/v=${version}.parquet`;
+
+/** The prefix under which every version of one stream lives. */
+export const streamObjectPrefix = (athleteId: string, activityId: string, type: StreamType) =>
+  `streams/athlete_id=${athleteId}/activity_id=${activityId}/stream_type=${type}/`;
 
 const invalid = (issues: { path: (string | number)[]; message: string }[], message = 'The stream breaks a rule of the data model') =>
   new ORPCError('UNPROCESSABLE_CONTENT', { message, data: { issues } });
 
 const streamNotFound = () => new ORPCError('NOT_FOUND', { message: 'Stream not found' });
 
+const storageUnavailable = () =>
+  new ORPCError('SERVICE_UNAVAILABLE', { message: 'Object storage is unavailable; nothing was changed. Try again later.' });
+
 @Injectable()
-export class StreamsService implements OnModuleInit {
+export class StreamsService implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger('Streams');
+  private readonly pool = new StreamWorkerPool();
+  /** Removes the objects of deleted and superseded streams (the deletion outbox), retrying until it succeeds. */
+  readonly drain: StreamObjectDrain;
 
   constructor(
     private readonly streams: StreamsRepository,
     private readonly activities: ActivitiesService,
-    private readonly athletes: AthletesService,
     @Inject(OBJECT_STORE) private readonly store: ObjectStore,
-  ) {}
+  ) {
+    this.drain = new StreamObjectDrain(streams, store);
+  }
 
   async onModuleInit(): Promise<void> {
     try {
@@ -68,188 +80,183 @@ export class StreamsService implements OnModuleInit {
       if (!(error instanceof ObjectStoreUnavailableError)) throw error;
       this.logger.error(`Object storage is not ready: ${error.message}`);
     }
-    this.activities.extend({
-      listStreams: async (activityId) => (await this.streams.findByActivity(activityId)).map(toMetadata),
-      beforeDelete: async (activityIds) => this.removeAfterwards(await this.streams.objectKeysOfActivities(activityIds)),
-    });
-    this.athletes.extend({
-      beforeDelete: async (athleteId) => this.removeAfterwards(await this.streams.objectKeysOfAthlete(athleteId)),
-    });
+    this.drain.start();
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.drain.stop();
+    await this.pool.close();
   }
 
   async list(userId: string, activityId: string) {
-    await this.activities.findOwned(userId, activityId);
-    return { items: (await this.streams.findByActivity(activityId)).map(toMetadata), nextCursor: null };
+    const rows = await this.streams.findByActivity(userId, activityId);
+    if (rows.length === 0) await this.activities.findOwned(userId, activityId);
+    return { items: rows.map(toStreamMetadata), nextCursor: null };
   }
 
-  /**
-   * Validates, encodes and stores one stream (DATA-MODEL §10). The metadata row is written in a
-   * transaction that commits only after the object is stored; if storing or committing fails,
-   * nothing stays behind (the object is removed if it was written).
-   */
+  /** Validates, stores and swaps in one stream uploaded by the user (JSON columns or a Parquet file). */
   async upload(userId: string, activityId: string, type: StreamType, body: StreamColumns | Blob): Promise<StreamMetadata> {
     const activity = await this.activities.findOwned(userId, activityId);
-    const samples = await this.parse(type, body);
+    if (body instanceof Blob) return this.write(activity, type, { parquet: new Uint8Array(await body.arrayBuffer()) });
+    let samples: StreamSamples;
     try {
-      validateSamples(type, samples, activity);
+      samples = samplesFromColumns(type, body);
     } catch (error) {
-      throw this.translateSampleError(error);
+      throw translateSampleError(error);
     }
-    const bytes = parquetStreamCodec.encode(type, samples);
-    const key = streamObjectKey(activity.athleteId, activityId, type);
-    let stored = false;
-    try {
-      const row = await this.streams.transaction(async (tx) => {
-        const written = await this.streams.upsert(tx, {
-          activityId,
-          streamType: type,
-          objectKey: key,
-          format: 'parquet',
-          schemaVersion: parquetStreamCodec.schemaVersion,
-          ...summarise(samples),
-          byteSize: bytes.byteLength,
-          checksumSha256: createHash('sha256').update(bytes).digest('hex'),
-        });
-        await this.store.put(key, bytes, {
-          contentType: parquetStreamCodec.contentType,
-          metadata: { 'stream-type': type, 'schema-version': String(parquetStreamCodec.schemaVersion) },
-        });
-        stored = true;
-        return written;
-      });
-      return toMetadata(row);
-    } catch (error) {
-      if (stored) await this.store.delete([key]).catch((cleanup: unknown) => this.logger.error(`Could not remove ${key}: ${String(cleanup)}`));
-      throw this.translateStoreError(error);
-    }
+    return this.write(activity, type, { samples });
   }
 
   /**
-   * For importers and sync, which have already checked ownership: validates, encodes and stores one
-   * stream of an activity, replacing any previous one. Same write path as upload. `encoded` is
-   * `parquetStreamCodec.encode(type, samples)` already computed off the event loop (the import's
-   * worker threads); without it the samples are encoded here.
+   * For other modules (sync, file import) that have already authorised access to the activity: no
+   * ownership check here. Validates the samples, writes a new versioned object outside any database
+   * transaction, then swaps the metadata row to it; the previous object is deleted after the commit
+   * (through the deletion outbox). Any failure leaves the previous version readable.
    */
-  async replaceStream(
-    activity: { id: string; athleteId: string; startTime: Date; endTime: Date | null },
-    type: StreamType,
-    samples: StreamSamples,
-    encoded?: Uint8Array,
-  ): Promise<StreamMetadata> {
-    validateSamples(type, samples, { startTime: activity.startTime, endTime: activity.endTime ?? activity.startTime });
-    const bytes = encoded ?? parquetStreamCodec.encode(type, samples);
-    const key = streamObjectKey(activity.athleteId, activity.id, type);
-    await this.store.put(key, bytes, {
-      contentType: parquetStreamCodec.contentType,
-      metadata: { 'stream-type': type, 'schema-version': String(parquetStreamCodec.schemaVersion) },
-    });
-    const row = await this.streams.transaction((tx) =>
-      this.streams.upsert(tx, {
-        activityId: activity.id,
-        streamType: type,
-        objectKey: key,
-        format: 'parquet',
-        schemaVersion: parquetStreamCodec.schemaVersion,
-        ...summarise(samples),
-        byteSize: bytes.byteLength,
-        checksumSha256: createHash('sha256').update(bytes).digest('hex'),
-      }),
-    );
-    return toMetadata(row);
+  async replaceStream(activity: StreamActivity, type: StreamType, samples: StreamSamples): Promise<StreamMetadata> {
+    return this.write(activity, type, { samples });
   }
 
   async samples(userId: string, activityId: string, type: StreamType, maxPoints?: number): Promise<StreamSamplesOutput> {
     const row = await this.findRow(userId, activityId, type);
-    const bytes = await this.unavailableAs503(() => this.store.get(row.objectKey));
-    const { samples } = await parquetStreamCodec.decode(bytes, type);
-    const output = maxPoints ? downsampleStream(type, samples, maxPoints) : samples;
-    return columnsFromSamples(type, output, samples.timestamps.length);
+    const bytes = await this.fetchObject(row);
+    const result = await this.pool.readSamples({ bytes, type, maxPoints });
+    if (!result.ok) {
+      this.logger.error(`Stored object ${row.objectKey} is unreadable: ${result.error.message}`);
+      throw new ORPCError('INTERNAL_SERVER_ERROR', { message: 'The stream’s stored object is unreadable' });
+    }
+    return columnsFromSamples(type, result.value.samples, result.value.sampleCount);
   }
 
   async download(userId: string, activityId: string, type: StreamType, redirect = true) {
     const row = await this.findRow(userId, activityId, type);
     const filename = `${activityId}-${type}.parquet`;
     if (redirect) {
-      const url = await this.unavailableAs503(() => this.store.presignedGetUrl(row.objectKey, PRESIGNED_URL_SECONDS));
+      const url = await this.storeCall(() => this.store.presignedGetUrl(row.objectKey, PRESIGNED_URL_SECONDS));
       if (url) return { status: 307 as const, headers: { location: url } };
     }
-    const bytes = await this.unavailableAs503(() => this.store.get(row.objectKey));
+    const bytes = await this.fetchObject(row);
     return {
       status: 200 as const,
       headers: { 'content-disposition': `attachment; filename="${filename}"` },
-      body: new File([bytes], filename, { type: parquetStreamCodec.contentType }),
+      body: new File([bytes], filename, { type: PARQUET_CONTENT_TYPE }),
     };
   }
 
+  /** Deletes the row; its object is queued in the same transaction (trigger) and removed by the drain. */
   async delete(userId: string, activityId: string, type: StreamType): Promise<void> {
     await this.activities.findOwned(userId, activityId);
-    await this.streams
-      .transaction(async (tx) => {
-        const key = await this.streams.delete(tx, activityId, type);
-        if (!key) throw streamNotFound();
-        await this.store.delete([key]);
-      })
-      .catch((error: unknown) => {
-        throw this.translateStoreError(error);
+    if (!(await this.streams.deleteOwned(userId, activityId, type))) throw streamNotFound();
+    this.drain.kick();
+  }
+
+  private async write(activity: StreamActivity, type: StreamType, source: PrepareUploadTask['source']): Promise<StreamMetadata> {
+    const prepared = await this.pool.prepareUpload({
+      type,
+      window: { startMs: activity.startTime.getTime(), endMs: activity.endTime?.getTime() ?? MAX_DATE_MS },
+      source,
+    });
+    if (!prepared.ok) throw translateTaskError(prepared.error);
+    const { bytes, checksumSha256, summary, schemaVersion } = prepared.value;
+
+    // 1. The object, at a key no other upload uses, outside any transaction.
+    const key = streamObjectKey(activity.athleteId, activity.id, type, newStreamVersion());
+    await this.storeCall(() =>
+      this.store.put(key, bytes, {
+        contentType: PARQUET_CONTENT_TYPE,
+        metadata: { 'stream-type': type, 'schema-version': String(schemaVersion) },
+      }),
+    );
+
+    // 2. One short statement swaps the row; the replaced key is queued for deletion by the trigger.
+    let row: ActivityStreamRow;
+    try {
+      row = await this.streams.swap({
+        activityId: activity.id,
+        streamType: type,
+        objectKey: key,
+        format: 'parquet',
+        schemaVersion,
+        ...summary,
+        byteSize: bytes.byteLength,
+        checksumSha256,
       });
+    } catch (error) {
+      await this.abandon(key);
+      // The activity was deleted while its stream was being uploaded.
+      if (pgError(error)?.code === PG_FOREIGN_KEY_VIOLATION) throw new ORPCError('NOT_FOUND', { message: 'Activity not found' });
+      throw error;
+    }
+    // 3. The previous object goes after the commit.
+    this.drain.kick();
+    return toStreamMetadata(row);
+  }
+
+  /**
+   * After a failed swap: removes the new object unless a row points at it after all (a commit whose
+   * acknowledgement was lost). When that cannot be decided, the object stays for the sweep.
+   */
+  private async abandon(key: string): Promise<void> {
+    try {
+      if (await this.streams.isReferenced(key)) return;
+    } catch (error) {
+      this.logger.warn(`Upload of ${key} failed and the database cannot say whether it committed; npm run streams:sweep will decide: ${String(error)}`);
+      return;
+    }
+    try {
+      await this.store.delete([key]);
+    } catch {
+      await this.streams.enqueueDeletion(key, 'failed_upload').catch((error: unknown) => {
+        this.logger.warn(`Could not remove or queue the object of a failed upload ${key}; the sweep will: ${String(error)}`);
+      });
+    }
   }
 
   private async findRow(userId: string, activityId: string, type: StreamType): Promise<ActivityStreamRow> {
+    const row = await this.streams.findOne(userId, activityId, type);
+    if (row) return row;
     await this.activities.findOwned(userId, activityId);
-    const row = await this.streams.findOne(activityId, type);
-    if (!row) throw streamNotFound();
-    return row;
+    throw streamNotFound();
   }
 
-  private async parse(type: StreamType, body: StreamColumns | Blob): Promise<StreamSamples> {
-    try {
-      if (body instanceof Blob) {
-        const { samples } = await parquetStreamCodec.decode(new Uint8Array(await body.arrayBuffer()), type);
-        return samples;
-      }
-      return samplesFromColumns(type, body);
-    } catch (error) {
-      if (error instanceof StreamCodecError) {
-        throw new ORPCError('BAD_REQUEST', {
-          message: `The body is not a usable Parquet stream file: ${error.message}`,
-          data: { issues: [{ path: [], message: error.message }], reason: error.code },
-        });
-      }
-      throw this.translateSampleError(error);
-    }
-  }
-
-  private translateSampleError(error: unknown): unknown {
-    if (error instanceof TooManySamplesError) return new ORPCError('PAYLOAD_TOO_LARGE', { message: error.message });
-    if (error instanceof SampleValidationError) return invalid(error.issues);
-    return error;
-  }
-
-  private translateStoreError(error: unknown): unknown {
-    if (error instanceof ObjectStoreUnavailableError) {
-      return new ORPCError('SERVICE_UNAVAILABLE', { message: 'Object storage is unavailable; nothing was changed. Try again later.' });
-    }
-    return error;
-  }
-
-  private async unavailableAs503<T>(work: () => Promise<T>): Promise<T> {
-    try {
-      return await work();
-    } catch (error) {
+  private fetchObject(row: ActivityStreamRow): Promise<Uint8Array> {
+    return this.storeCall(() => this.store.get(row.objectKey)).catch((error: unknown) => {
       if (error instanceof ObjectNotFoundError) {
         throw new ORPCError('NOT_FOUND', { message: 'The stream’s stored object is missing; `npm run streams:sweep` reports such rows' });
       }
-      throw this.translateStoreError(error);
-    }
+      throw error;
+    });
   }
 
-  /** Objects are removed after their rows are gone: an orphan object is harmless (the sweep finds it), a row without its object is not. */
-  private removeAfterwards(keys: string[]): () => Promise<void> {
-    return async () => {
-      if (keys.length === 0) return;
-      await this.store.delete(keys).catch((error: unknown) => {
-        this.logger.warn(`Could not remove ${keys.length} stream object(s); npm run streams:sweep will: ${String(error)}`);
+  private async storeCall<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      if (error instanceof ObjectStoreUnavailableError) throw storageUnavailable();
+      throw error;
+    }
+  }
+}
+
+function translateSampleError(error: unknown): unknown {
+  if (error instanceof TooManySamplesError) return new ORPCError('PAYLOAD_TOO_LARGE', { message: error.message });
+  if (error instanceof SampleValidationError) return invalid(error.issues);
+  return error;
+}
+
+function translateTaskError(error: StreamTaskError): ORPCError<string, unknown> {
+  switch (error.kind) {
+    case 'too_many_samples':
+      return new ORPCError('PAYLOAD_TOO_LARGE', { message: error.message });
+    case 'invalid_samples':
+      return invalid(error.issues);
+    case 'codec':
+      if (error.code === 'TOO_MANY_ROWS' || error.code === 'TOO_LARGE') {
+        return new ORPCError('PAYLOAD_TOO_LARGE', { message: error.message });
+      }
+      return new ORPCError('BAD_REQUEST', {
+        message: `The body is not a usable Parquet stream file: ${error.message}`,
+        data: { issues: [{ path: [], message: error.message }], reason: error.code },
       });
-    };
   }
 }

@@ -1,43 +1,126 @@
-import type { ObjectStore } from './storage/object-store.js';
+import type { ObjectStore, StoredObjectInfo } from './storage/object-store.js';
+import type { StreamObjectDrain } from './stream-object-drain.js';
+import type { StreamsRepository } from './streams.repository.js';
+
+/** Keys listed per kind in the report; the counts are always complete. */
+const REPORT_KEYS = 100;
+/** Keys compared with the database per query, and rows checked against the store per page. */
+const PAGE = 500;
+/** Concurrent stat requests while checking rows. */
+const STAT_CONCURRENCY = 8;
+
+export interface SweepFinding {
+  count: number;
+  /** The first REPORT_KEYS of them. */
+  keys: string[];
+}
 
 export interface SweepReport {
-  /** Objects under streams/ that no metadata row points to. */
-  orphanObjects: string[];
-  /** Metadata rows whose object is gone. */
-  missingObjects: { id: string; objectKey: string }[];
+  /** Objects no row points at whose stream has a current row: versions replaced by a newer upload. */
+  superseded: SweepFinding;
+  /** Objects no row points at and whose stream has no row at all (failed uploads, deleted data). */
+  orphans: SweepFinding;
+  /** Rows whose object is gone. */
+  missingObjects: { count: number; rows: { id: string; objectKey: string }[] };
+  /** Outbox entries drained by this run (only with apply). */
+  drained: number;
+  /** Objects scanned. */
+  scanned: number;
   applied: boolean;
 }
 
-export interface SweepSource {
-  allObjectKeys(): Promise<{ id: string; objectKey: string }[]>;
-  deleteByIds(ids: readonly string[]): Promise<void>;
+export type SweepSource = Pick<StreamsRepository, 'rowsAfter' | 'referencedKeys' | 'queuedKeys' | 'streamsWithRows' | 'deleteByIds'>;
+
+const STREAM_PARTS = /^(streams\/athlete_id=[^/]+\/activity_id=([^/]+)\/stream_type=([^/]+)\/)v=[^/]+\.parquet$/;
+
+
+function note(finding: SweepFinding, key: string): void {
+  finding.count++;
+  if (finding.keys.length < REPORT_KEYS) finding.keys.push(key);
 }
 
 /**
- * Reconciles the object store with the activity_streams rows (DATA-MODEL §10). A dry run only
- * reports; `apply` removes orphan objects and rows whose object is missing. Objects younger than
- * `graceMs` are left alone: they may belong to an upload whose row is not committed yet.
+ * Reconciles the object store with the activity_streams rows (DATA-MODEL §10) at any size with
+ * constant memory: objects are compared with the database one listing page (500 keys) at a time, and
+ * rows are checked against the store one keyset page at a time. A dry run only reports; `apply`
+ * removes unreferenced objects older than `graceMs` (they may belong to an upload whose row is not
+ * committed yet) and rows whose object is missing, and drains the deletion outbox first. Objects
+ * queued in the outbox are left to the drain.
  */
 export async function sweepStreams(
   rows: SweepSource,
   store: ObjectStore,
-  options: { apply: boolean; graceMs?: number; now?: Date },
+  options: { apply: boolean; graceMs?: number; now?: Date; drain?: Pick<StreamObjectDrain, 'drainAll'> },
 ): Promise<SweepReport> {
   const grace = options.graceMs ?? 10 * 60_000;
   const now = (options.now ?? new Date()).getTime();
-  const known = await rows.allObjectKeys();
-  const keys = new Set(known.map((row) => row.objectKey));
-  const present = new Set<string>();
-  const orphanObjects: string[] = [];
+  const report: SweepReport = {
+    superseded: { count: 0, keys: [] },
+    orphans: { count: 0, keys: [] },
+    missingObjects: { count: 0, rows: [] },
+    drained: 0,
+    scanned: 0,
+    applied: options.apply,
+  };
+  if (options.apply && options.drain) report.drained = (await options.drain.drainAll()).deleted;
+
+  let page: StoredObjectInfo[] = [];
+  const flush = async () => {
+    const keys = page.map((object) => object.key);
+    page = [];
+    const [referenced, queued] = await Promise.all([rows.referencedKeys(keys), rows.queuedKeys(keys)]);
+    const unreferenced = keys.filter((key) => !referenced.has(key) && !queued.has(key));
+    if (unreferenced.length === 0) return;
+    // A version is superseded when its stream has a current row (under the same prefix).
+    const live = new Set([...referenced].map((key) => STREAM_PARTS.exec(key)?.[1]).filter((prefix) => prefix !== undefined));
+    const siblings = await currentPrefixes(rows, unreferenced, live);
+    const remove: string[] = [];
+    for (const key of unreferenced) {
+      const prefix = STREAM_PARTS.exec(key)?.[1];
+      note(prefix !== undefined && siblings.has(prefix) ? report.superseded : report.orphans, key);
+      remove.push(key);
+    }
+    if (options.apply) await store.delete(remove);
+  };
   for await (const object of store.list('streams/')) {
-    present.add(object.key);
-    const young = object.lastModified && now - object.lastModified.getTime() < grace;
-    if (!keys.has(object.key) && !young) orphanObjects.push(object.key);
+    report.scanned++;
+    const young = object.lastModified !== undefined && now - object.lastModified.getTime() < grace;
+    if (young) continue;
+    page.push(object);
+    if (page.length >= PAGE) await flush();
   }
-  const missingObjects = known.filter((row) => !present.has(row.objectKey));
-  if (options.apply) {
-    await store.delete(orphanObjects);
-    await rows.deleteByIds(missingObjects.map((row) => row.id));
+  if (page.length > 0) await flush();
+
+  let after: string | undefined;
+  for (;;) {
+    const batch = await rows.rowsAfter(after, PAGE);
+    if (batch.length === 0) break;
+    after = batch.at(-1)!.id;
+    const missing: { id: string; objectKey: string }[] = [];
+    for (let i = 0; i < batch.length; i += STAT_CONCURRENCY) {
+      const slice = batch.slice(i, i + STAT_CONCURRENCY);
+      const stats = await Promise.all(slice.map((row) => store.stat(row.objectKey)));
+      slice.forEach((row, k) => {
+        if (stats[k] === undefined) missing.push(row);
+      });
+    }
+    report.missingObjects.count += missing.length;
+    for (const row of missing) if (report.missingObjects.rows.length < REPORT_KEYS) report.missingObjects.rows.push(row);
+    if (options.apply) await rows.deleteByIds(missing.map((row) => row.id));
   }
-  return { orphanObjects, missingObjects, applied: options.apply };
+  return report;
+}
+
+/** The stream prefixes among `keys` that have a current row (those seen referenced in this page are known). */
+async function currentPrefixes(rows: SweepSource, keys: string[], known: Set<string>): Promise<Set<string>> {
+  const prefixes = new Set(known);
+  const unknown = new Map<string, { activityId: string; streamType: string }>();
+  for (const key of keys) {
+    const match = STREAM_PARTS.exec(key);
+    if (match && !prefixes.has(match[1]!)) unknown.set(match[1]!, { activityId: match[2]!, streamType: match[3]! });
+  }
+  if (unknown.size === 0) return prefixes;
+  const present = await rows.streamsWithRows([...unknown.values()]);
+  for (const [prefix, stream] of unknown) if (present.has(`${stream.activityId}/${stream.streamType}`)) prefixes.add(prefix);
+  return prefixes;
 }

@@ -213,7 +213,6 @@ export class SyncService {
         return { results, deletion, state };
       }),
     );
-    await deletion.afterCommit();
 
     const byIndex = new Map(results.map((r) => [r.index, r]));
     await this.writeStreams(winners.filter((item) => byIndex.get(item.index)?.outcome !== 'unchanged' && item.activity.streams.length > 0), byIndex, athlete.id);

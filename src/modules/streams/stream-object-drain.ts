@@ -1,0 +1,126 @@
+import { Logger } from '@nestjs/common';
+import type { ObjectStore } from './storage/object-store.js';
+import type { StreamsRepository } from './streams.repository.js';
+
+export interface StreamObjectDrainOptions {
+  /** How often the outbox is polled when nobody kicks the drain; 2 s by default. */
+  intervalMs?: number;
+  /** Entries per batch (one DeleteObjects request). */
+  batchSize?: number;
+  /** How long a claimed batch is reserved for this drain (its store call must finish within it). */
+  leaseMs?: number;
+  /** Retry backoff: min(maxBackoffMs, baseBackoffMs · 2^(attempts)). */
+  baseBackoffMs?: number;
+  maxBackoffMs?: number;
+}
+
+export interface DrainResult {
+  deleted: number;
+  failed: number;
+}
+
+/**
+ * Drains the deletion outbox (stream_object_deletions): removes the objects of deleted or superseded
+ * streams from the object store, then their outbox rows; when the store is down, the entries stay and
+ * are retried with exponential backoff until they succeed. Several replicas may drain at once — a
+ * batch is claimed with FOR UPDATE SKIP LOCKED and leased, so no two work on the same entry.
+ */
+export class StreamObjectDrain {
+  private readonly logger = new Logger('StreamObjectDrain');
+  private readonly intervalMs: number;
+  private readonly batchSize: number;
+  private readonly leaseMs: number;
+  private readonly baseBackoffMs: number;
+  private readonly maxBackoffMs: number;
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<DrainResult> | undefined;
+  private again = false;
+  private stopped = true;
+
+  constructor(
+    private readonly repository: StreamsRepository,
+    private readonly store: ObjectStore,
+    options: StreamObjectDrainOptions = {},
+  ) {
+    this.intervalMs = options.intervalMs ?? 2000;
+    this.batchSize = options.batchSize ?? 100;
+    this.leaseMs = options.leaseMs ?? 60_000;
+    this.baseBackoffMs = options.baseBackoffMs ?? 1000;
+    this.maxBackoffMs = options.maxBackoffMs ?? 60_000;
+  }
+
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    this.schedule(this.intervalMs);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.running?.catch(() => undefined);
+  }
+
+  /** Drain soon (after a delete or a swap), without waiting for the next poll. */
+  kick(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.schedule(0);
+  }
+
+  /** Everything due now, batch after batch; used by the timer, the sweep and tests. */
+  async drainAll(): Promise<DrainResult> {
+    const total: DrainResult = { deleted: 0, failed: 0 };
+    for (;;) {
+      const batch = await this.drainBatch();
+      total.deleted += batch.deleted;
+      total.failed += batch.failed;
+      if (batch.deleted + batch.failed < this.batchSize || batch.failed > 0) return total;
+    }
+  }
+
+  private async drainBatch(): Promise<DrainResult> {
+    const claimed = await this.repository.claimDeletions(this.batchSize, this.leaseMs);
+    if (claimed.length === 0) return { deleted: 0, failed: 0 };
+    try {
+      await this.store.delete(claimed.map((entry) => entry.objectKey));
+    } catch (error) {
+      // One backoff for the batch, from its most-retried entry: the store is down for all of them.
+      const attempts = Math.max(...claimed.map((entry) => entry.attempts));
+      const retryIn = Math.min(this.maxBackoffMs, this.baseBackoffMs * 2 ** attempts);
+      await this.repository.retryDeletions(
+        claimed.map((entry) => entry.id),
+        retryIn,
+        error instanceof Error ? error.message : String(error),
+      );
+      if (attempts === 0) this.logger.warn(`Object store refused ${claimed.length} deletion(s); retrying in ${retryIn} ms: ${String(error)}`);
+      return { deleted: 0, failed: claimed.length };
+    }
+    await this.repository.completeDeletions(claimed.map((entry) => entry.id));
+    return { deleted: claimed.length, failed: 0 };
+  }
+
+  private schedule(delayMs: number): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.tick(), delayMs);
+    this.timer.unref();
+  }
+
+  private async tick(): Promise<void> {
+    if (this.stopped || this.running) return;
+    this.again = false;
+    this.running = this.drainAll();
+    try {
+      await this.running;
+    } catch (error) {
+      this.logger.warn(`Draining the stream deletion outbox failed; retrying: ${String(error)}`);
+    } finally {
+      this.running = undefined;
+    }
+    if (!this.stopped) this.schedule(this.again ? 0 : this.intervalMs);
+  }
+}

@@ -1,0 +1,118 @@
+/**
+ * The CPU-heavy steps of the streams module as pure functions (bytes and typed arrays in, bytes and
+ * typed arrays out, no I/O): validating and encoding an upload, decoding and downsampling a read.
+ * StreamWorkerPool runs them in worker threads for large streams and inline for small ones; tests call
+ * them directly. Errors come back as values, since class identity does not survive a worker boundary.
+ */
+import { createHash } from 'node:crypto';
+import { downsampleStream } from './downsample.js';
+import { parquetStreamCodec, StreamCodecError, type StreamCodecErrorCode } from './parquet.codec.js';
+import { MAX_SAMPLES, SampleValidationError, summarise, TooManySamplesError, validateSamples, type SampleIssue, type SampleSummary } from './stream-samples.js';
+import { isPositionSamples, type StreamSamples, type StreamType } from './stream-types.js';
+
+export type StreamTaskError =
+  | { kind: 'codec'; code: StreamCodecErrorCode; message: string }
+  | { kind: 'too_many_samples'; count: number; message: string }
+  | { kind: 'invalid_samples'; issues: SampleIssue[]; message: string };
+
+export interface PrepareUploadTask {
+  name: 'prepareUpload';
+  type: StreamType;
+  /** The activity's window, epoch ms (samples must lie within it ± the slack). */
+  window: { startMs: number; endMs: number };
+  /** Samples already parsed from JSON, or a Parquet file to be read (bounded by its footer first). */
+  source: { samples: StreamSamples } | { parquet: Uint8Array };
+}
+
+export interface PreparedUpload {
+  bytes: Uint8Array;
+  checksumSha256: string;
+  summary: SampleSummary;
+  schemaVersion: number;
+}
+
+export interface ReadSamplesTask {
+  name: 'readSamples';
+  type: StreamType;
+  bytes: Uint8Array;
+  maxPoints?: number;
+}
+
+export interface ReadSamples {
+  /** Samples in the stored object (before downsampling). */
+  sampleCount: number;
+  samples: StreamSamples;
+  /** The object's schema_version; 1 is upgraded at read time (INT32 values become float64). */
+  schemaVersion: number | undefined;
+}
+
+export type StreamTask = PrepareUploadTask | ReadSamplesTask;
+export type TaskResult<T> = { ok: true; value: T } | { ok: false; error: StreamTaskError };
+
+function asTaskError(error: unknown): StreamTaskError {
+  if (error instanceof StreamCodecError) return { kind: 'codec', code: error.code, message: error.message };
+  if (error instanceof TooManySamplesError) return { kind: 'too_many_samples', count: error.count, message: error.message };
+  if (error instanceof SampleValidationError) return { kind: 'invalid_samples', issues: error.issues, message: error.message };
+  throw error;
+}
+
+export async function prepareUpload(task: PrepareUploadTask): Promise<TaskResult<PreparedUpload>> {
+  try {
+    const samples =
+      'parquet' in task.source
+        ? (await parquetStreamCodec.decode(task.source.parquet, task.type, { maxRows: MAX_SAMPLES })).samples
+        : task.source.samples;
+    validateSamples(task.type, samples, { startTime: new Date(task.window.startMs), endTime: new Date(task.window.endMs) });
+    const bytes = parquetStreamCodec.encode(task.type, samples);
+    return {
+      ok: true,
+      value: {
+        bytes,
+        checksumSha256: createHash('sha256').update(bytes).digest('hex'),
+        summary: summarise(samples),
+        schemaVersion: parquetStreamCodec.schemaVersion,
+      },
+    };
+  } catch (error) {
+    return { ok: false, error: asTaskError(error) };
+  }
+}
+
+export async function readSamples(task: ReadSamplesTask): Promise<TaskResult<ReadSamples>> {
+  try {
+    // Stored objects were bounded at upload; the limit still guards against a tampered lake.
+    const decoded = await parquetStreamCodec.decode(task.bytes, task.type, { maxRows: MAX_SAMPLES });
+    const sampleCount = decoded.samples.timestamps.length;
+    const samples = task.maxPoints ? downsampleStream(task.type, decoded.samples, task.maxPoints) : decoded.samples;
+    return { ok: true, value: { sampleCount, samples, schemaVersion: decoded.schemaVersion } };
+  } catch (error) {
+    return { ok: false, error: asTaskError(error) };
+  }
+}
+
+export function runStreamTask(task: StreamTask): Promise<TaskResult<PreparedUpload | ReadSamples>> {
+  return task.name === 'prepareUpload' ? prepareUpload(task) : readSamples(task);
+}
+
+/**
+ * The typed arrays' buffers of a task or its result, to be moved (not copied) between threads. Only
+ * buffers a view spans entirely: a view into a shared buffer (a pooled Node Buffer) is copied instead,
+ * since moving it would detach unrelated data.
+ */
+export function buffersOf(value: StreamSamples | Uint8Array | undefined): ArrayBuffer[] {
+  if (value === undefined) return [];
+  const views: (ArrayBufferView | null)[] =
+    value instanceof Uint8Array
+      ? [value]
+      : isPositionSamples(value)
+        ? [value.timestamps, value.latitude, value.longitude, value.altitudeM, value.horizontalAccuracyM]
+        : [value.timestamps, value.values];
+  const buffers = new Set<ArrayBuffer>();
+  for (const view of views) {
+    if (view === null || view.byteLength === 0) continue;
+    const { buffer } = view;
+    if (Object.prototype.toString.call(buffer) !== '[object ArrayBuffer]') continue;
+    if (view.byteOffset === 0 && view.byteLength === buffer.byteLength) buffers.add(buffer as ArrayBuffer);
+  }
+  return [...buffers];
+}

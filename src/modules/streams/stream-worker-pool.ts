@@ -1,0 +1,73 @@
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { Piscina } from 'piscina';
+import { buffersOf, runStreamTask, type PreparedUpload, type PrepareUploadTask, type ReadSamples, type ReadSamplesTask, type StreamTask, type TaskResult } from './stream-tasks.js';
+
+/**
+ * Below these sizes a task runs inline: a worker round trip (structured clone, scheduling) costs more
+ * than it saves, and small requests must stay as fast as a plain database query.
+ */
+export const INLINE_MAX_SAMPLES = 20_000;
+export const INLINE_MAX_BYTES = 128 * 1024;
+
+export interface StreamWorkerPoolOptions {
+  /** Worker threads; by default one less than the CPUs, at least 1 and at most 4. */
+  threads?: number;
+}
+
+/**
+ * Runs Parquet encode/decode and downsampling of large streams off the event loop (STYLE.md), in a
+ * small piscina pool, so other requests keep being answered while a 2,000,000-sample stream is
+ * processed. The built app loads the compiled worker; from the TypeScript sources (tests, tools run
+ * without a build) the worker loads them through workers/typescript-hooks.mjs.
+ */
+export class StreamWorkerPool {
+  private pool: Piscina | undefined;
+
+  constructor(private readonly options: StreamWorkerPoolOptions = {}) {}
+
+  prepareUpload(task: Omit<PrepareUploadTask, 'name'>): Promise<TaskResult<PreparedUpload>> {
+    const full: PrepareUploadTask = { name: 'prepareUpload', ...task };
+    const small = 'parquet' in task.source ? task.source.parquet.byteLength <= INLINE_MAX_BYTES : task.source.samples.timestamps.length <= INLINE_MAX_SAMPLES;
+    const transfer = buffersOf('parquet' in task.source ? task.source.parquet : task.source.samples);
+    return this.run(full, small, transfer) as Promise<TaskResult<PreparedUpload>>;
+  }
+
+  readSamples(task: Omit<ReadSamplesTask, 'name'>): Promise<TaskResult<ReadSamples>> {
+    return this.run({ name: 'readSamples', ...task }, task.bytes.byteLength <= INLINE_MAX_BYTES, buffersOf(task.bytes)) as Promise<TaskResult<ReadSamples>>;
+  }
+
+  /** Threads started so far (0 until a task was large enough to leave the event loop). */
+  get threadCount(): number {
+    return this.pool?.threads.length ?? 0;
+  }
+
+  async close(): Promise<void> {
+    const pool = this.pool;
+    this.pool = undefined;
+    await pool?.close();
+  }
+
+  private run(task: StreamTask, inline: boolean, transferList: ArrayBuffer[]): Promise<TaskResult<PreparedUpload | ReadSamples>> {
+    if (inline) return runStreamTask(task);
+    return this.workers().run(task, { transferList });
+  }
+
+  private workers(): Piscina {
+    if (this.pool) return this.pool;
+    const compiled = new URL('./stream.worker.js', import.meta.url);
+    const fromSource = !existsSync(fileURLToPath(compiled));
+    const threads = this.options.threads ?? Math.max(1, Math.min(4, availableParallelism() - 1));
+    this.pool = new Piscina({
+      filename: fromSource ? new URL('./stream.worker.ts', import.meta.url).href : compiled.href,
+      minThreads: 0,
+      maxThreads: threads,
+      idleTimeout: 30_000,
+      // Workers need none of the parent's flags (some, like --expose-gc, are refused in a worker).
+      execArgv: fromSource ? ['--import', new URL('./workers/typescript-hooks.mjs', import.meta.url).href] : [],
+    });
+    return this.pool;
+  }
+}
+
