@@ -134,8 +134,12 @@ describe('file imports over the API', () => {
       expect(zipped.body.files[0]).toMatchObject({ fileName: 'runs.zip/watch/run.fit', status: 'skipped', existingIds: gz.body.files[0].activityIds });
 
       const strip = (a: Record<string, unknown>) => {
-        const { id: _id, athleteId: _a, createdAt: _c, updatedAt: _u, streams, ...rest } = a as Record<string, unknown> & { streams: Record<string, unknown>[] };
-        return { ...rest, streams: streams.map(({ updatedAt: _s, ...s }) => s) };
+        const { id: _id, athleteId: _a, createdAt: _c, updatedAt: _u, streams, sourceArchiveKey, ...rest } = a as Record<string, unknown> & {
+          streams: Record<string, unknown>[];
+        };
+        // The archived original lives under its athlete: the same content-addressed name, another prefix.
+        const archived = String(sourceArchiveKey).replace(/athlete_id=[^/]+/, 'athlete_id=…');
+        return { ...rest, archived, streams: streams.map(({ updatedAt: _s, ...s }) => s) };
       };
       const a = await detail(plainResult.activityIds[0], plain);
       const b = await detail(gz.body.files[0].activityIds[0], compressed);

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { eq, sql } from 'drizzle-orm';
 import { openDatabase, type DatabaseHandle } from '../../src/database/database.js';
 import { classifyDatabaseError, describeDatabaseError } from '../../src/database/errors.js';
-import { activities, athletes } from '../../src/database/schema/index.js';
+import { activities, activityStatistics, athletes } from '../../src/database/schema/index.js';
 import { describeError } from '../../src/modules/api/errors.js';
 import { insertActivity, insertAthlete } from '../factories/rows.js';
 import { openTestDatabase } from '../setup/database.js';
@@ -41,7 +41,8 @@ describe('classifyDatabaseError', () => {
   });
 
   it('foreign key: a missing referenced row → 422', async () => {
-    const error = await failure(insertActivity(db(), randomUUID()));
+    // A statistic of an activity that does not exist (an activity's own athlete is filled by trigger).
+    const error = await failure(db().insert(activityStatistics).values({ activityId: randomUUID(), key: 'avg_power_w', value: 1, unit: 'W' }));
     expect(classifyDatabaseError(error)).toMatchObject({ status: 422, code: '23503', kind: 'missing-reference' });
   });
 

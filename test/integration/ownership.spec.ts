@@ -63,7 +63,7 @@ afterAll(async () => {
 });
 
 /** Private helpers that build SQL for the public methods (they run no query of their own). */
-const PRIVATE_BUILDERS = new Set(['where', 'pageQuery', 'totalsQuery', 'ownedIds']);
+const PRIVATE_BUILDERS = new Set(['where', 'pageQuery', 'totalsQuery', 'ownedIds', 'ownedIdsIn', 'onlyOwned']);
 const methods = (prototype: object) =>
   Object.getOwnPropertyNames(prototype).filter(
     (name) => name !== 'constructor' && !PRIVATE_BUILDERS.has(name) && typeof (prototype as Record<string, unknown>)[name] === 'function',
@@ -116,6 +116,36 @@ describe('owner scoping in every repository query', () => {
       ),
     delete: async () => expect(await activities.delete(intruder.userId, victim.parentId)).toBe(false),
     findIdsWithChildren: async () => expect(await activities.findIdsWithChildren(intruder.userId, victim.parentId)).toEqual([]),
+    // The sync ingest's set-based writes (issue 11).
+    findBySourceExternalIds: async () =>
+      expect(await activities.transaction((tx) => activities.findBySourceExternalIds(tx, intruder.userId, victim.athleteId, 'garmin', ['g-1']))).toEqual([]),
+    insertMany: async () =>
+      expect(
+        activities.transaction((tx) =>
+          activities.insertMany(tx, intruder.userId, [
+            {
+              id: '00000000-0000-4000-8000-00000000f00d',
+              athleteId: victim.athleteId,
+              activityType: 'running',
+              startTime: new Date('2025-02-01T08:00:00Z'),
+              endTime: new Date('2025-02-01T09:00:00Z'),
+            },
+          ]),
+        ),
+      ).rejects.toThrow(),
+    updateById: async () => activities.transaction((tx) => activities.updateById(tx, intruder.userId, victim.parentId, { name: 'Mine now' })),
+    deleteStatisticsEventsAndChildren: async () =>
+      activities.transaction((tx) => activities.deleteStatisticsEventsAndChildren(tx, intruder.userId, [victim.parentId])),
+    insertStatistics: async () =>
+      activities.transaction((tx) => activities.insertStatistics(tx, intruder.userId, [{ activityId: victim.parentId, key: 'forged_w', value: 1, unit: 'W' }])),
+    insertEvents: async () =>
+      activities.transaction((tx) =>
+        activities.insertEvents(tx, intruder.userId, [{ activityId: victim.parentId, eventType: 'marker', startTime: new Date('2025-01-01T08:10:00Z'), endTime: null, metadata: null }]),
+      ),
+    deleteBySourceExternalIds: async () =>
+      expect(await activities.transaction((tx) => activities.deleteBySourceExternalIds(tx, intruder.userId, victim.athleteId, 'garmin', ['g-1']))).toEqual([]),
+    linkParentsByExternalId: async () =>
+      activities.transaction((tx) => activities.linkParentsByExternalId(tx, intruder.userId, victim.athleteId, 'garmin', [{ childId: victim.childId, parentExternalId: 'g-1' }])),
   };
   const athleteCases: Record<string, () => Promise<unknown>> = {
     findMany: async () => expect((await athletes.findMany(intruder.userId)).map((row) => row.id)).toEqual([intruder.athleteId]),
@@ -128,6 +158,7 @@ describe('owner scoping in every repository query', () => {
     },
     update: async () => expect(await athletes.update(intruder.userId, victim.athleteId, { displayName: 'Mine now' })).toBeUndefined(),
     delete: async () => expect(await athletes.delete(intruder.userId, victim.athleteId)).toBe(false),
+    findPage: async () => expect((await athletes.findPage(intruder.userId, undefined, 50)).map((row) => row.id)).toEqual([intruder.athleteId]),
   };
 
   it('every method of both repositories has a case here', () => {

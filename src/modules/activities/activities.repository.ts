@@ -355,74 +355,100 @@ export class ActivitiesRepository {
   // Ingest from a provider (sync, issue 11): set-based writes inside the caller's transaction.
 
   /** The rows a batch may touch, keyed by external id: just what replay detection needs. */
-  findBySourceExternalIds(tx: Transaction, athleteId: string, source: ActivityRow['source'], externalIds: readonly string[]) {
+  findBySourceExternalIds(tx: Transaction, userId: string, athleteId: string, source: ActivityRow['source'], externalIds: readonly string[]) {
     if (externalIds.length === 0) return Promise.resolve([]);
     return tx
       .select({ id: activities.id, externalId: activities.externalId, sourceDataHash: activities.sourceDataHash, revision: activities.revision })
       .from(activities)
-      .where(and(eq(activities.athleteId, athleteId), eq(activities.source, source), inArray(activities.externalId, [...externalIds])));
+      .where(
+        and(
+          eq(activities.userId, userId),
+          eq(activities.athleteId, athleteId),
+          eq(activities.source, source),
+          inArray(activities.externalId, [...externalIds]),
+        ),
+      );
   }
 
   /**
    * Multi-row INSERT of rows that carry their own ids. The rows travel as one JSON parameter
    * (jsonb_to_recordset): building a statement with 15,000 bind parameters costs more than the
    * insert itself. A concurrent insert of the same external id waits on the unique index, then fails.
+   * Every row carries the caller's userId: the composite foreign key (athlete_id, user_id) refuses a
+   * row for someone else's athlete.
    */
-  async insertMany(tx: Transaction, rows: (NewActivityRow & { id: string })[]): Promise<void> {
-    for (let i = 0; i < rows.length; i += INSERT_CHUNK) await insertRecordset(tx, activities, rows.slice(i, i + INSERT_CHUNK));
+  async insertMany(tx: Transaction, userId: string, rows: (Omit<NewActivityRow, 'userId'> & { id: string })[]): Promise<void> {
+    const owned = rows.map((row) => ({ ...row, userId }));
+    for (let i = 0; i < owned.length; i += INSERT_CHUNK) await insertRecordset(tx, activities, owned.slice(i, i + INSERT_CHUNK));
   }
 
-  async updateById(tx: Transaction, id: string, values: Partial<NewActivityRow>): Promise<void> {
-    await tx.update(activities).set(values).where(eq(activities.id, id));
+  async updateById(tx: Transaction, userId: string, id: string, values: Partial<Omit<NewActivityRow, 'userId' | 'athleteId'>>): Promise<void> {
+    await tx.update(activities).set(values).where(and(eq(activities.id, id), eq(activities.userId, userId)));
   }
 
-  async deleteStatisticsEventsAndChildren(tx: Transaction, activityIds: readonly string[]): Promise<void> {
+  async deleteStatisticsEventsAndChildren(tx: Transaction, userId: string, activityIds: readonly string[]): Promise<void> {
     if (activityIds.length === 0) return;
-    const ids = [...activityIds];
+    const ids = this.ownedIdsIn(tx, userId, activityIds);
     await tx.delete(activityStatistics).where(inArray(activityStatistics.activityId, ids));
     await tx.delete(activityEvents).where(inArray(activityEvents.activityId, ids));
-    await tx.delete(activities).where(inArray(activities.parentId, ids));
+    await tx.delete(activities).where(and(eq(activities.userId, userId), inArray(activities.parentId, [...activityIds])));
   }
 
-  async insertStatistics(tx: Transaction, rows: (NewStatistic & { activityId: string })[]): Promise<void> {
-    for (let i = 0; i < rows.length; i += INSERT_CHUNK * 10) await insertRecordset(tx, activityStatistics, rows.slice(i, i + INSERT_CHUNK * 10));
+  /** Statistics rows of the user's own activities; a row naming anyone else's activity is not written. */
+  async insertStatistics(tx: Transaction, userId: string, rows: (NewStatistic & { activityId: string })[]): Promise<void> {
+    const owned = await this.onlyOwned(tx, userId, rows);
+    for (let i = 0; i < owned.length; i += INSERT_CHUNK * 10) await insertRecordset(tx, activityStatistics, owned.slice(i, i + INSERT_CHUNK * 10));
   }
 
-  async insertEvents(tx: Transaction, rows: (NewEvent & { activityId: string })[]): Promise<void> {
-    for (let i = 0; i < rows.length; i += INSERT_CHUNK * 10) await insertRecordset(tx, activityEvents, rows.slice(i, i + INSERT_CHUNK * 10));
+  /** Events of the user's own activities; a row naming anyone else's activity is not written. */
+  async insertEvents(tx: Transaction, userId: string, rows: (NewEvent & { activityId: string })[]): Promise<void> {
+    const owned = await this.onlyOwned(tx, userId, rows);
+    for (let i = 0; i < owned.length; i += INSERT_CHUNK * 10) await insertRecordset(tx, activityEvents, owned.slice(i, i + INSERT_CHUNK * 10));
   }
 
   /** Deletes by external id (children, statistics and events cascade); returns what was deleted. */
-  async deleteBySourceExternalIds(tx: Transaction, athleteId: string, source: ActivityRow['source'], externalIds: readonly string[]) {
+  async deleteBySourceExternalIds(tx: Transaction, userId: string, athleteId: string, source: ActivityRow['source'], externalIds: readonly string[]) {
     if (externalIds.length === 0) return [];
     return tx
       .delete(activities)
-      .where(and(eq(activities.athleteId, athleteId), eq(activities.source, source), inArray(activities.externalId, [...externalIds])))
+      .where(
+        and(
+          eq(activities.userId, userId),
+          eq(activities.athleteId, athleteId),
+          eq(activities.source, source),
+          inArray(activities.externalId, [...externalIds]),
+        ),
+      )
       .returning({ id: activities.id, externalId: activities.externalId });
   }
 
-  /** Ids of the activities (and their children) a delete by external id would remove, for object cleanup. */
-  async findIdsBySourceExternalIds(tx: Transaction, athleteId: string, source: ActivityRow['source'], externalIds: readonly string[]): Promise<string[]> {
-    if (externalIds.length === 0) return [];
-    const parents = tx
+  private ownedIdsIn(tx: Transaction, userId: string, activityIds: readonly string[]) {
+    return tx
       .select({ id: activities.id })
       .from(activities)
-      .where(and(eq(activities.athleteId, athleteId), eq(activities.source, source), inArray(activities.externalId, [...externalIds])));
-    const rows = await tx
-      .select({ id: activities.id })
-      .from(activities)
-      .where(or(inArray(activities.id, parents), inArray(activities.parentId, parents)));
-    return rows.map((row) => row.id);
+      .where(and(eq(activities.userId, userId), inArray(activities.id, [...activityIds])));
+  }
+
+  private async onlyOwned<T extends { activityId: string }>(tx: Transaction, userId: string, rows: T[]): Promise<T[]> {
+    if (rows.length === 0) return rows;
+    const owned = new Set((await this.ownedIdsIn(tx, userId, [...new Set(rows.map((row) => row.activityId))])).map((row) => row.id));
+    return rows.filter((row) => owned.has(row.activityId));
   }
 
   /** Links children to parents named by external id within one athlete and source; a parent must be top-level. */
-  async linkParentsByExternalId(tx: Transaction, athleteId: string, source: ActivityRow['source'], links: { childId: string; parentExternalId: string }[]): Promise<void> {
+  async linkParentsByExternalId(
+    tx: Transaction,
+    userId: string,
+    athleteId: string,
+    source: ActivityRow['source'],
+    links: { childId: string; parentExternalId: string }[],
+  ): Promise<void> {
     for (const { childId, parentExternalId } of links) {
       await tx.execute(sql`
         update ${activities} set parent_id = parent.id
         from (select id from ${activities}
-              where athlete_id = ${athleteId} and source = ${source} and external_id = ${parentExternalId} and parent_id is null) as parent
-        where ${activities.id} = ${childId} and parent.id <> ${childId}`);
+              where user_id = ${userId} and athlete_id = ${athleteId} and source = ${source} and external_id = ${parentExternalId} and parent_id is null) as parent
+        where ${activities.id} = ${childId} and ${activities.userId} = ${userId} and parent.id <> ${childId}`);
     }
   }
 }

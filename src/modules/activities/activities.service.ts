@@ -262,7 +262,7 @@ export class ActivitiesService {
    * events and children and bumps `revision` (§6); a new one is inserted with revision 1.
    */
   async upsertFromSource(tx: Transaction, batch: SourceBatch): Promise<SourceItemResult[]> {
-    const existing = await this.activities.findBySourceExternalIds(tx, batch.athleteId, batch.source, batch.items.map((item) => item.externalId));
+    const existing = await this.activities.findBySourceExternalIds(tx, batch.userId, batch.athleteId, batch.source, batch.items.map((item) => item.externalId));
     const byExternalId = new Map(existing.map((row) => [row.externalId!, row]));
     const results: SourceItemResult[] = [];
     const created: SourceActivity[] = [];
@@ -297,25 +297,25 @@ export class ActivitiesService {
 
     // Ids are chosen here, so children and statistics need no round trip to learn them.
     const insertedIds = new Map(created.map((item) => [item.externalId, randomUUID()]));
-    await this.activities.insertMany(tx, created.map((item) => row(item, item.fields, null, true, insertedIds.get(item.externalId)!)));
+    await this.activities.insertMany(tx, batch.userId, created.map((item) => row(item, item.fields, null, true, insertedIds.get(item.externalId)!)));
     for (const item of created) results.push({ index: item.index, id: insertedIds.get(item.externalId)!, outcome: 'created', revision: 1 });
     for (const { item, id, revision } of changed) {
       const { id: _id, ...values } = row(item, item.fields, null, true, id);
-      await this.activities.updateById(tx, id, { ...values, revision, updatedAt: batch.receivedAt });
+      await this.activities.updateById(tx, batch.userId, id, { ...values, revision, updatedAt: batch.receivedAt });
       results.push({ index: item.index, id, outcome: 'updated', revision });
     }
-    await this.activities.deleteStatisticsEventsAndChildren(tx, changed.map((c) => c.id));
+    await this.activities.deleteStatisticsEventsAndChildren(tx, batch.userId, changed.map((c) => c.id));
 
     // Children (multisport legs) are part of their parent's payload: replaced with it, no external id.
     const written = [...created.map((item) => ({ item, id: insertedIds.get(item.externalId)! })), ...changed.map(({ item, id }) => ({ item, id }))];
     const childRows = written.flatMap(({ item, id }) => item.children.map((child) => ({ child, parentId: id, item, id: randomUUID() })));
-    await this.activities.insertMany(tx, childRows.map(({ item, child, parentId, id }) => row(item, child, parentId, false, id)));
+    await this.activities.insertMany(tx, batch.userId, childRows.map(({ item, child, parentId, id }) => row(item, child, parentId, false, id)));
     const all = [...written.map(({ item, id }) => ({ fields: item.fields, id })), ...childRows.map(({ child, id }) => ({ fields: child, id }))];
-    await this.activities.insertStatistics(tx, all.flatMap(({ fields, id }) => fields.statistics.map((s) => ({ ...s, activityId: id }))));
-    await this.activities.insertEvents(tx, all.flatMap(({ fields, id }) => fields.events.map((e) => ({ ...e, activityId: id }))));
+    await this.activities.insertStatistics(tx, batch.userId, all.flatMap(({ fields, id }) => fields.statistics.map((s) => ({ ...s, activityId: id }))));
+    await this.activities.insertEvents(tx, batch.userId, all.flatMap(({ fields, id }) => fields.events.map((e) => ({ ...e, activityId: id }))));
 
     const links = written.filter(({ item }) => item.parentExternalId).map(({ item, id }) => ({ childId: id, parentExternalId: item.parentExternalId! }));
-    await this.activities.linkParentsByExternalId(tx, batch.athleteId, batch.source, links);
+    await this.activities.linkParentsByExternalId(tx, batch.userId, batch.athleteId, batch.source, links);
     return results.sort((a, b) => a.index - b.index);
   }
 
@@ -325,17 +325,18 @@ export class ActivitiesService {
    */
   async deleteFromSource(
     tx: Transaction,
+    userId: string,
     athleteId: string,
     source: ActivityRow['source'],
     externalIds: readonly string[],
   ): Promise<{ deleted: { id: string; externalId: string }[] }> {
-    const deleted = await this.activities.deleteBySourceExternalIds(tx, athleteId, source, externalIds);
+    const deleted = await this.activities.deleteBySourceExternalIds(tx, userId, athleteId, source, externalIds);
     return { deleted: deleted.map((r) => ({ id: r.id, externalId: r.externalId! })) };
   }
 
   /** Marks a source activity's payload as fully stored (its streams too); until then a replay rewrites it. */
-  async setSourceDataHash(id: string, hash: string): Promise<void> {
-    await this.activities.transaction((tx) => this.activities.updateById(tx, id, { sourceDataHash: hash }));
+  async setSourceDataHash(userId: string, id: string, hash: string): Promise<void> {
+    await this.activities.transaction((tx) => this.activities.updateById(tx, userId, id, { sourceDataHash: hash }));
   }
 
   /** A transaction on the activities' database, for callers that combine their own writes with ingest. */
@@ -387,6 +388,8 @@ export interface SourceActivity {
 }
 
 export interface SourceBatch {
+  /** The athlete's owner: every query of the ingest is scoped by it. */
+  userId: string;
   athleteId: string;
   source: ActivityRow['source'];
   /** For items whose provider gives no zone: the athlete's. */

@@ -107,6 +107,21 @@ function nameSplitBodies(document: Document): void {
   }
 }
 
+/**
+ * The batch body: a named SyncBatch whose items refer to the provider payload schemas, so that
+ * generated clients get the HealthKit, Strava, Garmin and Health Connect shapes (the server picks
+ * the one of the path's source and answers 422 naming the item index when an item does not fit).
+ */
+function referenceProviderPayloads(document: Document): void {
+  const body = document.paths['/v1/athletes/{id}/sync/{source}/batches']?.post?.requestBody?.content?.['application/json'];
+  const schema = body?.schema as (JsonObject & { properties?: Record<string, JsonObject> }) | undefined;
+  if (!body || !schema?.properties?.activities) return;
+  const names = Object.values(PROVIDER_PAYLOAD_SCHEMAS).map((payload) => (z.globalRegistry.get(payload) as { id?: string } | undefined)?.id);
+  schema.properties.activities = { ...schema.properties.activities, items: { anyOf: names.map((name) => ({ $ref: `${SCHEMA_REF}${name}` })) } };
+  ((document.components ??= {}).schemas ??= {} as never)['SyncBatch'] = schema;
+  body.schema = { $ref: `${SCHEMA_REF}SyncBatch` };
+}
+
 /** Drops components nothing refers to, and names a lone input form without its `Input` suffix. */
 function tidyComponents(document: Document): Document {
   const schemas = (document.components?.schemas ?? {}) as Record<string, unknown>;
@@ -281,6 +296,7 @@ export async function generateOpenApiDocument(auth: Auth): Promise<JsonObject> {
     cookieAuth: { type: 'apiKey', in: 'cookie', name: 'better-auth.session_token', description: 'Browser session cookie' },
   };
   nameSplitBodies(document);
+  referenceProviderPayloads(document);
   return collapseNativeDateUnions(tidyComponents(dropVacuousAnyOf(document) as Document));
 }
 

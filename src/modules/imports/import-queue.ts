@@ -78,6 +78,8 @@ export class ImportQueue {
       await boss.createQueue(this.queue, { retryLimit: 3, retryDelay: 5, expireInSeconds: 6 * 3600, heartbeatSeconds: 30 });
       return boss;
     })();
+    // A failed start (database unreachable) is not remembered: the next call tries again.
+    this.boss.catch(() => (this.boss = undefined));
     return this.boss;
   }
 }

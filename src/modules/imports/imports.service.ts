@@ -89,10 +89,24 @@ export class ImportsService implements OnApplicationBootstrap, OnModuleDestroy {
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    await this.queue.work((id) => this.runJob(id));
+    await this.startWorker();
   }
 
+  /** The database may be unreachable at boot: requests answer 503 meanwhile, and the worker starts once it is back. */
+  private async startWorker(): Promise<void> {
+    try {
+      await this.queue.work((id) => this.runJob(id));
+    } catch (error) {
+      this.logger.warn(`Import jobs not started yet (retrying in 5 s): ${error instanceof Error ? error.message : String(error)}`);
+      this.workerRetry = setTimeout(() => void this.startWorker(), 5_000);
+      this.workerRetry.unref();
+    }
+  }
+
+  private workerRetry: NodeJS.Timeout | undefined;
+
   async onModuleDestroy(): Promise<void> {
+    if (this.workerRetry) clearTimeout(this.workerRetry);
     // Nest destroys modules before it shuts the database down: the running job finishes its file first.
     await this.queue.stop();
     await this.pool.close();

@@ -143,6 +143,14 @@ export class StreamsService implements OnModuleInit, OnModuleDestroy {
     };
   }
 
+  /**
+   * For modules that delete activities in their own transaction (sync): their stream objects are
+   * already queued by the trigger; this removes them now instead of at the drain's next poll.
+   */
+  removeQueuedObjectsSoon(): void {
+    this.drain.kick();
+  }
+
   /** Deletes the row; its object is queued in the same transaction (trigger) and removed by the drain. */
   async delete(userId: string, activityId: string, type: StreamType): Promise<void> {
     await this.activities.findOwned(userId, activityId);

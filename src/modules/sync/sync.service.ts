@@ -195,6 +195,7 @@ export class SyncService {
       this.sync.transaction(async (tx) => {
         const current = await this.sync.lock(tx, athlete.id, source);
         const results = await this.activities.upsertFromSource(tx, {
+          userId,
           athleteId: athlete.id,
           source,
           defaultTimeZone: athlete.timeZone,
@@ -202,7 +203,7 @@ export class SyncService {
           archiveKey: archived.key,
           items,
         });
-        const deletion = await this.activities.deleteFromSource(tx, athlete.id, source, deletedExternalIds);
+        const deletion = await this.activities.deleteFromSource(tx, userId, athlete.id, source, deletedExternalIds);
         const count = (outcome: string) => results.filter((r) => r.outcome === outcome).length;
         const state = await this.sync.recordBatch(
           tx,
@@ -214,8 +215,9 @@ export class SyncService {
       }),
     );
 
+    if (deletion.deleted.length > 0) this.streams.removeQueuedObjectsSoon();
     const byIndex = new Map(results.map((r) => [r.index, r]));
-    await this.writeStreams(winners.filter((item) => byIndex.get(item.index)?.outcome !== 'unchanged' && item.activity.streams.length > 0), byIndex, athlete.id);
+    await this.writeStreams(winners.filter((item) => byIndex.get(item.index)?.outcome !== 'unchanged' && item.activity.streams.length > 0), byIndex, userId, athlete.id);
 
     const deletedIds = new Map(deletion.deleted.map((d) => [d.externalId, d.id]));
     const answer = prepared.map(({ index, activity }) => {
@@ -281,14 +283,14 @@ export class SyncService {
     return prepared;
   }
 
-  private async writeStreams(items: Prepared[], results: Map<number, { id: string }>, athleteId: string): Promise<void> {
+  private async writeStreams(items: Prepared[], results: Map<number, { id: string }>, userId: string, athleteId: string): Promise<void> {
     for (const item of items) {
       const id = results.get(item.index)!.id;
       try {
         for (const stream of item.activity.streams) {
           await this.streams.replaceStream({ id, athleteId, startTime: item.activity.startTime, endTime: item.activity.endTime }, stream.type, stream.samples);
         }
-        await this.activities.setSourceDataHash(id, item.hash);
+        await this.activities.setSourceDataHash(userId, id, item.hash);
       } catch (error) {
         this.logger.error(`Streams of activity ${id} not stored: ${String(error)}`);
         throw new ORPCError('SERVICE_UNAVAILABLE', {
