@@ -2,7 +2,7 @@
  * `npm run bench:import` — file import throughput through the CLI (issue 12).
  *
  * Data: BENCH_FILES (200) generated one-hour 1 Hz FIT files with heart rate, GPS, altitude, speed,
- * power and cadence, written with Garmin's own encoder (test/fixtures/imports/fit-builder.ts).
+ * power and cadence, written with Garmin's own encoder (libs/testing/fit-builder.ts).
  * Baseline, in the same run: `@garmin/fitsdk` decoding the same files single-threaded in this
  * process (the decode options the importer uses), nothing else. Then `npm run import` on the
  * folder as its own process (parallel decoding in worker threads, activities and streams written
@@ -22,7 +22,7 @@ import { parseEnv } from '../src/config/env.js';
 import { openDatabase } from '../src/database/database.js';
 import { seedCatalog } from '../src/database/seed.js';
 import { createObjectStore } from '../src/modules/streams/storage/create-object-store.js';
-import { buildFitActivity } from '../test/fixtures/imports/fit-builder.js';
+import { buildFitActivity } from '../libs/testing/fit-builder.js';
 
 const FILES = Number(process.env.BENCH_FILES ?? 200);
 const DATABASE_URL = process.env.BENCH_DATABASE_URL;

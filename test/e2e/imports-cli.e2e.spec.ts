@@ -10,7 +10,7 @@ import { parseEnv } from '../../src/config/env.js';
 import { openDatabase } from '../../src/database/database.js';
 import { activities } from '../../src/database/schema/index.js';
 import { seedCatalog } from '../../src/database/seed.js';
-import { fitActivityFixture } from '../fixtures/imports/fit-builder.js';
+import { fitActivityFixture } from '../../libs/testing/fit-builder.js';
 import { signUp } from '../factories/api.js';
 import { gpxDocument, gzip, tcxDocument, trackPoints, utf8, zip } from '../factories/imports.js';
 import { TEST_AUTH_SECRET, type TestApp } from '../setup/app.js';

@@ -8,7 +8,7 @@ import { createApp } from '../../src/app.js';
 import { parseEnv } from '../../src/config/env.js';
 import { openDatabase, type DatabaseHandle } from '../../src/database/database.js';
 import { seedCatalog } from '../../src/database/seed.js';
-import { fitActivityFixture } from '../fixtures/imports/fit-builder.js';
+import { fitActivityFixture } from '../../libs/testing/fit-builder.js';
 import { signUp } from '../factories/api.js';
 import { upload } from '../factories/imports.js';
 import { TEST_AUTH_SECRET, type TestApp } from '../setup/app.js';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createHash } from 'node:crypto';
-import { fitActivityFixture, buildFitMultisport, type ExpectedSession } from '../fixtures/imports/fit-builder.js';
+import { fitActivityFixture, buildFitMultisport, type ExpectedSession } from '../../libs/testing/fit-builder.js';
 import { signUp, type SignedUpUser } from '../factories/api.js';
 import { appleHealthExport, gpxDocument, gzip, tcxDocument, trackPoints, upload, utf8, zip } from '../factories/imports.js';
 import { createObjectStore } from '../../src/modules/streams/storage/create-object-store.js';

@@ -7,7 +7,7 @@ import { ActivityChildCreateSchema } from '@unified-activity/contract';
 import { validateSamples } from '../../streams/stream-samples.js';
 import type { StreamSamples, StreamType } from '../../streams/stream-types.js';
 import { appleHealthRoutes, buildAppleHealthExport } from '../../../../test/fixtures/imports/apple-health-builder.js';
-import { ALL_CHANNELS, buildFitMultisport, fitActivityFixture } from '../../../../test/fixtures/imports/fit-builder.js';
+import { ALL_CHANNELS, buildFitMultisport, fitActivityFixture } from '../../../../libs/testing/fit-builder.js';
 import { buildGpx, buildTcx, syntheticTrack } from '../../../../test/fixtures/imports/xml-builders.js';
 import { parseAppleHealthExport } from './apple-health.js';
 import { parseFile } from './index.js';

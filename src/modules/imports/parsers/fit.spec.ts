@@ -10,7 +10,7 @@ import {
   type ExpectedRecord,
   type ExpectedSession,
   type FitMessage,
-} from '../../../../test/fixtures/imports/fit-builder.js';
+} from '../../../../libs/testing/fit-builder.js';
 import type { PositionSamples, ScalarSamples } from '../../streams/stream-types.js';
 import { parseFit } from './fit.js';
 import { parseFile } from './index.js';
