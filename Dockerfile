@@ -22,11 +22,14 @@ ENV NODE_ENV=production \
     DATA_DIR=/data
 WORKDIR /app
 COPY package.json package-lock.json ./
+# The contract is an npm workspace: its package.json lets npm link it, its built dist is copied below.
+COPY libs/contract/package.json ./libs/contract/
 RUN npm ci --omit=dev --no-audit --no-fund \
  && npm cache clean --force \
  && mkdir -p /data \
  && chown node:node /data
 COPY --from=build /app/dist ./dist
+COPY --from=build /app/libs/contract/dist ./libs/contract/dist
 # Read at run time next to the compiled catalog module (tsc copies no JSON).
 COPY --from=build /app/libs/seed-data/activity-types.json ./dist/libs/seed-data/
 USER node

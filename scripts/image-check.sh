@@ -50,7 +50,14 @@ done < <(stage build | grep '^RUN ')
 
 say "runtime stage in $work/app"
 mkdir -p "$work/app" "$work/data"
-cp package.json package-lock.json "$work/app/"
+# COPY lines of the runtime stage without --from: from the repository, before its install.
+while read -r _ args; do
+  read -r -a parts <<<"$args"
+  dest="${parts[${#parts[@]}-1]}"
+  target="$work/app/${dest#./}"
+  mkdir -p "$target"
+  for src in "${parts[@]:0:${#parts[@]}-1}"; do cp -R "$repo/$src" "$target"; done
+done < <(stage runtime | grep '^COPY ' | grep -v -- '--from=')
 (cd "$work/app" && npm ci --omit=dev --no-audit --no-fund) >"$work/runtime.log" 2>&1 || { cat "$work/runtime.log"; exit 1; }
 if grep -q EBADENGINE "$work/runtime.log"; then grep EBADENGINE "$work/runtime.log"; exit 1; fi
 for dev in typescript jest s3rver eslint playwright-core; do
