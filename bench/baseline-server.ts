@@ -104,7 +104,7 @@ app.get<{ Params: { id: string } }>('/api/v1/activities/:id', async (request, re
   const owner = await userId(request.headers.authorization);
   if (!owner) return reply.status(401).send({ code: 'UNAUTHORIZED', message: 'Sign in first' });
   const [row] = await sql<Row[]>`
-    select ${SUMMARY}, a.source_data from activities a join athletes t on t.id = a.athlete_id
+    select ${SUMMARY}, a.source_data, a.source_archive_key, a.source_archive_index from activities a join athletes t on t.id = a.athlete_id
      where a.id = ${request.params.id} and t.user_id = ${owner}`;
   if (!row) return reply.status(404).send({ code: 'NOT_FOUND', message: 'Activity not found' });
   const [statistics, events, children, streams] = await Promise.all([
@@ -117,6 +117,8 @@ app.get<{ Params: { id: string } }>('/api/v1/activities/:id', async (request, re
   return {
     ...summary(row),
     sourceData: row.source_data ?? null,
+    sourceArchiveKey: row.source_archive_key ?? null,
+    sourceArchiveIndex: row.source_archive_index ?? null,
     statistics: statistics.map((s) => ({ key: s.key, value: s.value, unit: s.unit })),
     events: events.map((e) => ({
       eventType: e.event_type,
