@@ -2,6 +2,12 @@ import { Logger } from '@nestjs/common';
 import type { ObjectStore } from './storage/object-store.js';
 import type { StreamsRepository } from './streams.repository.js';
 
+/** How often an entry whose object is not in this process's store is handed back before it is completed (1 s, 2 s, … 10 s apart: about a minute). */
+const MISSING_RETRIES = 10;
+const MISSING_MARK = 'object not in this process’s store (hand-back ';
+const missingCount = (lastError: string | null) =>
+  lastError?.startsWith(MISSING_MARK) ? Number(lastError.slice(MISSING_MARK.length).replace(')', '')) || 0 : 0;
+
 export interface StreamObjectDrainOptions {
   /** How often the outbox is polled when nobody kicks the drain; 2 s by default. */
   intervalMs?: number;
@@ -84,9 +90,23 @@ export class StreamObjectDrain {
   }
 
   private async drainBatch(): Promise<DrainResult> {
-    const claimed = await this.repository.claimDeletions(this.batchSize, this.leaseMs);
+    let claimed = await this.repository.claimDeletions(this.batchSize, this.leaseMs);
     if (claimed.length === 0) return { deleted: 0, failed: 0 };
     try {
+      // Every process that shares the database drains the one outbox. An object missing from this
+      // process's store is usually already gone (complete it), but may live in another store on the
+      // same database (test suites run several); so it is handed back a few times first, for the
+      // process that wrote it, and completed after MISSING_RETRIES tries.
+      const present = await Promise.all(claimed.map(async (entry) => (await this.store.stat(entry.objectKey)) !== undefined));
+      const handBack = claimed.filter((entry, index) => !present[index] && missingCount(entry.lastError) < MISSING_RETRIES);
+      for (const entry of handBack) {
+        const count = missingCount(entry.lastError) + 1;
+        await this.repository.retryDeletions([entry.id], this.baseBackoffMs * count, `${MISSING_MARK}${count})`);
+      }
+      if (handBack.length > 0) {
+        claimed = claimed.filter((entry) => !handBack.includes(entry));
+        if (claimed.length === 0) return { deleted: 0, failed: 0 };
+      }
       await this.store.delete(claimed.map((entry) => entry.objectKey));
     } catch (error) {
       // One backoff for the batch, from its most-retried entry: the store is down for all of them.

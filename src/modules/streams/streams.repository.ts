@@ -16,6 +16,7 @@ export interface ClaimedDeletion {
   id: number;
   objectKey: string;
   attempts: number;
+  lastError: string | null;
 }
 
 /**
@@ -112,7 +113,12 @@ export class StreamsRepository {
       .update(streamObjectDeletions)
       .set({ notBefore: sql`now() + ${`${leaseMs} milliseconds`}::interval` })
       .where(inArray(streamObjectDeletions.id, due))
-      .returning({ id: streamObjectDeletions.id, objectKey: streamObjectDeletions.objectKey, attempts: streamObjectDeletions.attempts });
+      .returning({
+        id: streamObjectDeletions.id,
+        objectKey: streamObjectDeletions.objectKey,
+        attempts: streamObjectDeletions.attempts,
+        lastError: streamObjectDeletions.lastError,
+      });
   }
 
   async completeDeletions(ids: readonly number[]): Promise<void> {
