@@ -2,6 +2,7 @@
  * What every provider mapper produces: one activity in the unified model (DATA-MODEL §5, §9 units),
  * ready for ActivitiesService.upsertFromSource. Mappers are pure: no I/O, no clock.
  */
+import type { SourceActivityFields } from '../../activities/activities.service.js';
 import type { StreamSamples, StreamType } from '../../streams/stream-types.js';
 
 export interface NormalizedStatistic {
@@ -17,30 +18,11 @@ export interface NormalizedEvent {
   metadata: Record<string, unknown> | null;
 }
 
-export interface NormalizedFields {
-  activityType: string;
-  sourceActivityType: string;
-  name: string | null;
-  notes: string | null;
-  startTime: Date;
-  endTime: Date;
-  /** IANA zone when the provider says; null lets the service use the athlete's. */
-  timeZone: string | null;
-  durationS: number | null;
-  movingTimeS: number | null;
-  distanceM: number | null;
-  activeEnergyKcal: number | null;
-  avgHeartRateBpm: number | null;
-  maxHeartRateBpm: number | null;
-  elevationGainM: number | null;
-  elevationLossM: number | null;
-  avgSpeedMS: number | null;
-  maxSpeedMS: number | null;
-  isIndoor: boolean | null;
-  deviceName: string | null;
-  statistics: NormalizedStatistic[];
-  events: NormalizedEvent[];
-}
+/**
+ * An activity's own fields as ActivitiesService.upsertFromSource takes them: one definition, owned
+ * by the activities module; the mappers produce exactly that.
+ */
+export type NormalizedFields = SourceActivityFields;
 
 export interface NormalizedStream {
   type: StreamType;
