@@ -220,7 +220,7 @@ export class ImportsService implements OnApplicationBootstrap, OnModuleDestroy {
     const result: ImportFileResult = { ...emptyResult(leaf.name), status: 'created', format: 'apple_health' };
     let workouts = 0;
     try {
-      for await (const workout of parseAppleHealthExport(leaf.xml(), leaf.routes)) {
+      for await (const workout of parseAppleHealthExport(leaf.xml, leaf.routes)) {
         workouts++;
         // Exports carry no workout ids; the workout's own attributes, archived as JSON, name it.
         const original = new TextEncoder().encode(JSON.stringify(workout.sourceData));

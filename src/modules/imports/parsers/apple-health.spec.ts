@@ -1,26 +1,35 @@
 import { describe, expect, it } from '@jest/globals';
 import {
   APPLE_START_MS,
+  appleDate,
   appleHealthRoutes,
   appleRoutePoints,
+  appleSampleRecords,
   buildAppleHealthExport,
   ROUTE_PATH,
+  RUN_WINDOW,
+  TREADMILL_WINDOW,
+  WATCH,
+  type SampleRecord,
 } from '../../../../test/fixtures/imports/apple-health-builder.js';
 import { buildAppleRouteGpx } from '../../../../test/fixtures/imports/xml-builders.js';
 import type { PositionSamples, ScalarSamples } from '../../streams/stream-types.js';
-import { healthKitActivityType, parseAppleDate, parseAppleHealthExport, TruncatedExportError } from './apple-health.js';
+import { resolveHealthKitActivityType } from '../../sync/mappers/healthkit.js';
+import { parseAppleDate, parseAppleHealthExport, TruncatedExportError } from './apple-health.js';
 import { detectFormat, UnreadableFileError, type ImportedActivity } from './types.js';
 
 /** The document as a stream of small byte chunks, cutting multi-byte characters apart. */
-async function* chunks(text: string, size = 97): AsyncIterable<Uint8Array> {
+function chunks(text: string, size = 97): () => AsyncIterable<Uint8Array> {
   const bytes = new TextEncoder().encode(text);
-  for (let i = 0; i < bytes.length; i += size) yield bytes.subarray(i, i + size);
+  return async function* () {
+    for (let i = 0; i < bytes.length; i += size) yield bytes.subarray(i, i + size);
+  };
 }
 
 const routes = appleHealthRoutes();
 const readRoute = async (path: string) => routes.get(path);
 
-async function collect(source: AsyncIterable<Uint8Array>): Promise<ImportedActivity[]> {
+async function collect(source: () => AsyncIterable<Uint8Array>): Promise<ImportedActivity[]> {
   const out: ImportedActivity[] = [];
   for await (const activity of parseAppleHealthExport(source, readRoute)) out.push(activity);
   return out;
@@ -130,14 +139,19 @@ describe('parseAppleHealthExport', () => {
     const text = buildAppleHealthExport({ recordsBetween: 2000 });
     let pulled = 0;
     const total = Math.ceil(new TextEncoder().encode(text).length / 4096);
+    let passes = 0;
     const source = async function* () {
-      for await (const chunk of chunks(text, 4096)) {
+      // The second pass is the one that yields.
+      passes++;
+      pulled = 0;
+      for await (const chunk of chunks(text, 4096)()) {
         pulled++;
         yield chunk;
       }
     };
     const pulledAtFirstWorkout: number[] = [];
-    for await (const workout of parseAppleHealthExport(source(), readRoute)) {
+    for await (const workout of parseAppleHealthExport(source, readRoute)) {
+      expect(passes).toBe(2);
       pulledAtFirstWorkout.push(pulled);
       expect(workout.activityType).toBeDefined();
     }
@@ -182,14 +196,113 @@ describe('parseAppleHealthExport', () => {
   });
 });
 
-describe('healthKitActivityType', () => {
+/** The records of `type` from `source` lying entirely inside `window`, in time order (by `at`). */
+function inside(records: SampleRecord[], type: string, source: string, window: { startMs: number; endMs: number }, at: 'startMs' | 'endMs' = 'startMs') {
+  return records
+    .filter((r) => r.type === `HKQuantityTypeIdentifier${type}` && r.sourceName === source && r.startMs >= window.startMs && r.endMs <= window.endMs)
+    .sort((x, y) => x[at] - y[at]);
+}
+
+const scalar = (activity: ImportedActivity, type: keyof ImportedActivity['streams']) => {
+  const samples = activity.streams[type] as ScalarSamples | undefined;
+  return samples ? { t: Array.from(samples.timestamps), v: Array.from(samples.values) } : undefined;
+};
+
+describe('parseAppleHealthExport: sample records', () => {
+  const records = appleSampleRecords();
+
+  it('brings every sample inside a workout into its streams, exactly, and none outside', async () => {
+    const [run, treadmill, swim, walk, triathlon] = await collect(chunks(buildAppleHealthExport({ samples: true })));
+
+    const hr = inside(records, 'HeartRate', WATCH, RUN_WINDOW);
+    expect(hr.length).toBe(367);
+    expect(scalar(run, 'heart_rate')).toEqual({ t: hr.map((r) => r.startMs), v: hr.map((r) => Number(r.value)) });
+    expect(scalar(run, 'heart_rate')!.v).toContain(123.3);
+    const power = inside(records, 'RunningPower', WATCH, RUN_WINDOW);
+    expect(scalar(run, 'power')).toEqual({ t: power.map((r) => r.startMs), v: power.map((r) => Number(r.value)) });
+    // Distance increments (km) summed into the cumulative stream (m) at each increment's end.
+    const distance = inside(records, 'DistanceWalkingRunning', WATCH, RUN_WINDOW, 'endMs');
+    let total = 0;
+    expect(scalar(run, 'distance')).toEqual({ t: distance.map((r) => r.endMs), v: distance.map((r) => (total += Number(r.value) * 1000)) });
+    expect(distance[0].startMs).toBe(RUN_WINDOW.startMs);
+    // The route has speed: the watch's RunningSpeed records do not replace it. Step counts are no cadence.
+    expect(Array.from((run.streams.speed as ScalarSamples).values)).toEqual(appleRoutePoints().map((p) => p.speedMS));
+    expect(run.streams.cadence).toBeUndefined();
+    expect(run.warnings).toEqual([
+      `records: kept the 367 HeartRate samples of "${WATCH}"; left out 61 from "Polar Beat"`,
+      `records: kept the 183 DistanceWalkingRunning samples of "${WATCH}"; left out 30 from "iPhone"`,
+      "records: left out 12 RunningSpeed samples; the route's speed is kept",
+    ]);
+    // The summary still comes from the workout's statistics, not from the samples.
+    expect([run.avgHeartRateBpm, run.maxHeartRateBpm, run.distanceM]).toEqual([151.2, 178, 5200]);
+
+    // The treadmill run's records come after all workouts in the file.
+    const treadmillHr = inside(records, 'HeartRate', WATCH, TREADMILL_WINDOW);
+    expect(treadmillHr.length).toBe(241);
+    expect(scalar(treadmill, 'heart_rate')).toEqual({ t: treadmillHr.map((r) => r.startMs), v: treadmillHr.map((r) => Number(r.value)) });
+    const speed = inside(records, 'RunningSpeed', WATCH, TREADMILL_WINDOW);
+    expect(scalar(treadmill, 'speed')).toEqual({ t: speed.map((r) => r.startMs), v: speed.map((r) => Number(r.value) / 3.6) });
+    expect(Object.keys(treadmill.streams).sort()).toEqual(['heart_rate', 'speed']);
+    expect(treadmill.warnings).toBeUndefined();
+    // Without samples of its own, a workout's heart rate comes from its statistics.
+    expect([treadmill.avgHeartRateBpm, treadmill.maxHeartRateBpm]).toEqual([Math.round(treadmillHr.reduce((a, r) => a + Number(r.value), 0) / treadmillHr.length), 159]);
+
+    for (const other of [swim, walk, triathlon]) {
+      expect(other.streams.heart_rate).toBeUndefined();
+      expect(other.streams.distance).toBeUndefined();
+    }
+    // What lay outside both windows is in no stream: every kept sample is accounted for above.
+    const kept = [run, treadmill].flatMap((w) => Object.values(w.streams)).reduce((n, samples) => n + samples.timestamps.length, 0);
+    expect(kept).toBe(hr.length + power.length + distance.length + appleRoutePoints().length * 3 + treadmillHr.length + speed.length);
+  });
+
+  it('takes another source when the workout’s own wrote none, and the one with most samples', async () => {
+    const w = RUN_WINDOW;
+    const record = (source: string, ms: number, value: string) =>
+      ` <Record type="HKQuantityTypeIdentifierHeartRate" sourceName="${source}" unit="count/min" startDate="${appleDate(ms)}" endDate="${appleDate(ms)}" value="${value}"/>\n`;
+    const text =
+      `<?xml version="1.0" encoding="UTF-8"?>\n<HealthData locale="en_US">\n` +
+      ` <Workout workoutActivityType="HKWorkoutActivityTypeCycling" duration="10" durationUnit="min" sourceName="Zwift" startDate="${appleDate(w.startMs)}" endDate="${appleDate(w.startMs + 600_000)}">\n` +
+      ` </Workout>\n` +
+      // After the workout, with a power record in kW the model has no rule for, and a cadence.
+      record('Apple Watch', w.startMs + 1000, '101') +
+      record('Apple Watch', w.startMs + 2000, '102') +
+      record('Strap', w.startMs + 1500, '99') +
+      ` <Record type="HKQuantityTypeIdentifierCyclingPower" sourceName="Zwift" unit="kW" startDate="${appleDate(w.startMs)}" endDate="${appleDate(w.startMs)}" value="0.2"/>\n` +
+      ` <Record type="HKQuantityTypeIdentifierCyclingCadence" sourceName="Zwift" unit="count/min" startDate="${appleDate(w.startMs + 3000)}" endDate="${appleDate(w.startMs + 3000)}" value="88"/>\n` +
+      record('Apple Watch', w.startMs + 601_000, '140') +
+      `</HealthData>\n`;
+    const [ride] = await collect(chunks(text, 50));
+    expect(scalar(ride, 'heart_rate')).toEqual({ t: [w.startMs + 1000, w.startMs + 2000], v: [101, 102] });
+    expect(scalar(ride, 'cadence')).toEqual({ t: [w.startMs + 3000], v: [88] });
+    expect(ride.streams.power).toBeUndefined();
+    expect(ride.warnings).toEqual([
+      'records: left out 1 CyclingPower in "kW", a unit with no conversion',
+      'records: kept the 2 HeartRate samples of "Apple Watch"; left out 1 from "Strap"',
+    ]);
+  });
+});
+
+describe('the HealthKit type mapping the export shares with the sync mapper', () => {
   it('maps through the catalog with the indoor and swimming-location qualifiers', () => {
-    expect(healthKitActivityType({ workoutActivityType: 'HKWorkoutActivityTypeRunning' }).slug).toBe('running');
-    expect(healthKitActivityType({ workoutActivityType: 'HKWorkoutActivityTypeRunning', indoor: true }).slug).toBe('treadmill_running');
-    expect(healthKitActivityType({ workoutActivityType: 'HKWorkoutActivityTypeSwimming', swimmingLocation: 2 }).slug).toBe('open_water_swimming');
-    expect(healthKitActivityType({ workoutActivityType: 'HKWorkoutActivityTypeCycling', indoor: true }).slug).toBe('indoor_cycling');
-    expect(healthKitActivityType({ workoutActivityType: 'HKWorkoutActivityTypeSwimBikeRun' }).slug).toBe('triathlon');
-    expect(healthKitActivityType({ workoutActivityType: 'HKWorkoutActivityTypeFooBar' })).toEqual({ slug: 'other', known: false });
+    const slug = (type: string, metadata?: Record<string, unknown>) => resolveHealthKitActivityType(type, metadata).activityType;
+    expect(slug('HKWorkoutActivityTypeRunning')).toBe('running');
+    expect(slug('HKWorkoutActivityTypeRunning', { HKIndoorWorkout: true })).toBe('treadmill_running');
+    expect(slug('HKWorkoutActivityTypeSwimming', { HKSwimmingLocationType: 2 })).toBe('open_water_swimming');
+    expect(slug('HKWorkoutActivityTypeCycling', { HKIndoorWorkout: true })).toBe('indoor_cycling');
+    expect(slug('HKWorkoutActivityTypeSwimBikeRun')).toBe('triathlon');
+    expect(resolveHealthKitActivityType('HKWorkoutActivityTypeFooBar')).toMatchObject({ activityType: 'other', known: false });
+    expect(resolveHealthKitActivityType('HKWorkoutActivityTypeRunning')).toMatchObject({ activityType: 'running', known: true });
+  });
+
+  it('is what the export parser uses, qualifiers read from the workout metadata', async () => {
+    const text = buildAppleHealthExport().replace(
+      'workoutActivityType="HKWorkoutActivityTypeSwimming"',
+      'workoutActivityType="HKWorkoutActivityTypeFooBar"',
+    );
+    const workouts = await collect(chunks(text));
+    expect(workouts[2]).toMatchObject({ activityType: 'other', sourceActivityType: 'HKWorkoutActivityTypeFooBar' });
+    expect(workouts[2].warnings).toEqual(['HealthKit type "HKWorkoutActivityTypeFooBar" is not in the catalog; imported as "other"']);
   });
 });
 

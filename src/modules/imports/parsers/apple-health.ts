@@ -1,40 +1,30 @@
 /**
- * Apple Health `export.xml` → activities, streamed with saxes in constant memory: only the
- * `<Workout>` being read is held (its MetadataEntry, WorkoutEvent, WorkoutStatistics and
- * WorkoutRoute children); the millions of `<Record>` samples around it are skipped as they
- * stream past. A workout's route (`workout-routes/*.gpx`, named by its FileReference) is read
- * through the caller's `routes` callback when the workout is complete.
+ * Apple Health `export.xml` → activities, streamed with saxes in two passes, in memory bounded by
+ * the workouts themselves, not by the export:
  *
- * Dates in the export carry the phone's offset at export time ("2024-05-01 06:30:00 +0200"),
- * not the workout's zone; the zone comes from the `HKTimeZone` metadata, else from the route's
- * first position.
+ * 1. The first pass only notes each `<Workout>`'s time window and source (a few bytes each), and
+ *    for each workout the position of the last sample `<Record>` that falls into it after the
+ *    workout element (exports put the records first, but nothing guarantees it).
+ * 2. The second pass reads the workouts as before (only the `<Workout>` being read is held, with its
+ *    MetadataEntry, WorkoutEvent, WorkoutStatistics and WorkoutRoute children) and hands each sample
+ *    record of a mapped type (heart rate, running/cycling speed and power, cycling cadence,
+ *    distances; see RECORD_SERIES) that lies inside a workout's window to that workout's
+ *    collector. Every other record — the millions of all-day samples — is dropped as it streams
+ *    past. A workout is yielded once it is complete and no later record can still belong to it, and
+ *    its samples are released with it.
+ *
+ * A workout's route (`workout-routes/*.gpx`, named by its FileReference) is read through the
+ * caller's `routes` callback when the workout is complete. Dates in the export carry the phone's
+ * offset at export time ("2024-05-01 06:30:00 +0200"), not the workout's zone; the zone comes
+ * from the `HKTimeZone` metadata, else from the route's first position.
  */
 import { SaxesParser, type SaxesTagPlain } from 'saxes';
-import { toCanonical, type HealthKitQualifiers } from '../../../../libs/seed-data/activity-type-mapping.js';
 import { isTimeZone } from '@unified-activity/contract';
-import { clipStreams, conformActivities, fillSummaryFromStreams, snakeCase, StreamCollector, timeZoneAt } from './common.js';
+import type { ScalarStreamType } from '../../streams/stream-types.js';
+import { resolveHealthKitActivityType } from '../../sync/mappers/healthkit.js';
+import { clipStreams, Column, conformActivities, fillSummaryFromStreams, snakeCase, StreamCollector, timeZoneAt } from './common.js';
 import { readGpx } from './gpx.js';
 import { UnreadableFileError, type ImportedActivity, type ImportedEvent, type ImportedStatistic } from './types.js';
-
-export interface HealthKitTypeInput {
-  /** `HKWorkoutActivityTypeRunning`, `running` or the raw value. */
-  workoutActivityType: string | number;
-  /** `HKIndoorWorkout` / `HKMetadataKeyIndoorWorkout` metadata. */
-  indoor?: boolean | null;
-  /** `HKSwimmingLocationType` / `HKMetadataKeySwimmingLocationType` metadata: 0 unknown, 1 pool, 2 open water. */
-  swimmingLocation?: 0 | 1 | 2 | null;
-}
-
-/**
- * The canonical slug of a HealthKit workout type with its indoor / swimming-location
- * qualifiers, through the catalog (CATALOG.md). One function for the export parser and the
- * HealthKit sync mapper.
- */
-export function healthKitActivityType(input: HealthKitTypeInput): { slug: string; known: boolean } {
-  const qualifiers: HealthKitQualifiers = { indoor: input.indoor ?? null, swimmingLocation: input.swimmingLocation ?? null };
-  const match = toCanonical('healthkit', input.workoutActivityType, qualifiers);
-  return { slug: match.slug, known: match.known };
-}
 
 type Attributes = Record<string, string>;
 
@@ -49,23 +39,203 @@ interface WorkoutDraft extends Summary {
   routes: { attributes: Attributes; paths: string[] }[];
   /** iOS 16+ `<WorkoutActivity>` children: one per leg of a multisport workout. */
   activities: Summary[];
+  /** Its position among the export's `<Workout>` elements (0-based). */
+  index: number;
 }
 
 const MAX_WARNINGS_PER_WORKOUT = 20;
 
 /**
- * Streams the workouts of an Apple Health export.xml. Throws UnreadableFileError when the
- * input is not an Apple Health export or the XML is broken before the first workout; a
- * break after that ends the stream after the workouts already read with a
- * TruncatedExportError (an UnreadableFileError). Each yielded activity carries its own
- * warnings (a missing route, say) in `activity.warnings`.
+ * The sample records that become streams: HealthKit quantity type (without its
+ * `HKQuantityTypeIdentifier` prefix) → stream type, the unit conversion to DATA-MODEL §9 (undefined
+ * for a unit it does not know) and whether a record is an increment of a cumulative stream.
+ * Left out, because no stream type fits them exactly: StepCount (a count over an interval of any
+ * length, not a cadence), energies, running dynamics (stride length, vertical oscillation, ground
+ * contact time), stroke counts, flights, HRV, SpO₂, respiratory rate, water temperature.
+ */
+const RECORD_SERIES: Record<string, { stream: ScalarStreamType; convert: (value: number, unit: string | undefined) => number | undefined; cumulative?: true }> = {
+  HeartRate: { stream: 'heart_rate', convert: perMinute },
+  RunningSpeed: { stream: 'speed', convert: (v, unit) => speedToMS(v, unit) },
+  CyclingSpeed: { stream: 'speed', convert: (v, unit) => speedToMS(v, unit) },
+  RunningPower: { stream: 'power', convert: (v, unit) => (unit === 'W' ? v : undefined) },
+  CyclingPower: { stream: 'power', convert: (v, unit) => (unit === 'W' ? v : undefined) },
+  CyclingCadence: { stream: 'cadence', convert: perMinute },
+  ...Object.fromEntries(
+    ['WalkingRunning', 'Cycling', 'Swimming', 'Wheelchair', 'DownhillSnowSports', 'CrossCountrySkiing', 'PaddleSports', 'Rowing', 'SkatingSports'].map((kind) => [
+      `Distance${kind}`,
+      { stream: 'distance' as const, convert: (v: number, unit: string | undefined) => toMetres(v, unit ?? ''), cumulative: true as const },
+    ]),
+  ),
+};
+
+const QUANTITY_PREFIX = 'HKQuantityTypeIdentifier';
+
+/** The mapped series of a record's `type` attribute, or undefined. */
+function recordSeries(type: string | undefined): string | undefined {
+  if (type === undefined || !type.startsWith(QUANTITY_PREFIX)) return undefined;
+  const name = type.slice(QUANTITY_PREFIX.length);
+  return Object.hasOwn(RECORD_SERIES, name) ? name : undefined;
+}
+
+/** `count/min` as is (HealthKit's bpm and rpm); `count/s` × 60. */
+function perMinute(value: number, unit: string | undefined): number | undefined {
+  if (unit === 'count/min') return value;
+  if (unit === 'count/s') return value * 60;
+  return undefined;
+}
+
+/** A workout's window, the same in both passes. */
+interface WorkoutWindow {
+  index: number;
+  startMs: number;
+  endMs: number;
+}
+
+/**
+ * Workout windows sorted by start, answering "which windows hold [start, end] entirely" in
+ * O(log n + hits) through the running maximum of the ends.
+ */
+class WindowIndex {
+  private windows: WorkoutWindow[] = [];
+  private maxEnd: number[] = [];
+  private dirty = false;
+
+  get size(): number {
+    return this.windows.length;
+  }
+
+  add(window: WorkoutWindow): void {
+    const w = this.windows;
+    // Exports list workouts by time, so this is almost always an append.
+    let at = w.length;
+    while (at > 0 && w[at - 1].startMs > window.startMs) at--;
+    w.splice(at, 0, window);
+    this.dirty = true;
+  }
+
+  /** Calls `hit` with the index of every window holding [startMs, endMs]. */
+  holding(startMs: number, endMs: number, hit: (index: number) => void): void {
+    const w = this.windows;
+    if (w.length === 0) return;
+    if (this.dirty) {
+      this.maxEnd = new Array<number>(w.length);
+      let max = -Infinity;
+      for (let i = 0; i < w.length; i++) this.maxEnd[i] = max = Math.max(max, w[i].endMs);
+      this.dirty = false;
+    }
+    let lo = 0;
+    let hi = w.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (w[mid].startMs <= startMs) lo = mid + 1;
+      else hi = mid;
+    }
+    for (let i = lo - 1; i >= 0 && this.maxEnd[i] >= endMs; i--) if (w[i].endMs >= endMs) hit(w[i].index);
+  }
+}
+
+/** What the first pass learns: the workouts' windows and when each one's last record has passed. */
+interface ExportPlan {
+  windows: Map<number, WorkoutWindow>;
+  index: WindowIndex;
+  /** Workout index → ordinal of the last mapped record inside it that comes after the workout element. */
+  lastLateRecord: Map<number, number>;
+}
+
+function workoutWindow(a: Attributes, index: number): WorkoutWindow | undefined {
+  const startMs = parseAppleDate(a.startDate);
+  const durationS = toSeconds(parseNumber(a.duration), a.durationUnit);
+  const endMs = parseAppleDate(a.endDate) ?? (startMs !== undefined && durationS !== undefined ? startMs + durationS * 1000 : undefined);
+  if (startMs === undefined || endMs === undefined || endMs < startMs) return undefined;
+  return { index, startMs, endMs };
+}
+
+/** Feeds the export to a saxes parser chunk by chunk; a string chunk is taken as text. */
+async function* decodeChunks(xml: AsyncIterable<Uint8Array | string>): AsyncGenerator<string> {
+  const decoder = new TextDecoder('utf-8');
+  for await (const chunk of xml) yield typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true });
+  yield decoder.decode();
+}
+
+/**
+ * Pass 1: the workouts' windows. Any error just ends the pass early (pass 2 meets it again and
+ * reports it); a document that is not an Apple Health export ends it at its root element.
+ */
+async function planExport(xml: AsyncIterable<Uint8Array | string>): Promise<ExportPlan> {
+  const plan: ExportPlan = { windows: new Map(), index: new WindowIndex(), lastLateRecord: new Map() };
+  const parser = new SaxesParser({ xmlns: false, position: false });
+  let depth = 0;
+  let workouts = 0;
+  let records = 0;
+  let stop = false;
+  parser.on('opentag', (tag: SaxesTagPlain) => {
+    depth++;
+    if (depth === 1 && tag.name !== 'HealthData') stop = true;
+    if (depth !== 2) return;
+    const a = tag.attributes as Attributes;
+    if (tag.name === 'Workout') {
+      const window = workoutWindow(a, workouts++);
+      if (window) {
+        plan.windows.set(window.index, window);
+        plan.index.add(window);
+      }
+    } else if (tag.name === 'Record') {
+      const ordinal = records++;
+      if (plan.index.size === 0 || recordSeries(a.type) === undefined) return;
+      const startMs = parseAppleDate(a.startDate);
+      const endMs = parseAppleDate(a.endDate) ?? startMs;
+      if (startMs === undefined || endMs === undefined) return;
+      plan.index.holding(startMs, endMs, (index) => plan.lastLateRecord.set(index, ordinal));
+    }
+  });
+  parser.on('closetag', () => {
+    depth--;
+  });
+  parser.on('error', () => {
+    stop = true;
+  });
+  try {
+    for await (const text of decodeChunks(xml)) {
+      parser.write(text);
+      if (stop) break;
+    }
+    if (!stop) parser.close();
+  } catch {
+    // Reported by pass 2.
+  }
+  return plan;
+}
+
+/** One series of one source inside one workout: the records' start, end and converted value. */
+interface SeriesColumns {
+  start: Column;
+  end: Column;
+  value: Column;
+}
+
+/** The records gathered for one workout: series → source name → columns, plus what was left out. */
+interface WorkoutRecords {
+  series: Map<string, Map<string, SeriesColumns>>;
+  /** "RunningPower in kW" → count of records whose unit has no conversion. */
+  unknownUnits: Map<string, number>;
+}
+
+/**
+ * Streams the workouts of an Apple Health export.xml. `xml` opens the export from its start;
+ * it is called twice (see the two passes above). Throws UnreadableFileError when the input is not
+ * an Apple Health export or the XML is broken before the first workout; a break after that ends
+ * the stream after the workouts already read with a TruncatedExportError (an
+ * UnreadableFileError). Each yielded activity carries its own warnings (a missing route, samples
+ * of a second device left out) in `activity.warnings`.
  */
 export async function* parseAppleHealthExport(
-  xml: NodeJS.ReadableStream | AsyncIterable<Uint8Array>,
+  xml: () => AsyncIterable<Uint8Array | string>,
   routes: (path: string) => Promise<Uint8Array | undefined>,
 ): AsyncIterable<ImportedActivity> {
+  const plan = await planExport(xml());
   const parser = new SaxesParser({ xmlns: false, position: false });
   const completed: WorkoutDraft[] = [];
+  const collected = new Map<number, WorkoutRecords>();
   const stack: string[] = [];
   let sawRoot = false;
   let draft: WorkoutDraft | undefined;
@@ -73,6 +243,36 @@ export async function* parseAppleHealthExport(
   let leg: Summary | undefined;
   let parseError: Error | undefined;
   let yielded = 0;
+  let workoutCount = 0;
+  let recordCount = 0;
+
+  const collect = (a: Attributes) => {
+    const name = recordSeries(a.type);
+    if (name === undefined) return;
+    const startMs = parseAppleDate(a.startDate);
+    const endMs = parseAppleDate(a.endDate) ?? startMs;
+    if (startMs === undefined || endMs === undefined) return;
+    plan.index.holding(startMs, endMs, (index) => {
+      let records = collected.get(index);
+      if (!records) collected.set(index, (records = { series: new Map(), unknownUnits: new Map() }));
+      const value = parseNumber(a.value);
+      if (value === undefined) return;
+      const converted = RECORD_SERIES[name].convert(value, a.unit);
+      if (converted === undefined) {
+        const key = `${name} in "${a.unit ?? ''}"`;
+        records.unknownUnits.set(key, (records.unknownUnits.get(key) ?? 0) + 1);
+        return;
+      }
+      let bySource = records.series.get(name);
+      if (!bySource) records.series.set(name, (bySource = new Map()));
+      const source = a.sourceName ?? '';
+      let columns = bySource.get(source);
+      if (!columns) bySource.set(source, (columns = { start: new Column(256), end: new Column(256), value: new Column(256) }));
+      columns.start.push(startMs);
+      columns.end.push(endMs);
+      columns.value.push(converted);
+    });
+  };
 
   parser.on('opentag', (tag: SaxesTagPlain) => {
     const name = tag.name;
@@ -84,9 +284,16 @@ export async function* parseAppleHealthExport(
       return;
     }
     const attributes = tag.attributes as Attributes;
-    if (name === 'Workout' && parent === 'HealthData') {
-      draft = { attributes, metadata: {}, events: [], statistics: [], routes: [], activities: [] };
-      return;
+    if (parent === 'HealthData') {
+      if (name === 'Record') {
+        recordCount++;
+        if (plan.windows.size > 0) collect(attributes);
+        return;
+      }
+      if (name === 'Workout') {
+        draft = { attributes, metadata: {}, events: [], statistics: [], routes: [], activities: [], index: workoutCount++ };
+        return;
+      }
     }
     if (!draft) return;
     if (parent === 'Workout') {
@@ -121,7 +328,6 @@ export async function* parseAppleHealthExport(
     parseError ??= error;
   });
 
-  const decoder = new TextDecoder('utf-8');
   let sawContent = false;
   const write = (chunk: string) => {
     if (parseError) return;
@@ -133,10 +339,15 @@ export async function* parseAppleHealthExport(
       parseError ??= error as Error;
     }
   };
-  const drain = async function* () {
+  // In file order, each workout once every record that may belong to it has passed (or at the end).
+  const drain = async function* (all: boolean) {
     while (completed.length > 0) {
-      const workout = completed.shift()!;
-      const activity = await workoutToActivity(workout, routes);
+      const workout = completed[0];
+      if (!all && recordCount <= (plan.lastLateRecord.get(workout.index) ?? -1)) return;
+      completed.shift();
+      const records = collected.get(workout.index);
+      collected.delete(workout.index);
+      const activity = await workoutToActivity(workout, routes, records, plan.windows.get(workout.index));
       if (activity) {
         yielded++;
         yield activity;
@@ -144,20 +355,20 @@ export async function* parseAppleHealthExport(
     }
   };
 
-  for await (const chunk of xml as AsyncIterable<Uint8Array | string>) {
-    write(typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true }));
-    yield* drain();
+  for await (const text of decodeChunks(xml())) {
+    write(text);
+    yield* drain(false);
     if (parseError) break;
   }
   if (!parseError) {
-    write(decoder.decode());
     try {
       parser.close();
     } catch (error) {
       parseError ??= error as Error;
     }
-    yield* drain();
   }
+  // A damaged export still yields the workouts it completed, with what was read of their records.
+  yield* drain(true);
   if (!sawContent) throw new UnreadableFileError('empty file');
   if (!sawRoot && !parseError) throw new UnreadableFileError('not an Apple Health export (no root element)');
   if (parseError) {
@@ -182,6 +393,8 @@ export class TruncatedExportError extends UnreadableFileError {
 async function workoutToActivity(
   workout: WorkoutDraft,
   routes: (path: string) => Promise<Uint8Array | undefined>,
+  records: WorkoutRecords | undefined,
+  planned: WorkoutWindow | undefined,
 ): Promise<ImportedActivity | undefined> {
   const warnings: string[] = [];
   // A single WorkoutActivity repeats the workout; newer exports may keep some values only there.
@@ -223,6 +436,7 @@ async function workoutToActivity(
 
   // Route: position (with altitude and horizontal accuracy), altitude and speed.
   const collector = new StreamCollector();
+  let routeSpeed = false;
   for (const r of workout.routes) {
     for (const path of r.paths) {
       const normalized = path.replace(/^\/+/, '');
@@ -238,6 +452,7 @@ async function workoutToActivity(
           collector.addPosition(point.timeMs, point.latitude, point.longitude, point.elevationM ?? null, point.horizontalAccuracyM ?? null);
           collector.add('altitude', point.timeMs, point.elevationM);
           collector.add('speed', point.timeMs, point.speedMS);
+          routeSpeed ||= point.speedMS !== undefined && Number.isFinite(point.speedMS);
         }
       } catch (error) {
         warnings.push(`route ${normalized} is unreadable: ${(error as Error).message}`);
@@ -247,6 +462,15 @@ async function workoutToActivity(
   activity.streams = sortStreams(collector.build(warnings, 'route'));
   // The workout's times are the export's own; route points well outside them are not kept.
   clipStreams(activity, warnings, 'route');
+
+  // Sample records: the first pass must have seen this very workout (the export did not change).
+  const own = workoutWindow(workout.attributes, workout.index);
+  if (records && planned && own && own.startMs === planned.startMs && own.endMs === planned.endMs) {
+    const fromRecords = recordStreams(records, workout.attributes.sourceName ?? '', routeSpeed ? ['speed'] : [], warnings);
+    Object.assign(activity.streams, fromRecords);
+  } else if (records) {
+    warnings.push('records: the export changed between its two readings; the sample records were left out');
+  }
 
   const zone = summary.metadata.HKTimeZone;
   if (zone && isTimeZone(zone)) activity.timeZone = zone;
@@ -274,7 +498,8 @@ function summaryToActivity(summary: Summary, workoutActivityType: string, warnin
   const indoor = parseBoolean(summary.metadata.HKIndoorWorkout ?? summary.metadata.HKMetadataKeyIndoorWorkout);
   const location = parseQuantity(summary.metadata.HKSwimmingLocationType ?? summary.metadata.HKMetadataKeySwimmingLocationType)?.value;
   const swimmingLocation = location === 0 || location === 1 || location === 2 ? location : null;
-  const type = healthKitActivityType({ workoutActivityType, indoor, swimmingLocation });
+  // The HealthKit sync mapper's mapping, fed the qualifiers as this parser reads them.
+  const type = resolveHealthKitActivityType(workoutActivityType, { HKIndoorWorkout: indoor ?? undefined, HKSwimmingLocationType: swimmingLocation ?? undefined });
   if (!type.known) warnings.push(`HealthKit type "${workoutActivityType}" is not in the catalog; imported as "other"`);
 
   const statistics: ImportedStatistic[] = [];
@@ -283,7 +508,7 @@ function summaryToActivity(summary: Summary, workoutActivityType: string, warnin
     statistics.push({ key, value, unit });
   };
   const activity: ImportedActivity = {
-    activityType: type.slug,
+    activityType: type.activityType,
     sourceActivityType: workoutActivityType || null,
     name: summary.metadata.HKWorkoutBrandName ?? null,
     notes: null,
@@ -306,6 +531,69 @@ function summaryToActivity(summary: Summary, workoutActivityType: string, warnin
   activity.events = summary.events.flatMap((e) => workoutEvent(e));
   activity.movingTimeS = movingTimeS(activity, durationAttributeS);
   return activity;
+}
+
+/**
+ * The streams of a workout's sample records. Per series, one source only: the workout's own
+ * (`sourceName`) when it wrote any, else the one with the most samples; the others are left out
+ * with a warning (a phone and a watch both count distance, a strap app and the watch both
+ * measure heart rate). Several series of one stream type (RunningPower and CyclingPower, two
+ * distance types): the one with the most samples. Rates are timestamped at the record's start;
+ * a distance record is an increment, summed into the cumulative `distance` stream at its end.
+ * `taken` names stream types the route already gave (speed), whose records are left out.
+ */
+function recordStreams(records: WorkoutRecords, workoutSource: string, taken: ScalarStreamType[], warnings: string[]): ImportedActivity['streams'] {
+  for (const [what, count] of records.unknownUnits) warnings.push(`records: left out ${count} ${what}, a unit with no conversion`);
+  const chosen = new Map<ScalarStreamType, { name: string; source: string; columns: SeriesColumns }>();
+  for (const [name, bySource] of records.series) {
+    const sources = [...bySource.entries()].sort((x, y) => y[1].value.length - x[1].value.length);
+    const pick = sources.find(([source]) => source === workoutSource) ?? sources[0];
+    const [source, columns] = pick;
+    const others = sources.filter((s) => s !== pick);
+    if (others.length > 0) {
+      const left = others.map(([other, c]) => `${c.value.length} from "${other}"`).join(', ');
+      warnings.push(`records: kept the ${columns.value.length} ${name} samples of "${source}"; left out ${left}`);
+    }
+    const stream = RECORD_SERIES[name].stream;
+    if (taken.includes(stream)) {
+      warnings.push(`records: left out ${columns.value.length} ${name} samples; the route's ${stream} is kept`);
+      continue;
+    }
+    const current = chosen.get(stream);
+    if (current && current.columns.value.length >= columns.value.length) {
+      warnings.push(`records: left out ${columns.value.length} ${name} samples; ${stream} comes from ${current.name}`);
+      continue;
+    }
+    if (current) warnings.push(`records: left out ${current.columns.value.length} ${current.name} samples; ${stream} comes from ${name}`);
+    chosen.set(stream, { name, source, columns });
+  }
+
+  const collector = new StreamCollector();
+  for (const [stream, { name, columns }] of chosen) {
+    const cumulative = RECORD_SERIES[name].cumulative === true;
+    const time = cumulative ? columns.end.data : columns.start.data;
+    const value = columns.value.data;
+    const n = columns.value.length;
+    // Records of a type are usually in time order, but nothing guarantees it.
+    let order: number[] | undefined;
+    for (let i = 1; i < n; i++) {
+      if (time[i] < time[i - 1]) {
+        order = Array.from({ length: n }, (_, k) => k).sort((x, y) => time[x] - time[y]);
+        break;
+      }
+    }
+    let total = 0;
+    for (let k = 0; k < n; k++) {
+      const i = order ? order[k] : k;
+      if (cumulative) {
+        total += value[i];
+        collector.add(stream, time[i], total);
+      } else {
+        collector.add(stream, time[i], value[i]);
+      }
+    }
+  }
+  return collector.build(warnings, 'records');
 }
 
 /** A leg's HealthKit type from what it measured (the export does not say). */

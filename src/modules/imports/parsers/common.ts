@@ -16,7 +16,7 @@ import {
 import type { ImportedActivity } from './types.js';
 
 /** A growable Float64Array: samples are appended without boxing every number in a JS array. */
-class Column {
+export class Column {
   data: Float64Array;
   length = 0;
 

@@ -47,7 +47,7 @@ describe('parser output and the activity create contract', () => {
       yield new TextEncoder().encode(buildAppleHealthExport());
     }
     let count = 0;
-    for await (const activity of parseAppleHealthExport(source(), async (p) => routes.get(p))) {
+    for await (const activity of parseAppleHealthExport(source, async (p) => routes.get(p))) {
       expectValid(activity);
       count++;
     }

@@ -10,7 +10,7 @@ import { detectFormat, UnreadableFileError, type ParseResult } from './types.js'
 export { parseFit } from './fit.js';
 export { parseGpx } from './gpx.js';
 export { parseTcx } from './tcx.js';
-export { parseAppleHealthExport, healthKitActivityType } from './apple-health.js';
+export { parseAppleHealthExport } from './apple-health.js';
 export * from './types.js';
 
 /**

@@ -42,10 +42,28 @@ function indoorFlag(value: unknown): boolean | undefined {
  * `HKMetadataKeyIndoorWorkout` constant name are read). Pure; unknown types become `other`.
  */
 export function healthKitActivityType(workoutActivityType: string | number, metadata?: Record<string, unknown> | null): HealthKitActivityType {
+  const { known: _known, ...type } = resolveHealthKitActivityType(workoutActivityType, metadata);
+  return type;
+}
+
+/**
+ * `healthKitActivityType` plus whether the catalog knows the type (an unknown one maps to
+ * `other`): the one HealthKit type mapping, shared by the sync mapper and the Apple Health
+ * export import, which warns about unknown types.
+ */
+export function resolveHealthKitActivityType(
+  workoutActivityType: string | number,
+  metadata?: Record<string, unknown> | null,
+): HealthKitActivityType & { known: boolean } {
   const indoor = indoorFlag(metadata?.HKIndoorWorkout ?? metadata?.HKMetadataKeyIndoorWorkout);
   const location = swimmingLocation(metadata?.HKSwimmingLocationType ?? metadata?.HKMetadataKeySwimmingLocationType);
   const match = toCanonical('healthkit', workoutActivityType, { indoor, swimmingLocation: location });
-  return { activityType: match.slug, sourceActivityType: String(workoutActivityType), ...(indoor === undefined ? {} : { isIndoor: indoor }) };
+  return {
+    activityType: match.slug,
+    sourceActivityType: String(workoutActivityType),
+    ...(indoor === undefined ? {} : { isIndoor: indoor }),
+    known: match.known,
+  };
 }
 
 /**
