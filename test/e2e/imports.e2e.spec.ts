@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createHash } from 'node:crypto';
 import { fitActivityFixture, buildFitMultisport, type ExpectedSession } from '../../libs/testing/fit-builder.js';
 import { signUp, type SignedUpUser } from '../factories/api.js';
-import { appleHealthExport, gpxDocument, gzip, tcxDocument, trackPoints, upload, utf8, zip } from '../factories/imports.js';
+import { appleHealthExport, appleSampleRecords, gpxDocument, gzip, tcxDocument, trackPoints, upload, utf8, zip } from '../factories/imports.js';
 import { createObjectStore } from '../../src/modules/streams/storage/create-object-store.js';
 import type { ObjectStore } from '../../src/modules/streams/storage/object-store.js';
 import { createTestApp, type TestApp } from '../setup/app.js';
@@ -273,6 +273,43 @@ describe('file imports over the API', () => {
     const again = await upload(t, who, [{ name: 'export.zip', bytes: appleHealthExport(start, route).zip }]);
     expect(again.body.files[0]).toMatchObject({ status: 'skipped', activityIds: [] });
     expect(again.body.files[0].existingIds.sort()).toEqual([...file.activityIds].sort());
+  });
+
+  it('imports an Apple Health export with the sample records inside each workout as its streams, one source each', async () => {
+    const who = await signUp(t);
+    const start = new Date('2024-04-08T06:00:00Z');
+    const route = trackPoints(60);
+    const records = appleSampleRecords(start, true);
+    const response = await upload(t, who, [{ name: 'export.zip', bytes: appleHealthExport(start, route, { samples: true }).zip }]);
+    expect(response.status).toBe(200);
+    const [file] = response.body.files;
+    expect(file).toMatchObject({ status: 'created', format: 'apple_health' });
+    const [run, walk] = await Promise.all(file.activityIds.map((id: string) => detail(id, who)));
+    expect([run.activityType, walk.activityType]).toEqual(['running', 'walking']);
+    const windowOf = (a: { startTime: string; endTime: string }) => ({ from: Date.parse(a.startTime), to: Date.parse(a.endTime) });
+    const inside = (type: string, source: string, a: { startTime: string; endTime: string }) => {
+      const { from, to } = windowOf(a);
+      return records.filter((r) => r.type === `HKQuantityTypeIdentifier${type}` && r.sourceName === source && r.startMs >= from && r.endMs <= to);
+    };
+
+    // The run: the watch's heart rate (the workout's own source) and power, bit for bit; the strap's left out.
+    const runHr = inside('HeartRate', 'Apple Watch', run).sort((x, y) => x.startMs - y.startMs);
+    expect(runHr).toHaveLength(181);
+    expect(await stream(run.id, 'heart_rate', who)).toMatchObject({ timestamps: runHr.map((r) => r.startMs), values: runHr.map((r) => Number(r.value)) });
+    const power = inside('RunningPower', 'Apple Watch', run);
+    expect(await stream(run.id, 'power', who)).toMatchObject({ timestamps: power.map((r) => r.startMs), values: power.map((r) => Number(r.value)) });
+    expect(file.warnings).toContain(`workout 1 (${start.toISOString()}): records: kept the 181 HeartRate samples of "Apple Watch"; left out 31 from "Polar Flow"`);
+
+    // The walk was recorded on the phone: its distance from the phone (m, summed), its heart rate from the watch.
+    const walkHr = inside('HeartRate', 'Apple Watch', walk);
+    expect(walkHr).toHaveLength(81);
+    expect(await stream(walk.id, 'heart_rate', who)).toMatchObject({ timestamps: walkHr.map((r) => r.startMs), values: walkHr.map((r) => Number(r.value)) });
+    let total = 0;
+    const distance = inside('DistanceWalkingRunning', 'iPhone', walk);
+    expect(await stream(walk.id, 'distance', who)).toMatchObject({ timestamps: distance.map((r) => r.endMs), values: distance.map((r) => (total += Number(r.value))) });
+    expect(file.warnings).toContain(`workout 2 (${walk.startTime}): records: kept the 20 DistanceWalkingRunning samples of "iPhone"; left out 40 from "Apple Watch"`);
+    expect(walk.streams.map((s: { streamType: string }) => s.streamType).sort()).toEqual(['distance', 'heart_rate']);
+    expect(file.sampleCount).toBe(runHr.length + power.length + route.length * 2 + walkHr.length + distance.length);
   });
 
   const good = fitActivityFixture({ sport: 'running', startTime: new Date('2024-06-01T06:00:00Z'), seconds: 120, channels: RUN_CHANNELS }).bytes;

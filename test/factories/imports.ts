@@ -78,11 +78,56 @@ function appleDate(date: Date): string {
   return `${date.toISOString().slice(0, 19).replace('T', ' ')} +0000`;
 }
 
-/** A small Apple Health export.zip: one run with a route, one walk without. */
-export function appleHealthExport(start: Date, route: TrackPoint[]) {
+export interface AppleSampleRecord {
+  type: string;
+  sourceName: string;
+  unit: string;
+  startMs: number;
+  endMs: number;
+  value: string;
+  placement: 'before' | 'after';
+}
+
+/**
+ * The sample records of `appleHealthExport`: one heart rate at the run's start, and with
+ * `samples`, the watch's heart rate every 10 s across the run (starting before it, ending after
+ * it), a strap app's heart rate overlapping it, running power; after the workouts in the file, the
+ * walk's heart rate (from the watch; the walk was recorded on the phone) and the walk's distance
+ * from the phone and from the watch, and heart rate between the workouts.
+ */
+export function appleSampleRecords(start: Date, samples = false): AppleSampleRecord[] {
+  const s = start.getTime();
+  const out: AppleSampleRecord[] = [
+    { type: 'HeartRate', sourceName: 'Apple Watch', unit: 'count/min', startMs: s, endMs: s, value: '120', placement: 'before' },
+  ];
+  if (!samples) return out;
+  const series = (type: string, sourceName: string, unit: string, fromMs: number, toMs: number, stepMs: number, lengthMs: number, value: (i: number) => string, placement: AppleSampleRecord['placement']) => {
+    for (let i = 0, t = fromMs; t <= toMs; i++, t += stepMs) out.push({ type, sourceName, unit, startMs: t, endMs: t + lengthMs, value: value(i), placement });
+  };
+  const end = s + 1800_000;
+  series('HeartRate', 'Apple Watch', 'count/min', s - 25_000, end + 25_000, 10_000, 0, (i) => String(130 + (i % 30)), 'before');
+  series('HeartRate', 'Polar Flow', 'count/min', s + 60_000, s + 120_000, 2000, 0, (i) => `${150 + (i % 7)}.5`, 'before');
+  series('RunningPower', 'Apple Watch', 'W', s + 20_000, end, 20_000, 0, (i) => String(240 + (i % 25)), 'before');
+  series('HeartRate', 'Apple Watch', 'count/min', end + 3_600_000, end + 7_200_000, 60_000, 0, () => '64', 'before');
+  const walkStart = s + 86_400_000;
+  const walkEnd = walkStart + 1200_000;
+  series('HeartRate', 'Apple Watch', 'count/min', walkStart - 15_000, walkEnd + 15_000, 15_000, 0, (i) => String(95 + (i % 20)), 'after');
+  series('DistanceWalkingRunning', 'iPhone', 'm', walkStart, walkEnd - 60_000, 60_000, 60_000, (i) => `${72 + (i % 5)}.25`, 'after');
+  series('DistanceWalkingRunning', 'Apple Watch', 'km', walkStart, walkEnd - 30_000, 30_000, 30_000, () => '0.037', 'after');
+  return out.map((r) => ({ ...r, type: `HKQuantityTypeIdentifier${r.type}` }));
+}
+
+/** A small Apple Health export.zip: one run with a route, one walk without (and with `samples`, their sample records). */
+export function appleHealthExport(start: Date, route: TrackPoint[], options: { samples?: boolean } = {}) {
   const end = new Date(start.getTime() + 1800_000);
   const walkStart = new Date(start.getTime() + 86_400_000);
   const walkEnd = new Date(walkStart.getTime() + 1200_000);
+  const records = appleSampleRecords(start, options.samples);
+  const recordsAt = (placement: AppleSampleRecord['placement']) =>
+    records
+      .filter((r) => r.placement === placement)
+      .map((r) => ` <Record type="${r.type}" sourceName="${r.sourceName}" unit="${r.unit}" startDate="${appleDate(new Date(r.startMs))}" endDate="${appleDate(new Date(r.endMs))}" value="${r.value}"/>\n`)
+      .join('');
   const xml = `<?xml version="1.0" encoding="UTF-8"?>
 <!DOCTYPE HealthData [
 <!ELEMENT HealthData (ExportDate,Me,(Record|Correlation|Workout|ActivitySummary|ClinicalRecord)*)>
@@ -90,8 +135,7 @@ export function appleHealthExport(start: Date, route: TrackPoint[]) {
 <HealthData locale="en_US">
  <ExportDate value="${appleDate(new Date(start.getTime() + 5 * 86_400_000))}"/>
  <Me HKCharacteristicTypeIdentifierDateOfBirth="1990-01-01"/>
- <Record type="HKQuantityTypeIdentifierHeartRate" sourceName="Apple Watch" unit="count/min" startDate="${appleDate(start)}" endDate="${appleDate(start)}" value="120"/>
- <Workout workoutActivityType="HKWorkoutActivityTypeRunning" duration="30" durationUnit="min" sourceName="Apple Watch" sourceVersion="10.0" creationDate="${appleDate(end)}" startDate="${appleDate(start)}" endDate="${appleDate(end)}">
+${recordsAt('before')} <Workout workoutActivityType="HKWorkoutActivityTypeRunning" duration="30" durationUnit="min" sourceName="Apple Watch" sourceVersion="10.0" creationDate="${appleDate(end)}" startDate="${appleDate(start)}" endDate="${appleDate(end)}">
   <MetadataEntry key="HKIndoorWorkout" value="0"/>
   <WorkoutEvent type="HKWorkoutEventTypePause" date="${appleDate(new Date(start.getTime() + 600_000))}" duration="0" durationUnit="min"/>
   <WorkoutEvent type="HKWorkoutEventTypeResume" date="${appleDate(new Date(start.getTime() + 660_000))}" duration="0" durationUnit="min"/>
@@ -104,7 +148,7 @@ export function appleHealthExport(start: Date, route: TrackPoint[]) {
  <Workout workoutActivityType="HKWorkoutActivityTypeWalking" duration="20" durationUnit="min" sourceName="iPhone" creationDate="${appleDate(walkEnd)}" startDate="${appleDate(walkStart)}" endDate="${appleDate(walkEnd)}">
   <WorkoutStatistics type="HKQuantityTypeIdentifierDistanceWalkingRunning" startDate="${appleDate(walkStart)}" endDate="${appleDate(walkEnd)}" sum="1.5" unit="km"/>
  </Workout>
-</HealthData>
+${recordsAt('after')}</HealthData>
 `;
   const routeGpx = gpxDocument(start, route, 'Route');
   return {

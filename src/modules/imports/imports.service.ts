@@ -237,6 +237,8 @@ export class ImportsService implements OnApplicationBootstrap, OnModuleDestroy {
           result.warnings.push(`workout ${workouts} (${workout.startTime.toISOString()}) skipped: ${error.reason}`);
           continue;
         }
+        // What the parser skipped for this workout (a missing route, another device's samples).
+        for (const warning of workout.warnings ?? []) result.warnings.push(`workout ${workouts} (${workout.startTime.toISOString()}): ${warning}`);
         const key = await this.archive.keep(owner.athleteId, sha256, 'json', original);
         const stored = await this.persist(owner, workout, sha256, key, 0, result.warnings);
         (stored.created ? result.activityIds : result.existingIds).push(stored.id);
