@@ -184,7 +184,7 @@ async function planExport(xml: AsyncIterable<Uint8Array | string>): Promise<Expo
       if (plan.index.size === 0 || recordSeries(a.type) === undefined) return;
       const startMs = parseAppleDate(a.startDate);
       const endMs = parseAppleDate(a.endDate) ?? startMs;
-      if (startMs === undefined || endMs === undefined) return;
+      if (startMs === undefined || endMs === undefined || endMs < startMs) return;
       plan.index.holding(startMs, endMs, (index) => plan.lastLateRecord.set(index, ordinal));
     }
   });
@@ -251,13 +251,14 @@ export async function* parseAppleHealthExport(
     if (name === undefined) return;
     const startMs = parseAppleDate(a.startDate);
     const endMs = parseAppleDate(a.endDate) ?? startMs;
-    if (startMs === undefined || endMs === undefined) return;
+    // A record that ends before it starts belongs nowhere.
+    if (startMs === undefined || endMs === undefined || endMs < startMs) return;
+    const value = parseNumber(a.value);
+    if (value === undefined) return;
+    const converted = RECORD_SERIES[name].convert(value, a.unit);
     plan.index.holding(startMs, endMs, (index) => {
       let records = collected.get(index);
       if (!records) collected.set(index, (records = { series: new Map(), unknownUnits: new Map() }));
-      const value = parseNumber(a.value);
-      if (value === undefined) return;
-      const converted = RECORD_SERIES[name].convert(value, a.unit);
       if (converted === undefined) {
         const key = `${name} in "${a.unit ?? ''}"`;
         records.unknownUnits.set(key, (records.unknownUnits.get(key) ?? 0) + 1);

@@ -1,6 +1,7 @@
 /**
  * HealthKit: an HKWorkout as the mobile app serializes it (HealthKitWorkoutSchema) → the unified model.
- * `healthKitActivityType` is also what Apple Health export imports use for their workouts.
+ * `resolveHealthKitActivityType` (what `healthKitActivityType` returns, plus whether the catalog
+ * knows the type) is also what Apple Health export imports use for their workouts.
  */
 import { fromCanonical, toCanonical, type HealthKitQualifiers } from '../../../../libs/seed-data/activity-type-mapping.js';
 import type { HealthKitWorkout } from '@unified-activity/contract';
