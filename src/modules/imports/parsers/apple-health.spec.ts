@@ -397,5 +397,17 @@ describe('parseAppleDate', () => {
     expect(parseAppleDate('2024-12-31 23:30:15 -0500')).toBe(Date.UTC(2025, 0, 1, 4, 30, 15));
     expect(parseAppleDate('2024-05-01T06:00:00Z')).toBe(Date.UTC(2024, 4, 1, 6, 0, 0));
     expect(parseAppleDate('yesterday')).toBeUndefined();
+    // The export's fixed form (read by character codes) agrees with the general reading.
+    for (const [text, utc] of [
+      ['2024-02-29 23:59:59 +0530', Date.UTC(2024, 1, 29, 18, 29, 59)],
+      ['2016-01-01 00:00:00 -1000', Date.UTC(2016, 0, 1, 10, 0, 0)],
+      ['2023-10-29 02:30:00 +0100', Date.UTC(2023, 9, 29, 1, 30, 0)],
+      ['2024-05-01 08:00:00 +0000', Date.UTC(2024, 4, 1, 8, 0, 0)],
+    ] as const) {
+      expect(parseAppleDate(text)).toBe(utc);
+      expect(parseAppleDate(text.replace(' ', 'T'))).toBe(utc);
+    }
+    expect(parseAppleDate('2024-05-01 08:00:0x +0200')).toBeUndefined();
+    expect(parseAppleDate('2024-05-01 08:00:00 *0200')).toBeUndefined();
   });
 });
