@@ -2,9 +2,9 @@
  * Apple Health `export.xml` → activities, streamed with saxes in two passes, in memory bounded by
  * the workouts themselves, not by the export:
  *
- * 1. The first pass only notes each `<Workout>`'s time window and source (a few bytes each), and
- *    for each workout the position of the last sample `<Record>` that falls into it after the
- *    workout element (exports put the records first, but nothing guarantees it).
+ * 1. The first pass only notes each `<Workout>`'s time window (a few bytes each), and for each
+ *    workout the position of the last sample `<Record>` that falls into it after the workout
+ *    element (exports put the records first, but nothing guarantees it).
  * 2. The second pass reads the workouts as before (only the `<Workout>` being read is held, with its
  *    MetadataEntry, WorkoutEvent, WorkoutStatistics and WorkoutRoute children) and hands each sample
  *    record of a mapped type (heart rate, running/cycling speed and power, cycling cadence,
