@@ -8,6 +8,7 @@
  *
  * Everything written is standard Parquet (data page v2; DELTA_BINARY_PACKED, BYTE_STREAM_SPLIT,
  * PLAIN, RLE_DICTIONARY; GZIP by default) so DuckDB, Spark or pyarrow read the lake directly.
+ * Writing is ./parquet-writer.ts (single-pass encoders for exactly these columns); reading is hyparquet.
  * The parquetjs family cannot read these files (no DELTA or BYTE_STREAM_SPLIT, v1 pages only).
  * Measurements behind the choices are in docs/parquet-codecs.md.
  */
@@ -25,7 +26,9 @@ import {
   type ParquetParsers,
   type SchemaElement as ReadSchemaElement,
 } from 'hyparquet';
-import { parquetWriteBuffer, type SchemaElement } from 'hyparquet-writer';
+import { snappyCompress } from 'hyparquet-writer/src/snappy.js';
+
+import { chooseDoubleEncoding, writeParquet, type DoubleEncoding, type PageCompressor, type WriterColumn } from './parquet-writer.js';
 
 import {
   isPositionSamples,
@@ -142,32 +145,16 @@ export interface ParquetStreamCodecOptions {
   /** Brotli quality, 0–11. */
   brotliQuality?: number;
   /**
-   * 'adaptive' (default) trial-encodes a sample of each column with every candidate
-   * encoding and keeps the smallest; 'fixed' always uses the per-type default
-   * (DELTA_BINARY_PACKED for integers, BYTE_STREAM_SPLIT for doubles) with compression.
+   * 'adaptive' (default) picks each double column's encoding from cheap statistics of its values
+   * (distinct count, significand length, how often values come back; see chooseDoubleEncoding);
+   * 'fixed' always uses BYTE_STREAM_SPLIT. Timestamps are always DELTA_BINARY_PACKED.
    */
   encodingStrategy?: 'adaptive' | 'fixed';
   /** Rows per row group; one group per file suits every realistic activity. */
   rowGroupSize?: number;
 }
 
-type WriteOptions = Parameters<typeof parquetWriteBuffer>[0];
-type ColumnSource = WriteOptions['columnData'][number];
-type WriteCompressors = NonNullable<WriteOptions['compressors']>;
-type WriteEncoding = NonNullable<ColumnSource['encoding']>;
-type ColumnData = ColumnSource['data'];
-
-interface ColumnPlan {
-  element: SchemaElement;
-  data: ColumnData;
-  encodings: readonly WriteEncoding[];
-}
-
 const DEFAULT_ROW_GROUP_SIZE = 1 << 20;
-/** Enough rows for the trial to see the data's character, few enough to keep it cheap. */
-const TRIAL_ROWS = 1 << 16;
-const TRIAL_WINDOWS = 4;
-const DISTINCT_SAMPLE = 4096;
 
 const READABLE_CODECS: ReadonlySet<CompressionCodec> = new Set<CompressionCodec>([
   'UNCOMPRESSED',
@@ -271,13 +258,6 @@ const READ_PARSERS: Partial<ParquetParsers> = {
   timestampFromNanoseconds: (nanos: bigint) => floorDiv(nanos, MILLIS_PER_NANO),
 };
 
-const TIMESTAMP_ELEMENT: SchemaElement = {
-  name: STREAM_COLUMNS.timestamp,
-  type: 'INT64',
-  repetition_type: 'REQUIRED',
-  converted_type: 'TIMESTAMP_MILLIS',
-  logical_type: { type: 'TIMESTAMP', isAdjustedToUTC: true, unit: 'MILLIS' },
-};
 
 export class ParquetStreamCodec implements StreamCodec {
   readonly format = 'parquet';
@@ -287,7 +267,7 @@ export class ParquetStreamCodec implements StreamCodec {
   private readonly compression: StreamCompression;
   private readonly strategy: 'adaptive' | 'fixed';
   private readonly rowGroupSize: number;
-  private readonly compressors: WriteCompressors;
+  private readonly compress: PageCompressor | undefined;
 
   constructor(options: ParquetStreamCodecOptions = {}) {
     this.compression = options.compression ?? 'GZIP';
@@ -295,8 +275,9 @@ export class ParquetStreamCodec implements StreamCodec {
     this.rowGroupSize = options.rowGroupSize ?? DEFAULT_ROW_GROUP_SIZE;
     const gzipLevel = options.gzipLevel ?? 6;
     const brotliQuality = options.brotliQuality ?? 9;
-    this.compressors = {
-      GZIP: (input) => gzipSync(input, { level: gzipLevel }),
+    const compressors: Record<StreamCompression, PageCompressor | undefined> = {
+      // A window no larger than the page gives the same bytes and spares zlib most of its setup.
+      GZIP: (input) => gzipSync(input, { level: gzipLevel, windowBits: zlibWindowBits(input.length) }),
       BROTLI: (input) =>
         brotliCompressSync(input, {
           params: {
@@ -304,41 +285,40 @@ export class ParquetStreamCodec implements StreamCodec {
             [zlibConstants.BROTLI_PARAM_SIZE_HINT]: input.length,
           },
         }),
+      SNAPPY: snappyCompress,
+      UNCOMPRESSED: undefined,
     };
+    this.compress = compressors[this.compression];
   }
 
   encode(type: StreamType, samples: StreamSamples): Uint8Array {
     if (!isStreamType(type)) {
       throw new StreamCodecError('UNKNOWN_STREAM_TYPE', `Unknown stream type: ${String(type)}`);
     }
-    const plans = [timestampPlan(samples.timestamps)];
+    const columns: WriterColumn[] = [timestampColumn(samples.timestamps)];
+    const encoding = (values: Float64Array, optional: boolean): DoubleEncoding | readonly DoubleEncoding[] =>
+      this.strategy === 'fixed' ? 'BYTE_STREAM_SPLIT' : chooseDoubleEncoding(values, optional);
     if (type === 'position') {
       if (!isPositionSamples(samples)) {
         throw new StreamCodecError('INVALID_SAMPLES', 'A position stream needs latitude and longitude samples');
       }
-      plans.push(...positionPlans(samples));
+      columns.push(...positionColumns(samples, encoding));
     } else {
       if (isPositionSamples(samples)) {
         throw new StreamCodecError('INVALID_SAMPLES', `A ${type} stream needs scalar samples, not positions`);
       }
-      plans.push(scalarValuePlan(samples));
+      columns.push(scalarValueColumn(samples, encoding));
     }
-
-    const columnData = plans.map(
-      (plan): ColumnSource => ({ name: plan.element.name, data: plan.data, encoding: this.chooseEncoding(plan) }),
-    );
-    const buffer = parquetWriteBuffer({
-      columnData,
-      schema: [{ name: 'root', num_children: plans.length }, ...plans.map((plan) => plan.element)],
+    return writeParquet({
+      columns,
       codec: this.compression,
-      compressors: this.compressors,
+      compress: this.compress,
       rowGroupSize: this.rowGroupSize,
-      kvMetadata: [
+      keyValueMetadata: [
         { key: STREAM_TYPE_METADATA_KEY, value: type },
         { key: SCHEMA_VERSION_METADATA_KEY, value: String(STREAM_SCHEMA_VERSION) },
       ],
     });
-    return new Uint8Array(buffer);
   }
 
   async decode(bytes: Uint8Array, expectedType?: StreamType, limits: DecodeLimits = {}): Promise<DecodedStream> {
@@ -400,32 +380,11 @@ export class ParquetStreamCodec implements StreamCodec {
       : { timestamps: pick(timestamps), values: pick(mustGet(numeric, STREAM_COLUMNS.value)) };
     return { type, schemaVersion, samples };
   }
+}
 
-  /** The column's encoding: the smallest on a sample, or the fixed per-type default. */
-  private chooseEncoding(plan: ColumnPlan): WriteEncoding {
-    const [preferred] = plan.encodings;
-    if (preferred === undefined) throw new Error(`column ${plan.element.name} has no candidate encoding`);
-    if (this.strategy === 'fixed' || plan.encodings.length === 1) return preferred;
-
-    const sample = trialSample(plan.data);
-    let best = preferred;
-    let bestSize = Number.POSITIVE_INFINITY;
-    for (const encoding of plan.encodings) {
-      const size = parquetWriteBuffer({
-        columnData: [{ name: plan.element.name, data: sample, encoding }],
-        schema: [{ name: 'root', num_children: 1 }, plan.element],
-        codec: this.compression,
-        compressors: this.compressors,
-        statistics: false,
-        rowGroupSize: Math.max(sample.length, 1),
-      }).byteLength;
-      if (size < bestSize) {
-        bestSize = size;
-        best = encoding;
-      }
-    }
-    return best;
-  }
+/** The smallest deflate window (2^9 … 2^15 bytes) that spans the whole input. */
+function zlibWindowBits(length: number): number {
+  return Math.max(9, Math.min(15, Math.ceil(Math.log2(length + 262))));
 }
 
 export const parquetStreamCodec: StreamCodec = new ParquetStreamCodec();
@@ -441,11 +400,10 @@ export function decodeStream(bytes: Uint8Array, expectedType?: StreamType, limit
 // ---------------------------------------------------------------------------------------
 // Encoding
 
-function timestampPlan(timestamps: Float64Array): ColumnPlan {
-  const data = new BigInt64Array(timestamps.length);
+function timestampColumn(timestamps: Float64Array): WriterColumn {
   let previous = Number.NEGATIVE_INFINITY;
   for (let i = 0; i < timestamps.length; i++) {
-    const t = timestamps[i];
+    const t = timestamps[i]!;
     if (!Number.isSafeInteger(t)) {
       throw new StreamCodecError('INVALID_SAMPLES', `timestamps[${i}] = ${t} is not a whole number of epoch milliseconds`);
     }
@@ -454,10 +412,11 @@ function timestampPlan(timestamps: Float64Array): ColumnPlan {
       throw new StreamCodecError('INVALID_SAMPLES', `timestamps[${i}] = ${t} is earlier than the sample before it`);
     }
     previous = t;
-    data[i] = BigInt(t);
   }
-  return { element: TIMESTAMP_ELEMENT, data, encodings: ['DELTA_BINARY_PACKED'] };
+  return { kind: 'timestamp', name: STREAM_COLUMNS.timestamp, values: timestamps };
 }
+
+type EncodingChoice = (values: Float64Array, optional: boolean) => DoubleEncoding | readonly DoubleEncoding[];
 
 /**
  * `value` is always DOUBLE (schema_version 2): one physical type for every object of every scalar
@@ -465,16 +424,21 @@ function timestampPlan(timestamps: Float64Array): ColumnPlan {
  * series as INT32, which made DuckDB take INTEGER from one file and round the doubles of the next;
  * such objects are still read (read-time upgrade to float64, see decode).
  */
-function scalarValuePlan(samples: ScalarSamples): ColumnPlan {
+function scalarValueColumn(samples: ScalarSamples, encoding: EncodingChoice): WriterColumn {
   const { values, timestamps } = samples;
   assertSameLength('values', values, timestamps.length);
   assertFinite('values', values);
-  return doublePlan(STREAM_COLUMNS.value, values, 'REQUIRED');
+  return { kind: 'double', name: STREAM_COLUMNS.value, optional: false, values, encoding: encoding(values, false) };
 }
 
-function positionPlans(samples: PositionSamples): ColumnPlan[] {
+/**
+ * Doubles are stored as DOUBLE, never scaled to integers, so every bit survives (the dictionary
+ * keys values by their 64 bits, so -0 stays -0). NaN marks "no value" in an optional position
+ * column and is written as a Parquet NULL.
+ */
+function positionColumns(samples: PositionSamples, encoding: EncodingChoice): WriterColumn[] {
   const count = samples.timestamps.length;
-  const plans: ColumnPlan[] = [];
+  const columns: WriterColumn[] = [];
   const required: Array<[string, Float64Array]> = [
     [STREAM_COLUMNS.latitude, samples.latitude],
     [STREAM_COLUMNS.longitude, samples.longitude],
@@ -482,7 +446,7 @@ function positionPlans(samples: PositionSamples): ColumnPlan[] {
   for (const [name, values] of required) {
     assertSameLength(name, values, count);
     assertFinite(name, values);
-    plans.push(doublePlan(name, values, 'REQUIRED'));
+    columns.push({ kind: 'double', name, optional: false, values, encoding: encoding(values, false) });
   }
   const optional: Array<[string, Float64Array | null]> = [
     [STREAM_COLUMNS.altitudeM, samples.altitudeM],
@@ -491,55 +455,10 @@ function positionPlans(samples: PositionSamples): ColumnPlan[] {
   for (const [name, values] of optional) {
     if (values === null) continue;
     assertSameLength(name, values, count);
-    plans.push(doublePlan(name, withNulls(name, values), 'OPTIONAL'));
+    assertFiniteOrNaN(name, values);
+    columns.push({ kind: 'double', name, optional: true, values, encoding: encoding(values, true) });
   }
-  return plans;
-}
-
-/**
- * Doubles are stored as DOUBLE, never scaled to integers, so every bit survives.
- * BYTE_STREAM_SPLIT groups the predictable sign/exponent bytes of full-precision values
- * (GPS fixes) so the codec can squeeze them; PLAIN or a dictionary win for values with few
- * decimals. Dictionaries key values with SameValueZero, which would merge -0 into 0, so
- * they are only a candidate when no -0 is present.
- */
-function doublePlan(name: string, data: Float64Array | Array<number | null>, repetition: 'REQUIRED' | 'OPTIONAL'): ColumnPlan {
-  let hasNegativeZero = false;
-  for (let i = 0; i < data.length; i++) {
-    if (Object.is(data[i], -0)) {
-      hasNegativeZero = true;
-      break;
-    }
-  }
-  const encodings: WriteEncoding[] = ['BYTE_STREAM_SPLIT', 'PLAIN'];
-  if (!hasNegativeZero && fewDistinct(data)) encodings.push('RLE_DICTIONARY');
-  return { element: { name, type: 'DOUBLE', repetition_type: repetition }, data, encodings };
-}
-
-/**
- * Whether a dictionary could pay off: at most half of an evenly spread sample is distinct.
- * Full-precision doubles never qualify, which spares their trial an expensive dictionary build.
- */
-function fewDistinct(data: ArrayLike<number | null>): boolean {
-  const size = Math.min(data.length, DISTINCT_SAMPLE);
-  if (size === 0) return false;
-  const seen = new Set<number | null>();
-  for (let k = 0; k < size; k++) seen.add(data[Math.floor((k * data.length) / size)]);
-  return seen.size * 2 <= size;
-}
-
-/** NaN marks "no value" in an optional position column; Parquet says that with a null. */
-function withNulls(name: string, values: Float64Array): Float64Array | Array<number | null> {
-  let hasNaN = false;
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i];
-    if (Number.isNaN(v)) hasNaN = true;
-    else if (!Number.isFinite(v)) {
-      throw new StreamCodecError('INVALID_SAMPLES', `${name}[${i}] = ${v} is not a finite number`);
-    }
-  }
-  if (!hasNaN) return values;
-  return Array.from(values, (v) => (Number.isNaN(v) ? null : v));
+  return columns;
 }
 
 function assertSameLength(name: string, values: Float64Array | null | undefined, count: number): void {
@@ -553,36 +472,20 @@ function assertSameLength(name: string, values: Float64Array | null | undefined,
 
 function assertFinite(name: string, values: Float64Array): void {
   for (let i = 0; i < values.length; i++) {
-    const v = values[i];
+    const v = values[i]!;
     if (!Number.isFinite(v)) {
       throw new StreamCodecError('INVALID_SAMPLES', `${name}[${i}] = ${v} is not a finite number`);
     }
   }
 }
 
-/** The whole column when small, else evenly spread windows, so drifting data is seen. */
-function trialSample(data: ColumnData): ColumnData {
-  if (data.length <= TRIAL_ROWS) return data;
-  const window = Math.floor(TRIAL_ROWS / TRIAL_WINDOWS);
-  const stride = Math.floor((data.length - window) / (TRIAL_WINDOWS - 1));
-  const starts = Array.from({ length: TRIAL_WINDOWS }, (_, k) => k * stride);
-  if (data instanceof BigInt64Array) {
-    const out = new BigInt64Array(window * TRIAL_WINDOWS);
-    starts.forEach((start, k) => out.set(data.subarray(start, start + window), k * window));
-    return out;
+function assertFiniteOrNaN(name: string, values: Float64Array): void {
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (v === Number.POSITIVE_INFINITY || v === Number.NEGATIVE_INFINITY) {
+      throw new StreamCodecError('INVALID_SAMPLES', `${name}[${i}] = ${v} is not a finite number`);
+    }
   }
-  if (data instanceof Int32Array) {
-    const out = new Int32Array(window * TRIAL_WINDOWS);
-    starts.forEach((start, k) => out.set(data.subarray(start, start + window), k * window));
-    return out;
-  }
-  if (data instanceof Float64Array) {
-    const out = new Float64Array(window * TRIAL_WINDOWS);
-    starts.forEach((start, k) => out.set(data.subarray(start, start + window), k * window));
-    return out;
-  }
-  if (Array.isArray(data)) return starts.flatMap((start) => data.slice(start, start + window));
-  return data;
 }
 
 // ---------------------------------------------------------------------------------------
