@@ -20,9 +20,10 @@ import { StreamsService } from '../streams/streams.service.js';
 import { ImportQueue } from './import-queue.js';
 import { ImportsRepository } from './imports.repository.js';
 import { mediaTypeOf, OriginalArchive, sha256Hex } from './original-archive.js';
-import { ParsePool, type EncodedStreams } from './parse-pool.js';
+import { ParsePool } from './parse-pool.js';
 import { parseAppleHealthExport } from './parsers/index.js';
 import { UnreadableFileError, type ImportedActivity } from './parsers/types.js';
+import type { PreparedStreams } from './prepare-streams.js';
 import { unpack, type ImportInput, type Leaf } from './unpack.js';
 
 /** Who the files are imported for. The CLI resolves the athlete's user; the API has it from the session. */
@@ -187,7 +188,7 @@ export class ImportsService implements OnApplicationBootstrap, OnModuleDestroy {
     const outcome = await pool.parse(bytes, name);
     if ('rejected' in outcome) return rejected(name, outcome.rejected, { sha256 });
     const { format, activities, warnings } = outcome.result;
-    const encoded = outcome.encoded ?? [];
+    const { prepared } = outcome;
     const result: ImportFileResult = { ...emptyResult(name), status: 'created', format, sha256, warnings: [...warnings] };
     if (activities.length === 0) return rejected(name, 'the file holds no activity', { format, sha256, warnings });
 
@@ -205,8 +206,8 @@ export class ImportsService implements OnApplicationBootstrap, OnModuleDestroy {
     for (const { activity, index } of order) {
       archiveIndex -= 1 + activity.children.length;
       const externalId = index === 0 ? sha256 : `${sha256}/${index}`;
-      const ownEncoded = encoded.slice(archiveIndex, archiveIndex + 1 + activity.children.length);
-      const stored = await this.persist(owner, activity, externalId, archiveKey, archiveIndex, result.warnings, ownEncoded);
+      const ownPrepared = prepared.slice(archiveIndex, archiveIndex + 1 + activity.children.length);
+      const stored = await this.persist(owner, activity, externalId, archiveKey, archiveIndex, result.warnings, ownPrepared);
       if (stored.created) result.activityIds.unshift(stored.id);
       else result.existingIds.unshift(stored.id);
       result.sampleCount += stored.samples;
@@ -308,7 +309,7 @@ export class ImportsService implements OnApplicationBootstrap, OnModuleDestroy {
     archiveKey: string,
     archiveIndex: number,
     warnings: string[],
-    encoded: EncodedStreams = [],
+    prepared: PreparedStreams = [],
   ): Promise<{ id: string; created: boolean; samples: number }> {
     const input = ActivityCreateSchema.parse(this.createInput(owner, activity, externalId));
     const withArchive: WithArchive<ActivityCreate> = {
@@ -325,14 +326,14 @@ export class ImportsService implements OnApplicationBootstrap, OnModuleDestroy {
       if (existingId) return { id: existingId, created: false, samples: 0 };
       throw error;
     }
-    type Target = { id: string; startTime: Date; endTime: Date; streams: ImportedActivity['streams']; encoded?: EncodedStreams[number]; label: string };
+    type Target = { id: string; startTime: Date; endTime: Date; streams: ImportedActivity['streams']; prepared?: PreparedStreams[number]; label: string };
     const targets: Target[] = [
-      { id: detail.id, startTime: detail.startTime, endTime: detail.endTime, streams: activity.streams, encoded: encoded[0], label: '' },
+      { id: detail.id, startTime: detail.startTime, endTime: detail.endTime, streams: activity.streams, prepared: prepared[0], label: '' },
     ];
     activity.children.forEach((child, index) => {
       const row = detail.children.find((c) => c.externalId === `${externalId}#${index + 1}`);
       if (row) {
-        targets.push({ id: row.id, startTime: row.startTime, endTime: row.endTime, streams: child.streams, encoded: encoded[index + 1], label: ` of leg ${index + 1}` });
+        targets.push({ id: row.id, startTime: row.startTime, endTime: row.endTime, streams: child.streams, prepared: prepared[index + 1], label: ` of leg ${index + 1}` });
       }
     });
     let samples = 0;
@@ -340,9 +341,16 @@ export class ImportsService implements OnApplicationBootstrap, OnModuleDestroy {
       for (const target of targets) {
         for (const [type, data] of Object.entries(target.streams) as [StreamType, StreamSamples | undefined][]) {
           if (!data || data.timestamps.length === 0) continue;
+          // Prepared in the parse pool (validated and encoded there): only the object and the row are written here.
+          const ready = target.prepared?.[type];
+          if (ready && !ready.ok) {
+            warnings.push(`${type} stream${target.label} not stored: ${ready.error.message}`);
+            continue;
+          }
           try {
             const activityRef = { id: target.id, athleteId: owner.athleteId, startTime: target.startTime, endTime: target.endTime };
-            await this.streams.replaceStream(activityRef, type, data);
+            if (ready) await this.streams.storePreparedStream(activityRef, type, ready.value);
+            else await this.streams.replaceStream(activityRef, type, data);
             samples += data.timestamps.length;
           } catch (error) {
             if (error instanceof SampleValidationError || error instanceof TooManySamplesError) {

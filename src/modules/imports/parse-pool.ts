@@ -2,15 +2,10 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { parseFile } from './parsers/index.js';
 import { UnreadableFileError, type ParseResult } from './parsers/types.js';
+import { parseAndPrepare, type PreparedStreams } from './prepare-streams.js';
 
-import type { StreamType } from '../streams/stream-types.js';
-
-/** Parquet bytes per stream, for each activity in file order with its children after it (threaded pools only). */
-export type EncodedStreams = Partial<Record<StreamType, Uint8Array>>[];
-
-export type ParseOutcome = { result: ParseResult; encoded?: EncodedStreams } | { rejected: string };
+export type ParseOutcome = { result: ParseResult; prepared: PreparedStreams } | { rejected: string };
 
 interface Pending {
   resolve: (outcome: ParseOutcome) => void;
@@ -27,10 +22,10 @@ interface PoolWorker {
 const workerFile = fileURLToPath(new URL('./parse-worker.js', import.meta.url));
 
 /**
- * Decodes files off the event loop in worker threads (STYLE.md: CPU-heavy pure work runs in a
- * pool). Workers start on first use and are reused. Where the compiled worker file does not
- * exist (tests running the TypeScript sources) files are decoded in-process instead, with the
- * same results.
+ * Decodes files and prepares their streams (parseAndPrepare) off the event loop in worker threads
+ * (STYLE.md: CPU-heavy pure work runs in a pool). Workers start on first use and are reused. Where
+ * the compiled worker file does not exist (tests running the TypeScript sources) the same function
+ * runs in-process instead, with the same results.
  */
 export class ParsePool {
   private readonly workers: PoolWorker[] = [];
@@ -43,7 +38,7 @@ export class ParsePool {
   async parse(bytes: Uint8Array, name: string): Promise<ParseOutcome> {
     if (!this.threaded) {
       try {
-        return { result: parseFile(bytes, name) };
+        return await parseAndPrepare(bytes, name);
       } catch (error) {
         if (error instanceof UnreadableFileError) return { rejected: error.reason };
         throw error;
@@ -80,11 +75,11 @@ export class ParsePool {
   private spawn(): PoolWorker {
     const worker = new Worker(workerFile);
     const entry: PoolWorker = { worker, busy: 0, inFlight: new Set() };
-    worker.on('message', (message: { id: number; result?: ParseResult; encoded?: EncodedStreams; rejected?: string; failed?: string }) => {
+    worker.on('message', (message: { id: number; result?: ParseResult; prepared?: PreparedStreams; rejected?: string; failed?: string }) => {
       const pending = this.pending.get(message.id);
       if (!pending) return;
       this.pending.delete(message.id);
-      if (message.result) pending.resolve({ result: message.result, encoded: message.encoded });
+      if (message.result) pending.resolve({ result: message.result, prepared: message.prepared ?? [] });
       else if (message.rejected !== undefined) pending.resolve({ rejected: message.rejected });
       else pending.reject(new Error(message.failed ?? 'the parse worker failed'));
     });

@@ -1,12 +1,11 @@
 /**
- * Worker thread of the parse pool: decodes one file per message (FIT decoding is CPU-bound) and
- * answers the normalized result, transferring the sample arrays instead of copying them.
+ * Worker thread of the parse pool: decodes one file per message and prepares its streams for
+ * storage (parseAndPrepare: FIT decoding and Parquet encoding are the CPU-bound part of an import),
+ * then answers the result, moving the sample arrays and Parquet bytes instead of copying them.
  */
 import { parentPort } from 'node:worker_threads';
-import { parquetStreamCodec } from '../streams/parquet.codec.js';
-import type { StreamSamples, StreamType } from '../streams/stream-types.js';
-import { parseFile } from './parsers/index.js';
-import { UnreadableFileError, type ImportedActivity } from './parsers/types.js';
+import { UnreadableFileError } from './parsers/types.js';
+import { flattenActivities, parseAndPrepare, type ParsedFile } from './prepare-streams.js';
 
 export interface ParseRequest {
   id: number;
@@ -14,52 +13,27 @@ export interface ParseRequest {
   name: string;
 }
 
-function transferables(activities: ImportedActivity[], into = new Set<ArrayBuffer>()): Set<ArrayBuffer> {
-  for (const activity of activities) {
-    for (const samples of Object.values(activity.streams)) {
-      for (const column of Object.values(samples ?? {})) {
-        if (ArrayBuffer.isView(column) && column.buffer instanceof ArrayBuffer) into.add(column.buffer);
-      }
+function transferables({ result, prepared }: ParsedFile): ArrayBuffer[] {
+  const buffers = new Set<ArrayBuffer>();
+  const add = (view: unknown) => {
+    // Only views that own their whole buffer: moving a shared one would detach unrelated data.
+    if (ArrayBuffer.isView(view) && view.buffer instanceof ArrayBuffer && view.byteOffset === 0 && view.byteLength === view.buffer.byteLength) {
+      buffers.add(view.buffer);
     }
-    transferables(activity.children, into);
-  }
-  return into;
-}
-
-/** Parquet bytes of every stream, activities in file order with each one's children after it. */
-function encodeStreams(activities: ImportedActivity[]): Partial<Record<StreamType, Uint8Array>>[] {
-  const out: Partial<Record<StreamType, Uint8Array>>[] = [];
-  const encode = (activity: ImportedActivity) => {
-    const streams: Partial<Record<StreamType, Uint8Array>> = {};
-    for (const [type, samples] of Object.entries(activity.streams) as [StreamType, StreamSamples | undefined][]) {
-      // A stream the codec refuses is left to the main thread, which reports why.
-      if (samples && samples.timestamps.length > 0) {
-        try {
-          streams[type] = parquetStreamCodec.encode(type, samples);
-        } catch {
-          /* reported when stored */
-        }
-      }
-    }
-    out.push(streams);
   };
-  for (const activity of activities) {
-    encode(activity);
-    activity.children.forEach(encode);
+  for (const activity of flattenActivities(result.activities)) {
+    for (const samples of Object.values(activity.streams)) for (const column of Object.values(samples ?? {})) add(column);
   }
-  return out;
+  for (const streams of prepared) for (const stream of Object.values(streams)) if (stream?.ok) add(stream.value.bytes);
+  return [...buffers];
 }
 
 parentPort?.on('message', ({ id, bytes, name }: ParseRequest) => {
-  try {
-    const result = parseFile(bytes, name);
-    // Parquet encoding costs more CPU than decoding: it runs here too, off the main thread.
-    const encoded = encodeStreams(result.activities);
-    const buffers = transferables(result.activities);
-    for (const streams of encoded) for (const bytes of Object.values(streams)) buffers.add(bytes.buffer as ArrayBuffer);
-    parentPort!.postMessage({ id, result, encoded }, [...buffers]);
-  } catch (error) {
-    if (error instanceof UnreadableFileError) parentPort!.postMessage({ id, rejected: error.reason });
-    else parentPort!.postMessage({ id, failed: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
-  }
+  parseAndPrepare(bytes, name).then(
+    (parsed) => parentPort!.postMessage({ id, ...parsed }, transferables(parsed)),
+    (error: unknown) => {
+      if (error instanceof UnreadableFileError) parentPort!.postMessage({ id, rejected: error.reason });
+      else parentPort!.postMessage({ id, failed: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
+    },
+  );
 });

@@ -9,8 +9,8 @@ import { PARQUET_CONTENT_TYPE } from './parquet.codec.js';
 import { ObjectNotFoundError, ObjectStoreUnavailableError, type ObjectStore } from './storage/object-store.js';
 import { toStreamMetadata } from './stream-metadata.service.js';
 import { StreamObjectDrain } from './stream-object-drain.js';
-import { columnsFromSamples, SampleValidationError, samplesFromColumns, TooManySamplesError } from './stream-samples.js';
-import type { PrepareUploadTask, StreamTaskError } from './stream-tasks.js';
+import { columnsFromSamples, SampleValidationError, samplesFromColumns, TooManySamplesError, WINDOW_SLACK_MS } from './stream-samples.js';
+import type { PreparedUpload, PrepareUploadTask, StreamTaskError } from './stream-tasks.js';
 import type { StreamSamples, StreamType } from './stream-types.js';
 import { StreamWorkerPool } from './stream-worker-pool.js';
 import { StreamsRepository } from './streams.repository.js';
@@ -117,6 +117,26 @@ export class StreamsService implements OnModuleInit, OnModuleDestroy {
     return this.write(activity, type, { samples });
   }
 
+  /**
+   * For the file import, whose worker threads already ran the upload preparation (stream-tasks'
+   * prepareUpload: validation against the activity's window, encoding, checksum, summary) on the
+   * samples they decoded: the same versioned write as replaceStream (object first, then the row
+   * swap), without decoding or encoding the stream again on this thread. The caller vouches that
+   * `prepared` came from prepareUpload for this type; the window is checked again from the summary,
+   * since the activity row may differ from what the worker was told.
+   */
+  async storePreparedStream(activity: StreamActivity, type: StreamType, prepared: PreparedUpload): Promise<StreamMetadata> {
+    const from = activity.startTime.getTime() - WINDOW_SLACK_MS;
+    const to = (activity.endTime?.getTime() ?? MAX_DATE_MS) + WINDOW_SLACK_MS;
+    const { startTime, endTime } = prepared.summary;
+    if (startTime.getTime() < from || endTime.getTime() > to) {
+      throw new SampleValidationError([
+        { path: ['timestamps'], message: `samples from ${startTime.toISOString()} to ${endTime.toISOString()} lie outside the activity (±60 s)` },
+      ]);
+    }
+    return this.write(activity, type, { prepared });
+  }
+
   async samples(userId: string, activityId: string, type: StreamType, maxPoints?: number): Promise<StreamSamplesOutput> {
     const row = await this.findRow(userId, activityId, type);
     const bytes = await this.fetchObject(row);
@@ -158,12 +178,15 @@ export class StreamsService implements OnModuleInit, OnModuleDestroy {
     this.drain.kick();
   }
 
-  private async write(activity: StreamActivity, type: StreamType, source: PrepareUploadTask['source']): Promise<StreamMetadata> {
-    const prepared = await this.pool.prepareUpload({
-      type,
-      window: { startMs: activity.startTime.getTime(), endMs: activity.endTime?.getTime() ?? MAX_DATE_MS },
-      source,
-    });
+  private async write(activity: StreamActivity, type: StreamType, source: PrepareUploadTask['source'] | { prepared: PreparedUpload }): Promise<StreamMetadata> {
+    const prepared =
+      'prepared' in source
+        ? { ok: true as const, value: source.prepared }
+        : await this.pool.prepareUpload({
+            type,
+            window: { startMs: activity.startTime.getTime(), endMs: activity.endTime?.getTime() ?? MAX_DATE_MS },
+            source,
+          });
     if (!prepared.ok) throw translateTaskError(prepared.error);
     const { bytes, checksumSha256, summary, schemaVersion } = prepared.value;
 
