@@ -19,6 +19,7 @@ import { createRequire } from 'node:module';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import { gzipSync } from 'node:zlib';
 
 import dsnp from '@dsnp/parquetjs';
 import { parquetWriteBuffer } from 'hyparquet-writer';
@@ -304,6 +305,41 @@ function hyparquetVariant(delta: boolean): Variant {
   };
 }
 
+/**
+ * hyparquet-writer with the same columns, encodings and compression as our 'fixed' variant (DOUBLE
+ * values, DELTA timestamps, BYTE_STREAM_SPLIT doubles, GZIP-6 from node:zlib): the writer the codec
+ * used before its own, compared like for like.
+ */
+function hyparquetSameEncodingsVariant(): Variant {
+  return {
+    name: 'hyparquet-writer 0.17, our schema and fixed encodings, GZIP-6',
+    async write(dataset) {
+      const columnData: Parameters<typeof parquetWriteBuffer>[0]['columnData'] = [
+        { name: 'timestamp', data: dataset.samples.timestamps, type: 'TIMESTAMP', nullable: false, encoding: 'DELTA_BINARY_PACKED' },
+      ];
+      for (const column of valueColumns(dataset)) {
+        const data = column.optional ? Array.from(column.values, (v) => (Number.isNaN(v) ? null : v)) : column.values;
+        columnData.push({ name: column.name, data, type: 'DOUBLE', nullable: column.optional, encoding: 'BYTE_STREAM_SPLIT' });
+      }
+      return new Uint8Array(
+        parquetWriteBuffer({
+          columnData,
+          codec: 'GZIP',
+          compressors: { GZIP: (input: Uint8Array) => gzipSync(input, { level: 6 }) },
+          rowGroupSize: 1 << 20,
+          kvMetadata: [
+            { key: 'stream_type', value: dataset.type },
+            { key: 'schema_version', value: '2' },
+          ],
+        }),
+      );
+    },
+    async read(bytes, dataset) {
+      return (await decodeStream(bytes, dataset.type)).samples;
+    },
+  };
+}
+
 function ourVariant(name: string, codec: ParquetStreamCodec): Variant {
   return {
     name,
@@ -325,7 +361,8 @@ const VARIANTS: Variant[] = [
   dsnpVariant('GZIP'),
   hyparquetVariant(false),
   hyparquetVariant(true),
-  ourVariant('ours: fixed (DELTA ints, BYTE_STREAM_SPLIT doubles), GZIP-6', new ParquetStreamCodec({ encodingStrategy: 'fixed' })),
+  hyparquetSameEncodingsVariant(),
+  ourVariant('ours: fixed (DELTA timestamps, BYTE_STREAM_SPLIT doubles), GZIP-6', new ParquetStreamCodec({ encodingStrategy: 'fixed' })),
   ourVariant('ours: adaptive, SNAPPY', new ParquetStreamCodec({ compression: 'SNAPPY' })),
   ourVariant(PICK, new ParquetStreamCodec()),
   ourVariant('ours: adaptive, BROTLI-9', new ParquetStreamCodec({ compression: 'BROTLI' })),

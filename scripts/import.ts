@@ -85,7 +85,9 @@ async function main() {
   });
   if (values.help) fail(USAGE, 0);
   if (!values.athlete || positionals.length === 0) fail(USAGE);
-  const jobs = values.jobs ? Number(values.jobs) : Math.max(2, availableParallelism());
+  // Files in flight. Decoding and encoding use one worker thread per CPU; the rest of a file's time is
+  // waiting on storage (fsyncs, row writes), so several files per CPU keep the workers busy.
+  const jobs = values.jobs ? Number(values.jobs) : Math.min(64, 4 * Math.max(1, availableParallelism()));
   if (!Number.isInteger(jobs) || jobs < 1 || jobs > 64) fail('--jobs must be a whole number from 1 to 64');
 
   // This process imports the given files only; it takes no server jobs from the queue.

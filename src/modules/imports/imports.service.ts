@@ -336,33 +336,42 @@ export class ImportsService implements OnApplicationBootstrap, OnModuleDestroy {
         targets.push({ id: row.id, startTime: row.startTime, endTime: row.endTime, streams: child.streams, prepared: prepared[index + 1], label: ` of leg ${index + 1}` });
       }
     });
-    let samples = 0;
-    try {
-      for (const target of targets) {
-        for (const [type, data] of Object.entries(target.streams) as [StreamType, StreamSamples | undefined][]) {
-          if (!data || data.timestamps.length === 0) continue;
-          // Prepared in the parse pool (validated and encoded there): only the object and the row are written here.
-          const ready = target.prepared?.[type];
-          if (ready && !ready.ok) {
-            warnings.push(`${type} stream${target.label} not stored: ${ready.error.message}`);
-            continue;
-          }
-          try {
-            const activityRef = { id: target.id, athleteId: owner.athleteId, startTime: target.startTime, endTime: target.endTime };
-            if (ready) await this.streams.storePreparedStream(activityRef, type, ready.value);
-            else await this.streams.replaceStream(activityRef, type, data);
-            samples += data.timestamps.length;
-          } catch (error) {
-            if (error instanceof SampleValidationError || error instanceof TooManySamplesError) {
-              warnings.push(`${type} stream${target.label} not stored: ${error.message}`);
-            } else throw error;
-          }
+    // Every stream of the activity (and its legs) is stored at once: each write waits on the object
+    // store (two fsyncs on the local one) and a row swap, not on this thread's CPU.
+    type Stored = { stored: number } | { warning: string } | { failure: unknown };
+    const writes: Promise<Stored>[] = [];
+    for (const target of targets) {
+      for (const [type, data] of Object.entries(target.streams) as [StreamType, StreamSamples | undefined][]) {
+        if (!data || data.timestamps.length === 0) continue;
+        // Prepared in the parse pool (validated and encoded there): only the object and the row are written here.
+        const ready = target.prepared?.[type];
+        const notStored = (message: string) => ({ warning: `${type} stream${target.label} not stored: ${message}` });
+        if (ready && !ready.ok) {
+          writes.push(Promise.resolve(notStored(ready.error.message)));
+          continue;
         }
+        const activityRef = { id: target.id, athleteId: owner.athleteId, startTime: target.startTime, endTime: target.endTime };
+        const write = ready ? this.streams.storePreparedStream(activityRef, type, ready.value) : this.streams.replaceStream(activityRef, type, data);
+        writes.push(
+          write.then(
+            () => ({ stored: data.timestamps.length }),
+            (error: unknown) =>
+              error instanceof SampleValidationError || error instanceof TooManySamplesError ? notStored(error.message) : { failure: error },
+          ),
+        );
       }
-    } catch (error) {
+    }
+    let samples = 0;
+    const outcomes = await Promise.all(writes);
+    const failed = outcomes.find((outcome): outcome is { failure: unknown } => 'failure' in outcome);
+    if (failed) {
       // Storage failed half-way: take the activity back out, so that the next run imports the file again.
       await this.activities.delete(owner.userId, detail.id).catch((cleanup: unknown) => this.logger.error(`Could not remove ${detail.id}: ${String(cleanup)}`));
-      throw error;
+      throw failed.failure;
+    }
+    for (const outcome of outcomes) {
+      if ('warning' in outcome) warnings.push(outcome.warning);
+      else if ('stored' in outcome) samples += outcome.stored;
     }
     return { id: detail.id, created: true, samples };
   }

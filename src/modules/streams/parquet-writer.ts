@@ -309,7 +309,6 @@ function writeByteStreamSplit(out: ByteWriter, values: Float64Array, start: numb
  */
 function writeHybrid(out: ByteWriter, values: ArrayLike<number>, count: number, width: number): void {
   const valueBytes = (width + 7) >> 3;
-  const packer = new BitPacker(out);
   const runAt = (i: number): boolean => {
     if (i + 8 > count) return false;
     const v = values[i];
@@ -332,10 +331,45 @@ function writeHybrid(out: ByteWriter, values: ArrayLike<number>, count: number, 
     while (i + groups * 8 < count && !runAt(i + groups * 8)) groups++;
     out.varint(groups * 2 + 1);
     out.ensure(groups * width + 8);
-    for (let k = 0; k < groups * 8; k++) packer.push(i + k < count ? values[i + k]! : 0, width);
-    packer.flush();
+    packGroups(out, values, i, Math.min(count, i + groups * 8), groups * 8, width);
     i += groups * 8;
   }
+}
+
+/** Bit-packs values[start, end) LSB first, then zeros up to `slots` values; byte-aligned widths are copied directly. */
+function packGroups(out: ByteWriter, values: ArrayLike<number>, start: number, end: number, slots: number, width: number): void {
+  const { bytes } = out;
+  let at = out.offset;
+  if (width === 8) {
+    for (let i = start; i < end; i++) bytes[at++] = values[i]!;
+    for (let k = end - start; k < slots; k++) bytes[at++] = 0;
+  } else if (width === 16) {
+    for (let i = start; i < end; i++) {
+      const v = values[i]!;
+      bytes[at++] = v & 0xff;
+      bytes[at++] = v >>> 8;
+    }
+    for (let k = end - start; k < slots; k++) {
+      bytes[at++] = 0;
+      bytes[at++] = 0;
+    }
+  } else if (width === 1) {
+    for (let k = 0; k < slots; k += 8) {
+      let byte = 0;
+      for (let b = 0; b < 8; b++) {
+        const i = start + k + b;
+        if (i < end && values[i]) byte |= 1 << b;
+      }
+      bytes[at++] = byte;
+    }
+  } else {
+    out.offset = at;
+    const packer = new BitPacker(out);
+    for (let k = 0; k < slots; k++) packer.push(start + k < end ? values[start + k]! : 0, width);
+    packer.flush();
+    return;
+  }
+  out.offset = at;
 }
 
 const DELTA_BLOCK = 128;
