@@ -5,8 +5,8 @@
  * power and cadence, written with Garmin's own encoder (libs/testing/fit-builder.ts).
  * Baseline, in the same run: `@garmin/fitsdk` decoding the same files single-threaded in this
  * process (the decode options the importer uses), nothing else. Then `npm run import` on the
- * folder as its own process (parallel decoding in worker threads, activities and streams written
- * to the database and object store) on the embedded database under a temporary DATA_DIR, or on
+ * folder as its own process (decoding and stream encoding in one worker thread per CPU, four files
+ * per CPU in flight, activities and already-encoded streams written to the database and object store) on the embedded database under a temporary DATA_DIR, or on
  * BENCH_DATABASE_URL when set. Storage: Parquet bytes written against the FIT files' raw and
  * gzipped bytes.
  */
