@@ -131,6 +131,15 @@ describe('stream files in DuckDB', () => {
     await expectScalarFile('altitude', 'altitude', { timestamps: irregularTimestamps(count, random), values });
   });
 
+  it('reads regular 1 Hz timestamps, delta-packed in blocks of 4,096', async () => {
+    const count = 10_000;
+    const timestamps = Float64Array.from({ length: count }, (_, i) => T0 + i * 1000);
+    const values = Float64Array.from({ length: count }, (_, i) => 120 + (i % 17));
+    const path = await expectScalarFile('regular', 'heart_rate', { timestamps, values });
+    const sizes = await connection.runAndReadAll(`SELECT total_compressed_size::INTEGER AS n FROM parquet_metadata('${path}') WHERE path_in_schema = 'timestamp'`);
+    expect((sizes.getRowObjectsJS()[0] as { n: number }).n).toBeLessThan(60);
+  });
+
   it('reads a file with more than one row group', async () => {
     const random = rng(4);
     const count = 120_000;

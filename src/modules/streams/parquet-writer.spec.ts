@@ -133,6 +133,15 @@ describe('the stream Parquet writer', () => {
     expectBitExact(decoded.samples.timestamps, timestamps);
   });
 
+  it('packs an hour of regular 1 Hz timestamps into a few dozen bytes and gives them back', async () => {
+    const timestamps = Float64Array.from({ length: 3601 }, (_, i) => T0 + i * 1000);
+    const bytes = encodeStream('cadence', { timestamps, values: Float64Array.from({ length: 3601 }, (_, i) => 80 + (i % 5)) });
+    const chunk = metadataOf(bytes).row_groups[0]!.columns[0]!.meta_data!;
+    expect(chunk.encodings).toEqual(['DELTA_BINARY_PACKED']);
+    expect(Number(chunk.total_compressed_size)).toBeLessThan(48);
+    expectBitExact((await decodeStream(bytes, 'cadence')).samples.timestamps, timestamps);
+  });
+
   it('stores a chunk that compression does not shrink uncompressed, and says so', async () => {
     const timestamps = Float64Array.from({ length: 3 }, (_, i) => T0 + i * 1000);
     const bytes = encodeStream('heart_rate', { timestamps, values: Float64Array.of(61, 62, 63) });

@@ -372,12 +372,19 @@ function packGroups(out: ByteWriter, values: ArrayLike<number>, start: number, e
   out.offset = at;
 }
 
-const DELTA_BLOCK = 128;
-const DELTA_MINIBLOCKS = 4;
-const DELTA_MINIBLOCK = DELTA_BLOCK / DELTA_MINIBLOCKS;
+/** Block layouts tried for a timestamp column (values per block, miniblocks per block); the smaller result is kept. */
+const DELTA_LAYOUTS = {
+  /** The usual one: an irregular gap widens 32 values only. */
+  narrow: { block: 128, miniblocks: 4 },
+  /** Regular sampling: one block header per 4,096 values, a few bytes for an hour at 1 Hz. */
+  wide: { block: 4096, miniblocks: 4 },
+} as const;
 
 /** DELTA_BINARY_PACKED of whole numbers held as doubles (|value| < 2^53, deltas too). */
-function writeDeltaBinaryPacked(out: ByteWriter, values: Float64Array, start: number, end: number): void {
+function writeDeltaBinaryPacked(out: ByteWriter, values: Float64Array, start: number, end: number, layout: { block: number; miniblocks: number }): void {
+  const DELTA_BLOCK = layout.block;
+  const DELTA_MINIBLOCKS = layout.miniblocks;
+  const DELTA_MINIBLOCK = DELTA_BLOCK / DELTA_MINIBLOCKS;
   const count = end - start;
   out.varint(DELTA_BLOCK);
   out.varint(DELTA_MINIBLOCKS);
@@ -604,7 +611,7 @@ function writeChunk(out: ByteWriter, column: WriterColumn, start: number, end: n
   }
 
   const candidates: readonly ValueEncoding[] =
-    column.kind === 'timestamp' ? ['DELTA_BINARY_PACKED'] : typeof column.encoding === 'string' ? [column.encoding] : column.encoding;
+    column.kind === 'timestamp' ? ['DELTA_BINARY_PACKED', 'DELTA_BINARY_PACKED_WIDE'] : typeof column.encoding === 'string' ? [column.encoding] : column.encoding;
   let best: EncodedChunk | undefined;
   for (const candidate of candidates) {
     const encoded = encodeChunk(candidate, dense, start, end, levels, options);
@@ -641,7 +648,7 @@ function writeChunk(out: ByteWriter, column: WriterColumn, start: number, end: n
   };
 }
 
-type ValueEncoding = DoubleEncoding | 'DELTA_BINARY_PACKED';
+type ValueEncoding = DoubleEncoding | 'DELTA_BINARY_PACKED' | 'DELTA_BINARY_PACKED_WIDE';
 
 interface EncodedChunk {
   pages: Page[];
@@ -663,6 +670,7 @@ function encodeChunk(
 ): EncodedChunk {
   const dictionary = encoding === 'RLE_DICTIONARY' ? buildDictionary(dense, false) : null;
   const valueEncoding = encoding === 'RLE_DICTIONARY' && dictionary === null ? 'BYTE_STREAM_SPLIT' : encoding;
+  const encodingId = valueEncoding === 'DELTA_BINARY_PACKED_WIDE' ? ENCODING.DELTA_BINARY_PACKED : ENCODING[valueEncoding];
   const pages: Page[] = [];
   if (dictionary) {
     const page = new ByteWriter(dictionary.values.length * 8 + 16);
@@ -679,7 +687,9 @@ function encodeChunk(
     if (dictionary) {
       body.u8(dictionary.width);
       writeHybrid(body, dictionary.indices.subarray(cursor, cursor + pageValues), pageValues, dictionary.width);
-    } else if (valueEncoding === 'DELTA_BINARY_PACKED') writeDeltaBinaryPacked(body, dense, cursor, cursor + pageValues);
+    } else if (valueEncoding === 'DELTA_BINARY_PACKED' || valueEncoding === 'DELTA_BINARY_PACKED_WIDE') {
+      writeDeltaBinaryPacked(body, dense, cursor, cursor + pageValues, DELTA_LAYOUTS[valueEncoding === 'DELTA_BINARY_PACKED' ? 'narrow' : 'wide']);
+    }
     else if (valueEncoding === 'BYTE_STREAM_SPLIT') writeByteStreamSplit(body, dense, cursor, cursor + pageValues);
     else writePlainDoubles(body, dense, cursor, cursor + pageValues);
     cursor += pageValues;
@@ -690,7 +700,7 @@ function encodeChunk(
       numValues: pageEnd - pageStart,
       numNulls: pageNulls,
       numRows: pageEnd - pageStart,
-      encoding: dictionary ? ENCODING.RLE_DICTIONARY : ENCODING[valueEncoding],
+      encoding: dictionary ? ENCODING.RLE_DICTIONARY : encodingId,
     });
   }
 
@@ -707,7 +717,7 @@ function encodeChunk(
       size = after;
     } else codec = CODEC.UNCOMPRESSED;
   }
-  const encodings = dictionary ? [ENCODING.PLAIN, ENCODING.RLE_DICTIONARY] : [ENCODING[valueEncoding]];
+  const encodings = dictionary ? [ENCODING.PLAIN, ENCODING.RLE_DICTIONARY] : [encodingId];
   return { pages, stored, codec, encodings, size };
 }
 
