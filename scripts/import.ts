@@ -92,6 +92,9 @@ async function main() {
 
   // This process imports the given files only; it takes no server jobs from the queue.
   const env = parseEnv({ LOG_LEVEL: 'warn', ...process.env, IMPORT_WORKERS: '0' });
+  // The workers load the parsers and the codec while the database and Nest start.
+  const pool = new ParsePool(Math.min(jobs, Math.max(1, availableParallelism())));
+  pool.start();
   const database = openConfiguredDatabase(env);
   if (env.DATABASE_MIGRATE) {
     await database.migrate();
@@ -101,7 +104,6 @@ async function main() {
     logger: new PinoNestLogger(createLogger(env.LOG_LEVEL)),
     abortOnError: false,
   });
-  const pool = new ParsePool(Math.min(jobs, Math.max(1, availableParallelism())));
   try {
     const [athlete] = /^[0-9a-f-]{36}$/i.test(values.athlete)
       ? await database.db.select({ userId: athletes.userId }).from(athletes).where(eq(athletes.id, values.athlete))

@@ -61,6 +61,12 @@ export class ParsePool {
     }
   }
 
+  /** Starts every worker now (they load their modules meanwhile) instead of on first use. */
+  start(): void {
+    if (!this.threaded) return;
+    while (this.workers.length < this.size) this.spawn();
+  }
+
   async close(): Promise<void> {
     await Promise.all(this.workers.splice(0).map(({ worker }) => worker.terminate()));
   }
