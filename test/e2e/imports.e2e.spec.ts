@@ -6,6 +6,9 @@ import { appleHealthExport, appleSampleRecords, gpxDocument, gzip, tcxDocument, 
 import { createObjectStore } from '../../src/modules/streams/storage/create-object-store.js';
 import type { ObjectStore } from '../../src/modules/streams/storage/object-store.js';
 import { createTestApp, type TestApp } from '../setup/app.js';
+import { parseAndPrepare } from '../../src/modules/imports/prepare-streams.js';
+import { SampleValidationError } from '../../src/modules/streams/stream-samples.js';
+import { StreamsService } from '../../src/modules/streams/streams.service.js';
 
 const START = new Date('2024-05-01T06:00:00.000Z');
 const RUN_CHANNELS = { heartRate: true, position: true, altitude: true, speed: true, distance: true, cadence: true };
@@ -168,6 +171,34 @@ describe('file imports over the API', () => {
     expect(activity.activityType).toBe('cycling');
     expectLaps(activity, fixture.sessions[0]!);
     await expectStreamsOf(activity.id, fixture.sessions[0]!);
+  });
+
+  it('stores each stream as the parse pool encoded it, once; a prepared stream outside its activity is refused', async () => {
+    const fixture = fitActivityFixture({
+      sport: 'cycling',
+      startTime: new Date('2024-05-03T06:00:00Z'),
+      seconds: 900,
+      channels: { heartRate: true, power: true },
+    });
+    const response = await upload(t, user, [{ name: 'short-ride.fit', bytes: fixture.bytes }]);
+    const activityId = response.body.files[0].activityIds[0] as string;
+    // What the import's workers hand the streams service, computed here from the same file.
+    const { prepared } = await parseAndPrepare(fixture.bytes, 'short-ride.fit');
+    const power = prepared[0]?.power;
+    if (!power?.ok) throw new Error('power was not prepared');
+    const listed = (await get(`/api/v1/activities/${activityId}/streams`)).body.items as { streamType: string; checksumSha256: string; byteSize: number }[];
+    const row = listed.find((item) => item.streamType === 'power')!;
+    expect(row).toMatchObject({ checksumSha256: power.value.checksumSha256, byteSize: power.value.bytes.byteLength });
+    const file = await get(`/api/v1/activities/${activityId}/streams/power/file?redirect=false`).buffer(true).parse((res, done) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => done(null, Buffer.concat(chunks)));
+    });
+    expect(sha256(new Uint8Array(file.body as Buffer))).toBe(power.value.checksumSha256);
+
+    const streams = t.app.get(StreamsService);
+    const elsewhere = { id: activityId, athleteId: user.athleteId, startTime: new Date('2024-05-04T06:00:00Z'), endTime: new Date('2024-05-04T07:00:00Z') };
+    await expect(streams.storePreparedStream(elsewhere, 'power', power.value)).rejects.toBeInstanceOf(SampleValidationError);
   });
 
   it('imports a triathlon as one session with a child per leg, each with its own streams and laps', async () => {
