@@ -79,7 +79,8 @@ describe('parseAppleHealthExport', () => {
     expect(Array.from(position.timestamps)).toEqual(points.map((p) => p.timeMs));
     expect(Array.from(position.latitude)).toEqual(points.map((p) => p.latitude));
     expect(Array.from(position.longitude)).toEqual(points.map((p) => p.longitude));
-    expect(Array.from(position.altitudeM!)).toEqual(points.map((p) => p.elevationM));
+    // Each route point's elevation is stored once, in the altitude stream.
+    expect(position.altitudeM).toBeNull();
     expect(Array.from(position.horizontalAccuracyM!)).toEqual(points.map((p) => p.horizontalAccuracyM));
     expect(Array.from((run.streams.speed as ScalarSamples).values)).toEqual(points.map((p) => p.speedMS));
     expect(Array.from((run.streams.altitude as ScalarSamples).values)).toEqual(points.map((p) => p.elevationM));
@@ -127,8 +128,9 @@ describe('parseAppleHealthExport', () => {
     }
     const position = workouts[0].streams.position as PositionSamples;
     expect(Array.from(position.timestamps)).toEqual([before.timeMs, ...points.map((p) => p.timeMs)]);
-    // An altitude below −500 m is a glitch: the fix is kept, its altitude is not.
-    expect(position.altitudeM![0]).toBeNaN();
+    // An altitude below −500 m is a glitch: the fix is kept, its altitude is not (the others are in the altitude stream).
+    expect(position.altitudeM).toBeNull();
+    expect((workouts[0].streams.altitude as ScalarSamples).timestamps).not.toContain(before.timeMs);
     expect(workouts[0].warnings).toEqual([
       'route: dropped 1 altitude samples outside -500–9000 m',
       "route: dropped 1 altitude samples outside the activity's time",

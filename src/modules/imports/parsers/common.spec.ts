@@ -79,6 +79,24 @@ describe('StreamCollector', () => {
     expect(Array.from(position.altitudeM)).toEqual([400, Number.NaN]);
     expect(position.horizontalAccuracyM).toBeNull();
   });
+
+  it("stores a fix's altitude once: left out of position only when the altitude stream holds every one of them", () => {
+    const build = (altitudeOf: (i: number) => number | null) => {
+      const c = new StreamCollector(4);
+      for (let i = 0; i < 5; i++) {
+        c.addPosition(i * 1000, 47 + i / 1000, 8, i === 2 ? null : 400.25 + i);
+        c.add('altitude', i * 1000, altitudeOf(i));
+      }
+      return c.build([], 'x');
+    };
+    const same = build((i) => (i === 2 ? null : 400.25 + i));
+    expect(same.position!).toMatchObject({ altitudeM: null });
+    expect(Array.from((same.altitude as { values: Float64Array }).values)).toEqual([400.25, 401.25, 403.25, 404.25]);
+    // One differing value, or one fix's altitude missing from the altitude stream: position keeps them all.
+    for (const differing of [build((i) => (i === 3 ? 403.5 : 400.25 + i)), build((i) => (i === 4 ? null : 400.25 + i))]) {
+      expect(Array.from((differing.position as { altitudeM: Float64Array }).altitudeM)).toEqual([400.25, 401.25, Number.NaN, 403.25, 404.25]);
+    }
+  });
 });
 
 describe('conformActivities', () => {
