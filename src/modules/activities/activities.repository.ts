@@ -3,6 +3,7 @@ import { and, asc, desc, eq, exists, getTableColumns, gte, inArray, isNull, lt, 
 import type { AnyPgColumn } from 'drizzle-orm/pg-core';
 import type { Database, Transaction } from '../../database/database.js';
 import { InjectDb } from '../../database/database.module.js';
+import { withFlatRowMapper } from '../../database/fast-rows.js';
 import {
   activities,
   activityEvents,
@@ -14,9 +15,21 @@ import {
   type NewActivityRow,
 } from '../../database/schema/index.js';
 
-/** Every column but the raw payload: what lists and children need. */
-const { sourceData: _sourceData, ...summaryColumns } = getTableColumns(activities);
-export type ActivitySummaryRow = Omit<ActivityRow, 'sourceData'>;
+/**
+ * The public columns of a summary, and only those: what lists and children select. The payload,
+ * its archive pointer and hash and the owner never leave the database for a list (contract-conformance.ts
+ * names the same private columns; test/e2e/private-columns.e2e.spec.ts checks no answer carries one).
+ */
+const {
+  sourceData: _sourceData,
+  sourceDataReceivedAt: _sourceDataReceivedAt,
+  sourceArchiveKey: _sourceArchiveKey,
+  sourceArchiveIndex: _sourceArchiveIndex,
+  sourceDataHash: _sourceDataHash,
+  userId: _userId,
+  ...summaryColumns
+} = getTableColumns(activities);
+export type ActivitySummaryRow = Omit<ActivityRow, 'sourceData' | 'sourceDataReceivedAt' | 'sourceArchiveKey' | 'sourceArchiveIndex' | 'sourceDataHash' | 'userId'>;
 /** A timeline row with its start time in whole microseconds, for the next page's cursor. */
 export type TimelineRow = ActivitySummaryRow & { startTimeMicros: string };
 
@@ -54,7 +67,7 @@ const fromMicros = (value: SQL | ReturnType<typeof p>) => sql`(timestamptz 'epoc
  */
 @Injectable()
 export class ActivitiesRepository {
-  /** The hot reads of the detail view, built once (Drizzle then skips rebuilding their SQL per call). */
+  /** The hot reads of the detail view, built once (Drizzle then skips rebuilding their SQL per call), rows mapped flat (fast-rows.ts). */
   private readonly prepared;
 
   constructor(@InjectDb() private readonly db: Database) {
@@ -63,29 +76,37 @@ export class ActivitiesRepository {
     const ownedActivity = (activityId: AnyPgColumn) =>
       exists(db.select({ one: sql`1` }).from(activities).where(and(eq(activities.id, activityId), mine)));
     this.prepared = {
-      byId: db
-        .select()
-        .from(activities)
-        .where(and(eq(activities.id, id), mine))
-        .prepare('activity_by_id'),
-      children: db
-        .select(summaryColumns)
-        .from(activities)
-        .where(and(eq(activities.parentId, id), mine))
-        .orderBy(asc(activities.startTime), asc(activities.id))
-        .prepare('activity_children'),
-      statistics: db
-        .select()
-        .from(activityStatistics)
-        .where(and(eq(activityStatistics.activityId, id), ownedActivity(activityStatistics.activityId)))
-        .orderBy(asc(activityStatistics.key))
-        .prepare('activity_statistics'),
-      events: db
-        .select()
-        .from(activityEvents)
-        .where(and(eq(activityEvents.activityId, id), ownedActivity(activityEvents.activityId)))
-        .orderBy(asc(activityEvents.startTime), asc(activityEvents.id))
-        .prepare('activity_events'),
+      byId: withFlatRowMapper(
+        db
+          .select()
+          .from(activities)
+          .where(and(eq(activities.id, id), mine))
+          .prepare('activity_by_id'),
+      ),
+      children: withFlatRowMapper(
+        db
+          .select(summaryColumns)
+          .from(activities)
+          .where(and(eq(activities.parentId, id), mine))
+          .orderBy(asc(activities.startTime), asc(activities.id))
+          .prepare('activity_children'),
+      ),
+      statistics: withFlatRowMapper(
+        db
+          .select()
+          .from(activityStatistics)
+          .where(and(eq(activityStatistics.activityId, id), ownedActivity(activityStatistics.activityId)))
+          .orderBy(asc(activityStatistics.key))
+          .prepare('activity_statistics'),
+      ),
+      events: withFlatRowMapper(
+        db
+          .select()
+          .from(activityEvents)
+          .where(and(eq(activityEvents.activityId, id), ownedActivity(activityEvents.activityId)))
+          .orderBy(asc(activityEvents.startTime), asc(activityEvents.id))
+          .prepare('activity_events'),
+      ),
     };
   }
 
@@ -226,7 +247,7 @@ export class ActivitiesRepository {
     const key = `${ActivitiesRepository.shape(filter)}${after ? '_cursor' : ''}`;
     let query = this.pageQueries.get(key);
     if (!query) {
-      query = this.pageQuery(filter, after, limit).prepare(`activity_page_${this.pageQueries.size}`);
+      query = withFlatRowMapper(this.pageQuery(filter, after, limit).prepare(`activity_page_${this.pageQueries.size}`));
       this.pageQueries.set(key, query);
     }
     return query.execute({
