@@ -12,7 +12,6 @@ interface Decoder {
 /** What the postgres-js and PGlite prepared queries of Drizzle carry (not in its public types). */
 interface MappablePreparedQuery {
   fields?: SelectedField[];
-  joinsNotNullableMap?: Record<string, boolean>;
   customResultMapper?: (rows: unknown[][]) => unknown;
 }
 
@@ -22,7 +21,7 @@ interface MappablePreparedQuery {
  * Drizzle maps each row by walking every selected field again (`is()` class checks, an iterator
  * over the field's path, a decoder lookup) — for a 50-row page of 27 columns that costs more CPU
  * than the query's own network and parsing work (docs/benchmarks.md). For a flat selection (no
- * joins, no nested objects) the decoders are resolved once here and each row becomes a copy of one
+ * no nested objects, which joins select) the decoders are resolved once here and each row becomes a copy of one
  * template object filled in place: one object shape for every row, the same decoded values
  * (column.mapFromDriverValue, or the SQL field's decoder) as Drizzle's own mapper. Other queries
  * are left as they are.
@@ -30,7 +29,8 @@ interface MappablePreparedQuery {
 export function withFlatRowMapper<Q>(query: Q): Q {
   const prepared = query as MappablePreparedQuery;
   const fields = prepared.fields;
-  if (!fields || prepared.joinsNotNullableMap || prepared.customResultMapper) return query;
+  // Drizzle's joinsNotNullableMap only ever nulls nested (joined) objects: irrelevant to flat paths.
+  if (!fields || prepared.customResultMapper) return query;
   const decoders: Decoder[] = [];
   for (const { path, field } of fields) {
     if (path.length !== 1) return query;

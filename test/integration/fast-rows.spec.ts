@@ -35,7 +35,9 @@ describe('withFlatRowMapper', () => {
   it('maps whole-table selects (timestamps, JSONB, nulls, booleans, numbers) exactly as Drizzle does', async () => {
     const query = () => t.database.db.select().from(activities).where(eq(activities.userId, sql.placeholder('userId'))).orderBy(asc(activities.startTime));
     const expected = await query().prepare('fast_rows_all').execute({ userId: user.userId });
-    const actual = await withFlatRowMapper(query().prepare('fast_rows_all_flat')).execute({ userId: user.userId });
+    const flat = withFlatRowMapper(query().prepare('fast_rows_all_flat'));
+    expect((flat as unknown as { customResultMapper?: unknown }).customResultMapper).toEqual(expect.any(Function));
+    const actual = await flat.execute({ userId: user.userId });
     expect(expected).toHaveLength(2);
     expect(actual).toEqual(expected);
     expect(actual[1]!.startTime).toBeInstanceOf(Date);
@@ -56,7 +58,9 @@ describe('withFlatRowMapper', () => {
         .where(eq(activities.userId, sql.placeholder('userId')))
         .orderBy(asc(activities.startTime));
     const expected = await query().prepare('fast_rows_sql').execute({ userId: user.userId });
-    const actual = await withFlatRowMapper(query().prepare('fast_rows_sql_flat')).execute({ userId: user.userId });
+    const flat = withFlatRowMapper(query().prepare('fast_rows_sql_flat'));
+    expect((flat as unknown as { customResultMapper?: unknown }).customResultMapper).toEqual(expect.any(Function));
+    const actual = await flat.execute({ userId: user.userId });
     expect(actual).toEqual(expected);
     expect(actual[0]).toMatchObject({ count: 2, aliased: 'RUNNING' });
     expect(actual[0]!.micros).toMatch(/123$/);
