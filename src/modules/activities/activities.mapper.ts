@@ -1,7 +1,7 @@
 import type { ActivityDetail, ActivitySummary, StreamMetadata } from '@unified-activity/contract';
 import type { PublicColumns } from '../../database/contract-conformance.js';
-import type { ActivityEventRow, ActivityRow, ActivityStatisticRow } from '../../database/schema/index.js';
-import type { ActivitySummaryRow } from './activities.repository.js';
+import type { ActivityRow } from '../../database/schema/index.js';
+import type { ActivitySummaryRow, NewEvent, NewStatistic } from './activities.repository.js';
 
 /**
  * The public fields of a row, named one by one: a Drizzle row never reaches a client as it is. The
@@ -45,8 +45,8 @@ export function toActivitySummary(row: ActivitySummaryRow): ActivitySummary {
 
 export function toActivityDetail(parts: {
   row: ActivityRow;
-  statistics: ActivityStatisticRow[];
-  events: ActivityEventRow[];
+  statistics: NewStatistic[];
+  events: NewEvent[];
   streams: StreamMetadata[];
   children: ActivitySummaryRow[];
 }): ActivityDetail {
