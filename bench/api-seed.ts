@@ -45,37 +45,62 @@ async function createUser(sql: postgres.Sql, name: string) {
 
 /**
  * `count` activities for one athlete, generated inside PostgreSQL (generate_series), spaced so that
- * they span years, with start times carrying microseconds as rows written by importers do. One in
+ * they span years, with start times carrying microseconds as rows written by importers do. Ids are
+ * time-ordered UUIDs (version 7 layout: the start's milliseconds, then hashed bits), so the primary
+ * key's index is filled in order rather than at random pages — at 10 M rows the difference between
+ * a load that stays in memory and one that rewrites index pages all the time. One in
  * 20 of the heavy athlete's rows is a session leg (a child of the row before it).
  */
 async function insertActivities(sql: postgres.Sql, athleteId: string, userId: string, count: number, seed: number) {
   const spacingSeconds = Math.max(60, Math.floor((10 * 365 * 86_400) / Math.max(count, 1)));
   await sql`
-    insert into activities (athlete_id, user_id, activity_type, source, external_id, name, start_time, end_time, time_zone,
+    insert into activities (id, athlete_id, user_id, activity_type, source, external_id, name, start_time, end_time, time_zone,
                             duration_s, moving_time_s, distance_m, active_energy_kcal, avg_heart_rate_bpm, max_heart_rate_bpm,
                             elevation_gain_m, elevation_loss_m, avg_speed_m_s, max_speed_m_s, is_indoor, device_name, source_data)
-    select ${athleteId}, ${userId}, (${sql.array(TYPES)}::text[])[1 + ((g + ${seed}) % ${TYPES.length})],
+    select (lpad(to_hex((extract(epoch from s) * 1000)::bigint), 12, '0') || '7' || substr(h, 1, 3)
+            || substr('89ab', 1 + g % 4, 1) || substr(h, 4, 15))::uuid,
+           ${athleteId}, ${userId}, (${sql.array(TYPES)}::text[])[1 + ((g + ${seed}) % ${TYPES.length})],
            (${sql.array(SOURCES)}::text[])[1 + ((g * 7 + ${seed}) % ${SOURCES.length})], 'x-' || g, 'Activity ' || g,
            s, s + interval '50 minutes', 'Europe/Berlin', 3000, 2900, 10000 + g % 5000, 600, 140 + g % 20, 175 + g % 10,
            100, 95, 2.8, 4.5, false, 'Forerunner 965', json_build_object('id', g, 'sport', 'running', 'laps', json_build_array(1, 2, 3))
       from generate_series(1, ${count}) as g,
-           lateral (select timestamptz '2016-01-01T00:00:00Z' + make_interval(secs => g * ${spacingSeconds} + ((g * 7919) % 1000000) / 1000000.0 + ${seed % 3600})) as t(s)`;
+           lateral (select timestamptz '2016-01-01T00:00:00Z' + make_interval(secs => g * ${spacingSeconds} + ((g * 7919) % 1000000) / 1000000.0 + ${seed % 3600})) as t(s),
+           lateral (select md5(${seed} || '-' || g)) as r(h)`;
 }
 
 /**
  * Bulk-seeds users (with sessions, so no password hashing), their default athletes (the trigger) and
  * activities through plain SQL, then a few statistics per sampled activity, and ANALYZEs.
+ *
+ * Sized for 10,000,000 activities in one go (issue 10): the timeline and external-id indexes of
+ * activities are dropped for the load and built once afterwards from their own definitions (one
+ * sort each instead of millions of random index insertions; the schema ends up exactly as
+ * migrated), and the light athletes are loaded over `lanes` connections at once (the pool of
+ * `sql`). Constraints, their indexes and the triggers stay in place throughout.
  */
-export async function seed(sql: postgres.Sql, size: SeedSize, log: (message: string) => void = () => undefined): Promise<SeededData> {
+export async function seed(
+  sql: postgres.Sql,
+  size: SeedSize,
+  log: (message: string) => void = () => undefined,
+  lanes = 1,
+): Promise<SeededData> {
   const lightAthletes = size.athletes - 1 - size.familyAthletes;
   const perLight = Math.floor((size.total - size.heavy) / (lightAthletes + size.familyAthletes));
   const users: SeededUser[] = [];
   const started = Date.now();
+  const seconds = () => ((Date.now() - started) / 1000).toFixed(0);
+
+  // Plain (non-constraint) indexes of activities, rebuilt after the load from the same definitions.
+  const indexes = await sql<{ name: string; definition: string }[]>`
+    select indexname as name, indexdef as definition from pg_indexes
+     where schemaname = current_schema() and tablename = 'activities'
+       and indexname not in (select conname from pg_constraint where conrelid = 'activities'::regclass)`;
+  for (const { name } of indexes) await sql.unsafe(`drop index "${name}"`);
 
   const heavyUser = await createUser(sql, 'Heavy');
   await insertActivities(sql, heavyUser.athleteId, heavyUser.userId, size.heavy, 0);
   const heavy: SeededUser = { token: heavyUser.token, athleteIds: [heavyUser.athleteId], counts: [size.heavy] };
-  log(`heavy athlete: ${size.heavy} activities in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  log(`heavy athlete: ${size.heavy} activities in ${seconds()} s`);
 
   const familyUser = await createUser(sql, 'Family');
   const family: SeededUser = { token: familyUser.token, athleteIds: [familyUser.athleteId], counts: [] };
@@ -88,12 +113,31 @@ export async function seed(sql: postgres.Sql, size: SeedSize, log: (message: str
     family.counts.push(perLight);
   }
 
-  for (let u = 0; u < lightAthletes; u++) {
-    const user = await createUser(sql, `Bench ${u}`);
-    await insertActivities(sql, user.athleteId, user.userId, perLight, 1000 + u);
-    users.push({ token: user.token, athleteIds: [user.athleteId], counts: [perLight] });
-    if (u % 100 === 99) log(`${u + 1} light athletes (${perLight} each) after ${((Date.now() - started) / 1000).toFixed(0)} s`);
-  }
+  let next = 0;
+  let done = 0;
+  await Promise.all(
+    Array.from({ length: Math.max(1, lanes) }, async () => {
+      for (let u = next++; u < lightAthletes; u = next++) {
+        const user = await createUser(sql, `Bench ${u}`);
+        await insertActivities(sql, user.athleteId, user.userId, perLight, 1000 + u);
+        users[u] = { token: user.token, athleteIds: [user.athleteId], counts: [perLight] };
+        if (++done % 100 === 0) log(`${done} light athletes (${perLight} each) after ${seconds()} s`);
+      }
+    }),
+  );
+
+  // One index per lane at a time; the children update below needs the parent index.
+  await Promise.all(
+    Array.from({ length: Math.max(1, lanes) }, async (_, lane) => {
+      for (let i = lane; i < indexes.length; i += Math.max(1, lanes)) {
+        await sql.begin(async (tx) => {
+          await tx`set local maintenance_work_mem = '256MB'`;
+          await tx.unsafe(indexes[i]!.definition);
+        });
+      }
+    }),
+  );
+  log(`${indexes.length} indexes built after ${seconds()} s`);
 
   // Children: one in 20 of the heavy athlete's activities becomes a leg of the activity before it.
   await sql`
@@ -121,6 +165,6 @@ export async function seed(sql: postgres.Sql, size: SeedSize, log: (message: str
   await sql`analyze`;
   const [counted] = await sql<{ count: number }[]>`select count(*)::int as count from activities`;
   const count = counted!.count;
-  log(`seeded ${count} activities in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  log(`seeded ${count} activities in ${seconds()} s`);
   return { users, heavy, family, activities, total: count };
 }

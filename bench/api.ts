@@ -5,9 +5,9 @@
  * BENCH_REUSE=1 finds a finished seed of the same size there, which it then measures again).
  *
  * Env: BENCH_DURATION (s per route, default 10), BENCH_CONNECTIONS (default 10),
- *      BENCH_TOTAL (activities, default 2,000,000), BENCH_ATHLETES (1000), BENCH_HEAVY (200,000),
+ *      BENCH_TOTAL (activities, default 10,000,000), BENCH_ATHLETES (1000), BENCH_HEAVY (200,000),
  *      BENCH_FAMILY (athletes of the multi-athlete user, 5), BENCH_CACHE (on,off: session cache modes),
- *      BENCH_SEED_ONLY=1 (seed, then stop).
+ *      BENCH_SEED_ONLY=1 (seed, then stop), BENCH_SEED_LANES (connections loading at once, 2).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { isDeepStrictEqual } from 'node:util';
@@ -22,7 +22,7 @@ const url = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:543
 const duration = Number(process.env.BENCH_DURATION ?? 10);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 10);
 const size: SeedSize = {
-  total: Number(process.env.BENCH_TOTAL ?? 2_000_000),
+  total: Number(process.env.BENCH_TOTAL ?? 10_000_000),
   athletes: Number(process.env.BENCH_ATHLETES ?? 1000),
   heavy: Number(process.env.BENCH_HEAVY ?? 200_000),
   familyAthletes: Number(process.env.BENCH_FAMILY ?? 5),
@@ -63,8 +63,10 @@ async function loadOrSeed(): Promise<SeededData> {
   }
   console.log(`Seeding ${size.total} activities (${size.athletes} athletes, one with ${size.heavy}) into ${url} ...`);
   await resetDatabase();
-  const sql = postgres(url, { max: 1, onnotice: () => undefined });
-  const data = await seed(sql, size, (message) => console.log(`  ${message}`));
+  // Two lanes (connections) load athletes at once; a benchmark database need not wait for each commit's flush.
+  const lanes = Number(process.env.BENCH_SEED_LANES ?? 2);
+  const sql = postgres(url, { max: lanes, onnotice: () => undefined, connection: { synchronous_commit: 'off' } });
+  const data = await seed(sql, size, (message) => console.log(`  ${message}`), lanes);
   await sql`create table bench_seed (size jsonb not null, data jsonb not null)`;
   await sql`insert into bench_seed values (${sql.json(size as never)}, ${sql.json(data as never)})`;
   await sql.end();

@@ -72,6 +72,7 @@ const methods = (prototype: object) =>
 describe('owner scoping in every repository query', () => {
   const activityCases: Record<string, () => Promise<unknown>> = {
     findById: async () => expect(await activities.findById(intruder.userId, victim.parentId)).toBeUndefined(),
+    findDetail: async () => expect(await activities.findDetail(intruder.userId, victim.parentId)).toBeUndefined(),
     findIdByExternalId: async () => expect(await activities.findIdByExternalId(intruder.userId, victim.athleteId, 'garmin', 'g-1')).toBeUndefined(),
     findChildren: async () => expect(await activities.findChildren(intruder.userId, victim.parentId)).toEqual([]),
     countChildren: async () => expect(await activities.countChildren(intruder.userId, victim.parentId)).toBe(0),
@@ -181,6 +182,10 @@ describe('owner scoping in every repository query', () => {
     expect(await activities.findStatistics(victim.userId, victim.parentId)).toHaveLength(1);
     expect(await activities.findEvents(victim.userId, victim.parentId)).toHaveLength(1);
     expect(await activities.findIdsWithChildren(victim.userId, victim.parentId)).toHaveLength(2);
+    const detail = await activities.findDetail(victim.userId, victim.parentId);
+    expect(detail?.children).toHaveLength(1);
+    expect(detail?.statistics).toHaveLength(1);
+    expect(detail?.events).toHaveLength(1);
     expect((await activities.totals({ userId: victim.userId, athleteId: victim.athleteId })).count).toBe(2);
     const replaced = await activities.transaction((tx) => activities.replacePayload(tx, victim.userId, victim.parentId, { sourceData: { v: 2 } }));
     expect(replaced?.revision).toBe(2);

@@ -1,25 +1,52 @@
-import { ActivitySummarySchema, type ActivityDetail, type ActivitySummary, type StreamMetadata } from '@unified-activity/contract';
-import { pick } from '../../common/pick.js';
+import type { ActivityDetail, ActivitySummary, StreamMetadata } from '@unified-activity/contract';
 import type { PublicColumns } from '../../database/contract-conformance.js';
-import type { ActivityEventRow, ActivityRow, ActivityStatisticRow } from '../../database/schema/index.js';
-import type { ActivitySummaryRow } from './activities.repository.js';
-
-/** The public fields of a summary, from the contract (the one definition; the table is checked against it). */
-const SUMMARY_FIELDS = Object.keys(ActivitySummarySchema.shape) as (keyof ActivitySummary)[];
+import type { ActivityRow } from '../../database/schema/index.js';
+import type { ActivitySummaryRow, NewEvent, NewStatistic } from './activities.repository.js';
 
 /**
- * Picks the public fields of a row: a Drizzle row never reaches a client unpicked. That each picked
- * column has its public field's type is checked at compile time (src/database/contract-conformance.ts).
+ * The public fields of a row, named one by one: a Drizzle row never reaches a client as it is. The
+ * object literal is checked against the contract's type at compile time (a missing field or an
+ * extra one fails the build; each column's type: src/database/contract-conformance.ts), and the
+ * API writes it without a runtime output walk (src/modules/api/trusted-output.ts), so it is a
+ * literal rather than a loop over the contract's keys: one object shape, built in one step.
  */
 export function toActivitySummary(row: ActivitySummaryRow): ActivitySummary {
-  const summary: PublicColumns<ActivitySummaryRow, ActivitySummary> = pick(row, SUMMARY_FIELDS);
+  const summary: PublicColumns<ActivitySummaryRow, ActivitySummary> = {
+    id: row.id,
+    athleteId: row.athleteId,
+    parentId: row.parentId,
+    activityType: row.activityType,
+    sourceActivityType: row.sourceActivityType,
+    source: row.source,
+    externalId: row.externalId,
+    name: row.name,
+    notes: row.notes,
+    startTime: row.startTime,
+    endTime: row.endTime,
+    timeZone: row.timeZone,
+    durationS: row.durationS,
+    movingTimeS: row.movingTimeS,
+    distanceM: row.distanceM,
+    activeEnergyKcal: row.activeEnergyKcal,
+    avgHeartRateBpm: row.avgHeartRateBpm,
+    maxHeartRateBpm: row.maxHeartRateBpm,
+    elevationGainM: row.elevationGainM,
+    elevationLossM: row.elevationLossM,
+    avgSpeedMS: row.avgSpeedMS,
+    maxSpeedMS: row.maxSpeedMS,
+    isIndoor: row.isIndoor,
+    deviceName: row.deviceName,
+    revision: row.revision,
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+  };
   return summary;
 }
 
 export function toActivityDetail(parts: {
   row: ActivityRow;
-  statistics: ActivityStatisticRow[];
-  events: ActivityEventRow[];
+  statistics: NewStatistic[];
+  events: NewEvent[];
   streams: StreamMetadata[];
   children: ActivitySummaryRow[];
 }): ActivityDetail {

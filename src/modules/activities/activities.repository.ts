@@ -3,6 +3,7 @@ import { and, asc, desc, eq, exists, getTableColumns, gte, inArray, isNull, lt, 
 import type { AnyPgColumn } from 'drizzle-orm/pg-core';
 import type { Database, Transaction } from '../../database/database.js';
 import { InjectDb } from '../../database/database.module.js';
+import { withFlatRowMapper } from '../../database/fast-rows.js';
 import {
   activities,
   activityEvents,
@@ -14,9 +15,21 @@ import {
   type NewActivityRow,
 } from '../../database/schema/index.js';
 
-/** Every column but the raw payload: what lists and children need. */
-const { sourceData: _sourceData, ...summaryColumns } = getTableColumns(activities);
-export type ActivitySummaryRow = Omit<ActivityRow, 'sourceData'>;
+/**
+ * The public columns of a summary, and only those: what lists and children select. The payload,
+ * its archive pointer and hash and the owner never leave the database for a list (contract-conformance.ts
+ * names the same private columns; test/e2e/private-columns.e2e.spec.ts checks no answer carries one).
+ */
+const {
+  sourceData: _sourceData,
+  sourceDataReceivedAt: _sourceDataReceivedAt,
+  sourceArchiveKey: _sourceArchiveKey,
+  sourceArchiveIndex: _sourceArchiveIndex,
+  sourceDataHash: _sourceDataHash,
+  userId: _userId,
+  ...summaryColumns
+} = getTableColumns(activities);
+export type ActivitySummaryRow = Omit<ActivityRow, 'sourceData' | 'sourceDataReceivedAt' | 'sourceArchiveKey' | 'sourceArchiveIndex' | 'sourceDataHash' | 'userId'>;
 /** A timeline row with its start time in whole microseconds, for the next page's cursor. */
 export type TimelineRow = ActivitySummaryRow & { startTimeMicros: string };
 
@@ -46,6 +59,34 @@ const p = sql.placeholder;
 const micros = (column: SQL | typeof activities.startTime) => sql<string>`((extract(epoch from ${column}) * 1000000)::bigint)::text`;
 const fromMicros = (value: SQL | ReturnType<typeof p>) => sql`(timestamptz 'epoch' + ${value}::bigint * interval '1 microsecond')`;
 
+/** `'key', alias."column", …` for json_build_object: a row's columns under their camelCase (contract) names. */
+const jsonFields = (alias: string, columns: Record<string, { name: string }>) =>
+  sql.raw(Object.entries(columns).map(([key, column]) => `'${key}', ${alias}."${column.name}"`).join(', '));
+
+/** A column of the outer `activities` row, qualified: Drizzle leaves columns of a one-table select unqualified, which a subquery would resolve to its own table. */
+const outer = (column: { name: string }) => sql.raw(`"activities"."${column.name}"`);
+
+type Json = Record<string, unknown>;
+const SUMMARY_TIMES = Object.entries(summaryColumns).filter(([, column]) => column.getSQLType().startsWith('timestamp')).map(([key]) => key);
+const SUMMARY_FLOATS = Object.entries(summaryColumns).filter(([, column]) => column.getSQLType() === 'double precision').map(([key]) => key);
+/** JSON writes a non-finite float8 as a string ("NaN", "Infinity"); the driver reads the column as Number() of its text. */
+const float = (value: unknown) => (typeof value === 'string' ? Number(value) : value) as number;
+/** A child as json_build_object wrote it: times back to Dates (the driver's own parse of the same ISO text), floats to numbers. */
+function summaryFromJson(json: Json): ActivitySummaryRow {
+  const row = { ...json };
+  for (const key of SUMMARY_TIMES) if (typeof row[key] === 'string') row[key] = new Date(row[key]);
+  for (const key of SUMMARY_FLOATS) row[key] = row[key] === null ? null : float(row[key]);
+  return row as unknown as ActivitySummaryRow;
+}
+
+/** The detail view's rows, read in one statement (findDetail). */
+export interface ActivityDetailRows {
+  row: ActivityRow;
+  statistics: NewStatistic[];
+  events: NewEvent[];
+  children: ActivitySummaryRow[];
+}
+
 /**
  * Queries on activities and their statistics and events. Every method takes the owning user's id
  * and scopes by it in the SQL itself (activities.user_id, kept right by the composite foreign key
@@ -54,7 +95,7 @@ const fromMicros = (value: SQL | ReturnType<typeof p>) => sql`(timestamptz 'epoc
  */
 @Injectable()
 export class ActivitiesRepository {
-  /** The hot reads of the detail view, built once (Drizzle then skips rebuilding their SQL per call). */
+  /** The hot reads of the detail view, built once (Drizzle then skips rebuilding their SQL per call), rows mapped flat (fast-rows.ts). */
   private readonly prepared;
 
   constructor(@InjectDb() private readonly db: Database) {
@@ -63,29 +104,58 @@ export class ActivitiesRepository {
     const ownedActivity = (activityId: AnyPgColumn) =>
       exists(db.select({ one: sql`1` }).from(activities).where(and(eq(activities.id, activityId), mine)));
     this.prepared = {
-      byId: db
-        .select()
-        .from(activities)
-        .where(and(eq(activities.id, id), mine))
-        .prepare('activity_by_id'),
-      children: db
-        .select(summaryColumns)
-        .from(activities)
-        .where(and(eq(activities.parentId, id), mine))
-        .orderBy(asc(activities.startTime), asc(activities.id))
-        .prepare('activity_children'),
-      statistics: db
-        .select()
-        .from(activityStatistics)
-        .where(and(eq(activityStatistics.activityId, id), ownedActivity(activityStatistics.activityId)))
-        .orderBy(asc(activityStatistics.key))
-        .prepare('activity_statistics'),
-      events: db
-        .select()
-        .from(activityEvents)
-        .where(and(eq(activityEvents.activityId, id), ownedActivity(activityEvents.activityId)))
-        .orderBy(asc(activityEvents.startTime), asc(activityEvents.id))
-        .prepare('activity_events'),
+      /**
+       * The detail view in one statement (one round trip and one socket write instead of four): the
+       * owned row, with its statistics, events and children aggregated as JSON by subqueries scoped
+       * through that row (children by its owner too).
+       */
+      detail: withFlatRowMapper(
+        db
+          .select({
+            ...getTableColumns(activities),
+            statistics: sql<Json[]>`coalesce((select json_agg(json_build_object('key', s.key, 'value', s.value, 'unit', s.unit) order by s.key)
+              from ${activityStatistics} s where s.activity_id = ${outer(activities.id)}), '[]'::json)`,
+            events: sql<Json[]>`coalesce((select json_agg(json_build_object('eventType', e.event_type, 'startTime', e.start_time, 'endTime', e.end_time,
+                'metadata', e.metadata) order by e.start_time, e.id)
+              from ${activityEvents} e where e.activity_id = ${outer(activities.id)}), '[]'::json)`,
+            children: sql<Json[]>`coalesce((select json_agg(json_build_object(${jsonFields('c', summaryColumns)}) order by c.start_time, c.id)
+              from ${activities} c where c.parent_id = ${outer(activities.id)} and c.user_id = ${outer(activities.userId)}), '[]'::json)`,
+          })
+          .from(activities)
+          .where(and(eq(activities.id, id), mine))
+          .prepare('activity_detail'),
+      ),
+      byId: withFlatRowMapper(
+        db
+          .select()
+          .from(activities)
+          .where(and(eq(activities.id, id), mine))
+          .prepare('activity_by_id'),
+      ),
+      children: withFlatRowMapper(
+        db
+          .select(summaryColumns)
+          .from(activities)
+          .where(and(eq(activities.parentId, id), mine))
+          .orderBy(asc(activities.startTime), asc(activities.id))
+          .prepare('activity_children'),
+      ),
+      statistics: withFlatRowMapper(
+        db
+          .select()
+          .from(activityStatistics)
+          .where(and(eq(activityStatistics.activityId, id), ownedActivity(activityStatistics.activityId)))
+          .orderBy(asc(activityStatistics.key))
+          .prepare('activity_statistics'),
+      ),
+      events: withFlatRowMapper(
+        db
+          .select()
+          .from(activityEvents)
+          .where(and(eq(activityEvents.activityId, id), ownedActivity(activityEvents.activityId)))
+          .orderBy(asc(activityEvents.startTime), asc(activityEvents.id))
+          .prepare('activity_events'),
+      ),
     };
   }
 
@@ -96,6 +166,24 @@ export class ActivitiesRepository {
   async findById(userId: string, id: string): Promise<ActivityRow | undefined> {
     const [row] = await this.prepared.byId.execute({ id, userId });
     return row;
+  }
+
+  /** The user's activity with its statistics, events and children (the detail view); undefined for anyone else's. */
+  async findDetail(userId: string, id: string): Promise<ActivityDetailRows | undefined> {
+    const [found] = await this.prepared.detail.execute({ id, userId });
+    if (!found) return undefined;
+    const { statistics, events, children, ...row } = found;
+    return {
+      row,
+      statistics: statistics.map((s) => ({ key: s.key as string, value: float(s.value), unit: s.unit as string })),
+      events: events.map((e) => ({
+        eventType: e.eventType as NewEvent['eventType'],
+        startTime: new Date(e.startTime as string),
+        endTime: e.endTime === null ? null : new Date(e.endTime as string),
+        metadata: e.metadata as NewEvent['metadata'],
+      })),
+      children: children.map(summaryFromJson),
+    };
   }
 
   async findIdByExternalId(userId: string, athleteId: string, source: string, externalId: string): Promise<string | undefined> {
@@ -226,7 +314,7 @@ export class ActivitiesRepository {
     const key = `${ActivitiesRepository.shape(filter)}${after ? '_cursor' : ''}`;
     let query = this.pageQueries.get(key);
     if (!query) {
-      query = this.pageQuery(filter, after, limit).prepare(`activity_page_${this.pageQueries.size}`);
+      query = withFlatRowMapper(this.pageQuery(filter, after, limit).prepare(`activity_page_${this.pageQueries.size}`));
       this.pageQueries.set(key, query);
     }
     return query.execute({

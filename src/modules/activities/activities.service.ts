@@ -47,9 +47,11 @@ export class ActivitiesService {
   ) {}
 
   async get(userId: string, id: string): Promise<ActivityDetail> {
-    const row = await this.activities.findById(userId, id);
-    if (!row) throw notFound();
-    return this.detail(userId, row);
+    // Both owner-scoped, so they run at once: a foreign id finds no row and no streams.
+    const [found, streams] = await Promise.all([this.activities.findDetail(userId, id), this.streams.listOwned(userId, id)]);
+    if (!found) throw notFound();
+    const { row, statistics, events, children } = found;
+    return toActivityDetail({ row: withDerivedTotals(row, children), statistics, events, streams, children });
   }
 
   async list(userId: string, query: ActivityListQuery): Promise<ActivityList> {
@@ -175,16 +177,6 @@ export class ActivitiesService {
   /** For importers: the activity already stored under (athlete, source, externalId), if any. */
   findIdByExternalId(userId: string, athleteId: string, source: string, externalId: string): Promise<string | undefined> {
     return this.activities.findIdByExternalId(userId, athleteId, source, externalId);
-  }
-
-  private async detail(userId: string, row: ActivityRow): Promise<ActivityDetail> {
-    const [statistics, events, children, streams] = await Promise.all([
-      this.activities.findStatistics(row.userId, row.id),
-      this.activities.findEvents(row.userId, row.id),
-      row.parentId ? Promise.resolve([]) : this.activities.findChildren(row.userId, row.id),
-      this.streams.listOwned(userId, row.id),
-    ]);
-    return toActivityDetail({ row: withDerivedTotals(row, children), statistics, events, streams, children });
   }
 
   private async insertOne(
