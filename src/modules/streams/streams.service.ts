@@ -9,7 +9,8 @@ import { PARQUET_CONTENT_TYPE } from './parquet.codec.js';
 import { ObjectNotFoundError, ObjectStoreUnavailableError, type ObjectStore } from './storage/object-store.js';
 import { toStreamMetadata } from './stream-metadata.service.js';
 import { StreamObjectDrain } from './stream-object-drain.js';
-import { columnsFromSamples, SampleValidationError, samplesFromColumns, TooManySamplesError } from './stream-samples.js';
+import { offerStreamedRead, streamedReads, takeScannedColumns } from './stream-routes.js';
+import { columnsFromSamples, SampleValidationError, samplesFromColumns, samplesFromTypedColumns, TooManySamplesError } from './stream-samples.js';
 import type { PrepareUploadTask, StreamTaskError } from './stream-tasks.js';
 import type { StreamSamples, StreamType } from './stream-types.js';
 import { StreamWorkerPool } from './stream-worker-pool.js';
@@ -97,10 +98,12 @@ export class StreamsService implements OnModuleInit, OnModuleDestroy {
   /** Validates, stores and swaps in one stream uploaded by the user (JSON columns or a Parquet file). */
   async upload(userId: string, activityId: string, type: StreamType, body: StreamColumns | Blob): Promise<StreamMetadata> {
     const activity = await this.activities.findOwned(userId, activityId);
-    if (body instanceof Blob) return this.write(activity, type, { parquet: new Uint8Array(await body.arrayBuffer()) });
+    // A large JSON body arrives already read into typed arrays by the upload route (stream-routes).
+    const scanned = body instanceof Blob ? takeScannedColumns(body) : undefined;
+    if (body instanceof Blob && !scanned) return this.write(activity, type, { parquet: new Uint8Array(await body.arrayBuffer()) });
     let samples: StreamSamples;
     try {
-      samples = samplesFromColumns(type, body);
+      samples = scanned ? samplesFromTypedColumns(type, scanned) : samplesFromColumns(type, body as StreamColumns);
     } catch (error) {
       throw translateSampleError(error);
     }
@@ -125,7 +128,12 @@ export class StreamsService implements OnModuleInit, OnModuleDestroy {
       this.logger.error(`Stored object ${row.objectKey} is unreadable: ${result.error.message}`);
       throw new ORPCError('INTERNAL_SERVER_ERROR', { message: 'The stream’s stored object is unreadable' });
     }
-    return columnsFromSamples(type, result.value.samples, result.value.sampleCount);
+    const { samples, sampleCount } = result.value;
+    // A large answer is written piece by piece by the read route; the procedure returns a placeholder.
+    if (samples.timestamps.length > streamedReads.minSamples && offerStreamedRead({ type, sampleCount, samples })) {
+      return { streamType: type, sampleCount, returnedCount: samples.timestamps.length, downsampled: samples.timestamps.length < sampleCount, timestamps: [] };
+    }
+    return columnsFromSamples(type, samples, sampleCount);
   }
 
   async download(userId: string, activityId: string, type: StreamType, redirect = true) {
