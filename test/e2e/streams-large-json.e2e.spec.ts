@@ -23,6 +23,12 @@ describe('2,000,000-sample paths: scanned JSON uploads and streamed reads', () =
     await t.close();
   });
 
+  /** The app's port (supertest uses the same server once it listens). */
+  const listeningPort = async () => {
+    const server = t.app.getHttpServer();
+    if (!server.listening) await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return (server.address() as AddressInfo).port;
+  };
   const newActivity = async () => (await createActivity(t, user, { startTime: START.toISOString(), endTime: END.toISOString() })).id;
   const put = (activityId: string, type: string, json: string) =>
     t.http().put(`/api/v1/activities/${activityId}/streams/${type}`).set(user.auth).set('Content-Type', 'application/json').send(json);
@@ -87,6 +93,49 @@ describe('2,000,000-sample paths: scanned JSON uploads and streamed reads', () =
     expect(reduced.body.timestamps.length).toBeLessThanOrEqual(1000);
   }, 120_000);
 
+  /** A request through node:http (supertest's client holds bodies in memory its own way), the answer's bytes. */
+  const rawRequest = async (method: string, path: string, body?: Buffer) => {
+    const port = await listeningPort();
+    return new Promise<{ status: number; bytes: Buffer }>((resolve, reject) => {
+      const headers = { ...user.auth, ...(body ? { 'content-type': 'application/json', 'content-length': String(body.length) } : {}) };
+      const request = httpRequest({ port, host: '127.0.0.1', method, path, headers }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => resolve({ status: res.statusCode!, bytes: Buffer.concat(chunks) }));
+      });
+      request.on('error', reject);
+      request.end(body);
+    });
+  };
+
+  it('a 2,000,000-sample JSON upload and full read keep the JS heap small (no arrays, no body string)', async () => {
+    const activityId = await newActivity();
+    const count = 2_000_000;
+    const values = Array.from({ length: count }, (_, i) => 60 + (i % 120));
+    const json = Buffer.from(JSON.stringify({ timestamps: timestamps(START, count, { stepMs: 18 }), values }));
+    /** Peak JS heap (this process: the server and the test client) above its level before `work`. */
+    const heapPeak = async (work: () => Promise<unknown>) => {
+      global.gc?.();
+      const before = process.memoryUsage().heapUsed;
+      let peak = before;
+      const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().heapUsed)), 5);
+      try {
+        await work();
+      } finally {
+        clearInterval(timer);
+      }
+      return (Math.max(peak, process.memoryUsage().heapUsed) - before) / 2 ** 20;
+    };
+    const path = `/api/v1/activities/${activityId}/streams/heart_rate`;
+    // Parsed on the main thread, this 36 MiB body is a 36 MiB string and two 2,000,000-element arrays (~70 MiB of heap).
+    const upload = await heapPeak(async () => expect((await rawRequest('PUT', path, json)).status).toBe(200));
+    expect(upload).toBeLessThan(32);
+    let bytes: Buffer = Buffer.alloc(0);
+    const read = await heapPeak(async () => (bytes = (await rawRequest('GET', path)).bytes));
+    expect(read).toBeLessThan(32);
+    expect(bytes.length).toBe(json.length + bytes.indexOf('"timestamps"') - 1);
+  }, 180_000);
+
   it('accepts a large body sent without a content-length (chunked), bit-exact', async () => {
     const activityId = await newActivity();
     const count = 80_000;
@@ -94,9 +143,7 @@ describe('2,000,000-sample paths: scanned JSON uploads and streamed reads', () =
     const values = Array.from({ length: count }, () => Math.round((60 + random() * 120) * 1000) / 1000);
     const body = { timestamps: timestamps(START, count, { stepMs: 250 }).map((ms, i) => (i % 3 === 0 ? new Date(ms).toISOString() : ms)), values };
     const json = Buffer.from(JSON.stringify(body));
-    const server = t.app.getHttpServer();
-    if (!server.listening) await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const { port } = server.address() as AddressInfo;
+    const port = await listeningPort();
     const status = await new Promise<number>((resolve, reject) => {
       const req = httpRequest(
         { port, host: '127.0.0.1', method: 'PUT', path: `/api/v1/activities/${activityId}/streams/heart_rate`, headers: { ...user.auth, 'content-type': 'application/json' } },

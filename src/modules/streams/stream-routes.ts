@@ -6,8 +6,9 @@
  * - `PUT /api/v1/activities/{id}/streams/{type}` with a JSON body larger than SCAN_MIN_BYTES: the body
  *   is read chunk by chunk as it arrives by StreamColumnsScanner straight into typed arrays (no JS
  *   arrays, no 100 MiB string, no parse that holds the event loop), and handed to the procedure as a
- *   marker File that `takeScannedColumns` turns back into the columns. A body of another shape is
+ *   marker File that `takeUploadBody` turns back into the columns. A body of another shape is
  *   validated by the contract as before (see the scanner); smaller bodies keep Fastify's parser.
+ * - A Parquet body is read once into one buffer that moves to the worker (no copies on the way).
  * - `GET /api/v1/activities/{id}/streams/{type}` returning more than `streamedReads.minSamples`
  *   samples: the procedure hands its decoded samples to this route (offerStreamedRead) and returns an
  *   empty placeholder, which onSend replaces by the JSON written piece by piece (stream-json-response).
@@ -49,6 +50,12 @@ export async function registerStreamRoutes(api: FastifyInstance, options: Stream
       readJsonBody(request, payload, options.uploadBodyLimit, (text) => new Promise((resolve, reject) => {
         defaultJsonParser(request, text, (error, value) => (error ? reject(error as Error) : resolve(value)));
       })).then((body) => done(null, body), (error: Error) => done(error, undefined));
+    });
+    // A Parquet body: read once into one exact-size buffer that moves to the worker (Fastify's parser
+    // concatenates, and a File and its arrayBuffer() copy it twice more).
+    routes.removeContentTypeParser([PARQUET_MEDIA_TYPE, 'application/octet-stream']);
+    routes.addContentTypeParser([PARQUET_MEDIA_TYPE, 'application/octet-stream'], (request, payload, done) => {
+      readBytes(request, payload, options.uploadBodyLimit).then((bytes) => done(null, uploadMarker({ parquet: bytes })), (error: Error) => done(error, undefined));
     });
     routes.route({
       method: 'PUT',
@@ -92,13 +99,23 @@ export function offerStreamedRead(read: StreamedRead): boolean {
   return true;
 }
 
-const scannedBodies = new WeakMap<Blob, ScannedColumns>();
+/** What the upload route read from a body, for the procedure (behind a marker File). */
+export type UploadBody = { columns: ScannedColumns } | { parquet: Uint8Array };
 
-/** The columns of a JSON body read by the scanner, when `body` is the marker the route handed on. */
-export function takeScannedColumns(body: Blob): ScannedColumns | undefined {
-  const columns = scannedBodies.get(body);
-  scannedBodies.delete(body);
-  return columns;
+const uploadBodies = new WeakMap<Blob, UploadBody>();
+
+/** A File the contract accepts as the body (a Parquet file), standing for what the route read. */
+function uploadMarker(body: UploadBody): File {
+  const marker = new File([], 'upload', { type: PARQUET_MEDIA_TYPE });
+  uploadBodies.set(marker, body);
+  return marker;
+}
+
+/** The columns or Parquet bytes the upload route read, when `body` is its marker. */
+export function takeUploadBody(body: Blob): UploadBody | undefined {
+  const read = uploadBodies.get(body);
+  uploadBodies.delete(body);
+  return read;
 }
 
 type Payload = NodeJS.ReadableStream & { pause(): unknown; resume(): unknown };
@@ -160,9 +177,7 @@ function readJsonBody(request: FastifyRequest, payload: Payload, limit: number, 
       try {
         const result = scanner.end();
         if (result.kind === 'irregular') return resolve(parse(result.json));
-        const marker = new File([], 'columns.json', { type: PARQUET_MEDIA_TYPE });
-        scannedBodies.set(marker, result.columns);
-        resolve(marker);
+        resolve(uploadMarker({ columns: result.columns }));
       } catch (error) {
         reject(error);
       }
@@ -170,5 +185,38 @@ function readJsonBody(request: FastifyRequest, payload: Payload, limit: number, 
     payload.on('data', onData);
     payload.on('end', onEnd);
     payload.on('error', fail);
+  });
+}
+
+/** A binary body within `limit`, into one buffer of its declared size (chunks are copied in once). */
+function readBytes(request: FastifyRequest, payload: Payload, limit: number): Promise<Uint8Array> {
+  const header = request.headers['content-length'];
+  const declared = header === undefined ? undefined : Number(header);
+  if (declared !== undefined && declared > limit) return Promise.reject(new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE());
+  return new Promise((resolve, reject) => {
+    let bytes = new Uint8Array(declared ?? 0);
+    const chunks: Buffer[] = [];
+    let received = 0;
+    const onData = (data: Buffer | string) => {
+      const chunk = typeof data === 'string' ? Buffer.from(data) : data;
+      if (received + chunk.length > limit || (declared !== undefined && received + chunk.length > declared)) {
+        payload.removeListener('data', onData);
+        payload.removeListener('end', onEnd);
+        reject(received + chunk.length > limit ? new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE() : new errorCodes.FST_ERR_CTP_INVALID_CONTENT_LENGTH());
+        return;
+      }
+      if (declared === undefined) chunks.push(chunk);
+      else bytes.set(chunk, received);
+      received += chunk.length;
+    };
+    const onEnd = () => {
+      payload.removeListener('data', onData);
+      if (declared !== undefined && received !== declared) return reject(new errorCodes.FST_ERR_CTP_INVALID_CONTENT_LENGTH());
+      if (declared === undefined) bytes = new Uint8Array(Buffer.concat(chunks));
+      resolve(bytes);
+    };
+    payload.on('data', onData);
+    payload.on('end', onEnd);
+    payload.on('error', reject);
   });
 }

@@ -9,7 +9,7 @@ import { PARQUET_CONTENT_TYPE } from './parquet.codec.js';
 import { ObjectNotFoundError, ObjectStoreUnavailableError, type ObjectStore } from './storage/object-store.js';
 import { toStreamMetadata } from './stream-metadata.service.js';
 import { StreamObjectDrain } from './stream-object-drain.js';
-import { offerStreamedRead, streamedReads, takeScannedColumns } from './stream-routes.js';
+import { offerStreamedRead, streamedReads, takeUploadBody } from './stream-routes.js';
 import { columnsFromSamples, SampleValidationError, samplesFromColumns, samplesFromTypedColumns, TooManySamplesError } from './stream-samples.js';
 import type { PrepareUploadTask, StreamTaskError } from './stream-tasks.js';
 import type { StreamSamples, StreamType } from './stream-types.js';
@@ -98,12 +98,14 @@ export class StreamsService implements OnModuleInit, OnModuleDestroy {
   /** Validates, stores and swaps in one stream uploaded by the user (JSON columns or a Parquet file). */
   async upload(userId: string, activityId: string, type: StreamType, body: StreamColumns | Blob): Promise<StreamMetadata> {
     const activity = await this.activities.findOwned(userId, activityId);
-    // A large JSON body arrives already read into typed arrays by the upload route (stream-routes).
-    const scanned = body instanceof Blob ? takeScannedColumns(body) : undefined;
-    if (body instanceof Blob && !scanned) return this.write(activity, type, { parquet: new Uint8Array(await body.arrayBuffer()) });
+    // The REST upload route (stream-routes) hands on what it read: a large JSON body already in typed
+    // arrays, or the Parquet bytes. Other Parquet bodies (the /file route, RPC) come as a File.
+    const read = body instanceof Blob ? takeUploadBody(body) : undefined;
+    if (read && 'parquet' in read) return this.write(activity, type, { parquet: read.parquet });
+    if (body instanceof Blob && !read) return this.write(activity, type, { parquet: new Uint8Array(await body.arrayBuffer()) });
     let samples: StreamSamples;
     try {
-      samples = scanned ? samplesFromTypedColumns(type, scanned) : samplesFromColumns(type, body as StreamColumns);
+      samples = read ? samplesFromTypedColumns(type, read.columns) : samplesFromColumns(type, body as StreamColumns);
     } catch (error) {
       throw translateSampleError(error);
     }
@@ -123,7 +125,7 @@ export class StreamsService implements OnModuleInit, OnModuleDestroy {
   async samples(userId: string, activityId: string, type: StreamType, maxPoints?: number): Promise<StreamSamplesOutput> {
     const row = await this.findRow(userId, activityId, type);
     const bytes = await this.fetchObject(row);
-    const result = await this.pool.readSamples({ bytes, type, maxPoints });
+    const result = await this.pool.readSamples({ bytes, type, maxPoints }, row.sampleCount);
     if (!result.ok) {
       this.logger.error(`Stored object ${row.objectKey} is unreadable: ${result.error.message}`);
       throw new ORPCError('INTERNAL_SERVER_ERROR', { message: 'The stream’s stored object is unreadable' });
