@@ -298,10 +298,11 @@ async function main() {
     if (large.length > 0) {
       console.log(`\n${largeCount.toLocaleString('en')} samples (50 Hz) in one stream: peak RSS above idle and longest event-loop stall of the`);
       console.log('server process (monitorEventLoopDelay), and wall time; "main MiB" = peak JS heap + ArrayBuffers of the main thread');
-      console.log('alone (RSS includes the worker threads). Baseline upload = bulk INSERT from the bench process (no HTTP server');
+      console.log('alone (RSS includes the worker threads); "busy ms" = the most main-thread CPU time between two 5 ms ticks (the part');
+      console.log('of a stall that is work on the loop; the rest is the machine not running the process). Baseline upload = bulk INSERT from the bench process (no HTTP server');
       console.log('involved, so no server stall or RSS to report).\n');
-      console.log('| stream | operation | project ms | project peak MiB | project main MiB | project stall ms | baseline ms | baseline peak MiB | baseline stall ms |');
-      console.log('|---|---|---:|---:|---:|---:|---:|---:|---:|');
+      console.log('| stream | operation | project ms | project peak MiB | project main MiB | project stall ms | project busy ms | baseline ms | baseline peak MiB | baseline stall ms |');
+      console.log('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|');
       for (const row of large) console.log(row);
     }
     await store.close?.();
@@ -316,6 +317,7 @@ async function main() {
 
 interface ProbeReport {
   maxStallMs: number;
+  maxBusyMs: number;
   peakAboveIdleMiB: number;
   mainPeakAboveIdleMiB: number;
 }
@@ -353,10 +355,10 @@ async function largeStreams(token: string, athleteId: string, sql: postgres.Sql,
   const end = new Date(start.getTime() + count * 18);
   const rows: string[] = [];
   const fmt = (label: string, type: string, project: ProbeReport & { ms: number }, baseline?: ProbeReport & { ms: number }, baselineMs?: number) =>
-    `| ${type} | ${label} | ${project.ms.toFixed(0)} | ${project.peakAboveIdleMiB.toFixed(0)} | ${project.mainPeakAboveIdleMiB.toFixed(0)} | ${project.maxStallMs.toFixed(0)} | ${(baseline?.ms ?? baselineMs ?? NaN).toFixed(0)} | ${baseline ? baseline.peakAboveIdleMiB.toFixed(0) : '–'} | ${baseline ? baseline.maxStallMs.toFixed(0) : '–'} |`;
+    `| ${type} | ${label} | ${project.ms.toFixed(0)} | ${project.peakAboveIdleMiB.toFixed(0)} | ${project.mainPeakAboveIdleMiB.toFixed(0)} | ${project.maxStallMs.toFixed(0)} | ${project.maxBusyMs.toFixed(0)} | ${(baseline?.ms ?? baselineMs ?? NaN).toFixed(0)} | ${baseline ? baseline.peakAboveIdleMiB.toFixed(0) : '–'} | ${baseline ? baseline.maxStallMs.toFixed(0) : '–'} |`;
   // The noise floor: the longest stall while the server does nothing (a loaded machine deschedules it).
   const idle = await probed(server, () => new Promise((resolve) => setTimeout(resolve, 3000)));
-  rows.push(`| – | idle 3 s (noise floor) | – | ${idle.peakAboveIdleMiB.toFixed(0)} | ${idle.mainPeakAboveIdleMiB.toFixed(0)} | ${idle.maxStallMs.toFixed(0)} | – | – | – |`);
+  rows.push(`| – | idle 3 s (noise floor) | – | ${idle.peakAboveIdleMiB.toFixed(0)} | ${idle.mainPeakAboveIdleMiB.toFixed(0)} | ${idle.maxStallMs.toFixed(0)} | ${idle.maxBusyMs.toFixed(0)} | – | – | – |`);
   for (const type of ['heart_rate', 'position'] as const) {
     const created = (await api('/api/v1/activities', token, {
       method: 'POST',

@@ -444,7 +444,9 @@ export class StreamColumnsScanner {
     }
     let value: number;
     if (this.slowNumber) {
-      value = Number(this.token.take(chunk, this.tokenStart, end).toString('latin1'));
+      // Most such numbers (17-digit doubles) lie within one chunk: read without a Buffer view.
+      const text = this.token.size === 0 ? chunk.toString('latin1', this.tokenStart, end) : this.token.take(chunk, this.tokenStart, end).toString('latin1');
+      value = Number(text);
     } else {
       if (this.token.size > 0) this.token.take();
       value = this.fractionDigits === 0 ? this.mantissa : this.mantissa / POWERS_OF_TEN[this.fractionDigits]!;
