@@ -7,7 +7,9 @@
  * store (BENCH_S3=1: an in-process S3-protocol server instead). The baseline is one table per stream
  * type: uuid key, activity id, timestamp, value column(s), index on (activity_id, timestamp).
  *
- * Env: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/bench_streams), BENCH_RUNS (5).
+ * Env: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/bench_streams), BENCH_RUNS (5),
+ * BENCH_SMALL=0 (skip the 1 h / 10 h rows), BENCH_LARGE=0 (skip the 2,000,000-sample rows),
+ * BENCH_LARGE_SAMPLES (the size of the "2,000,000-sample" rows, e.g. 200000 while iterating).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -23,6 +25,7 @@ import { rng } from '../libs/testing/seeded-random.js';
 
 const url = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/bench_streams';
 const runs = Number(process.env.BENCH_RUNS ?? 5);
+const largeCount = Number(process.env.BENCH_LARGE_SAMPLES ?? 2_000_000);
 const port = 3121;
 const base = `http://127.0.0.1:${port}`;
 const baselinePort = 3122;
@@ -222,7 +225,8 @@ async function main() {
     };
     const rows: string[] = [];
     const sizes: string[] = [];
-    for (const activity of [makeActivity('1 h', 1, 1), makeActivity('10 h', 10, 2)]) {
+    const small = process.env.BENCH_SMALL === '0' ? [] : [makeActivity('1 h', 1, 1), makeActivity('10 h', 10, 2)];
+    for (const activity of small) {
       const samples = activity.timestamps.length;
       const writeApi: number[] = [];
       const writeSql: number[] = [];
@@ -292,11 +296,13 @@ async function main() {
     console.log('|---|---|---:|---:|---:|');
     for (const row of sizes) console.log(row);
     if (large.length > 0) {
-      console.log('\n2,000,000 samples (10 h at 50 Hz) in one stream: peak RSS above idle and longest event-loop stall of the');
-      console.log('server process (monitorEventLoopDelay), and wall time. Baseline upload = bulk INSERT from the bench process');
-      console.log('(no HTTP server involved, so no server stall or RSS to report).\n');
-      console.log('| stream | operation | project ms | project peak MiB | project stall ms | baseline ms | baseline peak MiB | baseline stall ms |');
-      console.log('|---|---|---:|---:|---:|---:|---:|---:|');
+      console.log(`\n${largeCount.toLocaleString('en')} samples (50 Hz) in one stream: peak RSS above idle and longest event-loop stall of the`);
+      console.log('server process (monitorEventLoopDelay), and wall time; "main MiB" = peak JS heap + ArrayBuffers of the main thread');
+      console.log('alone (RSS includes the worker threads); "busy ms" = the most main-thread CPU time between two 5 ms ticks (the part');
+      console.log('of a stall that is work on the loop; the rest is the machine not running the process). Baseline upload = bulk INSERT from the bench process (no HTTP server');
+      console.log('involved, so no server stall or RSS to report).\n');
+      console.log('| stream | operation | project ms | project peak MiB | project main MiB | project stall ms | project busy ms | baseline ms | baseline peak MiB | baseline stall ms |');
+      console.log('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|');
       for (const row of large) console.log(row);
     }
     await store.close?.();
@@ -311,7 +317,9 @@ async function main() {
 
 interface ProbeReport {
   maxStallMs: number;
+  maxBusyMs: number;
   peakAboveIdleMiB: number;
+  mainPeakAboveIdleMiB: number;
 }
 
 function probeCall(child: ChildProcess, message: 'reset' | 'report'): Promise<ProbeReport> {
@@ -334,7 +342,7 @@ async function probed(child: ChildProcess, work: () => Promise<unknown>): Promis
 
 /** Issue 8's 2,000,000-sample rows: heart_rate and position, upload (JSON and Parquet), full read, maxPoints=1000. */
 async function largeStreams(token: string, athleteId: string, sql: postgres.Sql, server: ChildProcess, baselineServer: ChildProcess): Promise<string[]> {
-  const count = 2_000_000;
+  const count = largeCount;
   const random = rng(50);
   const start = new Date(Date.UTC(2026, 4, 2, 6));
   const timestamps = Array.from({ length: count }, (_, i) => start.getTime() + i * 18);
@@ -347,7 +355,10 @@ async function largeStreams(token: string, athleteId: string, sql: postgres.Sql,
   const end = new Date(start.getTime() + count * 18);
   const rows: string[] = [];
   const fmt = (label: string, type: string, project: ProbeReport & { ms: number }, baseline?: ProbeReport & { ms: number }, baselineMs?: number) =>
-    `| ${type} | ${label} | ${project.ms.toFixed(0)} | ${project.peakAboveIdleMiB.toFixed(0)} | ${project.maxStallMs.toFixed(0)} | ${(baseline?.ms ?? baselineMs ?? NaN).toFixed(0)} | ${baseline ? baseline.peakAboveIdleMiB.toFixed(0) : '–'} | ${baseline ? baseline.maxStallMs.toFixed(0) : '–'} |`;
+    `| ${type} | ${label} | ${project.ms.toFixed(0)} | ${project.peakAboveIdleMiB.toFixed(0)} | ${project.mainPeakAboveIdleMiB.toFixed(0)} | ${project.maxStallMs.toFixed(0)} | ${project.maxBusyMs.toFixed(0)} | ${(baseline?.ms ?? baselineMs ?? NaN).toFixed(0)} | ${baseline ? baseline.peakAboveIdleMiB.toFixed(0) : '–'} | ${baseline ? baseline.maxStallMs.toFixed(0) : '–'} |`;
+  // The noise floor: the longest stall while the server does nothing (a loaded machine deschedules it).
+  const idle = await probed(server, () => new Promise((resolve) => setTimeout(resolve, 3000)));
+  rows.push(`| – | idle 3 s (noise floor) | – | ${idle.peakAboveIdleMiB.toFixed(0)} | ${idle.mainPeakAboveIdleMiB.toFixed(0)} | ${idle.maxStallMs.toFixed(0)} | ${idle.maxBusyMs.toFixed(0)} | – | – | – |`);
   for (const type of ['heart_rate', 'position'] as const) {
     const created = (await api('/api/v1/activities', token, {
       method: 'POST',

@@ -16,6 +16,7 @@ import { pingDatabase, type Database } from '../../database/database.js';
 import { InjectDb } from '../../database/database.module.js';
 import { ActivityTypesRouter } from '../catalog/activity-types.router.js';
 import { ImportsRouter } from '../imports/imports.router.js';
+import { registerStreamRoutes } from '../streams/stream-routes.js';
 import { StreamsRouter } from '../streams/streams.router.js';
 import { SyncRouter } from '../sync/sync.router.js';
 import { captureRawBody } from '../sync/raw-body.js';
@@ -225,9 +226,14 @@ export class ApiService implements OnApplicationShutdown {
         const { method = 'POST', path: template = '' } = procedure['~orpc'].route;
         // REST bodies are the provider's bytes; an RPC body is oRPC's envelope, so only REST keeps them.
         const raw = RAW_BODY_PROCEDURES.has(path.join('.')) ? { preParsing: captureRawBody(bodyLimit) } : {};
-        api.route({ method, url: `/api${template.replace(/\{([^}]+)\}/g, ':$1')}`, ...options(bodyLimit), ...raw, handler: handleRest });
+        // streams.upload's REST route is the streams module's (below).
+        if (path.join('.') !== 'streams.upload') {
+          api.route({ method, url: `/api${template.replace(/\{([^}]+)\}/g, ':$1')}`, ...options(bodyLimit), ...raw, handler: handleRest });
+        }
         api.route({ method: 'POST', url: `/api/rpc/${path.join('/')}`, ...options(bodyLimit), handler: handleRpc });
       }
+      // 2,000,000-sample JSON uploads read chunk by chunk, and large reads written as a stream (still oRPC-handled).
+      await registerStreamRoutes(api, { onRequest: checkCredentials, handler: handleRest, uploadBodyLimit: MAX_BODY_BYTES, readBodyLimit: DEFAULT_BODY_LIMIT });
     });
 
     await registerDocsPages(fastify, document);

@@ -38,23 +38,29 @@ function toEpochMs(value: number | string): number {
 
 const column = (values: readonly (number | null)[]) => Float64Array.from(values, (v) => (v === null ? Number.NaN : v));
 
-/** JSON columns → typed samples; structural problems (missing or extra columns, lengths) are reported at their path. */
-export function samplesFromColumns(type: StreamType, body: StreamColumns): StreamSamples {
-  const count = body.timestamps.length;
+type ColumnName = 'timestamps' | 'values' | 'latitude' | 'longitude' | 'altitudeM' | 'horizontalAccuracyM';
+
+/** The checks of both JSON paths: too many samples, missing or extra columns, unequal lengths. */
+function checkColumns(type: StreamType, lengthOf: (name: ColumnName) => number | undefined): void {
+  const count = lengthOf('timestamps') ?? 0;
   if (count > MAX_SAMPLES) throw new TooManySamplesError(count);
   const issues: SampleIssue[] = [];
   const required = type === 'position' ? (['latitude', 'longitude'] as const) : (['values'] as const);
   const forbidden = type === 'position' ? (['values'] as const) : (['latitude', 'longitude', 'altitudeM', 'horizontalAccuracyM'] as const);
-  for (const name of required) if (!body[name]) issues.push({ path: [name], message: `required for ${type}` });
-  for (const name of forbidden) if (body[name]) issues.push({ path: [name], message: `not a column of ${type}` });
+  for (const name of required) if (lengthOf(name) === undefined) issues.push({ path: [name], message: `required for ${type}` });
+  for (const name of forbidden) if (lengthOf(name) !== undefined) issues.push({ path: [name], message: `not a column of ${type}` });
   for (const name of ['values', 'latitude', 'longitude', 'altitudeM', 'horizontalAccuracyM'] as const) {
-    const values = body[name];
-    if (values && values.length !== count) {
-      issues.push({ path: [name], message: `has ${values.length} entries but timestamps has ${count}` });
+    const length = lengthOf(name);
+    if (length !== undefined && length !== count) {
+      issues.push({ path: [name], message: `has ${length} entries but timestamps has ${count}` });
     }
   }
   if (issues.length > 0) throw new SampleValidationError(issues);
+}
 
+/** JSON columns → typed samples; structural problems (missing or extra columns, lengths) are reported at their path. */
+export function samplesFromColumns(type: StreamType, body: StreamColumns): StreamSamples {
+  checkColumns(type, (name) => body[name]?.length);
   const timestamps = Float64Array.from(body.timestamps, toEpochMs);
   if (type === 'position') {
     return {
@@ -66,6 +72,25 @@ export function samplesFromColumns(type: StreamType, body: StreamColumns): Strea
     };
   }
   return { timestamps, values: Float64Array.from(body.values!) };
+}
+
+/**
+ * Columns read by the upload route's scanner (already typed: epoch ms, NaN for a missing optional
+ * value or a timestamp string that is no date-time) → samples, with the same checks and answers as
+ * samplesFromColumns. A column longer than MAX_SAMPLES was not kept in full: 413.
+ */
+export function samplesFromTypedColumns(
+  type: StreamType,
+  columns: { arrays: Partial<Record<ColumnName, Float64Array>>; lengths: Partial<Record<ColumnName, number>> },
+): StreamSamples {
+  const longest = Math.max(0, ...Object.values(columns.lengths));
+  if (longest > MAX_SAMPLES) throw new TooManySamplesError(longest);
+  checkColumns(type, (name) => columns.lengths[name]);
+  const { timestamps, values, latitude, longitude, altitudeM, horizontalAccuracyM } = columns.arrays;
+  if (type === 'position') {
+    return { timestamps: timestamps!, latitude: latitude!, longitude: longitude!, altitudeM: altitudeM ?? null, horizontalAccuracyM: horizontalAccuracyM ?? null };
+  }
+  return { timestamps: timestamps!, values: values! };
 }
 
 function checkRange(values: Float64Array, path: string, range: { min: number; max: number; unit: string }, optional: boolean, issues: SampleIssue[]) {

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { parquetMetadata } from 'hyparquet';
 import { Piscina } from 'piscina';
 import { buffersOf, runStreamTask, type PreparedUpload, type PrepareUploadTask, type ReadSamples, type ReadSamplesTask, type StreamTask, type TaskResult } from './stream-tasks.js';
 
@@ -10,6 +11,21 @@ import { buffersOf, runStreamTask, type PreparedUpload, type PrepareUploadTask, 
  */
 export const INLINE_MAX_SAMPLES = 20_000;
 export const INLINE_MAX_BYTES = 128 * 1024;
+
+/**
+ * Small in bytes and in rows: a file of a few KiB can hold 2,000,000 well-compressed samples, whose
+ * decoding would hold the event loop, so the footer's row count decides too (reading it is cheap).
+ * A file whose footer cannot be read fails as fast inline.
+ */
+function isSmallParquet(bytes: Uint8Array): boolean {
+  if (bytes.byteLength > INLINE_MAX_BYTES) return false;
+  try {
+    const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+    return Number(parquetMetadata(buffer).num_rows) <= INLINE_MAX_SAMPLES;
+  } catch {
+    return true;
+  }
+}
 
 export interface StreamWorkerPoolOptions {
   /** Worker threads; by default one less than the CPUs, at least 1 and at most 4. */
@@ -29,13 +45,15 @@ export class StreamWorkerPool {
 
   prepareUpload(task: Omit<PrepareUploadTask, 'name'>): Promise<TaskResult<PreparedUpload>> {
     const full: PrepareUploadTask = { name: 'prepareUpload', ...task };
-    const small = 'parquet' in task.source ? task.source.parquet.byteLength <= INLINE_MAX_BYTES : task.source.samples.timestamps.length <= INLINE_MAX_SAMPLES;
+    const small = 'parquet' in task.source ? isSmallParquet(task.source.parquet) : task.source.samples.timestamps.length <= INLINE_MAX_SAMPLES;
     const transfer = buffersOf('parquet' in task.source ? task.source.parquet : task.source.samples);
     return this.run(full, small, transfer) as Promise<TaskResult<PreparedUpload>>;
   }
 
-  readSamples(task: Omit<ReadSamplesTask, 'name'>): Promise<TaskResult<ReadSamples>> {
-    return this.run({ name: 'readSamples', ...task }, task.bytes.byteLength <= INLINE_MAX_BYTES, buffersOf(task.bytes)) as Promise<TaskResult<ReadSamples>>;
+  /** `sampleCount`: the stored object's rows when the caller knows them (the metadata row). */
+  readSamples(task: Omit<ReadSamplesTask, 'name'>, sampleCount?: number): Promise<TaskResult<ReadSamples>> {
+    const small = sampleCount === undefined ? isSmallParquet(task.bytes) : task.bytes.byteLength <= INLINE_MAX_BYTES && sampleCount <= INLINE_MAX_SAMPLES;
+    return this.run({ name: 'readSamples', ...task }, small, buffersOf(task.bytes)) as Promise<TaskResult<ReadSamples>>;
   }
 
   /** Threads started so far (0 until a task was large enough to leave the event loop). */

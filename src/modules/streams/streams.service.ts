@@ -9,7 +9,15 @@ import { PARQUET_CONTENT_TYPE } from './parquet.codec.js';
 import { ObjectNotFoundError, ObjectStoreUnavailableError, type ObjectStore } from './storage/object-store.js';
 import { toStreamMetadata } from './stream-metadata.service.js';
 import { StreamObjectDrain } from './stream-object-drain.js';
-import { columnsFromSamples, SampleValidationError, samplesFromColumns, TooManySamplesError, WINDOW_SLACK_MS } from './stream-samples.js';
+import { offerStreamedRead, streamedReads, takeUploadBody } from './stream-routes.js';
+import {
+  columnsFromSamples,
+  SampleValidationError,
+  samplesFromColumns,
+  samplesFromTypedColumns,
+  TooManySamplesError,
+  WINDOW_SLACK_MS,
+} from './stream-samples.js';
 import type { PreparedUpload, PrepareUploadTask, StreamTaskError } from './stream-tasks.js';
 import type { StreamSamples, StreamType } from './stream-types.js';
 import { StreamWorkerPool } from './stream-worker-pool.js';
@@ -97,10 +105,14 @@ export class StreamsService implements OnModuleInit, OnModuleDestroy {
   /** Validates, stores and swaps in one stream uploaded by the user (JSON columns or a Parquet file). */
   async upload(userId: string, activityId: string, type: StreamType, body: StreamColumns | Blob): Promise<StreamMetadata> {
     const activity = await this.activities.findOwned(userId, activityId);
-    if (body instanceof Blob) return this.write(activity, type, { parquet: new Uint8Array(await body.arrayBuffer()) });
+    // The REST upload route (stream-routes) hands on what it read: a large JSON body already in typed
+    // arrays, or the Parquet bytes. Other Parquet bodies (the /file route, RPC) come as a File.
+    const read = body instanceof Blob ? takeUploadBody(body) : undefined;
+    if (read && 'parquet' in read) return this.write(activity, type, { parquet: read.parquet });
+    if (body instanceof Blob && !read) return this.write(activity, type, { parquet: new Uint8Array(await body.arrayBuffer()) });
     let samples: StreamSamples;
     try {
-      samples = samplesFromColumns(type, body);
+      samples = read ? samplesFromTypedColumns(type, read.columns) : samplesFromColumns(type, body as StreamColumns);
     } catch (error) {
       throw translateSampleError(error);
     }
@@ -140,12 +152,17 @@ export class StreamsService implements OnModuleInit, OnModuleDestroy {
   async samples(userId: string, activityId: string, type: StreamType, maxPoints?: number): Promise<StreamSamplesOutput> {
     const row = await this.findRow(userId, activityId, type);
     const bytes = await this.fetchObject(row);
-    const result = await this.pool.readSamples({ bytes, type, maxPoints });
+    const result = await this.pool.readSamples({ bytes, type, maxPoints }, row.sampleCount);
     if (!result.ok) {
       this.logger.error(`Stored object ${row.objectKey} is unreadable: ${result.error.message}`);
       throw new ORPCError('INTERNAL_SERVER_ERROR', { message: 'The stream’s stored object is unreadable' });
     }
-    return columnsFromSamples(type, result.value.samples, result.value.sampleCount);
+    const { samples, sampleCount } = result.value;
+    // A large answer is written piece by piece by the read route; the procedure returns a placeholder.
+    if (samples.timestamps.length > streamedReads.minSamples && offerStreamedRead({ type, sampleCount, samples })) {
+      return { streamType: type, sampleCount, returnedCount: samples.timestamps.length, downsampled: samples.timestamps.length < sampleCount, timestamps: [] };
+    }
+    return columnsFromSamples(type, samples, sampleCount);
   }
 
   async download(userId: string, activityId: string, type: StreamType, redirect = true) {

@@ -1,0 +1,222 @@
+/**
+ * The two REST routes of the streams module that move 2,000,000-sample bodies, registered by the API
+ * (ApiService.mount) in place of its generic route, still handled by oRPC (the same validation, errors
+ * and answers as every other procedure):
+ *
+ * - `PUT /api/v1/activities/{id}/streams/{type}` with a JSON body larger than SCAN_MIN_BYTES: the body
+ *   is read chunk by chunk as it arrives by StreamColumnsScanner straight into typed arrays (no JS
+ *   arrays, no 100 MiB string, no parse that holds the event loop), and handed to the procedure as a
+ *   marker File that `takeUploadBody` turns back into the columns. A body of another shape is
+ *   validated by the contract as before (see the scanner); smaller bodies keep Fastify's parser.
+ * - A Parquet body is read once into one buffer that moves to the worker (no copies on the way).
+ * - `GET /api/v1/activities/{id}/streams/{type}` returning more than `streamedReads.minSamples`
+ *   samples: the procedure hands its decoded samples to this route (offerStreamedRead) and returns an
+ *   empty placeholder, which onSend replaces by the JSON written piece by piece (stream-json-response).
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { errorCodes, type FastifyInstance, type FastifyReply, type FastifyRequest, type onRequestHookHandler } from 'fastify';
+import { PARQUET_MEDIA_TYPE, streamsContract } from '@unified-activity/contract';
+import { StreamColumnsScanner, type ScannedColumns } from './stream-columns-scanner.js';
+import { streamedReadBody, type StreamedRead } from './stream-json-response.js';
+
+/** JSON bodies up to this size are parsed by Fastify's parser as before (one JSON.parse is cheaper there). */
+export const SCAN_MIN_BYTES = 1024 * 1024;
+/** A chunk larger than this is read in slices with a turn of the event loop between them. */
+const SLICE_BYTES = 256 * 1024;
+
+/** Reads returning more samples than this are written as a stream (mutable for tests). */
+export const streamedReads = { minSamples: 50_000 };
+
+type Handler = (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
+
+export interface StreamRouteOptions {
+  /** The API's credential check, run before any body is read. */
+  onRequest: onRequestHookHandler;
+  /** The API's REST handler (oRPC). */
+  handler: Handler;
+  /** Largest upload body. */
+  uploadBodyLimit: number;
+  /** Body limit of the read route (a GET carries none). */
+  readBodyLimit: number;
+}
+
+const restUrl = (path: string | undefined) => `/api${(path ?? '').replace(/\{([^}]+)\}/g, ':$1')}`;
+
+export async function registerStreamRoutes(api: FastifyInstance, options: StreamRouteOptions): Promise<void> {
+  await api.register(async (routes) => {
+    const defaultJsonParser = routes.getDefaultJsonParser('error', 'error');
+    routes.removeContentTypeParser('application/json');
+    routes.addContentTypeParser('application/json', (request, payload, done) => {
+      readJsonBody(request, payload, options.uploadBodyLimit, (text) => new Promise((resolve, reject) => {
+        defaultJsonParser(request, text, (error, value) => (error ? reject(error as Error) : resolve(value)));
+      })).then((body) => done(null, body), (error: Error) => done(error, undefined));
+    });
+    // A Parquet body: read once into one exact-size buffer that moves to the worker (Fastify's parser
+    // concatenates, and a File and its arrayBuffer() copy it twice more).
+    routes.removeContentTypeParser([PARQUET_MEDIA_TYPE, 'application/octet-stream']);
+    routes.addContentTypeParser([PARQUET_MEDIA_TYPE, 'application/octet-stream'], (request, payload, done) => {
+      readBytes(request, payload, options.uploadBodyLimit).then((bytes) => done(null, uploadMarker({ parquet: bytes })), (error: Error) => done(error, undefined));
+    });
+    routes.route({
+      method: 'PUT',
+      url: restUrl(streamsContract.upload['~orpc'].route.path),
+      bodyLimit: options.uploadBodyLimit,
+      onRequest: options.onRequest,
+      handler: options.handler,
+    });
+
+    const reads = new WeakMap<FastifyRequest, { read?: StreamedRead }>();
+    routes.route({
+      method: 'GET',
+      url: restUrl(streamsContract.get['~orpc'].route.path),
+      bodyLimit: options.readBodyLimit,
+      onRequest: options.onRequest,
+      handler: (request, reply) => {
+        const slot = {};
+        reads.set(request, slot);
+        return streamedReadSlot.run(slot, () => options.handler(request, reply));
+      },
+      onSend: async (request, reply, payload) => {
+        const read = reads.get(request)?.read;
+        if (!read || reply.statusCode !== 200) return payload;
+        reply.removeHeader('content-length');
+        return streamedReadBody(read);
+      },
+    });
+  });
+}
+
+const streamedReadSlot = new AsyncLocalStorage<{ read?: StreamedRead }>();
+
+/**
+ * Called by the read procedure: when the request came through the streamed read route, the route
+ * writes these samples as the response body and the procedure returns an empty placeholder.
+ */
+export function offerStreamedRead(read: StreamedRead): boolean {
+  const slot = streamedReadSlot.getStore();
+  if (!slot) return false;
+  slot.read = read;
+  return true;
+}
+
+/** What the upload route read from a body, for the procedure (behind a marker File). */
+export type UploadBody = { columns: ScannedColumns } | { parquet: Uint8Array };
+
+const uploadBodies = new WeakMap<Blob, UploadBody>();
+
+/** A File the contract accepts as the body (a Parquet file), standing for what the route read. */
+function uploadMarker(body: UploadBody): File {
+  const marker = new File([], 'upload', { type: PARQUET_MEDIA_TYPE });
+  uploadBodies.set(marker, body);
+  return marker;
+}
+
+/** The columns or Parquet bytes the upload route read, when `body` is its marker. */
+export function takeUploadBody(body: Blob): UploadBody | undefined {
+  const read = uploadBodies.get(body);
+  uploadBodies.delete(body);
+  return read;
+}
+
+type Payload = NodeJS.ReadableStream & { pause(): unknown; resume(): unknown };
+
+/**
+ * Reads a JSON body within `limit` with Fastify's checks (empty body, declared length, size): small
+ * bodies by `parse` (Fastify's JSON parser), larger ones by the scanner.
+ */
+function readJsonBody(request: FastifyRequest, payload: Payload, limit: number, parse: (text: string) => Promise<unknown>): Promise<unknown> {
+  const header = request.headers['content-length'];
+  const declared = header === undefined ? undefined : Number(header);
+  if (declared !== undefined && declared > limit) return Promise.reject(new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE());
+  const scanner = declared !== undefined && declared <= SCAN_MIN_BYTES ? undefined : new StreamColumnsScanner(declared);
+  const chunks: Buffer[] = [];
+
+  return new Promise((resolve, reject) => {
+    let received = 0;
+    let settled = false;
+    const fail = (error: unknown) => {
+      if (settled) return;
+      settled = true;
+      payload.removeListener('data', onData);
+      payload.removeListener('end', onEnd);
+      reject(error);
+    };
+    const scan = (chunk: Buffer) => {
+      try {
+        scanner!.write(chunk);
+      } catch (error) {
+        fail(error);
+      }
+    };
+    const onData = (data: Buffer | string) => {
+      const chunk = typeof data === 'string' ? Buffer.from(data) : data;
+      received += chunk.length;
+      if (received > limit) return fail(new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE());
+      if (!scanner) return void chunks.push(chunk);
+      if (chunk.length <= SLICE_BYTES) return scan(chunk);
+      // A large chunk (a test client, a proxy): in slices, so that no one holds the loop for long.
+      payload.pause();
+      let offset = 0;
+      const next = () => {
+        if (settled) return;
+        scan(chunk.subarray(offset, (offset += SLICE_BYTES)));
+        if (offset < chunk.length) setImmediate(next);
+        else payload.resume();
+      };
+      next();
+    };
+    const onEnd = () => {
+      if (settled) return;
+      // The last slices of a large chunk may still be queued: finish once they are read.
+      if (payload.isPaused()) return void setImmediate(onEnd);
+      settled = true;
+      payload.removeListener('data', onData);
+      if (received === 0) return reject(new errorCodes.FST_ERR_CTP_EMPTY_JSON_BODY());
+      if (declared !== undefined && received !== declared) return reject(new errorCodes.FST_ERR_CTP_INVALID_CONTENT_LENGTH());
+      if (!scanner) return resolve(parse(Buffer.concat(chunks).toString('utf8')));
+      try {
+        const result = scanner.end();
+        if (result.kind === 'irregular') return resolve(parse(result.json));
+        resolve(uploadMarker({ columns: result.columns }));
+      } catch (error) {
+        reject(error);
+      }
+    };
+    payload.on('data', onData);
+    payload.on('end', onEnd);
+    payload.on('error', fail);
+  });
+}
+
+/** A binary body within `limit`, into one buffer of its declared size (chunks are copied in once). */
+function readBytes(request: FastifyRequest, payload: Payload, limit: number): Promise<Uint8Array> {
+  const header = request.headers['content-length'];
+  const declared = header === undefined ? undefined : Number(header);
+  if (declared !== undefined && declared > limit) return Promise.reject(new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE());
+  return new Promise((resolve, reject) => {
+    let bytes = new Uint8Array(declared ?? 0);
+    const chunks: Buffer[] = [];
+    let received = 0;
+    const onData = (data: Buffer | string) => {
+      const chunk = typeof data === 'string' ? Buffer.from(data) : data;
+      if (received + chunk.length > limit || (declared !== undefined && received + chunk.length > declared)) {
+        payload.removeListener('data', onData);
+        payload.removeListener('end', onEnd);
+        reject(received + chunk.length > limit ? new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE() : new errorCodes.FST_ERR_CTP_INVALID_CONTENT_LENGTH());
+        return;
+      }
+      if (declared === undefined) chunks.push(chunk);
+      else bytes.set(chunk, received);
+      received += chunk.length;
+    };
+    const onEnd = () => {
+      payload.removeListener('data', onData);
+      if (declared !== undefined && received !== declared) return reject(new errorCodes.FST_ERR_CTP_INVALID_CONTENT_LENGTH());
+      if (declared === undefined) bytes = new Uint8Array(Buffer.concat(chunks));
+      resolve(bytes);
+    };
+    payload.on('data', onData);
+    payload.on('end', onEnd);
+    payload.on('error', reject);
+  });
+}
