@@ -2,6 +2,7 @@ import { gzipSync } from 'node:zlib';
 import { zipSync } from 'fflate';
 import type { SignedUpUser } from './api.js';
 import type { TestApp } from '../setup/app.js';
+import type { SampleRecord } from '../fixtures/imports/apple-health-builder.js';
 
 /** POST /athletes/{id}/imports with the given files (multipart field `files`). */
 export function upload(t: TestApp, user: SignedUpUser, files: { name: string; bytes: Uint8Array }[], query = '', athleteId = user.athleteId) {
@@ -78,15 +79,8 @@ function appleDate(date: Date): string {
   return `${date.toISOString().slice(0, 19).replace('T', ' ')} +0000`;
 }
 
-export interface AppleSampleRecord {
-  type: string;
-  sourceName: string;
-  unit: string;
-  startMs: number;
-  endMs: number;
-  value: string;
-  placement: 'before' | 'after';
-}
+/** A sample record of the export, as the parser spec's builder describes it. */
+export type AppleSampleRecord = SampleRecord;
 
 /**
  * The sample records of `appleHealthExport`: one heart rate at the run's start, and with
