@@ -109,15 +109,17 @@ export class StreamObjectDrain {
       }
       await this.store.delete(claimed.map((entry) => entry.objectKey));
     } catch (error) {
-      // One backoff for the batch, from its most-retried entry: the store is down for all of them.
-      const attempts = Math.max(...claimed.map((entry) => entry.attempts));
-      const retryIn = Math.min(this.maxBackoffMs, this.baseBackoffMs * 2 ** attempts);
-      await this.repository.retryDeletions(
-        claimed.map((entry) => entry.id),
-        retryIn,
-        error instanceof Error ? error.message : String(error),
-      );
-      if (attempts === 0) this.logger.warn(`Object store refused ${claimed.length} deletion(s); retrying in ${retryIn} ms: ${String(error)}`);
+      // Each entry backs off from its own attempts: a batch can mix entries of other stores on the
+      // same database, and a long-failing one must not hold back entries that just arrived.
+      const message = error instanceof Error ? error.message : String(error);
+      const byAttempts = new Map<number, typeof claimed>();
+      for (const entry of claimed) byAttempts.set(entry.attempts, [...(byAttempts.get(entry.attempts) ?? []), entry]);
+      for (const [attempts, entries] of byAttempts) {
+        const retryIn = Math.min(this.maxBackoffMs, this.baseBackoffMs * 2 ** attempts);
+        await this.repository.retryDeletions(entries.map((entry) => entry.id), retryIn, message);
+      }
+      const fresh = byAttempts.get(0)?.length ?? 0;
+      if (fresh > 0) this.logger.warn(`Object store refused ${fresh} deletion(s); retrying in ${this.baseBackoffMs} ms: ${message}`);
       return { deleted: 0, failed: claimed.length };
     }
     await this.repository.completeDeletions(claimed.map((entry) => entry.id));
