@@ -109,14 +109,18 @@ function checkRange(values: Float64Array, path: string, range: { min: number; ma
  * whole-millisecond non-decreasing timestamps inside the activity's window, finite values within the
  * type's plausible range. Reports the first offending sample of each column.
  */
+/** The instants a stream of an activity may cover: its window widened by WINDOW_SLACK_MS on both sides. */
+export function sampleBounds(window: { startTime: Date; endTime: Date }): { from: number; to: number } {
+  return { from: window.startTime.getTime() - WINDOW_SLACK_MS, to: window.endTime.getTime() + WINDOW_SLACK_MS };
+}
+
 export function validateSamples(type: StreamType, samples: StreamSamples, window: { startTime: Date; endTime: Date }): void {
   const { timestamps } = samples;
   if (timestamps.length > MAX_SAMPLES) throw new TooManySamplesError(timestamps.length);
   const issues: SampleIssue[] = [];
   if (timestamps.length === 0) issues.push({ path: ['timestamps'], message: 'a stream needs at least one sample' });
 
-  const from = window.startTime.getTime() - WINDOW_SLACK_MS;
-  const to = window.endTime.getTime() + WINDOW_SLACK_MS;
+  const { from, to } = sampleBounds(window);
   let outside = 0;
   let firstOutside = -1;
   for (let i = 0; i < timestamps.length; i++) {

@@ -15,8 +15,8 @@ import {
   SampleValidationError,
   samplesFromColumns,
   samplesFromTypedColumns,
+  sampleBounds,
   TooManySamplesError,
-  WINDOW_SLACK_MS,
 } from './stream-samples.js';
 import type { PreparedUpload, PrepareUploadTask, StreamTaskError } from './stream-tasks.js';
 import type { StreamSamples, StreamType } from './stream-types.js';
@@ -138,8 +138,7 @@ export class StreamsService implements OnModuleInit, OnModuleDestroy {
    * since the activity row may differ from what the worker was told.
    */
   async storePreparedStream(activity: StreamActivity, type: StreamType, prepared: PreparedUpload): Promise<StreamMetadata> {
-    const from = activity.startTime.getTime() - WINDOW_SLACK_MS;
-    const to = (activity.endTime?.getTime() ?? MAX_DATE_MS) + WINDOW_SLACK_MS;
+    const { from, to } = sampleBounds({ startTime: activity.startTime, endTime: activity.endTime ?? new Date(MAX_DATE_MS) });
     const { startTime, endTime } = prepared.summary;
     if (startTime.getTime() < from || endTime.getTime() > to) {
       throw new SampleValidationError([
