@@ -83,6 +83,15 @@ export class ActivitiesService {
   }
 
   async create(userId: string, input: ActivityCreate): Promise<ActivityDetail> {
+    const { id } = await this.insert(userId, input);
+    return this.get(userId, id);
+  }
+
+  /**
+   * What create does, without reading the detail view back: the inserted rows of the activity and
+   * of its children, in input order. Imports use it (they need the ids and windows, not the detail).
+   */
+  async insert(userId: string, input: ActivityCreate): Promise<ActivityRow & { children: ActivityRow[] }> {
     const athlete = await this.athletes.get(userId, input.athleteId);
     this.types.assertKnown(input.activityType, ['activityType']);
     input.children?.forEach((child, index) => this.types.assertKnown(child.activityType, ['children', index, 'activityType']));
@@ -91,14 +100,14 @@ export class ActivitiesService {
     const timeZone = input.timeZone ?? athlete.timeZone;
     const receivedAt = new Date();
     try {
-      const id = await this.activities.transaction(async (tx) => {
+      return await this.activities.transaction(async (tx) => {
         const parent = await this.insertOne(tx, { ...input, timeZone }, userId, athlete.id, input.parentId ?? null, receivedAt);
+        const children: ActivityRow[] = [];
         for (const child of input.children ?? []) {
-          await this.insertOne(tx, { ...child, timeZone: child.timeZone ?? timeZone }, userId, athlete.id, parent.id, receivedAt);
+          children.push(await this.insertOne(tx, { ...child, timeZone: child.timeZone ?? timeZone }, userId, athlete.id, parent.id, receivedAt));
         }
-        return parent.id;
+        return { ...parent, children };
       });
-      return await this.get(userId, id);
     } catch (error) {
       throw await this.translateWriteError(error, userId, athlete.id, input);
     }

@@ -16,7 +16,7 @@ import { AthletesService } from '../athletes/athletes.service.js';
 import { ObjectNotFoundError } from '../streams/storage/object-store.js';
 import { SampleValidationError, TooManySamplesError } from '../streams/stream-samples.js';
 import type { StreamSamples, StreamType } from '../streams/stream-types.js';
-import { StreamsService } from '../streams/streams.service.js';
+import { StreamsService, type StreamActivity } from '../streams/streams.service.js';
 import { ImportQueue } from './import-queue.js';
 import { ImportsRepository } from './imports.repository.js';
 import { mediaTypeOf, OriginalArchive, sha256Hex } from './original-archive.js';
@@ -24,6 +24,7 @@ import { ParsePool } from './parse-pool.js';
 import { parseAppleHealthExport } from './parsers/index.js';
 import { UnreadableFileError, type ImportedActivity } from './parsers/types.js';
 import type { PreparedStreams } from './prepare-streams.js';
+import type { PreparedUpload } from '../streams/stream-tasks.js';
 import { unpack, type ImportInput, type Leaf } from './unpack.js';
 
 /** Who the files are imported for. The CLI resolves the athlete's user; the API has it from the session. */
@@ -192,8 +193,9 @@ export class ImportsService implements OnApplicationBootstrap, OnModuleDestroy {
     const result: ImportFileResult = { ...emptyResult(name), status: 'created', format, sha256, warnings: [...warnings] };
     if (activities.length === 0) return rejected(name, 'the file holds no activity', { format, sha256, warnings });
 
+    let inputs: ActivityCreate[];
     try {
-      this.checkActivities(owner, activities, sha256);
+      inputs = this.checkActivities(owner, activities, sha256);
     } catch (error) {
       if (error instanceof UnreadableFileError) return rejected(name, error.reason, { format, sha256, warnings });
       throw error;
@@ -205,9 +207,8 @@ export class ImportsService implements OnApplicationBootstrap, OnModuleDestroy {
     let archiveIndex = activities.reduce((n, a) => n + 1 + a.children.length, 0);
     for (const { activity, index } of order) {
       archiveIndex -= 1 + activity.children.length;
-      const externalId = index === 0 ? sha256 : `${sha256}/${index}`;
       const ownPrepared = prepared.slice(archiveIndex, archiveIndex + 1 + activity.children.length);
-      const stored = await this.persist(owner, activity, externalId, archiveKey, archiveIndex, result.warnings, ownPrepared);
+      const stored = await this.persist(owner, activity, inputs[index]!, archiveKey, archiveIndex, result.warnings, ownPrepared);
       if (stored.created) result.activityIds.unshift(stored.id);
       else result.existingIds.unshift(stored.id);
       result.sampleCount += stored.samples;
@@ -231,8 +232,9 @@ export class ImportsService implements OnApplicationBootstrap, OnModuleDestroy {
           result.existingIds.push(existing);
           continue;
         }
+        let input: ActivityCreate;
         try {
-          this.checkActivities(owner, [workout], sha256);
+          [input] = this.checkActivities(owner, [workout], sha256) as [ActivityCreate];
         } catch (error) {
           if (!(error instanceof UnreadableFileError)) throw error;
           result.warnings.push(`workout ${workouts} (${workout.startTime.toISOString()}) skipped: ${error.reason}`);
@@ -241,7 +243,7 @@ export class ImportsService implements OnApplicationBootstrap, OnModuleDestroy {
         // What the parser skipped for this workout (a missing route, another device's samples).
         for (const warning of workout.warnings ?? []) result.warnings.push(`workout ${workouts} (${workout.startTime.toISOString()}): ${warning}`);
         const key = await this.archive.keep(owner.athleteId, sha256, 'json', original);
-        const stored = await this.persist(owner, workout, sha256, key, 0, result.warnings);
+        const stored = await this.persist(owner, workout, input, key, 0, result.warnings);
         (stored.created ? result.activityIds : result.existingIds).push(stored.id);
         result.sampleCount += stored.samples;
       }
@@ -256,14 +258,15 @@ export class ImportsService implements OnApplicationBootstrap, OnModuleDestroy {
     return result;
   }
 
-  /** Validates every activity with the API's own create schema before anything is written. */
-  private checkActivities(owner: ImportOwner, activities: ImportedActivity[], sha256: string): void {
-    activities.forEach((activity, index) => {
+  /** Validates every activity with the API's own create schema before anything is written; answers the parsed inputs. */
+  private checkActivities(owner: ImportOwner, activities: ImportedActivity[], sha256: string): ActivityCreate[] {
+    return activities.map((activity, index) => {
       const parsed = ActivityCreateSchema.safeParse(this.createInput(owner, activity, index === 0 ? sha256 : `${sha256}/${index}`));
       if (!parsed.success) {
         const issue = parsed.error.issues[0]!;
         throw new UnreadableFileError(`activity ${index + 1} breaks a rule of the data model: ${issue.path.join('.')}: ${issue.message}`);
       }
+      return parsed.data;
     });
   }
 
@@ -305,75 +308,80 @@ export class ImportsService implements OnApplicationBootstrap, OnModuleDestroy {
   private async persist(
     owner: ImportOwner,
     activity: ImportedActivity,
-    externalId: string,
+    input: ActivityCreate,
     archiveKey: string,
     archiveIndex: number,
     warnings: string[],
     prepared: PreparedStreams = [],
   ): Promise<{ id: string; created: boolean; samples: number }> {
-    const input = ActivityCreateSchema.parse(this.createInput(owner, activity, externalId));
     const withArchive: WithArchive<ActivityCreate> = {
       ...input,
       sourceArchiveKey: archiveKey,
       sourceArchiveIndex: archiveIndex,
       children: input.children?.map((child, index) => ({ ...child, sourceArchiveKey: archiveKey, sourceArchiveIndex: archiveIndex + 1 + index })),
     };
-    let detail;
+    let created;
     try {
-      detail = await this.activities.create(owner.userId, withArchive);
+      created = await this.activities.insert(owner.userId, withArchive);
     } catch (error) {
       const existingId = error instanceof ORPCError && error.code === 'CONFLICT' ? (error.data as { existingId?: string } | undefined)?.existingId : undefined;
       if (existingId) return { id: existingId, created: false, samples: 0 };
       throw error;
     }
-    type Target = { id: string; startTime: Date; endTime: Date; streams: ImportedActivity['streams']; prepared?: PreparedStreams[number]; label: string };
-    const targets: Target[] = [
-      { id: detail.id, startTime: detail.startTime, endTime: detail.endTime, streams: activity.streams, prepared: prepared[0], label: '' },
-    ];
-    activity.children.forEach((child, index) => {
-      const row = detail.children.find((c) => c.externalId === `${externalId}#${index + 1}`);
-      if (row) {
-        targets.push({ id: row.id, startTime: row.startTime, endTime: row.endTime, streams: child.streams, prepared: prepared[index + 1], label: ` of leg ${index + 1}` });
-      }
-    });
-    // Every stream of the activity (and its legs) is stored at once: each write waits on the object
-    // store (two fsyncs on the local one) and a row swap, not on this thread's CPU.
-    type Stored = { stored: number } | { warning: string } | { failure: unknown };
-    const writes: Promise<Stored>[] = [];
-    for (const target of targets) {
-      for (const [type, data] of Object.entries(target.streams) as [StreamType, StreamSamples | undefined][]) {
-        if (!data || data.timestamps.length === 0) continue;
-        // Prepared in the parse pool (validated and encoded there): only the object and the row are written here.
-        const ready = target.prepared?.[type];
-        const notStored = (message: string) => ({ warning: `${type} stream${target.label} not stored: ${message}` });
-        if (ready && !ready.ok) {
-          writes.push(Promise.resolve(notStored(ready.error.message)));
-          continue;
-        }
-        const activityRef = { id: target.id, athleteId: owner.athleteId, startTime: target.startTime, endTime: target.endTime };
-        const write = ready ? this.streams.storePreparedStream(activityRef, type, ready.value) : this.streams.replaceStream(activityRef, type, data);
-        writes.push(
-          write.then(
-            () => ({ stored: data.timestamps.length }),
-            (error: unknown) =>
-              error instanceof SampleValidationError || error instanceof TooManySamplesError ? notStored(error.message) : { failure: error },
-          ),
-        );
-      }
+    // The activity and each of its legs (children are inserted in input order), with their streams.
+    const targets = [created, ...created.children].map((row, index) => ({
+      ref: { id: row.id, athleteId: owner.athleteId, startTime: row.startTime, endTime: row.endTime },
+      streams: index === 0 ? activity.streams : activity.children[index - 1]!.streams,
+      prepared: prepared[index] ?? {},
+      label: index === 0 ? '' : ` of leg ${index}`,
+    }));
+    let samples = 0;
+    try {
+      // Every leg at once: each write waits on the object store and one row swap, not on this thread's CPU.
+      await Promise.all(targets.map(async (target) => (samples += await this.storeStreams(target, warnings))));
+    } catch (error) {
+      // Storage failed half-way: take the activity back out, so that the next run imports the file again.
+      await this.activities.delete(owner.userId, created.id).catch((cleanup: unknown) => this.logger.error(`Could not remove ${created.id}: ${String(cleanup)}`));
+      throw error;
+    }
+    return { id: created.id, created: true, samples };
+  }
+
+  /**
+   * The streams of one activity: those the parse pool prepared (validated and encoded there) in one
+   * write of their objects and one row swap; others (Apple Health's) validated and encoded here.
+   * A stream that breaks a rule is a warning; a storage failure is thrown. Answers the samples stored.
+   */
+  private async storeStreams(
+    target: { ref: StreamActivity; streams: ImportedActivity['streams']; prepared: PreparedStreams[number]; label: string },
+    warnings: string[],
+  ): Promise<number> {
+    const notStored = (type: StreamType, message: string) => warnings.push(`${type} stream${target.label} not stored: ${message}`);
+    const ready: Partial<Record<StreamType, PreparedUpload>> = {};
+    const others: [StreamType, StreamSamples][] = [];
+    for (const [type, data] of Object.entries(target.streams) as [StreamType, StreamSamples | undefined][]) {
+      if (!data || data.timestamps.length === 0) continue;
+      const prepared = target.prepared[type];
+      if (!prepared) others.push([type, data]);
+      else if (prepared.ok) ready[type] = prepared.value;
+      else notStored(type, prepared.error.message);
     }
     let samples = 0;
-    const outcomes = await Promise.all(writes);
-    const failed = outcomes.find((outcome): outcome is { failure: unknown } => 'failure' in outcome);
-    if (failed) {
-      // Storage failed half-way: take the activity back out, so that the next run imports the file again.
-      await this.activities.delete(owner.userId, detail.id).catch((cleanup: unknown) => this.logger.error(`Could not remove ${detail.id}: ${String(cleanup)}`));
-      throw failed.failure;
-    }
-    for (const outcome of outcomes) {
-      if ('warning' in outcome) warnings.push(outcome.warning);
-      else if ('stored' in outcome) samples += outcome.stored;
-    }
-    return { id: detail.id, created: true, samples };
+    const { stored, rejected } = await this.streams.storePreparedStreams(target.ref, ready);
+    for (const metadata of stored) samples += metadata.sampleCount;
+    for (const { type, error } of rejected) notStored(type, error.message);
+    await Promise.all(
+      others.map(([type, data]) =>
+        this.streams.replaceStream(target.ref, type, data).then(
+          () => (samples += data.timestamps.length),
+          (error: unknown) => {
+            if (error instanceof SampleValidationError || error instanceof TooManySamplesError) notStored(type, error.message);
+            else throw error;
+          },
+        ),
+      ),
+    );
+    return samples;
   }
 
   private async enqueue(owner: ImportOwner, files: File[]): Promise<ImportJob> {

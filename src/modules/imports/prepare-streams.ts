@@ -2,7 +2,7 @@
  * Everything CPU-bound about one imported file, as a pure function: decode it (parsers) and prepare
  * each stream for storage (the streams module's prepareUpload: validation against its activity's
  * window, Parquet encoding, checksum, summary). The parse pool runs it in worker threads; the main
- * thread then only writes objects and rows (StreamsService.storePreparedStream), so no stream is
+ * thread then only writes objects and rows (StreamsService.storePreparedStreams), so no stream is
  * validated or encoded twice.
  */
 import { prepareUpload, type PreparedUpload, type StreamTaskError } from '../streams/stream-tasks.js';

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { and, asc, eq, exists, gt, inArray, lte, or, sql } from 'drizzle-orm';
+import { and, asc, eq, exists, getTableColumns, gt, inArray, lte, or, sql } from 'drizzle-orm';
 import type { Database } from '../../database/database.js';
 import { InjectDb } from '../../database/database.module.js';
 import {
@@ -10,6 +10,9 @@ import {
   type ActivityStreamRow,
   type NewActivityStreamRow,
 } from '../../database/schema/index.js';
+
+/** The columns a swap leaves as they are: the row's identity and its creation time. */
+const SWAP_KEEPS = new Set(['id', 'activityId', 'streamType', 'createdAt', 'updatedAt']);
 
 /** An entry of the deletion outbox claimed by one drain. */
 export interface ClaimedDeletion {
@@ -59,13 +62,26 @@ export class StreamsRepository {
    * replaced (the earlier winner's object) for deletion in the same transaction.
    */
   async swap(values: NewActivityStreamRow): Promise<ActivityStreamRow> {
-    const { activityId: _activityId, streamType: _streamType, ...changes } = values;
-    const [row] = await this.db
+    const [row] = await this.swapMany([values]);
+    return row!;
+  }
+
+  /**
+   * Several swaps in one statement (an import stores all streams of an activity at once): each row
+   * is upserted and triggers exactly as a swap of its own; every column but the row's identity takes
+   * the new value, so nothing of the replaced version's summary survives.
+   */
+  async swapMany(values: NewActivityStreamRow[]): Promise<ActivityStreamRow[]> {
+    if (values.length === 0) return [];
+    const set: Record<string, unknown> = { updatedAt: new Date() };
+    for (const [name, column] of Object.entries(getTableColumns(activityStreams))) {
+      if (!SWAP_KEEPS.has(name)) set[name] = sql.raw(`excluded."${column.name}"`);
+    }
+    return this.db
       .insert(activityStreams)
       .values(values)
-      .onConflictDoUpdate({ target: [activityStreams.activityId, activityStreams.streamType], set: { ...changes, updatedAt: new Date() } })
+      .onConflictDoUpdate({ target: [activityStreams.activityId, activityStreams.streamType], set })
       .returning();
-    return row!;
   }
 
   /** Whether any row points at the key (after a failed swap: did it commit after all?). */

@@ -138,14 +138,33 @@ export class StreamsService implements OnModuleInit, OnModuleDestroy {
    * since the activity row may differ from what the worker was told.
    */
   async storePreparedStream(activity: StreamActivity, type: StreamType, prepared: PreparedUpload): Promise<StreamMetadata> {
+    const { stored, rejected } = await this.storePreparedStreams(activity, { [type]: prepared });
+    if (rejected[0]) throw rejected[0].error;
+    return stored[0]!;
+  }
+
+  /**
+   * Several prepared streams of one activity at once (an imported file's): every object is written
+   * first, side by side, then one statement swaps all rows; if any object or the swap fails, none of
+   * the new versions is kept and the previous ones stay readable. A stream whose samples lie outside
+   * the activity is not stored and is answered in `rejected`.
+   */
+  async storePreparedStreams(
+    activity: StreamActivity,
+    streams: Partial<Record<StreamType, PreparedUpload>>,
+  ): Promise<{ stored: StreamMetadata[]; rejected: { type: StreamType; error: SampleValidationError }[] }> {
     const { from, to } = sampleBounds({ startTime: activity.startTime, endTime: activity.endTime ?? new Date(MAX_DATE_MS) });
-    const { startTime, endTime } = prepared.summary;
-    if (startTime.getTime() < from || endTime.getTime() > to) {
-      throw new SampleValidationError([
-        { path: ['timestamps'], message: `samples from ${startTime.toISOString()} to ${endTime.toISOString()} lie outside the activity (±60 s)` },
-      ]);
+    const accepted: [StreamType, PreparedUpload][] = [];
+    const rejected: { type: StreamType; error: SampleValidationError }[] = [];
+    for (const [type, prepared] of Object.entries(streams) as [StreamType, PreparedUpload][]) {
+      const { startTime, endTime } = prepared.summary;
+      if (startTime.getTime() >= from && endTime.getTime() <= to) accepted.push([type, prepared]);
+      else {
+        const message = `samples from ${startTime.toISOString()} to ${endTime.toISOString()} lie outside the activity (±60 s)`;
+        rejected.push({ type, error: new SampleValidationError([{ path: ['timestamps'], message }]) });
+      }
     }
-    return this.write(activity, type, { prepared });
+    return { stored: await this.storeVersions(activity, accepted), rejected };
   }
 
   async samples(userId: string, activityId: string, type: StreamType, maxPoints?: number): Promise<StreamSamplesOutput> {
@@ -204,39 +223,56 @@ export class StreamsService implements OnModuleInit, OnModuleDestroy {
             source,
           });
     if (!prepared.ok) throw translateTaskError(prepared.error);
-    const { bytes, checksumSha256, summary, schemaVersion } = prepared.value;
+    const [stored] = await this.storeVersions(activity, [[type, prepared.value]]);
+    return stored!;
+  }
 
-    // 1. The object, at a key no other upload uses, outside any transaction.
-    const key = streamObjectKey(activity.athleteId, activity.id, type, newStreamVersion());
-    await this.storeCall(() =>
-      this.store.put(key, bytes, {
-        contentType: PARQUET_CONTENT_TYPE,
-        metadata: { 'stream-type': type, 'schema-version': String(schemaVersion) },
-      }),
+  /** The one write path of stream objects (DATA-MODEL §10): new versioned objects, then one row swap, then the old objects go. */
+  private async storeVersions(activity: StreamActivity, streams: [StreamType, PreparedUpload][]): Promise<StreamMetadata[]> {
+    if (streams.length === 0) return [];
+    // 1. The objects, at keys no other upload uses, outside any transaction.
+    const version = newStreamVersion();
+    const keys = streams.map(([type]) => streamObjectKey(activity.athleteId, activity.id, type, version));
+    const puts = await Promise.allSettled(
+      streams.map(([type, { bytes, schemaVersion }], index) =>
+        this.storeCall(() =>
+          this.store.put(keys[index]!, bytes, {
+            contentType: PARQUET_CONTENT_TYPE,
+            metadata: { 'stream-type': type, 'schema-version': String(schemaVersion) },
+          }),
+        ),
+      ),
     );
+    const failedPut = puts.find((put): put is PromiseRejectedResult => put.status === 'rejected');
+    if (failedPut) {
+      await Promise.all(keys.filter((_, index) => puts[index]!.status === 'fulfilled').map((key) => this.abandon(key)));
+      throw failedPut.reason;
+    }
 
-    // 2. One short statement swaps the row; the replaced key is queued for deletion by the trigger.
-    let row: ActivityStreamRow;
+    // 2. One short statement swaps the rows; the replaced keys are queued for deletion by the trigger.
+    let rows: ActivityStreamRow[];
     try {
-      row = await this.streams.swap({
-        activityId: activity.id,
-        streamType: type,
-        objectKey: key,
-        format: 'parquet',
-        schemaVersion,
-        ...summary,
-        byteSize: bytes.byteLength,
-        checksumSha256,
-      });
+      rows = await this.streams.swapMany(
+        streams.map(([type, { bytes, checksumSha256, summary, schemaVersion }], index) => ({
+          activityId: activity.id,
+          streamType: type,
+          objectKey: keys[index]!,
+          format: 'parquet',
+          schemaVersion,
+          ...summary,
+          byteSize: bytes.byteLength,
+          checksumSha256,
+        })),
+      );
     } catch (error) {
-      await this.abandon(key);
+      await Promise.all(keys.map((key) => this.abandon(key)));
       // The activity was deleted while its stream was being uploaded.
       if (pgError(error)?.code === PG_FOREIGN_KEY_VIOLATION) throw new ORPCError('NOT_FOUND', { message: 'Activity not found' });
       throw error;
     }
-    // 3. The previous object goes after the commit.
+    // 3. The previous objects go after the commit.
     this.drain.kick();
-    return toStreamMetadata(row);
+    return rows.map(toStreamMetadata);
   }
 
   /**

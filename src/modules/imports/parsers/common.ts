@@ -3,6 +3,7 @@
  * summaries derived from samples, time zones.
  */
 import tzLookup from '@photostructure/tz-lookup';
+import { isTimeZone } from '@unified-activity/contract';
 import { toCanonical } from '../../../../libs/seed-data/activity-type-mapping.js';
 import { activityTypeBySlug } from '../../../../libs/seed-data/activity-types.js';
 import {
@@ -477,7 +478,7 @@ function conform(activity: ImportedActivity, label: string, warnings: string[]):
       activity[max] = null;
     }
   }
-  if (activity.timeZone != null && !isIanaZone(activity.timeZone)) activity.timeZone = null;
+  if (activity.timeZone != null && !isTimeZone(activity.timeZone)) activity.timeZone = null;
   activity.name = cut(activity.name, LIMITS.name);
   activity.notes = cut(activity.notes, LIMITS.notes);
   activity.deviceName = cut(activity.deviceName, LIMITS.deviceName);
@@ -499,11 +500,3 @@ function cut(value: string | null | undefined, max: number): string | null | und
   return typeof value === 'string' && value.length > max ? value.slice(0, max) : value;
 }
 
-function isIanaZone(zone: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: zone });
-    return true;
-  } catch {
-    return false;
-  }
-}
