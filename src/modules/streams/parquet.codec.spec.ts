@@ -574,5 +574,13 @@ describe('parquet stream codec', () => {
       ]);
       await expectCodecError(decodeStream(bytes), 'INVALID_VALUE');
     });
+
+    it('rejects a timestamp beyond 2^53 ms with INVALID_VALUE rather than rounding it', async () => {
+      const bytes = foreignFile([
+        { element: TIMESTAMP_MILLIS, data: [BigInt(T0), 2n ** 53n + 1n] },
+        { element: { name: 'value', type: 'DOUBLE', repetition_type: 'REQUIRED' }, data: [1, 2] },
+      ]);
+      await expectCodecError(decodeStream(bytes), 'INVALID_VALUE');
+    });
   });
 });

@@ -249,13 +249,14 @@ function floorDiv(value: bigint, divisor: bigint): bigint {
 }
 
 /**
- * Timestamps come back as bigint epoch milliseconds whatever their unit. The model keeps
- * milliseconds, so finer units from foreign files are floored to the millisecond.
+ * Timestamps come back as epoch milliseconds (numbers) whatever their unit. The model keeps
+ * milliseconds, so finer units from foreign files are floored to the millisecond. A number, not a
+ * bigint: hyparquet builds one JS array element per row, and 2 M bigints are ~50 MiB of heap.
  */
 const READ_PARSERS: Partial<ParquetParsers> = {
-  timestampFromMilliseconds: (millis: bigint) => millis,
-  timestampFromMicroseconds: (micros: bigint) => floorDiv(micros, MILLIS_PER_MICRO),
-  timestampFromNanoseconds: (nanos: bigint) => floorDiv(nanos, MILLIS_PER_NANO),
+  timestampFromMilliseconds: (millis: bigint) => exactNumber(STREAM_COLUMNS.timestamp, millis),
+  timestampFromMicroseconds: (micros: bigint) => exactNumber(STREAM_COLUMNS.timestamp, floorDiv(micros, MILLIS_PER_MICRO)),
+  timestampFromNanoseconds: (nanos: bigint) => exactNumber(STREAM_COLUMNS.timestamp, floorDiv(nanos, MILLIS_PER_NANO)),
 };
 
 
@@ -359,10 +360,8 @@ export class ParquetStreamCodec implements StreamCodec {
     assertReadableCodecs(metadata, columns);
     const decodedByteCap = assertBoundedWork(metadata, columns, limits.maxRows ?? DEFAULT_MAX_ROWS);
 
-    const raw = await readColumns(file, metadata, columns, cappedDecompressors(decodedByteCap));
-    const timestamps = toNumbers(STREAM_COLUMNS.timestamp, raw.get(STREAM_COLUMNS.timestamp));
-    const numeric = new Map<string, NumericColumn>();
-    for (const name of columns.slice(1)) numeric.set(name, toNumbers(name, raw.get(name)));
+    const numeric = await readColumns(file, metadata, columns, cappedDecompressors(decodedByteCap));
+    const timestamps = mustGet(numeric, STREAM_COLUMNS.timestamp);
 
     // A row without an instant or without its required values is no sample at all.
     const keep = rowsToKeep(timestamps, required.slice(1).map((name) => mustGet(numeric, name)));
@@ -519,6 +518,8 @@ function readMetadata(file: ArrayBuffer): FileMetaData {
   try {
     return parquetMetadata(file, { parsers: READ_PARSERS });
   } catch (error) {
+    // A column statistic beyond the exact range (READ_PARSERS) says so, like the column itself would.
+    if (error instanceof StreamCodecError) throw error;
     throw new StreamCodecError('INVALID_PARQUET', `Unreadable Parquet footer: ${errorMessage(error)}`, { cause: error });
   }
 }
@@ -623,13 +624,17 @@ function assertReadableCodecs(metadata: FileMetaData, columns: readonly string[]
   }
 }
 
+/**
+ * The columns as numbers, one column at a time: each column's decoded pages are converted and
+ * dropped before the next column is read, so a 2 M-sample upload never holds every column twice.
+ */
 async function readColumns(
   file: ArrayBuffer,
   metadata: FileMetaData,
   columns: string[],
   compressors: ReadCompressors,
-): Promise<Map<string, DecodedArray[]>> {
-  const result = new Map<string, DecodedArray[]>();
+): Promise<Map<string, NumericColumn>> {
+  const result = new Map<string, NumericColumn>();
   try {
     const scan = await parquetScan({
       file,
@@ -642,7 +647,7 @@ async function readColumns(
     for (const column of columns) {
       const parts: DecodedArray[] = [];
       for (const range of scan.ranges) parts.push(await scan.readColumn({ column, ...range }));
-      result.set(column, parts);
+      result.set(column, toNumbers(column, parts));
     }
   } catch (error) {
     if (error instanceof StreamCodecError) throw error;
@@ -651,8 +656,12 @@ async function readColumns(
   return result;
 }
 
-function toNumbers(name: string, parts: DecodedArray[] | undefined): NumericColumn {
-  const chunks = parts ?? [];
+function toNumbers(name: string, chunks: DecodedArray[]): NumericColumn {
+  // One page run of doubles that owns its buffer (the usual value column): used as it is, not copied.
+  const [only] = chunks;
+  if (chunks.length === 1 && only instanceof Float64Array && only.byteOffset === 0 && only.byteLength === only.buffer.byteLength) {
+    return { values: only, missing: null };
+  }
   const total = chunks.reduce((sum, part) => sum + part.length, 0);
   const values = new Float64Array(total);
   let missing: Uint8Array | null = null;
