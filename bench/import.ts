@@ -98,6 +98,8 @@ async function main() {
   const cliEnv: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: dataDir, LOG_LEVEL: 'warn' };
   if (DATABASE_URL) cliEnv.DATABASE_URL = DATABASE_URL;
   else delete cliEnv.DATABASE_URL;
+  const machineBefore = machineCpuSeconds();
+  const childrenBefore = childrenCpuSeconds();
   const wallStart = performance.now();
   const code = await new Promise<number>((resolve) =>
     execFile('node', ['dist/scripts/import.js', folder, '--athlete', athleteId, '--report', reportFile], { env: cliEnv, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
@@ -107,6 +109,8 @@ async function main() {
     }),
   );
   const wallSeconds = (performance.now() - wallStart) / 1000;
+  const cliCpu = childrenCpuSeconds() - childrenBefore;
+  const machineCpu = machineCpuSeconds() - machineBefore;
   if (code !== 0) throw new Error(`the CLI exited with ${code}`);
   const report = JSON.parse(readFileSync(reportFile, 'utf8')) as { seconds: number; summary: { created: number; samples: number } };
   if (report.summary.created !== FILES) throw new Error(`expected ${FILES} files created, got ${report.summary.created}`);
@@ -126,10 +130,44 @@ async function main() {
   console.log(`\n${FILES} files, ${decodedRecords.toLocaleString('en-US')} records, ${samples.toLocaleString('en-US')} stream samples stored; ${DATABASE_URL ? 'PostgreSQL' : 'embedded PGlite'}, local object store`);
   for (const row of rows) console.log(`  ${row[0].padEnd(48)} ${row[1].padStart(8)} ${row[2].padStart(8)} ${row[3].padStart(12)}`);
   console.log(`  Throughput vs decode-only baseline: ${(decodeSeconds / report.seconds).toFixed(2)}× (import loop), ${(decodeSeconds / wallSeconds).toFixed(2)}× (whole process); goal ≥ 1.0`);
+  // Where the CPU went: the CLI process (all its threads, boot included) and the rest of the
+  // machine over the same wall time (on a quiet machine: the PostgreSQL server's backends).
+  const cpus = availableParallelism();
+  console.log(`\n  CPU time, whole process: the CLI ${cliCpu.toFixed(2)} s (${((cliCpu / FILES) * 1000).toFixed(1)} ms per file), the rest of the machine ${Math.max(0, machineCpu - cliCpu).toFixed(2)} s`);
+  console.log(`  decode-only baseline: ${decodeSeconds.toFixed(2)} s on one thread; machine busy during the import: ${((machineCpu / (wallSeconds * cpus)) * 100).toFixed(0)} % of ${cpus} CPUs`);
+  console.log(`  (CPU-bound: ${cpus} CPUs cannot run ${machineCpu.toFixed(2)} CPU-s in less than ${(machineCpu / cpus).toFixed(2)} s; 1.0× on this machine needs ≤ ${(decodeSeconds * cpus).toFixed(2)} CPU-s)`);
   console.log(`\n  FIT files, raw        ${fitBytes.toLocaleString('en-US').padStart(14)} bytes`);
   console.log(`  FIT files, gzipped    ${gzBytes.toLocaleString('en-US').padStart(14)} bytes`);
   console.log(`  Parquet objects       ${parquetBytes.toLocaleString('en-US').padStart(14)} bytes`);
   console.log(`  Parquet / FIT raw ${(parquetBytes / fitBytes).toFixed(3)}×, Parquet / FIT gzipped ${(parquetBytes / gzBytes).toFixed(3)}× (goal ≤ 0.4×)`);
+}
+
+/** CPU seconds (user + system) of this process's exited children (Linux /proc; 0 elsewhere). */
+function childrenCpuSeconds(): number {
+  const stat = readProc('/proc/self/stat');
+  if (!stat) return 0;
+  // Fields after the parenthesised command: state is field 3; cutime and cstime are fields 16 and 17.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[13]) + Number(fields[14])) / CLOCK_TICKS;
+}
+
+/** CPU seconds the whole machine has been busy (every CPU, every process) since boot. */
+function machineCpuSeconds(): number {
+  const line = readProc('/proc/stat')?.split('\n')[0];
+  if (!line) return 0;
+  const [, user, nice, system, , , irq, softirq, steal] = line.trim().split(/\s+/).map(Number);
+  return (user! + nice! + system! + irq! + softirq! + steal!) / CLOCK_TICKS;
+}
+
+/** USER_HZ, 100 on every Linux architecture Node runs on. */
+const CLOCK_TICKS = 100;
+
+function readProc(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
 }
 
 main()
