@@ -4,10 +4,9 @@
  * knows the type) is also what Apple Health export imports use for their workouts.
  */
 import { fromCanonical, toCanonical, type HealthKitQualifiers } from '../../../../libs/seed-data/activity-type-mapping.js';
-import type { HealthKitWorkout } from '@unified-activity/contract';
+import { isTimeZone, type HealthKitWorkout } from '@unified-activity/contract';
 import type { PositionSamples, ScalarSamples } from '../../streams/stream-types.js';
 import { EMPTY_FIELDS, MappingError, type NormalizedActivity, type NormalizedEvent, type NormalizedFields, type NormalizedStatistic, type NormalizedStream } from './normalized.js';
-import { isKnownTimeZone } from './time-zones.js';
 import { tidy, toCelsius, toKcal, toMetres, toMetresPerSecond, toPerMinute, toSeconds, toWatts } from './units.js';
 
 type Path = (string | number)[];
@@ -201,7 +200,7 @@ function mergeStatistics(...lists: NormalizedStatistic[][]): NormalizedStatistic
 function timeZoneOf(metadata: Record<string, unknown>, path: Path): string | null {
   const zone = metadata.HKTimeZone;
   if (zone === undefined || zone === null) return null;
-  if (typeof zone !== 'string' || !isKnownTimeZone(zone)) throw new MappingError([...path, 'HKTimeZone'], 'must be an IANA time zone such as Europe/Berlin');
+  if (typeof zone !== 'string' || !isTimeZone(zone)) throw new MappingError([...path, 'HKTimeZone'], 'must be an IANA time zone such as Europe/Berlin');
   return zone;
 }
 

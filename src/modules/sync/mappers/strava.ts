@@ -1,9 +1,8 @@
 /** Strava: a DetailedActivity (GET /activities/{id}), optionally with its streams → the unified model. */
 import { fromCanonical, toCanonical } from '../../../../libs/seed-data/activity-type-mapping.js';
-import type { StravaActivity } from '@unified-activity/contract';
+import { isTimeZone, type StravaActivity } from '@unified-activity/contract';
 import type { ScalarStreamType } from '../../streams/stream-types.js';
 import { EMPTY_FIELDS, MappingError, type NormalizedActivity, type NormalizedEvent, type NormalizedStatistic, type NormalizedStream } from './normalized.js';
-import { isKnownTimeZone } from './time-zones.js';
 import { tidy } from './units.js';
 
 export interface StravaActivityType {
@@ -33,7 +32,7 @@ export function stravaProviderType(activityType: string, sourceActivityType: str
 export function stravaTimeZone(value: string | null | undefined): string | null {
   if (!value) return null;
   const zone = value.replace(/^\(GMT[+-]\d{2}:\d{2}\)\s*/, '').trim();
-  return isKnownTimeZone(zone) ? zone : null;
+  return isTimeZone(zone) ? zone : null;
 }
 
 type StravaStream = { type?: string | null; data: unknown[] };
