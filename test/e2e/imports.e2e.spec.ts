@@ -198,7 +198,13 @@ describe('file imports over the API', () => {
 
     const streams = t.app.get(StreamsService);
     const elsewhere = { id: activityId, athleteId: user.athleteId, startTime: new Date('2024-05-04T06:00:00Z'), endTime: new Date('2024-05-04T07:00:00Z') };
-    await expect(streams.storePreparedStream(elsewhere, 'power', power.value)).rejects.toBeInstanceOf(SampleValidationError);
+    const outside = await streams.storePreparedStreams(elsewhere, { power: power.value });
+    expect(outside.stored).toEqual([]);
+    expect(outside.rejected.map(({ type }) => type)).toEqual(['power']);
+    expect(outside.rejected[0]!.error).toBeInstanceOf(SampleValidationError);
+    // Nothing of the rejected stream was stored: the row still points at the imported object.
+    const after = (await get(`/api/v1/activities/${activityId}/streams`)).body.items as { streamType: string; checksumSha256: string }[];
+    expect(after.find((item) => item.streamType === 'power')!.checksumSha256).toBe(power.value.checksumSha256);
   });
 
   it('imports a triathlon as one session with a child per leg, each with its own streams and laps', async () => {
@@ -220,12 +226,17 @@ describe('file imports over the API', () => {
     expect(parent.externalId).toBe(file.sha256);
     expect(parent.children).toHaveLength(5);
     expect(parent.children.map((c: { externalId: string }) => c.externalId)).toEqual([1, 2, 3, 4, 5].map((n) => `${file.sha256}#${n}`));
+    let legSamples = 0;
     for (const [index, session] of fixture.sessions.entries()) {
       const child = await detail(parent.children[index].id);
       expect(Date.parse(child.startTime)).toBe(session.startTimeMs);
       expectLaps(child, session);
       await expectStreamsOf(child.id, session);
+      legSamples += child.streams.reduce((n: number, s: { sampleCount: number }) => n + s.sampleCount, 0);
     }
+    // The file's count is every leg's, though the legs' streams are stored side by side.
+    expect(legSamples).toBeGreaterThan(0);
+    expect(file.sampleCount).toBe(legSamples);
   });
 
   it('imports a pool swim with one segment event per length, and heart rate from hr messages', async () => {

@@ -335,14 +335,18 @@ export class ImportsService implements OnApplicationBootstrap, OnModuleDestroy {
       prepared: prepared[index] ?? {},
       label: index === 0 ? '' : ` of leg ${index}`,
     }));
-    let samples = 0;
-    try {
-      // Every leg at once: each write waits on the object store and one row swap, not on this thread's CPU.
-      await Promise.all(targets.map(async (target) => (samples += await this.storeStreams(target, warnings))));
-    } catch (error) {
+    // Every leg at once: each write waits on the object store and one row swap, not on this thread's CPU.
+    const outcomes = await Promise.allSettled(targets.map((target) => this.storeStreams(target)));
+    const failed = outcomes.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
+    if (failed) {
       // Storage failed half-way: take the activity back out, so that the next run imports the file again.
       await this.activities.delete(owner.userId, created.id).catch((cleanup: unknown) => this.logger.error(`Could not remove ${created.id}: ${String(cleanup)}`));
-      throw error;
+      throw failed.reason;
+    }
+    let samples = 0;
+    for (const outcome of outcomes as PromiseFulfilledResult<{ samples: number; warnings: string[] }>[]) {
+      samples += outcome.value.samples;
+      warnings.push(...outcome.value.warnings);
     }
     return { id: created.id, created: true, samples };
   }
@@ -350,12 +354,16 @@ export class ImportsService implements OnApplicationBootstrap, OnModuleDestroy {
   /**
    * The streams of one activity: those the parse pool prepared (validated and encoded there) in one
    * write of their objects and one row swap; others (Apple Health's) validated and encoded here.
-   * A stream that breaks a rule is a warning; a storage failure is thrown. Answers the samples stored.
+   * A stream that breaks a rule is a warning; a storage failure is thrown. Answers the samples stored
+   * and the warnings.
    */
-  private async storeStreams(
-    target: { ref: StreamActivity; streams: ImportedActivity['streams']; prepared: PreparedStreams[number]; label: string },
-    warnings: string[],
-  ): Promise<number> {
+  private async storeStreams(target: {
+    ref: StreamActivity;
+    streams: ImportedActivity['streams'];
+    prepared: PreparedStreams[number];
+    label: string;
+  }): Promise<{ samples: number; warnings: string[] }> {
+    const warnings: string[] = [];
     const notStored = (type: StreamType, message: string) => warnings.push(`${type} stream${target.label} not stored: ${message}`);
     const ready: Partial<Record<StreamType, PreparedUpload>> = {};
     const others: [StreamType, StreamSamples][] = [];
@@ -381,7 +389,7 @@ export class ImportsService implements OnApplicationBootstrap, OnModuleDestroy {
         ),
       ),
     );
-    return samples;
+    return { samples, warnings };
   }
 
   private async enqueue(owner: ImportOwner, files: File[]): Promise<ImportJob> {

@@ -132,22 +132,13 @@ export class StreamsService implements OnModuleInit, OnModuleDestroy {
   /**
    * For the file import, whose worker threads already ran the upload preparation (stream-tasks'
    * prepareUpload: validation against the activity's window, encoding, checksum, summary) on the
-   * samples they decoded: the same versioned write as replaceStream (object first, then the row
-   * swap), without decoding or encoding the stream again on this thread. The caller vouches that
-   * `prepared` came from prepareUpload for this type; the window is checked again from the summary,
-   * since the activity row may differ from what the worker was told.
-   */
-  async storePreparedStream(activity: StreamActivity, type: StreamType, prepared: PreparedUpload): Promise<StreamMetadata> {
-    const { stored, rejected } = await this.storePreparedStreams(activity, { [type]: prepared });
-    if (rejected[0]) throw rejected[0].error;
-    return stored[0]!;
-  }
-
-  /**
-   * Several prepared streams of one activity at once (an imported file's): every object is written
+   * samples they decoded: the same versioned write as replaceStream, without decoding or encoding
+   * the streams again on this thread. All of one activity's streams at once: every object is written
    * first, side by side, then one statement swaps all rows; if any object or the swap fails, none of
-   * the new versions is kept and the previous ones stay readable. A stream whose samples lie outside
-   * the activity is not stored and is answered in `rejected`.
+   * the new versions is kept and the previous ones stay readable. The caller vouches that each
+   * `prepared` came from prepareUpload for its type; the window is checked again from the summary,
+   * since the activity row may differ from what the worker was told: a stream whose samples lie
+   * outside it is not stored and is answered in `rejected`.
    */
   async storePreparedStreams(
     activity: StreamActivity,
