@@ -130,6 +130,7 @@ function foreignFile(
   columns: Array<{ element: SchemaElement; data: Parameters<typeof parquetWriteBuffer>[0]['columnData'][number]['data'] }>,
   kvMetadata: Array<{ key: string; value: string }> = [],
   codec: 'SNAPPY' | 'UNCOMPRESSED' = 'SNAPPY',
+  statistics = true,
 ): Uint8Array {
   return new Uint8Array(
     parquetWriteBuffer({
@@ -137,6 +138,7 @@ function foreignFile(
       schema: [{ name: 'root', num_children: columns.length }, ...columns.map((c) => c.element)],
       kvMetadata,
       codec,
+      statistics,
     }),
   );
 }
@@ -573,6 +575,32 @@ describe('parquet stream codec', () => {
         { element: { name: 'value', type: 'INT64', repetition_type: 'REQUIRED' }, data: [2n ** 60n] },
       ]);
       await expectCodecError(decodeStream(bytes), 'INVALID_VALUE');
+    });
+
+    it('reads INT64 values up to ±(2^53 − 1) exactly, from the two halves of each 64-bit word', async () => {
+      const edge = [2n ** 53n - 1n, -(2n ** 53n - 1n), -1n, 0n, 2n ** 32n, -(2n ** 32n) - 1n];
+      const bytes = foreignFile([
+        { element: TIMESTAMP_MILLIS, data: edge.map((_, i) => BigInt(T0 + i)) },
+        { element: { name: 'value', type: 'INT64', repetition_type: 'REQUIRED' }, data: edge },
+      ]);
+      const decoded = await decodeStream(bytes, 'power');
+      expect(Array.from((decoded.samples as ScalarSamples).values)).toEqual(edge.map(Number));
+    });
+
+    it('rejects a timestamp beyond ±2^53 ms in the pages (no statistic to catch it first) with INVALID_VALUE', async () => {
+      for (const beyond of [2n ** 53n + 1n, -(2n ** 53n)]) {
+        const bytes = foreignFile(
+          [
+            { element: TIMESTAMP_MILLIS, data: [BigInt(T0), beyond] },
+            { element: { name: 'value', type: 'DOUBLE', repetition_type: 'REQUIRED' }, data: [1, 2] },
+          ],
+          [],
+          'SNAPPY',
+          false,
+        );
+        expect(parquetMetadata(bytes.slice().buffer).row_groups[0]!.columns[0]!.meta_data?.statistics?.max_value).toBeUndefined();
+        await expectCodecError(decodeStream(bytes), 'INVALID_VALUE');
+      }
     });
 
     it('rejects a timestamp beyond 2^53 ms with INVALID_VALUE rather than rounding it', async () => {

@@ -17,7 +17,7 @@ import { brotliCompressSync, brotliDecompressSync, constants as zlibConstants, g
 import {
   parquetMetadata,
   parquetSchema,
-  parquetScan,
+  parquetRead,
   snappyUncompress,
   type CompressionCodec,
   type Compressors as ReadCompressors,
@@ -625,8 +625,10 @@ function assertReadableCodecs(metadata: FileMetaData, columns: readonly string[]
 }
 
 /**
- * The columns as numbers, one column at a time: each column's decoded pages are converted and
- * dropped before the next column is read, so a 2 M-sample upload never holds every column twice.
+ * The columns as numbers, written page by page into one Float64Array per column: a row group at a
+ * time (hyparquet's parquetRead, whose onChunk hands over each decoded page), so at most one group's
+ * pages are alive beside the result, and no JS array of 2,000,000 elements is ever built (hyparquet's
+ * scan API concatenates a group's pages into one plain array and keeps it cached).
  */
 async function readColumns(
   file: ArrayBuffer,
@@ -634,58 +636,121 @@ async function readColumns(
   columns: string[],
   compressors: ReadCompressors,
 ): Promise<Map<string, NumericColumn>> {
-  const result = new Map<string, NumericColumn>();
+  const rows = Number(metadata.num_rows);
+  const fills = new Map(columns.map((name) => [name, new ColumnFill(name, rows)]));
+  const readable = withRawMillisTimestamps(metadata);
+  let failure: unknown;
   try {
-    const scan = await parquetScan({
-      file,
-      metadata,
-      columns,
-      compressors,
-      parsers: READ_PARSERS,
-      utf8: false,
-    });
-    for (const column of columns) {
-      const parts: DecodedArray[] = [];
-      for (const range of scan.ranges) parts.push(await scan.readColumn({ column, ...range }));
-      result.set(column, toNumbers(column, parts));
+    let groupStart = 0;
+    for (const group of metadata.row_groups) {
+      const groupEnd = groupStart + Number(group.num_rows);
+      await parquetRead({
+        file,
+        metadata: readable,
+        columns,
+        rowStart: groupStart,
+        rowEnd: groupEnd,
+        compressors,
+        parsers: READ_PARSERS,
+        utf8: false,
+        // hyparquet calls this from a promise callback of its own: a throw here would be an unhandled
+        // rejection, so the first failure is kept and thrown once the group is read.
+        onChunk: ({ columnName, columnData, rowStart }) => {
+          try {
+            fills.get(columnName)?.write(columnData, rowStart);
+          } catch (error) {
+            failure ??= error;
+          }
+        },
+      });
+      if (failure !== undefined) throw failure;
+      groupStart = groupEnd;
     }
   } catch (error) {
     if (error instanceof StreamCodecError) throw error;
     throw new StreamCodecError('INVALID_PARQUET', `Unreadable Parquet data: ${errorMessage(error)}`, { cause: error });
   }
-  return result;
+  return new Map([...fills].map(([name, fill]) => [name, fill.finish()]));
 }
 
-function toNumbers(name: string, chunks: DecodedArray[]): NumericColumn {
-  // One page run of doubles that owns its buffer (the usual value column): used as it is, not copied.
-  const [only] = chunks;
-  if (chunks.length === 1 && only instanceof Float64Array && only.byteOffset === 0 && only.byteLength === only.buffer.byteLength) {
-    return { values: only, missing: null };
+/**
+ * The footer as hyparquet is given it: an INT64 TIMESTAMP(MILLIS) column (every file this codec
+ * writes) without its annotation, so that its pages come back as BigInt64Arrays that ColumnFill turns
+ * into numbers in place, instead of one bigint and one converted element per row. Other units keep
+ * their annotation and go through READ_PARSERS.
+ */
+function withRawMillisTimestamps(metadata: FileMetaData): FileMetaData {
+  const isMillis = ({ name, type, converted_type: converted, logical_type: logical }: ReadSchemaElement) =>
+    name === STREAM_COLUMNS.timestamp &&
+    type === 'INT64' &&
+    (converted === 'TIMESTAMP_MILLIS' || converted === undefined) &&
+    (logical === undefined || (logical.type === 'TIMESTAMP' && logical.unit === 'MILLIS'));
+  const [root, ...fields] = metadata.schema;
+  return {
+    ...metadata,
+    schema: [root!, ...fields.map((element) => (isMillis(element) ? { ...element, converted_type: undefined, logical_type: undefined } : element))],
+  };
+}
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** One column of `rows` numbers, filled page by page; a null becomes NaN and is marked missing. */
+class ColumnFill {
+  private readonly values: Float64Array;
+  private missing: Uint8Array | null = null;
+  private written = 0;
+
+  constructor(
+    private readonly name: string,
+    private readonly rows: number,
+  ) {
+    this.values = new Float64Array(rows);
   }
-  const total = chunks.reduce((sum, part) => sum + part.length, 0);
-  const values = new Float64Array(total);
-  let missing: Uint8Array | null = null;
-  let offset = 0;
-  for (const part of chunks) {
-    if (part instanceof Float64Array || part instanceof Float32Array || part instanceof Int32Array || part instanceof Uint32Array) {
-      values.set(part, offset);
-      offset += part.length;
-      continue;
+
+  write(part: DecodedArray, at: number): void {
+    if (!Number.isSafeInteger(at) || at < 0 || at + part.length > this.rows) {
+      throw new StreamCodecError('INVALID_PARQUET', `Column "${this.name}" holds more values than the file's ${this.rows} rows`);
     }
-    for (let i = 0; i < part.length; i++, offset++) {
-      const item: unknown = part[i];
-      if (typeof item === 'number') values[offset] = item;
-      else if (typeof item === 'bigint') values[offset] = exactNumber(name, item);
-      else if (item === null || item === undefined) {
-        missing ??= new Uint8Array(total);
-        missing[offset] = 1;
-        values[offset] = Number.NaN;
-      } else {
-        throw new StreamCodecError('UNSUPPORTED_COLUMN_TYPE', `Column "${name}" holds ${typeof item} values, not numbers`);
+    const { values } = this;
+    if (part instanceof Float64Array || part instanceof Float32Array || part instanceof Int32Array || part instanceof Uint32Array) {
+      values.set(part, at);
+    } else if ((part instanceof BigInt64Array || part instanceof BigUint64Array) && LITTLE_ENDIAN) {
+      this.writeInt64(part, at);
+    } else {
+      for (let i = 0; i < part.length; i++) {
+        const item: unknown = part[i];
+        if (typeof item === 'number') values[at + i] = item;
+        else if (typeof item === 'bigint') values[at + i] = exactNumber(this.name, item);
+        else if (item === null || item === undefined) {
+          this.missing ??= new Uint8Array(this.rows);
+          this.missing[at + i] = 1;
+          values[at + i] = Number.NaN;
+        } else {
+          throw new StreamCodecError('UNSUPPORTED_COLUMN_TYPE', `Column "${this.name}" holds ${typeof item} values, not numbers`);
+        }
       }
     }
+    this.written += part.length;
   }
-  return { values, missing };
+
+  /** 64-bit integers from their two 32-bit halves: no bigint per value; beyond 2^53 is refused. */
+  private writeInt64(part: BigInt64Array | BigUint64Array, at: number): void {
+    const words = new Uint32Array(part.buffer, part.byteOffset, part.length * 2);
+    const signed = part instanceof BigInt64Array;
+    for (let i = 0; i < part.length; i++) {
+      const high = words[2 * i + 1]!;
+      const value = (signed ? high | 0 : high) * 4294967296 + words[2 * i]!;
+      if (!Number.isSafeInteger(value)) exactNumber(this.name, part[i]!);
+      this.values[at + i] = value;
+    }
+  }
+
+  finish(): NumericColumn {
+    if (this.written !== this.rows) {
+      throw new StreamCodecError('INVALID_PARQUET', `Column "${this.name}" holds ${this.written} values for ${this.rows} rows`);
+    }
+    return { values: this.values, missing: this.missing };
+  }
 }
 
 function exactNumber(name: string, value: bigint): number {
