@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
 import type { PGlite } from '@electric-sql/pglite';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { fromBunSql, fromPglite, PgBoss, type BunSqlLike } from 'pg-boss';
+import { fromBunSql, fromPglite, PgBoss, type BunSqlLike, type Db } from 'pg-boss';
 import { ENV } from '../../config/config.module.js';
 import type { Env } from '../../config/env.js';
 import type { DatabaseHandle } from '../../database/database.js';
@@ -16,6 +16,21 @@ import { DATABASE_HANDLE } from '../../database/database.module.js';
 export function importQueueName(env: Env): string {
   const location = env.S3_ENDPOINT ? `s3:${env.S3_ENDPOINT}/${env.S3_BUCKET}` : `local:${resolve(env.DATA_DIR)}`;
   return `file-imports-${createHash('sha256').update(location).digest('hex').slice(0, 16)}`;
+}
+
+/**
+ * pg-boss on the application's postgres.js pool, through pg-boss's Bun.SQL adapter (postgres.js has
+ * the same `unsafe` and `reserve`). Drizzle makes that pool pass timestamp values through untouched
+ * (it formats them itself), so a Date that pg-boss binds (its crash-restart bookkeeping at every start,
+ * a retry's start time) would reach the wire as an object and fail: Dates are bound as ISO 8601 text,
+ * which PostgreSQL reads as the same instant.
+ */
+export function pgBossDatabase(client: BunSqlLike): Db {
+  const adapter = fromBunSql(client);
+  return {
+    ...adapter,
+    executeSql: (text, values) => adapter.executeSql(text, values?.map((value: unknown) => (value instanceof Date ? value.toISOString() : value))),
+  };
 }
 
 /**
@@ -70,7 +85,7 @@ export class ImportQueue {
       const boss =
         this.database.kind === 'postgres'
           ? // postgres.js has the API Bun.SQL copied (unsafe, reserve), so pg-boss's Bun adapter drives the app's own pool.
-            new PgBoss({ db: fromBunSql(client as BunSqlLike) })
+            new PgBoss({ db: pgBossDatabase(client as BunSqlLike) })
           : new PgBoss({ db: fromPglite(client as PGlite), backend: 'pglite' });
       boss.on('error', (error: Error) => this.logger.error(`pg-boss: ${error.message}`));
       await boss.start();
