@@ -21,8 +21,8 @@ import { streamedReadBody, type StreamedRead } from './stream-json-response.js';
 
 /** JSON bodies up to this size are parsed by Fastify's parser as before (one JSON.parse is cheaper there). */
 export const SCAN_MIN_BYTES = 1024 * 1024;
-/** A chunk larger than this is read in slices with a turn of the event loop between them. */
-const SLICE_BYTES = 256 * 1024;
+/** Body bytes scanned per turn of the event loop (~3 ms of scanning). */
+const TURN_BYTES = 256 * 1024;
 
 /** Reads returning more samples than this are written as a stream (mutable for tests). */
 export const streamedReads = { minSamples: 50_000 };
@@ -134,43 +134,24 @@ function readJsonBody(request: FastifyRequest, payload: Payload, limit: number, 
   return new Promise((resolve, reject) => {
     let received = 0;
     let settled = false;
-    const fail = (error: unknown) => {
-      if (settled) return;
+    let ended = false;
+    /** Chunks received but not yet scanned (the scanner is behind by at most this). */
+    const pending: Buffer[] = [];
+    let turnBytes = 0;
+    let turnScheduled = false;
+    const cleanUp = () => {
       settled = true;
       payload.removeListener('data', onData);
       payload.removeListener('end', onEnd);
+    };
+    const fail = (error: unknown) => {
+      if (settled) return;
+      cleanUp();
       reject(error);
     };
-    const scan = (chunk: Buffer) => {
-      try {
-        scanner!.write(chunk);
-      } catch (error) {
-        fail(error);
-      }
-    };
-    const onData = (data: Buffer | string) => {
-      const chunk = typeof data === 'string' ? Buffer.from(data) : data;
-      received += chunk.length;
-      if (received > limit) return fail(new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE());
-      if (!scanner) return void chunks.push(chunk);
-      if (chunk.length <= SLICE_BYTES) return scan(chunk);
-      // A large chunk (a test client, a proxy): in slices, so that no one holds the loop for long.
-      payload.pause();
-      let offset = 0;
-      const next = () => {
-        if (settled) return;
-        scan(chunk.subarray(offset, (offset += SLICE_BYTES)));
-        if (offset < chunk.length) setImmediate(next);
-        else payload.resume();
-      };
-      next();
-    };
-    const onEnd = () => {
+    const finish = () => {
       if (settled) return;
-      // The last slices of a large chunk may still be queued: finish once they are read.
-      if (payload.isPaused()) return void setImmediate(onEnd);
-      settled = true;
-      payload.removeListener('data', onData);
+      cleanUp();
       if (received === 0) return reject(new errorCodes.FST_ERR_CTP_EMPTY_JSON_BODY());
       if (declared !== undefined && received !== declared) return reject(new errorCodes.FST_ERR_CTP_INVALID_CONTENT_LENGTH());
       if (!scanner) return resolve(parse(Buffer.concat(chunks).toString('utf8')));
@@ -181,6 +162,53 @@ function readJsonBody(request: FastifyRequest, payload: Payload, limit: number, 
       } catch (error) {
         reject(error);
       }
+    };
+    /**
+     * Scans pending chunks, at most TURN_BYTES per turn of the event loop: one socket read can hand
+     * over dozens of chunks at once (libuv reads up to 32 times per turn), and scanning them all there
+     * would hold the loop for tens of milliseconds. Past the budget the body is paused, the rest waits
+     * for the next turn, and the body resumes once the scanner has caught up.
+     */
+    const scanPending = () => {
+      while (pending.length > 0 && turnBytes < TURN_BYTES && !settled) {
+        let chunk = pending[0]!;
+        const room = TURN_BYTES - turnBytes;
+        if (chunk.length > room) {
+          pending[0] = chunk.subarray(room);
+          chunk = chunk.subarray(0, room);
+        } else pending.shift();
+        turnBytes += chunk.length;
+        if (!turnScheduled) {
+          turnScheduled = true;
+          setImmediate(nextTurn);
+        }
+        try {
+          scanner!.write(chunk);
+        } catch (error) {
+          return fail(error);
+        }
+      }
+      if (settled) return;
+      if (pending.length > 0) return void payload.pause();
+      if (ended) return finish();
+      payload.resume();
+    };
+    const nextTurn = () => {
+      turnScheduled = false;
+      turnBytes = 0;
+      scanPending();
+    };
+    const onData = (data: Buffer | string) => {
+      const chunk = typeof data === 'string' ? Buffer.from(data) : data;
+      received += chunk.length;
+      if (received > limit) return fail(new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE());
+      if (!scanner) return void chunks.push(chunk);
+      pending.push(chunk);
+      scanPending();
+    };
+    const onEnd = () => {
+      ended = true;
+      if (!scanner || pending.length === 0) finish();
     };
     payload.on('data', onData);
     payload.on('end', onEnd);

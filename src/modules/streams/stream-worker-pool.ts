@@ -79,7 +79,9 @@ export class StreamWorkerPool {
     const threads = this.options.threads ?? Math.max(1, Math.min(4, availableParallelism() - 1));
     this.pool = new Piscina({
       filename: fromSource ? new URL('./stream.worker.ts', import.meta.url).href : compiled.href,
-      minThreads: 0,
+      // The first thread stays once started (a thread costs ~50 MiB and ~0.2 s to start, which no
+      // single request should pay); more start under concurrent load and leave after 30 s idle.
+      minThreads: 1,
       maxThreads: threads,
       idleTimeout: 30_000,
       // Workers need none of the parent's flags (some, like --expose-gc, are refused in a worker).
