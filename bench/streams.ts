@@ -9,7 +9,8 @@
  *
  * Env: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/bench_streams), BENCH_RUNS (5),
  * BENCH_SMALL=0 (skip the 1 h / 10 h rows), BENCH_LARGE=0 (skip the 2,000,000-sample rows),
- * BENCH_LARGE_SAMPLES (the size of the "2,000,000-sample" rows, e.g. 200000 while iterating).
+ * BENCH_LARGE_SAMPLES (the size of the "2,000,000-sample" rows, e.g. 200000 while iterating),
+ * BENCH_LARGE_RUNS (3: each 2,000,000-sample operation is repeated, the table gives median and worst).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
@@ -26,6 +27,7 @@ import { rng } from '../libs/testing/seeded-random.js';
 const url = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/bench_streams';
 const runs = Number(process.env.BENCH_RUNS ?? 5);
 const largeCount = Number(process.env.BENCH_LARGE_SAMPLES ?? 2_000_000);
+const largeRuns = Number(process.env.BENCH_LARGE_RUNS ?? 3);
 const port = 3121;
 const base = `http://127.0.0.1:${port}`;
 const baselinePort = 3122;
@@ -264,10 +266,11 @@ async function main() {
         timed(() => api(`/api/v1/activities/${activityId}/streams/${type}${maxPoints ? `?maxPoints=${maxPoints}` : ''}`, token, {}, server));
       const readApi = (maxPoints?: number, type = 'heart_rate') => read(base, projectId, maxPoints, type);
       const readBaseline = (maxPoints?: number, type = 'heart_rate') => read(baselineBase, baselineId, maxPoints, type);
+      // Reads take milliseconds: five times as many runs as writes, for a median that holds still.
       const measure = async (work: () => Promise<number>) => {
         await work();
         const times: number[] = [];
-        for (let run = 0; run < runs; run++) times.push(await work());
+        for (let run = 0; run < runs * 5; run++) times.push(await work());
         return median(times);
       };
       const results = {
@@ -302,7 +305,7 @@ async function main() {
       }
     }
     const large = process.env.BENCH_LARGE === '0' ? [] : await largeStreams(token, athleteId, sql, server, baselineServer);
-    console.log(`\nStore: ${s3 ? 's3rver (in-process S3 protocol)' : 'local folder'}; median of ${runs} runs; times in ms\n`);
+    console.log(`\nStore: ${s3 ? 's3rver (in-process S3 protocol)' : 'local folder'}; median of ${runs} runs (writes) and ${runs * 5} (reads); times in ms\n`);
     console.log('Writes: the API (6 PUTs) vs bulk INSERT. Reads: the API vs the same route on a bare Fastify server over the');
     console.log('row-per-sample tables (both over HTTP, same JSON); "storage only": object get + Parquet decode vs SELECT, in process.\n');
     console.log('| activity | operation | project | baseline (row per sample) | baseline/project |');
@@ -312,7 +315,7 @@ async function main() {
     console.log('|---|---|---:|---:|---:|');
     for (const row of sizes) console.log(row);
     if (large.length > 0) {
-      console.log(`\n${largeCount.toLocaleString('en')} samples (50 Hz) in one stream: peak RSS above idle and longest event-loop stall of the`);
+      console.log(`\n${largeCount.toLocaleString('en')} samples (50 Hz) in one stream, each operation ${largeRuns}× (median, worst in brackets): peak RSS above idle and longest event-loop stall of the`);
       console.log('server process (monitorEventLoopDelay), and wall time; "main MiB" = peak JS heap + ArrayBuffers of the main thread');
       console.log('alone (RSS includes the worker threads); "busy ms" = the most main-thread CPU time between two 5 ms ticks (the part');
       console.log('of a stall that is work on the loop; the rest is the machine not running the process). Baseline upload = bulk INSERT from the bench process (no HTTP server');
@@ -350,10 +353,26 @@ function probeCall(child: ChildProcess, message: 'reset' | 'report'): Promise<Pr
   });
 }
 
-async function probed(child: ChildProcess, work: () => Promise<unknown>): Promise<ProbeReport & { ms: number }> {
+type Probed = ProbeReport & { ms: number };
+
+async function probed(child: ChildProcess, work: () => Promise<unknown>): Promise<Probed> {
   await probeCall(child, 'reset');
   const ms = await timed(work);
   return { ms, ...(await probeCall(child, 'report')) };
+}
+
+/** `times` probed runs of the same operation. */
+async function probedRuns(child: ChildProcess, work: () => Promise<unknown>, times = largeRuns): Promise<Probed[]> {
+  const results: Probed[] = [];
+  for (let run = 0; run < times; run++) results.push(await probed(child, work));
+  return results;
+}
+
+/** "median (worst)" of one measure over runs, or the single value. */
+function medianAndWorst(runs: Probed[], measure: (run: Probed) => number): string {
+  const values = runs.map(measure);
+  const middle = median(values).toFixed(0);
+  return values.length === 1 ? middle : `${middle} (${Math.max(...values).toFixed(0)})`;
 }
 
 /** Issue 8's 2,000,000-sample rows: heart_rate and position, upload (JSON and Parquet), full read, maxPoints=1000. */
@@ -370,11 +389,17 @@ async function largeStreams(token: string, athleteId: string, sql: postgres.Sql,
   const longitude = Array.from({ length: count }, () => (lng += (random() - 0.4) * 0.0000013));
   const end = new Date(start.getTime() + count * 18);
   const rows: string[] = [];
-  const fmt = (label: string, type: string, project: ProbeReport & { ms: number }, baseline?: ProbeReport & { ms: number }, baselineMs?: number) =>
-    `| ${type} | ${label} | ${project.ms.toFixed(0)} | ${project.peakAboveIdleMiB.toFixed(0)} | ${project.mainPeakAboveIdleMiB.toFixed(0)} | ${project.maxStallMs.toFixed(0)} | ${project.maxBusyMs.toFixed(0)} | ${(baseline?.ms ?? baselineMs ?? NaN).toFixed(0)} | ${baseline ? baseline.peakAboveIdleMiB.toFixed(0) : '–'} | ${baseline ? baseline.maxStallMs.toFixed(0) : '–'} |`;
+  const fmt = (label: string, type: string, project: Probed[], baseline?: Probed[], baselineMs?: number) => {
+    const of = (measure: (run: Probed) => number) => medianAndWorst(project, measure);
+    const baselineCells = baseline
+      ? [medianAndWorst(baseline, (run) => run.ms), medianAndWorst(baseline, (run) => run.peakAboveIdleMiB), medianAndWorst(baseline, (run) => run.maxStallMs)]
+      : [baselineMs === undefined ? '–' : baselineMs.toFixed(0), '–', '–'];
+    const cells = [of((run) => run.ms), of((run) => run.peakAboveIdleMiB), of((run) => run.mainPeakAboveIdleMiB), of((run) => run.maxStallMs), of((run) => run.maxBusyMs)];
+    return `| ${type} | ${label} | ${[...cells, ...baselineCells].join(' | ')} |`;
+  };
   // The noise floor: the longest stall while the server does nothing (a loaded machine deschedules it).
-  const idle = await probed(server, () => new Promise((resolve) => setTimeout(resolve, 3000)));
-  rows.push(`| – | idle 3 s (noise floor) | – | ${idle.peakAboveIdleMiB.toFixed(0)} | ${idle.mainPeakAboveIdleMiB.toFixed(0)} | ${idle.maxStallMs.toFixed(0)} | ${idle.maxBusyMs.toFixed(0)} | – | – | – |`);
+  const idle = await probedRuns(server, () => new Promise((resolve) => setTimeout(resolve, 3000)));
+  rows.push(fmt('idle 3 s (noise floor)', '–', idle));
   // The first large request after start also starts the stream worker thread (kept from then on):
   // a one-off cost of the process, measured on its own so that the rows below are the steady state.
   {
@@ -382,12 +407,13 @@ async function largeStreams(token: string, athleteId: string, sql: postgres.Sql,
       method: 'POST',
       body: JSON.stringify({ athleteId, activityType: 'running', startTime: start.toISOString(), endTime: end.toISOString() }),
     })) as { id: string };
-    const first = await probed(server, () =>
+    const first = await probedRuns(server, () =>
       api(`/api/v1/activities/${created.id}/streams/heart_rate`, token, {
         method: 'PUT',
         body: Buffer.from(parquetStreamCodec.encode('heart_rate', { timestamps: Float64Array.from(timestamps), values: Float64Array.from(heartRate) })),
         headers: { 'content-type': 'application/vnd.apache.parquet' },
       }),
+      1,
     );
     rows.push(fmt('first large request after start (Parquet upload; starts the worker thread)', 'heart_rate', first));
   }
@@ -398,14 +424,14 @@ async function largeStreams(token: string, athleteId: string, sql: postgres.Sql,
     })) as { id: string };
     const body = type === 'position' ? { timestamps, latitude, longitude } : { timestamps, values: heartRate };
     const json = JSON.stringify(body);
-    const upload = await probed(server, () => api(`/api/v1/activities/${created.id}/streams/${type}`, token, { method: 'PUT', body: json }));
+    const upload = await probedRuns(server, () => api(`/api/v1/activities/${created.id}/streams/${type}`, token, { method: 'PUT', body: json }));
     const parquet = parquetStreamCodec.encode(
       type,
       type === 'position'
         ? { timestamps: Float64Array.from(timestamps), latitude: Float64Array.from(latitude), longitude: Float64Array.from(longitude), altitudeM: null, horizontalAccuracyM: null }
         : { timestamps: Float64Array.from(timestamps), values: Float64Array.from(heartRate) },
     );
-    const uploadParquet = await probed(server, () =>
+    const uploadParquet = await probedRuns(server, () =>
       api(`/api/v1/activities/${created.id}/streams/${type}`, token, {
         method: 'PUT',
         body: Buffer.from(parquet),
@@ -428,10 +454,10 @@ async function largeStreams(token: string, athleteId: string, sql: postgres.Sql,
     );
     await sql.unsafe(`vacuum analyze baseline_${type}`);
     const readPath = (id: string, maxPoints?: number) => `/api/v1/activities/${id}/streams/${type}${maxPoints ? `?maxPoints=${maxPoints}` : ''}`;
-    const full = await probed(server, () => api(readPath(created.id), token));
-    const fullBaseline = await probed(baselineServer, () => api(readPath(baselineId), token, {}, baselineBase));
-    const reduced = await probed(server, () => api(readPath(created.id, 1000), token));
-    const reducedBaseline = await probed(baselineServer, () => api(readPath(baselineId, 1000), token, {}, baselineBase));
+    const full = await probedRuns(server, () => api(readPath(created.id), token));
+    const fullBaseline = await probedRuns(baselineServer, () => api(readPath(baselineId), token, {}, baselineBase));
+    const reduced = await probedRuns(server, () => api(readPath(created.id, 1000), token));
+    const reducedBaseline = await probedRuns(baselineServer, () => api(readPath(baselineId, 1000), token, {}, baselineBase));
     rows.push(fmt('upload (JSON)', type, upload, undefined, baselineWriteMs));
     rows.push(fmt(`upload (Parquet, ${(parquet.byteLength / 2 ** 20).toFixed(1)} MiB)`, type, uploadParquet, undefined, baselineWriteMs));
     rows.push(fmt('read full', type, full, fullBaseline));

@@ -22,7 +22,7 @@ import { streamedReadBody, type StreamedRead } from './stream-json-response.js';
 /** JSON bodies up to this size are parsed by Fastify's parser as before (one JSON.parse is cheaper there). */
 export const SCAN_MIN_BYTES = 1024 * 1024;
 /** Body bytes scanned per turn of the event loop (~3 ms of scanning). */
-const TURN_BYTES = 256 * 1024;
+export const TURN_BYTES = 256 * 1024;
 
 /** Reads returning more samples than this are written as a stream (mutable for tests). */
 export const streamedReads = { minSamples: 50_000 };
@@ -118,13 +118,13 @@ export function takeUploadBody(body: Blob): UploadBody | undefined {
   return read;
 }
 
-type Payload = NodeJS.ReadableStream & { pause(): unknown; resume(): unknown };
+export type Payload = NodeJS.ReadableStream & { pause(): unknown; resume(): unknown };
 
 /**
  * Reads a JSON body within `limit` with Fastify's checks (empty body, declared length, size): small
- * bodies by `parse` (Fastify's JSON parser), larger ones by the scanner.
+ * bodies by `parse` (Fastify's JSON parser), larger ones by the scanner. Exported for its tests.
  */
-function readJsonBody(request: FastifyRequest, payload: Payload, limit: number, parse: (text: string) => Promise<unknown>): Promise<unknown> {
+export function readJsonBody(request: FastifyRequest, payload: Payload, limit: number, parse: (text: string) => Promise<unknown>): Promise<unknown> {
   const header = request.headers['content-length'];
   const declared = header === undefined ? undefined : Number(header);
   if (declared !== undefined && declared > limit) return Promise.reject(new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE());

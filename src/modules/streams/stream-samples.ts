@@ -104,15 +104,16 @@ function checkRange(values: Float64Array, path: string, range: { min: number; ma
   }
 }
 
+/** The instants a stream of an activity may cover: its window widened by WINDOW_SLACK_MS on both sides. */
+export function sampleBounds(window: { startTime: Date; endTime: Date }): { from: number; to: number } {
+  return { from: window.startTime.getTime() - WINDOW_SLACK_MS, to: window.endTime.getTime() + WINDOW_SLACK_MS };
+}
+
 /**
  * The rules every stored stream satisfies, whatever format it arrived in: at least one sample,
  * whole-millisecond non-decreasing timestamps inside the activity's window, finite values within the
  * type's plausible range. Reports the first offending sample of each column.
  */
-/** The instants a stream of an activity may cover: its window widened by WINDOW_SLACK_MS on both sides. */
-export function sampleBounds(window: { startTime: Date; endTime: Date }): { from: number; to: number } {
-  return { from: window.startTime.getTime() - WINDOW_SLACK_MS, to: window.endTime.getTime() + WINDOW_SLACK_MS };
-}
 
 export function validateSamples(type: StreamType, samples: StreamSamples, window: { startTime: Date; endTime: Date }): void {
   const { timestamps } = samples;
