@@ -233,7 +233,13 @@ export class ApiService implements OnApplicationShutdown {
         api.route({ method: 'POST', url: `/api/rpc/${path.join('/')}`, ...options(bodyLimit), handler: handleRpc });
       }
       // 2,000,000-sample JSON uploads read chunk by chunk, and large reads written as a stream (still oRPC-handled).
-      await registerStreamRoutes(api, { onRequest: checkCredentials, handler: handleRest, uploadBodyLimit: MAX_BODY_BYTES, readBodyLimit: DEFAULT_BODY_LIMIT });
+      await registerStreamRoutes(api, {
+        onRequest: checkCredentials,
+        handler: handleRest,
+        uploadBodyLimit: MAX_BODY_BYTES,
+        readBodyLimit: DEFAULT_BODY_LIMIT,
+        scanBody: this.streams.scanJsonBody,
+      });
     });
 
     await registerDocsPages(fastify, document);

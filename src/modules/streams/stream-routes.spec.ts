@@ -1,58 +1,79 @@
-import { describe, expect, it } from '@jest/globals';
+import { afterAll, describe, expect, it, jest } from '@jest/globals';
 import { PassThrough } from 'node:stream';
 import type { FastifyRequest } from 'fastify';
-import { readJsonBody, takeUploadBody, TURN_BYTES } from './stream-routes.js';
+import { StreamColumnsScanner } from './stream-columns-scanner.js';
+import { readJsonBody, takeUploadBody } from './stream-routes.js';
+import { StreamWorkerPool } from './stream-worker-pool.js';
 
-const request = (length: number) => ({ headers: { 'content-length': String(length) } }) as unknown as FastifyRequest;
+const request = (length?: number) => ({ headers: length === undefined ? {} : { 'content-length': String(length) } }) as unknown as FastifyRequest;
 const noParse = () => Promise.reject(new Error('a regular body is not parsed as text'));
+const LIMIT = 128 * 2 ** 20;
 
 /** A 2,000,000-sample body arrives in many chunks; one socket read can hand over dozens of them at once. */
-describe('readJsonBody (the large JSON upload route)', () => {
+describe('readJsonBody (the large JSON upload route), scanning on the scan thread', () => {
+  const pool = new StreamWorkerPool({ threads: 1 });
+  afterAll(() => pool.close());
+  const scanBody = (sizeHint?: number) => pool.scanJson(sizeHint);
+
   const count = 200_000;
   const timestamps = Array.from({ length: count }, (_, i) => 1_777_615_200_000 + i * 18);
   const values = timestamps.map((_, i) => 60 + (i % 120) + 0.25);
   const body = Buffer.from(JSON.stringify({ timestamps, values }));
 
-  it('scans at most TURN_BYTES per turn of the event loop, even when every chunk is handed over at once', async () => {
+  /** Writes the body as 64 KiB chunks in one synchronous burst, as a fast socket hands them over. */
+  const send = (bytes: Buffer, options: { declared?: number | null; limit?: number } = {}) => {
     const payload = new PassThrough();
-    const turns: number[] = [];
-    let scanned = 0;
-    // Counts the turns of the event loop until the body is read, and how far the reader got in each.
-    let reading = true;
-    const tick = () => {
-      turns.push(scanned);
-      if (reading) setImmediate(tick);
-    };
-    setImmediate(tick);
-    const original = payload.on.bind(payload);
-    payload.on = ((event: string, listener: (...args: unknown[]) => void) =>
-      original(event, event === 'data' ? (chunk: Buffer) => ((scanned += chunk.length), listener(chunk)) : listener)) as typeof payload.on;
-    const read = readJsonBody(request(body.length), payload, 128 * 2 ** 20, noParse).finally(() => (reading = false));
-    // Every 64 KiB chunk written in one synchronous burst, as a fast socket delivers them.
-    for (let offset = 0; offset < body.length; offset += 65_536) payload.write(body.subarray(offset, offset + 65_536));
+    const pause = jest.spyOn(payload, 'pause');
+    const declared = options.declared === null ? undefined : (options.declared ?? bytes.length);
+    const read = readJsonBody(request(declared), payload, options.limit ?? LIMIT, noParse, scanBody);
+    for (let offset = 0; offset < bytes.length; offset += 65_536) payload.write(bytes.subarray(offset, offset + 65_536));
     payload.end();
-    const marker = (await read) as Blob;
+    return { read, pause };
+  };
 
-    const columns = takeUploadBody(marker);
-    expect(columns && 'columns' in columns && Array.from(columns.columns.arrays.values!)).toEqual(values);
-    expect(turns.length).toBeGreaterThanOrEqual(Math.floor(body.length / TURN_BYTES));
-    // Between two turns the reader took at most one turn's budget, plus the chunk it paused on.
-    const perTurn = turns.slice(1).map((at, i) => at - turns[i]!);
-    expect(Math.max(...perTurn)).toBeLessThanOrEqual(2 * TURN_BYTES + 65_536);
-    expect(scanned).toBe(body.length);
+  it('scans the body on the scan thread, not the event loop, bit-exact, pausing the body while the scan is behind', async () => {
+    const mainThreadScans = jest.spyOn(StreamColumnsScanner.prototype, 'write');
+    try {
+      const { read, pause } = send(body);
+      const columns = takeUploadBody((await read) as Blob);
+      if (!columns || !('columns' in columns)) throw new Error('expected the scanned columns');
+      expect(Buffer.from(columns.columns.arrays.values!.buffer).equals(Buffer.from(Float64Array.from(values).buffer))).toBe(true);
+      expect(Array.from(columns.columns.arrays.timestamps!)).toEqual(timestamps);
+      expect(columns.columns.lengths).toEqual({ timestamps: count, values: count });
+      // 4 MiB handed over at once is more than the scan may have in flight: the body was paused.
+      expect(pause).toHaveBeenCalled();
+      expect(mainThreadScans).not.toHaveBeenCalled();
+    } finally {
+      mainThreadScans.mockRestore();
+    }
   });
 
-  it('still answers a syntax error, and an empty or oversized body, as Fastify does', async () => {
-    const broken = Buffer.concat([body.subarray(0, body.length - 2), Buffer.from('x}')]);
-    const send = (bytes: Buffer, limit = 128 * 2 ** 20, declared = bytes.length) => {
-      const payload = new PassThrough();
-      const read = readJsonBody(request(declared), payload, limit, noParse);
-      payload.end(bytes);
-      return read;
-    };
-    await expect(send(broken)).rejects.toMatchObject({ statusCode: 400 });
-    await expect(send(Buffer.alloc(0))).rejects.toMatchObject({ code: 'FST_ERR_CTP_EMPTY_JSON_BODY' });
-    await expect(send(Buffer.alloc(0), 1024, 2 * 2 ** 20)).rejects.toMatchObject({ code: 'FST_ERR_CTP_BODY_TOO_LARGE' });
-    await expect(send(body, body.length - 1, body.length - 1)).rejects.toMatchObject({ code: 'FST_ERR_CTP_BODY_TOO_LARGE' });
+  it('answers a body sent without a content-length (chunked) the same', async () => {
+    const columns = takeUploadBody((await send(body, { declared: null }).read) as Blob);
+    expect(columns && 'columns' in columns && columns.columns.lengths.values).toBe(count);
+  });
+
+  it('answers a syntax error found by the scan thread as Fastify does (400), also in the middle of the body', async () => {
+    const broken = Buffer.from(body);
+    broken[Math.floor(body.length / 3)] = 0x78; // 'x' inside a number
+    await expect(send(broken).read).rejects.toMatchObject({ statusCode: 400, message: expect.stringMatching(/JSON/) });
+    const truncated = body.subarray(0, body.length - 2);
+    await expect(send(truncated).read).rejects.toMatchObject({ statusCode: 400, message: 'Unexpected end of JSON input' });
+  });
+
+  it('refuses an empty body, one over the limit and one shorter than declared, and the scan thread is free afterwards', async () => {
+    await expect(send(Buffer.alloc(0), { declared: 0 }).read).rejects.toMatchObject({ code: 'FST_ERR_CTP_EMPTY_JSON_BODY' });
+    await expect(send(Buffer.alloc(0), { declared: 2 * LIMIT }).read).rejects.toMatchObject({ code: 'FST_ERR_CTP_BODY_TOO_LARGE' });
+    await expect(send(body, { limit: body.length - 1, declared: null }).read).rejects.toMatchObject({ code: 'FST_ERR_CTP_BODY_TOO_LARGE' });
+    await expect(send(body.subarray(0, 3 * 2 ** 20), { declared: body.length }).read).rejects.toMatchObject({ code: 'FST_ERR_CTP_INVALID_CONTENT_LENGTH' });
+    // A client that goes away mid-body: the scan is dropped.
+    const payload = new PassThrough();
+    const read = readJsonBody(request(body.length), payload, LIMIT, noParse, scanBody);
+    payload.write(body.subarray(0, 2 * 2 ** 20));
+    payload.destroy(new Error('aborted'));
+    await expect(read).rejects.toThrow('aborted');
+    // Every scan above has ended: a new one still completes.
+    const columns = takeUploadBody((await send(body).read) as Blob);
+    expect(columns && 'columns' in columns && columns.columns.lengths.timestamps).toBe(count);
   });
 });

@@ -4,9 +4,9 @@
  * and answers as every other procedure):
  *
  * - `PUT /api/v1/activities/{id}/streams/{type}` with a JSON body larger than SCAN_MIN_BYTES: the body
- *   is read chunk by chunk as it arrives by StreamColumnsScanner straight into typed arrays (no JS
- *   arrays, no 100 MiB string, no parse that holds the event loop), and handed to the procedure as a
- *   marker File that `takeUploadBody` turns back into the columns. A body of another shape is
+ *   is scanned chunk by chunk as it arrives, on the stream scan thread (stream-body-scan), straight
+ *   into typed arrays (no JS arrays, no 100 MiB string, and no scanning on the event loop), and handed
+ *   to the procedure as a marker File that `takeUploadBody` turns back into the columns. A body of another shape is
  *   validated by the contract as before (see the scanner); smaller bodies keep Fastify's parser.
  * - A Parquet body is read once into one buffer that moves to the worker (no copies on the way).
  * - `GET /api/v1/activities/{id}/streams/{type}` returning more than `streamedReads.minSamples`
@@ -16,13 +16,12 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { errorCodes, type FastifyInstance, type FastifyReply, type FastifyRequest, type onRequestHookHandler } from 'fastify';
 import { PARQUET_MEDIA_TYPE, streamsContract } from '@unified-activity/contract';
-import { StreamColumnsScanner, type ScannedColumns } from './stream-columns-scanner.js';
+import type { BodyScan } from './stream-body-scan.js';
+import type { ScannedColumns } from './stream-columns-scanner.js';
 import { streamedReadBody, type StreamedRead } from './stream-json-response.js';
 
 /** JSON bodies up to this size are parsed by Fastify's parser as before (one JSON.parse is cheaper there). */
 export const SCAN_MIN_BYTES = 1024 * 1024;
-/** Body bytes scanned per turn of the event loop (~3 ms of scanning). */
-export const TURN_BYTES = 256 * 1024;
 
 /** Reads returning more samples than this are written as a stream (mutable for tests). */
 export const streamedReads = { minSamples: 50_000 };
@@ -38,6 +37,8 @@ export interface StreamRouteOptions {
   uploadBodyLimit: number;
   /** Body limit of the read route (a GET carries none). */
   readBodyLimit: number;
+  /** Starts the scan of a large JSON upload body (StreamsService.scanJsonBody). */
+  scanBody: (sizeHint?: number) => BodyScan;
 }
 
 const restUrl = (path: string | undefined) => `/api${(path ?? '').replace(/\{([^}]+)\}/g, ':$1')}`;
@@ -49,7 +50,7 @@ export async function registerStreamRoutes(api: FastifyInstance, options: Stream
     routes.addContentTypeParser('application/json', (request, payload, done) => {
       readJsonBody(request, payload, options.uploadBodyLimit, (text) => new Promise((resolve, reject) => {
         defaultJsonParser(request, text, (error, value) => (error ? reject(error as Error) : resolve(value)));
-      })).then((body) => done(null, body), (error: Error) => done(error, undefined));
+      }), options.scanBody).then((body) => done(null, body), (error: Error) => done(error, undefined));
     });
     // A Parquet body: read once into one exact-size buffer that moves to the worker (Fastify's parser
     // concatenates, and a File and its arrayBuffer() copy it twice more).
@@ -122,23 +123,28 @@ export type Payload = NodeJS.ReadableStream & { pause(): unknown; resume(): unkn
 
 /**
  * Reads a JSON body within `limit` with Fastify's checks (empty body, declared length, size): small
- * bodies by `parse` (Fastify's JSON parser), larger ones by the scanner. Exported for its tests.
+ * bodies by `parse` (Fastify's JSON parser), larger ones by a scan (`scanBody`, on the scan thread in
+ * the app), which takes each chunk as it arrives; the body is paused while the scan is behind.
+ * Exported for its tests.
  */
-export function readJsonBody(request: FastifyRequest, payload: Payload, limit: number, parse: (text: string) => Promise<unknown>): Promise<unknown> {
+export function readJsonBody(
+  request: FastifyRequest,
+  payload: Payload,
+  limit: number,
+  parse: (text: string) => Promise<unknown>,
+  scanBody: (sizeHint?: number) => BodyScan,
+): Promise<unknown> {
   const header = request.headers['content-length'];
   const declared = header === undefined ? undefined : Number(header);
   if (declared !== undefined && declared > limit) return Promise.reject(new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE());
-  const scanner = declared !== undefined && declared <= SCAN_MIN_BYTES ? undefined : new StreamColumnsScanner(declared);
+  const scan = declared !== undefined && declared <= SCAN_MIN_BYTES ? undefined : scanBody(declared);
   const chunks: Buffer[] = [];
 
   return new Promise((resolve, reject) => {
     let received = 0;
     let settled = false;
     let ended = false;
-    /** Chunks received but not yet scanned (the scanner is behind by at most this). */
-    const pending: Buffer[] = [];
-    let turnBytes = 0;
-    let turnScheduled = false;
+    let waiting = false;
     const cleanUp = () => {
       settled = true;
       payload.removeListener('data', onData);
@@ -147,68 +153,42 @@ export function readJsonBody(request: FastifyRequest, payload: Payload, limit: n
     const fail = (error: unknown) => {
       if (settled) return;
       cleanUp();
+      scan?.abort();
       reject(error);
     };
     const finish = () => {
       if (settled) return;
       cleanUp();
-      if (received === 0) return reject(new errorCodes.FST_ERR_CTP_EMPTY_JSON_BODY());
-      if (declared !== undefined && received !== declared) return reject(new errorCodes.FST_ERR_CTP_INVALID_CONTENT_LENGTH());
-      if (!scanner) return resolve(parse(Buffer.concat(chunks).toString('utf8')));
-      try {
-        const result = scanner.end();
-        if (result.kind === 'irregular') return resolve(parse(result.json));
-        resolve(uploadMarker({ columns: result.columns }));
-      } catch (error) {
-        reject(error);
+      if (received === 0) {
+        scan?.abort();
+        return reject(new errorCodes.FST_ERR_CTP_EMPTY_JSON_BODY());
       }
-    };
-    /**
-     * Scans pending chunks, at most TURN_BYTES per turn of the event loop: one socket read can hand
-     * over dozens of chunks at once (libuv reads up to 32 times per turn), and scanning them all there
-     * would hold the loop for tens of milliseconds. Past the budget the body is paused, the rest waits
-     * for the next turn, and the body resumes once the scanner has caught up.
-     */
-    const scanPending = () => {
-      while (pending.length > 0 && turnBytes < TURN_BYTES && !settled) {
-        let chunk = pending[0]!;
-        const room = TURN_BYTES - turnBytes;
-        if (chunk.length > room) {
-          pending[0] = chunk.subarray(room);
-          chunk = chunk.subarray(0, room);
-        } else pending.shift();
-        turnBytes += chunk.length;
-        if (!turnScheduled) {
-          turnScheduled = true;
-          setImmediate(nextTurn);
-        }
-        try {
-          scanner!.write(chunk);
-        } catch (error) {
-          return fail(error);
-        }
+      if (declared !== undefined && received !== declared) {
+        scan?.abort();
+        return reject(new errorCodes.FST_ERR_CTP_INVALID_CONTENT_LENGTH());
       }
-      if (settled) return;
-      if (pending.length > 0) return void payload.pause();
-      if (ended) return finish();
-      payload.resume();
-    };
-    const nextTurn = () => {
-      turnScheduled = false;
-      turnBytes = 0;
-      scanPending();
+      if (!scan) return resolve(parse(Buffer.concat(chunks).toString('utf8')));
+      scan.end().then((result) => (result.kind === 'irregular' ? parse(result.json) : uploadMarker({ columns: result.columns }))).then(resolve, reject);
     };
     const onData = (data: Buffer | string) => {
       const chunk = typeof data === 'string' ? Buffer.from(data) : data;
       received += chunk.length;
       if (received > limit) return fail(new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE());
-      if (!scanner) return void chunks.push(chunk);
-      pending.push(chunk);
-      scanPending();
+      if (!scan) return void chunks.push(chunk);
+      if (scan.write(chunk) || waiting) return;
+      // The scan is behind: wait for it (or for the syntax error it found).
+      waiting = true;
+      payload.pause();
+      scan.ready().then(() => {
+        waiting = false;
+        if (settled) return;
+        if (ended) finish();
+        else payload.resume();
+      }, fail);
     };
     const onEnd = () => {
       ended = true;
-      if (!scanner || pending.length === 0) finish();
+      if (!waiting) finish();
     };
     payload.on('data', onData);
     payload.on('end', onEnd);

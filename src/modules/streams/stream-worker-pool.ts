@@ -1,8 +1,10 @@
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { MessageChannel } from 'node:worker_threads';
 import { parquetMetadata } from 'hyparquet';
 import { Piscina } from 'piscina';
+import { PortBodyScan, type BodyScan, type ScanJsonOutcome, type ScanJsonTask } from './stream-body-scan.js';
 import { buffersOf, runStreamTask, type PreparedUpload, type PrepareUploadTask, type ReadSamples, type ReadSamplesTask, type StreamTask, type TaskResult } from './stream-tasks.js';
 
 /**
@@ -27,6 +29,9 @@ function isSmallParquet(bytes: Uint8Array): boolean {
   }
 }
 
+/** JSON bodies scanned at once; more wait (paused) for a free slot. */
+const MAX_CONCURRENT_SCANS = 64;
+
 export interface StreamWorkerPoolOptions {
   /** Worker threads; by default one less than the CPUs, at least 1 and at most 4. */
   threads?: number;
@@ -40,6 +45,7 @@ export interface StreamWorkerPoolOptions {
  */
 export class StreamWorkerPool {
   private pool: Piscina | undefined;
+  private scanner: Piscina | undefined;
 
   constructor(private readonly options: StreamWorkerPoolOptions = {}) {}
 
@@ -56,15 +62,27 @@ export class StreamWorkerPool {
     return this.run({ name: 'readSamples', ...task }, small, buffersOf(task.bytes)) as Promise<TaskResult<ReadSamples>>;
   }
 
+  /**
+   * Scans a large JSON upload body as it arrives, on the scan thread: one thread of its own, since a
+   * scan lasts as long as the client takes to send (a slow client must not hold a thread the encode
+   * and decode tasks need); it runs many scans at once, each waiting for its next chunk.
+   */
+  scanJson(sizeHint?: number): BodyScan {
+    const { port1, port2 } = new MessageChannel();
+    const task: ScanJsonTask = { name: 'scanJson', port: port2, sizeHint };
+    this.scanner ??= this.start({ maxThreads: 1, concurrentTasksPerWorker: MAX_CONCURRENT_SCANS });
+    return new PortBodyScan(port1, this.scanner.run(task, { transferList: [port2] }) as Promise<ScanJsonOutcome>);
+  }
+
   /** Threads started so far (0 until a task was large enough to leave the event loop). */
   get threadCount(): number {
-    return this.pool?.threads.length ?? 0;
+    return (this.pool?.threads.length ?? 0) + (this.scanner?.threads.length ?? 0);
   }
 
   async close(): Promise<void> {
-    const pool = this.pool;
-    this.pool = undefined;
-    await pool?.close();
+    const pools = [this.pool, this.scanner];
+    this.pool = this.scanner = undefined;
+    await Promise.all(pools.map((pool) => pool?.close()));
   }
 
   private run(task: StreamTask, inline: boolean, transferList: ArrayBuffer[]): Promise<TaskResult<PreparedUpload | ReadSamples>> {
@@ -73,21 +91,23 @@ export class StreamWorkerPool {
   }
 
   private workers(): Piscina {
-    if (this.pool) return this.pool;
+    this.pool ??= this.start({ maxThreads: this.options.threads ?? Math.max(1, Math.min(4, availableParallelism() - 1)) });
+    return this.pool;
+  }
+
+  private start(options: { maxThreads: number; concurrentTasksPerWorker?: number }): Piscina {
     const compiled = new URL('./stream.worker.js', import.meta.url);
     const fromSource = !existsSync(fileURLToPath(compiled));
-    const threads = this.options.threads ?? Math.max(1, Math.min(4, availableParallelism() - 1));
-    this.pool = new Piscina({
+    return new Piscina({
       filename: fromSource ? new URL('./stream.worker.ts', import.meta.url).href : compiled.href,
       // The first thread stays once started (a thread costs ~50 MiB and ~0.2 s to start, which no
       // single request should pay); more start under concurrent load and leave after 30 s idle.
       minThreads: 1,
-      maxThreads: threads,
       idleTimeout: 30_000,
+      ...options,
       // Workers need none of the parent's flags (some, like --expose-gc, are refused in a worker).
       execArgv: fromSource ? ['--import', new URL('./workers/typescript-hooks.mjs', import.meta.url).href] : [],
     });
-    return this.pool;
   }
 }
 

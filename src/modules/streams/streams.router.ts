@@ -6,6 +6,9 @@ import { StreamsService } from './streams.service.js';
 export class StreamsRouter {
   constructor(private readonly streams: StreamsService) {}
 
+  /** For the upload route: large JSON bodies are scanned off the event loop. */
+  readonly scanJsonBody = (sizeHint?: number) => this.streams.scanJsonBody(sizeHint);
+
   readonly procedures = {
     list: authed.streams.list.handler(({ input, context }) => this.streams.list(context.user.id, input.id)),
     upload: authed.streams.upload.handler(({ input, context }) =>

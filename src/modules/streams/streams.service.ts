@@ -8,6 +8,7 @@ import { ActivitiesService } from '../activities/activities.service.js';
 import { PARQUET_CONTENT_TYPE } from './parquet.codec.js';
 import { ObjectNotFoundError, ObjectStoreUnavailableError, type ObjectStore } from './storage/object-store.js';
 import { toStreamMetadata } from './stream-metadata.service.js';
+import type { BodyScan } from './stream-body-scan.js';
 import { StreamObjectDrain } from './stream-object-drain.js';
 import { offerStreamedRead, streamedReads, takeUploadBody } from './stream-routes.js';
 import {
@@ -94,6 +95,11 @@ export class StreamsService implements OnModuleInit, OnModuleDestroy {
   async onModuleDestroy(): Promise<void> {
     await this.drain.stop();
     await this.pool.close();
+  }
+
+  /** The scan of a large JSON upload body, on the pool's scan thread (for the upload route). */
+  scanJsonBody(sizeHint?: number): BodyScan {
+    return this.pool.scanJson(sizeHint);
   }
 
   async list(userId: string, activityId: string) {
