@@ -53,4 +53,14 @@ describe('StreamWorkerPool', () => {
     const unreadable = await pool.readSamples({ bytes: garbage, type: 'heart_rate' });
     expect(unreadable).toEqual({ ok: false, error: expect.objectContaining({ kind: 'codec', code: 'INVALID_PARQUET' }) });
   });
+
+  it('abandons a JSON body still arriving when the pool closes, instead of waiting for its client', async () => {
+    const own = new StreamWorkerPool({ threads: 1 });
+    const scan = own.scanJson();
+    scan.write(Buffer.from('{"timestamps":[1777615200000,1777615201000'));
+    await scan.ready();
+    await own.close(); // would wait for the body's end forever without the abort
+    await expect(scan.end()).rejects.toThrow('aborted');
+    expect(own.threadCount).toBe(0);
+  });
 });

@@ -46,6 +46,8 @@ export interface StreamWorkerPoolOptions {
 export class StreamWorkerPool {
   private pool: Piscina | undefined;
   private scanner: Piscina | undefined;
+  /** Scans under way: a body still arriving at shutdown is abandoned, not waited for. */
+  private readonly scans = new Set<BodyScan>();
 
   constructor(private readonly options: StreamWorkerPoolOptions = {}) {}
 
@@ -71,7 +73,11 @@ export class StreamWorkerPool {
     const { port1, port2 } = new MessageChannel();
     const task: ScanJsonTask = { name: 'scanJson', port: port2, sizeHint };
     this.scanner ??= this.start({ maxThreads: 1, concurrentTasksPerWorker: MAX_CONCURRENT_SCANS });
-    return new PortBodyScan(port1, this.scanner.run(task, { transferList: [port2] }) as Promise<ScanJsonOutcome>);
+    const outcome = this.scanner.run(task, { transferList: [port2] }) as Promise<ScanJsonOutcome>;
+    const scan = new PortBodyScan(port1, outcome);
+    this.scans.add(scan);
+    void outcome.finally(() => this.scans.delete(scan)).catch(() => undefined);
+    return scan;
   }
 
   /** Threads started so far (0 until a task was large enough to leave the event loop). */
@@ -80,6 +86,7 @@ export class StreamWorkerPool {
   }
 
   async close(): Promise<void> {
+    for (const scan of this.scans) scan.abort();
     const pools = [this.pool, this.scanner];
     this.pool = this.scanner = undefined;
     await Promise.all(pools.map((pool) => pool?.close()));
