@@ -253,7 +253,11 @@ export class ApiService implements OnApplicationShutdown {
     const status = error.statusCode && error.statusCode >= 400 ? error.statusCode : 500;
     if (status >= 500) {
       const database = classifyDatabaseError(error);
-      if (database) return reply.status(database.status).send({ code: codeForStatus(database.status), message: database.message });
+      if (database) {
+        // Failed outside a procedure (the credential check, better-auth): logged as normaliseErrors does.
+        if (database.status >= 500) this.logger.warn(`Database unavailable: ${describeDatabaseError(error)}`);
+        return reply.status(database.status).send({ code: codeForStatus(database.status), message: database.message });
+      }
       this.logger.error(describeError(error));
       return reply.status(500).send({ code: 'INTERNAL_SERVER_ERROR', message: 'Unexpected server error' });
     }

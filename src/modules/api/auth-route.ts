@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { CLIENT_IP_HEADER, type Auth } from '../auth/auth.js';
 import { checkJson, DISPLAY_NAME_MAX_LENGTH, isCleanText } from '@unified-activity/contract';
-import { isDatabaseUnavailable } from '../../database/errors.js';
+import { describeDatabaseError, isDatabaseUnavailable } from '../../database/errors.js';
 import { codeForStatus, type ApiErrorBody, type ApiIssue } from './errors.js';
 
 /** The answer when better-auth failed because the database did not answer (see api.service.ts). */
@@ -106,6 +106,12 @@ export function checkAuthBody(body: unknown): AuthErrorAnswer | undefined {
   return undefined;
 }
 
+/** 503, logged as the API logs an unreachable database (the answer itself names no cause). */
+function databaseUnavailable(request: FastifyRequest, reply: FastifyReply, error: unknown) {
+  request.log.warn(`Database unavailable: ${describeDatabaseError(error) ?? String(error)}`);
+  return reply.status(503).send(DATABASE_UNAVAILABLE);
+}
+
 /** Mounts better-auth at /api/auth/* as a plain Fastify route (it speaks fetch Request/Response). */
 export function registerAuthRoute(
   fastify: FastifyInstance,
@@ -135,11 +141,15 @@ export function registerAuthRoute(
           }),
         );
       } catch (error) {
-        if (isDatabaseUnavailable(error)) return reply.status(503).send(DATABASE_UNAVAILABLE);
+        if (isDatabaseUnavailable(error)) return databaseUnavailable(request, reply, error);
         throw error;
       }
-      if (response.status >= 500 && (await pingDatabase().then(() => false, (error: unknown) => isDatabaseUnavailable(error)))) {
-        return reply.status(503).send(DATABASE_UNAVAILABLE);
+      if (response.status >= 500) {
+        const down = await pingDatabase().then(
+          () => undefined,
+          (error: unknown) => (isDatabaseUnavailable(error) ? error : undefined),
+        );
+        if (down !== undefined) return databaseUnavailable(request, reply, down);
       }
       // Again once the session is gone: a request running meanwhile may have cached it anew.
       if (signingOut) onSignOut(headers);
