@@ -24,7 +24,7 @@ import { MAX_BATCH_BYTES } from '@unified-activity/contract';
 import { registerAuthRoute } from './auth-route.js';
 import { classifyDatabaseError, describeDatabaseError } from '../../database/errors.js';
 import { registerDocsPages } from './docs-pages.js';
-import { classifyValidationError, codeForStatus, databaseErrorToOrpc, describeError, errorBody } from './errors.js';
+import { classifyValidationError, codeForStatus, databaseErrorToOrpc, databaseUnavailableLogLine, describeError, errorBody } from './errors.js';
 import { generateOpenApiDocument } from './openapi.js';
 import { os, requireUser, type ApiContext } from './orpc.js';
 import { coerceQuery } from './query-coercion.js';
@@ -127,9 +127,8 @@ export class ApiService implements OnApplicationShutdown {
         // The one database error mapper: the request's data (SQLSTATE 22, 23) → 4xx, unreachable → 503.
         const database = databaseErrorToOrpc(error);
         if (database) {
-          const cause = describeDatabaseError(error);
-          if (database.status >= 500) this.logger.warn(`Database unavailable: ${cause}`);
-          else this.logger.debug(`Database refused the request's data: ${cause}`);
+          if (database.status >= 500) this.logger.warn(databaseUnavailableLogLine(error));
+          else this.logger.debug(`Database refused the request's data: ${describeDatabaseError(error)}`);
           throw database;
         }
         this.logger.error(describeError(error));
@@ -255,7 +254,7 @@ export class ApiService implements OnApplicationShutdown {
       const database = classifyDatabaseError(error);
       if (database) {
         // Failed outside a procedure (the credential check, better-auth): logged as normaliseErrors does.
-        if (database.status >= 500) this.logger.warn(`Database unavailable: ${describeDatabaseError(error)}`);
+        if (database.status >= 500) this.logger.warn(databaseUnavailableLogLine(error));
         return reply.status(database.status).send({ code: codeForStatus(database.status), message: database.message });
       }
       this.logger.error(describeError(error));

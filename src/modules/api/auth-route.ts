@@ -1,8 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { CLIENT_IP_HEADER, type Auth } from '../auth/auth.js';
 import { checkJson, DISPLAY_NAME_MAX_LENGTH, isCleanText } from '@unified-activity/contract';
-import { describeDatabaseError, isDatabaseUnavailable } from '../../database/errors.js';
-import { codeForStatus, type ApiErrorBody, type ApiIssue } from './errors.js';
+import { isDatabaseUnavailable } from '../../database/errors.js';
+import { codeForStatus, databaseUnavailableLogLine, type ApiErrorBody, type ApiIssue } from './errors.js';
 
 /** The answer when better-auth failed because the database did not answer (see api.service.ts). */
 const DATABASE_UNAVAILABLE = { code: 'SERVICE_UNAVAILABLE', message: 'The database is unavailable; try again shortly' };
@@ -108,7 +108,7 @@ export function checkAuthBody(body: unknown): AuthErrorAnswer | undefined {
 
 /** 503, logged as the API logs an unreachable database (the answer itself names no cause). */
 function databaseUnavailable(request: FastifyRequest, reply: FastifyReply, error: unknown) {
-  request.log.warn(`Database unavailable: ${describeDatabaseError(error) ?? String(error)}`);
+  request.log.warn(databaseUnavailableLogLine(error));
   return reply.status(503).send(DATABASE_UNAVAILABLE);
 }
 

@@ -139,3 +139,8 @@ export function describeError(error: unknown): string {
   const database = describeDatabaseError(error);
   return `${database ? `Database error: ${database}` : `${name}: ${message}`}${frames ? `\n${frames}` : ''}`;
 }
+
+/** The one log line of an unreachable database, wherever a request met it (procedure, credential check, better-auth). */
+export function databaseUnavailableLogLine(error: unknown): string {
+  return `Database unavailable: ${describeDatabaseError(error) ?? String(error)}`;
+}

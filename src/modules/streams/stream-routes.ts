@@ -119,7 +119,7 @@ export function takeUploadBody(body: Blob): UploadBody | undefined {
   return read;
 }
 
-export type Payload = NodeJS.ReadableStream & { pause(): unknown; resume(): unknown };
+type Payload = NodeJS.ReadableStream & { pause(): unknown; resume(): unknown };
 
 /**
  * Reads a JSON body within `limit` with Fastify's checks (empty body, declared length, size): small
@@ -158,15 +158,9 @@ export function readJsonBody(
     };
     const finish = () => {
       if (settled) return;
+      if (received === 0) return fail(new errorCodes.FST_ERR_CTP_EMPTY_JSON_BODY());
+      if (declared !== undefined && received !== declared) return fail(new errorCodes.FST_ERR_CTP_INVALID_CONTENT_LENGTH());
       cleanUp();
-      if (received === 0) {
-        scan?.abort();
-        return reject(new errorCodes.FST_ERR_CTP_EMPTY_JSON_BODY());
-      }
-      if (declared !== undefined && received !== declared) {
-        scan?.abort();
-        return reject(new errorCodes.FST_ERR_CTP_INVALID_CONTENT_LENGTH());
-      }
       if (!scan) return resolve(parse(Buffer.concat(chunks).toString('utf8')));
       scan.end().then((result) => (result.kind === 'irregular' ? parse(result.json) : uploadMarker({ columns: result.columns }))).then(resolve, reject);
     };
