@@ -110,11 +110,22 @@ export const importsContract = {
       method: 'GET',
       path: '/v1/activities/{id}/original',
       operationId: 'getActivityOriginal',
-      summary: 'The exact bytes of the file the activity was imported from',
+      summary: 'The exact bytes the activity came from: the imported file, or the provider item of a synced activity',
+      description:
+        'For a file import, the file as uploaded. For an activity synced from a provider, its item (JSON) exactly as it was in the archived batch body, ' +
+        'cut out of those bytes, not re-serialised. `x-archive-key` names the archived object (the file, or the whole batch body). 404 for an activity entered by hand.',
       outputStructure: 'detailed',
     })
     .input(z.object({ id: uuid('Activity id') }))
-    .output(z.object({ headers: z.object({ 'content-disposition': z.string() }), body: z.file() })),
+    .output(
+      z.object({
+        headers: z.object({
+          'content-disposition': z.string(),
+          'x-archive-key': z.string().describe('Object-storage key of the archived original: the file, or the batch body the item came in (the batch answer’s archiveKey)'),
+        }),
+        body: z.file(),
+      }),
+    ),
 };
 
 export type ImportFileResult = z.output<typeof ImportFileResultSchema>;

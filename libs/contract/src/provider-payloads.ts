@@ -186,63 +186,127 @@ export const StravaActivitySchema = z
   .meta({ id: 'StravaActivity' });
 
 // ---------------------------------------------------------------------------------------------
-// Garmin: an activity summary as the Garmin Health/Activity API pushes it, optionally with details
+// Garmin: an activity summary as the Garmin Health/Activity API pushes it, optionally with details,
+// or an activity details item in Garmin's own nesting ({summaryId, activityId, summary, samples, laps})
 
-const GarminSampleSchema = z.looseObject({
-  startTimeInSeconds: z.number().describe('Epoch seconds'),
-  heartRate: opt(num('bpm')),
-  latitudeInDegree: opt(num('Degrees')),
-  longitudeInDegree: opt(num('Degrees')),
-  elevationInMeters: opt(num('Metres')),
-  speedMetersPerSecond: opt(num('m/s')),
-  powerInWatts: opt(num('W')),
-  bikeCadenceInRPM: opt(num('rpm')),
-  stepsPerMinute: opt(num('steps/min')),
-  totalDistanceInMeters: opt(num('Metres, cumulative')),
-  airTemperatureCelcius: opt(num('°C (Garmin’s spelling)')),
-});
+const GarminSampleSchema = z
+  .looseObject({
+    startTimeInSeconds: z.number().describe('Epoch seconds'),
+    heartRate: opt(num('bpm')),
+    latitudeInDegree: opt(num('Degrees')),
+    longitudeInDegree: opt(num('Degrees')),
+    elevationInMeters: opt(num('Metres')),
+    speedMetersPerSecond: opt(num('m/s')),
+    powerInWatts: opt(num('W')),
+    bikeCadenceInRPM: opt(num('rpm')),
+    stepsPerMinute: opt(num('steps/min')),
+    swimCadenceInStrokesPerMinute: opt(num('strokes/min')),
+    wheelChairCadenceInPushesPerMinute: opt(num('pushes/min')),
+    totalDistanceInMeters: opt(num('Metres, cumulative')),
+    airTemperatureCelcius: opt(num('°C (Garmin’s spelling)')),
+    timerDurationInSeconds: opt(num('Timer time since the start, seconds')),
+    clockDurationInSeconds: opt(num('Clock time since the start, seconds')),
+    movingDurationInSeconds: opt(num('Moving time since the start, seconds')),
+  })
+  .describe('One sample of an activity details push; Garmin sends 0 for a sensor the device does not have');
+
+const GarminLapSchema = z.looseObject({ startTimeInSeconds: z.number().describe('Epoch seconds') }).describe('A lap start (other lap fields are kept in the event metadata)');
+
+/** The fields of an activity summary, shared by the summary push and the `summary` of an activity details item. */
+const garminSummaryFields = {
+  activityId: opt(z.union([z.int(), z.string()])),
+  activityType: z.string().min(1).describe('Garmin activity-type key, e.g. RUNNING, LAP_SWIMMING, MULTI_SPORT'),
+  activityName: opt(z.string()),
+  startTimeInSeconds: z.number().describe('Epoch seconds (UTC)'),
+  startTimeOffsetInSeconds: opt(z.number()).describe('Local time minus UTC, seconds'),
+  durationInSeconds: z.number().describe('Seconds'),
+  distanceInMeters: opt(num('Metres')),
+  activeKilocalories: opt(num('kcal')),
+  averageHeartRateInBeatsPerMinute: opt(num('bpm')),
+  maxHeartRateInBeatsPerMinute: opt(num('bpm')),
+  averageSpeedInMetersPerSecond: opt(num('m/s')),
+  maxSpeedInMetersPerSecond: opt(num('m/s')),
+  averagePaceInMinutesPerKilometer: opt(num('min/km')),
+  averageBikeCadenceInRoundsPerMinute: opt(num('rpm')),
+  averageRunCadenceInStepsPerMinute: opt(num('steps/min')),
+  averagePowerInWatts: opt(num('W')),
+  totalElevationGainInMeters: opt(num('Metres')),
+  totalElevationLossInMeters: opt(num('Metres')),
+  steps: opt(z.number()),
+  deviceName: opt(z.string()),
+  manual: opt(z.boolean()),
+  isParent: opt(z.boolean()).describe('A multisport parent'),
+  parentSummaryId: opt(z.union([z.string(), z.int()])).describe('A multisport leg: its parent’s summaryId'),
+};
 
 export const GarminActivitySchema = z
   .looseObject({
     summaryId: z.union([z.string().min(1), z.int()]).describe('The external id'),
-    activityId: opt(z.union([z.int(), z.string()])),
-    activityType: z.string().min(1).describe('Garmin activity-type key, e.g. RUNNING, LAP_SWIMMING, MULTI_SPORT'),
-    activityName: opt(z.string()),
-    startTimeInSeconds: z.number().describe('Epoch seconds (UTC)'),
-    startTimeOffsetInSeconds: opt(z.number()).describe('Local time minus UTC, seconds'),
-    durationInSeconds: z.number().describe('Seconds'),
-    distanceInMeters: opt(num('Metres')),
-    activeKilocalories: opt(num('kcal')),
-    averageHeartRateInBeatsPerMinute: opt(num('bpm')),
-    maxHeartRateInBeatsPerMinute: opt(num('bpm')),
-    averageSpeedInMetersPerSecond: opt(num('m/s')),
-    maxSpeedInMetersPerSecond: opt(num('m/s')),
-    averagePaceInMinutesPerKilometer: opt(num('min/km')),
-    averageBikeCadenceInRoundsPerMinute: opt(num('rpm')),
-    averageRunCadenceInStepsPerMinute: opt(num('steps/min')),
-    averagePowerInWatts: opt(num('W')),
-    totalElevationGainInMeters: opt(num('Metres')),
-    totalElevationLossInMeters: opt(num('Metres')),
-    steps: opt(z.number()),
-    deviceName: opt(z.string()),
-    manual: opt(z.boolean()),
-    isParent: opt(z.boolean()).describe('A multisport parent'),
-    parentSummaryId: opt(z.union([z.string(), z.int()])).describe('A multisport leg: its parent’s summaryId'),
+    ...garminSummaryFields,
     samples: opt(z.array(GarminSampleSchema)).describe('From the activity details push'),
-    laps: opt(z.array(z.looseObject({ startTimeInSeconds: z.number() }))),
+    laps: opt(z.array(GarminLapSchema)),
   })
-  .describe('A Garmin Health/Activity API activity summary, optionally with its details (`samples`, `laps`)')
+  .describe('A Garmin Health/Activity API activity summary (push key `activities` or `manuallyUpdatedActivities`), optionally with its details (`samples`, `laps`)')
   .meta({ id: 'GarminActivity' });
+
+export const GarminActivityDetailsSchema = z
+  .looseObject({
+    summaryId: z
+      .union([z.string().min(1), z.int()])
+      .describe('The details’ summaryId; a trailing `-detail` is dropped, so the summary and its details are one activity (the external id)'),
+    activityId: opt(z.union([z.int(), z.string()])),
+    summary: z.looseObject({ summaryId: opt(z.union([z.string().min(1), z.int()])), ...garminSummaryFields }).describe('The activity summary'),
+    samples: opt(z.array(GarminSampleSchema)).describe('Samples, as frequent as once per second: streams'),
+    laps: opt(z.array(GarminLapSchema)).describe('Lap starts: lap events'),
+  })
+  .describe('A Garmin Health/Activity API activity details item (push key `activityDetails`), in Garmin’s own nesting')
+  .meta({ id: 'GarminActivityDetails' });
+
+/**
+ * Garmin push keys (the body's top-level field names the summary type). `activities`,
+ * `manuallyUpdatedActivities` and `activityDetails` hold workouts; every other key holds wellness
+ * summaries that are never activities: their items are answered `ignored`.
+ */
+export const GARMIN_WORKOUT_KEYS = ['activityDetails', 'manuallyUpdatedActivities'] as const;
+export const GARMIN_WELLNESS_KEYS = [
+  'dailies',
+  'epochs',
+  'moveIQActivities',
+  'sleeps',
+  'bodyComps',
+  'stressDetails',
+  'userMetrics',
+  'pulseox',
+  'pulseOx',
+  'respiration',
+  'allDayRespiration',
+  'hrv',
+  'bloodPressures',
+  'healthSnapshot',
+  'skinTemp',
+  'thirdPartyDailies',
+  'menstrualCycleTracking',
+  'solarIntensity',
+] as const;
+export type GarminPushKey = (typeof GARMIN_WORKOUT_KEYS)[number] | (typeof GARMIN_WELLNESS_KEYS)[number];
 
 // ---------------------------------------------------------------------------------------------
 // Health Connect: an ExerciseSessionRecord as the Android app serializes it
 
 const ZoneOffsetSchema = z
-  .union([z.string().regex(/^(Z|[+-]\d{2}:\d{2}(:\d{2})?)$/, 'must be Z or ±HH:MM'), z.int().min(-64800).max(64800)])
-  .describe('java.time.ZoneOffset: "+02:00" or total seconds');
+  .union([
+    z.string().regex(/^(Z|[+-]\d{2}:\d{2}(:\d{2})?)$/, 'must be Z or ±HH:MM'),
+    z.int().min(-64800).max(64800),
+    z.looseObject({ id: opt(z.string()), totalSeconds: z.int().min(-64800).max(64800) }),
+  ])
+  .describe('java.time.ZoneOffset: "+02:00", total seconds, or react-native-health-connect’s {id, totalSeconds}');
+
+/** A Length: the Kotlin shape {inMeters}; react-native-health-connect adds inKilometers, inMiles… and writes 0 for a missing one. */
+const LengthSchema = z.looseObject({ inMeters: z.number() });
 
 export const HealthConnectSessionSchema = z
   .looseObject({
+    recordType: opt(z.string()).describe('react-native-health-connect’s record type: ExerciseSession (other types are answered `ignored`)'),
     startTime: DateTimeInputSchema.describe('Instant'),
     endTime: DateTimeInputSchema.describe('Instant'),
     startZoneOffset: opt(ZoneOffsetSchema),
@@ -253,16 +317,18 @@ export const HealthConnectSessionSchema = z
     segments: opt(
       z.array(z.looseObject({ startTime: DateTimeInputSchema, endTime: DateTimeInputSchema, segmentType: z.union([z.int(), z.string()]), repetitions: opt(z.int()) })),
     ),
-    laps: opt(z.array(z.looseObject({ startTime: DateTimeInputSchema, endTime: DateTimeInputSchema, length: opt(z.looseObject({ inMeters: z.number() })) }))),
+    laps: opt(z.array(z.looseObject({ startTime: DateTimeInputSchema, endTime: DateTimeInputSchema, length: opt(LengthSchema) }))),
     exerciseRoute: opt(
       z.looseObject({
+        type: opt(z.string()).describe('react-native-health-connect: DATA, NO_DATA or CONSENT_REQUIRED'),
         route: z.array(
           z.looseObject({
             time: DateTimeInputSchema,
             latitude: z.number(),
             longitude: z.number(),
-            altitude: opt(z.looseObject({ inMeters: z.number() })),
-            horizontalAccuracy: opt(z.looseObject({ inMeters: z.number() })),
+            altitude: opt(LengthSchema),
+            horizontalAccuracy: opt(LengthSchema),
+            verticalAccuracy: opt(LengthSchema),
           }),
         ),
       }),
@@ -271,23 +337,31 @@ export const HealthConnectSessionSchema = z
       id: z.string().min(1).max(200).describe('Health Connect record id: the external id'),
       clientRecordId: opt(z.string()),
       clientRecordVersion: opt(z.number()),
-      dataOrigin: opt(z.looseObject({ packageName: opt(z.string()) })),
-      device: opt(z.looseObject({ manufacturer: opt(z.string()), model: opt(z.string()), type: opt(z.int()) })),
+      dataOrigin: opt(z.union([z.string(), z.looseObject({ packageName: opt(z.string()) })])).describe('The writing app: its package name (react-native-health-connect) or {packageName}'),
+      device: opt(z.union([z.int(), z.looseObject({ manufacturer: opt(z.string()), model: opt(z.string()), type: opt(z.int()) })])).describe(
+        'Device: {manufacturer, model, type}, or the device type alone (older react-native-health-connect)',
+      ),
+      manufacturer: opt(z.string()).describe('react-native-health-connect repeats the device’s manufacturer here'),
+      model: opt(z.string()).describe('react-native-health-connect repeats the device’s model here'),
+      recordingMethod: opt(z.int()).describe('0 unknown, 1 actively recorded, 2 automatically recorded, 3 manual entry'),
       lastModifiedTime: opt(z.string()),
     }),
     heartRateSamples: opt(z.array(z.looseObject({ time: DateTimeInputSchema, beatsPerMinute: z.number() }))).describe(
       'HeartRateRecord samples of the session, flattened',
     ),
     totalEnergyBurned: opt(z.looseObject({ inKilocalories: z.number() })),
-    totalDistance: opt(z.looseObject({ inMeters: z.number() })),
+    totalDistance: opt(LengthSchema),
   })
-  .describe('A Health Connect ExerciseSessionRecord as the Android app serializes it, optionally with heart-rate samples')
+  .describe(
+    'A Health Connect ExerciseSessionRecord as the Android app serializes it (the Kotlin/JSON shape or react-native-health-connect’s), optionally with heart-rate samples. ' +
+      'Other records (Distance, Steps, HeartRate…) are answered `ignored` with their record type.',
+  )
   .meta({ id: 'HealthConnectExerciseSession' });
 
 export const PROVIDER_PAYLOAD_SCHEMAS = {
   healthkit: HealthKitWorkoutSchema,
   strava: StravaActivitySchema,
-  garmin: GarminActivitySchema,
+  garmin: z.union([GarminActivitySchema, GarminActivityDetailsSchema]).describe('A Garmin activity summary or activity details item').meta({ id: 'GarminPayload' }),
   health_connect: HealthConnectSessionSchema,
 } as const;
 
@@ -297,4 +371,5 @@ export const SYNC_SOURCES = Object.keys(PROVIDER_PAYLOAD_SCHEMAS) as SyncSource[
 export type HealthKitWorkout = z.output<typeof HealthKitWorkoutSchema>;
 export type StravaActivity = z.output<typeof StravaActivitySchema>;
 export type GarminActivity = z.output<typeof GarminActivitySchema>;
+export type GarminActivityDetails = z.output<typeof GarminActivityDetailsSchema>;
 export type HealthConnectSession = z.output<typeof HealthConnectSessionSchema>;

@@ -1,6 +1,6 @@
 import { oc } from '@orpc/contract';
 import * as z from 'zod';
-import { SYNC_SOURCES } from './provider-payloads.js';
+import { GARMIN_WELLNESS_KEYS, GARMIN_WORKOUT_KEYS, SYNC_SOURCES } from './provider-payloads.js';
 
 const route = { tags: ['Sync'] as string[] };
 const AthleteId = z.uuid().describe('Athlete id (UUID)');
@@ -42,19 +42,64 @@ const Params = z.object({ id: AthleteId, source: SyncSourceSchema });
 
 const OUTCOMES = ['created', 'updated', 'unchanged', 'superseded'] as const;
 
+const GarminPushItems = (key: string, what: string) =>
+  z
+    .array(z.looseObject({}))
+    .max(MAX_BATCH_ACTIVITIES * 100)
+    .optional()
+    .describe(`garmin only: a Garmin push body's \`${key}\` (${what})`);
+
+/** A Garmin push body may be sent as it arrives: its top-level key names the summary type. */
+const garminPushFields = {
+  ...Object.fromEntries(
+    GARMIN_WORKOUT_KEYS.map((key) => [key, GarminPushItems(key, key === 'activityDetails' ? 'GarminActivityDetails items: summary, samples → streams, laps → lap events' : 'GarminActivity items')]),
+  ),
+  ...Object.fromEntries(GARMIN_WELLNESS_KEYS.map((key) => [key, GarminPushItems(key, 'wellness summaries, never activities: each item is answered `ignored`')])),
+} as Record<(typeof GARMIN_WORKOUT_KEYS)[number] | (typeof GARMIN_WELLNESS_KEYS)[number], ReturnType<typeof GarminPushItems>>;
+
+/** The body fields that hold items, in the order their items are counted for `sourceArchiveIndex`. */
+export const SYNC_ITEM_FIELDS = ['activities', ...GARMIN_WORKOUT_KEYS, ...GARMIN_WELLNESS_KEYS] as const;
+export type SyncItemField = (typeof SYNC_ITEM_FIELDS)[number];
+
 export const SyncBatchSchema = z
   .object({
     activities: z
       .array(z.looseObject({}))
       .max(MAX_BATCH_ACTIVITIES * 100)
+      .optional()
       .describe(
         `Up to ${MAX_BATCH_ACTIVITIES} items in the provider's own shape, by source: healthkit → HealthKitWorkout, strava → StravaActivity, ` +
-          'garmin → GarminActivity, health_connect → HealthConnectExerciseSession (see the schemas). Unknown fields are kept.',
+          'garmin → GarminActivity or GarminActivityDetails, health_connect → HealthConnectExerciseSession (see the schemas). Unknown fields are kept. ' +
+          'Required unless a Garmin push key carries the items. Items that are not workouts (a Garmin daily, a Health Connect DistanceRecord) are answered `ignored`.',
       ),
+    ...garminPushFields,
     deletedExternalIds: z.array(z.string().min(1).max(200)).max(10_000).optional().describe('Provider ids deleted at the source (HealthKit deleted objects, Health Connect deletion changes)'),
     cursor: z.string().max(10_000).nullable().optional().describe('The cursor to store once this batch is in; omitted leaves it unchanged'),
   })
   .meta({ id: 'SyncBatch' });
+
+const ItemPlace = {
+  index: z.number().int().describe('Position in its body field (`field`)'),
+  field: z.enum(SYNC_ITEM_FIELDS).describe('The body field the item came in: `activities`, or the Garmin push key'),
+};
+
+const StoredItemResult = z.object({
+  ...ItemPlace,
+  externalId: z.string(),
+  id: z.uuid().describe('The activity'),
+  outcome: z.enum(OUTCOMES).describe('superseded: the same externalId appears later in the batch, and that later item was stored'),
+  revision: z.number().int().describe('The activity’s revision after this batch'),
+  supersededBy: z.number().int().optional().describe('For superseded items: the index of the item that won'),
+  supersedes: z.array(z.number().int()).optional().describe('Earlier indexes with the same externalId that this item replaced'),
+});
+
+const IgnoredItemResult = z.object({
+  ...ItemPlace,
+  externalId: z.string().nullable().describe('The provider’s id of the item when it has one (Garmin summaryId, Health Connect metadata.id)'),
+  outcome: z.literal('ignored').describe('Not a workout: nothing was stored for it (the body is archived whole)'),
+  itemType: z.string().describe('What the item is: the Garmin summary type (dailies, epochs, moveIQActivities…) or the Health Connect record type (Distance, Steps…)'),
+  reason: z.string().describe('Why it is not a workout, in words'),
+});
 
 export const SyncBatchResultSchema = z
   .object({
@@ -62,19 +107,10 @@ export const SyncBatchResultSchema = z
     updated: z.number().int(),
     unchanged: z.number().int(),
     deleted: z.number().int(),
+    ignored: z.number().int().describe('Items that are not workouts (see results)'),
     results: z
-      .array(
-        z.object({
-          index: z.number().int().describe('Position in `activities`'),
-          externalId: z.string(),
-          id: z.uuid().describe('The activity'),
-          outcome: z.enum(OUTCOMES).describe('superseded: the same externalId appears later in the batch, and that later item was stored'),
-          revision: z.number().int().describe('The activity’s revision after this batch'),
-          supersededBy: z.number().int().optional().describe('For superseded items: the index of the item that won'),
-          supersedes: z.array(z.number().int()).optional().describe('Earlier indexes with the same externalId that this item replaced'),
-        }),
-      )
-      .describe('One entry per input index, in input order'),
+      .array(z.discriminatedUnion('outcome', [StoredItemResult, IgnoredItemResult]))
+      .describe('One entry per input item, in input order (`activities` first, then the Garmin push keys in the order of SyncBatch)'),
     deletions: z.array(z.object({ externalId: z.string(), id: z.uuid().nullable(), outcome: z.enum(['deleted', 'not_found']) })),
     archiveKey: z.string().describe('Object-storage key of the archived request body (exact bytes)'),
     syncState: SyncStateSchema,
@@ -135,7 +171,10 @@ export const syncContract = {
       description:
         `At most ${MAX_BATCH_ACTIVITIES} activities and ${MAX_BATCH_BYTES / 1024 / 1024} MiB (413 beyond). Upserts by (athlete, source, external id); ` +
         'a replay answers "unchanged" and writes nothing; a changed payload bumps `revision`. 422 names the item index and field; nothing is written then. ' +
-        'The exact body is archived in object storage (archiveKey).',
+        'Items that are not workouts (Garmin dailies, epochs, moveIQActivities, sleeps…; Health Connect records other than ExerciseSession) are answered `ignored` with the reason; ' +
+        'a batch with nothing else (no workout, no deletion, no cursor) is a 422 with code NOT_A_WORKOUT and writes nothing. ' +
+        'A Garmin push body is accepted as it arrives (`{"activityDetails": […]}`, `{"dailies": […]}`…). ' +
+        'The exact body is archived in object storage (archiveKey); GET /v1/activities/{id}/original answers an activity’s item from it.',
     })
     .input(Params.extend(SyncBatchSchema.shape))
     .output(SyncBatchResultSchema),

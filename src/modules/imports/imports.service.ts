@@ -17,6 +17,7 @@ import { ObjectNotFoundError } from '../streams/storage/object-store.js';
 import { SampleValidationError, TooManySamplesError } from '../streams/stream-samples.js';
 import type { StreamSamples, StreamType } from '../streams/stream-types.js';
 import { StreamsService, type StreamActivity } from '../streams/streams.service.js';
+import { ArchivedBodyError, archivedItem } from '../sync/archived-item.js';
 import { ImportQueue } from './import-queue.js';
 import { ImportsRepository } from './imports.repository.js';
 import { mediaTypeOf, OriginalArchive, sha256Hex } from './original-archive.js';
@@ -143,25 +144,53 @@ export class ImportsService implements OnApplicationBootstrap, OnModuleDestroy {
     return toJob(row);
   }
 
-  /** GET /activities/{id}/original: the archived bytes the activity was imported from. */
+  /**
+   * GET /activities/{id}/original: the archived bytes the activity came from: the imported file, or
+   * for a synced activity its provider item, cut out of the archived batch body (exact bytes).
+   * `x-archive-key` names the archived object either way.
+   */
   async original(userId: string, activityId: string) {
     const activity = await this.activities.findOwned(userId, activityId);
-    if (activity.source !== 'file' || !activity.sourceArchiveKey) {
-      throw new ORPCError('NOT_FOUND', { message: 'This activity was not imported from a file' });
+    const key = activity.sourceArchiveKey;
+    if (!key || (activity.source !== 'file' && activity.sourceArchiveIndex === null)) {
+      throw new ORPCError('NOT_FOUND', { message: 'This activity has no archived original (entered by hand, or stored as part of its parent’s item)' });
     }
     let bytes: Uint8Array;
     try {
-      bytes = await this.archive.get(activity.sourceArchiveKey);
+      bytes = await this.archive.get(key);
     } catch (error) {
-      if (error instanceof ObjectNotFoundError) throw new ORPCError('NOT_FOUND', { message: 'The original file is missing from object storage' });
+      if (error instanceof ObjectNotFoundError) throw new ORPCError('NOT_FOUND', { message: 'The original is missing from object storage' });
       throw error;
     }
-    const key = activity.sourceArchiveKey;
+    if (activity.source !== 'file') {
+      const item = this.syncedItem(bytes, activity.sourceArchiveIndex!, key);
+      const filename = `${activityId}.json`;
+      return {
+        headers: { 'content-disposition': `attachment; filename="${filename}"`, 'x-archive-key': key },
+        body: new File([item as Uint8Array<ArrayBuffer>], filename, { type: 'application/json' }),
+      };
+    }
     const filename = `${activityId}${key.slice(key.lastIndexOf('.'))}`;
     return {
-      headers: { 'content-disposition': `attachment; filename="${filename}"` },
+      headers: { 'content-disposition': `attachment; filename="${filename}"`, 'x-archive-key': key },
       body: new File([bytes as Uint8Array<ArrayBuffer>], filename, { type: mediaTypeOf(key) }),
     };
+  }
+
+  /** The item's bytes inside the archived batch body; a body that does not hold it is a bug (logged), answered 404. */
+  private syncedItem(body: Uint8Array, ordinal: number, key: string): Uint8Array {
+    let item: Uint8Array | undefined;
+    try {
+      item = archivedItem(body, ordinal);
+    } catch (error) {
+      if (!(error instanceof ArchivedBodyError)) throw error;
+      this.logger.error(`Archived body ${key} cannot be read: ${error.message}`);
+    }
+    if (!item) {
+      this.logger.error(`Archived body ${key} has no item ${ordinal}`);
+      throw new ORPCError('NOT_FOUND', { message: 'The provider item is missing from its archived batch' });
+    }
+    return item;
   }
 
   /** Every file of one input (a file, a gzip, an archive or a folder), one result each. */

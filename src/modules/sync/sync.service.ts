@@ -2,7 +2,15 @@ import { createHash } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
 import { ORPCError } from '@orpc/server';
 import type { SyncSource } from '@unified-activity/contract';
-import { MAX_BATCH_ACTIVITIES, STALE_RUN_SECONDS, type SyncBatch, type SyncBatchResult, type SyncState } from '@unified-activity/contract';
+import {
+  MAX_BATCH_ACTIVITIES,
+  STALE_RUN_SECONDS,
+  SYNC_ITEM_FIELDS,
+  type SyncBatch,
+  type SyncBatchResult,
+  type SyncItemField,
+  type SyncState,
+} from '@unified-activity/contract';
 import { isUniqueViolation, pgError, PG_CHECK_VIOLATION } from '../../database/errors.js';
 import type { SyncStateRow } from '../../database/schema/index.js';
 import { ActivitiesService, type SourceActivity } from '../activities/activities.service.js';
@@ -12,7 +20,7 @@ import { ObjectStoreUnavailableError } from '../streams/storage/object-store.js'
 import { SampleValidationError, TooManySamplesError, validateSamples } from '../streams/stream-samples.js';
 import { StreamsService } from '../streams/streams.service.js';
 import { MAPPER_VERSION, MAPPERS } from './mappers/index.js';
-import { MappingError, type NormalizedActivity } from './mappers/normalized.js';
+import { MappingError, type IgnoredItem, type NormalizedActivity } from './mappers/normalized.js';
 import { RawArchive } from './raw-archive.js';
 import { SyncRepository } from './sync.repository.js';
 
@@ -80,11 +88,58 @@ const unprocessable = (issues: ApiIssue[]) =>
     data: { issues: issues.slice(0, MAX_ISSUES) },
   });
 
-interface Prepared {
+/** One item of the body: where it is (its field and index there) and its position over all item fields (the archive index). */
+interface BatchItem {
+  field: SyncItemField;
   index: number;
-  raw: unknown;
+  ordinal: number;
+  raw: Record<string, unknown>;
+}
+
+/** A batch of items none of which is a workout, and nothing else (no deletion, no cursor): refused, nothing written. */
+const notAWorkout = (ignored: Ignored[]) =>
+  new ORPCError('NOT_A_WORKOUT', {
+    status: 422,
+    message: `None of the ${ignored.length} item(s) is a workout (${[...new Set(ignored.map((i) => i.ignored.itemType))].join(', ')}); nothing was written`,
+    data: { items: ignored.slice(0, MAX_ISSUES).map(({ field, index, ignored: why }) => ({ field, index, externalId: why.externalId, itemType: why.itemType, reason: why.reason })) },
+  });
+
+interface Prepared extends BatchItem {
   activity: NormalizedActivity;
   hash: string;
+}
+
+interface Ignored extends BatchItem {
+  ignored: IgnoredItem;
+}
+
+/**
+ * The items of a batch, field by field in SYNC_ITEM_FIELDS order (`activities`, then the Garmin push
+ * keys): their running position is the item's `sourceArchiveIndex`. Garmin push keys are for source
+ * garmin only; a body needs `activities` or a Garmin push key.
+ */
+export function batchItems(source: SyncSource, batch: SyncBatch): BatchItem[] {
+  const items: BatchItem[] = [];
+  const issues: ApiIssue[] = [];
+  let present = 0;
+  for (const field of SYNC_ITEM_FIELDS) {
+    const list = (batch as Partial<Record<SyncItemField, Record<string, unknown>[]>>)[field];
+    if (list === undefined) continue;
+    present++;
+    if (field !== 'activities' && source !== 'garmin') {
+      issues.push({ path: [field], message: `a Garmin push key; ${source} items go in activities` });
+      continue;
+    }
+    list.forEach((raw, index) => items.push({ field, index, ordinal: items.length, raw }));
+  }
+  if (present === 0) {
+    throw new ORPCError('BAD_REQUEST', {
+      message: 'The request is malformed',
+      data: { issues: [{ path: ['activities'], message: source === 'garmin' ? 'Required (or a Garmin push key such as activityDetails)' : 'Required' }] },
+    });
+  }
+  if (issues.length > 0) throw unprocessable(issues);
+  return items;
 }
 
 @Injectable()
@@ -163,24 +218,26 @@ export class SyncService {
    */
   async ingestBatch(userId: string, athleteId: string, source: SyncSource, batch: SyncBatch, rawBody?: Uint8Array): Promise<SyncBatchResult> {
     const athlete = await this.athletes.get(userId, athleteId);
-    if (batch.activities.length > MAX_BATCH_ACTIVITIES) {
+    const all = batchItems(source, batch);
+    if (all.length > MAX_BATCH_ACTIVITIES) {
       throw new ORPCError('PAYLOAD_TOO_LARGE', {
-        message: `${batch.activities.length} activities in one batch; at most ${MAX_BATCH_ACTIVITIES} are accepted. Split it.`,
+        message: `${all.length} activities in one batch; at most ${MAX_BATCH_ACTIVITIES} are accepted. Split it.`,
       });
     }
-    const prepared = this.prepare(source, batch);
+    const { prepared, ignored } = this.prepare(source, all, batch.deletedExternalIds ?? []);
+    const deletedExternalIds = [...new Set(batch.deletedExternalIds ?? [])];
+    if (prepared.length === 0 && ignored.length > 0 && deletedExternalIds.length === 0 && batch.cursor === undefined) throw notAWorkout(ignored);
 
     // The later item with the same external id wins; the earlier ones are answered as superseded.
     const winner = new Map<string, number>();
-    for (const item of prepared) winner.set(item.activity.externalId, item.index);
-    const winners = prepared.filter((item) => winner.get(item.activity.externalId) === item.index);
-    const deletedExternalIds = [...new Set(batch.deletedExternalIds ?? [])];
+    for (const item of prepared) winner.set(item.activity.externalId, item.ordinal);
+    const winners = prepared.filter((item) => winner.get(item.activity.externalId) === item.ordinal);
 
-    const bytes = rawBody ?? new TextEncoder().encode(JSON.stringify({ activities: batch.activities, deletedExternalIds: batch.deletedExternalIds, cursor: batch.cursor }));
+    const bytes = rawBody ?? new TextEncoder().encode(JSON.stringify(batch));
     const archived = await this.storeOrUnavailable(() => this.archive.put(athlete.id, source, bytes, 'json'));
     const receivedAt = new Date();
-    const items: SourceActivity[] = winners.map(({ index, raw, activity, hash }) => ({
-      index,
+    const items: SourceActivity[] = winners.map(({ ordinal, raw, activity, hash }) => ({
+      index: ordinal,
       externalId: activity.externalId,
       parentExternalId: activity.parentExternalId,
       fields: activity,
@@ -188,7 +245,7 @@ export class SyncService {
       sourceData: raw,
       sourceDataHash: hash,
       ...(activity.streams.length > 0 ? { storedHash: PENDING + hash } : {}),
-      archiveIndex: index,
+      archiveIndex: ordinal,
     }));
 
     const { results, deletion, state } = await this.withConflictRetry(() =>
@@ -217,21 +274,27 @@ export class SyncService {
 
     if (deletion.deleted.length > 0) this.streams.removeQueuedObjectsSoon();
     const byIndex = new Map(results.map((r) => [r.index, r]));
-    await this.writeStreams(winners.filter((item) => byIndex.get(item.index)?.outcome !== 'unchanged' && item.activity.streams.length > 0), byIndex, userId, athlete.id);
+    await this.writeStreams(winners.filter((item) => byIndex.get(item.ordinal)?.outcome !== 'unchanged' && item.activity.streams.length > 0), byIndex, userId, athlete.id);
 
     const deletedIds = new Map(deletion.deleted.map((d) => [d.externalId, d.id]));
-    const answer = prepared.map(({ index, activity }) => {
+    const byOrdinal = new Map(prepared.map((p) => [p.ordinal, p]));
+    const stored = prepared.map(({ field, index, ordinal, activity }) => {
       const winning = winner.get(activity.externalId)!;
       const result = byIndex.get(winning)!;
-      if (winning !== index) return { index, externalId: activity.externalId, id: result.id, outcome: 'superseded' as const, revision: result.revision, supersededBy: winning };
-      const earlier = prepared.filter((p) => p.activity.externalId === activity.externalId && p.index < index).map((p) => p.index);
-      return { index, externalId: activity.externalId, id: result.id, outcome: result.outcome, revision: result.revision, ...(earlier.length > 0 ? { supersedes: earlier } : {}) };
+      if (winning !== ordinal) {
+        return { field, index, ordinal, externalId: activity.externalId, id: result.id, outcome: 'superseded' as const, revision: result.revision, supersededBy: byOrdinal.get(winning)!.index };
+      }
+      const earlier = prepared.filter((p) => p.activity.externalId === activity.externalId && p.ordinal < ordinal).map((p) => p.index);
+      return { field, index, ordinal, externalId: activity.externalId, id: result.id, outcome: result.outcome, revision: result.revision, ...(earlier.length > 0 ? { supersedes: earlier } : {}) };
     });
+    const skipped = ignored.map(({ field, index, ordinal, ignored: why }) => ({ field, index, ordinal, externalId: why.externalId, outcome: 'ignored' as const, itemType: why.itemType, reason: why.reason }));
+    const answer = [...stored, ...skipped].sort((a, b) => a.ordinal - b.ordinal).map(({ ordinal: _ordinal, ...result }) => result);
     return {
       created: results.filter((r) => r.outcome === 'created').length,
       updated: results.filter((r) => r.outcome === 'updated').length,
       unchanged: results.filter((r) => r.outcome === 'unchanged').length,
       deleted: deletion.deleted.length,
+      ignored: ignored.length,
       results: answer,
       deletions: deletedExternalIds.map((externalId) => ({
         externalId,
@@ -243,18 +306,28 @@ export class SyncService {
     };
   }
 
-  /** Parses, maps and checks every item (samples included) before anything is written; 422 with every problem at its path. */
-  private prepare(source: SyncSource, batch: SyncBatch): Prepared[] {
+  /**
+   * Sets aside the items that are not workouts (answered `ignored`), then parses, maps and checks
+   * every other item (samples included) before anything is written; 422 with every problem at its path.
+   */
+  private prepare(source: SyncSource, all: BatchItem[], deletedExternalIds: string[]): { prepared: Prepared[]; ignored: Ignored[] } {
     const mapper = MAPPERS[source];
     const issues: ApiIssue[] = [];
     const prepared: Prepared[] = [];
-    batch.activities.forEach((raw, index) => {
-      if (issues.length >= MAX_ISSUES) return;
-      const at = (path: (string | number)[]) => ['activities', index, ...path];
+    const ignored: Ignored[] = [];
+    for (const item of all) {
+      if (issues.length >= MAX_ISSUES) break;
+      const { field, index, raw } = item;
+      const skip = mapper.notAWorkout?.(raw, field);
+      if (skip) {
+        ignored.push({ ...item, ignored: skip });
+        continue;
+      }
+      const at = (path: (string | number)[]) => [field, index, ...path];
       const parsed = mapper.schema.safeParse(raw);
       if (!parsed.success) {
         issues.push(...toApiIssues(parsed.error.issues as never).map((issue) => ({ path: at(issue.path), message: issue.message })));
-        return;
+        continue;
       }
       try {
         const activity = mapper.map(parsed.data as never);
@@ -266,26 +339,26 @@ export class SyncService {
             issues.push(...error.issues.map((issue) => ({ path: at([...stream.path, ...issue.path]), message: `${stream.type}: ${issue.message}` })));
           }
         }
-        prepared.push({ index, raw, activity, hash: payloadHash(raw) });
+        prepared.push({ ...item, activity, hash: payloadHash(raw) });
       } catch (error) {
         if (error instanceof MappingError) issues.push({ path: at(error.path), message: error.message });
-        else if (error instanceof TooManySamplesError) throw new ORPCError('PAYLOAD_TOO_LARGE', { message: `activities[${index}]: ${error.message}` });
+        else if (error instanceof TooManySamplesError) throw new ORPCError('PAYLOAD_TOO_LARGE', { message: `${field}[${index}]: ${error.message}` });
         else throw error;
       }
-    });
-    const deleted = new Set(batch.deletedExternalIds ?? []);
+    }
+    const deleted = new Set(deletedExternalIds);
     for (const item of prepared) {
       if (deleted.has(item.activity.externalId)) {
-        issues.push({ path: ['deletedExternalIds'], message: `"${item.activity.externalId}" is also in activities (index ${item.index}); send it in one of the two` });
+        issues.push({ path: ['deletedExternalIds'], message: `"${item.activity.externalId}" is also in ${item.field} (index ${item.index}); send it in one of the two` });
       }
     }
     if (issues.length > 0) throw unprocessable(issues);
-    return prepared;
+    return { prepared, ignored };
   }
 
   private async writeStreams(items: Prepared[], results: Map<number, { id: string }>, userId: string, athleteId: string): Promise<void> {
     for (const item of items) {
-      const id = results.get(item.index)!.id;
+      const id = results.get(item.ordinal)!.id;
       try {
         for (const stream of item.activity.streams) {
           await this.streams.replaceStream({ id, athleteId, startTime: item.activity.startTime, endTime: item.activity.endTime }, stream.type, stream.samples);
@@ -294,7 +367,7 @@ export class SyncService {
       } catch (error) {
         this.logger.error(`Streams of activity ${id} not stored: ${String(error)}`);
         throw new ORPCError('SERVICE_UNAVAILABLE', {
-          message: `The activities are stored but the streams of activities[${item.index}] could not be; send the same batch again to complete them`,
+          message: `The activities are stored but the streams of ${item.field}[${item.index}] could not be; send the same batch again to complete them`,
         });
       }
     }

@@ -1,8 +1,12 @@
-/** Garmin: an activity summary as the Garmin Health/Activity API pushes it (+ optional details) → the unified model. */
+/**
+ * Garmin: an activity summary as the Garmin Health/Activity API pushes it (+ optional details), or an
+ * activity details item in Garmin's own nesting → the unified model. Wellness summaries (dailies,
+ * epochs, Move IQ…) are recognised and never become activities (docs/data-model.md §6).
+ */
 import { fromCanonical, toCanonical } from '../../../../libs/seed-data/activity-type-mapping.js';
-import type { GarminActivity } from '@unified-activity/contract';
+import type { GarminActivity, GarminActivityDetails } from '@unified-activity/contract';
 import type { ScalarStreamType } from '../../streams/stream-types.js';
-import { EMPTY_FIELDS, MappingError, type NormalizedActivity, type NormalizedStatistic, type NormalizedStream } from './normalized.js';
+import { EMPTY_FIELDS, MappingError, type IgnoredItem, type NormalizedActivity, type NormalizedStatistic, type NormalizedStream } from './normalized.js';
 
 export interface GarminActivityType {
   activityType: string;
@@ -36,16 +40,32 @@ export function garminTimeZone(offsetSeconds: number | null | undefined): string
   return `Etc/GMT${hours > 0 ? '-' : '+'}${Math.abs(hours)}`;
 }
 
-const SAMPLE_STREAMS: [keyof NonNullable<GarminActivity['samples']>[number], ScalarStreamType][] = [
+type GarminSample = NonNullable<GarminActivity['samples']>[number];
+type SampleField = keyof GarminSample & string;
+
+/**
+ * Sample fields → streams (§9 units: Garmin's are already m, m/s, W, bpm, °C). Cadence comes from
+ * one field: the first of the list that the samples carry.
+ */
+const SAMPLE_STREAMS: [SampleField, ScalarStreamType][] = [
   ['heartRate', 'heart_rate'],
   ['elevationInMeters', 'altitude'],
   ['speedMetersPerSecond', 'speed'],
   ['powerInWatts', 'power'],
   ['bikeCadenceInRPM', 'cadence'],
   ['stepsPerMinute', 'cadence'],
+  ['swimCadenceInStrokesPerMinute', 'cadence'],
+  ['wheelChairCadenceInPushesPerMinute', 'cadence'],
   ['totalDistanceInMeters', 'distance'],
   ['airTemperatureCelcius', 'temperature'],
 ];
+
+/**
+ * Garmin fills a sensor the device lacks with 0 in every sample (a run has `bikeCadenceInRPM: 0`,
+ * a watch without a power meter `powerInWatts: 0`). For these fields a value that is 0 in every
+ * sample is "not recorded", not a measurement; a 0 among other values is kept.
+ */
+const ZERO_MEANS_ABSENT = new Set<SampleField>(['heartRate', 'powerInWatts', 'bikeCadenceInRPM', 'stepsPerMinute', 'swimCadenceInStrokesPerMinute', 'wheelChairCadenceInPushesPerMinute']);
 
 function streams(samples: GarminActivity['samples']): NormalizedStream[] {
   if (!samples || samples.length === 0) return [];
@@ -55,6 +75,7 @@ function streams(samples: GarminActivity['samples']): NormalizedStream[] {
     if (seen.has(type)) continue;
     const keep = samples.filter((s) => typeof s[field] === 'number');
     if (keep.length === 0) continue;
+    if (ZERO_MEANS_ABSENT.has(field) && keep.every((s) => s[field] === 0)) continue;
     seen.add(type);
     out.push({
       type,
@@ -71,7 +92,8 @@ function streams(samples: GarminActivity['samples']): NormalizedStream[] {
         timestamps: Float64Array.from(fixes, (s) => s.startTimeInSeconds * 1000),
         latitude: Float64Array.from(fixes, (s) => s.latitudeInDegree!),
         longitude: Float64Array.from(fixes, (s) => s.longitudeInDegree!),
-        altitudeM: fixes.some((s) => typeof s.elevationInMeters === 'number') ? Float64Array.from(fixes, (s) => s.elevationInMeters ?? Number.NaN) : null,
+        // §10 "a value is stored once": a sample's elevation is in the altitude stream, at the same instant.
+        altitudeM: null,
         horizontalAccuracyM: null,
       },
     });
@@ -79,8 +101,91 @@ function streams(samples: GarminActivity['samples']): NormalizedStream[] {
   return out;
 }
 
-export function mapGarminActivity(activity: GarminActivity): NormalizedActivity {
-  if (activity.durationInSeconds < 0) throw new MappingError(['durationInSeconds'], 'must not be negative');
+/** A lap: its start; whatever else Garmin says about it (distance, timer duration…) stays in the metadata. */
+function lapEvents(laps: GarminActivity['laps']) {
+  return (laps ?? []).map(({ startTimeInSeconds, ...rest }) => ({
+    eventType: 'lap' as const,
+    startTime: new Date(startTimeInSeconds * 1000),
+    endTime: null,
+    metadata: Object.keys(rest).length > 0 ? rest : null,
+  }));
+}
+
+/** The external id of an activity details item: its summaryId without Garmin's `-detail` suffix, so the summary push and the details push are one activity. */
+export const garminDetailsExternalId = (summaryId: string | number) => String(summaryId).replace(/-detail$/, '');
+
+/** Garmin's activity details nesting ({summaryId, activityId, summary, samples, laps}) as one summary with its details. */
+export function flattenGarminDetails(details: GarminActivityDetails): GarminActivity {
+  const { summary, samples, laps, summaryId, activityId } = details;
+  return {
+    ...summary,
+    summaryId: garminDetailsExternalId(summaryId),
+    activityId: summary.activityId ?? activityId,
+    samples,
+    laps,
+    isParent: summary.isParent ?? (details['isParent'] as boolean | undefined),
+    parentSummaryId: summary.parentSummaryId ?? (details['parentSummaryId'] as string | undefined),
+  };
+}
+
+/** Fields only Garmin's wellness summaries carry, by summary type (push key); an activity summary has none of them. */
+const WELLNESS_MARKERS: [string, string[]][] = [
+  ['sleeps', ['deepSleepDurationInSeconds', 'lightSleepDurationInSeconds', 'remSleepInSeconds', 'awakeDurationInSeconds', 'sleepLevelsMap']],
+  ['moveIQActivities', ['activitySubType', 'offsetInSeconds']],
+  ['dailies', ['bmrKilocalories', 'stepsGoal', 'restingHeartRateInBeatsPerMinute', 'floorsClimbedGoal', 'intensityDurationGoalInSeconds', 'moderateIntensityDurationInSeconds', 'timeOffsetHeartRateSamples']],
+  ['epochs', ['intensity', 'meanMotionIntensity', 'maxMotionIntensity', 'met', 'activeTimeInSeconds']],
+  ['stressDetails', ['timeOffsetStressLevelValues', 'timeOffsetBodyBatteryValues']],
+  ['hrv', ['hrvValues', 'lastNightAvg']],
+  ['userMetrics', ['vo2Max', 'fitnessAge']],
+  ['bodyComps', ['weightInGrams', 'bodyFatInPercent', 'muscleMassInGrams']],
+  ['pulseox', ['timeOffsetSpo2Values']],
+  ['allDayRespiration', ['timeOffsetEpochToBreaths']],
+];
+
+const WELLNESS_WORDS: Record<string, string> = {
+  dailies: 'a daily summary',
+  epochs: 'an epoch (15-minute wellness) summary',
+  moveIQActivities: 'a Move IQ event (detected automatically, not started by the athlete)',
+  sleeps: 'a sleep summary',
+  stressDetails: 'a stress details summary',
+  hrv: 'an HRV summary',
+  userMetrics: 'a user metrics summary',
+  bodyComps: 'a body composition summary',
+  pulseox: 'a pulse ox summary',
+  allDayRespiration: 'a respiration summary',
+};
+
+/**
+ * Whether a Garmin item is not a workout. Under a wellness push key it never is; in `activities`
+ * (a bare item) an item is an activity summary when it has `activityType` and `startTimeInSeconds`
+ * and none of the fields only wellness summaries carry (calendarDate, and those of WELLNESS_MARKERS).
+ */
+export function garminNotAWorkout(item: Record<string, unknown>, field: string): IgnoredItem | undefined {
+  const externalId = item['summaryId'] === undefined || item['summaryId'] === null ? null : String(item['summaryId']);
+  if (field !== 'activities' && field !== 'activityDetails' && field !== 'manuallyUpdatedActivities') {
+    return { externalId, itemType: field, reason: `${WELLNESS_WORDS[field] ?? `a Garmin "${field}" summary`}, not a workout` };
+  }
+  if (field === 'activityDetails' || (typeof item['summary'] === 'object' && item['summary'] !== null)) return undefined;
+  for (const [type, markers] of WELLNESS_MARKERS) {
+    const found = markers.filter((marker) => marker in item);
+    if (found.length > 0) return { externalId, itemType: type, reason: `${WELLNESS_WORDS[type]} (it has ${found.join(', ')}), not a workout` };
+  }
+  if ('calendarDate' in item) return { externalId, itemType: 'wellness', reason: 'a Garmin wellness summary (it has calendarDate, which activity summaries do not), not a workout' };
+  if (!('activityType' in item) && !('summaryId' in item && 'startTimeInSeconds' in item && 'durationInSeconds' in item)) {
+    return { externalId, itemType: 'unknown', reason: 'not a Garmin activity summary (no activityType, startTimeInSeconds and durationInSeconds)' };
+  }
+  return undefined;
+}
+
+/** A summary or a details item (the contract's GarminPayload) → the unified model. */
+export function mapGarminPayload(item: GarminActivity | GarminActivityDetails): NormalizedActivity {
+  return 'summary' in item && typeof item.summary === 'object' && item.summary !== null
+    ? mapGarminActivity(flattenGarminDetails(item as GarminActivityDetails), ['summary'])
+    : mapGarminActivity(item as GarminActivity);
+}
+
+export function mapGarminActivity(activity: GarminActivity, summaryPath: (string | number)[] = []): NormalizedActivity {
+  if (activity.durationInSeconds < 0) throw new MappingError([...summaryPath, 'durationInSeconds'], 'must not be negative');
   const type = garminActivityType(activity.activityType);
   const startTime = new Date(activity.startTimeInSeconds * 1000);
   const endTime = new Date((activity.startTimeInSeconds + activity.durationInSeconds) * 1000);
@@ -92,7 +197,6 @@ export function mapGarminActivity(activity: GarminActivity): NormalizedActivity 
   stat('avg_cadence_spm', 'steps/min', activity.averageRunCadenceInStepsPerMinute);
   stat('avg_power_w', 'W', activity.averagePowerInWatts);
   stat('total_steps', 'count', activity.steps);
-  const laps = (activity.laps ?? []).map((lap) => ({ eventType: 'lap' as const, startTime: new Date(lap.startTimeInSeconds * 1000), endTime: null, metadata: null }));
   return {
     ...EMPTY_FIELDS,
     externalId: String(activity.summaryId),
@@ -115,7 +219,7 @@ export function mapGarminActivity(activity: GarminActivity): NormalizedActivity 
     maxSpeedMS: activity.maxSpeedInMetersPerSecond ?? null,
     deviceName: activity.deviceName ?? null,
     statistics,
-    events: laps,
+    events: lapEvents(activity.laps),
     children: [],
     streams: streams(activity.samples),
   };

@@ -1,7 +1,13 @@
-/** Health Connect: an ExerciseSessionRecord as the Android app serializes it → the unified model. */
+/**
+ * Health Connect: an ExerciseSessionRecord as the Android app serializes it → the unified model.
+ * Two serialisations are read: the Kotlin/JSON one ({packageName} data origin, Length objects) and
+ * react-native-health-connect's (data origin a package-name string, device an object or an older
+ * number, zone offsets as {id, totalSeconds}, a Length of 0 for a missing one). Other records are
+ * recognised and answered `ignored` (docs/data-model.md §6).
+ */
 import { fromCanonical, toCanonical } from '../../../../libs/seed-data/activity-type-mapping.js';
 import type { HealthConnectSession } from '@unified-activity/contract';
-import { EMPTY_FIELDS, MappingError, type NormalizedActivity, type NormalizedEvent, type NormalizedStream } from './normalized.js';
+import { EMPTY_FIELDS, MappingError, type IgnoredItem, type NormalizedActivity, type NormalizedEvent, type NormalizedStream } from './normalized.js';
 
 export interface HealthConnectActivityType {
   activityType: string;
@@ -41,6 +47,65 @@ export function zoneFromOffset(offset: string | number | null | undefined): stri
   return `Etc/GMT${hours > 0 ? '-' : '+'}${Math.abs(hours)}`;
 }
 
+type Offset = HealthConnectSession['startZoneOffset'];
+
+/** react-native-health-connect sends a ZoneOffset as {id, totalSeconds}: its seconds are the offset. */
+const offsetValue = (offset: Offset): string | number | null | undefined => (typeof offset === 'object' && offset !== null ? offset.totalSeconds : offset);
+
+/**
+ * react-native-health-connect writes a missing Length as 0 m (lengthToJsMap). An accuracy or a lap
+ * length of 0 is no measurement, so 0 reads as absent there; an altitude of 0 is sea level and is
+ * kept unless the whole route says 0 with no vertical accuracy (the library's placeholder).
+ */
+const positiveLength = (length: { inMeters: number } | null | undefined) => (length && length.inMeters > 0 ? length.inMeters : null);
+
+/** Record types by the field that holds their value, for records sent without `recordType`. */
+const RECORD_TYPE_BY_FIELD: [string, string][] = [
+  ['distance', 'Distance'],
+  ['count', 'Steps'],
+  ['energy', 'ActiveCaloriesBurned or TotalCaloriesBurned'],
+  ['floors', 'FloorsClimbed'],
+  ['elevation', 'ElevationGained'],
+  ['stages', 'SleepSession'],
+  ['weight', 'Weight'],
+  ['height', 'Height'],
+  ['volume', 'Hydration'],
+  ['percentage', 'OxygenSaturation or BodyFat'],
+  ['beatsPerMinute', 'RestingHeartRate'],
+  ['heartRateVariabilityMillis', 'HeartRateVariabilityRmssd'],
+  ['samples', 'a series record (HeartRate, Speed, Power, StepsCadence…)'],
+];
+
+const SESSION_TYPES = new Set(['ExerciseSession', 'ExerciseSessionRecord']);
+
+/**
+ * Whether a Health Connect item is some other record than an exercise session: by its
+ * `recordType` (react-native-health-connect's name, or the Kotlin class name), else, without an
+ * `exerciseType`, by the field that holds its value. A session missing fields is not "another
+ * record": it fails with its path.
+ */
+export function healthConnectNotASession(item: Record<string, unknown>): IgnoredItem | undefined {
+  const metadata = item['metadata'];
+  const id = typeof metadata === 'object' && metadata !== null ? (metadata as Record<string, unknown>)['id'] : undefined;
+  const externalId = typeof id === 'string' ? id : null;
+  const recordType = item['recordType'];
+  if (typeof recordType === 'string' && recordType.length > 0) {
+    if (SESSION_TYPES.has(recordType)) return undefined;
+    const name = recordType.replace(/Record$/, '');
+    return { externalId, itemType: name, reason: `a ${name} record, not an exercise session` };
+  }
+  if ('exerciseType' in item) return undefined;
+  const found = RECORD_TYPE_BY_FIELD.find(([field]) => field in item);
+  if (!found) return undefined;
+  return { externalId, itemType: found[1], reason: `a ${found[1]} record (it has ${found[0]} and no exerciseType), not an exercise session` };
+}
+
+function deviceNameOf(metadata: HealthConnectSession['metadata']): string | null {
+  const device = typeof metadata.device === 'object' && metadata.device !== null ? metadata.device : null;
+  const parts = [device?.manufacturer ?? metadata.manufacturer, device?.model ?? metadata.model].filter(Boolean);
+  return parts.length > 0 ? parts.join(' ') : null;
+}
+
 export function mapHealthConnectSession(session: HealthConnectSession): NormalizedActivity {
   if (session.endTime < session.startTime) throw new MappingError(['endTime'], 'must not be before startTime');
   const type = healthConnectActivityType(session.exerciseType);
@@ -49,7 +114,7 @@ export function mapHealthConnectSession(session: HealthConnectSession): Normaliz
       eventType: 'lap' as const,
       startTime: lap.startTime,
       endTime: lap.endTime,
-      metadata: lap.length ? { distanceM: lap.length.inMeters } : null,
+      metadata: positiveLength(lap.length) !== null ? { distanceM: lap.length!.inMeters } : null,
     })),
     ...(session.segments ?? []).map((segment) => ({
       eventType: 'segment' as const,
@@ -61,6 +126,8 @@ export function mapHealthConnectSession(session: HealthConnectSession): Normaliz
   const streams: NormalizedStream[] = [];
   const route = session.exerciseRoute?.route ?? [];
   if (route.length > 0) {
+    const placeholderAltitude = route.every((p) => p.altitude?.inMeters === 0 && !positiveLength(p.verticalAccuracy));
+    const altitudes = placeholderAltitude ? [] : route.filter((p) => p.altitude);
     streams.push({
       type: 'position',
       path: ['exerciseRoute', 'route'],
@@ -68,8 +135,10 @@ export function mapHealthConnectSession(session: HealthConnectSession): Normaliz
         timestamps: Float64Array.from(route, (p) => p.time.getTime()),
         latitude: Float64Array.from(route, (p) => p.latitude),
         longitude: Float64Array.from(route, (p) => p.longitude),
-        altitudeM: route.some((p) => p.altitude) ? Float64Array.from(route, (p) => p.altitude?.inMeters ?? Number.NaN) : null,
-        horizontalAccuracyM: route.some((p) => p.horizontalAccuracy) ? Float64Array.from(route, (p) => p.horizontalAccuracy?.inMeters ?? Number.NaN) : null,
+        altitudeM: altitudes.length > 0 ? Float64Array.from(route, (p) => p.altitude?.inMeters ?? Number.NaN) : null,
+        horizontalAccuracyM: route.some((p) => positiveLength(p.horizontalAccuracy) !== null)
+          ? Float64Array.from(route, (p) => positiveLength(p.horizontalAccuracy) ?? Number.NaN)
+          : null,
       },
     });
   }
@@ -82,7 +151,6 @@ export function mapHealthConnectSession(session: HealthConnectSession): Normaliz
     });
   }
   const bpm = heartRate.map((s) => s.beatsPerMinute);
-  const device = session.metadata.device;
   return {
     ...EMPTY_FIELDS,
     externalId: session.metadata.id,
@@ -94,13 +162,13 @@ export function mapHealthConnectSession(session: HealthConnectSession): Normaliz
     notes: session.notes ?? null,
     startTime: session.startTime,
     endTime: session.endTime,
-    timeZone: zoneFromOffset(session.startZoneOffset),
+    timeZone: zoneFromOffset(offsetValue(session.startZoneOffset)),
     durationS: (session.endTime.getTime() - session.startTime.getTime()) / 1000,
     distanceM: session.totalDistance?.inMeters ?? null,
     activeEnergyKcal: session.totalEnergyBurned?.inKilocalories ?? null,
     avgHeartRateBpm: bpm.length > 0 ? Math.round((bpm.reduce((a, b) => a + b, 0) / bpm.length) * 10) / 10 : null,
     maxHeartRateBpm: bpm.length > 0 ? bpm.reduce((a, b) => (b > a ? b : a)) : null,
-    deviceName: device ? [device.manufacturer, device.model].filter(Boolean).join(' ') || null : null,
+    deviceName: deviceNameOf(session.metadata),
     statistics: [],
     events,
     children: [],

@@ -67,3 +67,11 @@ export class MappingError extends Error {
     super(message);
   }
 }
+
+/** An item the provider sends that is not a workout (a Garmin daily, a Health Connect DistanceRecord): answered `ignored`, nothing stored. */
+export interface IgnoredItem {
+  externalId: string | null;
+  /** The Garmin summary type or the Health Connect record type. */
+  itemType: string;
+  reason: string;
+}
