@@ -1,8 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import { HealthConnectSessionSchema } from '@unified-activity/contract';
 import { HEALTH_CONNECT_EXERCISE_TYPES } from '../../../../test/fixtures/provider-enums.js';
-import { healthConnectRun } from '../../../../test/fixtures/sync-payloads.js';
-import { healthConnectActivityType, healthConnectProviderType, mapHealthConnectSession, zoneFromOffset } from './health-connect.js';
+import { healthConnectRun, rnHealthConnectDistance, rnHealthConnectSession } from '../../../../test/fixtures/sync-payloads.js';
+import { healthConnectActivityType, healthConnectNotASession, healthConnectProviderType, mapHealthConnectSession, zoneFromOffset } from './health-connect.js';
 
 const map = (payload: unknown) => mapHealthConnectSession(HealthConnectSessionSchema.parse(payload));
 
@@ -54,5 +54,57 @@ describe('healthConnectActivityType round trip', () => {
         expect([sent, healthConnectProviderType(mapped.activityType, mapped.sourceActivityType)]).toEqual([sent, sent]);
       }
     }
+  });
+});
+
+describe('react-native-health-connect’s record shape', () => {
+  it('maps a session as the library serialises it: package-name origin, device object, {id, totalSeconds} offsets', () => {
+    const run = map(rnHealthConnectSession());
+    expect(run).toMatchObject({
+      externalId: '0f0e3c1a-5b7d-4e57-9d8f-2b6c1f0a9e11',
+      activityType: 'running',
+      sourceActivityType: '56',
+      name: 'Evening run',
+      timeZone: 'Etc/GMT-2',
+      durationS: 1800,
+      deviceName: 'Google Pixel Watch 2',
+    });
+    // The library writes 0 m for a missing Length: no lap distance, no accuracy, no placeholder altitude.
+    expect(run.events.find((e) => e.eventType === 'lap')!.metadata).toBeNull();
+    const position = run.streams.find((s) => s.type === 'position')!.samples as { latitude: Float64Array; altitudeM: unknown; horizontalAccuracyM: unknown };
+    expect(position.latitude).toHaveLength(3);
+    expect(position.altitudeM).toBeNull();
+    expect(position.horizontalAccuracyM).toBeNull();
+  });
+
+  it('reads the older library’s device number and the model repeated in metadata', () => {
+    const session = rnHealthConnectSession();
+    const older = { ...session, metadata: { ...session.metadata, device: 6 } };
+    expect(map(older).deviceName).toBe('Google Pixel Watch 2');
+    const { manufacturer: _m, model: _mo, ...bare } = older.metadata;
+    expect(map({ ...older, metadata: bare }).deviceName).toBeNull();
+  });
+
+  it('keeps a real altitude of 0 m when a vertical accuracy says it was measured', () => {
+    const session = rnHealthConnectSession();
+    session.exerciseRoute.route[0]!.verticalAccuracy = { ...session.exerciseRoute.route[0]!.verticalAccuracy, inMeters: 3 };
+    const position = map(session).streams.find((s) => s.type === 'position')!.samples as { altitudeM: Float64Array };
+    expect(Array.from(position.altitudeM)).toEqual([0, 0, 0]);
+  });
+
+  it('recognises other records by recordType, or by their value field without one', () => {
+    expect(healthConnectNotASession(rnHealthConnectDistance())).toEqual({
+      externalId: '7c1d2e3f-0000-4000-8000-00000000d157',
+      itemType: 'Distance',
+      reason: 'a Distance record, not an exercise session',
+    });
+    expect(healthConnectNotASession({ ...rnHealthConnectDistance(), recordType: 'StepsRecord' })!.itemType).toBe('Steps');
+    const { recordType: _r, ...bare } = rnHealthConnectDistance();
+    expect(healthConnectNotASession(bare)!.itemType).toBe('Distance');
+    expect(healthConnectNotASession(rnHealthConnectSession())).toBeUndefined();
+    expect(healthConnectNotASession(healthConnectRun())).toBeUndefined();
+    // A session missing its exerciseType is a broken session (422 at its path), not another record.
+    const { exerciseType: _e, ...noType } = healthConnectRun();
+    expect(healthConnectNotASession(noType)).toBeUndefined();
   });
 });
