@@ -5,7 +5,22 @@ import { activities, activityStreams, syncStates } from '../../src/database/sche
 import { createObjectStore } from '../../src/modules/streams/storage/create-object-store.js';
 import type { ObjectStore } from '../../src/modules/streams/storage/object-store.js';
 import { signUp, type SignedUpUser } from '../factories/api.js';
-import { garminMultisport, garminTreadmillRun, healthConnectRun, healthKitPoolSwim, healthKitRun, healthKitTriathlon, stravaRide, stravaStreams } from '../fixtures/sync-payloads.js';
+import {
+  garminActivityDetails,
+  garminDaily,
+  garminEpoch,
+  garminMoveIq,
+  garminMultisport,
+  garminTreadmillRun,
+  healthConnectRun,
+  healthKitPoolSwim,
+  healthKitRun,
+  healthKitTriathlon,
+  rnHealthConnectDistance,
+  rnHealthConnectSession,
+  stravaRide,
+  stravaStreams,
+} from '../fixtures/sync-payloads.js';
 import { createTestApp, type TestApp } from '../setup/app.js';
 
 let t: TestApp;
@@ -279,5 +294,112 @@ describe('batch ingest', () => {
     expect(detail.body.streams).toHaveLength(2);
     const third = await post(user, 'healthkit', body).expect(200);
     expect(third.body.results[0]).toMatchObject({ outcome: 'unchanged', revision: 2 });
+  });
+});
+
+describe('provider shapes as they arrive', () => {
+  const streamsOf = async (user: SignedUpUser, id: string) => {
+    const detail = await t.http().get(`/api/v1/activities/${id}`).set(user.auth).expect(200);
+    return detail.body as { streams: { streamType: string; sampleCount: number }[]; events: { eventType: string; startTime: string }[] } & Record<string, unknown>;
+  };
+
+  it('takes a Garmin activityDetails push body as Garmin sends it: samples → streams, laps → lap events', async () => {
+    const user = await signUp(t);
+    const res = await post(user, 'garmin', { activityDetails: [garminActivityDetails()] }).expect(200);
+    expect(res.body).toMatchObject({ created: 1, ignored: 0 });
+    expect(res.body.results).toEqual([
+      { field: 'activityDetails', index: 0, externalId: '5001968355', id: expect.any(String), outcome: 'created', revision: 1 },
+    ]);
+    const ride = await streamsOf(user, res.body.results[0].id);
+    expect(ride).toMatchObject({ activityType: 'road_cycling', source: 'garmin', externalId: '5001968355', durationS: 120, timeZone: 'Etc/GMT-2', sourceArchiveIndex: 0 });
+    expect(Object.fromEntries(ride.streams.map((s) => [s.streamType, s.sampleCount]))).toEqual({
+      altitude: 120,
+      cadence: 120,
+      distance: 120,
+      heart_rate: 120,
+      position: 120,
+      power: 120,
+      speed: 120,
+      temperature: 120,
+    });
+    expect(ride.events.filter((e) => e.eventType === 'lap').map((e) => e.startTime)).toEqual(['2026-05-01T06:00:00.000Z', '2026-05-01T06:01:00.000Z']);
+    const power = await t.http().get(`/api/v1/activities/${res.body.results[0].id}/streams/power`).set(user.auth).expect(200);
+    expect(power.body.values.slice(0, 3)).toEqual([180, 181, 182]);
+
+    // The summary push of the same activity (its summaryId without -detail) updates it, never a second one.
+    const summary = { ...garminActivityDetails().summary, summaryId: '5001968355' };
+    const again = await post(user, 'garmin', { activities: [summary] }).expect(200);
+    expect(again.body.results[0]).toMatchObject({ id: res.body.results[0].id, outcome: 'updated' });
+    expect(await rowsOf(user)).toHaveLength(1);
+  });
+
+  it('answers a dailies push 422 NOT_A_WORKOUT and writes nothing (no activity, no archive, no state)', async () => {
+    const user = await signUp(t);
+    const res = await post(user, 'garmin', { dailies: [garminDaily(), garminDaily('x2')] }).expect(422);
+    expect(res.body).toMatchObject({ code: 'NOT_A_WORKOUT' });
+    expect(res.body.items).toEqual([
+      { field: 'dailies', index: 0, externalId: 'x153a9f3-5a9478d4-6', itemType: 'dailies', reason: 'a daily summary, not a workout' },
+      { field: 'dailies', index: 1, externalId: 'x2', itemType: 'dailies', reason: 'a daily summary, not a workout' },
+    ]);
+    expect(await rowsOf(user)).toHaveLength(0);
+    const archived: string[] = [];
+    for await (const object of store.list(`raw/athlete_id=${user.athleteId}/`)) archived.push(object.key);
+    expect(archived).toEqual([]);
+    const state = await t.http().get(`/api/v1/athletes/${user.athleteId}/sync-states/garmin`).set(user.auth).expect(200);
+    expect(state.body.counters.batches).toBe(0);
+  });
+
+  it('never turns a daily, an epoch or a Move IQ event sent among activities into a workout', async () => {
+    const user = await signUp(t);
+    const res = await post(user, 'garmin', { activities: [garminDaily(), garminTreadmillRun(), garminEpoch(), garminMoveIq()], cursor: 'w-1' }).expect(200);
+    expect(res.body).toMatchObject({ created: 1, ignored: 3, syncState: { cursor: 'w-1' } });
+    expect(res.body.results.map((r: { outcome: string; itemType?: string }) => r.itemType ?? r.outcome)).toEqual(['dailies', 'created', 'epochs', 'moveIQActivities']);
+    expect((await rowsOf(user)).map((r) => r.activityType)).toEqual(['treadmill_running']);
+    // Nothing else in the batch but a cursor: the client's progress is kept, nothing else is written.
+    const progress = await post(user, 'garmin', { epochs: [garminEpoch()], cursor: 'w-2' }).expect(200);
+    expect(progress.body).toMatchObject({ created: 0, ignored: 1, results: [{ field: 'epochs', index: 0, outcome: 'ignored' }], syncState: { cursor: 'w-2' } });
+  });
+
+  it('refuses a Garmin push key for another source', async () => {
+    const user = await signUp(t);
+    const res = await post(user, 'strava', { activityDetails: [garminActivityDetails()] }).expect(422);
+    expect(res.body.issues).toEqual([{ path: ['activityDetails'], message: 'a Garmin push key; strava items go in activities' }]);
+  });
+
+  it('takes Health Connect records as react-native-health-connect serialises them: the session stored, a DistanceRecord ignored', async () => {
+    const user = await signUp(t);
+    const res = await post(user, 'health_connect', { activities: [rnHealthConnectDistance(), rnHealthConnectSession()], cursor: 'hc-token' }).expect(200);
+    expect(res.body).toMatchObject({ created: 1, ignored: 1 });
+    expect(res.body.results[0]).toEqual({
+      field: 'activities',
+      index: 0,
+      externalId: '7c1d2e3f-0000-4000-8000-00000000d157',
+      outcome: 'ignored',
+      itemType: 'Distance',
+      reason: 'a Distance record, not an exercise session',
+    });
+    const run = await streamsOf(user, res.body.results[1].id);
+    expect(run).toMatchObject({ activityType: 'running', name: 'Evening run', timeZone: 'Etc/GMT-2', deviceName: 'Google Pixel Watch 2', sourceArchiveIndex: 1 });
+    expect(run.streams.map((s) => [s.streamType, s.sampleCount])).toEqual([['position', 3]]);
+    expect(await rowsOf(user)).toHaveLength(1);
+  });
+
+  it('answers the original of a synced activity: the item’s exact bytes, cut from the archived batch, with its archive key', async () => {
+    const [owner, stranger] = [await signUp(t), await signUp(t)];
+    const items = [JSON.stringify(garminTreadmillRun('orig-1')), `{ "summaryId" : "orig-2",\n  "activityType":"RUNNING", "startTimeInSeconds":1777700000, "durationInSeconds":600.0, "activityName":"Läufchen 🏃" }`];
+    const body = `{"dailies":[${JSON.stringify(garminDaily())}],  "activities" : [ ${items[0]} ,${items[1]}]}`;
+    const res = await post(owner, 'garmin', body).expect(200);
+    expect(res.body.results.map((r: { field: string; index: number }) => `${r.field}[${r.index}]`)).toEqual(['activities[0]', 'activities[1]', 'dailies[0]']);
+    for (const [n, expected] of items.entries()) {
+      const original = await t.http().get(`/api/v1/activities/${res.body.results[n].id}/original`).set(owner.auth).buffer(true).parse((r, done) => {
+        const chunks: Buffer[] = [];
+        r.on('data', (c: Buffer) => chunks.push(c));
+        r.on('end', () => done(null, Buffer.concat(chunks)));
+      }).expect(200);
+      expect(original.headers['content-type']).toMatch(/^application\/json/);
+      expect(original.headers['x-archive-key']).toBe(res.body.archiveKey);
+      expect((original.body as Buffer).toString('utf8')).toBe(expected);
+    }
+    await t.http().get(`/api/v1/activities/${res.body.results[0].id}/original`).set(stranger.auth).expect(404);
   });
 });
