@@ -125,5 +125,7 @@ describe('garminNotAWorkout', () => {
     expect(garminNotAWorkout(garminActivityDetails(), 'activities')).toBeUndefined();
     expect(garminNotAWorkout(garminActivityDetails(), 'activityDetails')).toBeUndefined();
     for (const leg of garminMultisport()) expect(garminNotAWorkout(leg, 'activities')).toBeUndefined();
+    // An item that is neither (a misspelt summary) is not ignored: the schema answers it 422 at its field.
+    expect(garminNotAWorkout({ summaryID: 'typo', startTimeInSeconds: 1 }, 'activities')).toBeUndefined();
   });
 });

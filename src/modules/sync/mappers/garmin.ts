@@ -157,8 +157,8 @@ const WELLNESS_WORDS: Record<string, string> = {
 
 /**
  * Whether a Garmin item is not a workout. Under a wellness push key it never is; in `activities`
- * (a bare item) an item is an activity summary when it has `activityType` and `startTimeInSeconds`
- * and none of the fields only wellness summaries carry (calendarDate, and those of WELLNESS_MARKERS).
+ * (a bare item) it is not when it carries a field only wellness summaries have (calendarDate, and
+ * those of WELLNESS_MARKERS). Only a recognised wellness summary is ignored.
  */
 export function garminNotAWorkout(item: Record<string, unknown>, field: string): IgnoredItem | undefined {
   const externalId = item['summaryId'] === undefined || item['summaryId'] === null ? null : String(item['summaryId']);
@@ -171,9 +171,7 @@ export function garminNotAWorkout(item: Record<string, unknown>, field: string):
     if (found.length > 0) return { externalId, itemType: type, reason: `${WELLNESS_WORDS[type]} (it has ${found.join(', ')}), not a workout` };
   }
   if ('calendarDate' in item) return { externalId, itemType: 'wellness', reason: 'a Garmin wellness summary (it has calendarDate, which activity summaries do not), not a workout' };
-  if (!('activityType' in item) && !('summaryId' in item && 'startTimeInSeconds' in item && 'durationInSeconds' in item)) {
-    return { externalId, itemType: 'unknown', reason: 'not a Garmin activity summary (no activityType, startTimeInSeconds and durationInSeconds)' };
-  }
+  // Anything else is meant as an activity summary: a broken one is a 422 at its field, never silently ignored.
   return undefined;
 }
 
