@@ -118,7 +118,7 @@ interface Ignored extends BatchItem {
  * keys): their running position is the item's `sourceArchiveIndex`. Garmin push keys are for source
  * garmin only; a body needs `activities` or a Garmin push key.
  */
-export function batchItems(source: SyncSource, batch: SyncBatch): BatchItem[] {
+function batchItems(source: SyncSource, batch: SyncBatch): BatchItem[] {
   const items: BatchItem[] = [];
   const issues: ApiIssue[] = [];
   let present = 0;
@@ -214,7 +214,8 @@ export class SyncService {
    * The batch, all or nothing (issue 11): validate and map every item, archive the exact body, then
    * one transaction under the (athlete, source) lock upserts, deletes and moves the cursor. Streams are
    * written after the commit through the streams module (object first); until they are, the stored
-   * hash is marked pending, so resending the batch completes them.
+   * hash is marked pending, so resending the batch completes them. Items that are not workouts are
+   * answered `ignored` (they stay in the archived body); a batch of nothing else is NOT_A_WORKOUT.
    */
   async ingestBatch(userId: string, athleteId: string, source: SyncSource, batch: SyncBatch, rawBody?: Uint8Array): Promise<SyncBatchResult> {
     const athlete = await this.athletes.get(userId, athleteId);
