@@ -510,7 +510,7 @@ describe('every valid FIT decodes whole (patched @garmin/fitsdk, patches/)', () 
     ].map((fields, i) => ({ mesgNum: 20, timestamp: new Date(START.getTime() + i * 1000), ...fields }));
     const { messages, errors } = new Decoder(Stream.fromByteArray(encodeFitMessages(records))).read();
     expect(errors).toEqual([]);
-    expect(messages.recordMesgs.map((r) => r.totalCycles)).toEqual([250, 260, 1000, 1010, 1000 + 300 - 256]);
+    expect((messages.recordMesgs ?? []).map((r) => r.totalCycles)).toEqual([250, 260, 1000, 1010, 1000 + 300 - 256]);
   });
 
   it('the decoder continues a record distance with compressed_speed_distance in the component units (1/16 m)', () => {
@@ -525,8 +525,8 @@ describe('every valid FIT decodes whole (patched @garmin/fitsdk, patches/)', () 
     body.push(0x01, ...le32(ts + 2), ...compressed(310, (100 * 16 + 40 + 4090) & 0xfff)); // + 255.625 m, over the 12-bit roll-over
     const { messages, errors } = new Decoder(Stream.fromByteArray(fitFile(body))).read();
     expect(errors).toEqual([]);
-    expect(messages.recordMesgs.map((r) => r.distance)).toEqual([100, 102.5, 358.125]);
-    expect(messages.recordMesgs.map((r) => r.speed)).toEqual([undefined, 3, 3.1]);
+    expect((messages.recordMesgs ?? []).map((r) => r.distance)).toEqual([100, 102.5, 358.125]);
+    expect((messages.recordMesgs ?? []).map((r) => r.speed)).toEqual([undefined, 3, 3.1]);
   });
 
   it('reads compressed-timestamp record headers: the last full timestamp rolled forward to the 5-bit offset', () => {
