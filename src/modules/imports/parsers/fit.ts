@@ -7,7 +7,7 @@
  * decoded messages onto the unified model and copes with what real devices write: damaged or
  * truncated files (everything before the damage is kept), isolated records whose clock jumps
  * backwards or far away (dropped), records outside the session's window (kept, the activity
- * widened), files without a session (summary derived from records). docs/data-model.md §10.
+ * widened), files without a session (summary derived from records): docs/data-model.md, FIT imports.
  */
 import { CrcCalculator, Decoder, Stream, type Mesg } from '@garmin/fitsdk';
 import { toCanonical } from '../../../../libs/seed-data/activity-type-mapping.js';
@@ -28,7 +28,8 @@ type FitRecord = Mesg & Record<string, unknown>;
 const FIT_EPOCH_MS = 631_065_600_000;
 const DEGREES_PER_SEMICIRCLE = 180 / 2 ** 31;
 /** FIT date_time values below 0x10000000 are "system time" (seconds since the device powered on), not dates. */
-const SYSTEM_TIME_BELOW_MS = FIT_EPOCH_MS + 0x10000000 * 1000;
+const SYSTEM_TIME_BELOW_S = 0x10000000;
+const SYSTEM_TIME_BELOW_MS = FIT_EPOCH_MS + SYSTEM_TIME_BELOW_S * 1000;
 /**
  * Records are grouped by time (sorted, split where this much passes without a record); a group that
  * does not reach a session's window (± SESSION_SLACK_MS) is an isolated clock glitch (a record dated
@@ -348,9 +349,11 @@ function groupToActivities(group: FileGroup, label: string, warnings: string[]):
   const firstStart = Math.min(...legs.map((leg) => leg.startTime.getTime()));
   if (firstStart < SYSTEM_TIME_BELOW_MS) {
     // FIT "system time": the device counted seconds since power-on; nothing in the file dates it.
-    const localClock = typeof localMs === 'number' && localMs >= SYSTEM_TIME_BELOW_MS / 1000 - FIT_EPOCH_MS / 1000
-      ? `; the device's local clock read ${new Date(FIT_EPOCH_MS + localMs * 1000).toISOString().slice(0, 19)} at the end`
-      : '';
+    // local_timestamp is a local date_time (seconds, not converted by the SDK).
+    const localClock =
+      typeof localMs === 'number' && localMs >= SYSTEM_TIME_BELOW_S
+        ? `; the device's local clock read ${new Date(FIT_EPOCH_MS + localMs * 1000).toISOString().slice(0, 19)} at the end`
+        : '';
     warnings.push(
       `${label}: the device's clock was not set: its times count seconds since power-on (stored as ${new Date(firstStart).toISOString()}); ` +
         `times within the activity are right, its date is not known${localClock}; time zone left unset`,
@@ -758,12 +761,15 @@ function deviceName(group: FileGroup): string | null {
   return [manufacturer, product].filter((v) => v !== undefined).map(String).join(' ');
 }
 
-/** A session's [start, end]: the later of its timestamp and start + elapsed time (some devices stamp a session with its start). */
+/**
+ * A session's [start, end]: its timestamp, unless that falls more than a second short of start +
+ * elapsed time (some devices stamp a session with its start); then start + elapsed time.
+ */
 function sessionWindow(session: FitRecord): [number, number] {
   const start = sessionStart(session)!;
   const end = dateMs(session.timestamp);
-  const elapsedMs = (num(session.totalElapsedTime) ?? 0) * 1000;
-  return [start, Math.max(end ?? start, start + elapsedMs)];
+  const elapsedEnd = start + Math.round((num(session.totalElapsedTime) ?? 0) * 1000);
+  return [start, end !== undefined && end >= elapsedEnd - 1000 ? end : Math.max(start, elapsedEnd)];
 }
 
 function sessionStart(session: FitRecord): number | undefined {
