@@ -7,6 +7,8 @@
 FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
+# npm ci's postinstall applies patches/ to dependencies (patch-package; see README, FIT import).
+COPY patches ./patches
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
@@ -24,6 +26,7 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 # The contract is an npm workspace: its package.json lets npm link it, its built dist is copied below.
 COPY libs/contract/package.json ./libs/contract/
+COPY patches ./patches
 RUN npm ci --omit=dev --no-audit --no-fund \
  && npm cache clean --force \
  && mkdir -p /data \

@@ -56,10 +56,15 @@ while read -r _ args; do
   dest="${parts[${#parts[@]}-1]}"
   target="$work/app/${dest#./}"
   mkdir -p "$target"
-  for src in "${parts[@]:0:${#parts[@]}-1}"; do cp -R "$repo/$src" "$target"; done
+  # A directory source copies its contents, as Docker's COPY does.
+  for src in "${parts[@]:0:${#parts[@]}-1}"; do
+    if [ -d "$repo/$src" ]; then cp -R "$repo/$src/." "$target"; else cp -R "$repo/$src" "$target"; fi
+  done
 done < <(stage runtime | grep '^COPY ' | grep -v -- '--from=')
 (cd "$work/app" && npm ci --omit=dev --no-audit --no-fund) >"$work/runtime.log" 2>&1 || { cat "$work/runtime.log"; exit 1; }
 if grep -q EBADENGINE "$work/runtime.log"; then grep EBADENGINE "$work/runtime.log"; exit 1; fi
+# The postinstall applies patches/ in the runtime install too (the FIT decoder fix).
+grep -q '^Applying patches' "$work/runtime.log" || { cat "$work/runtime.log"; echo "patches/ were not applied by the runtime install"; exit 1; }
 for dev in typescript jest s3rver eslint playwright-core; do
   [ ! -e "$work/app/node_modules/$dev" ] || { echo "dev dependency $dev is in the runtime install"; exit 1; }
 done

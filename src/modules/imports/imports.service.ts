@@ -216,6 +216,9 @@ export class ImportsService implements OnApplicationBootstrap, OnModuleDestroy {
     if (existing) return { ...emptyResult(name), status: 'skipped', sha256, existingIds: [existing] };
 
     const outcome = await pool.parse(bytes, name);
+    // A decoder failing on intact bytes is our bug, not the athlete's file: logged at error level.
+    const decoderErrors = 'rejected' in outcome ? (outcome.decoderError ? [outcome.decoderError] : []) : (outcome.result.decoderErrors ?? []);
+    for (const failure of decoderErrors) this.logger.error(`${name} (sha256 ${sha256}): ${failure}`);
     if ('rejected' in outcome) return rejected(name, outcome.rejected, { sha256 });
     const { format, activities, warnings } = outcome.result;
     const { prepared } = outcome;

@@ -5,7 +5,7 @@ import { Worker } from 'node:worker_threads';
 import { UnreadableFileError, type ParseResult } from './parsers/types.js';
 import { parseAndPrepare, type PreparedStreams } from './prepare-streams.js';
 
-export type ParseOutcome = { result: ParseResult; prepared: PreparedStreams } | { rejected: string };
+export type ParseOutcome = { result: ParseResult; prepared: PreparedStreams } | { rejected: string; decoderError?: string };
 
 interface Pending {
   resolve: (outcome: ParseOutcome) => void;
@@ -40,7 +40,7 @@ export class ParsePool {
       try {
         return await parseAndPrepare(bytes, name);
       } catch (error) {
-        if (error instanceof UnreadableFileError) return { rejected: error.reason };
+        if (error instanceof UnreadableFileError) return { rejected: error.reason, decoderError: error.decoderError };
         throw error;
       }
     }
@@ -81,12 +81,12 @@ export class ParsePool {
   private spawn(): PoolWorker {
     const worker = new Worker(workerFile);
     const entry: PoolWorker = { worker, busy: 0, inFlight: new Set() };
-    worker.on('message', (message: { id: number; result?: ParseResult; prepared?: PreparedStreams; rejected?: string; failed?: string }) => {
+    worker.on('message', (message: { id: number; result?: ParseResult; prepared?: PreparedStreams; rejected?: string; decoderError?: string; failed?: string }) => {
       const pending = this.pending.get(message.id);
       if (!pending) return;
       this.pending.delete(message.id);
       if (message.result) pending.resolve({ result: message.result, prepared: message.prepared ?? [] });
-      else if (message.rejected !== undefined) pending.resolve({ rejected: message.rejected });
+      else if (message.rejected !== undefined) pending.resolve({ rejected: message.rejected, decoderError: message.decoderError });
       else pending.reject(new Error(message.failed ?? 'the parse worker failed'));
     });
     worker.on('error', (error) => {

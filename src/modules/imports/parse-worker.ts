@@ -32,7 +32,7 @@ parentPort?.on('message', ({ id, bytes, name }: ParseRequest) => {
   parseAndPrepare(bytes, name).then(
     (parsed) => parentPort!.postMessage({ id, ...parsed }, transferables(parsed)),
     (error: unknown) => {
-      if (error instanceof UnreadableFileError) parentPort!.postMessage({ id, rejected: error.reason });
+      if (error instanceof UnreadableFileError) parentPort!.postMessage({ id, rejected: error.reason, decoderError: error.decoderError });
       else parentPort!.postMessage({ id, failed: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
     },
   );

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { CrcCalculator } from '@garmin/fitsdk';
+import { CrcCalculator, Decoder, Stream } from '@garmin/fitsdk';
 import {
   ALL_CHANNELS,
   buildFitActivity,
@@ -12,7 +12,7 @@ import {
   type FitMessage,
 } from '../../../../libs/testing/fit-builder.js';
 import type { PositionSamples, ScalarSamples } from '../../streams/stream-types.js';
-import { parseFit } from './fit.js';
+import { fitDamage, parseFit } from './fit.js';
 import { parseFile } from './index.js';
 import { UnreadableFileError, type ImportedActivity } from './types.js';
 
@@ -300,7 +300,7 @@ describe('parseFit', () => {
     const [run] = result.activities;
     expectScalarStream(run, 'heart_rate', fixture.sessions[0].records, (r) => r.heartRateBpm);
     expect(result.warnings).toEqual([
-      'file: dropped 1 records with an implausible timestamp (outside the session)',
+      "file: dropped 1 records with an implausible timestamp (2085-03-01T00:00:00.000Z), more than a day away from the activity's records",
       'file: dropped 1 records whose timestamp jumps backwards',
     ]);
   });
@@ -396,7 +396,9 @@ describe('parseFit', () => {
     const [activity] = result.activities;
     expect(Array.from(scalar(activity, 'heart_rate').values)).toEqual([120, 121, 122, 123, 124]);
     expect(activity.streams.distance).toBeUndefined();
-    expect(result.warnings[0]).toMatch(/^FIT file damaged/);
+    // The bytes are intact (CRC valid): the decoder stopping is not called damage.
+    expect(result.warnings[0]).toBe('FIT decoder failure on an intact file (CRC valid): at byte 65: a message the decoder cannot read; imported the messages decoded before the failure');
+    expect(result.decoderErrors).toEqual([expect.stringMatching(/^FIT decoder failure on an intact file \(CRC valid\)/)]);
   });
 
   it.each([
@@ -450,6 +452,215 @@ describe('parseFit', () => {
     const bytes = buildFitActivity({ sport: 'walking', startTime: START, seconds: 60, channels: { heartRate: true } });
     expect(parseFile(bytes, 'upload.bin').activities[0].activityType).toBe('walking');
     expect(() => parseFile(new TextEncoder().encode('hello'), 'x.fit')).toThrow(UnreadableFileError);
+  });
+});
+
+describe('every valid FIT decodes whole (patched @garmin/fitsdk, patches/)', () => {
+  /** Record messages with a running cycle count: `cycles` (8 bits, field 18) and its accumulated `total_cycles` (field 19). */
+  function withCycles(messages: FitMessage[]): FitMessage[] {
+    let total = 0;
+    return messages.map((m) => {
+      if (m.mesgNum !== 20) return m;
+      total += 3;
+      return { ...m, cycles: total & 0xff, totalCycles: total };
+    });
+  }
+  const SUMMARY_MESGS = new Set([18, 19, 34]); // session, lap, activity
+
+  it.each([
+    ['first', (summaries: FitMessage[], rest: FitMessage[]) => [rest[0], ...summaries, ...rest.slice(1)]],
+    ['last', (summaries: FitMessage[], rest: FitMessage[]) => [...rest, ...summaries]],
+  ])('a multisport file whose records carry cycles, summaries %s: every record is in its leg', (_, order) => {
+    const fixture = buildFitMultisport({
+      startTime: START,
+      legs: [
+        { sport: 'swimming', subSport: 'openWater', seconds: 300, channels: { heartRate: true, position: true, distance: true } },
+        { sport: 'transition', subSport: 'swimToBikeTransition', seconds: 60, channels: { heartRate: true } },
+        { sport: 'cycling', subSport: 'road', seconds: 600, channels: { heartRate: true, power: true, cadence: true, distance: true }, laps: 2 },
+        { sport: 'running', seconds: 600, channels: { heartRate: true, position: true, cadence: true, distance: true } },
+      ],
+    });
+    const messages = withCycles(fixture.messages);
+    const bytes = encodeFitMessages(order(messages.filter((m) => SUMMARY_MESGS.has(m.mesgNum)), messages.filter((m) => !SUMMARY_MESGS.has(m.mesgNum))));
+    expect(fitDamage(bytes)).toBeUndefined();
+
+    const result = parseFit(bytes);
+    expect(result.warnings).toEqual([]);
+    expect(result.decoderErrors).toBeUndefined();
+    const [parent] = result.activities;
+    expect(parent.children).toHaveLength(4);
+    parent.children.forEach((child, i) => {
+      const session = fixture.sessions[i];
+      expectScalarStream(child, 'heart_rate', session.records, (r) => r.heartRateBpm);
+      if (session.records[0].distanceM !== undefined) expectScalarStream(child, 'distance', session.records, (r) => r.distanceM);
+      if (session.records[0].latitudeDeg !== undefined) expectPositionStream(child, session.records);
+      expectLaps(child, session);
+    });
+    const stored = parent.children.reduce((n, child) => n + scalar(child, 'heart_rate').timestamps.length, 0);
+    expect(stored).toBe(messages.filter((m) => m.mesgNum === 20).length);
+  });
+
+  it('the decoder accumulates total_cycles over the 8-bit cycles, from the last total_cycles a record carried', () => {
+    const records: FitMessage[] = [
+      { cycles: 250 },
+      { cycles: 4 }, // 256 + 4: rolled over
+      { cycles: 1000 & 0xff, totalCycles: 1000 }, // resets the accumulator (threw a TypeError before the patch)
+      { cycles: (1000 + 10) & 0xff },
+      { cycles: (1000 + 300) & 0xff }, // 290 more: more than one roll-over is not visible in 8 bits
+    ].map((fields, i) => ({ mesgNum: 20, timestamp: new Date(START.getTime() + i * 1000), ...fields }));
+    const { messages, errors } = new Decoder(Stream.fromByteArray(encodeFitMessages(records))).read();
+    expect(errors).toEqual([]);
+    expect((messages.recordMesgs ?? []).map((r) => r.totalCycles)).toEqual([250, 260, 1000, 1010, 1000 + 300 - 256]);
+  });
+
+  it('the decoder continues a record distance with compressed_speed_distance in the component units (1/16 m)', () => {
+    const ts = Math.round((START.getTime() - 631_065_600_000) / 1000);
+    const body: number[] = [];
+    // local 0: record with timestamp and distance (uint32, 1/100 m); local 1: record with timestamp and compressed_speed_distance (3 bytes).
+    body.push(0x40, 0, 0, 20, 0, 2, 253, 4, 0x86, 5, 4, 0x86);
+    body.push(0x41, 0, 0, 20, 0, 2, 253, 4, 0x86, 8, 3, 0x0d);
+    body.push(0x00, ...le32(ts), ...le32(10_000)); // 100.00 m
+    const compressed = (speed: number, distance16: number) => [speed & 0xff, ((speed >> 8) & 0x0f) | ((distance16 & 0x0f) << 4), (distance16 >> 4) & 0xff];
+    body.push(0x01, ...le32(ts + 1), ...compressed(300, (100 * 16 + 40) & 0xfff)); // + 2.5 m
+    body.push(0x01, ...le32(ts + 2), ...compressed(310, (100 * 16 + 40 + 4090) & 0xfff)); // + 255.625 m, over the 12-bit roll-over
+    const { messages, errors } = new Decoder(Stream.fromByteArray(fitFile(body))).read();
+    expect(errors).toEqual([]);
+    expect((messages.recordMesgs ?? []).map((r) => r.distance)).toEqual([100, 102.5, 358.125]);
+    expect((messages.recordMesgs ?? []).map((r) => r.speed)).toEqual([undefined, 3, 3.1]);
+  });
+
+  it('reads compressed-timestamp record headers: the last full timestamp rolled forward to the 5-bit offset', () => {
+    const t0 = Math.round((START.getTime() - 631_065_600_000) / 1000);
+    const t = t0 - (t0 & 0x1f) + 30; // offset 30: the next roll-over comes soon
+    const body: number[] = [];
+    body.push(0x40, 0, 0, 20, 0, 2, 253, 4, 0x86, 3, 1, 0x02); // local 0: record, timestamp + heart_rate
+    body.push(0x41, 0, 0, 20, 0, 1, 3, 1, 0x02); // local 1: record, heart_rate only (sent with compressed headers)
+    const compressed = (offset: number, bpm: number) => [0x80 | (1 << 5) | (offset & 0x1f), bpm];
+    body.push(0x00, ...le32(t), 100);
+    body.push(...compressed(t + 1, 101)); // offset 31
+    body.push(...compressed(t + 3, 102)); // offset 1: rolled over
+    body.push(...compressed(t + 7, 103));
+    body.push(0x00, ...le32(t + 40), 104); // a full timestamp again
+    body.push(...compressed(t + 42, 105));
+    const result = parseFit(fitFile(body));
+    expect(result.warnings).toEqual(['file: no session message; the summary is derived from the records']);
+    const hr = scalar(result.activities[0], 'heart_rate');
+    const ms = (s: number) => 631_065_600_000 + s * 1000;
+    expect(Array.from(hr.timestamps)).toEqual([t, t + 1, t + 3, t + 7, t + 40, t + 42].map(ms));
+    expect(Array.from(hr.values)).toEqual([100, 101, 102, 103, 104, 105]);
+  });
+
+  it('a compressed-timestamp header before any full timestamp stops the read (a decoder failure, not damage)', () => {
+    const body = [0x40, 0, 0, 20, 0, 1, 3, 1, 0x02, 0x80 | 5, 120];
+    let error: unknown;
+    try {
+      parseFit(fitFile(body));
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(UnreadableFileError);
+    expect((error as UnreadableFileError).reason).toBe(
+      'unreadable FIT file: FIT decoder failure on an intact file (CRC valid): at byte 24 compressed timestamp message before any timestamp',
+    );
+    expect((error as UnreadableFileError).decoderError).toMatch(/^FIT decoder failure/);
+  });
+
+  it('says "damaged" only of damaged bytes: CRC, header, truncation, bytes after the data', () => {
+    const bytes = buildFitActivity({ sport: 'running', startTime: START, seconds: 120, channels: { heartRate: true } });
+    expect(fitDamage(bytes)).toBeUndefined();
+    expect(fitDamage(chainFitFiles(bytes, bytes))).toBeUndefined();
+    const flipped = bytes.slice();
+    flipped[100] ^= 0x01;
+    expect(fitDamage(flipped)).toBe('CRC mismatch');
+    const header = bytes.slice();
+    header[4] ^= 0x01; // data size, covered by the header CRC
+    expect(fitDamage(header)).toBe('header CRC mismatch');
+    expect(fitDamage(bytes.slice(0, bytes.length - 10))).toBe('the file ends 10 bytes before its declared end (truncated)');
+    expect(fitDamage(chainFitFiles(bytes, new Uint8Array([0, 0, 0])))).toBe('3 bytes after the end of the FIT data');
+
+    const damaged = parseFit(flipped);
+    expect(damaged.warnings[0]).toMatch(/^FIT file damaged \(CRC mismatch; .+\); imported the messages before the damage$/);
+    expect(damaged.decoderErrors).toBeUndefined();
+    // A valid file never gets "damaged", whatever else it is told.
+    for (const valid of [bytes, chainFitFiles(bytes, buildFitActivity({ sport: 'cycling', startTime: new Date(START.getTime() + 3600_000), seconds: 60 }))]) {
+      expect(parseFit(valid).warnings.join('\n')).not.toMatch(/damaged/i);
+    }
+  });
+
+  it('keeps the contiguous records past the end a session claims, widens the activity and says so', () => {
+    const fixture = fitActivityFixture({ sport: 'running', startTime: START, seconds: 600, channels: { heartRate: true, distance: true } });
+    // The session claims 5 minutes of a 10-minute recording (as big_activity.fit's does).
+    const messages = fixture.messages.map((m) =>
+      m.mesgNum === 18 ? { ...m, timestamp: new Date(START.getTime() + 300_000), totalElapsedTime: 300, totalTimerTime: 300 } : m,
+    );
+    const result = parseFit(encodeFitMessages(messages));
+    const [run] = result.activities;
+    expectScalarStream(run, 'heart_rate', fixture.sessions[0].records, (r) => r.heartRateBpm);
+    expect(run.startTime.getTime()).toBe(START.getTime());
+    expect(run.endTime.getTime()).toBe(START.getTime() + 600_000);
+    expect(run.durationS).toBe(300); // the session's own figure, not rewritten
+    expect(result.warnings).toEqual([
+      "file: kept 240 records outside the session's time (2024-05-01T06:00:00.000Z – 2024-05-01T06:05:00.000Z); the activity now spans 2024-05-01T06:00:00.000Z – 2024-05-01T06:10:00.000Z",
+    ]);
+  });
+
+  it('drops isolated clock glitches (power-on time, 2085) but not a long run of records', () => {
+    const fixture = fitActivityFixture({ sport: 'cycling', startTime: START, seconds: 300, channels: { heartRate: true } });
+    const firstRecord = fixture.messages.findIndex((m) => m.mesgNum === 20);
+    const glitch = (timestamp: Date): FitMessage => ({ mesgNum: 20, timestamp, heartRate: 77 });
+    const messages = [
+      ...fixture.messages.slice(0, firstRecord),
+      glitch(new Date(631_065_600_000 + 1000 * 1000)), // power-on time, before the clock was set
+      ...fixture.messages.slice(firstRecord),
+    ];
+    messages.splice(messages.length - 2, 0, glitch(new Date('2085-03-01T00:00:00Z')));
+    const result = parseFit(encodeFitMessages(messages));
+    expectScalarStream(result.activities[0], 'heart_rate', fixture.sessions[0].records, (r) => r.heartRateBpm);
+    expect(result.warnings).toEqual([
+      "file: dropped 2 records with an implausible timestamp (1989-12-31T00:16:40.000Z, …), more than a day away from the activity's records",
+    ]);
+  });
+
+  it('a record in the gap between two legs goes to the nearer leg; one before the first leg to the first', () => {
+    const fixture = buildFitMultisport({
+      startTime: START,
+      legs: [
+        { sport: 'cycling', seconds: 120, channels: { heartRate: true } },
+        { sport: 'running', seconds: 120, channels: { heartRate: true } },
+      ],
+    });
+    // Leg 2 starts 10 minutes after leg 1 ends.
+    const shift = 600_000;
+    const bikeEnd = fixture.sessions[0].endTimeMs;
+    const shifted = fixture.messages.map((m) => {
+      const moved = { ...m };
+      for (const key of ['timestamp', 'startTime'] as const) {
+        const value = m[key];
+        if (value instanceof Date && value.getTime() > bikeEnd) moved[key] = new Date(value.getTime() + shift);
+      }
+      return moved;
+    });
+    const extra = (ms: number, heartRate: number): FitMessage => ({ mesgNum: 20, timestamp: new Date(ms), heartRate });
+    const firstRecord = shifted.findIndex((m) => m.mesgNum === 20);
+    const bikeLast = shifted.findIndex((m) => m.mesgNum === 18);
+    const messages = [
+      ...shifted.slice(0, firstRecord),
+      extra(START.getTime() - 30_000, 91),
+      ...shifted.slice(firstRecord, bikeLast),
+      extra(bikeEnd + 100_000, 92), // nearer the bike's end
+      extra(bikeEnd + 500_000, 93), // nearer the run's start
+      ...shifted.slice(bikeLast),
+    ];
+    const result = parseFit(encodeFitMessages(messages));
+    const [bike, run] = result.activities[0].children;
+    const bikeHr = Array.from(scalar(bike, 'heart_rate').values);
+    const runHr = Array.from(scalar(run, 'heart_rate').values);
+    expect(bikeHr[0]).toBe(91);
+    expect(bikeHr.at(-1)).toBe(92);
+    expect(runHr[0]).toBe(93);
+    expect(bikeHr.length + runHr.length).toBe(fixture.sessions[0].records.length + fixture.sessions[1].records.length + 3);
+    expect(bike.endTime.getTime()).toBe(bikeEnd + 100_000);
+    expect(run.startTime.getTime()).toBe(bikeEnd + 500_000);
   });
 });
 

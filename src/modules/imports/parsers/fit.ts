@@ -1,13 +1,15 @@
 /**
- * FIT activity files → activities, through Garmin's official decoder (@garmin/fitsdk).
+ * FIT activity files → activities, through Garmin's official decoder (@garmin/fitsdk, patched in
+ * patches/ to read compressed-timestamp headers and records carrying `cycles` with `total_cycles`).
  *
  * The decoder does the format (definitions, scale/offset, component expansion, sub-fields,
  * developer fields, chained files, merging `hr` messages into records); this module maps the
  * decoded messages onto the unified model and copes with what real devices write: damaged or
- * truncated files (everything before the damage is kept), records whose clock jumps backwards
- * or far into the future (dropped), files without a session (summary derived from records).
+ * truncated files (everything before the damage is kept), isolated records whose clock jumps
+ * backwards or far away (dropped), records outside the session's window (kept, the activity
+ * widened), files without a session (summary derived from records): docs/data-model.md, FIT imports.
  */
-import { Decoder, Stream, type Mesg } from '@garmin/fitsdk';
+import { CrcCalculator, Decoder, Stream, type Mesg } from '@garmin/fitsdk';
 import { toCanonical } from '../../../../libs/seed-data/activity-type-mapping.js';
 import { isPositionSamples, type PositionSamples } from '../../streams/stream-types.js';
 import { conformActivities, coverStreams, fillSummaryFromStreams, isDate, jsonSafe, maxOf, snakeCase, StreamCollector, timeZoneAt, timeZoneForOffset } from './common.js';
@@ -25,12 +27,18 @@ type FitRecord = Mesg & Record<string, unknown>;
 
 const FIT_EPOCH_MS = 631_065_600_000;
 const DEGREES_PER_SEMICIRCLE = 180 / 2 ** 31;
-/** Timestamps before this are FIT "system time" (seconds since power-on), not dates. */
-const MIN_PLAUSIBLE_MS = Date.UTC(2000, 0, 1);
-/** A record more than this before the first session or after the last one is clock garbage. */
+/** FIT date_time values below 0x10000000 are "system time" (seconds since the device powered on), not dates. */
+const SYSTEM_TIME_BELOW_S = 0x10000000;
+const SYSTEM_TIME_BELOW_MS = FIT_EPOCH_MS + SYSTEM_TIME_BELOW_S * 1000;
+/**
+ * Records are grouped by time (sorted, split where this much passes without a record); a group that
+ * does not reach a session's window (± SESSION_SLACK_MS) is an isolated clock glitch (a record dated
+ * 2085, power-on time before the clock was set). Contiguous records never split, however long.
+ */
+const OUTLIER_GAP_MS = 24 * 3600 * 1000;
 const SESSION_SLACK_MS = 3600 * 1000;
-/** Without a session: this far past the median record time. */
-const FUTURE_SLACK_MS = 7 * 24 * 3600 * 1000;
+/** Records further than this outside their session's window are reported (the window is widened to them). */
+const OUTSIDE_SESSION_REPORT_MS = 60 * 1000;
 
 const MESG = { FILE_ID: 0, SESSION: 18, LAP: 19, RECORD: 20, EVENT: 21, DEVICE_INFO: 23, ACTIVITY: 34, FILE_CREATOR: 49, LENGTH: 101, HR: 132, SPORT: 12 };
 
@@ -191,10 +199,21 @@ export function parseFit(bytes: Uint8Array): ParseResult {
   });
 
   const decodedAnything = groups.some((g) => g.records.length > 0 || g.sessions.length > 0);
+  // "Damaged" is said only of what the bytes show (header, declared size, CRC); the decoder
+  // stopping on an intact file is its failure, reported as such and logged at error level.
+  const damage = fitDamage(bytes);
+  const decoderErrors: string[] = [];
   if (errors.length > 0) {
     const reason = describeDecodeError(errors[0]);
-    if (!decodedAnything) throw new UnreadableFileError(`unreadable FIT file: ${reason}`);
-    warnings.push(`FIT file damaged (${reason}); imported the messages before the damage`);
+    if (damage === undefined) {
+      const failure = `FIT decoder failure on an intact file (CRC valid): ${reason}`;
+      decoderErrors.push(failure);
+      if (!decodedAnything) throw new UnreadableFileError(`unreadable FIT file: ${failure}`, failure);
+      warnings.push(`${failure}; imported the messages decoded before the failure`);
+    } else {
+      if (!decodedAnything) throw new UnreadableFileError(`unreadable FIT file: damaged (${damage}; ${reason})`);
+      warnings.push(`FIT file damaged (${damage}; ${reason}); imported the messages before the damage`);
+    }
     // The SDK merges hr messages only after a clean read.
     for (const group of groups) {
       if (group.hrs.length === 0 || group.records.length === 0) continue;
@@ -204,6 +223,8 @@ export function parseFit(bytes: Uint8Array): ParseResult {
         warnings.push(`heart rate from hr messages not merged: ${describeDecodeError(error)}`);
       }
     }
+  } else if (damage !== undefined) {
+    warnings.push(`FIT file damaged (${damage}); every message decoded`);
   }
   if (groups.length > 1) warnings.push(`chained FIT file: ${groups.length} files one after the other`);
 
@@ -219,14 +240,46 @@ export function parseFit(bytes: Uint8Array): ParseResult {
   }
   if (activities.length === 0) throw new UnreadableFileError('the FIT file holds no activity (no session and no records)');
   conformActivities(activities, warnings);
-  return { format: 'fit', activities, warnings };
+  return decoderErrors.length > 0 ? { format: 'fit', activities, warnings, decoderErrors } : { format: 'fit', activities, warnings };
+}
+
+/**
+ * What is wrong with the bytes of a FIT file (each chained file: header, declared data size, header
+ * and file CRC, bytes after the last file), or undefined when they are intact.
+ */
+export function fitDamage(bytes: Uint8Array): string | undefined {
+  let position = 0;
+  let index = 0;
+  while (position < bytes.length) {
+    index++;
+    const label = index > 1 ? `chained file ${index}: ` : '';
+    const headerSize = bytes[position];
+    const isHeader =
+      (headerSize === 12 || headerSize === 14) &&
+      position + headerSize <= bytes.length &&
+      String.fromCharCode(...bytes.subarray(position + 8, position + 12)) === '.FIT';
+    if (!isHeader) {
+      return index === 1 ? 'no FIT file header' : `${bytes.length - position} bytes after the end of the FIT data`;
+    }
+    const view = new DataView(bytes.buffer, bytes.byteOffset + position, headerSize);
+    if (headerSize === 14) {
+      const headerCrc = view.getUint16(12, true);
+      if (headerCrc !== 0 && headerCrc !== CrcCalculator.calculateCRC(bytes, position, position + 12)) return `${label}header CRC mismatch`;
+    }
+    const dataEnd = position + headerSize + view.getUint32(4, true);
+    if (dataEnd + 2 > bytes.length) return `${label}the file ends ${dataEnd + 2 - bytes.length} bytes before its declared end (truncated)`;
+    const crc = bytes[dataEnd] | (bytes[dataEnd + 1] << 8);
+    if (crc !== CrcCalculator.calculateCRC(bytes, position, dataEnd)) return `${label}CRC mismatch`;
+    position = dataEnd + 2;
+  }
+  return undefined;
 }
 
 function groupToActivities(group: FileGroup, label: string, warnings: string[]): ImportedActivity[] {
   const sessions = group.sessions
     .filter((s) => sessionStart(s) !== undefined)
     .sort((a, b) => sessionStart(a)! - sessionStart(b)!);
-  const records = sanitizeRecords(group.records, sessions, label, warnings);
+  const records = sanitizeRecords(group.records, sessions.map(sessionWindow), label, warnings);
 
   if (sessions.length === 0) {
     if (records.length === 0) {
@@ -244,15 +297,24 @@ function groupToActivities(group: FileGroup, label: string, warnings: string[]):
     });
   }
 
-  const starts = sessions.map((s) => sessionStart(s)!);
+  // Each record, lap, length and event goes to the session whose window holds it (the later one where
+  // two touch), else to the nearest session in time (the earlier one on a tie): nothing is left out.
+  const windows = sessions.map(sessionWindow);
   const partition = <T extends FitRecord>(items: readonly T[], time: (item: T) => number | undefined): T[][] => {
     const parts = sessions.map((): T[] => []);
     for (const item of items) {
       const t = time(item);
       if (t === undefined) continue;
-      let i = starts.length - 1;
-      while (i > 0 && t < starts[i]) i--;
-      parts[i].push(item);
+      let best = -1;
+      for (let i = windows.length - 1; i >= 0 && best < 0; i--) if (windows[i][0] <= t && t <= windows[i][1]) best = i;
+      if (best < 0) {
+        let bestDistance = Infinity;
+        windows.forEach(([start, end], i) => {
+          const distance = t < start ? start - t : t - end;
+          if (distance < bestDistance) [best, bestDistance] = [i, distance];
+        });
+      }
+      parts[best].push(item);
     }
     return parts;
   };
@@ -284,7 +346,19 @@ function groupToActivities(group: FileGroup, label: string, warnings: string[]):
   let timeZone: string | null = null;
   const localMs = activity?.localTimestamp;
   const activityMs = dateMs(activity?.timestamp);
-  if (typeof localMs === 'number' && activityMs !== undefined) {
+  const firstStart = Math.min(...legs.map((leg) => leg.startTime.getTime()));
+  if (firstStart < SYSTEM_TIME_BELOW_MS) {
+    // FIT "system time": the device counted seconds since power-on; nothing in the file dates it.
+    // local_timestamp is a local date_time (seconds, not converted by the SDK).
+    const localClock =
+      typeof localMs === 'number' && localMs >= SYSTEM_TIME_BELOW_S
+        ? `; the device's local clock read ${new Date(FIT_EPOCH_MS + localMs * 1000).toISOString().slice(0, 19)} at the end`
+        : '';
+    warnings.push(
+      `${label}: the device's clock was not set: its times count seconds since power-on (stored as ${new Date(firstStart).toISOString()}); ` +
+        `times within the activity are right, its date is not known${localClock}; time zone left unset`,
+    );
+  } else if (typeof localMs === 'number' && activityMs !== undefined) {
     const offsetS = Math.round(localMs - (activityMs - FIT_EPOCH_MS) / 1000);
     timeZone = timeZoneForOffset(offsetS, new Date(activityMs), firstFix) ?? null;
     if (timeZone === null) warnings.push(`${label}: local time offset ${offsetS} s names no IANA zone; time zone left unset`);
@@ -323,10 +397,9 @@ function sessionToActivity(session: FitRecord, parts: SessionParts): ImportedAct
   const { records, warnings, label } = parts;
   const sport = enumName(session.sport, 'generic');
   const subSport = enumName(session.subSport, 'generic');
-  const startMs = sessionStart(session)!;
   const elapsedS = num(session.totalElapsedTime);
-  const endFromSession = dateMs(session.timestamp);
-  let endMs = endFromSession !== undefined && endFromSession >= startMs ? endFromSession : startMs + (elapsedS ?? 0) * 1000;
+  const [startMs, sessionEndMs] = sessionWindow(session);
+  let endMs = sessionEndMs;
   const lastRecordMs = records.length > 0 ? timeOf(records.at(-1)!)! : undefined;
   if (session.derived && lastRecordMs !== undefined) endMs = Math.max(endMs, lastRecordMs);
 
@@ -366,8 +439,20 @@ function sessionToActivity(session: FitRecord, parts: SessionParts): ImportedAct
   }
   fillSummaryFromStreams(activity);
   if (activity.durationS === null || activity.durationS === undefined) activity.durationS = (endMs - startMs) / 1000;
-  // Records a little before the session start or after its end widen the activity, not the other way round.
+  // Records before the session start or after its end widen the activity, not the other way round.
   coverStreams(activity);
+  if (!session.derived) {
+    const outside = records.filter((r) => {
+      const t = timeOf(r)!;
+      return t < startMs - OUTSIDE_SESSION_REPORT_MS || t > endMs + OUTSIDE_SESSION_REPORT_MS;
+    }).length;
+    if (outside > 0) {
+      warnings.push(
+        `${label}: kept ${outside} records outside the session's time (${new Date(startMs).toISOString()} – ${new Date(endMs).toISOString()}); ` +
+          `the activity now spans ${activity.startTime.toISOString()} – ${activity.endTime.toISOString()}`,
+      );
+    }
+  }
 
   activity.events = [
     ...lapEvents(parts.laps, sport),
@@ -430,15 +515,17 @@ function multisportParent(
   };
 }
 
-/** Drops records without a time, with an implausible time, or going back in time. */
-function sanitizeRecords(records: FitRecord[], sessions: FitRecord[], label: string, warnings: string[]): FitRecord[] {
-  const sessionEnds = sessions.map((s) => dateMs(s.timestamp)).filter((t): t is number => t !== undefined);
-  const sessionStarts = sessions.map(sessionStart).filter((t): t is number => t !== undefined);
-  const upper =
-    sessionEnds.length > 0 ? Math.max(...sessionEnds) + SESSION_SLACK_MS : plausibleUpperBound(records);
-  const lower = sessionStarts.length > 0 ? Math.min(...sessionStarts) - SESSION_SLACK_MS : MIN_PLAUSIBLE_MS;
+/**
+ * Drops records without a time, isolated clock glitches (records more than OUTLIER_GAP_MS away from
+ * the activity's records: a 2085 date, power-on time before the clock was set) and records going back
+ * in time. Every contiguous run of records is kept, inside the sessions' windows or not.
+ */
+function sanitizeRecords(records: FitRecord[], windows: [number, number][], label: string, warnings: string[]): FitRecord[] {
+  const times = records.map(timeOf).filter((t): t is number => t !== undefined);
+  const keep = keptTimeRanges(Float64Array.from(times).sort(), windows);
+  const inKept = (t: number) => keep.some(([from, to]) => from <= t && t <= to);
   let untimed = 0;
-  let implausible = 0;
+  const glitches: number[] = [];
   let backwards = 0;
   let last = -Infinity;
   const kept: FitRecord[] = [];
@@ -448,8 +535,8 @@ function sanitizeRecords(records: FitRecord[], sessions: FitRecord[], label: str
       untimed++;
       continue;
     }
-    if (t < Math.max(lower, MIN_PLAUSIBLE_MS) || t > upper) {
-      implausible++;
+    if (!inKept(t)) {
+      glitches.push(t);
       continue;
     }
     if (t < last) {
@@ -460,16 +547,36 @@ function sanitizeRecords(records: FitRecord[], sessions: FitRecord[], label: str
     kept.push(record);
   }
   if (untimed > 0) warnings.push(`${label}: dropped ${untimed} records without a timestamp`);
-  if (implausible > 0) warnings.push(`${label}: dropped ${implausible} records with an implausible timestamp (outside the session)`);
+  if (glitches.length > 0) {
+    const example = `${new Date(glitches[0]).toISOString()}${glitches.length > 1 ? ', …' : ''}`;
+    warnings.push(`${label}: dropped ${glitches.length} records with an implausible timestamp (${example}), more than a day away from the activity's records`);
+  }
   if (backwards > 0) warnings.push(`${label}: dropped ${backwards} records whose timestamp jumps backwards`);
   return kept;
 }
 
-/** Without a session: the median record time + 1 day bounds the future (a 2085 glitch is far off). */
-function plausibleUpperBound(records: FitRecord[]): number {
-  const times = records.map(timeOf).filter((t): t is number => t !== undefined && t >= MIN_PLAUSIBLE_MS).sort((a, b) => a - b);
-  if (times.length === 0) return Infinity;
-  return times[Math.floor(times.length / 2)] + FUTURE_SLACK_MS;
+/**
+ * The time ranges of the activity's records: sorted record times split where more than
+ * OUTLIER_GAP_MS pass without one; the groups that reach a session's window (± SESSION_SLACK_MS)
+ * are the activity. Without such a session, the largest group (a dated one over power-on time).
+ */
+function keptTimeRanges(sorted: Float64Array, windows: [number, number][]): [number, number][] {
+  const groups: { from: number; to: number; count: number }[] = [];
+  for (const t of sorted) {
+    const last = groups.at(-1);
+    if (last && t - last.to <= OUTLIER_GAP_MS) {
+      last.to = t;
+      last.count++;
+    } else {
+      groups.push({ from: t, to: t, count: 1 });
+    }
+  }
+  const near = groups.filter((g) => windows.some(([start, end]) => g.from <= end + SESSION_SLACK_MS && g.to >= start - SESSION_SLACK_MS));
+  if (near.length > 0) return near.map((g) => [g.from, g.to]);
+  if (groups.length === 0) return [];
+  const dated = (g: { from: number }) => g.from >= SYSTEM_TIME_BELOW_MS;
+  const best = groups.reduce((a, b) => (b.count > a.count || (b.count === a.count && dated(b) && !dated(a)) ? b : a));
+  return [[best.from, best.to]];
 }
 
 function recordsToStreams(records: FitRecord[], group: FileGroup, sport: string, warnings: string[], label: string) {
@@ -654,6 +761,17 @@ function deviceName(group: FileGroup): string | null {
   return [manufacturer, product].filter((v) => v !== undefined).map(String).join(' ');
 }
 
+/**
+ * A session's [start, end]: its timestamp, unless that falls more than a second short of start +
+ * elapsed time (some devices stamp a session with its start); then start + elapsed time.
+ */
+function sessionWindow(session: FitRecord): [number, number] {
+  const start = sessionStart(session)!;
+  const end = dateMs(session.timestamp);
+  const elapsedEnd = start + Math.round((num(session.totalElapsedTime) ?? 0) * 1000);
+  return [start, end !== undefined && end >= elapsedEnd - 1000 ? end : Math.max(start, elapsedEnd)];
+}
+
 function sessionStart(session: FitRecord): number | undefined {
   const start = dateMs(session.startTime);
   if (start !== undefined) return start;
@@ -689,9 +807,16 @@ function omit(mesg: FitRecord, key: string): FitRecord {
   return copy;
 }
 
+/** The decoder's own errors ("FIT Runtime Error at byte N …") without the prefix; a crash with its error name. */
 function describeDecodeError(error: unknown): string {
   const message = error instanceof Error || (typeof error === 'object' && error !== null && 'message' in error)
     ? String((error as { message: unknown }).message)
     : String(error);
-  return message.replace(/^FIT Runtime Error\s*/, '').trim() || 'malformed data';
+  if (!message.startsWith('FIT Runtime Error')) {
+    const name = error instanceof Error && error.name !== 'Error' ? `${error.name}: ` : '';
+    return `${name}${message.trim() || 'malformed data'}`;
+  }
+  const reason = message.replace(/^FIT Runtime Error\s*/, '').trim();
+  // The SDK names no reason for a message of an undefined local type or a definition with an unknown base type.
+  return /^at byte \d+$/.test(reason) ? `${reason}: a message the decoder cannot read` : reason || 'malformed data';
 }

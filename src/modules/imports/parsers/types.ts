@@ -55,11 +55,19 @@ export interface ParseResult {
   format: 'fit' | 'gpx' | 'tcx' | 'apple_health';
   activities: ImportedActivity[];
   warnings: string[];
+  /** The decoder failed on a file whose bytes are intact: a bug of ours, logged at error level by the importer. */
+  decoderErrors?: string[];
 }
 
-/** The file cannot be read at all (corrupt, empty, wrong type); `reason` is safe to show to the user. */
+/**
+ * The file cannot be read at all (corrupt, empty, wrong type); `reason` is safe to show to the user.
+ * `decoderError` is set when the decoder failed on intact bytes (logged at error level).
+ */
 export class UnreadableFileError extends Error {
-  constructor(readonly reason: string) {
+  constructor(
+    readonly reason: string,
+    readonly decoderError?: string,
+  ) {
     super(reason);
   }
 }
