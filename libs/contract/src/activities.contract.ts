@@ -127,7 +127,9 @@ const ActivityFields = {
   notes: text({ max: 10_000, multiline: true }).nullable().optional().describe('Free text'),
   startTime: DateTimeInputSchema.describe('Start (ISO 8601 with an offset, years 1900–2200; stored in UTC)').meta({ examples: ['2026-05-01T06:00:00Z'] }),
   endTime: DateTimeInputSchema.describe('End (ISO 8601 with an offset, years 1900–2200; not before startTime)').meta({ examples: ['2026-05-01T07:00:00Z'] }),
-  timeZone: TimeZoneSchema.optional().describe('IANA time zone of the local wall clock; default the athlete’s'),
+  timeZone: TimeZoneSchema.nullable()
+    .optional()
+    .describe('IANA time zone of the local wall clock; null: unknown; omitted on create: the athlete’s zone'),
   ...mapSchemas(MEASURES, (schema) => schema.nullable().optional()),
   isIndoor: z.boolean().nullable().optional().describe('Indoors (treadmill, trainer, pool) or not; null when unknown'),
   deviceName: text({ max: 200 }).nullable().optional().describe('Recording device').meta({ examples: ['Forerunner 965'] }),
@@ -206,7 +208,10 @@ export const ActivitySummarySchema = z
     notes: z.string().nullable().describe('Free text'),
     startTime: z.date().describe('Start (UTC)'),
     endTime: z.date().describe('End (UTC)'),
-    timeZone: z.string().describe('IANA time zone of the local wall clock'),
+    timeZone: z
+      .string()
+      .nullable()
+      .describe('IANA time zone of the local wall clock; null when unknown (the source did not tell it; never guessed as UTC)'),
     ...mapSchemas(MEASURES, (schema) => z.number().nullable().describe(schema.description ?? '')),
     isIndoor: z.boolean().nullable().describe('Indoors or not; null when unknown'),
     deviceName: z.string().nullable().describe('Recording device'),
