@@ -128,6 +128,18 @@ describe('conformActivities', () => {
     ]);
   });
 
+  it('never lets a moving time exceed the elapsed time: up to 1 s is clamped (rounding), more is left out with a warning', () => {
+    const rounding = { ...base(), durationS: 3600, movingTimeS: 3600.4 };
+    const contradicted = { ...base(), durationS: 1410, movingTimeS: 2283 };
+    const fine = { ...base(), durationS: 3600, movingTimeS: 3300 };
+    const warnings: string[] = [];
+    conformActivities([rounding, contradicted, fine], warnings);
+    expect(rounding.movingTimeS).toBe(3600);
+    expect(contradicted.movingTimeS).toBeNull();
+    expect(fine.movingTimeS).toBe(3300);
+    expect(warnings).toEqual(['activity 2: movingTimeS 2283 s is longer than the elapsed durationS 1410 s; left out']);
+  });
+
   it('keeps pauses and laps first when there are more events than an activity may have', () => {
     const a = base();
     const at = (s: number) => new Date(a.startTime.getTime() + s * 1000);
