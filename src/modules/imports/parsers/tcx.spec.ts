@@ -15,6 +15,16 @@ function values(activity: ImportedActivity, type: keyof ImportedActivity['stream
 const times = (points: TrackPoint[]) => points.map((p) => p.timeMs);
 
 describe('parseTcx', () => {
+  it('measures a file without recorded distances within each <Track>, not across the gap between them', () => {
+    const track = (fromMs: number, fromLat: number): TrackPoint[] =>
+      [0, 1, 2].map((i) => ({ timeMs: fromMs + i * 10_000, latitude: fromLat + i * 0.0001, longitude: 8.5417 }));
+    const text = buildTcx([
+      { sport: 'Running', idMs: START, laps: [{ tracks: [track(START, 47.37), track(START + 600_000, 47.38)], totalTimeSeconds: 40, distanceM: 0, calories: 1 }] },
+    ]).replace(/<DistanceMeters>[^<]*<\/DistanceMeters>/g, '');
+    const [run] = parseTcx(text).activities;
+    expect(run.distanceM).toBeCloseTo(4 * 0.0001 * (Math.PI / 180) * 6_371_008.8, 6);
+  });
+
   it('leaves out a moving time longer than the elapsed time, with a warning, and derives the speed from the elapsed time', () => {
     // Two laps whose timer times add up to 2283 s in an activity of 1410 s (a real watch's export).
     const lap1 = syntheticTrack(START, 700).filter((_, i) => i % 10 === 0 || i === 699);
