@@ -8,6 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { and, eq } from 'drizzle-orm';
 import { activities } from '../../src/database/schema/index.js';
+import { fitActivityFixture } from '../../libs/testing/fit-builder.js';
 import { signUp, type SignedUpUser } from '../factories/api.js';
 import { upload, utf8, zip } from '../factories/imports.js';
 import { appleHealthRoutes, appleRoutePoints, buildAppleHealthExport, ROUTE_PATH } from '../fixtures/imports/apple-health-builder.js';
@@ -61,6 +62,18 @@ describe('honest derived values', () => {
 
       const gpx = await importOne(who, 'run.gpx', utf8(buildGpx([{ type: 'running', segments: [syntheticTrack(START + 3_600_000, 30)] }])));
       expect((await detail(gpx.activityIds[0], who)).timeZone).toBe('Europe/Zurich');
+    });
+
+    it('of a FIT file whose local-time offset is 0: the position’s zone, else unknown (0 does not prove UTC)', async () => {
+      const who = await signUp(t);
+      const fit = (position: boolean, startMs: number) =>
+        fitActivityFixture({ sport: 'running', startTime: new Date(startMs), seconds: 120, channels: { heartRate: true, position }, timeZoneOffsetS: 0 }).bytes;
+      const indoor = await importOne(who, 'indoor.fit', fit(false, START));
+      expect(indoor.status).toBe('created');
+      expect(await storedZone(indoor.activityIds[0])).toBeNull();
+      expect((await detail(indoor.activityIds[0], who)).timeZone).toBeNull();
+      const outdoor = await importOne(who, 'outdoor.fit', fit(true, START + 3_600_000));
+      expect((await detail(outdoor.activityIds[0], who)).timeZone).toBe('Europe/Zurich');
     });
 
     it('is null for a provider item whose offset is 0 (it proves no zone), and a fixed zone for a whole-hour offset', async () => {
