@@ -189,6 +189,18 @@ describe('honest derived values', () => {
     expect(run).toMatchObject({ durationS: 1410, movingTimeS: null, distanceM: 4100 });
   });
 
+  it('refuses a manual moving time longer than the elapsed time with 422, on create and on update', async () => {
+    const who = await signUp(t);
+    const base = { athleteId: who.athleteId, activityType: 'running', startTime: '2024-05-01T06:00:00Z', endTime: '2024-05-01T07:00:00Z' };
+    const refused = await t.http().post('/api/v1/activities').set(who.auth).send({ ...base, durationS: 1410, movingTimeS: 2283 }).expect(422);
+    expect(refused.body.issues).toEqual([expect.objectContaining({ path: ['movingTimeS'] })]);
+    const created = (await t.http().post('/api/v1/activities').set(who.auth).send({ ...base, durationS: 3600, movingTimeS: 3300 }).expect(201)).body;
+    const patched = await t.http().patch(`/api/v1/activities/${created.id}`).set(who.auth).send({ movingTimeS: 3700 }).expect(422);
+    expect(patched.body.issues).toEqual([expect.objectContaining({ path: ['movingTimeS'] })]);
+    await t.http().patch(`/api/v1/activities/${created.id}`).set(who.auth).send({ durationS: 3000 }).expect(422);
+    expect((await detail(created.id, who)).movingTimeS).toBe(3300);
+  });
+
   it('measures a multi-segment GPX within its segments', async () => {
     const who = await signUp(t);
     const segment = (fromMs: number, fromLat: number): TrackPoint[] =>

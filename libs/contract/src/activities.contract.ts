@@ -98,6 +98,13 @@ const endAfterStart = (value: { startTime?: Date; endTime?: Date }, ctx: z.Refin
   }
 };
 
+/** Moving time is part of the elapsed time (DATA-MODEL §5), checked when both are given. */
+const movingWithinDuration = (value: { movingTimeS?: number | null; durationS?: number | null }, ctx: z.RefinementCtx) => {
+  if (typeof value.movingTimeS === 'number' && typeof value.durationS === 'number' && value.movingTimeS > value.durationS) {
+    ctx.addIssue({ code: 'custom', path: ['movingTimeS'], message: 'must not exceed durationS (the elapsed time)' });
+  }
+};
+
 const maxNotBelowAvg = (value: Record<string, unknown>, ctx: z.RefinementCtx) => {
   for (const [avg, max] of [
     ['avgHeartRateBpm', 'maxHeartRateBpm'],
@@ -146,6 +153,7 @@ const ActivityFields = {
 const validateActivity = (value: z.output<z.ZodObject<typeof ActivityFields>>, ctx: z.RefinementCtx) => {
   endAfterStart(value, ctx);
   maxNotBelowAvg(value, ctx);
+  movingWithinDuration(value, ctx);
   uniqueStatisticKeys(value.statistics, ctx, ['statistics']);
 };
 
@@ -190,6 +198,7 @@ export const ActivityUpdateSchema = z
   .superRefine((value, ctx) => {
     endAfterStart(value, ctx);
     maxNotBelowAvg(value, ctx);
+    movingWithinDuration(value, ctx);
     uniqueStatisticKeys(value.statistics, ctx, ['statistics']);
   })
   .meta({ id: 'ActivityUpdate' });

@@ -122,6 +122,11 @@ export class ActivitiesService {
     const startTime = fields.startTime ?? current.startTime;
     const endTime = fields.endTime ?? current.endTime;
     if (endTime < startTime) throw unprocessable(['endTime'], 'must not be before startTime');
+    const durationS = fields.durationS !== undefined ? fields.durationS : current.durationS;
+    const movingTimeS = fields.movingTimeS !== undefined ? fields.movingTimeS : current.movingTimeS;
+    if (movingTimeS != null && durationS != null && movingTimeS > durationS) {
+      throw unprocessable([fields.movingTimeS !== undefined ? 'movingTimeS' : 'durationS'], 'moving time must not exceed durationS (the elapsed time)');
+    }
     if (parentId) {
       if (parentId === id) throw unprocessable(['parentId'], 'an activity cannot be its own parent');
       await this.assertValidParent(userId, parentId, current.athleteId, ['parentId']);
