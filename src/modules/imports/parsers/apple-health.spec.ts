@@ -57,7 +57,7 @@ describe('parseAppleHealthExport', () => {
     const { sourceData: _a, streams: _b, ...inlineFields } = inlineRun;
     const { sourceData: _c, streams: _d, ...fileFields } = fileRun;
     expect(inlineFields).toEqual(fileFields);
-    expect(inlineRun.sourceData.routes).toEqual([expect.objectContaining({ paths: [], locations: points.length })]);
+    expect(inlineRun.sourceData.routes).toEqual([expect.objectContaining({ paths: [], locationCount: points.length })]);
     expect(fileRun.sourceData.routes).toEqual([expect.objectContaining({ paths: [`/${ROUTE_PATH}`] })]);
     expect(inlineRun.identity).toEqual({
       workoutActivityType: 'HKWorkoutActivityTypeRunning',

@@ -440,7 +440,7 @@ async function workoutToActivity(
     metadata: workout.metadata,
     statistics: workout.statistics,
     events: workout.events,
-    routes: workout.routes.map((r) => ({ ...r.attributes, paths: r.paths, ...(r.locations ? { locations: r.locations.t.length + r.locations.unusable } : {}) })),
+    routes: workout.routes.map((r) => ({ ...r.attributes, paths: r.paths, ...(r.locations ? { locationCount: r.locations.t.length + r.locations.unusable } : {}) })),
     ...(workout.activities.length > 0 ? { workoutActivities: workout.activities } : {}),
   };
   if (workout.activities.length > 1) {
