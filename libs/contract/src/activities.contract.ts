@@ -98,6 +98,13 @@ const endAfterStart = (value: { startTime?: Date; endTime?: Date }, ctx: z.Refin
   }
 };
 
+/** Moving time is part of the elapsed time (DATA-MODEL §5), checked when both are given. */
+const movingWithinDuration = (value: { movingTimeS?: number | null; durationS?: number | null }, ctx: z.RefinementCtx) => {
+  if (typeof value.movingTimeS === 'number' && typeof value.durationS === 'number' && value.movingTimeS > value.durationS) {
+    ctx.addIssue({ code: 'custom', path: ['movingTimeS'], message: 'must not exceed durationS (the elapsed time)' });
+  }
+};
+
 const maxNotBelowAvg = (value: Record<string, unknown>, ctx: z.RefinementCtx) => {
   for (const [avg, max] of [
     ['avgHeartRateBpm', 'maxHeartRateBpm'],
@@ -127,7 +134,9 @@ const ActivityFields = {
   notes: text({ max: 10_000, multiline: true }).nullable().optional().describe('Free text'),
   startTime: DateTimeInputSchema.describe('Start (ISO 8601 with an offset, years 1900–2200; stored in UTC)').meta({ examples: ['2026-05-01T06:00:00Z'] }),
   endTime: DateTimeInputSchema.describe('End (ISO 8601 with an offset, years 1900–2200; not before startTime)').meta({ examples: ['2026-05-01T07:00:00Z'] }),
-  timeZone: TimeZoneSchema.optional().describe('IANA time zone of the local wall clock; default the athlete’s'),
+  timeZone: TimeZoneSchema.nullable()
+    .optional()
+    .describe('IANA time zone of the local wall clock; null: unknown; omitted on create: the athlete’s zone'),
   ...mapSchemas(MEASURES, (schema) => schema.nullable().optional()),
   isIndoor: z.boolean().nullable().optional().describe('Indoors (treadmill, trainer, pool) or not; null when unknown'),
   deviceName: text({ max: 200 }).nullable().optional().describe('Recording device').meta({ examples: ['Forerunner 965'] }),
@@ -144,6 +153,7 @@ const ActivityFields = {
 const validateActivity = (value: z.output<z.ZodObject<typeof ActivityFields>>, ctx: z.RefinementCtx) => {
   endAfterStart(value, ctx);
   maxNotBelowAvg(value, ctx);
+  movingWithinDuration(value, ctx);
   uniqueStatisticKeys(value.statistics, ctx, ['statistics']);
 };
 
@@ -188,6 +198,7 @@ export const ActivityUpdateSchema = z
   .superRefine((value, ctx) => {
     endAfterStart(value, ctx);
     maxNotBelowAvg(value, ctx);
+    movingWithinDuration(value, ctx);
     uniqueStatisticKeys(value.statistics, ctx, ['statistics']);
   })
   .meta({ id: 'ActivityUpdate' });
@@ -206,7 +217,10 @@ export const ActivitySummarySchema = z
     notes: z.string().nullable().describe('Free text'),
     startTime: z.date().describe('Start (UTC)'),
     endTime: z.date().describe('End (UTC)'),
-    timeZone: z.string().describe('IANA time zone of the local wall clock'),
+    timeZone: z
+      .string()
+      .nullable()
+      .describe('IANA time zone of the local wall clock; null when unknown (the source did not tell it; never guessed as UTC)'),
     ...mapSchemas(MEASURES, (schema) => z.number().nullable().describe(schema.description ?? '')),
     isIndoor: z.boolean().nullable().describe('Indoors or not; null when unknown'),
     deviceName: z.string().nullable().describe('Recording device'),

@@ -52,7 +52,8 @@ export const activities = pgTable(
     notes: text('notes'),
     startTime: timestamptz('start_time').notNull(),
     endTime: timestamptz('end_time').notNull(),
-    timeZone: text('time_zone').notNull().default('UTC'),
+    /** IANA zone of the local wall clock; null when the source does not tell it (docs/data-model.md §9, "Time zones"). */
+    timeZone: text('time_zone'),
     durationS: measure('duration_s'),
     movingTimeS: measure('moving_time_s'),
     distanceM: measure('distance_m'),
@@ -167,10 +168,15 @@ export const activityEvents = pgTable(
     startTime: timestamptz('start_time').notNull(),
     endTime: timestamptz('end_time'),
     metadata: jsonb('metadata').$type<Record<string, unknown>>(),
+    /**
+     * The event's position in the list it was written with (a file's events as parsed, a request's
+     * `events`): events with equal start times are read back in this order (docs/data-model.md §7).
+     */
+    ordinal: integer('ordinal').notNull().default(0),
     createdAt: createdAt(),
   },
   (t) => [
-    index('activity_events_activity_start_time_idx').on(t.activityId, t.startTime),
+    index('activity_events_activity_start_time_idx').on(t.activityId, t.startTime, t.ordinal),
     check('activity_events_event_type_check', sql`${t.eventType} in ${sql.raw(sqlList(EVENT_TYPES))}`),
     check('activity_events_end_after_start', sql`${t.endTime} is null or ${t.endTime} >= ${t.startTime}`),
   ],

@@ -116,7 +116,7 @@ export class ActivitiesRepository {
             statistics: sql<Json[]>`coalesce((select json_agg(json_build_object('key', s.key, 'value', s.value, 'unit', s.unit) order by s.key)
               from ${activityStatistics} s where s.activity_id = ${outer(activities.id)}), '[]'::json)`,
             events: sql<Json[]>`coalesce((select json_agg(json_build_object('eventType', e.event_type, 'startTime', e.start_time, 'endTime', e.end_time,
-                'metadata', e.metadata) order by e.start_time, e.id)
+                'metadata', e.metadata) order by e.start_time, e.ordinal, e.id)
               from ${activityEvents} e where e.activity_id = ${outer(activities.id)}), '[]'::json)`,
             children: sql<Json[]>`coalesce((select json_agg(json_build_object(${jsonFields('c', summaryColumns)}) order by c.start_time, c.id)
               from ${activities} c where c.parent_id = ${outer(activities.id)} and c.user_id = ${outer(activities.userId)}), '[]'::json)`,
@@ -153,7 +153,7 @@ export class ActivitiesRepository {
           .select()
           .from(activityEvents)
           .where(and(eq(activityEvents.activityId, id), ownedActivity(activityEvents.activityId)))
-          .orderBy(asc(activityEvents.startTime), asc(activityEvents.id))
+          .orderBy(asc(activityEvents.startTime), asc(activityEvents.ordinal), asc(activityEvents.id))
           .prepare('activity_events'),
       ),
     };
@@ -404,20 +404,22 @@ export class ActivitiesRepository {
        where a.id = ${activityId} and a.user_id = ${userId}`);
   }
 
+  /** Writes the events numbered in the order given (`ordinal`): ties in start time are read back in that order. */
   async replaceEvents(tx: Transaction, userId: string, activityId: string, events: NewEvent[], replace = true): Promise<void> {
     if (replace) await tx.delete(activityEvents).where(inArray(activityEvents.activityId, this.ownedIds(userId, activityId)));
     if (events.length === 0) return;
-    const rows = events.map((event) => ({
+    const rows = events.map((event, ordinal) => ({
       event_type: event.eventType,
       start_time: event.startTime.toISOString(),
       end_time: event.endTime?.toISOString() ?? null,
       metadata: event.metadata ?? null,
+      ordinal,
     }));
     await tx.execute(sql`
-      insert into ${activityEvents} (activity_id, event_type, start_time, end_time, metadata)
-      select a.id, e.event_type, e.start_time, e.end_time, e.metadata
+      insert into ${activityEvents} (activity_id, event_type, start_time, end_time, metadata, ordinal)
+      select a.id, e.event_type, e.start_time, e.end_time, e.metadata, e.ordinal
         from ${activities} a, jsonb_to_recordset(${JSON.stringify(rows)}::jsonb)
-             as e(event_type text, start_time timestamptz, end_time timestamptz, metadata jsonb)
+             as e(event_type text, start_time timestamptz, end_time timestamptz, metadata jsonb, ordinal integer)
        where a.id = ${activityId} and a.user_id = ${userId}`);
   }
 
@@ -490,7 +492,14 @@ export class ActivitiesRepository {
 
   /** Events of the user's own activities; a row naming anyone else's activity is not written. */
   async insertEvents(tx: Transaction, userId: string, rows: (NewEvent & { activityId: string })[]): Promise<void> {
-    const owned = await this.onlyOwned(tx, userId, rows);
+    // Each activity's events are numbered in the order given: ties in start time are read back so.
+    const next = new Map<string, number>();
+    const numbered = rows.map((row) => {
+      const ordinal = next.get(row.activityId) ?? 0;
+      next.set(row.activityId, ordinal + 1);
+      return { ...row, ordinal };
+    });
+    const owned = await this.onlyOwned(tx, userId, numbered);
     for (let i = 0; i < owned.length; i += INSERT_CHUNK * 10) await insertRecordset(tx, activityEvents, owned.slice(i, i + INSERT_CHUNK * 10));
   }
 

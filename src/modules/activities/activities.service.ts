@@ -97,14 +97,15 @@ export class ActivitiesService {
     input.children?.forEach((child, index) => this.types.assertKnown(child.activityType, ['children', index, 'activityType']));
     if (input.parentId) await this.assertValidParent(userId, input.parentId, athlete.id, ['parentId']);
 
-    const timeZone = input.timeZone ?? athlete.timeZone;
+    // Omitted: the athlete's zone (the manual entry's default); null: unknown, kept so (§9).
+    const timeZone = input.timeZone === undefined ? athlete.timeZone : input.timeZone;
     const receivedAt = new Date();
     try {
       return await this.activities.transaction(async (tx) => {
         const parent = await this.insertOne(tx, { ...input, timeZone }, userId, athlete.id, input.parentId ?? null, receivedAt);
         const children: ActivityRow[] = [];
         for (const child of input.children ?? []) {
-          children.push(await this.insertOne(tx, { ...child, timeZone: child.timeZone ?? timeZone }, userId, athlete.id, parent.id, receivedAt));
+          children.push(await this.insertOne(tx, { ...child, timeZone: child.timeZone === undefined ? timeZone : child.timeZone }, userId, athlete.id, parent.id, receivedAt));
         }
         return { ...parent, children };
       });
@@ -121,6 +122,11 @@ export class ActivitiesService {
     const startTime = fields.startTime ?? current.startTime;
     const endTime = fields.endTime ?? current.endTime;
     if (endTime < startTime) throw unprocessable(['endTime'], 'must not be before startTime');
+    const durationS = fields.durationS !== undefined ? fields.durationS : current.durationS;
+    const movingTimeS = fields.movingTimeS !== undefined ? fields.movingTimeS : current.movingTimeS;
+    if (movingTimeS != null && durationS != null && movingTimeS > durationS) {
+      throw unprocessable([fields.movingTimeS !== undefined ? 'movingTimeS' : 'durationS'], 'moving time must not exceed durationS (the elapsed time)');
+    }
     if (parentId) {
       if (parentId === id) throw unprocessable(['parentId'], 'an activity cannot be its own parent');
       await this.assertValidParent(userId, parentId, current.athleteId, ['parentId']);
@@ -190,7 +196,7 @@ export class ActivitiesService {
 
   private async insertOne(
     tx: Transaction,
-    input: ActivityChildCreate & { timeZone: string },
+    input: ActivityChildCreate & { timeZone: string | null },
     userId: string,
     athleteId: string,
     parentId: string | null,
@@ -279,7 +285,6 @@ export class ActivitiesService {
       return {
         id,
         ...promoted,
-        timeZone: fields.timeZone ?? batch.defaultTimeZone,
         athleteId: batch.athleteId,
         parentId,
         source: batch.source,
@@ -393,8 +398,6 @@ export interface SourceBatch {
   userId: string;
   athleteId: string;
   source: ActivityRow['source'];
-  /** For items whose provider gives no zone: the athlete's. */
-  defaultTimeZone: string;
   receivedAt: Date;
   archiveKey: string;
   items: SourceActivity[];

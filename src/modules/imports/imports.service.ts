@@ -256,17 +256,23 @@ export class ImportsService implements OnApplicationBootstrap, OnModuleDestroy {
     try {
       for await (const workout of parseAppleHealthExport(leaf.xml, leaf.routes)) {
         workouts++;
-        // Exports carry no workout ids; the workout's own attributes, archived as JSON, name it.
+        // Exports carry no workout ids: the workout's own attributes name it (its identity), so the
+        // same workout exported with an inline route or a route file is one activity. The parsed
+        // workout is archived as JSON under its content hash.
         const original = new TextEncoder().encode(JSON.stringify(workout.sourceData));
         const sha256 = sha256Hex(original);
-        const existing = await this.activities.findIdByExternalId(owner.userId, owner.athleteId, 'file', sha256);
+        const externalId = workout.identity ? sha256Hex(new TextEncoder().encode(JSON.stringify(workout.identity))) : sha256;
+        // Imports before identities were named by the archived JSON's hash.
+        const existing =
+          (await this.activities.findIdByExternalId(owner.userId, owner.athleteId, 'file', externalId)) ??
+          (externalId !== sha256 ? await this.activities.findIdByExternalId(owner.userId, owner.athleteId, 'file', sha256) : undefined);
         if (existing) {
           result.existingIds.push(existing);
           continue;
         }
         let input: ActivityCreate;
         try {
-          [input] = this.checkActivities(owner, [workout], sha256) as [ActivityCreate];
+          [input] = this.checkActivities(owner, [workout], externalId) as [ActivityCreate];
         } catch (error) {
           if (!(error instanceof UnreadableFileError)) throw error;
           result.warnings.push(`workout ${workouts} (${workout.startTime.toISOString()}) skipped: ${error.reason}`);
@@ -311,7 +317,8 @@ export class ImportsService implements OnApplicationBootstrap, OnModuleDestroy {
       notes: a.notes ?? null,
       startTime: a.startTime,
       endTime: a.endTime,
-      ...(a.timeZone ? { timeZone: a.timeZone } : {}),
+      // Unknown stays null (§9): a file's activity does not take the athlete's zone.
+      timeZone: a.timeZone ?? null,
       durationS: a.durationS ?? null,
       movingTimeS: a.movingTimeS ?? null,
       distanceM: a.distanceM ?? null,

@@ -256,7 +256,6 @@ export class SyncService {
           userId,
           athleteId: athlete.id,
           source,
-          defaultTimeZone: athlete.timeZone,
           receivedAt,
           archiveKey: archived.key,
           items,

@@ -5,6 +5,7 @@ import {
   APPLE_START_MS,
   appleDate,
   appleHealthRoutes,
+  appleInlineLocations,
   appleRoutePoints,
   appleSampleRecords,
   buildAppleHealthExport,
@@ -38,6 +39,65 @@ async function collect(source: () => AsyncIterable<Uint8Array>): Promise<Importe
 }
 
 describe('parseAppleHealthExport', () => {
+  it('imports a route written inline as <Location> points like the route file, and names the workout the same in both variants', async () => {
+    const fromFile = await collect(chunks(buildAppleHealthExport()));
+    const inline = await collect(chunks(buildAppleHealthExport({ inlineRoute: true })));
+    const [fileRun, inlineRun] = [fromFile[0], inline[0]];
+    const points = appleRoutePoints();
+    const position = inlineRun.streams.position as PositionSamples;
+    expect(Array.from(position.timestamps)).toEqual(points.map((p) => p.timeMs));
+    expect(Array.from(position.latitude)).toEqual(points.map((p) => p.latitude));
+    expect(Array.from(position.longitude)).toEqual(points.map((p) => p.longitude));
+    expect(Array.from(position.horizontalAccuracyM!)).toEqual(points.map((p) => p.horizontalAccuracyM));
+    expect(position.altitudeM).toBeNull();
+    expect(Array.from((inlineRun.streams.altitude as ScalarSamples).values)).toEqual(points.map((p) => p.elevationM));
+    expect(Array.from((inlineRun.streams.speed as ScalarSamples).values)).toEqual(points.map((p) => p.speedMS));
+    // The same streams, summary and events as the route-file variant; only the archived route description differs.
+    expect(inlineRun.streams).toEqual(fileRun.streams);
+    const { sourceData: _a, streams: _b, ...inlineFields } = inlineRun;
+    const { sourceData: _c, streams: _d, ...fileFields } = fileRun;
+    expect(inlineFields).toEqual(fileFields);
+    expect(inlineRun.sourceData.routes).toEqual([expect.objectContaining({ paths: [], locationCount: points.length })]);
+    expect(fileRun.sourceData.routes).toEqual([expect.objectContaining({ paths: [`/${ROUTE_PATH}`] })]);
+    expect(inlineRun.identity).toEqual({
+      workoutActivityType: 'HKWorkoutActivityTypeRunning',
+      start: new Date(APPLE_START_MS).toISOString(),
+      end: new Date(APPLE_START_MS + 1_830_000).toISOString(),
+      sourceName: WATCH,
+      device: expect.stringContaining('name:Apple Watch'),
+    });
+    expect(inline.map((w) => w.identity)).toEqual(fromFile.map((w) => w.identity));
+  });
+
+  it('names a workout by its instants and device, not by the export’s offset or HealthKit’s memory address', async () => {
+    const a = buildAppleHealthExport();
+    const shifted = a
+      .replace(/HKDevice: 0x[0-9a-f]+/g, 'HKDevice: 0x600001234567')
+      .replace(/startDate="([^"]+) \+0200"/g, (_, local: string) => `startDate="${appleDate(parseAppleDate(`${local} +0200`)!, -300).slice(0, 19)} -0500"`)
+      .replace(/endDate="([^"]+) \+0200"/g, (_, local: string) => `endDate="${appleDate(parseAppleDate(`${local} +0200`)!, -300).slice(0, 19)} -0500"`);
+    expect(shifted).not.toEqual(a);
+    const [first, second] = [await collect(chunks(a)), await collect(chunks(shifted))];
+    expect(second.map((w) => w.identity)).toEqual(first.map((w) => w.identity));
+    expect(second.map((w) => w.startTime.getTime())).toEqual(first.map((w) => w.startTime.getTime()));
+  });
+
+  it('skips inline locations without a valid fix and leaves out an invalid altitude or speed', async () => {
+    const points = appleRoutePoints().slice(0, 4);
+    let locations = appleInlineLocations(points);
+    const lines = locations.split('\n');
+    // CoreLocation's marks: negative horizontal accuracy (no fix), negative vertical accuracy (no altitude), negative speed (none).
+    lines[1] = lines[1].replace(/horizontalAccuracy="[^"]+"/, 'horizontalAccuracy="-1"');
+    lines[2] = lines[2].replace(/verticalAccuracy="[^"]+"/, 'verticalAccuracy="-1"').replace(/speed="[^"]+"/, 'speed="-1"');
+    locations = lines.join('\n');
+    const xml = buildAppleHealthExport({ inlineRoute: true }).replace(appleInlineLocations(), locations);
+    const [run] = await collect(chunks(xml));
+    const kept = [points[0], points[2], points[3]];
+    expect(Array.from((run.streams.position as PositionSamples).timestamps)).toEqual(kept.map((p) => p.timeMs));
+    expect(Array.from((run.streams.altitude as ScalarSamples).timestamps)).toEqual([points[0], points[3]].map((p) => p.timeMs));
+    expect(Array.from((run.streams.speed as ScalarSamples).timestamps)).toEqual([points[0], points[3]].map((p) => p.timeMs));
+    expect(run.warnings).toEqual(['route: skipped 1 inline locations without a date or a valid fix']);
+  });
+
   it('streams the workouts with their metadata, events, statistics and route', async () => {
     const workouts = await collect(chunks(buildAppleHealthExport()));
     expect(workouts.map((w) => w.activityType)).toEqual(['running', 'treadmill_running', 'pool_swimming', 'walking', 'triathlon']);

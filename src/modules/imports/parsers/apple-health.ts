@@ -13,8 +13,11 @@
  *    past. A workout is yielded once it is complete and no later record can still belong to it, and
  *    its samples are released with it.
  *
- * A workout's route (`workout-routes/*.gpx`, named by its FileReference) is read through the
- * caller's `routes` callback when the workout is complete. Dates in the export carry the phone's
+ * A workout's route is either written inline, as `<Location>` children of its `<WorkoutRoute>`
+ * (older and some newer exports), or in a file (`workout-routes/*.gpx`, named by its
+ * FileReference) read through the caller's `routes` callback when the workout is complete. A
+ * workout's identity comes from its own attributes (type, start, end, source, device), so the
+ * same workout in either export variant is one activity. Dates in the export carry the phone's
  * offset at export time ("2024-05-01 06:30:00 +0200"), not the workout's zone; the zone comes
  * from the `HKTimeZone` metadata, else from the route's first position.
  */
@@ -35,8 +38,28 @@ interface Summary {
   statistics: Attributes[];
 }
 
+/** One `<WorkoutRoute>`: its attributes, route files, and the points written inline (`<Location>`). */
+interface RouteDraft {
+  attributes: Attributes;
+  paths: string[];
+  locations?: InlineRoute;
+}
+
+/** Inline `<Location>` points as columns (a long workout has thousands). */
+interface InlineRoute {
+  t: Column;
+  latitude: Column;
+  longitude: Column;
+  /** NaN where unknown (a negative verticalAccuracy marks the altitude invalid). */
+  altitudeM: Column;
+  horizontalAccuracyM: Column;
+  speedMS: Column;
+  /** Points without a date or a valid fix (negative horizontalAccuracy, CoreLocation's mark for it). */
+  unusable: number;
+}
+
 interface WorkoutDraft extends Summary {
-  routes: { attributes: Attributes; paths: string[] }[];
+  routes: RouteDraft[];
   /** iOS 16+ `<WorkoutActivity>` children: one per leg of a multisport workout. */
   activities: Summary[];
   /** Its position among the export's `<Workout>` elements (0-based). */
@@ -239,7 +262,7 @@ export async function* parseAppleHealthExport(
   const stack: string[] = [];
   let sawRoot = false;
   let draft: WorkoutDraft | undefined;
-  let route: { attributes: Attributes; paths: string[] } | undefined;
+  let route: RouteDraft | undefined;
   let leg: Summary | undefined;
   let parseError: Error | undefined;
   let yielded = 0;
@@ -310,6 +333,8 @@ export async function* parseAppleHealthExport(
       }
     } else if (parent === 'WorkoutRoute' && name === 'FileReference' && route && attributes.path) {
       route.paths.push(attributes.path);
+    } else if (parent === 'WorkoutRoute' && name === 'Location' && route) {
+      addLocation(route, attributes);
     } else if (parent === 'WorkoutActivity' && leg) {
       if (name === 'MetadataEntry' && attributes.key !== undefined) leg.metadata[attributes.key] = attributes.value ?? '';
       else if (name === 'WorkoutEvent') leg.events.push(attributes);
@@ -415,7 +440,7 @@ async function workoutToActivity(
     metadata: workout.metadata,
     statistics: workout.statistics,
     events: workout.events,
-    routes: workout.routes.map((r) => ({ ...r.attributes, paths: r.paths })),
+    routes: workout.routes.map((r) => ({ ...r.attributes, paths: r.paths, ...(r.locations ? { locationCount: r.locations.t.length + r.locations.unusable } : {}) })),
     ...(workout.activities.length > 0 ? { workoutActivities: workout.activities } : {}),
   };
   if (workout.activities.length > 1) {
@@ -439,6 +464,22 @@ async function workoutToActivity(
   const collector = new StreamCollector();
   let routeSpeed = false;
   for (const r of workout.routes) {
+    const inline = r.locations;
+    if (inline && inline.unusable > 0) warnings.push(`route: skipped ${inline.unusable} inline locations without a date or a valid fix`);
+    if (inline && inline.t.length > 0) {
+      // The points are in export.xml itself; a FileReference beside them would name the same route.
+      for (let i = 0; i < inline.t.length; i++) {
+        const t = inline.t.data[i]!;
+        const altitude = inline.altitudeM.data[i]!;
+        const speed = inline.speedMS.data[i]!;
+        const accuracy = inline.horizontalAccuracyM.data[i]!;
+        collector.addPosition(t, inline.latitude.data[i], inline.longitude.data[i], Number.isNaN(altitude) ? null : altitude, Number.isNaN(accuracy) ? null : accuracy);
+        collector.add('altitude', t, altitude);
+        collector.add('speed', t, speed);
+        routeSpeed ||= !Number.isNaN(speed);
+      }
+      continue;
+    }
     for (const path of r.paths) {
       const normalized = path.replace(/^\/+/, '');
       const bytes = await routes(normalized);
@@ -473,6 +514,7 @@ async function workoutToActivity(
     warnings.push('records: the export changed between its two readings; the sample records were left out');
   }
 
+  activity.identity = workoutIdentity(workout.attributes);
   const zone = summary.metadata.HKTimeZone;
   if (zone && isTimeZone(zone)) activity.timeZone = zone;
   else if (collector.firstPosition) activity.timeZone = timeZoneAt(collector.firstPosition.latitude, collector.firstPosition.longitude) ?? null;
@@ -484,6 +526,61 @@ async function workoutToActivity(
   // Not in sourceData: that is the workout as exported, so the same workout in two exports is equal.
   if (warnings.length > 0) activity.warnings = warnings.slice(0, MAX_WARNINGS_PER_WORKOUT);
   return activity;
+}
+
+/**
+ * What names a workout in any export of it: its own attributes (type, start, end, source, device),
+ * not its routes, statistics or metadata, which differ between export variants (an inline route or
+ * a route file). Instants are compared, not the export's text (which carries the phone's offset at
+ * export time), and the device without the memory address HealthKit prints in it.
+ */
+function workoutIdentity(a: Attributes): Record<string, string | null> {
+  const instant = (value: string | undefined) => {
+    const ms = parseAppleDate(value);
+    return ms === undefined ? (value ?? null) : new Date(ms).toISOString();
+  };
+  return {
+    workoutActivityType: a.workoutActivityType ?? null,
+    start: instant(a.startDate),
+    end: instant(a.endDate),
+    sourceName: a.sourceName ?? null,
+    device: a.device?.replace(/HKDevice: 0x[0-9a-fA-F]+/, 'HKDevice') ?? null,
+  };
+}
+
+/**
+ * Adds one inline `<Location>` (date, latitude, longitude, altitude, horizontalAccuracy,
+ * verticalAccuracy, course, speed; metres and m/s) to its route. CoreLocation marks an invalid
+ * fix with a negative horizontalAccuracy, an invalid altitude with a negative verticalAccuracy
+ * and an invalid speed with a negative speed.
+ */
+function addLocation(route: RouteDraft, a: Attributes): void {
+  const r = (route.locations ??= {
+    t: new Column(256),
+    latitude: new Column(256),
+    longitude: new Column(256),
+    altitudeM: new Column(256),
+    horizontalAccuracyM: new Column(256),
+    speedMS: new Column(256),
+    unusable: 0,
+  });
+  const t = parseAppleDate(a.date);
+  const latitude = parseNumber(a.latitude);
+  const longitude = parseNumber(a.longitude);
+  const horizontal = parseNumber(a.horizontalAccuracy);
+  if (t === undefined || latitude === undefined || longitude === undefined || (horizontal !== undefined && horizontal < 0)) {
+    r.unusable++;
+    return;
+  }
+  const vertical = parseNumber(a.verticalAccuracy);
+  const altitude = parseNumber(a.altitude);
+  const speed = parseNumber(a.speed);
+  r.t.push(t);
+  r.latitude.push(latitude);
+  r.longitude.push(longitude);
+  r.altitudeM.push(altitude !== undefined && (vertical === undefined || vertical >= 0) ? altitude : Number.NaN);
+  r.horizontalAccuracyM.push(horizontal ?? Number.NaN);
+  r.speedMS.push(speed !== undefined && speed >= 0 ? speed : Number.NaN);
 }
 
 /** A workout or one leg of it, from its attributes, metadata, events and statistics. */

@@ -33,8 +33,12 @@ describe('timeZoneForOffset', () => {
   it('falls back to a fixed Etc zone for a whole-hour offset, and to nothing otherwise', () => {
     expect(timeZoneForOffset(3600, summer, { latitude: 47.37, longitude: 8.54 })).toBe('Etc/GMT-1');
     expect(timeZoneForOffset(-18_000, summer)).toBe('Etc/GMT+5');
-    expect(timeZoneForOffset(0, summer)).toBe('UTC');
     expect(timeZoneForOffset(19_800, summer)).toBeUndefined();
+  });
+  it('takes an offset of 0 for unknown: the position tells the zone, else there is none (never UTC)', () => {
+    expect(timeZoneForOffset(0, summer)).toBeUndefined();
+    expect(timeZoneForOffset(0, summer, { latitude: 47.37, longitude: 8.54 })).toBe('Europe/Zurich');
+    expect(timeZoneForOffset(0, new Date('2024-01-15T10:00:00Z'), { latitude: 51.5, longitude: -0.12 })).toBe('Europe/London');
   });
 });
 
@@ -122,6 +126,18 @@ describe('conformActivities', () => {
       'activity: implausible avgHeartRateBpm 0 left out',
       'activity: maxSpeedMS 2.5 is below avgSpeedMS 3; left out',
     ]);
+  });
+
+  it('never lets a moving time exceed the elapsed time: up to 1 s is clamped (rounding), more is left out with a warning', () => {
+    const rounding = { ...base(), durationS: 3600, movingTimeS: 3600.4 };
+    const contradicted = { ...base(), durationS: 1410, movingTimeS: 2283 };
+    const fine = { ...base(), durationS: 3600, movingTimeS: 3300 };
+    const warnings: string[] = [];
+    conformActivities([rounding, contradicted, fine], warnings);
+    expect(rounding.movingTimeS).toBe(3600);
+    expect(contradicted.movingTimeS).toBeNull();
+    expect(fine.movingTimeS).toBe(3300);
+    expect(warnings).toEqual(['activity 2: movingTimeS 2283 s is longer than the elapsed durationS 1410 s; left out']);
   });
 
   it('keeps pauses and laps first when there are more events than an activity may have', () => {

@@ -289,18 +289,18 @@ export function offsetSecondsOf(timeZone: string, at: Date): number | undefined 
 
 /**
  * The IANA zone for a recorded UTC offset: the zone at the first position when its offset at
- * that time agrees, else the fixed `Etc/GMT±h` zone for a whole-hour offset, else undefined.
+ * that time agrees, else the fixed `Etc/GMT±h` zone for a whole-hour offset, else undefined
+ * (unknown). An offset of 0 names no zone (docs/data-model.md §9, "Time zones"): it is also what
+ * devices write when they do not know the local time, so only a position can tell the zone then.
  */
 export function timeZoneForOffset(
   offsetS: number,
   at: Date,
   firstPosition?: { latitude: number; longitude: number },
 ): string | undefined {
-  if (firstPosition) {
-    const zone = timeZoneAt(firstPosition.latitude, firstPosition.longitude);
-    if (zone && offsetSecondsOf(zone, at) === offsetS) return zone;
-  }
-  if (offsetS === 0) return 'UTC';
+  const zone = firstPosition ? timeZoneAt(firstPosition.latitude, firstPosition.longitude) : undefined;
+  if (zone && (offsetS === 0 || offsetSecondsOf(zone, at) === offsetS)) return zone;
+  if (offsetS === 0) return undefined;
   if (offsetS % 3600 !== 0 || Math.abs(offsetS) > 14 * 3600) return undefined;
   const hours = offsetS / 3600;
   // POSIX-style Etc zones have the inverted sign: UTC+2 is Etc/GMT-2.
@@ -335,7 +335,9 @@ export function fillSummaryFromStreams(activity: ImportedActivity): void {
     }
   }
   activity.durationS ??= (activity.endTime.getTime() - activity.startTime.getTime()) / 1000;
-  const movingS = activity.movingTimeS ?? activity.durationS;
+  // A moving time longer than the elapsed one is not one (conform leaves it out): the elapsed time divides.
+  const moving = activity.movingTimeS;
+  const movingS = moving != null && (activity.durationS == null || moving <= activity.durationS) ? moving : activity.durationS;
   if (activity.avgSpeedMS == null && activity.distanceM != null && movingS != null && movingS > 0) {
     activity.avgSpeedMS = activity.distanceM / movingS;
   }
@@ -432,8 +434,9 @@ const EVENT_PRIORITY: Record<string, number> = { pause: 0, resume: 0, lap: 1, mo
 /**
  * Makes parsed activities satisfy the data model's rules, so a file with one odd value is
  * imported rather than rejected: implausible summary values become null (and are derived
- * from the streams where possible), a maximum below its average is dropped, over-long text is
- * cut, and events beyond the limit are dropped, least important first. Each change is a warning.
+ * from the streams where possible), a maximum below its average is dropped, a moving time longer
+ * than the elapsed time is left out (docs/data-model.md §5), over-long text is cut, and events
+ * beyond the limit are dropped, least important first. Each change is a warning.
  */
 export function conformActivities(activities: ImportedActivity[], warnings: string[]): void {
   activities.forEach((activity, i) => {
@@ -467,6 +470,19 @@ function conform(activity: ImportedActivity, label: string, warnings: string[]):
     }
   }
   if (cleared) fillSummaryFromStreams(activity);
+  // Moving time is part of the elapsed time (§5). Up to a second more is the two clocks' rounding
+  // (FIT's timer and elapsed times are separate fields): clamped. More is a claim the file
+  // contradicts (a lap sum of 2283 s in a 1410 s activity): left out rather than stored or
+  // replaced by a guess; the source's own value stays in sourceData.
+  const { movingTimeS, durationS } = activity;
+  if (movingTimeS != null && durationS != null && movingTimeS > durationS) {
+    if (movingTimeS - durationS <= 1) {
+      activity.movingTimeS = durationS;
+    } else {
+      warnings.push(`${label}: movingTimeS ${round3(movingTimeS)} s is longer than the elapsed durationS ${round3(durationS)} s; left out`);
+      activity.movingTimeS = null;
+    }
+  }
   for (const [avg, max] of [
     ['avgHeartRateBpm', 'maxHeartRateBpm'],
     ['avgSpeedMS', 'maxSpeedMS'],
@@ -495,6 +511,8 @@ function conform(activity: ImportedActivity, label: string, warnings: string[]):
     activity.events = activity.events.filter((_, index) => kept.has(index));
   }
 }
+
+const round3 = (value: number) => Math.round(value * 1000) / 1000;
 
 function cut(value: string | null | undefined, max: number): string | null | undefined {
   return typeof value === 'string' && value.length > max ? value.slice(0, max) : value;

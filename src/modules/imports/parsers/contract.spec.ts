@@ -15,9 +15,9 @@ import type { ImportedActivity } from './types.js';
 
 function expectValid(activity: ImportedActivity): void {
   // eslint-disable-next-line @typescript-eslint/no-unused-vars
-  const { streams, children, warnings, ...fields } = activity;
-  // A null time zone means "unknown": the import leaves it out, and the athlete's applies.
-  const parsed = ActivityChildCreateSchema.safeParse({ ...fields, timeZone: fields.timeZone ?? undefined, source: 'file' });
+  const { streams, children, warnings, identity, ...fields } = activity;
+  // A null time zone means "unknown", and is stored so (docs/data-model.md §9).
+  const parsed = ActivityChildCreateSchema.safeParse({ ...fields, timeZone: fields.timeZone ?? null, source: 'file' });
   expect(parsed.success ? [] : parsed.error.issues).toEqual([]);
   // And the streams pass the streams module's own ingest rules (window, order, ranges).
   for (const [type, samples] of Object.entries(streams) as [StreamType, StreamSamples][]) {

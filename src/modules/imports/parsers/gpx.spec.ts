@@ -85,12 +85,71 @@ describe('parseGpx', () => {
     const text = buildGpx([{ type: 'running', segments: [messy, []] }]);
     const result = parseGpx(text);
     expect(result.warnings).toEqual([
-      'skipped 1 track points without a valid latitude/longitude',
+      'skipped 1 track points without a usable latitude/longitude: 1 whose lat or lon is not a number (e.g. lat="undefined" lon="8.54185")',
       'skipped 1 empty track segments',
       'track: dropped 1 points whose time goes backwards',
     ]);
     const kept = points.filter((_, i) => i !== 5);
     expectPoints(result.activities[0], kept);
+  });
+
+  it('sums the distance within each track segment, not the straight line between segments', () => {
+    // Three segments walking north along a meridian, 0.0001° (11.12 m) per step; 0.01° (1.1 km) between segments.
+    const segment = (fromMs: number, fromLat: number): TrackPoint[] =>
+      [0, 1, 2].map((i) => ({ timeMs: fromMs + i * 10_000, latitude: fromLat + i * 0.0001, longitude: 8.5417, elevationM: 410 }));
+    const segments = [segment(START, 47.37), segment(START + 600_000, 47.38), segment(START + 1_200_000, 47.39)];
+    const [walk] = parseGpx(buildGpx([{ type: 'walking', segments }])).activities;
+    const stepM = 0.0001 * (Math.PI / 180) * 6_371_008.8;
+    expect(walk.distanceM).toBeCloseTo(6 * stepM, 6);
+    // The speed derived from it is over the moving time (segments joined by pauses count as elapsed time).
+    expect(walk.avgSpeedMS).toBeCloseTo((6 * stepM) / walk.durationS!, 9);
+    expect(walk.events.map((e) => e.eventType)).toEqual(['pause', 'resume', 'pause', 'resume']);
+  });
+
+  it('keeps a recorded distance over the path length', () => {
+    const points = syntheticTrack(START, 30).map((p) => ({ ...p, distanceM: undefined }));
+    const text = buildGpx([{ segments: [points.slice(0, 15), points.slice(15)] }]).replace(
+      /<\/extensions><\/trkpt>/g,
+      (() => {
+        let i = 0;
+        return () => `<distance>${i++ * 5}</distance></extensions></trkpt>`;
+      })(),
+    );
+    expect(parseGpx(text).activities[0].distanceM).toBe(29 * 5);
+  });
+
+  it.each([
+    ['not a number', { latitude: 'undefined' }, 'whose lat or lon is not a number (e.g. lat="undefined" lon="8.5417")'],
+    ['out of range', { latitude: 91.5 }, 'whose lat or lon is out of range (e.g. lat="91.5" lon="8.5417")'],
+  ])('rejects a GPX file whose every point has an unusable position (%s), with that reason', (_, bad, reason) => {
+    const points = syntheticTrack(START, 5).map((p) => ({ ...p, longitude: 8.5417, ...bad }));
+    expect(reject(buildGpx([{ type: 'running', segments: [points] }])).reason).toBe(
+      `the GPX file has no track point with a usable latitude/longitude: 5 ${reason}`,
+    );
+  });
+
+  it('rejects a GPX file whose points lack lat/lon, and imports the valid points of another, warning about the rest', () => {
+    const noAttributes = buildGpx([{ type: 'running', segments: [syntheticTrack(START, 3)] }]).replace(/ lat="[^"]*"/g, '');
+    expect(reject(noAttributes).reason).toBe('the GPX file has no track point with a usable latitude/longitude: 3 without lat or lon (e.g. lat=missing lon="8.5417")');
+
+    const points = syntheticTrack(START, 10);
+    const mixed = points.map((p, i) => (i === 3 ? { ...p, longitude: 200 } : i === 6 ? { ...p, latitude: 'NaN' } : p));
+    const result = parseGpx(buildGpx([{ type: 'running', segments: [mixed] }]));
+    expect(result.warnings).toEqual([
+      `skipped 2 track points without a usable latitude/longitude: 1 whose lat or lon is out of range (e.g. lat="${points[3].latitude}" lon="200"), ` +
+        `1 whose lat or lon is not a number (e.g. lat="NaN" lon="${points[6].longitude}")`,
+    ]);
+    expect(Array.from((result.activities[0].streams.position as PositionSamples).timestamps)).toEqual(
+      points.filter((_, i) => i !== 3 && i !== 6).map((p) => p.timeMs),
+    );
+  });
+
+  it('skips a track whose points all lack a usable position when another track is fine', () => {
+    const bad = syntheticTrack(START, 4).map((p) => ({ ...p, latitude: 'undefined' }));
+    const good = syntheticTrack(START + 3_600_000, 4);
+    const result = parseGpx(buildGpx([{ name: 'broken', segments: [bad] }, { name: 'fine', segments: [good] }]));
+    expect(result.activities.map((a) => a.name)).toEqual(['fine']);
+    expect(result.warnings).toContain('track 1 "broken": no track point with a usable latitude/longitude; skipped');
   });
 
   it('rejects a GPX file whose tracks have no times, with the reason', () => {

@@ -5,12 +5,17 @@
  * power (`power`, `PowerInW`, `watts`), ClueTrust/COROS `heartrate`, `cadence`, `temp`,
  * `distance`, and Apple's `speed`, `hAcc`.
  *
- * What real files do: a point with `lat="undefined"` or no position is skipped, an empty
- * segment is skipped, a track without any time cannot be placed on a timeline and is
+ * What real files do: a point with an unusable `lat`/`lon` (missing, not a number such as
+ * `lat="undefined"`, out of range) is skipped with a warning naming why — and a file none of whose
+ * points has a usable position is rejected for that reason, since a GPX track is its positions; an
+ * empty segment is skipped, a track without any time cannot be placed on a timeline and is
  * skipped with a warning (the whole file is rejected when no track has times), points going
  * back in time are dropped.
+ *
+ * Distance without a recorded one (`distance` extension) is the length of the path within each
+ * segment: the gap between two segments is not walked (docs/data-model.md §5).
  */
-import { activityTypeFromText, conformActivities, fillSummaryFromStreams, jsonSafe, maxOf, minOf, StreamCollector, timeZoneAt } from './common.js';
+import { activityTypeFromText, conformActivities, fillSummaryFromStreams, haversineM, jsonSafe, maxOf, minOf, StreamCollector, timeZoneAt } from './common.js';
 import { UnreadableFileError, type ImportedActivity, type ImportedEvent, type ParseResult } from './types.js';
 import { child, children, descendants, numberOf, parseNumber, parseTime, parseXml, text, type Element } from './xml.js';
 
@@ -33,13 +38,18 @@ export interface GpxTrack {
   description?: string;
   type?: string;
   segments: GpxPoint[][];
+  /** Points skipped for an unusable position. */
+  unusablePoints: number;
   source: Record<string, unknown>;
 }
 
 export function parseGpx(textContent: string): ParseResult {
   const warnings: string[] = [];
-  const { tracks, metadata } = readGpx(textContent, warnings);
+  const { tracks, metadata, badPositions } = readGpx(textContent, warnings);
   if (tracks.length === 0) throw new UnreadableFileError('the GPX file holds no track (<trk>)');
+  if (badPositions && tracks.every((track) => track.segments.length === 0)) {
+    throw new UnreadableFileError(`the GPX file has no track point with a usable latitude/longitude: ${badPositions}`);
+  }
 
   const activities: ImportedActivity[] = [];
   for (const [i, track] of tracks.entries()) {
@@ -57,8 +67,14 @@ export function parseGpx(textContent: string): ParseResult {
   return { format: 'gpx', activities, warnings };
 }
 
-/** The tracks of a GPX document, points as written (positions validated, nothing else derived). */
-export function readGpx(textContent: string, warnings: string[]): { tracks: GpxTrack[]; metadata: Record<string, unknown> } {
+/**
+ * The tracks of a GPX document, points as written (positions validated, nothing else derived).
+ * `badPositions` says which points were skipped for their position and why, when any were.
+ */
+export function readGpx(
+  textContent: string,
+  warnings: string[],
+): { tracks: GpxTrack[]; metadata: Record<string, unknown>; badPositions?: string } {
   const document = parseXml(textContent, 'GPX', warnings);
   const root = document.documentElement!;
   if (root.localName !== 'gpx') throw new UnreadableFileError(`not a GPX file (root element <${root.localName}>)`);
@@ -71,16 +87,23 @@ export function readGpx(textContent: string, warnings: string[]): { tracks: GpxT
   }) as Record<string, unknown>;
 
   const tracks: GpxTrack[] = [];
-  let badPositions = 0;
+  const bad = new Map<string, { count: number; example: string }>();
   let emptySegments = 0;
   for (const trk of children(root, 'trk')) {
     const segments: GpxPoint[][] = [];
+    let unusablePoints = 0;
     for (const seg of children(trk, 'trkseg')) {
       const points: GpxPoint[] = [];
       for (const pt of children(seg, 'trkpt')) {
         const point = readPoint(pt);
-        if (point) points.push(point);
-        else badPositions++;
+        if (!('problem' in point)) {
+          points.push(point);
+          continue;
+        }
+        unusablePoints++;
+        const seen = bad.get(point.problem);
+        if (seen) seen.count++;
+        else bad.set(point.problem, { count: 1, example: point.example });
       }
       if (points.length > 0) segments.push(points);
       else emptySegments++;
@@ -93,21 +116,33 @@ export function readGpx(textContent: string, warnings: string[]): { tracks: GpxT
       description,
       type,
       segments,
+      unusablePoints,
       source: jsonSafe({ name, desc: description, type, number: text(child(trk, 'number')), src: text(child(trk, 'src')) }) as Record<
         string,
         unknown
       >,
     });
   }
-  if (badPositions > 0) warnings.push(`skipped ${badPositions} track points without a valid latitude/longitude`);
+  let badPositions: string | undefined;
+  if (bad.size > 0) {
+    const total = [...bad.values()].reduce((sum, b) => sum + b.count, 0);
+    badPositions = [...bad].map(([problem, { count, example }]) => `${count} ${problem} (e.g. ${example})`).join(', ');
+    warnings.push(`skipped ${total} track points without a usable latitude/longitude: ${badPositions}`);
+  }
   if (emptySegments > 0) warnings.push(`skipped ${emptySegments} empty track segments`);
-  return { tracks, metadata };
+  return { tracks, metadata, ...(badPositions ? { badPositions } : {}) };
 }
 
-function readPoint(pt: Element): GpxPoint | undefined {
-  const latitude = parseNumber(pt.getAttribute('lat'));
-  const longitude = parseNumber(pt.getAttribute('lon'));
-  if (latitude === undefined || longitude === undefined || Math.abs(latitude) > 90 || Math.abs(longitude) > 180) return undefined;
+/** A point, or why its position is unusable (GPX requires `lat` in −90…90 and `lon` in −180…180, decimal degrees). */
+function readPoint(pt: Element): GpxPoint | { problem: string; example: string } {
+  const latText = pt.getAttribute('lat');
+  const lonText = pt.getAttribute('lon');
+  const example = `lat=${JSON.stringify(latText ?? undefined)?.slice(0, 40) ?? 'missing'} lon=${JSON.stringify(lonText ?? undefined)?.slice(0, 40) ?? 'missing'}`;
+  if (latText == null || lonText == null || latText.trim() === '' || lonText.trim() === '') return { problem: 'without lat or lon', example };
+  const latitude = parseNumber(latText);
+  const longitude = parseNumber(lonText);
+  if (latitude === undefined || longitude === undefined) return { problem: 'whose lat or lon is not a number', example };
+  if (Math.abs(latitude) > 90 || Math.abs(longitude) > 180) return { problem: 'whose lat or lon is out of range', example };
   const point: GpxPoint = {
     timeMs: parseTime(text(child(pt, 'time'))),
     latitude,
@@ -140,6 +175,10 @@ function readPoint(pt: Element): GpxPoint | undefined {
 export function gpxTrackToActivity(track: GpxTrack, label: string, warnings: string[]): ImportedActivity | undefined {
   const all = track.segments.flat();
   const timed = all.filter((p) => p.timeMs !== undefined);
+  if (all.length === 0) {
+    warnings.push(`${label}: ${track.unusablePoints > 0 ? 'no track point with a usable latitude/longitude' : 'no track points'}; skipped`);
+    return undefined;
+  }
   if (timed.length === 0) {
     warnings.push(`${label}: no timestamps; skipped (an activity needs times)`);
     return undefined;
@@ -151,15 +190,20 @@ export function gpxTrackToActivity(track: GpxTrack, label: string, warnings: str
   let last = -Infinity;
   let backwards = 0;
   let previousSegmentEnd: number | undefined;
+  // The path within each segment; the straight line from one segment's end to the next one's start was not travelled.
+  let pathM = 0;
   for (const segment of track.segments) {
     let segmentStart: number | undefined;
     let segmentEnd: number | undefined;
+    let previous: GpxPoint | undefined;
     for (const p of segment) {
       if (p.timeMs === undefined) continue;
       if (p.timeMs < last) {
         backwards++;
         continue;
       }
+      if (previous) pathM += haversineM(previous.latitude, previous.longitude, p.latitude, p.longitude);
+      previous = p;
       last = p.timeMs;
       segmentStart ??= p.timeMs;
       segmentEnd = p.timeMs;
@@ -205,6 +249,8 @@ export function gpxTrackToActivity(track: GpxTrack, label: string, warnings: str
     sourceData: {},
     children: [],
   };
+  // A recorded cumulative distance wins (fillSummaryFromStreams); else the path within the segments.
+  if (!streams.distance && streams.position && streams.position.timestamps.length > 1) activity.distanceM = pathM;
   fillSummaryFromStreams(activity);
   return activity;
 }

@@ -15,6 +15,40 @@ function values(activity: ImportedActivity, type: keyof ImportedActivity['stream
 const times = (points: TrackPoint[]) => points.map((p) => p.timeMs);
 
 describe('parseTcx', () => {
+  it('measures a file without recorded distances within each <Track>, not across the gap between them', () => {
+    const track = (fromMs: number, fromLat: number): TrackPoint[] =>
+      [0, 1, 2].map((i) => ({ timeMs: fromMs + i * 10_000, latitude: fromLat + i * 0.0001, longitude: 8.5417 }));
+    const text = buildTcx([
+      { sport: 'Running', idMs: START, laps: [{ tracks: [track(START, 47.37), track(START + 600_000, 47.38)], totalTimeSeconds: 40, distanceM: 0, calories: 1 }] },
+    ]).replace(/<DistanceMeters>[^<]*<\/DistanceMeters>/g, '');
+    const [run] = parseTcx(text).activities;
+    expect(run.distanceM).toBeCloseTo(4 * 0.0001 * (Math.PI / 180) * 6_371_008.8, 6);
+  });
+
+  it('leaves out a moving time longer than the elapsed time, with a warning, and derives the speed from the elapsed time', () => {
+    // Two laps whose timer times add up to 2283 s in an activity of 1410 s (a real watch's export).
+    const lap1 = syntheticTrack(START, 700).filter((_, i) => i % 10 === 0 || i === 699);
+    const lap2 = syntheticTrack(START + 700_000, 711).filter((_, i) => i % 10 === 0 || i === 710);
+    const text = buildTcx([
+      {
+        sport: 'Running',
+        idMs: START,
+        laps: [
+          { tracks: [lap1], totalTimeSeconds: 1283, distanceM: 2000, calories: 100 },
+          { tracks: [lap2], totalTimeSeconds: 1000, distanceM: 2100, calories: 100 },
+        ],
+      },
+    ]);
+    const result = parseTcx(text);
+    const [run] = result.activities;
+    expect(run.durationS).toBe(1410);
+    expect(run.movingTimeS).toBeNull();
+    expect(result.warnings).toEqual(['activity: movingTimeS 2283 s is longer than the elapsed durationS 1410 s; left out']);
+    expect(run.avgSpeedMS).toBeCloseTo(4100 / 1410, 9);
+    // The watch's own lap times are kept as it wrote them.
+    expect(run.events.filter((e) => e.eventType === 'lap').map((e) => e.metadata?.timer_time_s)).toEqual([1283, 1000]);
+  });
+
   it('imports a run with laps, a pause between tracks and TPX speed/cadence, sample for sample', () => {
     const lap1 = syntheticTrack(START, 300);
     const lap2a = syntheticTrack(START + 300_000, 100);

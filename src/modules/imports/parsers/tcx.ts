@@ -8,7 +8,7 @@
  * per minute (§9), like the FIT parser does.
  */
 import type { ScalarSamples } from '../../streams/stream-types.js';
-import { activityTypeFromText, conformActivities, fillSummaryFromStreams, jsonSafe, maxOf, minOf, StreamCollector, timeZoneAt } from './common.js';
+import { activityTypeFromText, conformActivities, fillSummaryFromStreams, haversineM, jsonSafe, maxOf, minOf, StreamCollector, timeZoneAt } from './common.js';
 import { UnreadableFileError, type ImportedActivity, type ImportedEvent, type ParseResult } from './types.js';
 import { child, children, numberOf, parseTime, parseXml, text, type Element } from './xml.js';
 
@@ -54,6 +54,8 @@ function tcxActivity(element: Element, label: string, warnings: string[]): Impor
   let last = -Infinity;
   let backwards = 0;
   let untimed = 0;
+  // The path within each <Track>: the line from one track's end to the next one's start was not travelled.
+  let pathM = 0;
 
   for (const [lapIndex, lap] of laps.entries()) {
     let lapLastMs: number | undefined;
@@ -62,6 +64,7 @@ function tcxActivity(element: Element, label: string, warnings: string[]): Impor
     for (const track of children(lap, 'Track')) {
       let trackStart: number | undefined;
       let trackEnd: number | undefined;
+      let previousFix: { latitude: number; longitude: number } | undefined;
       for (const point of children(track, 'Trackpoint')) {
         const t = parseTime(text(child(point, 'Time')));
         if (t === undefined) {
@@ -79,7 +82,13 @@ function tcxActivity(element: Element, label: string, warnings: string[]): Impor
         const position = child(point, 'Position');
         const altitude = numberOf(child(point, 'AltitudeMeters'));
         if (position) {
-          collector.addPosition(t, numberOf(child(position, 'LatitudeDegrees')), numberOf(child(position, 'LongitudeDegrees')), altitude ?? null);
+          const latitude = numberOf(child(position, 'LatitudeDegrees'));
+          const longitude = numberOf(child(position, 'LongitudeDegrees'));
+          collector.addPosition(t, latitude, longitude, altitude ?? null);
+          if (latitude !== undefined && longitude !== undefined && Math.abs(latitude) <= 90 && Math.abs(longitude) <= 180) {
+            if (previousFix) pathM += haversineM(previousFix.latitude, previousFix.longitude, latitude, longitude);
+            previousFix = { latitude, longitude };
+          }
         }
         collector.add('altitude', t, altitude);
         collector.add('distance', t, numberOf(child(point, 'DistanceMeters')));
@@ -165,6 +174,8 @@ function tcxActivity(element: Element, label: string, warnings: string[]): Impor
     },
     children: [],
   };
+  // Neither laps nor trackpoints recorded a distance: the path within the tracks.
+  if (activity.distanceM == null && !streams.distance && streams.position && streams.position.timestamps.length > 1) activity.distanceM = pathM;
   fillSummaryFromStreams(activity);
   const power = streams.power as ScalarSamples | undefined;
   if (power && power.values.length > 0) {

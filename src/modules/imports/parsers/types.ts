@@ -45,6 +45,11 @@ export interface ImportedActivity {
   streams: Partial<Record<StreamType, StreamSamples>>;
   /** The summary messages as decoded (JSON-safe), for source_data. */
   sourceData: Record<string, unknown>;
+  /**
+   * What names this activity in its source when the file holds several activities without ids of
+   * their own (Apple Health workouts: type, start, end, source, device); its hash is the external id.
+   */
+  identity?: Record<string, unknown>;
   /** Multisport legs (one level only). */
   children: ImportedActivity[];
   /** What was skipped for this activity alone (the streamed Apple Health parser has no ParseResult). */

@@ -40,7 +40,10 @@ describe('mapGarminActivity', () => {
       sourceActivityType: 'PADDLE_TENNIS_2030',
       timeZone: null,
     });
-    expect(garminTimeZone(0)).toBe('UTC');
+    // Offset 0 is also what an unknown offset looks like: unknown, never 'UTC' (docs/data-model.md §9).
+    expect(garminTimeZone(0)).toBeNull();
+    expect(map({ ...garminTreadmillRun(), startTimeOffsetInSeconds: 0 }).timeZone).toBeNull();
+    expect(garminTimeZone(7200)).toBe('Etc/GMT-2');
   });
 });
 

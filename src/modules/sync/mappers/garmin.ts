@@ -30,12 +30,14 @@ export function garminProviderType(activityType: string, sourceActivityType: str
 
 /**
  * startTimeOffsetInSeconds gives the local offset, not the zone: a whole-hour offset becomes the
- * IANA `Etc/GMT∓N` zone (whose sign is inverted by POSIX convention); anything else stays null.
+ * IANA `Etc/GMT∓N` zone (whose sign is inverted by POSIX convention); anything else stays null
+ * (unknown). An offset of 0 is null too: it is also what is sent when the offset is not known, so
+ * it does not prove UTC (docs/data-model.md §9, "Time zones").
  */
 export function garminTimeZone(offsetSeconds: number | null | undefined): string | null {
   if (typeof offsetSeconds !== 'number' || offsetSeconds % 3600 !== 0) return null;
   const hours = offsetSeconds / 3600;
-  if (hours === 0) return 'UTC';
+  if (hours === 0) return null;
   if (hours < -12 || hours > 14) return null;
   return `Etc/GMT${hours > 0 ? '-' : '+'}${Math.abs(hours)}`;
 }

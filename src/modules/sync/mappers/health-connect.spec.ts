@@ -31,6 +31,10 @@ describe('mapHealthConnectSession', () => {
   it('reads the zone offset as a string or in seconds, and an exercise type by name', () => {
     expect(zoneFromOffset(-18000)).toBe('Etc/GMT+5');
     expect(zoneFromOffset('+05:30')).toBeNull();
+    // Offset 0 does not prove UTC: unknown (docs/data-model.md §9).
+    expect(zoneFromOffset('Z')).toBeNull();
+    expect(zoneFromOffset('+00:00')).toBeNull();
+    expect(zoneFromOffset(0)).toBeNull();
     expect(map({ ...healthConnectRun(), exerciseType: 'EXERCISE_TYPE_SWIMMING_POOL' }).activityType).toBe('pool_swimming');
     expect(map({ ...healthConnectRun(), exerciseType: 999 })).toMatchObject({ activityType: 'other', sourceActivityType: '999' });
   });

@@ -43,7 +43,8 @@ export function zoneFromOffset(offset: string | number | null | undefined): stri
   }
   if (seconds % 3600 !== 0) return null;
   const hours = seconds / 3600;
-  if (hours === 0) return 'UTC';
+  // Offset 0 does not prove UTC (it is also a missing offset's default): unknown (docs/data-model.md §9).
+  if (hours === 0) return null;
   return `Etc/GMT${hours > 0 ? '-' : '+'}${Math.abs(hours)}`;
 }
 

@@ -28,7 +28,7 @@ export function stravaProviderType(activityType: string, sourceActivityType: str
   return { sportType, ...(trainer ? { trainer } : {}) };
 }
 
-/** "(GMT+01:00) Europe/Berlin" → "Europe/Berlin"; anything unusable → null (the athlete's zone applies). */
+/** "(GMT+01:00) Europe/Berlin" → "Europe/Berlin"; anything unusable → null (unknown, docs/data-model.md §9). */
 export function stravaTimeZone(value: string | null | undefined): string | null {
   if (!value) return null;
   const zone = value.replace(/^\(GMT[+-]\d{2}:\d{2}\)\s*/, '').trim();
