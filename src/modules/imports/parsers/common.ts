@@ -138,26 +138,43 @@ export class StreamCollector {
 }
 
 /**
- * Whether the altitude stream has, for every fix with an altitude, a sample at the same
- * timestamp with the identical value — then the position stream's `altitude_m` would only repeat
- * it (files record one altitude per record; docs/data-model.md, "Streams"). Both columns are in
- * record order; any timestamp out of order answers false, so nothing is dropped on a doubt.
+ * Whether the altitude stream holds every fix's altitude at the fix's instant — then the position
+ * stream's `altitude_m` would only repeat it (files record one altitude per record; docs/data-model.md,
+ * §10 "A value is stored once"). Fixes are matched to altitude samples per instant, in order: at an
+ * instant shared by several fixes (a route with duplicate timestamps), the n-th fix that has an
+ * altitude pairs with the n-th altitude sample, so the fixes with an altitude at that instant and the
+ * altitude samples there must be as many and identical, in the same order. That pairing is how a
+ * reader puts the altitude back on each fix, so nothing is lost. Both columns are in record order;
+ * any timestamp out of order answers false, so nothing is dropped on a doubt.
  */
 function holdsEveryAltitude(altitude: ScalarSamples, times: Column, altitudes: Column): boolean {
   const { timestamps, values } = altitude;
   let j = 0;
-  let previous = -Infinity;
-  for (let i = 0; i < times.length; i++) {
+  for (let i = 0; i < times.length; ) {
     const t = times.data[i]!;
-    if (t < previous) return false;
-    previous = t;
-    const value = altitudes.data[i]!;
-    if (Number.isNaN(value)) continue;
+    // The fixes at instant t: [i, end).
+    let end = i + 1;
+    while (end < times.length && times.data[end] === t) end++;
+    if (end < times.length && times.data[end]! < t) return false;
+    // The altitude samples at instant t: [j, last).
     while (j < timestamps.length && timestamps[j]! < t) {
       if (j > 0 && timestamps[j]! < timestamps[j - 1]!) return false;
       j++;
     }
-    if (j === timestamps.length || timestamps[j] !== t || !Object.is(values[j], value)) return false;
+    let last = j;
+    while (last < timestamps.length && timestamps[last] === t) last++;
+    let k = j;
+    for (let f = i; f < end; f++) {
+      const value = altitudes.data[f]!;
+      if (Number.isNaN(value)) continue;
+      if (k === last || !Object.is(values[k], value)) return false;
+      k++;
+    }
+    // An instant where some fix has an altitude pairs them one to one; an instant where none has
+    // one leaves the altitude samples there to records without a fix.
+    if (k !== j && k !== last) return false;
+    j = last;
+    i = end;
   }
   return true;
 }
