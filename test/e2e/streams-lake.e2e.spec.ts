@@ -15,7 +15,7 @@ import { ALL_CHANNELS, fitActivityFixture } from '../../libs/testing/fit-builder
 import { activities, activityStreams } from '../../src/database/schema/index.js';
 import { SCHEMA_VERSION_METADATA_KEY, STREAM_SCHEMA_VERSION, STREAM_TYPE_METADATA_KEY } from '../../src/modules/streams/parquet.codec.js';
 import { writeParquet } from '../../src/modules/streams/parquet-writer.js';
-import { LocalObjectStore } from '../../src/modules/streams/storage/local-object-store.js';
+import type { LocalObjectStore } from '../../src/modules/streams/storage/local-object-store.js';
 import { createObjectStore } from '../../src/modules/streams/storage/create-object-store.js';
 import type { ObjectStore } from '../../src/modules/streams/storage/object-store.js';
 import { StreamObjectDrain } from '../../src/modules/streams/stream-object-drain.js';
