@@ -29,7 +29,7 @@ import { sweepStreams } from '../../src/modules/streams/sweep.js';
 import { signUp, type SignedUpUser } from '../factories/api.js';
 import { gpxDocument, tcxDocument, trackPoints, upload, utf8 } from '../factories/imports.js';
 import { buildAppleRouteGpx, syntheticTrack } from '../fixtures/imports/xml-builders.js';
-import { healthConnectRun, healthKitRun, stravaRide, stravaStreams } from '../fixtures/sync-payloads.js';
+import { garminTreadmillRun, healthConnectRun, healthKitRun, stravaRide, stravaStreams } from '../fixtures/sync-payloads.js';
 import { createApp } from '../../src/app.js';
 import { createTestApp, type TestApp } from '../setup/app.js';
 
@@ -128,8 +128,30 @@ describe('one lake, one physical schema per stream type', () => {
     };
     await post('health_connect', { activities: [{ ...hc, exerciseRoute }] }).expect(200);
 
+    // Garmin: GPS samples with their elevation, which the altitude stream holds too.
+    const garminStart = Math.floor((T0 + 6 * day) / 1000);
+    const garmin = {
+      ...garminTreadmillRun('lake-garmin-1', garminStart),
+      activityType: 'RUNNING',
+      samples: Array.from({ length: 120 }, (_, i) => ({
+        startTimeInSeconds: garminStart + i * 5,
+        latitudeInDegree: 45.8 + i * 1e-4,
+        longitudeInDegree: 6.9 + i * 1e-4,
+        elevationInMeters: 1035.5 + (i % 9) * 0.25,
+        heartRate: 130 + (i % 20),
+      })),
+    };
+    await post('garmin', { activities: [garmin] }).expect(200);
+
     const rows = await myRows();
     expect(new Set(rows.map((row) => row.streamType))).toEqual(new Set(STREAM_TYPES));
+    // A synced activity stores a value once too: Garmin's elevation only in the altitude stream.
+    const garminRows = rows.filter((row) => row.startTime.getTime() === garminStart * 1000);
+    const garminPosition = (await t.http().get(`/api/v1/activities/${garminRows[0]!.activityId}/streams/position`).set(user.auth).expect(200)).body;
+    const garminAltitude = (await t.http().get(`/api/v1/activities/${garminRows[0]!.activityId}/streams/altitude`).set(user.auth).expect(200)).body;
+    expect(garminPosition.sampleCount).toBe(120);
+    expect(garminPosition).not.toHaveProperty('altitudeM');
+    expect(garminAltitude.values).toEqual(garmin.samples.map((sample) => sample.elevationInMeters));
     for (const row of rows) {
       const listed = await t.http().get(`/api/v1/activities/${row.activityId}/streams`).set(user.auth).expect(200);
       for (const item of listed.body.items as { streamType: string; sampleCount: number; schemaVersion: number }[]) {

@@ -14,6 +14,7 @@ import {
   type StreamSamples,
   type StreamType,
 } from '../../streams/stream-types.js';
+import { withoutRepeatedAltitude } from '../../streams/altitude-once.js';
 import type { ImportedActivity } from './types.js';
 
 /** A growable Float64Array: samples are appended without boxing every number in a JS array. */
@@ -122,61 +123,18 @@ export class StreamCollector {
     if (this.positionDropped > 0) warnings.push(`${label}: dropped ${this.positionDropped} positions outside ±90°/±180°`);
     const p = this.position;
     if (p && p.t.length > 0) {
-      const altitude = streams.altitude as ScalarSamples | undefined;
       const samples: PositionSamples = {
         timestamps: p.t.toArray(),
         latitude: p.lat.toArray(),
         longitude: p.lon.toArray(),
-        // Stored once: a fix's altitude that the altitude stream holds at the same instant is not repeated here.
-        altitudeM: p.hasAlt && !(altitude && holdsEveryAltitude(altitude, p.t, p.alt)) ? p.alt.toArray() : null,
+        altitudeM: p.hasAlt ? p.alt.toArray() : null,
         horizontalAccuracyM: p.hasAcc ? p.acc.toArray() : null,
       };
-      streams.position = samples;
+      // Stored once: a fix's altitude that the altitude stream holds at the same instant is not repeated here.
+      streams.position = withoutRepeatedAltitude(samples, streams.altitude as ScalarSamples | undefined);
     }
     return streams;
   }
-}
-
-/**
- * Whether the altitude stream holds every fix's altitude at the fix's instant — then the position
- * stream's `altitude_m` would only repeat it (files record one altitude per record; docs/data-model.md,
- * §10 "A value is stored once"). Fixes are matched to altitude samples per instant, in order: at an
- * instant shared by several fixes (a route with duplicate timestamps), the n-th fix that has an
- * altitude pairs with the n-th altitude sample, so the fixes with an altitude at that instant and the
- * altitude samples there must be as many and identical, in the same order. That pairing is how a
- * reader puts the altitude back on each fix, so nothing is lost. Both columns are in record order;
- * any timestamp out of order answers false, so nothing is dropped on a doubt.
- */
-function holdsEveryAltitude(altitude: ScalarSamples, times: Column, altitudes: Column): boolean {
-  const { timestamps, values } = altitude;
-  let j = 0;
-  for (let i = 0; i < times.length; ) {
-    const t = times.data[i]!;
-    // The fixes at instant t: [i, end).
-    let end = i + 1;
-    while (end < times.length && times.data[end] === t) end++;
-    if (end < times.length && times.data[end]! < t) return false;
-    // The altitude samples at instant t: [j, last).
-    while (j < timestamps.length && timestamps[j]! < t) {
-      if (j > 0 && timestamps[j]! < timestamps[j - 1]!) return false;
-      j++;
-    }
-    let last = j;
-    while (last < timestamps.length && timestamps[last] === t) last++;
-    let k = j;
-    for (let f = i; f < end; f++) {
-      const value = altitudes.data[f]!;
-      if (Number.isNaN(value)) continue;
-      if (k === last || !Object.is(values[k], value)) return false;
-      k++;
-    }
-    // An instant where some fix has an altitude pairs them one to one; an instant where none has
-    // one leaves the altitude samples there to records without a fix.
-    if (k !== j && k !== last) return false;
-    j = last;
-    i = end;
-  }
-  return true;
 }
 
 /** Streams are stored only inside their activity's window (±60 s): widen the window to cover them. */
