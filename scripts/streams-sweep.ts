@@ -1,7 +1,9 @@
 /**
- * `npm run streams:sweep` reports stream objects no row points at (superseded versions and orphans)
- * and rows whose object is missing; `npm run streams:sweep -- --apply` drains the deletion outbox and
- * removes both. Objects younger than the grace period (`--grace-minutes=N`, default 10) are left
+ * `npm run streams:sweep` reports stream objects in an older physical layout than their type's
+ * current schema, stream objects no row points at (superseded versions and orphans) and rows whose
+ * object is missing; `npm run streams:sweep -- --apply` rewrites the old-layout objects in the current
+ * schema (through the one write path: new object, row swap, old object through the outbox), drains
+ * the deletion outbox and removes both kinds of strays. A second run changes nothing. Objects younger than the grace period (`--grace-minutes=N`, default 10) are left
  * alone: they may belong to an upload in progress. Works one page of keys at a time, so memory stays
  * constant at any lake size. Uses the same configuration as the server.
  */
@@ -9,6 +11,8 @@ import { openConfiguredDatabase } from '../src/app.js';
 import { ConfigError, parseEnv } from '../src/config/env.js';
 import { createObjectStore } from '../src/modules/streams/storage/create-object-store.js';
 import { StreamObjectDrain } from '../src/modules/streams/stream-object-drain.js';
+import { StreamVersionWriter } from '../src/modules/streams/stream-version-writer.js';
+import { StreamWorkerPool } from '../src/modules/streams/stream-worker-pool.js';
 import { StreamsRepository } from '../src/modules/streams/streams.repository.js';
 import { sweepStreams } from '../src/modules/streams/sweep.js';
 
@@ -21,7 +25,20 @@ try {
   const database = openConfiguredDatabase(env);
   const store = createObjectStore(env);
   const repository = new StreamsRepository(database.db);
-  const report = await sweepStreams(repository, store, { apply, graceMs, drain: new StreamObjectDrain(repository, store) });
+  const drain = new StreamObjectDrain(repository, store);
+  const pool = new StreamWorkerPool();
+  const report = await sweepStreams(repository, store, {
+    apply,
+    graceMs,
+    drain,
+    upgrade: { writer: new StreamVersionWriter(repository, store, drain), reencode: (task) => pool.prepareUpload(task) },
+  });
+  await pool.close();
+  const { upgrade } = report;
+  console.log(`Objects in an older schema: ${upgrade.outdated}`);
+  if (apply) console.log(`  rewritten in the current schema: ${upgrade.rewritten}; replaced meanwhile by an upload: ${upgrade.changedMeanwhile}`);
+  if (upgrade.skipped.count > 0) console.log(`  left as they are: ${upgrade.skipped.count}`);
+  for (const row of upgrade.skipped.rows) console.log(`    ${row.objectKey} (row ${row.id}): ${row.reason}`);
   console.log(`Objects scanned: ${report.scanned}`);
   if (apply) console.log(`Queued deletions drained: ${report.drained}`);
   console.log(`Superseded versions (older than the grace period): ${report.superseded.count}`);
@@ -30,7 +47,7 @@ try {
   for (const key of report.orphans.keys) console.log(`  ${key}`);
   console.log(`Rows whose object is missing: ${report.missingObjects.count}`);
   for (const row of report.missingObjects.rows) console.log(`  ${row.objectKey} (row ${row.id})`);
-  console.log(apply ? 'Removed them.' : 'Dry run: nothing was changed. Run with --apply to remove them.');
+  console.log(apply ? 'Rewrote and removed them.' : 'Dry run: nothing was changed. Run with --apply to rewrite and remove them.');
   await store.close?.();
   await database.close();
 } catch (error) {

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { and, eq } from 'drizzle-orm';
 import { activityStreams, streamObjectDeletions } from '../../src/database/schema/index.js';
-import { encodeStream } from '../../src/modules/streams/parquet.codec.js';
+import { encodeStream, STREAM_SCHEMA_VERSION } from '../../src/modules/streams/parquet.codec.js';
 import { createObjectStore } from '../../src/modules/streams/storage/create-object-store.js';
 import type { ObjectStore } from '../../src/modules/streams/storage/object-store.js';
 import { STREAM_TYPES } from '../../src/modules/streams/stream-types.js';
@@ -104,7 +104,7 @@ describe.each(['local', 's3'] as const)('streams on the %s object store', (kind)
     const body = columnsFor(type, 3600, STREAM_TYPES.indexOf(type) + 1);
     const uploaded = await put(activityId, type, body);
     expect(uploaded.status).toBe(200);
-    expect(uploaded.body).toMatchObject({ streamType: type, sampleCount: 3600, format: 'parquet', schemaVersion: 2 });
+    expect(uploaded.body).toMatchObject({ streamType: type, sampleCount: 3600, format: 'parquet', schemaVersion: STREAM_SCHEMA_VERSION });
 
     const fetched = await t.http().get(`/api/v1/activities/${activityId}/streams/${type}`).set(user.auth).expect(200);
     expect(fetched.body).toMatchObject({ streamType: type, sampleCount: 3600, returnedCount: 3600, downsampled: false });

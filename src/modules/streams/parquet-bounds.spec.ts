@@ -67,9 +67,9 @@ describe('bounded decoding', () => {
     const decoded = await decodeStream(v1, 'heart_rate');
     expect(decoded.schemaVersion).toBe(1);
     expect(decoded.samples).toEqual({ timestamps: Float64Array.of(T0, T0 + 1000, T0 + 2000), values: Float64Array.of(80, 95, 180) });
-    // Re-encoded, it is schema 2 with a DOUBLE value column, bit-exact.
+    // Re-encoded, it is the current schema with a DOUBLE value column, bit-exact.
     const upgraded = await decodeStream(encodeStream('heart_rate', decoded.samples), 'heart_rate');
-    expect(upgraded.schemaVersion).toBe(2);
+    expect(upgraded.schemaVersion).toBe(3);
     expect(upgraded.samples).toEqual(decoded.samples);
   });
 });

@@ -106,7 +106,7 @@ describe('stream files in DuckDB', () => {
 
     const kv = await connection.runAndReadAll(`SELECT decode(key) AS key, decode(value) AS value FROM parquet_kv_metadata('${path}') ORDER BY key`);
     expect(kv.getRowObjectsJS()).toEqual([
-      { key: 'schema_version', value: '2' },
+      { key: 'schema_version', value: '3' },
       { key: 'stream_type', value: 'heart_rate' },
     ]);
   });

@@ -240,7 +240,7 @@ describe('parquet stream codec', () => {
       expect(metadata.key_value_metadata).toEqual(
         expect.arrayContaining([
           { key: 'stream_type', value: 'heart_rate' },
-          { key: 'schema_version', value: '2' },
+          { key: 'schema_version', value: '3' },
         ]),
       );
     });
@@ -292,13 +292,25 @@ describe('parquet stream codec', () => {
       expectSameSamples(decoded.samples, samples);
     });
 
-    it('round-trips positions without the optional columns, and writes no such columns', async () => {
+    it('writes positions without the optional values with the same schema (all-null columns) and reads them back without them', async () => {
       const samples = track(1000, rng(6), false);
       const bytes = encodeStream('position', samples);
-      const names = parquetMetadata(bytes.slice().buffer).schema.map((element) => element.name);
-      expect(names).toEqual(['root', 'timestamp', 'latitude', 'longitude']);
+      const metadata = parquetMetadata(bytes.slice().buffer);
+      const schema = metadata.schema.map(({ name, type, repetition_type: repetition }) => ({ name, type, repetition }));
+      expect(schema).toEqual([
+        { name: 'root', type: undefined, repetition: undefined },
+        { name: 'timestamp', type: 'INT64', repetition: 'REQUIRED' },
+        { name: 'latitude', type: 'DOUBLE', repetition: 'REQUIRED' },
+        { name: 'longitude', type: 'DOUBLE', repetition: 'REQUIRED' },
+        { name: 'altitude_m', type: 'DOUBLE', repetition: 'OPTIONAL' },
+        { name: 'horizontal_accuracy_m', type: 'DOUBLE', repetition: 'OPTIONAL' },
+      ]);
+      // The same schema as a stream that has both: one physical schema per type (schema_version 3).
+      const full = parquetMetadata(encodeStream('position', track(10, rng(7), true)).slice().buffer);
+      expect(full.schema.map(({ name, type, repetition_type: repetition }) => ({ name, type, repetition }))).toEqual(schema);
       const decoded = await decodeStream(bytes, 'position');
       expectSameSamples(decoded.samples, samples);
+      expect(decoded.samples).toMatchObject({ altitudeM: null, horizontalAccuracyM: null });
     });
 
     it('writes NaN in an optional position column as null and reads it back as NaN', async () => {
@@ -449,7 +461,7 @@ describe('parquet stream codec', () => {
         { element: TIMESTAMP_MILLIS, data: [BigInt(T0)] },
         { element: { name: 'value', type: 'DOUBLE', repetition_type: 'REQUIRED' } satisfies SchemaElement, data: [1] },
       ];
-      await expectCodecError(decodeStream(foreignFile(columns, [{ key: 'schema_version', value: '3' }])), 'UNSUPPORTED_SCHEMA_VERSION');
+      await expectCodecError(decodeStream(foreignFile(columns, [{ key: 'schema_version', value: '4' }])), 'UNSUPPORTED_SCHEMA_VERSION');
       await expectCodecError(decodeStream(foreignFile(columns, [{ key: 'stream_type', value: 'blood_glucose' }])), 'UNKNOWN_STREAM_TYPE');
     });
 

@@ -1,10 +1,11 @@
 /**
  * Parquet codec for activity streams (DATA-MODEL §10).
  *
- * File layout: `timestamp` INT64 TIMESTAMP(MILLIS, UTC) required, then either one `value`
- * column (scalar streams) or `latitude`, `longitude` DOUBLE required plus optional
- * `altitude_m`, `horizontal_accuracy_m` DOUBLE (position). File-level key-value metadata
- * carries `stream_type` and `schema_version`.
+ * File layout, one physical schema per stream type in every object (docs/data-model.md, "Parquet
+ * schemas"): `timestamp` INT64 TIMESTAMP(MILLIS, UTC) required, then either one `value` DOUBLE
+ * required (scalar streams) or `latitude`, `longitude` DOUBLE required plus `altitude_m`,
+ * `horizontal_accuracy_m` DOUBLE optional, always present, null where a fix has none (position).
+ * File-level key-value metadata carries `stream_type` and `schema_version`.
  *
  * Everything written is standard Parquet (data page v2; DELTA_BINARY_PACKED, BYTE_STREAM_SPLIT,
  * PLAIN, RLE_DICTIONARY; GZIP by default) so DuckDB, Spark or pyarrow read the lake directly.
@@ -41,9 +42,24 @@ import {
 
 /**
  * 1: `value` INT32 when every sample was whole, DOUBLE otherwise (read, never written).
- * 2: `value` always DOUBLE; everything else unchanged.
+ * 2: `value` always DOUBLE; a position object has `altitude_m` and `horizontal_accuracy_m` only when
+ *    its stream has them (read, never written).
+ * 3: position always has both optional columns (all null when the stream has none of them);
+ *    scalar objects are laid out as in 2.
  */
-export const STREAM_SCHEMA_VERSION = 2;
+export const STREAM_SCHEMA_VERSION = 3;
+
+/**
+ * The first schema_version whose physical layout is the current one, per stream type: an object
+ * older than that is rewritten by the upgrade (`npm run streams:sweep -- --apply`, and once at
+ * boot), so that a glob over one type reads one schema (docs/data-model.md, "Parquet schemas").
+ * Scalar objects of version 2 already have version 3's layout and are left as they are.
+ */
+export const CURRENT_LAYOUT_SINCE: Readonly<{ scalar: number; position: number }> = { scalar: 2, position: 3 };
+
+export function hasCurrentLayout(type: StreamType, schemaVersion: number): boolean {
+  return schemaVersion >= (type === 'position' ? CURRENT_LAYOUT_SINCE.position : CURRENT_LAYOUT_SINCE.scalar);
+}
 export const PARQUET_CONTENT_TYPE = 'application/vnd.apache.parquet';
 export const STREAM_TYPE_METADATA_KEY = 'stream_type';
 export const SCHEMA_VERSION_METADATA_KEY = 'schema_version';
@@ -367,14 +383,15 @@ export class ParquetStreamCodec implements StreamCodec {
     const keep = rowsToKeep(timestamps, required.slice(1).map((name) => mustGet(numeric, name)));
     const order = sortedOrder(timestamps.values, keep);
     const pick = (column: NumericColumn): Float64Array => gather(column, order);
+    const rows = timestamps.values.length;
 
     const samples: StreamSamples = isPosition
       ? {
           timestamps: pick(timestamps),
           latitude: pick(mustGet(numeric, STREAM_COLUMNS.latitude)),
           longitude: pick(mustGet(numeric, STREAM_COLUMNS.longitude)),
-          altitudeM: optionalColumn(numeric.get(STREAM_COLUMNS.altitudeM), order),
-          horizontalAccuracyM: optionalColumn(numeric.get(STREAM_COLUMNS.horizontalAccuracyM), order),
+          altitudeM: optionalColumn(numeric.get(STREAM_COLUMNS.altitudeM), order, rows),
+          horizontalAccuracyM: optionalColumn(numeric.get(STREAM_COLUMNS.horizontalAccuracyM), order, rows),
         }
       : { timestamps: pick(timestamps), values: pick(mustGet(numeric, STREAM_COLUMNS.value)) };
     return { type, schemaVersion, samples };
@@ -447,12 +464,14 @@ function positionColumns(samples: PositionSamples, encoding: EncodingChoice): Wr
     assertFinite(name, values);
     columns.push({ kind: 'double', name, optional: false, values, encoding: encoding(values, false) });
   }
+  // Always both, in this order, OPTIONAL DOUBLE (schema_version 3): a stream without them writes
+  // all-null columns (a few bytes), so that every position object has one physical schema.
   const optional: Array<[string, Float64Array | null]> = [
     [STREAM_COLUMNS.altitudeM, samples.altitudeM],
     [STREAM_COLUMNS.horizontalAccuracyM, samples.horizontalAccuracyM],
   ];
-  for (const [name, values] of optional) {
-    if (values === null) continue;
+  for (const [name, given] of optional) {
+    const values = given ?? new Float64Array(count).fill(Number.NaN);
     assertSameLength(name, values, count);
     assertFiniteOrNaN(name, values);
     columns.push({ kind: 'double', name, optional: true, values, encoding: encoding(values, true) });
@@ -798,8 +817,14 @@ function gather(column: NumericColumn, order: Uint32Array | null): Float64Array 
   return out;
 }
 
-function optionalColumn(column: NumericColumn | undefined, order: Uint32Array | null): Float64Array | null {
-  return column === undefined ? null : gather(column, order);
+/**
+ * An optional column that holds no value at all is no column: the stream has none of them (from
+ * schema_version 3 on, every position object has both optional columns, null where absent).
+ */
+function optionalColumn(column: NumericColumn | undefined, order: Uint32Array | null, rows: number): Float64Array | null {
+  if (column === undefined) return null;
+  if (rows === 0 || (column.missing !== null && column.missing.every((missing) => missing === 1))) return null;
+  return gather(column, order);
 }
 
 function mustGet(columns: Map<string, NumericColumn>, name: string): NumericColumn {

@@ -10,6 +10,9 @@ import { parquetStreamCodec, StreamCodecError, type StreamCodecErrorCode } from 
 import { MAX_SAMPLES, SampleValidationError, summarise, TooManySamplesError, validateSamples, type SampleIssue, type SampleSummary } from './stream-samples.js';
 import { isPositionSamples, type StreamSamples, type StreamType } from './stream-types.js';
 
+/** The earliest and latest instants a Date can hold (± this many ms from the epoch). */
+const MAX_DATE_MS = 8.64e15;
+
 export type StreamTaskError =
   | { kind: 'codec'; code: StreamCodecErrorCode; message: string }
   | { kind: 'too_many_samples'; count: number; message: string }
@@ -18,8 +21,12 @@ export type StreamTaskError =
 export interface PrepareUploadTask {
   name: 'prepareUpload';
   type: StreamType;
-  /** The activity's window, epoch ms (samples must lie within it ± the slack). */
-  window: { startMs: number; endMs: number };
+  /**
+   * The activity's window, epoch ms (samples must lie within it ± the slack). Absent for a stored
+   * object rewritten in the current schema (the upgrade): its samples were checked against the
+   * activity when they were written, and a rewrite must not lose them if the activity changed since.
+   */
+  window?: { startMs: number; endMs: number };
   /** Samples already parsed from JSON, or a Parquet file to be read (bounded by its footer first). */
   source: { samples: StreamSamples } | { parquet: Uint8Array };
 }
@@ -62,7 +69,8 @@ export async function prepareUpload(task: PrepareUploadTask): Promise<TaskResult
       'parquet' in task.source
         ? (await parquetStreamCodec.decode(task.source.parquet, task.type, { maxRows: MAX_SAMPLES })).samples
         : task.source.samples;
-    validateSamples(task.type, samples, { startTime: new Date(task.window.startMs), endTime: new Date(task.window.endMs) });
+    const { startMs, endMs } = task.window ?? { startMs: -MAX_DATE_MS, endMs: MAX_DATE_MS };
+    validateSamples(task.type, samples, { startTime: new Date(startMs), endTime: new Date(endMs) });
     const bytes = parquetStreamCodec.encode(task.type, samples);
     return {
       ok: true,

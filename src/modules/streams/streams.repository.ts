@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { and, asc, eq, exists, getTableColumns, gt, inArray, lte, or, sql } from 'drizzle-orm';
+import { and, asc, eq, exists, getTableColumns, gt, inArray, lt, lte, or, sql } from 'drizzle-orm';
 import type { Database } from '../../database/database.js';
 import { InjectDb } from '../../database/database.module.js';
 import {
@@ -10,9 +10,26 @@ import {
   type ActivityStreamRow,
   type NewActivityStreamRow,
 } from '../../database/schema/index.js';
+import { CURRENT_LAYOUT_SINCE } from './parquet.codec.js';
+import type { StreamType } from './stream-types.js';
 
 /** The columns a swap leaves as they are: the row's identity and its creation time. */
 const SWAP_KEEPS = new Set(['id', 'activityId', 'streamType', 'createdAt', 'updatedAt']);
+
+/** Rows whose object predates its type's current physical layout (CURRENT_LAYOUT_SINCE). */
+const outdatedLayout = or(
+  and(eq(activityStreams.streamType, 'position'), lt(activityStreams.schemaVersion, CURRENT_LAYOUT_SINCE.position)),
+  lt(activityStreams.schemaVersion, CURRENT_LAYOUT_SINCE.scalar),
+);
+
+export interface OutdatedStreamRow {
+  id: string;
+  athleteId: string;
+  activityId: string;
+  streamType: StreamType;
+  objectKey: string;
+  schemaVersion: number;
+}
 
 /** An entry of the deletion outbox claimed by one drain. */
 export interface ClaimedDeletion {
@@ -82,6 +99,47 @@ export class StreamsRepository {
       .values(values)
       .onConflictDoUpdate({ target: [activityStreams.activityId, activityStreams.streamType], set })
       .returning();
+  }
+
+  /**
+   * The upgrade's swap (DATA-MODEL §10): points one row at a new object of the same samples, only
+   * while the row still points at `expectedKey` (an upload or a deletion meanwhile wins). The trigger
+   * queues the replaced key for deletion in the same transaction, as for any swap.
+   */
+  async replaceObject(
+    id: string,
+    expectedKey: string,
+    values: Pick<NewActivityStreamRow, 'objectKey' | 'schemaVersion' | 'sampleCount' | 'startTime' | 'endTime' | 'minValue' | 'maxValue' | 'avgValue' | 'byteSize' | 'checksumSha256'>,
+  ): Promise<ActivityStreamRow | undefined> {
+    const [row] = await this.db
+      .update(activityStreams)
+      .set({ ...values, updatedAt: new Date() })
+      .where(and(eq(activityStreams.id, id), eq(activityStreams.objectKey, expectedKey)))
+      .returning();
+    return row;
+  }
+
+  /** One page of rows whose object predates its type's current layout (see hasCurrentLayout), in id order, with their athlete. */
+  outdatedRowsAfter(afterId: string | undefined, limit: number): Promise<OutdatedStreamRow[]> {
+    return this.db
+      .select({
+        id: activityStreams.id,
+        athleteId: activities.athleteId,
+        activityId: activityStreams.activityId,
+        streamType: activityStreams.streamType,
+        objectKey: activityStreams.objectKey,
+        schemaVersion: activityStreams.schemaVersion,
+      })
+      .from(activityStreams)
+      .innerJoin(activities, eq(activities.id, activityStreams.activityId))
+      .where(and(outdatedLayout, afterId ? gt(activityStreams.id, afterId) : undefined))
+      .orderBy(asc(activityStreams.id))
+      .limit(limit) as Promise<OutdatedStreamRow[]>;
+  }
+
+  async countOutdated(): Promise<number> {
+    const [row] = await this.db.select({ count: sql<number>`count(*)::int` }).from(activityStreams).where(outdatedLayout);
+    return row?.count ?? 0;
   }
 
   /** Whether any row points at the key (after a failed swap: did it commit after all?). */

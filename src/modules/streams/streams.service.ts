@@ -1,15 +1,16 @@
-import { randomBytes } from 'node:crypto';
-import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { ORPCError } from '@orpc/server';
 import type { StreamColumns, StreamMetadata, StreamSamplesOutput } from '@unified-activity/contract';
 import { pgError } from '../../database/errors.js';
 import type { ActivityStreamRow } from '../../database/schema/index.js';
 import { ActivitiesService } from '../activities/activities.service.js';
-import { PARQUET_CONTENT_TYPE } from './parquet.codec.js';
+import { PARQUET_CONTENT_TYPE, STREAM_SCHEMA_VERSION } from './parquet.codec.js';
 import { ObjectNotFoundError, ObjectStoreUnavailableError, type ObjectStore } from './storage/object-store.js';
 import { toStreamMetadata } from './stream-metadata.service.js';
 import type { BodyScan } from './stream-body-scan.js';
 import { StreamObjectDrain } from './stream-object-drain.js';
+import { upgradeStreamObjects } from './stream-upgrade.js';
+import { StreamVersionWriter } from './stream-version-writer.js';
 import { offerStreamedRead, streamedReads, takeUploadBody } from './stream-routes.js';
 import {
   columnsFromSamples,
@@ -40,22 +41,7 @@ export interface StreamActivity {
   endTime: Date | null;
 }
 
-/**
- * A new, time-ordered version per upload: `v=<epoch ms, 13 digits>-<8 random hex>`. Never reused,
- * so no upload can overwrite (or the drain delete) an object that a row points at.
- */
-export const newStreamVersion = (now = Date.now()) => `${String(now).padStart(13, '0')}-${randomBytes(4).toString('hex')}`;
-
-/**
- * DATA-MODEL §10: Hive-style, so DuckDB, Spark or Trino read the lake without the API, and globbable
- * per type: `streams/*\/*\/stream_type=heart_rate/*.parquet` is every heart-rate object.
- */
-export const streamObjectKey = (athleteId: string, activityId: string, type: StreamType, version: string) =>
-  `streams/athlete_id=${athleteId}/activity_id=${activityId}/stream_type=${type}/v=${version}.parquet`;
-
-/** The prefix under which every version of one stream lives. */
-export const streamObjectPrefix = (athleteId: string, activityId: string, type: StreamType) =>
-  `streams/athlete_id=${athleteId}/activity_id=${activityId}/stream_type=${type}/`;
+export { newStreamVersion, streamObjectKey, streamObjectPrefix } from './stream-keys.js';
 
 const invalid = (issues: { path: (string | number)[]; message: string }[], message = 'The stream breaks a rule of the data model') =>
   new ORPCError('UNPROCESSABLE_CONTENT', { message, data: { issues } });
@@ -66,11 +52,16 @@ const storageUnavailable = () =>
   new ORPCError('SERVICE_UNAVAILABLE', { message: 'Object storage is unavailable; nothing was changed. Try again later.' });
 
 @Injectable()
-export class StreamsService implements OnModuleInit, OnModuleDestroy {
+export class StreamsService implements OnModuleInit, OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('Streams');
   private readonly pool = new StreamWorkerPool();
   /** Removes the objects of deleted and superseded streams (the deletion outbox), retrying until it succeeds. */
   readonly drain: StreamObjectDrain;
+  private readonly writer: StreamVersionWriter;
+  /** The boot-time upgrade of objects in an older layout (upgradeOutdatedObjects), while it runs. */
+  private upgrading: Promise<void> | undefined;
+  private upgradeRetry: NodeJS.Timeout | undefined;
+  private stopping = false;
 
   constructor(
     private readonly streams: StreamsRepository,
@@ -78,6 +69,7 @@ export class StreamsService implements OnModuleInit, OnModuleDestroy {
     @Inject(OBJECT_STORE) private readonly store: ObjectStore,
   ) {
     this.drain = new StreamObjectDrain(streams, store);
+    this.writer = new StreamVersionWriter(streams, store, this.drain);
   }
 
   async onModuleInit(): Promise<void> {
@@ -92,9 +84,44 @@ export class StreamsService implements OnModuleInit, OnModuleDestroy {
     this.drain.start();
   }
 
+  /** Once per boot, in the background: the server answers meanwhile (see upgradeOutdatedObjects). */
+  onApplicationBootstrap(): void {
+    this.upgrading = this.upgradeOutdatedObjects();
+  }
+
   async onModuleDestroy(): Promise<void> {
+    this.stopping = true;
+    clearTimeout(this.upgradeRetry);
+    await this.upgrading;
     await this.drain.stop();
     await this.pool.close();
+  }
+
+  /**
+   * Rewrites the stream objects written in an older physical layout than their type's current one
+   * (stream-upgrade.ts; docs/data-model.md, "Parquet schemas"), through the one write path. Cheap
+   * when there are none (one count on activity_streams). Several replicas may run it at once: the
+   * swap is conditional on the row's current key, so the first rewrite wins and nothing is lost. A
+   * failure (database or store unreachable) is retried a minute later; `npm run streams:sweep --
+   * --apply` does the same by hand. Stops between two objects at shutdown.
+   */
+  private async upgradeOutdatedObjects(): Promise<void> {
+    try {
+      const report = await upgradeStreamObjects(this.streams, this.store, this.writer, (task) => this.pool.prepareUpload(task), {
+        apply: true,
+        shouldStop: () => this.stopping,
+      });
+      if (report.outdated === 0) return;
+      this.logger.log(`Rewrote ${report.rewritten} of ${report.outdated} stream object(s) in schema_version ${STREAM_SCHEMA_VERSION}`);
+      for (const row of report.skipped.rows) this.logger.warn(`Stream object ${row.objectKey} left in its older schema: ${row.reason}`);
+    } catch (error) {
+      if (this.stopping) return;
+      this.logger.warn(`Upgrading stream objects to schema_version ${STREAM_SCHEMA_VERSION} failed; retrying in 60 s: ${String(error)}`);
+      this.upgradeRetry = setTimeout(() => {
+        this.upgrading = this.upgradeOutdatedObjects();
+      }, 60_000);
+      this.upgradeRetry.unref();
+    }
   }
 
   /** The scan of a large JSON upload body, on the pool's scan thread (for the upload route). */
@@ -226,69 +253,12 @@ export class StreamsService implements OnModuleInit, OnModuleDestroy {
 
   /** The one write path of stream objects (DATA-MODEL §10): new versioned objects, then one row swap, then the old objects go. */
   private async storeVersions(activity: StreamActivity, streams: [StreamType, PreparedUpload][]): Promise<StreamMetadata[]> {
-    if (streams.length === 0) return [];
-    // 1. The objects, at keys no other upload uses, outside any transaction.
-    const version = newStreamVersion();
-    const keys = streams.map(([type]) => streamObjectKey(activity.athleteId, activity.id, type, version));
-    const puts = await Promise.allSettled(
-      streams.map(([type, { bytes, schemaVersion }], index) =>
-        this.storeCall(() =>
-          this.store.put(keys[index]!, bytes, {
-            contentType: PARQUET_CONTENT_TYPE,
-            metadata: { 'stream-type': type, 'schema-version': String(schemaVersion) },
-          }),
-        ),
-      ),
-    );
-    const failedPut = puts.find((put): put is PromiseRejectedResult => put.status === 'rejected');
-    if (failedPut) {
-      await Promise.all(keys.filter((_, index) => puts[index]!.status === 'fulfilled').map((key) => this.abandon(key)));
-      throw failedPut.reason;
-    }
-
-    // 2. One short statement swaps the rows; the replaced keys are queued for deletion by the trigger.
-    let rows: ActivityStreamRow[];
     try {
-      rows = await this.streams.swapMany(
-        streams.map(([type, { bytes, checksumSha256, summary, schemaVersion }], index) => ({
-          activityId: activity.id,
-          streamType: type,
-          objectKey: keys[index]!,
-          format: 'parquet',
-          schemaVersion,
-          ...summary,
-          byteSize: bytes.byteLength,
-          checksumSha256,
-        })),
-      );
+      return (await this.storeCall(() => this.writer.write(activity, streams))).map(toStreamMetadata);
     } catch (error) {
-      await Promise.all(keys.map((key) => this.abandon(key)));
       // The activity was deleted while its stream was being uploaded.
       if (pgError(error)?.code === PG_FOREIGN_KEY_VIOLATION) throw new ORPCError('NOT_FOUND', { message: 'Activity not found' });
       throw error;
-    }
-    // 3. The previous objects go after the commit.
-    this.drain.kick();
-    return rows.map(toStreamMetadata);
-  }
-
-  /**
-   * After a failed swap: removes the new object unless a row points at it after all (a commit whose
-   * acknowledgement was lost). When that cannot be decided, the object stays for the sweep.
-   */
-  private async abandon(key: string): Promise<void> {
-    try {
-      if (await this.streams.isReferenced(key)) return;
-    } catch (error) {
-      this.logger.warn(`Upload of ${key} failed and the database cannot say whether it committed; npm run streams:sweep will decide: ${String(error)}`);
-      return;
-    }
-    try {
-      await this.store.delete([key]);
-    } catch {
-      await this.streams.enqueueDeletion(key, 'failed_upload').catch((error: unknown) => {
-        this.logger.warn(`Could not remove or queue the object of a failed upload ${key}; the sweep will: ${String(error)}`);
-      });
     }
   }
 

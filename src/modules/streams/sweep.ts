@@ -1,6 +1,8 @@
 import type { ObjectStore, StoredObjectInfo } from './storage/object-store.js';
 import type { StreamObjectDrain } from './stream-object-drain.js';
 import type { StreamsRepository } from './streams.repository.js';
+import { upgradeStreamObjects, type Reencode, type UpgradeReport, type UpgradeSource } from './stream-upgrade.js';
+import type { StreamVersionWriter } from './stream-version-writer.js';
 
 /** Keys listed per kind in the report; the counts are always complete. */
 const REPORT_KEYS = 100;
@@ -22,6 +24,11 @@ export interface SweepReport {
   orphans: SweepFinding;
   /** Rows whose object is gone. */
   missingObjects: { count: number; rows: { id: string; objectKey: string }[] };
+  /**
+   * Objects in an older physical layout than their type's current one (schema_version): counted in a
+   * dry run, rewritten in the current schema with apply (when the sweep is given the write path).
+   */
+  upgrade: UpgradeReport;
   /** Outbox entries drained by this run (only with apply). */
   drained: number;
   /** Objects scanned. */
@@ -29,7 +36,7 @@ export interface SweepReport {
   applied: boolean;
 }
 
-export type SweepSource = Pick<StreamsRepository, 'rowsAfter' | 'referencedKeys' | 'queuedKeys' | 'streamsWithRows' | 'deleteByIds'>;
+export type SweepSource = Pick<StreamsRepository, 'rowsAfter' | 'referencedKeys' | 'queuedKeys' | 'streamsWithRows' | 'deleteByIds'> & UpgradeSource;
 
 const STREAM_PARTS = /^(streams\/athlete_id=[^/]+\/activity_id=([^/]+)\/stream_type=([^/]+)\/)v=[^/]+\.parquet$/;
 
@@ -45,12 +52,21 @@ function note(finding: SweepFinding, key: string): void {
  * rows are checked against the store one keyset page at a time. A dry run only reports; `apply`
  * removes unreferenced objects older than `graceMs` (they may belong to an upload whose row is not
  * committed yet) and rows whose object is missing, and drains the deletion outbox first. Objects
- * queued in the outbox are left to the drain.
+ * queued in the outbox are left to the drain. Before all that, `apply` with `upgrade` rewrites the
+ * objects of an older physical layout in the current schema (stream-upgrade.ts), so that the drain
+ * removes their old versions in the same run.
  */
 export async function sweepStreams(
   rows: SweepSource,
   store: ObjectStore,
-  options: { apply: boolean; graceMs?: number; now?: Date; drain?: Pick<StreamObjectDrain, 'drainAll'> },
+  options: {
+    apply: boolean;
+    graceMs?: number;
+    now?: Date;
+    drain?: Pick<StreamObjectDrain, 'drainAll'>;
+    /** The write path and the re-encoding that rewrite outdated objects; without them, they are only counted. */
+    upgrade?: { writer: Pick<StreamVersionWriter, 'replace'>; reencode: Reencode };
+  },
 ): Promise<SweepReport> {
   const grace = options.graceMs ?? 10 * 60_000;
   const now = (options.now ?? new Date()).getTime();
@@ -58,10 +74,14 @@ export async function sweepStreams(
     superseded: { count: 0, keys: [] },
     orphans: { count: 0, keys: [] },
     missingObjects: { count: 0, rows: [] },
+    upgrade: { outdated: 0, rewritten: 0, changedMeanwhile: 0, skipped: { count: 0, rows: [] } },
     drained: 0,
     scanned: 0,
     applied: options.apply,
   };
+  if (options.upgrade) {
+    report.upgrade = await upgradeStreamObjects(rows, store, options.upgrade.writer, options.upgrade.reencode, { apply: options.apply });
+  } else report.upgrade.outdated = await rows.countOutdated();
   if (options.apply && options.drain) report.drained = (await options.drain.drainAll()).deleted;
 
   let page: StoredObjectInfo[] = [];

@@ -16,8 +16,10 @@ import type { SyncStateRow } from '../../database/schema/index.js';
 import { ActivitiesService, type SourceActivity } from '../activities/activities.service.js';
 import { toApiIssues, type ApiIssue } from '../api/errors.js';
 import { AthletesService } from '../athletes/athletes.service.js';
+import { withoutRepeatedAltitude } from '../streams/altitude-once.js';
 import { ObjectStoreUnavailableError } from '../streams/storage/object-store.js';
 import { SampleValidationError, TooManySamplesError, validateSamples } from '../streams/stream-samples.js';
+import { isPositionSamples } from '../streams/stream-types.js';
 import { StreamsService } from '../streams/streams.service.js';
 import { MAPPER_VERSION, MAPPERS } from './mappers/index.js';
 import { MappingError, type IgnoredItem, type NormalizedActivity } from './mappers/normalized.js';
@@ -360,8 +362,11 @@ export class SyncService {
     for (const item of items) {
       const id = results.get(item.ordinal)!.id;
       try {
+        const altitude = item.activity.streams.find((stream) => stream.type === 'altitude')?.samples;
         for (const stream of item.activity.streams) {
-          await this.streams.replaceStream({ id, athleteId, startTime: item.activity.startTime, endTime: item.activity.endTime }, stream.type, stream.samples);
+          // A value is stored once (docs/data-model.md §10), as for an imported file.
+          const samples = isPositionSamples(stream.samples) && altitude && !isPositionSamples(altitude) ? withoutRepeatedAltitude(stream.samples, altitude) : stream.samples;
+          await this.streams.replaceStream({ id, athleteId, startTime: item.activity.startTime, endTime: item.activity.endTime }, stream.type, samples);
         }
         await this.activities.setSourceDataHash(userId, id, item.hash);
       } catch (error) {

@@ -101,6 +101,30 @@ describe('StreamCollector', () => {
       expect(Array.from((differing.position as { altitudeM: Float64Array }).altitudeM)).toEqual([400.25, 401.25, Number.NaN, 403.25, 404.25]);
     }
   });
+
+  it('stores a fix\'s altitude once also when a route repeats timestamps: fixes pair with altitude samples per instant, in order', () => {
+    // An Apple Watch route: two fixes at 1000 and three at 2000, each with its own altitude.
+    const times = [0, 1000, 1000, 2000, 2000, 2000, 3000];
+    const alts = [400.5, 401.5, 401.75, 402.5, Number.NaN, 402.25, 403.5];
+    const build = (altitudeOf: (i: number) => number | null) => {
+      const c = new StreamCollector(8);
+      times.forEach((t, i) => {
+        c.addPosition(t, 47 + i / 1000, 8, Number.isNaN(alts[i]!) ? null : alts[i]);
+        c.add('altitude', t, altitudeOf(i));
+      });
+      return c.build([], 'x');
+    };
+    const same = build((i) => (Number.isNaN(alts[i]!) ? null : alts[i]!));
+    expect(same.position!).toMatchObject({ altitudeM: null });
+    expect(Array.from((same.altitude as { timestamps: Float64Array }).timestamps)).toEqual([0, 1000, 1000, 2000, 2000, 3000]);
+    expect(Array.from((same.altitude as { values: Float64Array }).values)).toEqual([400.5, 401.5, 401.75, 402.5, 402.25, 403.5]);
+    // The same values at an instant in another order, or one more altitude sample at an instant
+    // than fixes with an altitude there, cannot be paired back: position keeps its altitudes.
+    const swapped = build((i) => (i === 1 ? 401.75 : i === 2 ? 401.5 : Number.isNaN(alts[i]!) ? null : alts[i]!));
+    expect(Array.from((swapped.position as { altitudeM: Float64Array }).altitudeM)).toEqual(alts);
+    const extra = build((i) => (Number.isNaN(alts[i]!) ? 402.4 : alts[i]!));
+    expect(Array.from((extra.position as { altitudeM: Float64Array }).altitudeM)).toEqual(alts);
+  });
 });
 
 describe('conformActivities', () => {

@@ -14,6 +14,7 @@ import {
   type StreamSamples,
   type StreamType,
 } from '../../streams/stream-types.js';
+import { withoutRepeatedAltitude } from '../../streams/altitude-once.js';
 import type { ImportedActivity } from './types.js';
 
 /** A growable Float64Array: samples are appended without boxing every number in a JS array. */
@@ -122,44 +123,18 @@ export class StreamCollector {
     if (this.positionDropped > 0) warnings.push(`${label}: dropped ${this.positionDropped} positions outside ±90°/±180°`);
     const p = this.position;
     if (p && p.t.length > 0) {
-      const altitude = streams.altitude as ScalarSamples | undefined;
       const samples: PositionSamples = {
         timestamps: p.t.toArray(),
         latitude: p.lat.toArray(),
         longitude: p.lon.toArray(),
-        // Stored once: a fix's altitude that the altitude stream holds at the same instant is not repeated here.
-        altitudeM: p.hasAlt && !(altitude && holdsEveryAltitude(altitude, p.t, p.alt)) ? p.alt.toArray() : null,
+        altitudeM: p.hasAlt ? p.alt.toArray() : null,
         horizontalAccuracyM: p.hasAcc ? p.acc.toArray() : null,
       };
-      streams.position = samples;
+      // Stored once: a fix's altitude that the altitude stream holds at the same instant is not repeated here.
+      streams.position = withoutRepeatedAltitude(samples, streams.altitude as ScalarSamples | undefined);
     }
     return streams;
   }
-}
-
-/**
- * Whether the altitude stream has, for every fix with an altitude, a sample at the same
- * timestamp with the identical value — then the position stream's `altitude_m` would only repeat
- * it (files record one altitude per record; docs/data-model.md, "Streams"). Both columns are in
- * record order; any timestamp out of order answers false, so nothing is dropped on a doubt.
- */
-function holdsEveryAltitude(altitude: ScalarSamples, times: Column, altitudes: Column): boolean {
-  const { timestamps, values } = altitude;
-  let j = 0;
-  let previous = -Infinity;
-  for (let i = 0; i < times.length; i++) {
-    const t = times.data[i]!;
-    if (t < previous) return false;
-    previous = t;
-    const value = altitudes.data[i]!;
-    if (Number.isNaN(value)) continue;
-    while (j < timestamps.length && timestamps[j]! < t) {
-      if (j > 0 && timestamps[j]! < timestamps[j - 1]!) return false;
-      j++;
-    }
-    if (j === timestamps.length || timestamps[j] !== t || !Object.is(values[j], value)) return false;
-  }
-  return true;
 }
 
 /** Streams are stored only inside their activity's window (±60 s): widen the window to cover them. */
