@@ -20,8 +20,14 @@ if (command !== 'push' && command !== 'migrate') {
   console.error('usage: node scripts/db-schema.mjs push|migrate [drizzle-kit options]');
   process.exit(2);
 }
-const kit = spawnSync(bin, command === 'push' ? ['push', '--force', ...options] : ['migrate', ...options], { stdio: 'inherit', env: process.env });
-if (kit.status !== 0) process.exit(kit.status ?? 1);
+// drizzle-kit push reports its failures and exits 0: the preload turns that into exit 1 (see the file).
+const preload = `--require=${JSON.stringify(resolve(import.meta.dirname, 'drizzle-kit-exit-code.cjs'))}`;
+const env = { ...process.env, NODE_OPTIONS: [process.env.NODE_OPTIONS, preload].filter(Boolean).join(' ') };
+const kit = spawnSync(bin, command === 'push' ? ['push', '--force', ...options] : ['migrate', ...options], { stdio: 'inherit', env });
+if (kit.status !== 0) {
+  console.error(`drizzle-kit ${command} failed (${kit.error?.message ?? (kit.signal ? `signal ${kit.signal}` : `exit code ${kit.status}`)}); the hand-written SQL was not applied.`);
+  process.exit(kit.status || 1);
+}
 
 const dir = resolve('src/database/sql');
 const files = readdirSync(dir).filter((file) => file.endsWith('.sql')).sort();
