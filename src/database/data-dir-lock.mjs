@@ -9,9 +9,9 @@
 // refreshed it for STALE_MS.
 // Plain JavaScript (typed by data-dir-lock.d.mts) so that scripts/db-schema.mjs uses it without a build.
 import { randomUUID } from 'node:crypto';
-import { closeSync, openSync, readFileSync, statSync, unlinkSync, utimesSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, statSync, unlinkSync, utimesSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { basename } from 'node:path';
+import { basename, dirname } from 'node:path';
 
 /** The holder touches its lock this often; another host counts a lock untouched for STALE_MS as abandoned. */
 const REFRESH_MS = 10_000;
@@ -96,6 +96,7 @@ function abandoned(file, holder) {
 export function lockDataDir(folder, description) {
   const file = `${folder.replace(/[\\/]+$/, '')}.lock`;
   const token = randomUUID();
+  mkdirSync(dirname(file), { recursive: true }); // DATA_DIR itself, on a fresh clone
   const holder = {
     pid: process.pid,
     host: hostname(),
