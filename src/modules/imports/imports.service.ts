@@ -294,7 +294,7 @@ export class ImportsService implements OnApplicationBootstrap, OnModuleDestroy {
       if (await this.jobs.isOriginalReferenced(key)) return;
       await this.archive.remove([key]).catch(() => this.jobs.enqueueOriginalDeletion(key));
     } catch (error) {
-      this.logger.error(`The original ${key} of a failed import is kept with no activity: it could not be removed nor queued for removal (${String(error)})`);
+      this.logger.error(`The original ${key} of a failed import may be left with no activity: it could not be checked, removed nor queued for removal (${String(error)})`);
     }
   }
 
