@@ -1,7 +1,8 @@
 /**
  * Issue 22, item 5: an import that meets an object-store outage answers 503 naming the object store
  * (not the database, which stays up), leaves no archived original without an activity (removed at
- * once, or queued in the deletion outbox and reclaimed by the drain once the store is back), and an
+ * once, or queued in the deletion outbox and reclaimed by the drain once the store is back) nor a
+ * staged upload without a job, and an
  * import job that fails on the outage is recorded as failed by pg-boss: `pgboss.job` in state
  * `retry` with its retry count incremented, run again after the queue's 5 s retry delay (not after
  * the ~60 s a lost heartbeat takes).
@@ -9,7 +10,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { eq, sql } from 'drizzle-orm';
-import { activities, streamObjectDeletions } from '../../src/database/schema/index.js';
+import { activities, importJobs, streamObjectDeletions } from '../../src/database/schema/index.js';
 import { fitActivityFixture } from '../../libs/testing/fit-builder.js';
 import { createObjectStore } from '../../src/modules/streams/storage/create-object-store.js';
 import type { ObjectStore } from '../../src/modules/streams/storage/object-store.js';
@@ -179,6 +180,20 @@ describe('an import during an object-store outage', () => {
       (rows) => rows.length === 0,
     );
     expect(outbox).toEqual([]);
+  }, 120_000);
+
+  it('an upload that becomes a job answers 503 when staging its files fails, with no job and no staged file left', async () => {
+    const jobsBefore = await t.database.db.select({ id: importJobs.id }).from(importJobs).where(eq(importJobs.athleteId, user.athleteId));
+    // The second file's staging PUT is cut: the first one, already staged, must not stay behind.
+    proxy.fail(/^PUT \S*\/imports\/jobs\/[^/\s]+\/1 /);
+    const response = await upload(t, user, [fitFile(5), fitFile(6)], '?async=true');
+    proxy.fail(undefined);
+    expect(response.status).toBe(503);
+    expect(response.body.message).toBe('Object storage is unavailable; nothing was changed. Try again later.');
+    expect(await t.database.db.select({ id: importJobs.id }).from(importJobs).where(eq(importJobs.athleteId, user.athleteId))).toEqual(jobsBefore);
+    const staged: string[] = [];
+    for await (const object of store.list('imports/jobs/')) staged.push(object.key);
+    expect(staged).toEqual([]);
   }, 120_000);
 
   (TEST_DATABASE_URL ? it : it.skip)('an import job failing on the outage is recorded by pg-boss: state retry with the error, run again 5 s later (retry count 1)', async () => {

@@ -29,11 +29,12 @@ export class ImportsRepository {
   }
 
   /**
-   * Hands an archived original that no activity points at (its import failed) to the deletion outbox
-   * that cleans stream objects: the drain removes it once the store answers, unless an activity
-   * points at it again by then (claimDeletions drops such entries).
+   * Hands an object that a failed import put and nothing points at (an archived original, a staged
+   * upload) to the deletion outbox that cleans stream objects: the drain removes it once the store
+   * answers — an original only if no activity points at it again by then (claimDeletions drops such
+   * entries).
    */
-  async enqueueOriginalDeletion(key: string): Promise<void> {
+  async enqueueObjectDeletion(key: string): Promise<void> {
     await this.db.insert(streamObjectDeletions).values({ objectKey: key, reason: 'failed_upload' }).onConflictDoNothing();
   }
 

@@ -20,7 +20,7 @@ import type { StreamSamples, StreamType } from '../streams/stream-types.js';
 import { StreamsService, type StreamActivity } from '../streams/streams.service.js';
 import { ImportQueue } from './import-queue.js';
 import { ImportsRepository } from './imports.repository.js';
-import { mediaTypeOf, OriginalArchive, originalKey, sha256Hex } from './original-archive.js';
+import { mediaTypeOf, OriginalArchive, originalKey, sha256Hex, stagedUploadKey } from './original-archive.js';
 import { ParsePool } from './parse-pool.js';
 import { parseAppleHealthExport } from './parsers/index.js';
 import { UnreadableFileError, type ImportedActivity } from './parsers/types.js';
@@ -292,9 +292,22 @@ export class ImportsService implements OnApplicationBootstrap, OnModuleDestroy {
   private async reclaimOriginal(key: string): Promise<void> {
     try {
       if (await this.jobs.isOriginalReferenced(key)) return;
-      await this.archive.remove([key]).catch(() => this.jobs.enqueueOriginalDeletion(key));
     } catch (error) {
-      this.logger.error(`The original ${key} of a failed import may be left with no activity: it could not be checked, removed nor queued for removal (${String(error)})`);
+      this.logger.error(`The original ${key} of a failed import may be left with no activity: it could not be checked (${String(error)})`);
+      return;
+    }
+    await this.discard([key]);
+  }
+
+  /** Objects a failed request put and nothing points at: removed now, else queued in the deletion outbox. */
+  private async discard(keys: string[]): Promise<void> {
+    if (keys.length === 0) return;
+    try {
+      await this.archive.remove(keys).catch(async () => {
+        for (const key of keys) await this.jobs.enqueueObjectDeletion(key);
+      });
+    } catch (error) {
+      this.logger.error(`Objects of a failed import left behind (${keys.join(', ')}): they could not be removed nor queued for removal (${String(error)})`);
     }
   }
 
@@ -435,11 +448,19 @@ export class ImportsService implements OnApplicationBootstrap, OnModuleDestroy {
   private async enqueue(owner: ImportOwner, files: File[]): Promise<ImportJob> {
     const id = randomUUID();
     const stagedFiles: { name: string; key: string; size: number }[] = [];
-    for (const [index, file] of files.entries()) {
-      const key = await this.archive.stage(id, index, new Uint8Array(await file.arrayBuffer()));
-      stagedFiles.push({ name: file.name || `upload-${index + 1}`, key, size: file.size });
+    let row: ImportJobRow;
+    try {
+      for (const [index, file] of files.entries()) {
+        const key = stagedUploadKey(id, index);
+        stagedFiles.push({ name: file.name || `upload-${index + 1}`, key, size: file.size });
+        await this.archive.stage(id, index, new Uint8Array(await file.arrayBuffer()));
+      }
+      row = await this.jobs.insertJob({ id, athleteId: owner.athleteId, userId: owner.userId, stagedFiles, filesTotal: files.length });
+    } catch (error) {
+      // No job: the files staged so far are removed (or queued for removal), so nothing was changed.
+      await this.discard(stagedFiles.map((file) => file.key));
+      throw error;
     }
-    const row = await this.jobs.insertJob({ id, athleteId: owner.athleteId, userId: owner.userId, stagedFiles, filesTotal: files.length });
     await this.queue.send(id);
     return toJob(row);
   }

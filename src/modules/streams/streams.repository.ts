@@ -121,7 +121,7 @@ export class StreamsRepository {
       .where(
         or(
           exists(this.db.select({ id: activityStreams.id }).from(activityStreams).where(eq(activityStreams.objectKey, streamObjectDeletions.objectKey))),
-          // An archived original of a failed import (ImportsRepository.enqueueOriginalDeletion) that an activity points at again.
+          // An archived original of a failed import (ImportsRepository.enqueueObjectDeletion) that an activity points at again.
           and(
             sql`${streamObjectDeletions.objectKey} like 'raw/%'`,
             exists(this.db.select({ id: activities.id }).from(activities).where(eq(activities.sourceArchiveKey, streamObjectDeletions.objectKey))),
