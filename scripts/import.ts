@@ -21,6 +21,7 @@ import { AppModule } from '../src/app.module.js';
 import { createLogger, PinoNestLogger } from '../src/common/logger.js';
 import { ConfigError, parseEnv } from '../src/config/env.js';
 import type { ImportFileResult } from '@unified-activity/contract';
+import { DataDirLockedError } from '../src/database/data-dir-lock.mjs';
 import { athletes } from '../src/database/schema/index.js';
 import { seedCatalog } from '../src/database/seed.js';
 import { ImportsService, summarise } from '../src/modules/imports/imports.service.js';
@@ -162,6 +163,8 @@ async function main() {
 }
 
 main().catch((error: unknown) => {
-  console.error(error instanceof ConfigError ? error.message : `Import failed: ${error instanceof Error ? error.message : String(error)}`);
+  // A configuration error, or the embedded database held by another process (DataDirLockedError), is said as it is.
+  const plain = error instanceof ConfigError || error instanceof DataDirLockedError;
+  console.error(plain ? error.message : `Import failed: ${error instanceof Error ? error.message : String(error)}`);
   process.exit(2);
 });

@@ -9,6 +9,7 @@ import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
+import { lockDataDir } from './data-dir-lock.mjs';
 import * as schema from './schema/index.js';
 
 export type Schema = typeof schema;
@@ -86,8 +87,16 @@ export function openDatabase(options: DatabaseOptions): DatabaseHandle {
     };
   }
 
-  if (options.pgliteDir) mkdirSync(options.pgliteDir, { recursive: true });
-  const client = new PGlite(options.pgliteDir);
+  // One process per folder (data-dir-lock.mjs): a second one is refused here, before it reads a byte.
+  const lock = options.pgliteDir ? lockDataDir(options.pgliteDir) : undefined;
+  let client: PGlite;
+  try {
+    if (options.pgliteDir) mkdirSync(options.pgliteDir, { recursive: true });
+    client = new PGlite(options.pgliteDir);
+  } catch (error) {
+    lock?.release();
+    throw error;
+  }
   const db = drizzlePglite({ client, schema }) as unknown as Database;
   return {
     db,
@@ -96,7 +105,13 @@ export function openDatabase(options: DatabaseOptions): DatabaseHandle {
       await migratePglite(drizzlePglite({ client, schema }), { migrationsFolder: migrationsFolder() });
       for (const text of handWrittenSql()) await client.exec(text);
     },
-    close: () => client.close(),
+    close: async () => {
+      try {
+        await client.close();
+      } finally {
+        lock?.release();
+      }
+    },
   };
 }
 

@@ -1,13 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { execFile, execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eq } from 'drizzle-orm';
 import request from 'supertest';
 import { createApp } from '../../src/app.js';
 import { parseEnv } from '../../src/config/env.js';
-import { openDatabase } from '../../src/database/database.js';
+import { openDatabase, type Database, type DatabaseHandle } from '../../src/database/database.js';
+import { DATABASE_HANDLE } from '../../src/database/database.module.js';
 import { activities } from '../../src/database/schema/index.js';
 import { seedCatalog } from '../../src/database/seed.js';
 import { fitActivityFixture } from '../../libs/testing/fit-builder.js';
@@ -84,6 +85,49 @@ describe('npm run import (the CLI) on a folder of mixed files', () => {
     await database.close();
     expect(rows).toHaveLength(6);
   }, 120_000);
+
+  it('is refused at once, naming the holder, while a server has the same DATA_DIR open; nothing is written', async () => {
+    // A server on the DATA_DIR, opening its embedded database itself as `npm start` does.
+    const env = parseEnv({ NODE_ENV: 'test', LOG_LEVEL: 'silent', AUTH_SECRET: TEST_AUTH_SECRET, AUTH_RATE_LIMIT: 'false', DATA_DIR: dataDir, IMPORT_WORKERS: '0' });
+    const server = await createApp(env);
+    const count = async (db: Database) => (await db.select({ id: activities.id }).from(activities).where(eq(activities.athleteId, athleteId))).length;
+    const originals = () => readdirSync(join(dataDir, 'objects'), { recursive: true }).filter((path) => String(path).startsWith('raw')).length;
+    const newFolder = join(dataDir, 'inbox-2');
+    mkdirSync(newFolder, { recursive: true });
+    writeFileSync(join(newFolder, 'g.fit'), fit(8));
+    try {
+      const db = server.get<DatabaseHandle>(DATABASE_HANDLE).db;
+      const [activitiesBefore, originalsBefore] = [await count(db), originals()];
+
+      const cli = await runCli([newFolder, '--athlete', athleteId], dataDir);
+      expect(cli.code).toBe(2);
+      expect(cli.stderr).toContain(`The embedded database ${join(dataDir, 'pglite')} is in use by pid ${process.pid} on ${hostname()}`);
+      expect(cli.stderr).toContain(`delete ${join(dataDir, 'pglite.lock')}`);
+      expect(cli.stdout).not.toContain('Import finished');
+
+      // db:push and a second server are refused alike.
+      const push = spawnSync(process.execPath, ['scripts/db-schema.mjs', 'push'], { env: { ...process.env, DATABASE_URL: '', DATA_DIR: dataDir }, encoding: 'utf8' });
+      expect(push.status).toBe(1);
+      expect(push.stderr).toContain(`is in use by pid ${process.pid}`);
+      await expect(createApp(env)).rejects.toThrow(/is in use by pid \d+/);
+
+      expect(await count(db)).toBe(activitiesBefore);
+      expect(originals()).toBe(originalsBefore);
+    } finally {
+      await server.close();
+    }
+
+    // Once the server has stopped, the same command imports the file, and it is there on the next open.
+    const cli = await runCli([newFolder, '--athlete', athleteId], dataDir);
+    expect(cli.code).toBe(0);
+    expect(cli.stdout).toMatch(/Activities created\s+1/);
+    const database = openDatabase({ pgliteDir: join(dataDir, 'pglite') });
+    try {
+      expect(await count(database.db)).toBe(7);
+    } finally {
+      await database.close();
+    }
+  }, 240_000);
 
   it('answers usage errors with exit code 2', async () => {
     expect((await runCli([inbox], dataDir)).code).toBe(2);

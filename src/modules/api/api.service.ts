@@ -24,7 +24,15 @@ import { MAX_BATCH_BYTES } from '@unified-activity/contract';
 import { registerAuthRoute } from './auth-route.js';
 import { classifyDatabaseError, describeDatabaseError } from '../../database/errors.js';
 import { registerDocsPages } from './docs-pages.js';
-import { classifyValidationError, codeForStatus, databaseErrorToOrpc, databaseUnavailableLogLine, describeError, errorBody } from './errors.js';
+import {
+  classifyValidationError,
+  codeForStatus,
+  databaseErrorToOrpc,
+  databaseUnavailableLogLine,
+  describeError,
+  errorBody,
+  objectStoreErrorToOrpc,
+} from './errors.js';
 import { generateOpenApiDocument } from './openapi.js';
 import { os, requireUser, type ApiContext } from './orpc.js';
 import { coerceQuery } from './query-coercion.js';
@@ -123,6 +131,12 @@ export class ApiService implements OnApplicationShutdown {
           // A 5xx ORPCError here is a bug such as a failed output validation: keep its cause in the log.
           if (error.status >= 500) this.logger.error(describeError(error.cause ?? error));
           throw classifyValidationError(error);
+        }
+        // An unreachable object store → 503 naming it (before the database mapper: see objectStoreErrorToOrpc).
+        const storage = objectStoreErrorToOrpc(error);
+        if (storage) {
+          this.logger.warn(`Object storage unavailable: ${error instanceof Error ? error.message : String(error)}`);
+          throw storage;
         }
         // The one database error mapper: the request's data (SQLSTATE 22, 23) → 4xx, unreachable → 503.
         const database = databaseErrorToOrpc(error);

@@ -1,5 +1,6 @@
 import { ORPCError } from '@orpc/server';
 import { classifyDatabaseError, describeDatabaseError } from '../../database/errors.js';
+import { ObjectStoreUnavailableError } from '../streams/storage/object-store.js';
 
 export interface ApiIssue {
   path: (string | number)[];
@@ -116,6 +117,30 @@ export function codeForStatus(status: number): string {
     503: 'SERVICE_UNAVAILABLE',
   };
   return codes[status] ?? (status >= 500 ? 'INTERNAL_SERVER_ERROR' : 'BAD_REQUEST');
+}
+
+/**
+ * The one answer to an unreachable object store: 503 naming it, with what the request left behind
+ * (streams: nothing was changed; an import: which files were stored before the outage).
+ */
+export function objectStorageUnavailable(outcome = 'nothing was changed'): ORPCError<string, unknown> {
+  return new ORPCError('SERVICE_UNAVAILABLE', { message: `${OBJECT_STORAGE_UNAVAILABLE}; ${outcome}. Try again later.` });
+}
+const OBJECT_STORAGE_UNAVAILABLE = 'Object storage is unavailable';
+
+/** The store's own error, or the answer objectStorageUnavailable made of it further down (the streams service's). */
+export function isObjectStorageUnavailable(error: unknown): boolean {
+  if (error instanceof ObjectStoreUnavailableError) return true;
+  return error instanceof ORPCError && error.status === 503 && error.message.startsWith(`${OBJECT_STORAGE_UNAVAILABLE};`);
+}
+
+/**
+ * An object store failure as the API's answer, or undefined. Checked before the database mapping:
+ * an object store error carries the socket error (ECONNREFUSED…) as its cause, which the database
+ * classification would otherwise read as the database being down.
+ */
+export function objectStoreErrorToOrpc(error: unknown): ORPCError<string, unknown> | undefined {
+  return error instanceof ObjectStoreUnavailableError ? objectStorageUnavailable() : undefined;
 }
 
 /** A database failure as the API's answer (4xx for the request's data, 503 when unreachable), or undefined for a bug. */

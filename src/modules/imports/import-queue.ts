@@ -20,17 +20,27 @@ export function importQueueName(env: Env): string {
 
 /**
  * pg-boss on the application's postgres.js pool, through pg-boss's Bun.SQL adapter (postgres.js has
- * the same `unsafe` and `reserve`). Drizzle makes that pool pass timestamp values through untouched
- * (it formats them itself), so a Date that pg-boss binds (its crash-restart bookkeeping at every start,
- * a retry's start time) would reach the wire as an object and fail: Dates are bound as ISO 8601 text,
- * which PostgreSQL reads as the same instant.
+ * the same `unsafe` and `reserve`). Drizzle makes that pool pass timestamp and JSON values through
+ * untouched (it formats them itself), so what pg-boss binds as a JavaScript object would reach the
+ * wire as an object and fail ("The "string" argument must be of type string … Received an instance
+ * of Object"): a Date (its crash-restart bookkeeping at every start, a retry's start time) is bound
+ * as ISO 8601 text, which PostgreSQL reads as the same instant; a plain object (a failed job's output,
+ * the serialised error, bound to `jsonb`) as its JSON text, as postgres.js itself would. Without the
+ * latter a failed job could not be recorded: it stayed `active` until its heartbeat expired instead
+ * of being retried after the queue's retryDelay.
  */
 export function pgBossDatabase(client: BunSqlLike): Db {
   const adapter = fromBunSql(client);
   return {
     ...adapter,
-    executeSql: (text, values) => adapter.executeSql(text, values?.map((value: unknown) => (value instanceof Date ? value.toISOString() : value))),
+    executeSql: (text, values) => adapter.executeSql(text, values?.map(bindable)),
   };
+}
+
+function bindable(value: unknown): unknown {
+  if (value instanceof Date) return value.toISOString();
+  if (value !== null && typeof value === 'object' && !Array.isArray(value) && !ArrayBuffer.isView(value)) return JSON.stringify(value);
+  return value;
 }
 
 /**

@@ -13,6 +13,7 @@ import {
 import type { ImportJobRow } from '../../database/schema/index.js';
 import { ActivitiesService } from '../activities/activities.service.js';
 import { AthletesService } from '../athletes/athletes.service.js';
+import { isObjectStorageUnavailable, objectStorageUnavailable } from '../api/errors.js';
 import { ObjectNotFoundError } from '../streams/storage/object-store.js';
 import { SampleValidationError, TooManySamplesError } from '../streams/stream-samples.js';
 import type { StreamSamples, StreamType } from '../streams/stream-types.js';
@@ -20,7 +21,7 @@ import { StreamsService, type StreamActivity } from '../streams/streams.service.
 import { ArchivedBodyError, archivedItem } from '../sync/archived-item.js';
 import { ImportQueue } from './import-queue.js';
 import { ImportsRepository } from './imports.repository.js';
-import { mediaTypeOf, OriginalArchive, sha256Hex } from './original-archive.js';
+import { mediaTypeOf, OriginalArchive, originalKey, sha256Hex, stagedUploadKey } from './original-archive.js';
 import { ParsePool } from './parse-pool.js';
 import { parseAppleHealthExport } from './parsers/index.js';
 import { UnreadableFileError, type ImportedActivity } from './parsers/types.js';
@@ -132,7 +133,13 @@ export class ImportsService implements OnApplicationBootstrap, OnModuleDestroy {
     const results: ImportFileResult[] = [];
     for (const file of files) {
       const input = { name: file.name || 'upload', bytes: new Uint8Array(await file.arrayBuffer()) };
-      for await (const result of this.importInput(owner, input)) results.push(result);
+      try {
+        for await (const result of this.importInput(owner, input)) results.push(result);
+      } catch (error) {
+        if (!isObjectStorageUnavailable(error)) throw error;
+        const done = results.length === 0 ? '' : `; the ${results.length} file(s) before it were imported and are skipped when the request is sent again`;
+        throw objectStorageUnavailable(`${JSON.stringify(input.name)} was not imported${done}`);
+      }
     }
     const body: ImportResult = { status: 'completed', summary: summarise(results), files: results };
     return { status: 200 as const, body };
@@ -232,18 +239,24 @@ export class ImportsService implements OnApplicationBootstrap, OnModuleDestroy {
       if (error instanceof UnreadableFileError) return rejected(name, error.reason, { format, sha256, warnings });
       throw error;
     }
-    const archiveKey = await this.archive.keep(owner.athleteId, sha256, format, bytes);
-    // The first activity carries the bare hash: it is created last, so a file whose import was
-    // interrupted is not mistaken for a finished one on the next run.
-    const order = activities.map((activity, index) => ({ activity, index })).reverse();
-    let archiveIndex = activities.reduce((n, a) => n + 1 + a.children.length, 0);
-    for (const { activity, index } of order) {
-      archiveIndex -= 1 + activity.children.length;
-      const ownPrepared = prepared.slice(archiveIndex, archiveIndex + 1 + activity.children.length);
-      const stored = await this.persist(owner, activity, inputs[index]!, archiveKey, archiveIndex, result.warnings, ownPrepared);
-      if (stored.created) result.activityIds.unshift(stored.id);
-      else result.existingIds.unshift(stored.id);
-      result.sampleCount += stored.samples;
+    const archiveKey = originalKey(owner.athleteId, sha256, format);
+    try {
+      await this.keepOriginal(archiveKey, bytes);
+      // The first activity carries the bare hash: it is created last, so a file whose import was
+      // interrupted is not mistaken for a finished one on the next run.
+      const order = activities.map((activity, index) => ({ activity, index })).reverse();
+      let archiveIndex = activities.reduce((n, a) => n + 1 + a.children.length, 0);
+      for (const { activity, index } of order) {
+        archiveIndex -= 1 + activity.children.length;
+        const ownPrepared = prepared.slice(archiveIndex, archiveIndex + 1 + activity.children.length);
+        const stored = await this.persist(owner, activity, inputs[index]!, archiveKey, archiveIndex, result.warnings, ownPrepared);
+        if (stored.created) result.activityIds.unshift(stored.id);
+        else result.existingIds.unshift(stored.id);
+        result.sampleCount += stored.samples;
+      }
+    } catch (error) {
+      await this.reclaimOriginal(archiveKey);
+      throw error;
     }
     if (result.activityIds.length === 0) result.status = 'skipped';
     result.warnings = capWarnings(result.warnings);
@@ -280,8 +293,15 @@ export class ImportsService implements OnApplicationBootstrap, OnModuleDestroy {
         }
         // What the parser skipped for this workout (a missing route, another device's samples).
         for (const warning of workout.warnings ?? []) result.warnings.push(`workout ${workouts} (${workout.startTime.toISOString()}): ${warning}`);
-        const key = await this.archive.keep(owner.athleteId, sha256, 'json', original);
-        const stored = await this.persist(owner, workout, input, key, 0, result.warnings);
+        const key = originalKey(owner.athleteId, sha256, 'json');
+        let stored;
+        try {
+          await this.keepOriginal(key, original);
+          stored = await this.persist(owner, workout, input, key, 0, result.warnings);
+        } catch (error) {
+          await this.reclaimOriginal(key);
+          throw error;
+        }
         (stored.created ? result.activityIds : result.existingIds).push(stored.id);
         result.sampleCount += stored.samples;
       }
@@ -294,6 +314,39 @@ export class ImportsService implements OnApplicationBootstrap, OnModuleDestroy {
     if (result.activityIds.length === 0) result.status = 'skipped';
     result.warnings = capWarnings(result.warnings);
     return result;
+  }
+
+  /** Archives a file's exact bytes under their key, withdrawing a removal still queued for it by an earlier failed import. */
+  private async keepOriginal(key: string, bytes: Uint8Array): Promise<void> {
+    await this.jobs.withdrawOriginalDeletion(key);
+    await this.archive.keep(key, bytes);
+  }
+
+  /**
+   * After a failed import: an archived original that no activity points at is removed, or, when
+   * the store cannot be reached (the usual cause), queued in the deletion outbox that the stream
+   * drain empties once the store is back. No original stays behind without an activity.
+   */
+  private async reclaimOriginal(key: string): Promise<void> {
+    try {
+      if (await this.jobs.isOriginalReferenced(key)) return;
+    } catch (error) {
+      this.logger.error(`The original ${key} of a failed import may be left with no activity: it could not be checked (${String(error)})`);
+      return;
+    }
+    await this.discard([key]);
+  }
+
+  /** Objects a failed request put and nothing points at: removed now, else queued in the deletion outbox. */
+  private async discard(keys: string[]): Promise<void> {
+    if (keys.length === 0) return;
+    try {
+      await this.archive.remove(keys).catch(async () => {
+        for (const key of keys) await this.jobs.enqueueObjectDeletion(key);
+      });
+    } catch (error) {
+      this.logger.error(`Objects of a failed import left behind (${keys.join(', ')}): they could not be removed nor queued for removal (${String(error)})`);
+    }
   }
 
   /** Validates every activity with the API's own create schema before anything is written; answers the parsed inputs. */
@@ -434,11 +487,19 @@ export class ImportsService implements OnApplicationBootstrap, OnModuleDestroy {
   private async enqueue(owner: ImportOwner, files: File[]): Promise<ImportJob> {
     const id = randomUUID();
     const stagedFiles: { name: string; key: string; size: number }[] = [];
-    for (const [index, file] of files.entries()) {
-      const key = await this.archive.stage(id, index, new Uint8Array(await file.arrayBuffer()));
-      stagedFiles.push({ name: file.name || `upload-${index + 1}`, key, size: file.size });
+    let row: ImportJobRow;
+    try {
+      for (const [index, file] of files.entries()) {
+        const key = stagedUploadKey(id, index);
+        stagedFiles.push({ name: file.name || `upload-${index + 1}`, key, size: file.size });
+        await this.archive.stage(id, index, new Uint8Array(await file.arrayBuffer()));
+      }
+      row = await this.jobs.insertJob({ id, athleteId: owner.athleteId, userId: owner.userId, stagedFiles, filesTotal: files.length });
+    } catch (error) {
+      // No job: the files staged so far are removed (or queued for removal), so nothing was changed.
+      await this.discard(stagedFiles.map((file) => file.key));
+      throw error;
     }
-    const row = await this.jobs.insertJob({ id, athleteId: owner.athleteId, userId: owner.userId, stagedFiles, filesTotal: files.length });
     await this.queue.send(id);
     return toJob(row);
   }

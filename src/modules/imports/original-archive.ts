@@ -31,11 +31,9 @@ export const mediaTypeOf = (key: string) => MEDIA_TYPES[key.slice(key.lastIndexO
 export class OriginalArchive {
   constructor(@Inject(OBJECT_STORE) private readonly store: ObjectStore) {}
 
-  /** Stores the bytes under their hash (once: the same content is the same key) and returns the key. */
-  async keep(athleteId: string, sha256: string, extension: string, bytes: Uint8Array): Promise<string> {
-    const key = originalKey(athleteId, sha256, extension);
+  /** Stores the bytes under their key (originalKey: once, the same content is the same key). */
+  async keep(key: string, bytes: Uint8Array): Promise<void> {
     if (!(await this.store.stat(key))) await this.store.put(key, bytes, { contentType: mediaTypeOf(key) });
-    return key;
   }
 
   get(key: string): Promise<Uint8Array> {

@@ -170,12 +170,22 @@ export class StreamsRepository {
   /**
    * Claims up to `limit` due outbox entries for `leaseMs` (pushing not_before past the lease), so
    * drains on several replicas never work on the same entry. Entries whose key a row points at again
-   * are dropped, never deleted: an object a row references is never removed.
+   * (a stream row, or an activity's archived original) are dropped, never deleted: an object a row
+   * references is never removed.
    */
   async claimDeletions(limit: number, leaseMs: number): Promise<ClaimedDeletion[]> {
     await this.db
       .delete(streamObjectDeletions)
-      .where(exists(this.db.select({ id: activityStreams.id }).from(activityStreams).where(eq(activityStreams.objectKey, streamObjectDeletions.objectKey))));
+      .where(
+        or(
+          exists(this.db.select({ id: activityStreams.id }).from(activityStreams).where(eq(activityStreams.objectKey, streamObjectDeletions.objectKey))),
+          // An archived original of a failed import (ImportsRepository.enqueueObjectDeletion) that an activity points at again.
+          and(
+            sql`${streamObjectDeletions.objectKey} like 'raw/%'`,
+            exists(this.db.select({ id: activities.id }).from(activities).where(eq(activities.sourceArchiveKey, streamObjectDeletions.objectKey))),
+          ),
+        ),
+      );
     const due = this.db
       .select({ id: streamObjectDeletions.id })
       .from(streamObjectDeletions)

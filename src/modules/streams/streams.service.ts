@@ -4,6 +4,7 @@ import type { StreamColumns, StreamMetadata, StreamSamplesOutput } from '@unifie
 import { pgError } from '../../database/errors.js';
 import type { ActivityStreamRow } from '../../database/schema/index.js';
 import { ActivitiesService } from '../activities/activities.service.js';
+import { objectStorageUnavailable } from '../api/errors.js';
 import { PARQUET_CONTENT_TYPE, STREAM_SCHEMA_VERSION } from './parquet.codec.js';
 import { ObjectNotFoundError, ObjectStoreUnavailableError, type ObjectStore } from './storage/object-store.js';
 import { toStreamMetadata } from './stream-metadata.service.js';
@@ -48,8 +49,7 @@ const invalid = (issues: { path: (string | number)[]; message: string }[], messa
 
 const streamNotFound = () => new ORPCError('NOT_FOUND', { message: 'Stream not found' });
 
-const storageUnavailable = () =>
-  new ORPCError('SERVICE_UNAVAILABLE', { message: 'Object storage is unavailable; nothing was changed. Try again later.' });
+const storageUnavailable = () => objectStorageUnavailable('nothing was changed');
 
 @Injectable()
 export class StreamsService implements OnModuleInit, OnApplicationBootstrap, OnModuleDestroy {

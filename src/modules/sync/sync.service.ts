@@ -14,7 +14,7 @@ import {
 import { isUniqueViolation, pgError, PG_CHECK_VIOLATION } from '../../database/errors.js';
 import type { SyncStateRow } from '../../database/schema/index.js';
 import { ActivitiesService, type SourceActivity } from '../activities/activities.service.js';
-import { toApiIssues, type ApiIssue } from '../api/errors.js';
+import { objectStorageUnavailable, toApiIssues, type ApiIssue } from '../api/errors.js';
 import { AthletesService } from '../athletes/athletes.service.js';
 import { withoutRepeatedAltitude } from '../streams/altitude-once.js';
 import { ObjectStoreUnavailableError } from '../streams/storage/object-store.js';
@@ -398,7 +398,7 @@ export class SyncService {
       return await work();
     } catch (error) {
       if (error instanceof ObjectStoreUnavailableError) {
-        throw new ORPCError('SERVICE_UNAVAILABLE', { message: 'Object storage is unavailable; nothing was written. Try again later.' });
+        throw objectStorageUnavailable('nothing was written');
       }
       throw error;
     }
