@@ -189,6 +189,24 @@ describe('honest derived values', () => {
     expect(run).toMatchObject({ durationS: 1410, movingTimeS: null, distanceM: 4100 });
   });
 
+  it('stores no synced moving time longer than the elapsed time, says so in the item’s result, and clamps a second’s rounding', async () => {
+    const who = await signUp(t);
+    const overlong = { ...stravaRide(41), moving_time: 4600, elapsed_time: 4410 };
+    const rounding = { ...stravaRide(42, '2026-05-04T07:12:00Z'), moving_time: 4411, elapsed_time: 4410 };
+    const plain = stravaRide(43, '2026-05-05T07:12:00Z');
+    const response = await t.http().post(`/api/v1/athletes/${who.athleteId}/sync/strava/batches`).set(who.auth).send({ activities: [overlong, rounding, plain] }).expect(200);
+    const [first, second, third] = response.body.results;
+    expect(first.warnings).toEqual(['movingTimeS 4600 s is longer than the elapsed durationS 4410 s; left out']);
+    expect(second.warnings).toBeUndefined();
+    expect(third.warnings).toBeUndefined();
+    expect(await detail(first.id, who)).toMatchObject({ durationS: 4410, movingTimeS: null });
+    expect(await detail(second.id, who)).toMatchObject({ durationS: 4410, movingTimeS: 4410 });
+    expect(await detail(third.id, who)).toMatchObject({ durationS: 4410, movingTimeS: 4207 });
+    // The provider's own value is kept in the source data.
+    const stored = await t.database.db.select({ sourceData: activities.sourceData }).from(activities).where(eq(activities.id, first.id));
+    expect(stored[0]!.sourceData).toMatchObject({ moving_time: 4600 });
+  });
+
   it('refuses a manual moving time longer than the elapsed time with 422, on create and on update', async () => {
     const who = await signUp(t);
     const base = { athleteId: who.athleteId, activityType: 'running', startTime: '2024-05-01T06:00:00Z', endTime: '2024-05-01T07:00:00Z' };

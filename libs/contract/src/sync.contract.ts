@@ -91,6 +91,10 @@ const StoredItemResult = z.object({
   revision: z.number().int().describe('The activity’s revision after this batch'),
   supersededBy: z.number().int().optional().describe('For superseded items: the index of the item that won'),
   supersedes: z.array(z.number().int()).optional().describe('Earlier indexes with the same externalId that this item replaced'),
+  warnings: z
+    .array(z.string())
+    .optional()
+    .describe('What the server left out or changed of the mapped values, in words (e.g. a moving time longer than the elapsed time is left out)'),
 });
 
 const IgnoredItemResult = z.object({

@@ -14,6 +14,7 @@ import {
 import { isUniqueViolation, pgError, PG_CHECK_VIOLATION } from '../../database/errors.js';
 import type { SyncStateRow } from '../../database/schema/index.js';
 import { ActivitiesService, type SourceActivity } from '../activities/activities.service.js';
+import { keepMovingTimeWithinElapsed } from '../activities/moving-time.js';
 import { objectStorageUnavailable, toApiIssues, type ApiIssue } from '../api/errors.js';
 import { AthletesService } from '../athletes/athletes.service.js';
 import { withoutRepeatedAltitude } from '../streams/altitude-once.js';
@@ -109,6 +110,20 @@ const notAWorkout = (ignored: Ignored[]) =>
 interface Prepared extends BatchItem {
   activity: NormalizedActivity;
   hash: string;
+  /** What the server changed in the mapped values, answered with the item's result. */
+  warnings: string[];
+}
+
+/** The derived-value rules every source passes through (docs/data-model.md §5), on the activity and its legs. */
+function derivedValueWarnings(activity: NormalizedActivity): string[] {
+  const warnings: string[] = [];
+  const own = keepMovingTimeWithinElapsed(activity);
+  if (own) warnings.push(own);
+  activity.children.forEach((child, i) => {
+    const leg = keepMovingTimeWithinElapsed(child);
+    if (leg) warnings.push(`leg ${i + 1}: ${leg}`);
+  });
+  return warnings;
 }
 
 interface Ignored extends BatchItem {
@@ -280,14 +295,24 @@ export class SyncService {
 
     const deletedIds = new Map(deletion.deleted.map((d) => [d.externalId, d.id]));
     const byOrdinal = new Map(prepared.map((p) => [p.ordinal, p]));
-    const stored = prepared.map(({ field, index, ordinal, activity }) => {
+    const stored = prepared.map(({ field, index, ordinal, activity, warnings }) => {
       const winning = winner.get(activity.externalId)!;
       const result = byIndex.get(winning)!;
       if (winning !== ordinal) {
         return { field, index, ordinal, externalId: activity.externalId, id: result.id, outcome: 'superseded' as const, revision: result.revision, supersededBy: byOrdinal.get(winning)!.index };
       }
       const earlier = prepared.filter((p) => p.activity.externalId === activity.externalId && p.ordinal < ordinal).map((p) => p.index);
-      return { field, index, ordinal, externalId: activity.externalId, id: result.id, outcome: result.outcome, revision: result.revision, ...(earlier.length > 0 ? { supersedes: earlier } : {}) };
+      return {
+        field,
+        index,
+        ordinal,
+        externalId: activity.externalId,
+        id: result.id,
+        outcome: result.outcome,
+        revision: result.revision,
+        ...(earlier.length > 0 ? { supersedes: earlier } : {}),
+        ...(warnings.length > 0 ? { warnings } : {}),
+      };
     });
     const skipped = ignored.map(({ field, index, ordinal, ignored: why }) => ({ field, index, ordinal, externalId: why.externalId, outcome: 'ignored' as const, itemType: why.itemType, reason: why.reason }));
     const answer = [...stored, ...skipped].sort((a, b) => a.ordinal - b.ordinal).map(({ ordinal: _ordinal, ...result }) => result);
@@ -341,7 +366,7 @@ export class SyncService {
             issues.push(...error.issues.map((issue) => ({ path: at([...stream.path, ...issue.path]), message: `${stream.type}: ${issue.message}` })));
           }
         }
-        prepared.push({ ...item, activity, hash: payloadHash(raw) });
+        prepared.push({ ...item, activity, hash: payloadHash(raw), warnings: derivedValueWarnings(activity) });
       } catch (error) {
         if (error instanceof MappingError) issues.push({ path: at(error.path), message: error.message });
         else if (error instanceof TooManySamplesError) throw new ORPCError('PAYLOAD_TOO_LARGE', { message: `${field}[${index}]: ${error.message}` });

@@ -14,6 +14,7 @@ import {
   type StreamSamples,
   type StreamType,
 } from '../../streams/stream-types.js';
+import { keepMovingTimeWithinElapsed } from '../../activities/moving-time.js';
 import { withoutRepeatedAltitude } from '../../streams/altitude-once.js';
 import type { ImportedActivity } from './types.js';
 
@@ -445,19 +446,8 @@ function conform(activity: ImportedActivity, label: string, warnings: string[]):
     }
   }
   if (cleared) fillSummaryFromStreams(activity);
-  // Moving time is part of the elapsed time (§5). Up to a second more is the two clocks' rounding
-  // (FIT's timer and elapsed times are separate fields): clamped. More is a claim the file
-  // contradicts (a lap sum of 2283 s in a 1410 s activity): left out rather than stored or
-  // replaced by a guess; the source's own value stays in sourceData.
-  const { movingTimeS, durationS } = activity;
-  if (movingTimeS != null && durationS != null && movingTimeS > durationS) {
-    if (movingTimeS - durationS <= 1) {
-      activity.movingTimeS = durationS;
-    } else {
-      warnings.push(`${label}: movingTimeS ${round3(movingTimeS)} s is longer than the elapsed durationS ${round3(durationS)} s; left out`);
-      activity.movingTimeS = null;
-    }
-  }
+  const movingTimeWarning = keepMovingTimeWithinElapsed(activity);
+  if (movingTimeWarning) warnings.push(`${label}: ${movingTimeWarning}`);
   for (const [avg, max] of [
     ['avgHeartRateBpm', 'maxHeartRateBpm'],
     ['avgSpeedMS', 'maxSpeedMS'],
@@ -487,7 +477,6 @@ function conform(activity: ImportedActivity, label: string, warnings: string[]):
   }
 }
 
-const round3 = (value: number) => Math.round(value * 1000) / 1000;
 
 function cut(value: string | null | undefined, max: number): string | null | undefined {
   return typeof value === 'string' && value.length > max ? value.slice(0, max) : value;
