@@ -8,7 +8,7 @@
  * the ~60 s a lost heartbeat takes).
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { connect, createServer, type Server, type Socket } from 'node:net';
+import { startCuttingTcpProxy } from '../setup/tcp-proxy.js';
 import { eq, sql } from 'drizzle-orm';
 import { activities, importJobs, streamObjectDeletions } from '../../src/database/schema/index.js';
 import { fitActivityFixture } from '../../libs/testing/fit-builder.js';
@@ -30,52 +30,20 @@ async function startFaultyProxy(targetPort: number) {
   let failOn: RegExp | undefined;
   let thenDown = false;
   let down = false;
-  let cuts = 0;
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((client) => {
-    if (down) {
-      client.destroy();
-      return;
-    }
-    const upstream = connect(targetPort, '127.0.0.1');
-    sockets.add(client).add(upstream);
-    client.on('data', (chunk: Buffer) => {
-      const line = chunk.subarray(0, 512).toString('latin1').split('\r\n', 1)[0]!;
-      if (down || (failOn && /^[A-Z]+ \S+ HTTP\//.test(line) && failOn.test(line))) {
-        if (!down) cuts++;
-        if (thenDown) down = true;
-        client.destroy();
-        upstream.destroy();
-        return;
-      }
-      upstream.write(chunk);
-    });
-    upstream.pipe(client);
-    for (const socket of [client, upstream]) {
-      socket.on('error', () => undefined);
-      socket.on('close', () => {
-        sockets.delete(socket);
-        (socket === client ? upstream : client).destroy();
-      });
-    }
+  const proxy = await startCuttingTcpProxy({ host: '127.0.0.1', port: targetPort }, () => (chunk) => {
+    if (down) return true;
+    const line = chunk.subarray(0, 512).toString('latin1').split('\r\n', 1)[0]!;
+    if (!failOn || !/^[A-Z]+ \S+ HTTP\//.test(line) || !failOn.test(line)) return false;
+    if (thenDown) down = true;
+    return true;
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  return {
-    endpoint: `http://127.0.0.1:${port}`,
+  return Object.assign(proxy, {
     fail(pattern: RegExp | undefined, options: { thenDown?: boolean } = {}) {
       failOn = pattern;
       thenDown = options.thenDown ?? false;
       down = false;
     },
-    get cuts() {
-      return cuts;
-    },
-    async close() {
-      for (const socket of sockets) socket.destroy();
-      await new Promise((resolve) => server.close(resolve));
-    },
-  };
+  });
 }
 
 interface JobRow {

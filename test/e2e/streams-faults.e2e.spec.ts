@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createHash } from 'node:crypto';
-import { createServer, connect, type Server, type Socket } from 'node:net';
+import { startCuttingTcpProxy } from '../setup/tcp-proxy.js';
 import { and, eq, sql } from 'drizzle-orm';
 import { activityStreams, streamObjectDeletions } from '../../src/database/schema/index.js';
 import { ParquetStreamCodec } from '../../src/modules/streams/parquet.codec.js';
@@ -31,47 +31,19 @@ const END = new Date('2026-05-01T16:00:00.000Z');
  */
 async function startCuttingProxy(targetPort: number) {
   let afterBytes: number | undefined;
-  let cuts = 0;
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((client) => {
-    const upstream = connect(targetPort, '127.0.0.1');
-    sockets.add(client).add(upstream);
+  const proxy = await startCuttingTcpProxy({ host: '127.0.0.1', port: targetPort }, () => {
     let putBytes = -1;
-    client.on('data', (chunk: Buffer) => {
+    return (chunk) => {
       if (chunk.subarray(0, 4).toString('latin1') === 'PUT ') putBytes = 0;
       if (putBytes >= 0) putBytes += chunk.length;
-      if (afterBytes !== undefined && putBytes > afterBytes) {
-        cuts++;
-        client.destroy();
-        upstream.destroy();
-        return;
-      }
-      upstream.write(chunk);
-    });
-    upstream.pipe(client);
-    for (const socket of [client, upstream]) {
-      socket.on('error', () => undefined);
-      socket.on('close', () => {
-        sockets.delete(socket);
-        (socket === client ? upstream : client).destroy();
-      });
-    }
+      return afterBytes !== undefined && putBytes > afterBytes;
+    };
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  return {
-    endpoint: `http://127.0.0.1:${port}`,
+  return Object.assign(proxy, {
     arm(bytes: number | undefined) {
       afterBytes = bytes;
     },
-    get cuts() {
-      return cuts;
-    },
-    async close() {
-      for (const socket of sockets) socket.destroy();
-      await new Promise((resolve) => server.close(resolve));
-    },
-  };
+  });
 }
 
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');

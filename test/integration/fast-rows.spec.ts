@@ -45,7 +45,9 @@ beforeAll(async () => {
   });
   // Microseconds, as rows written outside the API carry them.
   await t.database.db.execute(sql`update activities set start_time = start_time + interval '123 microseconds' where user_id = ${user.userId}`);
-  await t.database.db.execute(sql`update activity_events set start_time = start_time + interval '457 microseconds'`);
+  await t.database.db.execute(
+    sql`update activity_events set start_time = start_time + interval '457 microseconds' where activity_id in (select id from activities where user_id = ${user.userId})`,
+  );
   // A non-finite float, as only SQL can write it: JSON aggregation spells it as a string.
   await t.database.db.execute(sql`update activities set elevation_gain_m = 'Infinity' where parent_id = ${parent.id} and activity_type = 'cycling'`);
 });

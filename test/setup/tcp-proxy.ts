@@ -61,3 +61,56 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     close: cut,
   };
 }
+
+export interface CuttingTcpProxy {
+  /** `http://127.0.0.1:<port>`: the proxy's own address, for an S3 endpoint. */
+  endpoint: string;
+  /** How many connections the proxy has cut. */
+  readonly cuts: number;
+  close(): Promise<void>;
+}
+
+/**
+ * A TCP relay to `target` that shows every chunk a client sends to the inspector of its connection
+ * (`inspect()` is called once per connection, so it can keep that connection's state) before
+ * passing it on; when the inspector answers true, the connection is cut instead: a dependency
+ * failing at a chosen request, or part way through one, as seen on the wire.
+ */
+export async function startCuttingTcpProxy(target: { host: string; port: number }, inspect: () => (chunk: Buffer) => boolean): Promise<CuttingTcpProxy> {
+  let cuts = 0;
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((client) => {
+    const upstream = connect(target.port, target.host);
+    sockets.add(client).add(upstream);
+    const cutHere = inspect();
+    client.on('data', (chunk: Buffer) => {
+      if (cutHere(chunk)) {
+        cuts++;
+        client.destroy();
+        upstream.destroy();
+        return;
+      }
+      upstream.write(chunk);
+    });
+    upstream.pipe(client);
+    for (const socket of [client, upstream]) {
+      socket.on('error', () => undefined);
+      socket.on('close', () => {
+        sockets.delete(socket);
+        (socket === client ? upstream : client).destroy();
+      });
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    get cuts() {
+      return cuts;
+    },
+    async close() {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
