@@ -8,6 +8,7 @@ import { and, eq } from 'drizzle-orm';
 import { activityStreams, streamObjectDeletions } from '../../src/database/schema/index.js';
 import { encodeStream, STREAM_SCHEMA_VERSION } from '../../src/modules/streams/parquet.codec.js';
 import { createObjectStore } from '../../src/modules/streams/storage/create-object-store.js';
+import { LocalObjectStore } from '../../src/modules/streams/storage/local-object-store.js';
 import type { ObjectStore } from '../../src/modules/streams/storage/object-store.js';
 import { STREAM_TYPES } from '../../src/modules/streams/stream-types.js';
 import { streamObjectKey } from '../../src/modules/streams/streams.service.js';
@@ -349,6 +350,26 @@ describe.each(['local', 's3'] as const)('streams on the %s object store', (kind)
     const again = await sweepStreams(repository, backend.store, { apply: false, graceMs: 0 });
     expect(again.orphans.keys).not.toContain(orphan);
     expect(again.missingObjects.rows.map((row) => row.objectKey)).not.toContain(lost);
+  });
+
+  it('the sweep pointed at a store that holds nothing of an athlete deletes none of that athlete’s rows, and says so', async () => {
+    const activityId = await newActivity(t, user);
+    await put(activityId, 'power', columnsFor('power', 50, 6)).expect(200);
+    const key = await keyOf(t, activityId, 'power');
+    const emptyDir = mkdtempSync(join(tmpdir(), 'sweep-wrong-store-'));
+    const wrongStore = new LocalObjectStore({ dataDir: emptyDir, bucket: 'not-this-database' });
+    try {
+      await wrongStore.ensureReady();
+      const repository = new StreamsRepository(t.database.db);
+      const applied = await sweepStreams(repository, wrongStore, { apply: true, graceMs: 0 });
+      expect(applied.missingObjects.count).toBeGreaterThan(0);
+      expect(applied.missingObjects.kept).toBe(applied.missingObjects.count);
+      expect(await keyOf(t, activityId, 'power')).toBe(key);
+      const fetched = await t.http().get(`/api/v1/activities/${activityId}/streams/power`).set(user.auth).expect(200);
+      expect(fetched.body.sampleCount).toBe(50);
+    } finally {
+      rmSync(emptyDir, { recursive: true, force: true });
+    }
   });
 
   it('DuckDB reads a glob over every heart_rate object of several activities, whole and fractional, exactly', async () => {

@@ -22,8 +22,12 @@ export interface SweepReport {
   superseded: SweepFinding;
   /** Objects no row points at and whose stream has no row at all (failed uploads, deleted data). */
   orphans: SweepFinding;
-  /** Rows whose object is gone. */
-  missingObjects: { count: number; rows: { id: string; objectKey: string }[] };
+  /**
+   * Rows whose object is gone. With apply they are deleted, except `kept`: rows of an athlete of
+   * whom the store holds no object at all, which says more about the store (another bucket or
+   * folder than the database's) than about the rows, so they are only reported.
+   */
+  missingObjects: { count: number; rows: { id: string; objectKey: string }[]; kept: number };
   /**
    * Objects in an older physical layout than their type's current one (schema_version): counted in a
    * dry run, rewritten in the current schema with apply (when the sweep is given the write path).
@@ -39,6 +43,7 @@ export interface SweepReport {
 export type SweepSource = Pick<StreamsRepository, 'rowsAfter' | 'referencedKeys' | 'queuedKeys' | 'streamsWithRows' | 'deleteByIds'> & UpgradeSource;
 
 const STREAM_PARTS = /^(streams\/athlete_id=[^/]+\/activity_id=([^/]+)\/stream_type=([^/]+)\/)v=[^/]+\.parquet$/;
+const ATHLETE_PREFIX = /^streams\/athlete_id=[^/]+\//;
 
 
 function note(finding: SweepFinding, key: string): void {
@@ -73,7 +78,7 @@ export async function sweepStreams(
   const report: SweepReport = {
     superseded: { count: 0, keys: [] },
     orphans: { count: 0, keys: [] },
-    missingObjects: { count: 0, rows: [] },
+    missingObjects: { count: 0, rows: [], kept: 0 },
     upgrade: { outdated: 0, rewritten: 0, changedMeanwhile: 0, skipped: { count: 0, rows: [] } },
     drained: 0,
     scanned: 0,
@@ -111,6 +116,7 @@ export async function sweepStreams(
   }
   if (page.length > 0) await flush();
 
+  const holdsAthlete = athleteHoldings(store);
   let after: string | undefined;
   for (;;) {
     const batch = await rows.rowsAfter(after, PAGE);
@@ -126,9 +132,38 @@ export async function sweepStreams(
     }
     report.missingObjects.count += missing.length;
     for (const row of missing) if (report.missingObjects.rows.length < REPORT_KEYS) report.missingObjects.rows.push(row);
-    if (options.apply) await rows.deleteByIds(missing.map((row) => row.id));
+    if (!options.apply) continue;
+    const lost: string[] = [];
+    for (const row of missing) {
+      if (await holdsAthlete(row.objectKey)) lost.push(row.id);
+      else report.missingObjects.kept++;
+    }
+    await rows.deleteByIds(lost);
   }
   return report;
+}
+
+/**
+ * Whether the store holds any stream object of the athlete whose key this is (one listing request
+ * per athlete, remembered for the run): a sweep pointed at the wrong bucket or an empty folder must
+ * not delete the database's rows (docs/data-model.md §10).
+ */
+function athleteHoldings(store: ObjectStore): (objectKey: string) => Promise<boolean> {
+  const known = new Map<string, boolean>();
+  return async (objectKey) => {
+    const prefix = ATHLETE_PREFIX.exec(objectKey)?.[0];
+    if (prefix === undefined) return false;
+    let held = known.get(prefix);
+    if (held === undefined) {
+      held = false;
+      for await (const _object of store.list(prefix)) {
+        held = true;
+        break;
+      }
+      known.set(prefix, held);
+    }
+    return held;
+  };
 }
 
 /** The stream prefixes among `keys` that have a current row (those seen referenced in this page are known). */
