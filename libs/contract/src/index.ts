@@ -29,3 +29,4 @@ export * from './streams.contract.js';
 export * from './sync.contract.js';
 export * from './provider-payloads.js';
 export * from './imports.contract.js';
+export * from './statistics.js';

@@ -123,9 +123,9 @@ describe('parseAppleHealthExport', () => {
         { key: 'avg_power_w', value: 251, unit: 'W' },
         { key: 'max_power_w', value: 402, unit: 'W' },
         { key: 'total_steps', value: 5123, unit: 'count' },
-        { key: 'weather_temperature_c', value: 20, unit: '°C' },
+        { key: 'avg_temperature_c', value: 20, unit: '°C' },
         { key: 'weather_humidity_percent', value: 56, unit: '%' },
-        { key: 'avg_mets', value: 9.81, unit: 'kcal/hr·kg' },
+        { key: 'avg_mets', value: 9.81, unit: 'kcal/(kg·hr)' },
       ]),
     );
     expect(run.events.map((e) => [e.eventType, e.startTime.getTime(), e.endTime?.getTime() ?? null])).toEqual([
@@ -328,11 +328,11 @@ describe('parseAppleHealthExport: sample records', () => {
       `<?xml version="1.0" encoding="UTF-8"?>\n<HealthData locale="en_US">\n` +
       ` <Workout workoutActivityType="HKWorkoutActivityTypeCycling" duration="10" durationUnit="min" sourceName="Zwift" startDate="${appleDate(w.startMs)}" endDate="${appleDate(w.startMs + 600_000)}">\n` +
       ` </Workout>\n` +
-      // After the workout, with a power record in kW the model has no rule for, and a cadence.
+      // After the workout, with a power record in kcal/hr the unit table has no rule for, and a cadence.
       record('Apple Watch', w.startMs + 1000, '101') +
       record('Apple Watch', w.startMs + 2000, '102') +
       record('Strap', w.startMs + 1500, '99') +
-      ` <Record type="HKQuantityTypeIdentifierCyclingPower" sourceName="Zwift" unit="kW" startDate="${appleDate(w.startMs)}" endDate="${appleDate(w.startMs)}" value="0.2"/>\n` +
+      ` <Record type="HKQuantityTypeIdentifierCyclingPower" sourceName="Zwift" unit="kcal/hr" startDate="${appleDate(w.startMs)}" endDate="${appleDate(w.startMs)}" value="170"/>\n` +
       ` <Record type="HKQuantityTypeIdentifierCyclingCadence" sourceName="Zwift" unit="count/min" startDate="${appleDate(w.startMs + 3000)}" endDate="${appleDate(w.startMs + 3000)}" value="88"/>\n` +
       record('Apple Watch', w.startMs + 601_000, '140') +
       `</HealthData>\n`;
@@ -341,7 +341,7 @@ describe('parseAppleHealthExport: sample records', () => {
     expect(scalar(ride, 'cadence')).toEqual({ t: [w.startMs + 3000], v: [88] });
     expect(ride.streams.power).toBeUndefined();
     expect(ride.warnings).toEqual([
-      'records: left out 1 CyclingPower in "kW", a unit with no conversion',
+      'records: left out 1 CyclingPower in "kcal/hr", a unit with no conversion',
       'records: kept the 2 HeartRate samples of "Apple Watch"; left out 1 from "Strap"',
     ]);
   });

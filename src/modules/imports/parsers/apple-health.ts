@@ -22,12 +22,14 @@
  * from the `HKTimeZone` metadata, else from the route's first position.
  */
 import { SaxesParser, type SaxesTagPlain } from 'saxes';
-import { isTimeZone } from '@unified-activity/contract';
+import { isTimeZone, type HealthKitWorkout } from '@unified-activity/contract';
 import type { ScalarStreamType } from '../../streams/stream-types.js';
-import { resolveHealthKitActivityType } from '../../sync/mappers/healthkit.js';
-import { clipStreams, Column, conformActivities, fillSummaryFromStreams, snakeCase, StreamCollector, timeZoneAt } from './common.js';
+import { mapHealthKitWorkout, resolveHealthKitActivityType } from '../../sync/mappers/healthkit.js';
+import { MappingError, type NormalizedActivity, type NormalizedFields } from '../../sync/mappers/normalized.js';
+import { toMetres, toMetresPerSecond, toPerMinute, toWatts } from '../../sync/mappers/units.js';
+import { clipStreams, Column, conformActivities, fillSummaryFromStreams, StreamCollector, timeZoneAt } from './common.js';
 import { readGpx } from './gpx.js';
-import { UnreadableFileError, type ImportedActivity, type ImportedEvent, type ImportedStatistic } from './types.js';
+import { UnreadableFileError, type ImportedActivity } from './types.js';
 
 type Attributes = Record<string, string>;
 
@@ -77,16 +79,16 @@ const MAX_WARNINGS_PER_WORKOUT = 20;
  * contact time), stroke counts, flights, HRV, SpO₂, respiratory rate, water temperature.
  */
 const RECORD_SERIES: Record<string, { stream: ScalarStreamType; convert: (value: number, unit: string | undefined) => number | undefined; cumulative?: true }> = {
-  HeartRate: { stream: 'heart_rate', convert: perMinute },
-  RunningSpeed: { stream: 'speed', convert: (v, unit) => speedToMS(v, unit) },
-  CyclingSpeed: { stream: 'speed', convert: (v, unit) => speedToMS(v, unit) },
-  RunningPower: { stream: 'power', convert: (v, unit) => (unit === 'W' ? v : undefined) },
-  CyclingPower: { stream: 'power', convert: (v, unit) => (unit === 'W' ? v : undefined) },
-  CyclingCadence: { stream: 'cadence', convert: perMinute },
+  HeartRate: { stream: 'heart_rate', convert: lenient(toPerMinute) },
+  RunningSpeed: { stream: 'speed', convert: lenient(toMetresPerSecond) },
+  CyclingSpeed: { stream: 'speed', convert: lenient(toMetresPerSecond) },
+  RunningPower: { stream: 'power', convert: lenient(toWatts) },
+  CyclingPower: { stream: 'power', convert: lenient(toWatts) },
+  CyclingCadence: { stream: 'cadence', convert: lenient(toPerMinute) },
   ...Object.fromEntries(
     ['WalkingRunning', 'Cycling', 'Swimming', 'Wheelchair', 'DownhillSnowSports', 'CrossCountrySkiing', 'PaddleSports', 'Rowing', 'SkatingSports'].map((kind) => [
       `Distance${kind}`,
-      { stream: 'distance' as const, convert: (v: number, unit: string | undefined) => toMetres(v, unit ?? ''), cumulative: true as const },
+      { stream: 'distance' as const, convert: lenient(toMetres), cumulative: true as const },
     ]),
   ),
 };
@@ -100,11 +102,18 @@ function recordSeries(type: string | undefined): string | undefined {
   return Object.hasOwn(RECORD_SERIES, name) ? name : undefined;
 }
 
-/** `count/min` as is (HealthKit's bpm and rpm); `count/s` × 60. */
-function perMinute(value: number, unit: string | undefined): number | undefined {
-  if (unit === 'count/min') return value;
-  if (unit === 'count/s') return value * 60;
-  return undefined;
+/**
+ * A conversion of the one unit table (sync/mappers/units.ts) for sample records: undefined for a
+ * unit it does not know (counted, and reported as a warning per workout).
+ */
+function lenient(convert: (value: number, unit: string, path: (string | number)[]) => number) {
+  return (value: number, unit: string | undefined): number | undefined => {
+    try {
+      return convert(value, unit ?? '', []);
+    } catch {
+      return undefined;
+    }
+  };
 }
 
 /** A workout's window, the same in both passes. */
@@ -433,8 +442,24 @@ async function workoutToActivity(
         statistics: [...workout.statistics, ...only.statistics.filter((s) => !workout.statistics.some((w) => w.type === s.type))],
       }
     : workout;
-  const activity = summaryToActivity(summary, workout.attributes.workoutActivityType ?? '', warnings);
-  if (!activity) return undefined;
+  const window = summaryWindow(summary.attributes);
+  if (!window) {
+    warnings.push(`workout at ${summary.attributes.startDate ?? '?'}: no valid start and end; skipped`);
+    return undefined;
+  }
+  const workoutActivityType = workout.attributes.workoutActivityType ?? '';
+  if (!resolveHealthKitActivityType(workoutActivityType).known) warnings.push(`HealthKit type "${workoutActivityType}" is not in the catalog; imported as "other"`);
+  // Legs: the export does not name a leg's type; it is inferred from the leg's statistics.
+  const isMultisport = /SwimBikeRun|Transition/.test(workoutActivityType);
+  const legs = (workout.activities.length > 1 ? workout.activities : []).flatMap((leg, index) => {
+    if (summaryWindow(leg.attributes)) return [{ summary: leg, index, type: inferLegType(leg, isMultisport) }];
+    warnings.push(`workout at ${leg.attributes.startDate ?? '?'}: no valid start and end; skipped`);
+    return [];
+  });
+  const mapped = mapWorkout(workoutPayload(summary, legs, window), warnings);
+  const activity = importedFromMapped(mapped);
+  activity.sourceActivityType = workoutActivityType || null;
+  activity.movingTimeS = movingTimeS(activity, window.durationS);
   activity.sourceData = {
     workout: workout.attributes,
     metadata: workout.metadata,
@@ -443,22 +468,14 @@ async function workoutToActivity(
     routes: workout.routes.map((r) => ({ ...r.attributes, paths: r.paths, ...(r.locations ? { locationCount: r.locations.t.length + r.locations.unusable } : {}) })),
     ...(workout.activities.length > 0 ? { workoutActivities: workout.activities } : {}),
   };
-  if (workout.activities.length > 1) {
-    const isMultisport = /SwimBikeRun|Transition/.test(activity.sourceActivityType ?? '');
-    for (const [i, legSummary] of workout.activities.entries()) {
-      const type = inferLegType(legSummary, isMultisport);
-      const child = summaryToActivity(
-        { ...legSummary, attributes: { sourceName: workout.attributes.sourceName, device: workout.attributes.device, ...legSummary.attributes } },
-        type,
-        warnings,
-      );
-      if (!child) continue;
-      // The export does not name a leg's type; it is inferred from the leg's statistics.
-      child.sourceActivityType = null;
-      child.sourceData = { workoutActivity: legSummary, index: i, inferredType: type };
-      activity.children.push(child);
-    }
-  }
+  activity.children = mapped.children.map((fields, i) => {
+    const { summary: leg, index, type } = legs[i];
+    const child = importedFromMapped(fields);
+    child.sourceActivityType = null;
+    child.deviceName = activity.deviceName;
+    child.sourceData = { workoutActivity: leg, index, inferredType: type };
+    return child;
+  });
 
   // Route: position (with altitude and horizontal accuracy), altitude and speed.
   const collector = new StreamCollector();
@@ -583,52 +600,137 @@ function addLocation(route: RouteDraft, a: Attributes): void {
   r.speedMS.push(speed !== undefined && speed >= 0 ? speed : Number.NaN);
 }
 
-/** A workout or one leg of it, from its attributes, metadata, events and statistics. */
-function summaryToActivity(summary: Summary, workoutActivityType: string, warnings: string[]): ImportedActivity | undefined {
-  const a = summary.attributes;
-  const startMs = parseAppleDate(a.startDate);
-  const durationAttributeS = toSeconds(parseNumber(a.duration), a.durationUnit);
-  const endMs = parseAppleDate(a.endDate) ?? (startMs !== undefined && durationAttributeS !== undefined ? startMs + durationAttributeS * 1000 : undefined);
-  if (startMs === undefined || endMs === undefined || endMs < startMs) {
-    warnings.push(`workout at ${a.startDate ?? '?'}: no valid start and end; skipped`);
-    return undefined;
-  }
-  const indoor = parseBoolean(summary.metadata.HKIndoorWorkout ?? summary.metadata.HKMetadataKeyIndoorWorkout);
-  const location = parseQuantity(summary.metadata.HKSwimmingLocationType ?? summary.metadata.HKMetadataKeySwimmingLocationType)?.value;
-  const swimmingLocation = location === 0 || location === 1 || location === 2 ? location : null;
-  // The HealthKit sync mapper's mapping, fed the qualifiers as this parser reads them.
-  const type = resolveHealthKitActivityType(workoutActivityType, { HKIndoorWorkout: indoor ?? undefined, HKSwimmingLocationType: swimmingLocation ?? undefined });
-  if (!type.known) warnings.push(`HealthKit type "${workoutActivityType}" is not in the catalog; imported as "other"`);
+type Quantity = { value: number; unit: string };
 
-  const statistics: ImportedStatistic[] = [];
-  const addStatistic = (key: string, value: number | undefined, unit: string) => {
-    if (value === undefined || !Number.isFinite(value) || statistics.some((s) => s.key === key)) return;
-    statistics.push({ key, value, unit });
+/** An attribute pair as a HealthKit quantity; a missing unit stays empty, for the unit table to refuse. */
+function quantity(value: string | undefined, unit: string | undefined): Quantity | undefined {
+  const n = parseNumber(value);
+  return n === undefined ? undefined : { value: n, unit: unit ?? '' };
+}
+
+/**
+ * The export's MetadataEntry values as the app would send them: "4500 cm" becomes a quantity,
+ * HKIndoorWorkout a boolean, the `HKMetadataKey…` constant names their stored key (`HK…`).
+ */
+function payloadMetadata(metadata: Attributes): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, raw] of Object.entries(metadata)) {
+    const name = key.startsWith('HKMetadataKey') && !Object.hasOwn(metadata, `HK${key.slice(13)}`) ? `HK${key.slice(13)}` : key;
+    const q = parseQuantity(raw);
+    out[name] = name === 'HKIndoorWorkout' ? (parseBoolean(raw) ?? raw) : q && q.unit !== '' ? q : raw;
+  }
+  return out;
+}
+
+function payloadStatistics(statistics: Attributes[]): NonNullable<HealthKitWorkout['statistics']> {
+  return statistics
+    .filter((s) => s.type)
+    .map((s) => {
+      const item: NonNullable<HealthKitWorkout['statistics']>[number] = { quantityType: s.type! };
+      for (const aggregate of ['average', 'minimum', 'maximum', 'sum'] as const) {
+        const q = quantity(s[aggregate], s.unit);
+        if (q) item[aggregate] = q;
+      }
+      return item;
+    });
+}
+
+/** `<WorkoutEvent>`s: the event's duration stays in its metadata (and ends it), with the export's type name. */
+function payloadEvents(events: Attributes[]): NonNullable<HealthKitWorkout['workoutEvents']> {
+  return events.flatMap((e) => {
+    const startMs = parseAppleDate(e.date);
+    if (e.type === undefined || startMs === undefined) return [];
+    const durationS = toSeconds(parseNumber(e.duration), e.durationUnit);
+    const metadata: Record<string, unknown> = { source_type: e.type };
+    if (durationS !== undefined && durationS > 0) metadata.duration_s = durationS;
+    const endDate = durationS !== undefined && durationS > 0 ? new Date(startMs + durationS * 1000) : undefined;
+    return [{ type: e.type, startDate: new Date(startMs), ...(endDate ? { endDate } : {}), metadata }];
+  });
+}
+
+/** A summary's window from its attributes, or undefined when it has none. */
+function summaryWindow(a: Attributes): { startMs: number; endMs: number; durationS: number | undefined } | undefined {
+  const startMs = parseAppleDate(a.startDate);
+  const durationS = toSeconds(parseNumber(a.duration), a.durationUnit);
+  const endMs = parseAppleDate(a.endDate) ?? (startMs !== undefined && durationS !== undefined ? startMs + durationS * 1000 : undefined);
+  return startMs === undefined || endMs === undefined || endMs < startMs ? undefined : { startMs, endMs, durationS };
+}
+
+/**
+ * One `<Workout>` (and its legs) as the HealthKit payload the sync mapper takes: the workout's own
+ * fields, statistics, events and metadata. Routes and sample records are the reader's (streams);
+ * `duration` is left out so that the elapsed time is the window's (see movingTimeS).
+ */
+function workoutPayload(summary: Summary, legs: { summary: Summary; type: string }[], window: { startMs: number; endMs: number }): HealthKitWorkout {
+  const a = summary.attributes;
+  const name = deviceName(a.device);
+  return {
+    uuid: 'apple-health-export',
+    workoutActivityType: a.workoutActivityType ?? '',
+    startDate: new Date(window.startMs),
+    endDate: new Date(window.endMs),
+    ...optional('totalDistance', quantity(a.totalDistance, a.totalDistanceUnit)),
+    ...optional('totalEnergyBurned', quantity(a.totalEnergyBurned, a.totalEnergyBurnedUnit)),
+    statistics: payloadStatistics(summary.statistics),
+    workoutEvents: payloadEvents(summary.events),
+    metadata: payloadMetadata(summary.metadata),
+    ...(legs.length > 0
+      ? {
+          workoutActivities: legs.map(({ summary: leg, type }) => {
+            const legWindow = summaryWindow(leg.attributes)!;
+            return {
+              workoutConfiguration: { activityType: type },
+              startDate: new Date(legWindow.startMs),
+              endDate: new Date(legWindow.endMs),
+              statistics: payloadStatistics(leg.statistics),
+              metadata: payloadMetadata(leg.metadata),
+            };
+          }),
+        }
+      : {}),
+    ...(name ? { device: { name } } : {}),
+    ...(a.sourceName ? { sourceRevision: { source: { name: a.sourceName } } } : {}),
   };
-  const activity: ImportedActivity = {
-    activityType: type.activityType,
-    sourceActivityType: workoutActivityType || null,
-    name: summary.metadata.HKWorkoutBrandName ?? null,
-    notes: null,
-    startTime: new Date(startMs),
-    endTime: new Date(endMs),
-    timeZone: null,
-    durationS: (endMs - startMs) / 1000,
-    distanceM: toMetres(parseNumber(a.totalDistance), a.totalDistanceUnit) ?? null,
-    activeEnergyKcal: toKcal(parseNumber(a.totalEnergyBurned), a.totalEnergyBurnedUnit) ?? null,
-    isIndoor: indoor,
-    deviceName: deviceName(a.device) ?? a.sourceName ?? null,
-    statistics,
-    events: [],
-    streams: {},
-    sourceData: {},
-    children: [],
-  };
-  for (const s of summary.statistics) applyStatistic(activity, s, addStatistic);
-  applyMetadata(activity, summary.metadata, addStatistic);
-  activity.events = summary.events.flatMap((e) => workoutEvent(e));
-  activity.movingTimeS = movingTimeS(activity, durationAttributeS);
-  return activity;
+}
+
+const optional = <K extends string, V>(key: K, value: V | undefined): Partial<Record<K, V>> => (value === undefined ? {} : ({ [key]: value } as Record<K, V>));
+
+/**
+ * The one HealthKit mapping (sync/mappers/healthkit.ts), with its unit table's strictness: where
+ * it refuses a value (an unknown unit, an unreadable time zone, an unknown event type), that value
+ * is left out with a warning and the workout is mapped again, so one bad entry costs only itself.
+ */
+function mapWorkout(payload: HealthKitWorkout, warnings: string[]): NormalizedActivity {
+  for (;;) {
+    try {
+      return mapHealthKitWorkout(payload);
+    } catch (error) {
+      if (!(error instanceof MappingError) || !leaveOut(payload, error.path)) throw error;
+      warnings.push(`${error.path.join('.')}: ${error.message}; left out`);
+    }
+  }
+}
+
+/** Removes the value a MappingError points at (a quantity, a metadata entry, an event); false when it cannot. */
+function leaveOut(payload: HealthKitWorkout, path: (string | number)[]): boolean {
+  const at = path.at(-1) === 'unit' ? path.slice(0, -1) : path;
+  const last = at.at(-1);
+  if (at.length < 2 || last === undefined || last === 'startDate' || last === 'endDate') return false;
+  let parent: unknown = payload;
+  for (const step of at.slice(0, -1)) {
+    parent = (parent as Record<string | number, unknown> | undefined)?.[step];
+    if (typeof parent !== 'object' || parent === null) return false;
+  }
+  if (Array.isArray(parent) && typeof last === 'number' && last < parent.length) parent.splice(last, 1);
+  else if (Object.hasOwn(parent as object, last)) delete (parent as Record<string | number, unknown>)[last];
+  else return false;
+  return true;
+}
+
+/** The mapper's activity in the parsers' shape; streams, sourceData and identity are the reader's. */
+function importedFromMapped(mapped: NormalizedFields): ImportedActivity {
+  const { statistics, events, ...fields } = mapped;
+  return { ...fields, statistics, events, streams: {}, sourceData: {}, children: [] };
 }
 
 /**
@@ -740,127 +842,6 @@ function movingTimeS(activity: ImportedActivity, durationS: number | undefined):
   return durationS ?? null;
 }
 
-const EVENT_TYPES: Record<string, string> = {
-  HKWorkoutEventTypePause: 'pause',
-  HKWorkoutEventTypeResume: 'resume',
-  HKWorkoutEventTypeLap: 'lap',
-  HKWorkoutEventTypeSegment: 'segment',
-  HKWorkoutEventTypeMarker: 'marker',
-  HKWorkoutEventTypeMotionPaused: 'motion_paused',
-  HKWorkoutEventTypeMotionResumed: 'motion_resumed',
-  HKWorkoutEventTypePauseOrResumeRequest: 'marker',
-};
-
-function workoutEvent(e: Attributes): ImportedEvent[] {
-  const eventType = EVENT_TYPES[e.type ?? ''];
-  const startMs = parseAppleDate(e.date);
-  if (!eventType || startMs === undefined) return [];
-  const durationS = toSeconds(parseNumber(e.duration), e.durationUnit);
-  const endMs = durationS !== undefined && durationS > 0 ? startMs + durationS * 1000 : undefined;
-  const metadata: Record<string, unknown> = { source_type: e.type };
-  if (durationS !== undefined && durationS > 0) metadata.duration_s = durationS;
-  return [{ eventType, startTime: new Date(startMs), endTime: endMs !== undefined ? new Date(endMs) : null, metadata }];
-}
-
-type AddStatistic = (key: string, value: number | undefined, unit: string) => void;
-
-function applyStatistic(activity: ImportedActivity, s: Attributes, add: AddStatistic): void {
-  const type = (s.type ?? '').replace(/^HKQuantityTypeIdentifier/, '');
-  const unit = s.unit;
-  const sum = parseNumber(s.sum);
-  const average = parseNumber(s.average);
-  const maximum = parseNumber(s.maximum);
-  const minimum = parseNumber(s.minimum);
-  switch (type) {
-    case 'HeartRate': {
-      const perMinute = (v: number | undefined) => (v === undefined ? undefined : unit === 'count/s' ? v * 60 : v);
-      activity.avgHeartRateBpm ??= perMinute(average) ?? null;
-      activity.maxHeartRateBpm ??= perMinute(maximum) ?? null;
-      add('min_heart_rate_bpm', perMinute(minimum), 'bpm');
-      return;
-    }
-    case 'ActiveEnergyBurned':
-      activity.activeEnergyKcal ??= toKcal(sum, unit) ?? null;
-      return;
-    case 'BasalEnergyBurned':
-      add('basal_energy_kcal', toKcal(sum, unit), 'kcal');
-      return;
-    case 'DistanceWalkingRunning':
-    case 'DistanceCycling':
-    case 'DistanceSwimming':
-    case 'DistanceWheelchair':
-    case 'DistanceDownhillSnowSports':
-    case 'DistanceCrossCountrySkiing':
-    case 'DistancePaddleSports':
-    case 'DistanceRowing':
-    case 'DistanceSkatingSports':
-      activity.distanceM ??= toMetres(sum, unit) ?? null;
-      return;
-    case 'StepCount':
-      add('total_steps', sum, 'count');
-      return;
-    case 'SwimmingStrokeCount':
-      add('total_strokes', sum, 'count');
-      return;
-    case 'FlightsClimbed':
-      add('flights_climbed', sum, 'count');
-      return;
-    case 'RunningPower':
-    case 'CyclingPower':
-      add('avg_power_w', average, 'W');
-      add('max_power_w', maximum, 'W');
-      return;
-    case 'CyclingCadence':
-      add('avg_cadence_rpm', average, 'rpm');
-      add('max_cadence_rpm', maximum, 'rpm');
-      return;
-    case 'RunningSpeed':
-    case 'CyclingSpeed': {
-      const toMS = (v: number | undefined) => (v === undefined ? undefined : speedToMS(v, unit));
-      activity.avgSpeedMS ??= toMS(average) ?? null;
-      activity.maxSpeedMS ??= toMS(maximum) ?? null;
-      return;
-    }
-    case 'RunningStrideLength':
-      add('avg_stride_length_m', toMetres(average, unit), 'm');
-      return;
-    case 'RunningVerticalOscillation': {
-      const metres = toMetres(average, unit);
-      add('avg_vertical_oscillation_mm', metres === undefined ? undefined : metres * 1000, 'mm');
-      return;
-    }
-    case 'RunningGroundContactTime':
-      add('avg_ground_contact_time_ms', average, 'ms');
-      return;
-    default:
-      if (type !== '' && sum !== undefined && unit === 'count') add(`total_${snakeCase(type)}`, sum, 'count');
-  }
-}
-
-function applyMetadata(activity: ImportedActivity, metadata: Attributes, add: AddStatistic): void {
-  const q = (key: string) => parseQuantity(metadata[key] ?? metadata[key.replace(/^HK/, 'HKMetadataKey')]);
-  const ascended = q('HKElevationAscended');
-  if (ascended) activity.elevationGainM ??= toMetres(ascended.value, ascended.unit) ?? null;
-  const descended = q('HKElevationDescended');
-  if (descended) activity.elevationLossM ??= toMetres(descended.value, descended.unit) ?? null;
-  const avgSpeed = q('HKAverageSpeed');
-  if (avgSpeed) activity.avgSpeedMS ??= speedToMS(avgSpeed.value, avgSpeed.unit) ?? null;
-  const maxSpeed = q('HKMaximumSpeed');
-  if (maxSpeed) activity.maxSpeedMS ??= speedToMS(maxSpeed.value, maxSpeed.unit) ?? null;
-  const lap = q('HKLapLength');
-  if (lap) add('pool_length_m', toMetres(lap.value, lap.unit), 'm');
-  const temperature = q('HKWeatherTemperature');
-  if (temperature) {
-    const celsius = temperature.unit === 'degF' ? ((temperature.value - 32) * 5) / 9 : temperature.unit === 'K' ? temperature.value - 273.15 : temperature.value;
-    add('weather_temperature_c', celsius, '°C');
-  }
-  const humidity = q('HKWeatherHumidity');
-  // HealthKit writes humidity as a percentage ×100 ("5600 %") in exports.
-  if (humidity) add('weather_humidity_percent', humidity.value > 100 ? humidity.value / 100 : humidity.value, '%');
-  const mets = q('HKAverageMETs');
-  if (mets) add('avg_mets', mets.value, 'kcal/hr·kg');
-}
-
 /** "2024-05-01 06:30:00 +0200" (or ISO 8601) → epoch ms. */
 export function parseAppleDate(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
@@ -937,44 +918,6 @@ function toSeconds(value: number | undefined, unit: string | undefined): number 
       return value / 1000;
     default:
       return value;
-  }
-}
-
-const METRES_PER: Record<string, number> = { m: 1, km: 1000, cm: 0.01, mm: 0.001, mi: 1609.344, yd: 0.9144, ft: 0.3048, in: 0.0254 };
-
-function toMetres(value: number | undefined, unit: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const factor = METRES_PER[unit ?? 'm'];
-  return factor === undefined ? undefined : value * factor;
-}
-
-function toKcal(value: number | undefined, unit: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  switch (unit) {
-    case 'kJ':
-      return value / 4.184;
-    case 'J':
-      return value / 4184;
-    case 'cal':
-      return value / 1000;
-    default:
-      // kcal and Cal (food calorie) are the same unit.
-      return value;
-  }
-}
-
-function speedToMS(value: number, unit: string | undefined): number | undefined {
-  switch (unit) {
-    case 'm/s':
-      return value;
-    case 'km/hr':
-    case 'km/h':
-      return value / 3.6;
-    case 'mi/hr':
-    case 'mph':
-      return (value * 1609.344) / 3600;
-    default:
-      return undefined;
   }
 }
 

@@ -11,6 +11,7 @@
  */
 import { CrcCalculator, Decoder, Stream, type Mesg } from '@garmin/fitsdk';
 import { toCanonical } from '../../../../libs/seed-data/activity-type-mapping.js';
+import type { StatisticKey, StatisticUnit } from '@unified-activity/contract';
 import { isPositionSamples, type PositionSamples } from '../../streams/stream-types.js';
 import { conformActivities, coverStreams, fillSummaryFromStreams, isDate, jsonSafe, maxOf, snakeCase, StreamCollector, timeZoneAt, timeZoneForOffset } from './common.js';
 import { mergeHeartRates } from './fit-hr.js';
@@ -62,7 +63,7 @@ const INDOOR_SUB_SPORTS = new Set([
 ]);
 
 /** Session/lap fields kept as statistics: [field, key, unit]. Promoted fields are not repeated here. */
-const SESSION_STATISTICS: readonly [string, string, string][] = [
+const SESSION_STATISTICS: readonly [string, StatisticKey, StatisticUnit][] = [
   ['avgPower', 'avg_power_w', 'W'],
   ['maxPower', 'max_power_w', 'W'],
   ['normalizedPower', 'normalized_power_w', 'W'],
@@ -643,7 +644,7 @@ function nativeFromDeveloper(record: FitRecord, developer: Map<string, string>):
 function sessionStatistics(session: FitRecord, sport: string): ImportedStatistic[] {
   const stats: ImportedStatistic[] = [];
   const seen = new Set<string>();
-  const push = (key: string, value: number | undefined, unit: string) => {
+  const push = (key: StatisticKey, value: number | undefined, unit: StatisticUnit) => {
     if (value === undefined || seen.has(key)) return;
     seen.add(key);
     stats.push({ key, value, unit });

@@ -3,12 +3,14 @@
  * Apple Health export), already in the units of DATA-MODEL §9. The import plumbing
  * (API, CLI, persistence) consumes only these types.
  */
+import type { StatisticKey, StatisticUnit } from '@unified-activity/contract';
 import type { StreamSamples, StreamType } from '../../streams/stream-types.js';
 
+/** Keys and units only from the contract's closed list (docs/data-model.md §5). */
 export interface ImportedStatistic {
-  key: string;
+  key: StatisticKey;
   value: number;
-  unit: string;
+  unit: StatisticUnit;
 }
 
 export interface ImportedEvent {

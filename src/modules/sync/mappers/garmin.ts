@@ -4,7 +4,7 @@
  * epochs, Move IQ…) are recognised and never become activities (docs/data-model.md §6).
  */
 import { fromCanonical, toCanonical } from '../../../../libs/seed-data/activity-type-mapping.js';
-import type { GarminActivity, GarminActivityDetails } from '@unified-activity/contract';
+import type { GarminActivity, GarminActivityDetails, StatisticKey, StatisticUnit } from '@unified-activity/contract';
 import type { ScalarStreamType } from '../../streams/stream-types.js';
 import { EMPTY_FIELDS, MappingError, type IgnoredItem, type NormalizedActivity, type NormalizedStatistic, type NormalizedStream } from './normalized.js';
 
@@ -190,7 +190,7 @@ export function mapGarminActivity(activity: GarminActivity, summaryPath: (string
   const startTime = new Date(activity.startTimeInSeconds * 1000);
   const endTime = new Date((activity.startTimeInSeconds + activity.durationInSeconds) * 1000);
   const statistics: NormalizedStatistic[] = [];
-  const stat = (key: string, unit: string, value: number | null | undefined) => {
+  const stat = (key: StatisticKey, unit: StatisticUnit, value: number | null | undefined) => {
     if (typeof value === 'number') statistics.push({ key, unit, value });
   };
   stat('avg_cadence_rpm', 'rpm', activity.averageBikeCadenceInRoundsPerMinute);

@@ -8,7 +8,7 @@ import { MappingError } from './normalized.js';
 const map = (payload: unknown) => mapHealthKitWorkout(HealthKitWorkoutSchema.parse(payload));
 
 describe('mapHealthKitWorkout', () => {
-  it('converts units at the edge: kJ → kcal, mi → m, cm → m, km/h → m/s, °F → °C, ms → s', () => {
+  it('converts units at the edge: kJ → kcal, mi → m, cm → m, km/h → m/s, °F → °C', () => {
     const run = map(healthKitRun());
     expect(run).toMatchObject({
       externalId: 'C5B0E0E2-8F4B-4C43-9D4A-6E7F3E2B1A01',
@@ -33,7 +33,7 @@ describe('mapHealthKitWorkout', () => {
         { key: 'avg_power_w', value: 262, unit: 'W' },
         { key: 'max_power_w', value: 410, unit: 'W' },
         { key: 'total_steps', value: 8123, unit: 'count' },
-        { key: 'avg_ground_contact_time_s', value: 0.248, unit: 's' },
+        { key: 'avg_ground_contact_time_ms', value: 248, unit: 'ms' },
         { key: 'avg_temperature_c', value: 15, unit: '°C' },
       ]),
     );

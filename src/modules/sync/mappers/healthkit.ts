@@ -4,10 +4,10 @@
  * knows the type) is also what Apple Health export imports use for their workouts.
  */
 import { fromCanonical, toCanonical, type HealthKitQualifiers } from '../../../../libs/seed-data/activity-type-mapping.js';
-import { isTimeZone, type HealthKitWorkout } from '@unified-activity/contract';
+import { isTimeZone, type HealthKitWorkout, type StatisticKey, type StatisticUnit } from '@unified-activity/contract';
 import type { PositionSamples, ScalarSamples } from '../../streams/stream-types.js';
 import { EMPTY_FIELDS, MappingError, type NormalizedActivity, type NormalizedEvent, type NormalizedFields, type NormalizedStatistic, type NormalizedStream } from './normalized.js';
-import { tidy, toCelsius, toKcal, toMetres, toMetresPerSecond, toPerMinute, toSeconds, toWatts } from './units.js';
+import { tidy, toCelsius, toKcal, toMets, toMetres, toMetresPerSecond, toPercent, toPerMinute, toSeconds, toWatts } from './units.js';
 
 type Path = (string | number)[];
 type Quantity = { value: number; unit: string };
@@ -96,8 +96,10 @@ const EVENT_TYPES: Record<string, NormalizedEvent['eventType'] | 'pause_or_resum
   pauseorresumerequest: 'pause_or_resume_request',
 };
 
-/** HKQuantityTypeIdentifier (without prefix) → statistic keys (§7: snake_case, unit-suffixed) per aggregate. */
-const STATISTICS: Record<string, { average?: [string, string]; minimum?: [string, string]; maximum?: [string, string]; sum?: [string, string] }> = {
+type Target = [StatisticKey, StatisticUnit];
+
+/** HKQuantityTypeIdentifier (without prefix) → statistic keys (the contract's list, docs/data-model.md §5) per aggregate. */
+const STATISTICS: Record<string, { average?: Target; minimum?: Target; maximum?: Target; sum?: Target }> = {
   HeartRate: { minimum: ['min_heart_rate_bpm', 'bpm'] },
   RunningPower: { average: ['avg_power_w', 'W'], maximum: ['max_power_w', 'W'] },
   CyclingPower: { average: ['avg_power_w', 'W'], maximum: ['max_power_w', 'W'] },
@@ -106,12 +108,12 @@ const STATISTICS: Record<string, { average?: [string, string]; minimum?: [string
   SwimmingStrokeCount: { sum: ['total_strokes', 'count'] },
   FlightsClimbed: { sum: ['flights_climbed', 'count'] },
   RunningStrideLength: { average: ['avg_stride_length_m', 'm'] },
-  RunningVerticalOscillation: { average: ['avg_vertical_oscillation_m', 'm'] },
-  RunningGroundContactTime: { average: ['avg_ground_contact_time_s', 's'] },
+  RunningVerticalOscillation: { average: ['avg_vertical_oscillation_mm', 'mm'] },
+  RunningGroundContactTime: { average: ['avg_ground_contact_time_ms', 'ms'] },
   BasalEnergyBurned: { sum: ['basal_energy_kcal', 'kcal'] },
 };
 
-function convert(key: string, unit: string, q: Quantity, path: Path): number {
+function convert(key: string, unit: StatisticUnit, q: Quantity, path: Path): number {
   switch (unit) {
     case 'bpm':
     case 'rpm':
@@ -120,8 +122,12 @@ function convert(key: string, unit: string, q: Quantity, path: Path): number {
       return toWatts(q.value, q.unit, path);
     case 'm':
       return toMetres(q.value, q.unit, path);
+    case 'mm':
+      return toMetres(q.value, q.unit, path) * 1000;
     case 's':
       return toSeconds(q.value, q.unit, path);
+    case 'ms':
+      return toSeconds(q.value, q.unit, path) * 1000;
     case 'kcal':
       return toKcal(q.value, q.unit, path);
     default:
@@ -140,7 +146,7 @@ interface Totals {
   statistics: NormalizedStatistic[];
 }
 
-const DISTANCE_TYPES = ['DistanceWalkingRunning', 'DistanceCycling', 'DistanceSwimming', 'DistanceWheelchair', 'DistanceDownhillSnowSports', 'DistanceCrossCountrySkiing', 'DistanceRowing', 'DistancePaddleSports'];
+const DISTANCE_TYPES = ['DistanceWalkingRunning', 'DistanceCycling', 'DistanceSwimming', 'DistanceWheelchair', 'DistanceDownhillSnowSports', 'DistanceCrossCountrySkiing', 'DistanceRowing', 'DistancePaddleSports', 'DistanceSkatingSports'];
 
 function statistics(items: HealthKitWorkout['statistics'], path: Path): Totals {
   const totals: Totals = { avgHeartRateBpm: null, maxHeartRateBpm: null, activeEnergyKcal: null, distanceM: null, avgSpeedMS: null, maxSpeedMS: null, statistics: [] };
@@ -176,6 +182,8 @@ function metadataStatistics(metadata: Record<string, unknown>, path: Path): { fi
   const quantity = (key: string) => (isQuantity(metadata[key]) ? (metadata[key] as Quantity) : undefined);
   const elevation = quantity('HKElevationAscended');
   if (elevation) fields.elevationGainM = tidy(toMetres(elevation.value, elevation.unit, [...path, 'HKElevationAscended', 'unit']));
+  const descended = quantity('HKElevationDescended');
+  if (descended) fields.elevationLossM = tidy(toMetres(descended.value, descended.unit, [...path, 'HKElevationDescended', 'unit']));
   const avgSpeed = quantity('HKAverageSpeed');
   if (avgSpeed) fields.avgSpeedMS = tidy(toMetresPerSecond(avgSpeed.value, avgSpeed.unit, [...path, 'HKAverageSpeed', 'unit']));
   const maxSpeed = quantity('HKMaximumSpeed');
@@ -186,8 +194,12 @@ function metadataStatistics(metadata: Record<string, unknown>, path: Path): { fi
   if (temperature) {
     out.push({ key: 'avg_temperature_c', unit: '°C', value: tidy(toCelsius(temperature.value, temperature.unit, [...path, 'HKWeatherTemperature', 'unit'])) });
   }
+  const humidity = quantity('HKWeatherHumidity');
+  if (humidity) {
+    out.push({ key: 'weather_humidity_percent', unit: '%', value: tidy(toPercent(humidity.value, humidity.unit, [...path, 'HKWeatherHumidity', 'unit'])) });
+  }
   const mets = quantity('HKAverageMETs');
-  if (mets) out.push({ key: 'avg_mets', unit: 'kcal/(kg·hr)', value: mets.value });
+  if (mets) out.push({ key: 'avg_mets', unit: 'kcal/(kg·hr)', value: toMets(mets.value, mets.unit, [...path, 'HKAverageMETs', 'unit']) });
   return { fields, statistics: out };
 }
 
@@ -231,7 +243,7 @@ function leg(item: NonNullable<HealthKitWorkout['workoutActivities']>[number], p
     HKSwimmingLocationType: metadata.HKSwimmingLocationType ?? configuration.swimmingLocationType,
   });
   const totals = statistics(item.statistics, [...path, 'statistics']);
-  const lapLength = configuration.lapLength
+  const lapLength: NormalizedStatistic[] = configuration.lapLength
     ? [{ key: 'pool_length_m', unit: 'm', value: tidy(toMetres(configuration.lapLength.value, configuration.lapLength.unit, [...path, 'workoutConfiguration', 'lapLength', 'unit'])) }]
     : [];
   return {
@@ -286,8 +298,8 @@ export function mapHealthKitWorkout(workout: HealthKitWorkout): NormalizedActivi
   const fromMetadata = metadataStatistics(metadata, ['metadata']);
   const energy = workout.totalEnergyBurned ? toKcal(workout.totalEnergyBurned.value, workout.totalEnergyBurned.unit, ['totalEnergyBurned', 'unit']) : totals.activeEnergyKcal;
   const distance = workout.totalDistance ? toMetres(workout.totalDistance.value, workout.totalDistance.unit, ['totalDistance', 'unit']) : totals.distanceM;
-  const strokes = workout.totalSwimmingStrokeCount ? [{ key: 'total_strokes', unit: 'count', value: workout.totalSwimmingStrokeCount.value }] : [];
-  const flights = workout.totalFlightsClimbed ? [{ key: 'flights_climbed', unit: 'count', value: workout.totalFlightsClimbed.value }] : [];
+  const strokes: NormalizedStatistic[] = workout.totalSwimmingStrokeCount ? [{ key: 'total_strokes', unit: 'count', value: workout.totalSwimmingStrokeCount.value }] : [];
+  const flights: NormalizedStatistic[] = workout.totalFlightsClimbed ? [{ key: 'flights_climbed', unit: 'count', value: workout.totalFlightsClimbed.value }] : [];
   const brand = typeof metadata.HKWorkoutBrandName === 'string' ? metadata.HKWorkoutBrandName : null;
   const device = workout.device?.name ?? workout.sourceRevision?.source?.name ?? null;
   return {
@@ -309,6 +321,7 @@ export function mapHealthKitWorkout(workout: HealthKitWorkout): NormalizedActivi
     avgSpeedMS: fromMetadata.fields.avgSpeedMS ?? totals.avgSpeedMS,
     maxSpeedMS: fromMetadata.fields.maxSpeedMS ?? totals.maxSpeedMS,
     elevationGainM: fromMetadata.fields.elevationGainM ?? null,
+    elevationLossM: fromMetadata.fields.elevationLossM ?? null,
     deviceName: device,
     statistics: mergeStatistics(totals.statistics, strokes, flights, fromMetadata.statistics),
     events: events(workout.workoutEvents, ['workoutEvents']),

@@ -19,7 +19,7 @@ export interface ProviderMapper {
  * Bumped when a mapper's output for the same payload changes, so that a replay after such a change
  * re-normalises the stored activities instead of answering "unchanged".
  */
-export const MAPPER_VERSION = 2;
+export const MAPPER_VERSION = 3;
 
 export const MAPPERS: Record<SyncSource, ProviderMapper> = {
   healthkit: { schema: PROVIDER_PAYLOAD_SCHEMAS.healthkit, map: mapHealthKitWorkout, providerType: healthKitProviderType },

@@ -2,13 +2,15 @@
  * What every provider mapper produces: one activity in the unified model (DATA-MODEL §5, §9 units),
  * ready for ActivitiesService.upsertFromSource. Mappers are pure: no I/O, no clock.
  */
+import type { StatisticKey, StatisticUnit } from '@unified-activity/contract';
 import type { SourceActivityFields } from '../../activities/activities.service.js';
 import type { StreamSamples, StreamType } from '../../streams/stream-types.js';
 
+/** Keys and units only from the contract's closed list (docs/data-model.md §5). */
 export interface NormalizedStatistic {
-  key: string;
+  key: StatisticKey;
   value: number;
-  unit: string;
+  unit: StatisticUnit;
 }
 
 export interface NormalizedEvent {
@@ -22,7 +24,7 @@ export interface NormalizedEvent {
  * An activity's own fields as ActivitiesService.upsertFromSource takes them: one definition, owned
  * by the activities module; the mappers produce exactly that.
  */
-export type NormalizedFields = SourceActivityFields;
+export type NormalizedFields = Omit<SourceActivityFields, 'statistics'> & { statistics: NormalizedStatistic[] };
 
 export interface NormalizedStream {
   type: StreamType;

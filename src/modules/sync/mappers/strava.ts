@@ -1,6 +1,6 @@
 /** Strava: a DetailedActivity (GET /activities/{id}), optionally with its streams → the unified model. */
 import { fromCanonical, toCanonical } from '../../../../libs/seed-data/activity-type-mapping.js';
-import { isTimeZone, type StravaActivity } from '@unified-activity/contract';
+import { isTimeZone, type StatisticKey, type StatisticUnit, type StravaActivity } from '@unified-activity/contract';
 import type { ScalarStreamType } from '../../streams/stream-types.js';
 import { EMPTY_FIELDS, MappingError, type NormalizedActivity, type NormalizedEvent, type NormalizedStatistic, type NormalizedStream } from './normalized.js';
 import { tidy } from './units.js';
@@ -126,7 +126,7 @@ export function mapStravaActivity(activity: StravaActivity): NormalizedActivity 
   const endTime = new Date(startTime.getTime() + elapsed * 1000);
   const isRun = /run/i.test(original);
   const statistics: NormalizedStatistic[] = [];
-  const stat = (key: string, unit: string, value: number | null | undefined) => {
+  const stat = (key: StatisticKey, unit: StatisticUnit, value: number | null | undefined) => {
     if (typeof value === 'number') statistics.push({ key, unit, value: tidy(value) });
   };
   stat('avg_power_w', 'W', activity.average_watts);

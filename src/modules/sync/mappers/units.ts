@@ -45,5 +45,17 @@ export function toCelsius(value: number, unit: string, path: Path): number {
   }
 }
 
+/** HKAverageMETs: HealthKit writes "kcal/hr·kg"; stored as kcal/(kg·hr). */
+export const toMets = factor({ 'kcal/hr·kg': 1, 'kcal/(kg·hr)': 1, 'kcal/(kg*hr)': 1, 'kcal/kg/hr': 1, 'kcal/hr*kg': 1 }, 'METs');
+
+/**
+ * A percentage (0–100). HealthKit's `%` quantities (HKWeatherHumidity) arrive as 0–100 from the
+ * app; the Health app's export writes them ×100 ("5600 %"), so a value above 100 is read as that.
+ */
+export function toPercent(value: number, unit: string, path: Path): number {
+  if (unit.trim() !== '%') throw new MappingError(path, `unknown percentage unit "${unit}"; expected %`);
+  return value > 100 ? value / 100 : value;
+}
+
 /** Rounds away float noise from conversions (1609.344 × 3.1 = 4988.966400000001). */
 export const tidy = (value: number): number => Math.round(value * 1e9) / 1e9;
