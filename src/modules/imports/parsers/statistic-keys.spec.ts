@@ -1,0 +1,48 @@
+/**
+ * Every statistic the importers produce from the test corpus is a key of the contract's list, in
+ * that key's unit (docs/data-model.md §5). The types enforce the key; this checks key and unit
+ * together on real output.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from '@jest/globals';
+import { statisticUnit } from '@unified-activity/contract';
+import { appleHealthRoutes, buildAppleHealthExport } from '../../../../test/fixtures/imports/apple-health-builder.js';
+import { parseAppleHealthExport } from './apple-health.js';
+import { parseFile } from './index.js';
+import type { ImportedActivity } from './types.js';
+
+const CORPUS = join(process.cwd(), '..', 'shared', 'corpus');
+
+function statistics(activities: ImportedActivity[]): { key: string; unit: string }[] {
+  return activities.flatMap((a) => [...a.statistics, ...statistics(a.children)]);
+}
+
+describe('statistic keys of the importers', () => {
+  it('are listed, each in its own unit (the FIT and GPX corpus and the Apple Health export)', async () => {
+    const seen: { key: string; unit: string }[] = [];
+    for (const folder of ['fit', 'gpx']) {
+      for (const name of readdirSync(join(CORPUS, folder)).filter((n) => /\.(fit|gpx)$/.test(n))) {
+        try {
+          seen.push(...statistics(parseFile(new Uint8Array(readFileSync(join(CORPUS, folder, name))), name).activities));
+        } catch {
+          // An unreadable corpus file (fit-corpus.spec.ts covers why) has no statistics.
+        }
+      }
+    }
+    const routes = appleHealthRoutes();
+    const bytes = new TextEncoder().encode(buildAppleHealthExport({ samples: true }));
+    const apple: ImportedActivity[] = [];
+    for await (const activity of parseAppleHealthExport(
+      async function* () {
+        yield bytes;
+      },
+      async (path) => routes.get(path),
+    )) {
+      apple.push(activity);
+    }
+    seen.push(...statistics(apple));
+    expect(seen.length).toBeGreaterThan(20);
+    for (const { key, unit } of seen) expect([key, unit]).toEqual([key, statisticUnit(key)]);
+  });
+});
