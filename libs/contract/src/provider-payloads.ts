@@ -56,6 +56,7 @@ const HealthKitWorkoutActivitySchema = z.looseObject({
   endDate: DateTimeInputSchema,
   duration: opt(num('Seconds')),
   statistics: opt(z.array(HealthKitStatisticSchema)),
+  workoutEvents: opt(z.array(HealthKitEventSchema)).describe('HKWorkoutActivity.workoutEvents: the events of this leg'),
   metadata: opt(z.record(z.string(), z.unknown())),
 });
 

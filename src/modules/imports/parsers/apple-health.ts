@@ -473,6 +473,7 @@ async function workoutToActivity(
     const child = importedFromMapped(fields);
     child.sourceActivityType = null;
     child.deviceName = activity.deviceName;
+    child.movingTimeS = movingTimeS(child, summaryWindow(leg.attributes)!.durationS);
     child.sourceData = { workoutActivity: leg, index, inferredType: type };
     return child;
   });
@@ -683,6 +684,7 @@ function workoutPayload(summary: Summary, legs: { summary: Summary; type: string
               startDate: new Date(legWindow.startMs),
               endDate: new Date(legWindow.endMs),
               statistics: payloadStatistics(leg.statistics),
+              workoutEvents: payloadEvents(leg.events),
               metadata: payloadMetadata(leg.metadata),
             };
           }),

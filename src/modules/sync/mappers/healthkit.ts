@@ -1,7 +1,8 @@
 /**
  * HealthKit: an HKWorkout as the mobile app serializes it (HealthKitWorkoutSchema) → the unified model.
- * `resolveHealthKitActivityType` (what `healthKitActivityType` returns, plus whether the catalog
- * knows the type) is also what Apple Health export imports use for their workouts.
+ * The one HealthKit mapping: the Apple Health export reader (imports/parsers/apple-health.ts) turns
+ * each `<Workout>` into this payload and maps it here too (docs/data-model.md §5), with the one unit
+ * table of units.ts; statistic keys come from the contract's list (STATISTIC_KEYS).
  */
 import { fromCanonical, toCanonical, type HealthKitQualifiers } from '../../../../libs/seed-data/activity-type-mapping.js';
 import { isTimeZone, type HealthKitWorkout, type StatisticKey, type StatisticUnit } from '@unified-activity/contract';
@@ -243,6 +244,7 @@ function leg(item: NonNullable<HealthKitWorkout['workoutActivities']>[number], p
     HKSwimmingLocationType: metadata.HKSwimmingLocationType ?? configuration.swimmingLocationType,
   });
   const totals = statistics(item.statistics, [...path, 'statistics']);
+  const fromMetadata = metadataStatistics(metadata, [...path, 'metadata']);
   const lapLength: NormalizedStatistic[] = configuration.lapLength
     ? [{ key: 'pool_length_m', unit: 'm', value: tidy(toMetres(configuration.lapLength.value, configuration.lapLength.unit, [...path, 'workoutConfiguration', 'lapLength', 'unit'])) }]
     : [];
@@ -258,10 +260,12 @@ function leg(item: NonNullable<HealthKitWorkout['workoutActivities']>[number], p
     maxHeartRateBpm: totals.maxHeartRateBpm,
     activeEnergyKcal: totals.activeEnergyKcal === null ? null : tidy(totals.activeEnergyKcal),
     distanceM: totals.distanceM === null ? null : tidy(totals.distanceM),
-    avgSpeedMS: totals.avgSpeedMS,
-    maxSpeedMS: totals.maxSpeedMS,
-    statistics: mergeStatistics(totals.statistics, lapLength),
-    events: [],
+    avgSpeedMS: fromMetadata.fields.avgSpeedMS ?? totals.avgSpeedMS,
+    maxSpeedMS: fromMetadata.fields.maxSpeedMS ?? totals.maxSpeedMS,
+    elevationGainM: fromMetadata.fields.elevationGainM ?? null,
+    elevationLossM: fromMetadata.fields.elevationLossM ?? null,
+    statistics: mergeStatistics(totals.statistics, fromMetadata.statistics, lapLength),
+    events: events(item.workoutEvents, [...path, 'workoutEvents']),
   };
 }
 
