@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from '@jest/globals';
 import { statisticUnit, type HealthKitWorkout } from '@unified-activity/contract';
-import { APPLE_START_MS, appleDate, appleInlineLocations } from '../../../../test/fixtures/imports/apple-health-builder.js';
+import { APPLE_START_MS, appleDate, appleHealthRoutes, appleInlineLocations, buildAppleHealthExport } from '../../../../test/fixtures/imports/apple-health-builder.js';
 import type { PositionSamples, ScalarSamples } from '../../streams/stream-types.js';
 import { mapHealthKitWorkout } from '../../sync/mappers/healthkit.js';
 import { parseAppleHealthExport } from './apple-health.js';
@@ -189,5 +189,48 @@ describe('one HealthKit mapping: export.xml and sync payload', () => {
     const payload = syncPayload();
     payload.statistics![1].average = { value: 251, unit: 'hp' };
     expect(() => mapHealthKitWorkout(payload)).toThrow(/unknown power unit "hp"/);
+  });
+
+  it('give the same legs for a multisport workout (types as the export reader infers them)', async () => {
+    const bytes = new TextEncoder().encode(buildAppleHealthExport());
+    const routes = appleHealthRoutes();
+    const workouts: ImportedActivity[] = [];
+    for await (const activity of parseAppleHealthExport(
+      async function* () {
+        yield bytes;
+      },
+      async (path) => routes.get(path),
+    )) {
+      workouts.push(activity);
+    }
+    const triathlon = workouts.find((w) => w.activityType === 'triathlon')!;
+    const y = S + 4 * 86_400_000;
+    const leg = (fromS: number, toS: number, type: string, distance?: [string, number, string]) => ({
+      workoutConfiguration: { activityType: `HKWorkoutActivityType${type}` },
+      startDate: new Date(y + fromS * 1000),
+      endDate: new Date(y + toS * 1000),
+      statistics: distance ? [{ quantityType: `HKQuantityTypeIdentifier${distance[0]}`, sum: { value: distance[1], unit: distance[2] } }] : [],
+      metadata: { HKIndoorWorkout: false },
+    });
+    const fromSync = mapHealthKitWorkout({
+      uuid: '8A0C1F2E-0000-4000-8000-000000000002',
+      workoutActivityType: 'HKWorkoutActivityTypeSwimBikeRun',
+      startDate: new Date(y),
+      endDate: new Date(y + 7_200_000),
+      workoutActivities: [
+        leg(0, 1800, 'Swimming', ['DistanceSwimming', 1500, 'm']),
+        leg(1800, 1980, 'Transition'),
+        leg(1980, 5400, 'Cycling', ['DistanceCycling', 40, 'km']),
+        leg(5400, 5520, 'Transition'),
+        leg(5520, 7200, 'Running', ['DistanceWalkingRunning', 10, 'km']),
+      ],
+      sourceRevision: { source: { name: SOURCE } },
+    });
+    for (const field of PROMOTED) expect([field, triathlon[field]]).toEqual([field, fromSync[field]]);
+    expect(triathlon.children).toHaveLength(5);
+    const legFields = ['activityType', 'startTime', 'endTime', 'durationS', 'distanceM', 'isIndoor', 'statistics', 'events'] as const;
+    const pick = (a: object) => Object.fromEntries(legFields.map((f) => [f, (a as Record<string, unknown>)[f]]));
+    expect(triathlon.children.map(pick)).toEqual(fromSync.children.map(pick));
+    expect(triathlon.children.map((c) => c.activityType)).toEqual(['swimming', 'transition', 'cycling', 'transition', 'running']);
   });
 });
