@@ -20,13 +20,18 @@
  * same workout in either export variant is one activity. Dates in the export carry the phone's
  * offset at export time ("2024-05-01 06:30:00 +0200"), not the workout's zone; the zone comes
  * from the `HKTimeZone` metadata, else from the route's first position.
+ *
+ * A workout's own fields, statistics, events and legs have one mapping, the HealthKit sync
+ * mapper's (docs/data-model.md §5): each `<Workout>` becomes the HealthKitWorkout payload the app
+ * would send and is mapped by `mapHealthKitWorkout`, with its one unit table. A value that mapping
+ * refuses (an unknown unit) is left out of the import with a warning instead of failing the file.
  */
 import { SaxesParser, type SaxesTagPlain } from 'saxes';
 import { isTimeZone, type HealthKitWorkout } from '@unified-activity/contract';
 import type { ScalarStreamType } from '../../streams/stream-types.js';
 import { mapHealthKitWorkout, resolveHealthKitActivityType } from '../../sync/mappers/healthkit.js';
 import { MappingError, type NormalizedActivity, type NormalizedFields } from '../../sync/mappers/normalized.js';
-import { toMetres, toMetresPerSecond, toPerMinute, toWatts } from '../../sync/mappers/units.js';
+import { toMetres, toMetresPerSecond, toPerMinute, toSeconds, toWatts } from '../../sync/mappers/units.js';
 import { clipStreams, Column, conformActivities, fillSummaryFromStreams, StreamCollector, timeZoneAt } from './common.js';
 import { readGpx } from './gpx.js';
 import { UnreadableFileError, type ImportedActivity } from './types.js';
@@ -175,11 +180,8 @@ interface ExportPlan {
 }
 
 function workoutWindow(a: Attributes, index: number): WorkoutWindow | undefined {
-  const startMs = parseAppleDate(a.startDate);
-  const durationS = toSeconds(parseNumber(a.duration), a.durationUnit);
-  const endMs = parseAppleDate(a.endDate) ?? (startMs !== undefined && durationS !== undefined ? startMs + durationS * 1000 : undefined);
-  if (startMs === undefined || endMs === undefined || endMs < startMs) return undefined;
-  return { index, startMs, endMs };
+  const window = summaryWindow(a);
+  return window && { index, startMs: window.startMs, endMs: window.endMs };
 }
 
 /** Feeds the export to a saxes parser chunk by chunk; a string chunk is taken as text. */
@@ -641,7 +643,7 @@ function payloadEvents(events: Attributes[]): NonNullable<HealthKitWorkout['work
   return events.flatMap((e) => {
     const startMs = parseAppleDate(e.date);
     if (e.type === undefined || startMs === undefined) return [];
-    const durationS = toSeconds(parseNumber(e.duration), e.durationUnit);
+    const durationS = secondsIn(parseNumber(e.duration), e.durationUnit);
     const metadata: Record<string, unknown> = { source_type: e.type };
     if (durationS !== undefined && durationS > 0) metadata.duration_s = durationS;
     const endDate = durationS !== undefined && durationS > 0 ? new Date(startMs + durationS * 1000) : undefined;
@@ -652,7 +654,7 @@ function payloadEvents(events: Attributes[]): NonNullable<HealthKitWorkout['work
 /** A summary's window from its attributes, or undefined when it has none. */
 function summaryWindow(a: Attributes): { startMs: number; endMs: number; durationS: number | undefined } | undefined {
   const startMs = parseAppleDate(a.startDate);
-  const durationS = toSeconds(parseNumber(a.duration), a.durationUnit);
+  const durationS = secondsIn(parseNumber(a.duration), a.durationUnit);
   const endMs = parseAppleDate(a.endDate) ?? (startMs !== undefined && durationS !== undefined ? startMs + durationS * 1000 : undefined);
   return startMs === undefined || endMs === undefined || endMs < startMs ? undefined : { startMs, endMs, durationS };
 }
@@ -666,6 +668,7 @@ function workoutPayload(summary: Summary, legs: { summary: Summary; type: string
   const a = summary.attributes;
   const name = deviceName(a.device);
   return {
+    // Not the external id: that is the hash of the workout's identity (workoutIdentity).
     uuid: 'apple-health-export',
     workoutActivityType: a.workoutActivityType ?? '',
     startDate: new Date(window.startMs),
@@ -908,19 +911,10 @@ function parseBoolean(value: string | undefined): boolean | null {
   return null;
 }
 
-function toSeconds(value: number | undefined, unit: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  switch (unit) {
-    case 'min':
-      return value * 60;
-    case 'hr':
-    case 'h':
-      return value * 3600;
-    case 'ms':
-      return value / 1000;
-    default:
-      return value;
-  }
+/** A `duration`/`durationUnit` pair in seconds (seconds without a unit); undefined for a unit the table does not know. */
+const secondsOf = lenient(toSeconds);
+function secondsIn(value: number | undefined, unit: string | undefined): number | undefined {
+  return value === undefined ? undefined : secondsOf(value, unit ?? 's');
 }
 
 /** `<<HKDevice: 0x…>, name:Apple Watch, manufacturer:Apple Inc., model:Watch, …>` → "Apple Watch". */
