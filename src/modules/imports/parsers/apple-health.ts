@@ -458,7 +458,8 @@ async function workoutToActivity(
     warnings.push(`workout at ${leg.attributes.startDate ?? '?'}: no valid start and end; skipped`);
     return [];
   });
-  const mapped = mapWorkout(workoutPayload(summary, legs, window), warnings);
+  // The mapper's external id and streams are not the reader's: the identity and the streams come below.
+  const { externalId: _id, parentExternalId: _parent, streams: _streams, children: mappedLegs, ...mapped } = mapWorkout(workoutPayload(summary, legs, window), warnings);
   const activity = importedFromMapped(mapped);
   activity.sourceActivityType = workoutActivityType || null;
   activity.movingTimeS = movingTimeS(activity, window.durationS);
@@ -470,7 +471,7 @@ async function workoutToActivity(
     routes: workout.routes.map((r) => ({ ...r.attributes, paths: r.paths, ...(r.locations ? { locationCount: r.locations.t.length + r.locations.unusable } : {}) })),
     ...(workout.activities.length > 0 ? { workoutActivities: workout.activities } : {}),
   };
-  activity.children = mapped.children.map((fields, i) => {
+  activity.children = mappedLegs.map((fields, i) => {
     const { summary: leg, index, type } = legs[i];
     const child = importedFromMapped(fields);
     child.sourceActivityType = null;
