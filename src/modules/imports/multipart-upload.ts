@@ -20,7 +20,7 @@ import { pipeline } from 'node:stream/promises';
 import fastifyMultipart from '@fastify/multipart';
 import { errorCodes, type FastifyInstance, type FastifyRequest } from 'fastify';
 
-/** The contract takes at most this many files; one more is kept so that its validation answers the 400, as before. */
+/** The contract takes at most 1,000 files; one more is kept so that its validation answers (422), as before. */
 const MAX_FILES_READ = 1001;
 
 const malformed = () => Object.assign(new Error('The body is not valid multipart/form-data'), { statusCode: 400 });
@@ -28,7 +28,7 @@ const malformed = () => Object.assign(new Error('The body is not valid multipart
 /** Registers the parser and the hook on the API's scope: every multipart body becomes `{ files }` for oRPC. */
 export async function registerMultipartUploads(api: FastifyInstance): Promise<void> {
   // No limit of the plugin's own stands in for the body limit: it is counted here on the raw body.
-  await api.register(fastifyMultipart, { limits: { parts: Infinity, files: Infinity, fileSize: Infinity, fields: 1000 } });
+  await api.register(fastifyMultipart, { limits: { parts: Infinity, files: Infinity, fileSize: Infinity, fields: Infinity } });
   api.addHook('preValidation', async (request, reply) => {
     if (!request.isMultipart()) return;
     try {
