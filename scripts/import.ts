@@ -94,8 +94,7 @@ async function main() {
   // This process imports the given files only; it takes no server jobs from the queue.
   const env = parseEnv({ LOG_LEVEL: 'warn', ...process.env, IMPORT_WORKERS: '0' });
   // The workers load the parsers and the codec while the database and Nest start.
-  const pool = new ParsePool(Math.min(jobs, Math.max(1, availableParallelism())));
-  pool.start();
+  const pool = new ParsePool({ threads: Math.min(jobs, Math.max(1, availableParallelism())), eager: true });
   const database = openConfiguredDatabase(env);
   if (env.DATABASE_MIGRATE) {
     await database.migrate();

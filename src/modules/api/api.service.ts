@@ -16,6 +16,7 @@ import { pingDatabase, type Database } from '../../database/database.js';
 import { InjectDb } from '../../database/database.module.js';
 import { ActivityTypesRouter } from '../catalog/activity-types.router.js';
 import { ImportsRouter } from '../imports/imports.router.js';
+import { registerMultipartUploads } from '../imports/multipart-upload.js';
 import { registerStreamRoutes } from '../streams/stream-routes.js';
 import { StreamsRouter } from '../streams/streams.router.js';
 import { SyncRouter } from '../sync/sync.router.js';
@@ -172,13 +173,8 @@ export class ApiService implements OnApplicationShutdown {
         (_request, body, done) => done(null, new File([body as Buffer], 'upload.parquet', { type: PARQUET_MEDIA_TYPE })),
       );
 
-      // File imports: multipart is parsed here, within its own size limit, into { files: File[] } for oRPC.
-      api.addContentTypeParser('multipart/form-data', { parseAs: 'buffer', bodyLimit: MAX_IMPORT_UPLOAD_BYTES }, (request, body, done) => {
-        new Response(body as Buffer<ArrayBuffer>, { headers: { 'content-type': request.headers['content-type']! } })
-          .formData()
-          .then((form) => done(null, { files: form.getAll('files').filter((value) => typeof value !== 'string') }))
-          .catch(() => done(Object.assign(new Error('The body is not valid multipart/form-data'), { statusCode: 400 }), undefined));
-      });
+      // File imports: multipart is read file by file to disk, within the route's body limit, into { files: File[] } for oRPC.
+      await registerMultipartUploads(api);
 
       const sessions = new SessionCache(this.auth, this.env.AUTH_SESSION_CACHE_SECONDS * 1000, this.db);
       if (this.env.DATABASE_URL && this.env.AUTH_SESSION_CACHE_SECONDS > 0) {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { availableParallelism } from 'node:os';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { ORPCError } from '@orpc/server';
 import { ActivityCreateSchema, type ActivityCreate } from '@unified-activity/contract';
 import {
@@ -10,6 +11,8 @@ import {
   type ImportResult,
   type ImportSummary,
 } from '@unified-activity/contract';
+import { ENV } from '../../config/config.module.js';
+import type { Env } from '../../config/env.js';
 import type { ImportJobRow } from '../../database/schema/index.js';
 import { ActivitiesService } from '../activities/activities.service.js';
 import { AthletesService } from '../athletes/athletes.service.js';
@@ -80,17 +83,23 @@ const rejected = (fileName: string, reason: string, extra: Partial<ImportFileRes
 @Injectable()
 export class ImportsService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('Imports');
-  /** The API process decodes with at most two threads: it shares its CPU with requests. */
-  private readonly pool = new ParsePool(2);
+  /**
+   * One thread per import job this process runs at once (IMPORT_WORKERS) and one for the uploads
+   * imported in their request, at most the CPUs: the API process shares its CPU with requests.
+   */
+  private readonly pool: ParsePool;
 
   constructor(
+    @Inject(ENV) env: Env,
     private readonly activities: ActivitiesService,
     private readonly athletes: AthletesService,
     private readonly streams: StreamsService,
     private readonly archive: OriginalArchive,
     private readonly jobs: ImportsRepository,
     private readonly queue: ImportQueue,
-  ) {}
+  ) {
+    this.pool = new ParsePool({ threads: Math.max(1, Math.min(availableParallelism(), env.IMPORT_WORKERS + 1)) });
+  }
 
   async onApplicationBootstrap(): Promise<void> {
     await this.startWorker();

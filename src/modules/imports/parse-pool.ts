@@ -1,104 +1,116 @@
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
-import { UnreadableFileError, type ParseResult } from './parsers/types.js';
-import { parseAndPrepare, type PreparedStreams } from './prepare-streams.js';
+import { Piscina } from 'piscina';
+import type { ParseAnswer, ParseTask } from './parse.worker.js';
+import type { ParseResult } from './parsers/types.js';
+import type { PreparedStreams } from './prepare-streams.js';
 
 export type ParseOutcome = { result: ParseResult; prepared: PreparedStreams } | { rejected: string; decoderError?: string };
 
-interface Pending {
-  resolve: (outcome: ParseOutcome) => void;
-  reject: (error: Error) => void;
+export interface ParsePoolOptions {
+  /** Worker threads; by default one per CPU. */
+  threads?: number;
+  /** Start every thread at once (the CLI: they load the parsers while the database opens) instead of on first use. */
+  eager?: boolean;
+  /** The worker module (tests: one that wraps parse.worker); by default parse.worker. */
+  worker?: URL;
 }
 
-interface PoolWorker {
-  worker: Worker;
-  busy: number;
-  /** Ids of the requests this worker has in hand. */
-  inFlight: Set<number>;
-}
-
-const workerFile = fileURLToPath(new URL('./parse-worker.js', import.meta.url));
+/** The answer to a file whose worker thread died under it (a crash, not a verdict on the file's bytes). */
+export const WORKER_CRASHED = 'the file could not be read: the decoder stopped unexpectedly while reading it';
 
 /**
- * Decodes files and prepares their streams (parseAndPrepare) off the event loop in worker threads
- * (STYLE.md: CPU-heavy pure work runs in a pool). Workers start on first use and are reused. Where
- * the compiled worker file does not exist (tests running the TypeScript sources) the same function
- * runs in-process instead, with the same results.
+ * The answer with every Date made by this realm's Date. A worker's answer is rebuilt by structured
+ * clone in Node's main realm; code running in another realm (Jest runs tests in a vm context) checks
+ * `instanceof Date` against its own and would refuse them. Walks the activities, events and laps,
+ * not the sample arrays (typed arrays, which are skipped).
+ */
+function ownRealm<T>(value: T): T {
+  if (value === null || typeof value !== 'object' || ArrayBuffer.isView(value) || value instanceof ArrayBuffer) return value;
+  if (!(value instanceof Date) && Object.prototype.toString.call(value) === '[object Date]') return new Date((value as unknown as Date).getTime()) as T;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) value[i] = ownRealm(value[i]);
+    return value;
+  }
+  const record = value as Record<string, unknown>;
+  for (const key of Object.keys(record)) record[key] = ownRealm(record[key]);
+  return value;
+}
+
+/**
+ * Decodes files and prepares their streams (parseAndPrepare) off the event loop in a piscina pool
+ * of worker threads (STYLE.md: CPU-heavy pure work runs in a pool), as the streams' worker pool
+ * does. The built app loads the compiled worker; from the TypeScript sources (tests, tools run
+ * without a build) the worker loads them through the streams' typescript-hooks.mjs.
+ *
+ * A thread that dies under a file (a crash, an out-of-memory abort) answers that file as rejected,
+ * with the cause logged as a decoder error; the other files go on, on a new thread. At close, files
+ * still in hand are abandoned (their import throws, and a job is handed back to be resumed).
  */
 export class ParsePool {
-  private readonly workers: PoolWorker[] = [];
-  private readonly pending = new Map<number, Pending>();
-  private nextId = 1;
-  readonly threaded = existsSync(workerFile);
+  private pool: Piscina | undefined;
+  private readonly shutdown = new AbortController();
+  /** Thread of each answer (tests: the work really left the calling thread). */
+  lastThreadId: number | undefined;
 
-  constructor(readonly size = Math.max(1, availableParallelism())) {}
-
-  async parse(bytes: Uint8Array, name: string): Promise<ParseOutcome> {
-    if (!this.threaded) {
-      try {
-        return await parseAndPrepare(bytes, name);
-      } catch (error) {
-        if (error instanceof UnreadableFileError) return { rejected: error.reason, decoderError: error.decoderError };
-        throw error;
-      }
-    }
-    const target = this.pick();
-    const id = this.nextId++;
-    target.busy++;
-    target.inFlight.add(id);
-    try {
-      return await new Promise<ParseOutcome>((resolve, reject) => {
-        this.pending.set(id, { resolve, reject });
-        // Copy into a buffer of its own: the caller keeps its bytes (they are archived as the original).
-        const copy = bytes.slice();
-        target.worker.postMessage({ id, bytes: copy, name }, [copy.buffer]);
-      });
-    } finally {
-      target.busy--;
-      target.inFlight.delete(id);
-    }
+  constructor(private readonly options: ParsePoolOptions = {}) {
+    if (options.eager) this.workers();
   }
 
-  /** Starts every worker now (they load their modules meanwhile) instead of on first use. */
-  start(): void {
-    if (!this.threaded) return;
-    while (this.workers.length < this.size) this.spawn();
+  get threads(): number {
+    return this.options.threads ?? Math.max(1, availableParallelism());
+  }
+
+  async parse(bytes: Uint8Array, name: string): Promise<ParseOutcome> {
+    // Copy into a buffer of its own that moves to the worker: the caller keeps its bytes (they are archived as the original).
+    const copy = bytes.slice();
+    const task: ParseTask = { bytes: copy, name };
+    let answer: ParseAnswer;
+    try {
+      answer = (await this.workers().run(task, { transferList: [copy.buffer], signal: this.shutdown.signal })) as ParseAnswer;
+    } catch (error) {
+      if (this.shutdown.signal.aborted) throw error;
+      const cause = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+      return { rejected: WORKER_CRASHED, decoderError: `the parse worker thread died: ${cause}` };
+    }
+    this.lastThreadId = answer.threadId;
+    if ('failed' in answer) throw new Error(answer.failed);
+    if ('rejected' in answer) return { rejected: answer.rejected, decoderError: answer.decoderError };
+    return ownRealm({ result: answer.result, prepared: answer.prepared });
+  }
+
+  /** Threads started so far. */
+  get threadCount(): number {
+    return this.pool?.threads.length ?? 0;
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.workers.splice(0).map(({ worker }) => worker.terminate()));
+    this.shutdown.abort();
+    const pool = this.pool;
+    this.pool = undefined;
+    await pool?.close({ force: true });
   }
 
-  private pick(): PoolWorker {
-    const idle = this.workers.find((w) => w.busy === 0);
-    if (idle) return idle;
-    if (this.workers.length < this.size) return this.spawn();
-    return this.workers.reduce((a, b) => (b.busy < a.busy ? b : a));
+  private workers(): Piscina {
+    this.pool ??= this.start();
+    return this.pool;
   }
 
-  private spawn(): PoolWorker {
-    const worker = new Worker(workerFile);
-    const entry: PoolWorker = { worker, busy: 0, inFlight: new Set() };
-    worker.on('message', (message: { id: number; result?: ParseResult; prepared?: PreparedStreams; rejected?: string; decoderError?: string; failed?: string }) => {
-      const pending = this.pending.get(message.id);
-      if (!pending) return;
-      this.pending.delete(message.id);
-      if (message.result) pending.resolve({ result: message.result, prepared: message.prepared ?? [] });
-      else if (message.rejected !== undefined) pending.resolve({ rejected: message.rejected, decoderError: message.decoderError });
-      else pending.reject(new Error(message.failed ?? 'the parse worker failed'));
+  private start(): Piscina {
+    const compiled = new URL('./parse.worker.js', import.meta.url);
+    const fromSource = !this.options.worker && !existsSync(fileURLToPath(compiled));
+    const filename = this.options.worker ?? (fromSource ? new URL('./parse.worker.ts', import.meta.url) : compiled);
+    const typescript = filename.pathname.endsWith('.ts');
+    return new Piscina({
+      filename: filename.href,
+      maxThreads: this.threads,
+      // One thread stays once started (it has loaded the parsers and the codec); more start under
+      // load and leave after 30 s idle. Eager: all of them, kept.
+      minThreads: this.options.eager ? this.threads : 1,
+      idleTimeout: 30_000,
+      // Workers need none of the parent's flags (some, like --expose-gc, are refused in a worker).
+      execArgv: typescript ? ['--import', new URL('../streams/workers/typescript-hooks.mjs', import.meta.url).href] : [],
     });
-    worker.on('error', (error) => {
-      // A crashed worker fails what it had in hand; the pool starts a new one on demand.
-      for (const id of entry.inFlight) {
-        this.pending.get(id)?.reject(error);
-        this.pending.delete(id);
-      }
-      const index = this.workers.indexOf(entry);
-      if (index >= 0) this.workers.splice(index, 1);
-    });
-    this.workers.push(entry);
-    return entry;
   }
 }

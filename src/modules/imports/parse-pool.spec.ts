@@ -1,0 +1,81 @@
+import { afterAll, describe, expect, it } from '@jest/globals';
+import { threadId } from 'node:worker_threads';
+import { fitActivityFixture } from '../../../libs/testing/fit-builder.js';
+import { ParsePool, WORKER_CRASHED, type ParseOutcome } from './parse-pool.js';
+import { parseAndPrepare } from './prepare-streams.js';
+
+const fit = (day: number) =>
+  fitActivityFixture({
+    sport: 'running',
+    startTime: new Date(Date.UTC(2024, 4, day, 6)),
+    seconds: 600,
+    channels: { heartRate: true, position: true, altitude: true, speed: true, distance: true },
+  }).bytes;
+
+const crashing = new URL('../../../test/fixtures/imports/crashing-parse.worker.ts', import.meta.url);
+
+function parsed(outcome: ParseOutcome) {
+  if ('rejected' in outcome) throw new Error(`rejected: ${outcome.rejected}`);
+  return outcome;
+}
+
+describe('ParsePool (piscina, the threaded path from the TypeScript sources)', () => {
+  const pools: ParsePool[] = [];
+  const pool = (options: ConstructorParameters<typeof ParsePool>[0]) => {
+    const created = new ParsePool(options);
+    pools.push(created);
+    return created;
+  };
+  afterAll(async () => {
+    await Promise.all(pools.map((p) => p.close()));
+  });
+
+  it('decodes on a worker thread, with the same result as in-process, and leaves the caller its bytes', async () => {
+    const parsePool = pool({ threads: 1 });
+    const bytes = fit(1);
+    const before = bytes.slice();
+    const outcome = parsed(await parsePool.parse(bytes, 'run.fit'));
+    expect(parsePool.lastThreadId).toEqual(expect.any(Number));
+    expect(parsePool.lastThreadId).not.toBe(threadId);
+    expect(parsePool.threadCount).toBe(1);
+    expect(bytes).toEqual(before);
+
+    const inline = await parseAndPrepare(bytes, 'run.fit');
+    expect(outcome.result.format).toBe('fit');
+    expect(outcome.result.activities).toHaveLength(inline.result.activities.length);
+    const [threaded] = outcome.result.activities;
+    const [local] = inline.result.activities;
+    expect(threaded!.startTime).toEqual(local!.startTime);
+    expect(threaded!.streams.heart_rate?.timestamps).toEqual(local!.streams.heart_rate?.timestamps);
+    expect(threaded!.streams.heart_rate?.timestamps.length).toBe(601);
+    // The encoded Parquet objects came back (moved, not copied) and match the in-process encoding.
+    const bytesOf = (prepared: typeof outcome.prepared) => prepared.map((streams) => Object.fromEntries(Object.entries(streams).map(([type, s]) => [type, s?.ok ? s.value.bytes : s?.error.message])));
+    expect(bytesOf(outcome.prepared)).toEqual(bytesOf(inline.prepared));
+  });
+
+  it('answers an unreadable file as rejected with its reason', async () => {
+    const outcome = await pool({ threads: 1 }).parse(new TextEncoder().encode('not a file'), 'junk.fit');
+    expect(outcome).toEqual({ rejected: expect.stringMatching(/\w{5,}/), decoderError: undefined });
+  });
+
+  it('a crashed worker fails only its file: the file beside it and the next ones are imported', async () => {
+    const parsePool = pool({ threads: 2, worker: crashing });
+    const [crashed, good] = await Promise.all([parsePool.parse(fit(2), 'crash.fit'), parsePool.parse(fit(3), 'good.fit')]);
+    expect(crashed).toEqual({ rejected: WORKER_CRASHED, decoderError: expect.stringContaining('the parse worker thread died') });
+    expect(parsed(good).result.activities).toHaveLength(1);
+    const after = await Promise.all([4, 5, 6].map((day) => parsePool.parse(fit(day), `day-${day}.fit`)));
+    expect(after.map((outcome) => parsed(outcome).result.activities.length)).toEqual([1, 1, 1]);
+  });
+
+  it('close() abandons a file still in hand: its parse throws instead of hanging or answering a verdict', async () => {
+    const parsePool = pool({ threads: 1, worker: crashing });
+    const inHand = parsePool.parse(fit(7), 'slow.fit');
+    const settled = inHand.then(
+      () => 'answered',
+      (error: unknown) => (error instanceof Error ? error.name : String(error)),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await parsePool.close();
+    expect(await settled).toBe('AbortError');
+  });
+});
