@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { startCuttingTcpProxy } from '../setup/tcp-proxy.js';
 import { and, eq, sql } from 'drizzle-orm';
 import { activityStreams, streamObjectDeletions } from '../../src/database/schema/index.js';
-import { ParquetStreamCodec } from '../../src/modules/streams/parquet.codec.js';
+import { ParquetStreamCodec } from '@unified-activity/parquet-streams';
 import { createObjectStore } from '../../src/modules/streams/storage/create-object-store.js';
 import type { ObjectStore } from '../../src/modules/streams/storage/object-store.js';
 import { StreamObjectDrain } from '../../src/modules/streams/stream-object-drain.js';

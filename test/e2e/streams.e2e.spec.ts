@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { and, eq } from 'drizzle-orm';
 import { activityStreams, streamObjectDeletions } from '../../src/database/schema/index.js';
-import { encodeStream, STREAM_SCHEMA_VERSION } from '../../src/modules/streams/parquet.codec.js';
+import { encodeStream, STREAM_SCHEMA_VERSION } from '@unified-activity/parquet-streams';
 import { createObjectStore } from '../../src/modules/streams/storage/create-object-store.js';
 import { LocalObjectStore } from '../../src/modules/streams/storage/local-object-store.js';
 import type { ObjectStore } from '../../src/modules/streams/storage/object-store.js';

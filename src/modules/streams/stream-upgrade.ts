@@ -1,4 +1,4 @@
-import { hasCurrentLayout, STREAM_SCHEMA_VERSION } from './parquet.codec.js';
+import { hasCurrentLayout, STREAM_SCHEMA_VERSION } from '@unified-activity/parquet-streams';
 import { ObjectNotFoundError, type ObjectStore } from './storage/object-store.js';
 import type { PreparedUpload, PrepareUploadTask, TaskResult } from './stream-tasks.js';
 import type { StreamVersionWriter } from './stream-version-writer.js';

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { ActivityStreamRow } from '../../database/schema/index.js';
-import { PARQUET_CONTENT_TYPE } from './parquet.codec.js';
+import { PARQUET_CONTENT_TYPE } from '@unified-activity/parquet-streams';
 import type { ObjectStore } from './storage/object-store.js';
 import type { StreamObjectDrain } from './stream-object-drain.js';
 import type { PreparedUpload } from './stream-tasks.js';

@@ -5,7 +5,7 @@ import { pgError } from '../../database/errors.js';
 import type { ActivityStreamRow } from '../../database/schema/index.js';
 import { ActivitiesService } from '../activities/activities.service.js';
 import { objectStorageUnavailable } from '../api/errors.js';
-import { PARQUET_CONTENT_TYPE, STREAM_SCHEMA_VERSION } from './parquet.codec.js';
+import { PARQUET_CONTENT_TYPE, STREAM_SCHEMA_VERSION } from '@unified-activity/parquet-streams';
 import { ObjectNotFoundError, ObjectStoreUnavailableError, type ObjectStore } from './storage/object-store.js';
 import { toStreamMetadata } from './stream-metadata.service.js';
 import type { BodyScan } from './stream-body-scan.js';
