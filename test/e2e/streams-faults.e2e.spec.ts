@@ -12,10 +12,10 @@ import { activityStreams, streamObjectDeletions } from '../../src/database/schem
 import { ParquetStreamCodec } from '@unified-activity/parquet-streams';
 import { createObjectStore } from '../../src/modules/streams/storage/create-object-store.js';
 import type { ObjectStore } from '../../src/modules/streams/storage/object-store.js';
-import { StreamObjectDrain } from '../../src/modules/streams/stream-object-drain.js';
+import { StreamObjectDrain } from '../../src/modules/streams/objects/stream-object-drain.js';
 import { streamObjectPrefix } from '../../src/modules/streams/streams.service.js';
 import { StreamsRepository } from '../../src/modules/streams/streams.repository.js';
-import { sweepStreams } from '../../src/modules/streams/sweep.js';
+import { sweepStreams } from '../../src/modules/streams/objects/sweep.js';
 import { createActivity } from '../factories/activities.js';
 import { signUp, type SignedUpUser } from '../factories/api.js';
 import { parquetDeclaringRows, rng, scalarValues, timestamps } from '../factories/streams.js';

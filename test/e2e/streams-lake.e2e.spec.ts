@@ -17,14 +17,14 @@ import { SCHEMA_VERSION_METADATA_KEY, STREAM_SCHEMA_VERSION, STREAM_TYPE_METADAT
 import type { LocalObjectStore } from '../../src/modules/streams/storage/local-object-store.js';
 import { createObjectStore } from '../../src/modules/streams/storage/create-object-store.js';
 import type { ObjectStore } from '../../src/modules/streams/storage/object-store.js';
-import { StreamObjectDrain } from '../../src/modules/streams/stream-object-drain.js';
+import { StreamObjectDrain } from '../../src/modules/streams/objects/stream-object-drain.js';
 import { prepareUpload } from '../../src/modules/streams/stream-tasks.js';
 import { STREAM_TYPES, type StreamType } from '../../src/modules/streams/stream-types.js';
-import { upgradeStreamObjects, type Reencode } from '../../src/modules/streams/stream-upgrade.js';
-import { StreamVersionWriter } from '../../src/modules/streams/stream-version-writer.js';
+import { upgradeStreamObjects, type Reencode } from '../../src/modules/streams/objects/stream-upgrade.js';
+import { StreamVersionWriter } from '../../src/modules/streams/objects/stream-version-writer.js';
 import { streamObjectKey } from '../../src/modules/streams/streams.service.js';
 import { StreamsRepository } from '../../src/modules/streams/streams.repository.js';
-import { sweepStreams } from '../../src/modules/streams/sweep.js';
+import { sweepStreams } from '../../src/modules/streams/objects/sweep.js';
 import { signUp, type SignedUpUser } from '../factories/api.js';
 import { gpxDocument, tcxDocument, trackPoints, upload, utf8 } from '../factories/imports.js';
 import { buildAppleRouteGpx, syntheticTrack } from '../fixtures/imports/xml-builders.js';

@@ -12,9 +12,9 @@ import { LocalObjectStore } from '../../src/modules/streams/storage/local-object
 import type { ObjectStore } from '../../src/modules/streams/storage/object-store.js';
 import { STREAM_TYPES } from '../../src/modules/streams/stream-types.js';
 import { streamObjectKey } from '../../src/modules/streams/streams.service.js';
-import { StreamObjectDrain } from '../../src/modules/streams/stream-object-drain.js';
+import { StreamObjectDrain } from '../../src/modules/streams/objects/stream-object-drain.js';
 import { StreamsRepository } from '../../src/modules/streams/streams.repository.js';
-import { sweepStreams } from '../../src/modules/streams/sweep.js';
+import { sweepStreams } from '../../src/modules/streams/objects/sweep.js';
 import { createActivity } from '../factories/activities.js';
 import { signUp, type SignedUpUser } from '../factories/api.js';
 import { rng, scalarValues, timestamps, track } from '../factories/streams.js';
