@@ -9,7 +9,7 @@
  *
  * Everything written is standard Parquet (data page v2; DELTA_BINARY_PACKED, BYTE_STREAM_SPLIT,
  * PLAIN, RLE_DICTIONARY; GZIP by default) so DuckDB, Spark or pyarrow read the lake directly.
- * Writing is ./parquet-writer.ts (single-pass encoders for exactly these columns); reading is hyparquet.
+ * Writing is ./writer/ (single-pass encoders for exactly these columns); reading is hyparquet.
  * The parquetjs family cannot read these files (no DELTA or BYTE_STREAM_SPLIT, v1 pages only).
  * Measurements behind the choices are in docs/parquet-codecs.md.
  */

@@ -54,7 +54,7 @@ function distinctUpTo(values: Float64Array, limit: number): number | null {
 /**
  * The encoding for one double column, from cheap statistics of its values instead of trial
  * compressions (which cost more than everything else the codec does). Measured with GZIP on the
- * shapes of bench/parquet-codecs.ts and on decoded FIT files:
+ * shapes of bench/parquet-codecs.ts (in this package) and on decoded FIT files:
  * - few distinct values (heart rate, cadence, power, FIT altitude in 0.2 m steps over an hour):
  *   a sorted dictionary with byte-aligned indices, 10–20 % below the other encodings;
  * - short significands (whole numbers beyond 256 distinct, FIT semicircle coordinates, binary
