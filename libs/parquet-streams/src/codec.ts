@@ -319,7 +319,6 @@ function assertFiniteOrNaN(name: string, values: Float64Array): void {
   }
 }
 
-
 function readStreamMetadata(metadata: FileMetaData): { declaredType: StreamType | undefined; schemaVersion: number | undefined } {
   const entries = new Map((metadata.key_value_metadata ?? []).map((entry) => [entry.key, entry.value]));
   const rawType = entries.get(STREAM_TYPE_METADATA_KEY);

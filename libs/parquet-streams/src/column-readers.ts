@@ -34,7 +34,6 @@ export const READ_PARSERS: Partial<ParquetParsers> = {
   timestampFromNanoseconds: (nanos: bigint) => exactNumber(STREAM_COLUMNS.timestamp, floorDiv(nanos, MILLIS_PER_NANO)),
 };
 
-
 /**
  * The columns as numbers, written page by page into one Float64Array per column: a row group at a
  * time (hyparquet's parquetRead, whose onChunk hands over each decoded page), so at most one group's
