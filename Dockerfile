@@ -24,8 +24,10 @@ ENV NODE_ENV=production \
     DATA_DIR=/data
 WORKDIR /app
 COPY package.json package-lock.json ./
-# The contract is an npm workspace: its package.json lets npm link it, its built dist is copied below.
+# The contract and the Parquet codec are npm workspaces: their package.json lets npm link them, their
+# built dist is copied below.
 COPY libs/contract/package.json ./libs/contract/
+COPY libs/parquet-streams/package.json ./libs/parquet-streams/
 COPY patches ./patches
 RUN npm ci --omit=dev --no-audit --no-fund \
  && npm cache clean --force \
@@ -33,6 +35,7 @@ RUN npm ci --omit=dev --no-audit --no-fund \
  && chown node:node /data
 COPY --from=build /app/dist ./dist
 COPY --from=build /app/libs/contract/dist ./libs/contract/dist
+COPY --from=build /app/libs/parquet-streams/dist ./libs/parquet-streams/dist
 # Read at run time next to the compiled catalog module (tsc copies no JSON).
 COPY --from=build /app/libs/seed-data/activity-types.json ./dist/libs/seed-data/
 USER node

@@ -20,7 +20,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/main.ts', 'scripts/**', 'bench/**', 'test/**'],
+    files: ['src/main.ts', 'scripts/**', 'bench/**', 'libs/*/bench/**', 'test/**'],
     rules: { 'no-console': 'off' },
   },
 );

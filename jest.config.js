@@ -16,6 +16,7 @@ export default {
   extensionsToTreatAsEsm: ['.ts'],
   moduleNameMapper: {
     '^@unified-activity/contract$': '<rootDir>/libs/contract/src/index.ts',
+    '^@unified-activity/parquet-streams$': '<rootDir>/libs/parquet-streams/src/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   transform: { '^.+\\.ts$': swc },

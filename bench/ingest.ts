@@ -23,7 +23,7 @@ import postgres from 'postgres';
 import { parseEnv } from '../src/config/env.js';
 import { HealthKitWorkoutSchema } from '@unified-activity/contract';
 import { mapHealthKitWorkout } from '../src/modules/sync/mappers/healthkit.js';
-import { parquetStreamCodec } from '../src/modules/streams/parquet.codec.js';
+import { parquetStreamCodec } from '@unified-activity/parquet-streams';
 import { createObjectStore } from '../src/modules/streams/storage/create-object-store.js';
 import { summarise } from '../src/modules/streams/stream-samples.js';
 import { streamObjectKey } from '../src/modules/streams/streams.service.js';

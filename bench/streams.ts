@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import postgres from 'postgres';
 import { parseEnv } from '../src/config/env.js';
 import { lttbWithExtremes, simplifyTrack } from '../src/modules/streams/downsample.js';
-import { parquetStreamCodec } from '../src/modules/streams/parquet.codec.js';
+import { parquetStreamCodec } from '@unified-activity/parquet-streams';
 import { createObjectStore } from '../src/modules/streams/storage/create-object-store.js';
 import { rng } from '../libs/testing/seeded-random.js';
 

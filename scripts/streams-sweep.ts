@@ -10,11 +10,11 @@
 import { openConfiguredDatabase } from '../src/app.js';
 import { ConfigError, parseEnv } from '../src/config/env.js';
 import { createObjectStore } from '../src/modules/streams/storage/create-object-store.js';
-import { StreamObjectDrain } from '../src/modules/streams/stream-object-drain.js';
-import { StreamVersionWriter } from '../src/modules/streams/stream-version-writer.js';
+import { StreamObjectDrain } from '../src/modules/streams/objects/stream-object-drain.js';
+import { StreamVersionWriter } from '../src/modules/streams/objects/stream-version-writer.js';
 import { StreamWorkerPool } from '../src/modules/streams/stream-worker-pool.js';
 import { StreamsRepository } from '../src/modules/streams/streams.repository.js';
-import { sweepStreams } from '../src/modules/streams/sweep.js';
+import { sweepStreams } from '../src/modules/streams/objects/sweep.js';
 
 const apply = process.argv.includes('--apply');
 const graceArg = process.argv.find((arg) => arg.startsWith('--grace-minutes='));

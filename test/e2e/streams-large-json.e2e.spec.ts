@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { SCAN_MIN_BYTES, streamedReads } from '../../src/modules/streams/stream-routes.js';
+import { SCAN_MIN_BYTES, streamedReads } from '../../src/modules/streams/http/stream-routes.js';
 import { createActivity } from '../factories/activities.js';
 import { signUp, type SignedUpUser } from '../factories/api.js';
 import { rng, timestamps, track } from '../factories/streams.js';

@@ -18,19 +18,22 @@ import { TEST_DATABASE_URL } from '../setup/database.js';
  * `.ci/run` also proves it from a real `git clone` + `npm ci`.
  */
 const repo = resolve('.');
+const WORKSPACES = ['contract', 'parquet-streams'] as const;
 
 function freshClone(): string {
   const root = mkdtempSync(join(tmpdir(), 'fresh-clone-'));
   for (const entry of ['package.json', 'tsconfig.json', 'drizzle.config.ts', 'scripts', 'src']) cpSync(join(repo, entry), join(root, entry), { recursive: true });
-  // The contract workspace as cloned: sources, no dist/.
-  mkdirSync(join(root, 'libs', 'contract'), { recursive: true });
-  for (const entry of ['package.json', 'tsconfig.json', 'src']) cpSync(join(repo, 'libs', 'contract', entry), join(root, 'libs', 'contract', entry), { recursive: true });
-  // node_modules as npm lays it: the registry packages, and the workspace linked to this clone's copy.
+  // The workspaces (the contract, the Parquet codec) as cloned: sources, no dist/.
+  for (const workspace of WORKSPACES) {
+    mkdirSync(join(root, 'libs', workspace), { recursive: true });
+    for (const entry of ['package.json', 'tsconfig.json', 'src']) cpSync(join(repo, 'libs', workspace, entry), join(root, 'libs', workspace, entry), { recursive: true });
+  }
+  // node_modules as npm lays it: the registry packages, and the workspaces linked to this clone's copies.
   mkdirSync(join(root, 'node_modules', '@unified-activity'), { recursive: true });
   for (const entry of readdirSync(join(repo, 'node_modules'))) {
     if (entry !== '@unified-activity') symlinkSync(join(repo, 'node_modules', entry), join(root, 'node_modules', entry));
   }
-  symlinkSync(join(root, 'libs', 'contract'), join(root, 'node_modules', '@unified-activity', 'contract'));
+  for (const workspace of WORKSPACES) symlinkSync(join(root, 'libs', workspace), join(root, 'node_modules', '@unified-activity', workspace));
   return root;
 }
 
@@ -140,6 +143,7 @@ describe.each(targets.map((make) => [make().name, make] as const))('db:push on a
 
   it('succeeds with no dist/ anywhere, and the server then boots on it (migrate at boot has nothing to do)', async () => {
     expect(existsSync(join(clone, 'libs', 'contract', 'dist'))).toBe(false);
+    expect(existsSync(join(clone, 'libs', 'parquet-streams', 'dist'))).toBe(false);
     expect(existsSync(join(clone, 'dist'))).toBe(false);
     const result = dbSchema(clone, ['push'], target.env(clone));
     expect(result.output).toMatch(/Applied \d+ hand-written SQL file/);

@@ -17,7 +17,7 @@ import { InjectDb } from '../../database/database.module.js';
 import { ActivityTypesRouter } from '../catalog/activity-types.router.js';
 import { ImportsRouter } from '../imports/imports.router.js';
 import { registerMultipartUploads } from '../imports/multipart-upload.js';
-import { registerStreamRoutes } from '../streams/stream-routes.js';
+import { registerStreamRoutes } from '../streams/http/stream-routes.js';
 import { StreamsRouter } from '../streams/streams.router.js';
 import { SyncRouter } from '../sync/sync.router.js';
 import { captureRawBody } from '../sync/raw-body.js';

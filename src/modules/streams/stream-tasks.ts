@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { downsampleStream } from './downsample.js';
-import { parquetStreamCodec, StreamCodecError, type StreamCodecErrorCode } from './parquet.codec.js';
+import { parquetStreamCodec, StreamCodecError, type StreamCodecErrorCode } from '@unified-activity/parquet-streams';
 import { MAX_SAMPLES, SampleValidationError, summarise, TooManySamplesError, validateSamples, type SampleIssue, type SampleSummary } from './stream-samples.js';
 import { isPositionSamples, type StreamSamples, type StreamType } from './stream-types.js';
 

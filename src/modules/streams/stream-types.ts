@@ -8,16 +8,20 @@
  */
 
 import { STREAM_TYPES, type StreamType } from '@unified-activity/contract';
+import type { ScalarStreamType } from '@unified-activity/parquet-streams';
 
-// The list is the contract's (clients validate against it too); re-exported for the server.
+// The list is the contract's (clients validate against it too); re-exported for the server. The
+// sample shapes are the codec's (libs/parquet-streams), which reads and writes exactly these.
 export { STREAM_TYPES, type StreamType };
-
-/** Every stream type whose samples are one number per timestamp. */
-export type ScalarStreamType = Exclude<StreamType, 'position'>;
-
-export const SCALAR_STREAM_TYPES: readonly ScalarStreamType[] = STREAM_TYPES.filter(
-  (type): type is ScalarStreamType => type !== 'position',
-);
+export {
+  isPositionSamples,
+  isStreamType,
+  SCALAR_STREAM_TYPES,
+  type PositionSamples,
+  type ScalarSamples,
+  type ScalarStreamType,
+  type StreamSamples,
+} from '@unified-activity/parquet-streams';
 
 export interface ValueRange {
   /** Unit symbol, per DATA-MODEL §9. */
@@ -87,31 +91,3 @@ export const STREAM_TYPE_DESCRIPTORS: Readonly<
   distance: { unit: 'm', min: 0, max: 1e7, description: 'Cumulative distance since the start of the activity, metres' },
   temperature: { unit: '°C', min: -80, max: 70, description: 'Ambient temperature, degrees Celsius' },
 };
-
-/** Timestamps are epoch milliseconds UTC, whole numbers, in non-decreasing order. */
-export interface ScalarSamples {
-  timestamps: Float64Array;
-  values: Float64Array;
-}
-
-/**
- * Optional columns are null when the stream has none of them. Inside a present optional
- * column, NaN marks a sample that has no value (stored as a Parquet null).
- */
-export interface PositionSamples {
-  timestamps: Float64Array;
-  latitude: Float64Array;
-  longitude: Float64Array;
-  altitudeM: Float64Array | null;
-  horizontalAccuracyM: Float64Array | null;
-}
-
-export type StreamSamples = ScalarSamples | PositionSamples;
-
-export function isStreamType(value: unknown): value is StreamType {
-  return typeof value === 'string' && (STREAM_TYPES as readonly string[]).includes(value);
-}
-
-export function isPositionSamples(samples: StreamSamples): samples is PositionSamples {
-  return 'latitude' in samples;
-}

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { createHash } from 'node:crypto';
-import { encodeStream } from './parquet.codec.js';
+import { encodeStream } from '@unified-activity/parquet-streams';
 import { prepareUpload } from './stream-tasks.js';
 import type { ScalarSamples } from './stream-types.js';
 import { INLINE_MAX_BYTES, INLINE_MAX_SAMPLES, StreamWorkerPool } from './stream-worker-pool.js';

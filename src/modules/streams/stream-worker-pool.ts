@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { MessageChannel } from 'node:worker_threads';
 import { parquetMetadata } from 'hyparquet';
 import { Piscina } from 'piscina';
-import { PortBodyScan, type BodyScan, type ScanJsonOutcome, type ScanJsonTask } from './stream-body-scan.js';
+import { PortBodyScan, type BodyScan, type ScanJsonOutcome, type ScanJsonTask } from './http/stream-body-scan.js';
 import { buffersOf, runStreamTask, type PreparedUpload, type PrepareUploadTask, type ReadSamples, type ReadSamplesTask, type StreamTask, type TaskResult } from './stream-tasks.js';
 
 /**

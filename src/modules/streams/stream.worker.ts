@@ -4,7 +4,7 @@
  * instead of copying them.
  */
 import { move, transferableSymbol, valueSymbol } from 'piscina';
-import { scanJsonFromPort, type ScanJsonTask } from './stream-body-scan.js';
+import { scanJsonFromPort, type ScanJsonTask } from './http/stream-body-scan.js';
 import { buffersOf, runStreamTask, type StreamTask } from './stream-tasks.js';
 
 export default async function run(task: StreamTask | ScanJsonTask): Promise<unknown> {

@@ -10,7 +10,7 @@ import {
   type ActivityStreamRow,
   type NewActivityStreamRow,
 } from '../../database/schema/index.js';
-import { CURRENT_LAYOUT_SINCE } from './parquet.codec.js';
+import { CURRENT_LAYOUT_SINCE } from '@unified-activity/parquet-streams';
 import type { StreamType } from './stream-types.js';
 
 /** The columns a swap leaves as they are: the row's identity and its creation time. */

@@ -5,14 +5,14 @@ import { pgError } from '../../database/errors.js';
 import type { ActivityStreamRow } from '../../database/schema/index.js';
 import { ActivitiesService } from '../activities/activities.service.js';
 import { objectStorageUnavailable } from '../api/errors.js';
-import { PARQUET_CONTENT_TYPE, STREAM_SCHEMA_VERSION } from './parquet.codec.js';
+import { PARQUET_CONTENT_TYPE, STREAM_SCHEMA_VERSION } from '@unified-activity/parquet-streams';
 import { ObjectNotFoundError, ObjectStoreUnavailableError, type ObjectStore } from './storage/object-store.js';
 import { toStreamMetadata } from './stream-metadata.service.js';
-import type { BodyScan } from './stream-body-scan.js';
-import { StreamObjectDrain } from './stream-object-drain.js';
-import { upgradeStreamObjects } from './stream-upgrade.js';
-import { StreamVersionWriter } from './stream-version-writer.js';
-import { offerStreamedRead, streamedReads, takeUploadBody } from './stream-routes.js';
+import type { BodyScan } from './http/stream-body-scan.js';
+import { StreamObjectDrain } from './objects/stream-object-drain.js';
+import { upgradeStreamObjects } from './objects/stream-upgrade.js';
+import { StreamVersionWriter } from './objects/stream-version-writer.js';
+import { offerStreamedRead, streamedReads, takeUploadBody } from './http/stream-routes.js';
 import {
   columnsFromSamples,
   SampleValidationError,
@@ -42,7 +42,7 @@ export interface StreamActivity {
   endTime: Date | null;
 }
 
-export { newStreamVersion, streamObjectKey, streamObjectPrefix } from './stream-keys.js';
+export { newStreamVersion, streamObjectKey, streamObjectPrefix } from './objects/stream-keys.js';
 
 const invalid = (issues: { path: (string | number)[]; message: string }[], message = 'The stream breaks a rule of the data model') =>
   new ORPCError('UNPROCESSABLE_CONTENT', { message, data: { issues } });

@@ -6,10 +6,21 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 
-import { encodeStream, ParquetStreamCodec, SCHEMA_VERSION_METADATA_KEY, STREAM_TYPE_METADATA_KEY } from './parquet.codec.js';
-import { PAGE_ROWS, writeParquet, type DoubleEncoding } from './parquet-writer.js';
-import type { PositionSamples, ScalarSamples, StreamType } from './stream-types.js';
-import { rng } from '../../../libs/testing/seeded-random.js';
+import { snappyCompress } from 'hyparquet-writer/src/snappy.js';
+
+import {
+  encodeStream,
+  PAGE_ROWS,
+  ParquetStreamCodec,
+  SCHEMA_VERSION_METADATA_KEY,
+  STREAM_TYPE_METADATA_KEY,
+  writeParquet,
+  type DoubleEncoding,
+  type PositionSamples,
+  type ScalarSamples,
+  type StreamType,
+} from './index.js';
+import { rng } from '../../testing/seeded-random.js';
 
 
 const T0 = Date.UTC(2024, 4, 12, 7, 30, 0);
@@ -161,7 +172,7 @@ describe('stream files in DuckDB', () => {
       values: Float64Array.from({ length: count }, () => 20 + random() * 5),
     };
     for (const compression of ['BROTLI', 'SNAPPY'] as const) {
-      const codec = new ParquetStreamCodec({ compression });
+      const codec = new ParquetStreamCodec({ compression, snappyCompress });
       await expectScalarFile(`temperature-${compression}`, 'temperature', samples, codec.encode('temperature', samples));
     }
   });

@@ -7,7 +7,7 @@
  */
 import { Readable } from 'node:stream';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { isPositionSamples, type StreamSamples, type StreamType } from './stream-types.js';
+import { isPositionSamples, type StreamSamples, type StreamType } from '../stream-types.js';
 
 /** Numbers per piece: a few milliseconds of formatting, ~100–200 KiB of JSON. */
 const NUMBERS_PER_PIECE = 8192;

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
-import type { ObjectStore } from './storage/object-store.js';
-import type { StreamsRepository } from './streams.repository.js';
+import type { ObjectStore } from '../storage/object-store.js';
+import type { StreamsRepository } from '../streams.repository.js';
 
 /** How often an entry whose object is not in this process's store is handed back before it is completed (1 s, 2 s, … 10 s apart: about a minute). */
 const MISSING_RETRIES = 10;

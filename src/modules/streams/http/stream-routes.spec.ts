@@ -3,7 +3,7 @@ import { PassThrough } from 'node:stream';
 import type { FastifyRequest } from 'fastify';
 import { StreamColumnsScanner } from './stream-columns-scanner.js';
 import { readJsonBody, takeUploadBody } from './stream-routes.js';
-import { StreamWorkerPool } from './stream-worker-pool.js';
+import { StreamWorkerPool } from '../stream-worker-pool.js';
 
 const request = (length?: number) => ({ headers: length === undefined ? {} : { 'content-length': String(length) } }) as unknown as FastifyRequest;
 const noParse = () => Promise.reject(new Error('a regular body is not parsed as text'));

@@ -1,6 +1,6 @@
-import type { ObjectStore, StoredObjectInfo } from './storage/object-store.js';
+import type { ObjectStore, StoredObjectInfo } from '../storage/object-store.js';
 import type { StreamObjectDrain } from './stream-object-drain.js';
-import type { StreamsRepository } from './streams.repository.js';
+import type { StreamsRepository } from '../streams.repository.js';
 import { upgradeStreamObjects, type Reencode, type UpgradeReport, type UpgradeSource } from './stream-upgrade.js';
 import type { StreamVersionWriter } from './stream-version-writer.js';
 

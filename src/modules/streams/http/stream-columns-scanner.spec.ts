@@ -1,8 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import { parseDateTime } from '@unified-activity/contract';
-import { rng } from '../../../libs/testing/seeded-random.js';
+import { rng } from '../../../../libs/testing/seeded-random.js';
 import { JsonSyntaxError, StreamColumnsScanner, type ScanResult } from './stream-columns-scanner.js';
-import { MAX_SAMPLES } from './stream-samples.js';
+import { MAX_SAMPLES } from '../stream-samples.js';
 
 /** Feeds `text` in chunks of random sizes (1 byte up to the whole text). */
 function scan(text: string | Buffer, seed = 1, sizeHint?: number): ScanResult {

@@ -18,7 +18,7 @@
  * conversion JSON.parse uses.
  */
 import { isCleanText, parseDateTime } from '@unified-activity/contract';
-import { MAX_SAMPLES } from './stream-samples.js';
+import { MAX_SAMPLES } from '../stream-samples.js';
 
 export const COLUMN_NAMES = ['timestamps', 'values', 'latitude', 'longitude', 'altitudeM', 'horizontalAccuracyM'] as const;
 export type ColumnName = (typeof COLUMN_NAMES)[number];

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { StreamType } from './stream-types.js';
+import type { StreamType } from '../stream-types.js';
 
 /**
  * A new, time-ordered version per upload: `v=<epoch ms, 13 digits>-<8 random hex>`. Never reused,

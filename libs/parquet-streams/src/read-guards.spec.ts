@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { gzipSync } from 'node:zlib';
 import { parquetWriteBuffer, type SchemaElement } from 'hyparquet-writer';
-import { decodeStream, encodeStream, StreamCodecError } from './parquet.codec.js';
+import { decodeStream, encodeStream, StreamCodecError } from './index.js';
 
 const T0 = Date.UTC(2026, 4, 1, 6);
 const TIMESTAMP: SchemaElement = {

@@ -6,24 +6,23 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { parquetMetadata, type FileMetaData } from 'hyparquet';
 import { parquetWriteBuffer, type SchemaElement } from 'hyparquet-writer';
+import { snappyCompress } from 'hyparquet-writer/src/snappy.js';
 
 import {
   decodeStream,
   encodeStream,
   ParquetStreamCodec,
+  SCALAR_STREAM_TYPES,
   STREAM_SCHEMA_VERSION,
   StreamCodecError,
-  type StreamCodecErrorCode,
-} from './parquet.codec.js';
-import {
-  SCALAR_STREAM_TYPES,
   type PositionSamples,
   type ScalarSamples,
   type ScalarStreamType,
+  type StreamCodecErrorCode,
   type StreamSamples,
-} from './stream-types.js';
-import { rng } from '../../../libs/testing/seeded-random.js';
-import { gpsTrack } from '../../../libs/testing/synthetic-track.js';
+} from './index.js';
+import { rng } from '../../testing/seeded-random.js';
+import { gpsTrack } from '../../testing/synthetic-track.js';
 
 
 const T0 = Date.UTC(2024, 4, 12, 7, 30, 0);
@@ -342,10 +341,14 @@ describe('parquet stream codec', () => {
       const samples = track(2000, rng(9), true);
       for (const compression of ['GZIP', 'BROTLI', 'SNAPPY', 'UNCOMPRESSED'] as const) {
         for (const encodingStrategy of ['adaptive', 'fixed'] as const) {
-          const codec = new ParquetStreamCodec({ compression, encodingStrategy });
+          const codec = new ParquetStreamCodec({ compression, encodingStrategy, snappyCompress });
           expectSameSamples((await codec.decode(codec.encode('position', samples))).samples, samples);
         }
       }
+    });
+
+    it('refuses SNAPPY without a compressor (node:zlib has none; the server never writes it)', () => {
+      expect(() => new ParquetStreamCodec({ compression: 'SNAPPY' })).toThrow(/snappyCompress/);
     });
   });
 

@@ -2,13 +2,10 @@
  * Benchmark: Parquet libraries and encodings on our stream shapes (not a test).
  * Results and the choice they support: docs/parquet-codecs.md. From the repository root:
  *
- *   npx tsc -p tsconfig.build.json && node dist/bench/parquet-codecs.js [--reps 5] [--only 1h|10h]
+ *   npm run bench:parquet -- [--reps 5] [--only 1h|10h]
  *
- * or, compiling only this file and what it imports:
- *
- *   npx tsc --ignoreConfig --types node --outDir .bench-tmp --module nodenext --moduleResolution nodenext \
- *     --target ES2023 --skipLibCheck --esModuleInterop --rootDir . bench/parquet-codecs.ts
- *   node .bench-tmp/bench/parquet-codecs.js
+ * (which builds, then runs node dist/libs/parquet-streams/bench/parquet-codecs.js). Snappy is the
+ * benchmark's own (hyparquet-writer's compressor, a devDependency): the codec has none built in.
  *
  * Everything stays in memory: writers target a buffer or an in-memory stream, readers get
  * the bytes, so disk speed does not enter the timings. Each variant's round trip is checked
@@ -23,11 +20,11 @@ import { gzipSync } from 'node:zlib';
 
 import dsnp from '@dsnp/parquetjs';
 import { parquetWriteBuffer } from 'hyparquet-writer';
+import { snappyCompress } from 'hyparquet-writer/src/snappy.js';
 
-import { decodeStream, ParquetStreamCodec } from '../src/modules/streams/parquet.codec.js';
-import type { PositionSamples, ScalarSamples, StreamSamples, StreamType } from '../src/modules/streams/stream-types.js';
-import { rng } from '../libs/testing/seeded-random.js';
-import { gpsTrack } from '../libs/testing/synthetic-track.js';
+import { decodeStream, ParquetStreamCodec, type PositionSamples, type ScalarSamples, type StreamSamples, type StreamType } from '@unified-activity/parquet-streams';
+import { rng } from '../../testing/seeded-random.js';
+import { gpsTrack } from '../../testing/synthetic-track.js';
 
 // ---------------------------------------------------------------------------------------
 // parquetjs-lite ships no type declarations; this is the part of its API the bench uses.
@@ -363,7 +360,7 @@ const VARIANTS: Variant[] = [
   hyparquetVariant(true),
   hyparquetSameEncodingsVariant(),
   ourVariant('ours: fixed (DELTA timestamps, BYTE_STREAM_SPLIT doubles), GZIP-6', new ParquetStreamCodec({ encodingStrategy: 'fixed' })),
-  ourVariant('ours: adaptive, SNAPPY', new ParquetStreamCodec({ compression: 'SNAPPY' })),
+  ourVariant('ours: adaptive, SNAPPY', new ParquetStreamCodec({ compression: 'SNAPPY', snappyCompress })),
   ourVariant(PICK, new ParquetStreamCodec()),
   ourVariant('ours: adaptive, BROTLI-9', new ParquetStreamCodec({ compression: 'BROTLI' })),
 ];

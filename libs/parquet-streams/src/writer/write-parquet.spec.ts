@@ -3,11 +3,20 @@ import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from '@jest/globals';
 import { parquetMetadata } from 'hyparquet';
 
-import { decodeStream, encodeStream, SCHEMA_VERSION_METADATA_KEY, STREAM_TYPE_METADATA_KEY } from './parquet.codec.js';
-import { chooseDoubleEncoding, PAGE_ROWS, writeParquet, type DoubleEncoding, type WriterColumn } from './parquet-writer.js';
-import { isPositionSamples } from './stream-types.js';
-import { rng } from '../../../libs/testing/seeded-random.js';
-import { gpsTrack } from '../../../libs/testing/synthetic-track.js';
+import {
+  chooseDoubleEncoding,
+  decodeStream,
+  encodeStream,
+  isPositionSamples,
+  PAGE_ROWS,
+  SCHEMA_VERSION_METADATA_KEY,
+  STREAM_TYPE_METADATA_KEY,
+  writeParquet,
+  type DoubleEncoding,
+  type WriterColumn,
+} from '../index.js';
+import { rng } from '../../../testing/seeded-random.js';
+import { gpsTrack } from '../../../testing/synthetic-track.js';
 
 const T0 = Date.UTC(2024, 4, 12, 7, 30, 0);
 const ENCODINGS: DoubleEncoding[] = ['PLAIN', 'BYTE_STREAM_SPLIT', 'RLE_DICTIONARY'];

@@ -1,12 +1,12 @@
 import { Logger } from '@nestjs/common';
-import type { ActivityStreamRow } from '../../database/schema/index.js';
-import { PARQUET_CONTENT_TYPE } from './parquet.codec.js';
-import type { ObjectStore } from './storage/object-store.js';
+import type { ActivityStreamRow } from '../../../database/schema/index.js';
+import { PARQUET_CONTENT_TYPE } from '@unified-activity/parquet-streams';
+import type { ObjectStore } from '../storage/object-store.js';
 import type { StreamObjectDrain } from './stream-object-drain.js';
-import type { PreparedUpload } from './stream-tasks.js';
-import type { StreamType } from './stream-types.js';
+import type { PreparedUpload } from '../stream-tasks.js';
+import type { StreamType } from '../stream-types.js';
 import { newStreamVersion, streamObjectKey } from './stream-keys.js';
-import type { StreamsRepository } from './streams.repository.js';
+import type { StreamsRepository } from '../streams.repository.js';
 
 export type VersionWriterRows = Pick<StreamsRepository, 'swapMany' | 'replaceObject' | 'isReferenced' | 'enqueueDeletion'>;
 

@@ -1,8 +1,8 @@
-import { hasCurrentLayout, STREAM_SCHEMA_VERSION } from './parquet.codec.js';
-import { ObjectNotFoundError, type ObjectStore } from './storage/object-store.js';
-import type { PreparedUpload, PrepareUploadTask, TaskResult } from './stream-tasks.js';
+import { hasCurrentLayout, STREAM_SCHEMA_VERSION } from '@unified-activity/parquet-streams';
+import { ObjectNotFoundError, type ObjectStore } from '../storage/object-store.js';
+import type { PreparedUpload, PrepareUploadTask, TaskResult } from '../stream-tasks.js';
 import type { StreamVersionWriter } from './stream-version-writer.js';
-import type { OutdatedStreamRow, StreamsRepository } from './streams.repository.js';
+import type { OutdatedStreamRow, StreamsRepository } from '../streams.repository.js';
 
 /** Rows read per page; each is rewritten in turn. */
 const PAGE = 100;

@@ -1,0 +1,355 @@
+/**
+ * Parquet codec for activity streams (DATA-MODEL §10).
+ *
+ * File layout, one physical schema per stream type in every object (docs/data-model.md, "Parquet
+ * schemas"): `timestamp` INT64 TIMESTAMP(MILLIS, UTC) required, then either one `value` DOUBLE
+ * required (scalar streams) or `latitude`, `longitude` DOUBLE required plus `altitude_m`,
+ * `horizontal_accuracy_m` DOUBLE optional, always present, null where a fix has none (position).
+ * File-level key-value metadata carries `stream_type` and `schema_version`.
+ *
+ * Everything written is standard Parquet (data page v2; DELTA_BINARY_PACKED, BYTE_STREAM_SPLIT,
+ * PLAIN, RLE_DICTIONARY; GZIP by default) so DuckDB, Spark or pyarrow read the lake directly.
+ * Writing is ./writer/ (single-pass encoders for exactly these columns); reading is hyparquet.
+ * The parquetjs family cannot read these files (no DELTA or BYTE_STREAM_SPLIT, v1 pages only).
+ * Measurements behind the choices are in docs/parquet-codecs.md.
+ */
+import { brotliCompressSync, constants as zlibConstants, gzipSync } from 'node:zlib';
+
+import { parquetSchema, type FileMetaData, type SchemaElement as ReadSchemaElement } from 'hyparquet';
+
+import { gather, mustGet, optionalColumn, readColumns, rowsToKeep, sortedOrder, type NumericColumn } from './column-readers.js';
+import { StreamCodecError } from './errors.js';
+import { assertBoundedWork, assertReadableCodecs, assertReadableColumn, cappedDecompressors, readMetadata, toArrayBuffer } from './read-guards.js';
+import { isPositionSamples, isStreamType, type PositionSamples, type ScalarSamples, type StreamSamples, type StreamType } from './samples.js';
+import { SCHEMA_VERSION_METADATA_KEY, STREAM_COLUMNS, STREAM_SCHEMA_VERSION, STREAM_TYPE_METADATA_KEY, PARQUET_CONTENT_TYPE } from './schema.js';
+import { chooseDoubleEncoding } from './writer/encoding-choice.js';
+import { writeParquet, type DoubleEncoding, type PageCompressor, type WriterColumn } from './writer/write-parquet.js';
+
+export interface DecodeLimits {
+  /** Files whose footer declares more rows are refused (TOO_MANY_ROWS) before any column is read. */
+  maxRows?: number;
+}
+
+/** Rows accepted by default; the API passes its own limit (MAX_SAMPLES). */
+export const DEFAULT_MAX_ROWS = 2_000_000;
+
+export interface DecodedStream {
+  /** From the file's metadata, else the caller's expectation, else inferred (position only). */
+  type: StreamType | undefined;
+  /** undefined for files written by other tools without our metadata. */
+  schemaVersion: number | undefined;
+  samples: StreamSamples;
+}
+
+/** The seam that lets storage code swap the file format or the library behind it. */
+export interface StreamCodec {
+  readonly format: 'parquet';
+  readonly schemaVersion: number;
+  readonly contentType: string;
+  encode(type: StreamType, samples: StreamSamples): Uint8Array;
+  /**
+   * Asynchronous because the Parquet reader's API is; no I/O happens.
+   * When `expectedType` is given, a file declaring another type is rejected, and a file
+   * without a declaration is read as that type.
+   */
+  decode(bytes: Uint8Array, expectedType?: StreamType, limits?: DecodeLimits): Promise<DecodedStream>;
+}
+
+export type StreamCompression = 'GZIP' | 'BROTLI' | 'SNAPPY' | 'UNCOMPRESSED';
+
+export interface ParquetStreamCodecOptions {
+  /**
+   * Page compression for every column. GZIP (default) is readable by every Parquet
+   * implementation. BROTLI is usually 0–9 % smaller (up to half on quantised series) but
+   * 2–5× slower to write, and reader support is patchy (DuckDB only since 1.1; parquet-java
+   * needs an extra native codec). Both come from node:zlib, so no extra package is needed;
+   * ZSTD would need one on Node 20 and measured only ~2 % below GZIP. SNAPPY (what most writers
+   * default to) is never written by the server: it needs `snappyCompress`, which only the tests and
+   * the benchmark pass (node:zlib has no Snappy; reading it needs nothing, hyparquet has a decoder).
+   */
+  compression?: StreamCompression;
+  /** Compresses one page with Snappy; required with `compression: 'SNAPPY'`, unused otherwise. */
+  snappyCompress?: PageCompressor;
+  /** zlib level for GZIP, 1–9; 6 by default, since 9 takes twice as long for files < 0.1 % smaller. */
+  gzipLevel?: number;
+  /** Brotli quality, 0–11. */
+  brotliQuality?: number;
+  /**
+   * 'adaptive' (default) picks each double column's encoding from cheap statistics of its values
+   * (distinct count, significand length, how often values come back; see chooseDoubleEncoding);
+   * 'fixed' always uses BYTE_STREAM_SPLIT. Timestamps are always DELTA_BINARY_PACKED.
+   */
+  encodingStrategy?: 'adaptive' | 'fixed';
+  /** Rows per row group; one group per file suits every realistic activity. */
+  rowGroupSize?: number;
+}
+
+const DEFAULT_ROW_GROUP_SIZE = 1 << 20;
+
+export class ParquetStreamCodec implements StreamCodec {
+  readonly format = 'parquet';
+  readonly schemaVersion = STREAM_SCHEMA_VERSION;
+  readonly contentType = PARQUET_CONTENT_TYPE;
+
+  private readonly compression: StreamCompression;
+  private readonly strategy: 'adaptive' | 'fixed';
+  private readonly rowGroupSize: number;
+  private readonly compress: PageCompressor | undefined;
+
+  constructor(options: ParquetStreamCodecOptions = {}) {
+    this.compression = options.compression ?? 'GZIP';
+    this.strategy = options.encodingStrategy ?? 'adaptive';
+    this.rowGroupSize = options.rowGroupSize ?? DEFAULT_ROW_GROUP_SIZE;
+    const gzipLevel = options.gzipLevel ?? 6;
+    const brotliQuality = options.brotliQuality ?? 9;
+    const compressors: Record<StreamCompression, PageCompressor | undefined> = {
+      // A window no larger than the page gives the same bytes and spares zlib most of its setup.
+      GZIP: (input) => gzipSync(input, { level: gzipLevel, windowBits: zlibWindowBits(input.length) }),
+      BROTLI: (input) =>
+        brotliCompressSync(input, {
+          params: {
+            [zlibConstants.BROTLI_PARAM_QUALITY]: brotliQuality,
+            [zlibConstants.BROTLI_PARAM_SIZE_HINT]: input.length,
+          },
+        }),
+      SNAPPY: options.snappyCompress,
+      UNCOMPRESSED: undefined,
+    };
+    if (this.compression === 'SNAPPY' && options.snappyCompress === undefined) {
+      throw new TypeError("compression 'SNAPPY' needs a snappyCompress function (node:zlib has no Snappy)");
+    }
+    this.compress = compressors[this.compression];
+  }
+
+  encode(type: StreamType, samples: StreamSamples): Uint8Array {
+    if (!isStreamType(type)) {
+      throw new StreamCodecError('UNKNOWN_STREAM_TYPE', `Unknown stream type: ${String(type)}`);
+    }
+    const columns: WriterColumn[] = [timestampColumn(samples.timestamps)];
+    const encoding = (values: Float64Array, optional: boolean): DoubleEncoding | readonly DoubleEncoding[] =>
+      this.strategy === 'fixed' ? 'BYTE_STREAM_SPLIT' : chooseDoubleEncoding(values, optional);
+    if (type === 'position') {
+      if (!isPositionSamples(samples)) {
+        throw new StreamCodecError('INVALID_SAMPLES', 'A position stream needs latitude and longitude samples');
+      }
+      columns.push(...positionColumns(samples, encoding));
+    } else {
+      if (isPositionSamples(samples)) {
+        throw new StreamCodecError('INVALID_SAMPLES', `A ${type} stream needs scalar samples, not positions`);
+      }
+      columns.push(scalarValueColumn(samples, encoding));
+    }
+    return writeParquet({
+      columns,
+      codec: this.compression,
+      compress: this.compress,
+      rowGroupSize: this.rowGroupSize,
+      keyValueMetadata: [
+        { key: STREAM_TYPE_METADATA_KEY, value: type },
+        { key: SCHEMA_VERSION_METADATA_KEY, value: String(STREAM_SCHEMA_VERSION) },
+      ],
+    });
+  }
+
+  async decode(bytes: Uint8Array, expectedType?: StreamType, limits: DecodeLimits = {}): Promise<DecodedStream> {
+    if (expectedType !== undefined && !isStreamType(expectedType)) {
+      throw new StreamCodecError('UNKNOWN_STREAM_TYPE', `Unknown stream type: ${String(expectedType)}`);
+    }
+    const file = toArrayBuffer(bytes);
+    const metadata = readMetadata(file);
+    const { declaredType, schemaVersion } = readStreamMetadata(metadata);
+    if (expectedType !== undefined && declaredType !== undefined && declaredType !== expectedType) {
+      throw new StreamCodecError(
+        'STREAM_TYPE_MISMATCH',
+        `The file holds a ${declaredType} stream, not ${expectedType}`,
+      );
+    }
+    const elements = topLevelElements(metadata);
+    const type = declaredType ?? expectedType ?? (elements.has(STREAM_COLUMNS.latitude) ? 'position' : undefined);
+    const isPosition = type === 'position';
+
+    const required: string[] = isPosition
+      ? [STREAM_COLUMNS.timestamp, STREAM_COLUMNS.latitude, STREAM_COLUMNS.longitude]
+      : [STREAM_COLUMNS.timestamp, STREAM_COLUMNS.value];
+    const optional: string[] = isPosition ? [STREAM_COLUMNS.altitudeM, STREAM_COLUMNS.horizontalAccuracyM] : [];
+    for (const name of required) {
+      if (!elements.has(name)) {
+        throw new StreamCodecError(
+          'MISSING_COLUMN',
+          `Required column "${name}" is missing (${type ?? 'scalar'} stream; found: ${[...elements.keys()].join(', ') || 'none'})`,
+        );
+      }
+    }
+    const present = optional.filter((name) => elements.has(name));
+    const columns = [...required, ...present];
+    for (const name of columns) {
+      const element = elements.get(name);
+      if (element !== undefined) assertReadableColumn(element, name === STREAM_COLUMNS.timestamp);
+    }
+    assertReadableCodecs(metadata, columns);
+    const decodedByteCap = assertBoundedWork(metadata, columns, limits.maxRows ?? DEFAULT_MAX_ROWS);
+
+    const numeric = await readColumns(file, metadata, columns, cappedDecompressors(decodedByteCap));
+    const timestamps = mustGet(numeric, STREAM_COLUMNS.timestamp);
+
+    // A row without an instant or without its required values is no sample at all.
+    const keep = rowsToKeep(timestamps, required.slice(1).map((name) => mustGet(numeric, name)));
+    const order = sortedOrder(timestamps.values, keep);
+    const pick = (column: NumericColumn): Float64Array => gather(column, order);
+    const rows = timestamps.values.length;
+
+    const samples: StreamSamples = isPosition
+      ? {
+          timestamps: pick(timestamps),
+          latitude: pick(mustGet(numeric, STREAM_COLUMNS.latitude)),
+          longitude: pick(mustGet(numeric, STREAM_COLUMNS.longitude)),
+          altitudeM: optionalColumn(numeric.get(STREAM_COLUMNS.altitudeM), order, rows),
+          horizontalAccuracyM: optionalColumn(numeric.get(STREAM_COLUMNS.horizontalAccuracyM), order, rows),
+        }
+      : { timestamps: pick(timestamps), values: pick(mustGet(numeric, STREAM_COLUMNS.value)) };
+    return { type, schemaVersion, samples };
+  }
+}
+
+/** The smallest deflate window (2^9 … 2^15 bytes) that spans the whole input. */
+function zlibWindowBits(length: number): number {
+  return Math.max(9, Math.min(15, Math.ceil(Math.log2(length + 262))));
+}
+
+export const parquetStreamCodec: StreamCodec = new ParquetStreamCodec();
+
+export function encodeStream(type: StreamType, samples: StreamSamples): Uint8Array {
+  return parquetStreamCodec.encode(type, samples);
+}
+
+export function decodeStream(bytes: Uint8Array, expectedType?: StreamType, limits?: DecodeLimits): Promise<DecodedStream> {
+  return parquetStreamCodec.decode(bytes, expectedType, limits);
+}
+
+// ---------------------------------------------------------------------------------------
+// Encoding
+
+function timestampColumn(timestamps: Float64Array): WriterColumn {
+  let previous = Number.NEGATIVE_INFINITY;
+  for (let i = 0; i < timestamps.length; i++) {
+    const t = timestamps[i]!;
+    if (!Number.isSafeInteger(t)) {
+      throw new StreamCodecError('INVALID_SAMPLES', `timestamps[${i}] = ${t} is not a whole number of epoch milliseconds`);
+    }
+    // Downsampling, range reads and DuckDB's row-group pruning all rely on time order.
+    if (t < previous) {
+      throw new StreamCodecError('INVALID_SAMPLES', `timestamps[${i}] = ${t} is earlier than the sample before it`);
+    }
+    previous = t;
+  }
+  return { kind: 'timestamp', name: STREAM_COLUMNS.timestamp, values: timestamps };
+}
+
+type EncodingChoice = (values: Float64Array, optional: boolean) => DoubleEncoding | readonly DoubleEncoding[];
+
+/**
+ * `value` is always DOUBLE (schema_version 2): one physical type for every object of every scalar
+ * stream type, so a glob over the lake reads every value exactly. Version 1 stored whole-number
+ * series as INT32, which made DuckDB take INTEGER from one file and round the doubles of the next;
+ * such objects are still read (read-time upgrade to float64, see decode).
+ */
+function scalarValueColumn(samples: ScalarSamples, encoding: EncodingChoice): WriterColumn {
+  const { values, timestamps } = samples;
+  assertSameLength('values', values, timestamps.length);
+  assertFinite('values', values);
+  return { kind: 'double', name: STREAM_COLUMNS.value, optional: false, values, encoding: encoding(values, false) };
+}
+
+/**
+ * Doubles are stored as DOUBLE, never scaled to integers, so every bit survives (the dictionary
+ * keys values by their 64 bits, so -0 stays -0). NaN marks "no value" in an optional position
+ * column and is written as a Parquet NULL.
+ */
+function positionColumns(samples: PositionSamples, encoding: EncodingChoice): WriterColumn[] {
+  const count = samples.timestamps.length;
+  const columns: WriterColumn[] = [];
+  const required: Array<[string, Float64Array]> = [
+    [STREAM_COLUMNS.latitude, samples.latitude],
+    [STREAM_COLUMNS.longitude, samples.longitude],
+  ];
+  for (const [name, values] of required) {
+    assertSameLength(name, values, count);
+    assertFinite(name, values);
+    columns.push({ kind: 'double', name, optional: false, values, encoding: encoding(values, false) });
+  }
+  // Always both, in this order, OPTIONAL DOUBLE (schema_version 3): a stream without them writes
+  // all-null columns (a few bytes), so that every position object has one physical schema.
+  const optional: Array<[string, Float64Array | null]> = [
+    [STREAM_COLUMNS.altitudeM, samples.altitudeM],
+    [STREAM_COLUMNS.horizontalAccuracyM, samples.horizontalAccuracyM],
+  ];
+  for (const [name, given] of optional) {
+    const values = given ?? new Float64Array(count).fill(Number.NaN);
+    assertSameLength(name, values, count);
+    assertFiniteOrNaN(name, values);
+    columns.push({ kind: 'double', name, optional: true, values, encoding: encoding(values, true) });
+  }
+  return columns;
+}
+
+function assertSameLength(name: string, values: Float64Array | null | undefined, count: number): void {
+  if (!(values instanceof Float64Array)) {
+    throw new StreamCodecError('INVALID_SAMPLES', `${name} must be a Float64Array`);
+  }
+  if (values.length !== count) {
+    throw new StreamCodecError('INVALID_SAMPLES', `${name} has ${values.length} samples but there are ${count} timestamps`);
+  }
+}
+
+function assertFinite(name: string, values: Float64Array): void {
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (!Number.isFinite(v)) {
+      throw new StreamCodecError('INVALID_SAMPLES', `${name}[${i}] = ${v} is not a finite number`);
+    }
+  }
+}
+
+function assertFiniteOrNaN(name: string, values: Float64Array): void {
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (v === Number.POSITIVE_INFINITY || v === Number.NEGATIVE_INFINITY) {
+      throw new StreamCodecError('INVALID_SAMPLES', `${name}[${i}] = ${v} is not a finite number`);
+    }
+  }
+}
+
+function readStreamMetadata(metadata: FileMetaData): { declaredType: StreamType | undefined; schemaVersion: number | undefined } {
+  const entries = new Map((metadata.key_value_metadata ?? []).map((entry) => [entry.key, entry.value]));
+  const rawType = entries.get(STREAM_TYPE_METADATA_KEY);
+  if (rawType !== undefined && !isStreamType(rawType)) {
+    throw new StreamCodecError('UNKNOWN_STREAM_TYPE', `The file declares an unknown stream type: ${rawType}`);
+  }
+  const rawVersion = entries.get(SCHEMA_VERSION_METADATA_KEY);
+  let schemaVersion: number | undefined;
+  if (rawVersion !== undefined) {
+    schemaVersion = Number(rawVersion);
+    if (!Number.isInteger(schemaVersion) || schemaVersion < 1 || schemaVersion > STREAM_SCHEMA_VERSION) {
+      throw new StreamCodecError(
+        'UNSUPPORTED_SCHEMA_VERSION',
+        `Stream schema_version ${rawVersion} is not supported (this code reads 1..${STREAM_SCHEMA_VERSION})`,
+      );
+    }
+  }
+  return { declaredType: rawType, schemaVersion };
+}
+
+function topLevelElements(metadata: FileMetaData): Map<string, ReadSchemaElement> {
+  const tree = parquetSchema(metadata);
+  const elements = new Map<string, ReadSchemaElement>();
+  for (const child of tree.children) {
+    if (child.children.length > 0) continue;
+    elements.set(child.element.name, child.element);
+  }
+  for (const child of tree.children) {
+    if (child.children.length > 0 && Object.values(STREAM_COLUMNS).some((name) => name === child.element.name)) {
+      throw new StreamCodecError('UNSUPPORTED_COLUMN_TYPE', `Column "${child.element.name}" is a nested group, not a number`);
+    }
+  }
+  return elements;
+}
