@@ -25,7 +25,12 @@ import { SaxesParser, type SaxesTagPlain } from 'saxes';
 import { isTimeZone } from '@unified-activity/contract';
 import type { ScalarStreamType } from '../../streams/stream-types.js';
 import { resolveHealthKitActivityType } from '../../sync/mappers/healthkit.js';
-import { clipStreams, Column, conformActivities, fillSummaryFromStreams, snakeCase, StreamCollector, timeZoneAt } from './common.js';
+import { conformActivities } from './conform.js';
+import { snakeCase } from './snake-case.js';
+import { Column, StreamCollector } from './stream-collector.js';
+import { clipStreams } from './stream-window.js';
+import { fillSummaryFromStreams } from './summary.js';
+import { timeZoneAt } from './time-zones.js';
 import { readGpx } from './gpx.js';
 import { UnreadableFileError, type ImportedActivity, type ImportedEvent, type ImportedStatistic } from './types.js';
 
