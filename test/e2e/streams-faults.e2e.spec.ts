@@ -182,8 +182,13 @@ describe('stream writes under faults (S3 behind a cutting proxy)', () => {
       await t.http().delete(`/api/v1/activities/${activityId}`).set(user.auth).expect(204);
       const queued = await t.database.db.select().from(streamObjectDeletions);
       expect(queued.map((entry) => entry.objectKey)).toEqual(expect.arrayContaining(keys));
-      // Give the drain a chance to fail against the stopped store.
-      await new Promise((resolve) => setTimeout(resolve, 2500));
+      // The drain tries while the store is down and fails: each entry is handed back with the store's
+      // error (not as an object found missing, which would complete it after a few tries).
+      const ours = async () => (await t.database.db.select().from(streamObjectDeletions)).filter((entry) => keys.includes(entry.objectKey));
+      await eventually(async () => (await ours()).every((entry) => entry.attempts > 0), 20_000);
+      const failed = await ours();
+      expect(failed).toHaveLength(keys.length);
+      for (const entry of failed) expect(entry.lastError).toMatch(/^S3 object store: .+ failed: /);
     } finally {
       await s3.restart();
     }

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
-import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import { createServer as createHttpServer, request as httpRequest, type Server as HttpServer } from 'node:http';
 import { createServer as createTcpServer, type AddressInfo, type Server as TcpServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -540,11 +540,35 @@ describe('MinioObjectStore specifics (s3rver)', () => {
   });
 
   it('uploads 65 MiB in a single PUT (more than minio would send without multipart by default)', async () => {
-    const key = freshKey('position');
-    const body = randomBytes(65 * MiB);
-    await store.put(key, body, PARQUET);
-    expectSameBytes(await store.get(key), body);
-    await store.delete([key]);
+    // Through an HTTP relay that records each request the service receives and its body size.
+    const seen: { method: string; url: string; bytes: number }[] = [];
+    const relay: HttpServer = createHttpServer((request, response) => {
+      const entry = { method: request.method!, url: request.url!, bytes: 0 };
+      seen.push(entry);
+      request.on('data', (chunk: Buffer) => (entry.bytes += chunk.length));
+      const upstream = httpRequest({ host: '127.0.0.1', port: server.port, method: request.method, path: request.url, headers: request.headers }, (answer) => {
+        response.writeHead(answer.statusCode!, answer.headers);
+        answer.pipe(response);
+      });
+      upstream.on('error', () => response.destroy());
+      request.pipe(upstream);
+    });
+    await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
+    const relayed = minioStore({ endpoint: `http://127.0.0.1:${(relay.address() as AddressInfo).port}` }, 'activity-streams');
+    try {
+      const key = freshKey('position');
+      const body = randomBytes(65 * MiB);
+      await relayed.put(key, body, PARQUET);
+      const path = `/activity-streams/${key.split('/').map(encodeURIComponent).join('/')}`;
+      // Everything the service received: one PUT of the whole body, no multipart upload (POST ?uploads, PUT ?partNumber=…).
+      expect(seen).toEqual([{ method: 'PUT', url: path, bytes: 65 * MiB }]);
+      expectSameBytes(await store.get(key), body);
+      await store.delete([key]);
+    } finally {
+      await relayed.close();
+      relay.closeAllConnections();
+      await new Promise<void>((resolve) => relay.close(() => resolve()));
+    }
   });
 
   it('an outage makes every operation fail fast with ObjectStoreUnavailableError, and restart() recovers', async () => {

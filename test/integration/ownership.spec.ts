@@ -3,6 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import type { DatabaseHandle } from '../../src/database/database.js';
 import { ActivitiesRepository } from '../../src/modules/activities/activities.repository.js';
+import { ActivityIngestRepository } from '../../src/modules/activities/activity-ingest.repository.js';
+import { ActivityTimelineQuery } from '../../src/modules/activities/activity-timeline.query.js';
 import { AthletesRepository } from '../../src/modules/athletes/athletes.repository.js';
 import { openTestDatabase } from '../setup/database.js';
 
@@ -13,6 +15,8 @@ import { openTestDatabase } from '../setup/database.js';
  */
 let database: DatabaseHandle;
 let activities: ActivitiesRepository;
+let timeline: ActivityTimelineQuery;
+let ingest: ActivityIngestRepository;
 let athletes: AthletesRepository;
 const victim = { userId: randomUUID(), athleteId: '', parentId: '', childId: '' };
 const intruder = { userId: randomUUID(), athleteId: '' };
@@ -37,6 +41,8 @@ beforeAll(async () => {
   database = await openTestDatabase();
   const db = database.db;
   activities = new ActivitiesRepository(db);
+  timeline = new ActivityTimelineQuery(db);
+  ingest = new ActivityIngestRepository();
   athletes = new AthletesRepository(db);
   for (const who of [victim, intruder]) {
     await db.execute(sql`insert into "user" (id, name, email) values (${who.userId}, 'Someone', ${`${who.userId}@example.test`})`);
@@ -78,22 +84,6 @@ describe('owner scoping in every repository query', () => {
     countChildren: async () => expect(await activities.countChildren(intruder.userId, victim.parentId)).toBe(0),
     findStatistics: async () => expect(await activities.findStatistics(intruder.userId, victim.parentId)).toEqual([]),
     findEvents: async () => expect(await activities.findEvents(intruder.userId, victim.parentId)).toEqual([]),
-    findPage: async () => {
-      expect(await activities.findPage({ userId: intruder.userId, athleteId: victim.athleteId }, undefined, 50)).toEqual([]);
-      expect(await activities.findPage({ userId: intruder.userId, parentId: victim.parentId }, undefined, 50)).toEqual([]);
-      expect(await activities.findPage({ userId: intruder.userId, athleteId: victim.athleteId, sources: ['garmin'] }, undefined, 50)).toEqual([]);
-      // The intruder's own timeline holds none of the victim's rows.
-      expect(await activities.findPage({ userId: intruder.userId }, undefined, 50)).toEqual([]);
-    },
-    totals: async () => {
-      expect(await activities.totals({ userId: intruder.userId, athleteId: victim.athleteId })).toEqual({ count: 0, distanceM: 0, durationS: 0 });
-      expect(await activities.totals({ userId: intruder.userId, athleteId: victim.athleteId, activityTypes: ['running'] })).toEqual({
-        count: 0,
-        distanceM: 0,
-        durationS: 0,
-      });
-    },
-    timelineSql: async () => expect(activities.timelineSql({ userId: intruder.userId }, undefined, 1).page.params).toContain(intruder.userId),
     transaction: async () => expect(await activities.transaction(async () => 'ran')).toBe('ran'),
     insert: async () =>
       expect(
@@ -106,7 +96,7 @@ describe('owner scoping in every repository query', () => {
           }),
         ),
       ).rejects.toThrow(),
-    update: async () => expect(await activities.transaction((tx) => activities.update(tx, intruder.userId, victim.parentId, { name: 'Mine now' }))).toBeUndefined(),
+    update: async () => expect(await activities.transaction((tx) => activities.update(tx, intruder.userId, victim.parentId, { name: 'Mine now' }))).toBe(false),
     replacePayload: async () =>
       expect(await activities.transaction((tx) => activities.replacePayload(tx, intruder.userId, victim.parentId, { sourceData: { forged: true } }))).toBeUndefined(),
     replaceStatistics: async () =>
@@ -117,13 +107,33 @@ describe('owner scoping in every repository query', () => {
       ),
     delete: async () => expect(await activities.delete(intruder.userId, victim.parentId)).toBe(false),
     findIdsWithChildren: async () => expect(await activities.findIdsWithChildren(intruder.userId, victim.parentId)).toEqual([]),
-    // The sync ingest's set-based writes (issue 11).
+  };
+  const timelineCases: Record<string, () => Promise<unknown>> = {
+    findPage: async () => {
+      expect(await timeline.findPage({ userId: intruder.userId, athleteId: victim.athleteId }, undefined, 50)).toEqual([]);
+      expect(await timeline.findPage({ userId: intruder.userId, parentId: victim.parentId }, undefined, 50)).toEqual([]);
+      expect(await timeline.findPage({ userId: intruder.userId, athleteId: victim.athleteId, sources: ['garmin'] }, undefined, 50)).toEqual([]);
+      // The intruder's own timeline holds none of the victim's rows.
+      expect(await timeline.findPage({ userId: intruder.userId }, undefined, 50)).toEqual([]);
+    },
+    totals: async () => {
+      expect(await timeline.totals({ userId: intruder.userId, athleteId: victim.athleteId })).toEqual({ count: 0, distanceM: 0, durationS: 0 });
+      expect(await timeline.totals({ userId: intruder.userId, athleteId: victim.athleteId, activityTypes: ['running'] })).toEqual({
+        count: 0,
+        distanceM: 0,
+        durationS: 0,
+      });
+    },
+    timelineSql: async () => expect(timeline.timelineSql({ userId: intruder.userId }, undefined, 1).page.params).toContain(intruder.userId),
+  };
+  const ingestCases: Record<string, () => Promise<unknown>> = {
+    // The set-based writes of an ingest by external id (sync issue 11, imports).
     findBySourceExternalIds: async () =>
-      expect(await activities.transaction((tx) => activities.findBySourceExternalIds(tx, intruder.userId, victim.athleteId, 'garmin', ['g-1']))).toEqual([]),
+      expect(await activities.transaction((tx) => ingest.findBySourceExternalIds(tx, intruder.userId, victim.athleteId, 'garmin', ['g-1']))).toEqual([]),
     insertMany: async () =>
       expect(
         activities.transaction((tx) =>
-          activities.insertMany(tx, intruder.userId, [
+          ingest.insertMany(tx, intruder.userId, [
             {
               id: '00000000-0000-4000-8000-00000000f00d',
               athleteId: victim.athleteId,
@@ -134,19 +144,18 @@ describe('owner scoping in every repository query', () => {
           ]),
         ),
       ).rejects.toThrow(),
-    updateById: async () => activities.transaction((tx) => activities.updateById(tx, intruder.userId, victim.parentId, { name: 'Mine now' })),
     deleteStatisticsEventsAndChildren: async () =>
-      activities.transaction((tx) => activities.deleteStatisticsEventsAndChildren(tx, intruder.userId, [victim.parentId])),
+      activities.transaction((tx) => ingest.deleteStatisticsEventsAndChildren(tx, intruder.userId, [victim.parentId])),
     insertStatistics: async () =>
-      activities.transaction((tx) => activities.insertStatistics(tx, intruder.userId, [{ activityId: victim.parentId, key: 'forged_w', value: 1, unit: 'W' }])),
+      activities.transaction((tx) => ingest.insertStatistics(tx, intruder.userId, [{ activityId: victim.parentId, key: 'forged_w', value: 1, unit: 'W' }])),
     insertEvents: async () =>
       activities.transaction((tx) =>
-        activities.insertEvents(tx, intruder.userId, [{ activityId: victim.parentId, eventType: 'marker', startTime: new Date('2025-01-01T08:10:00Z'), endTime: null, metadata: null }]),
+        ingest.insertEvents(tx, intruder.userId, [{ activityId: victim.parentId, eventType: 'marker', startTime: new Date('2025-01-01T08:10:00Z'), endTime: null, metadata: null }]),
       ),
     deleteBySourceExternalIds: async () =>
-      expect(await activities.transaction((tx) => activities.deleteBySourceExternalIds(tx, intruder.userId, victim.athleteId, 'garmin', ['g-1']))).toEqual([]),
+      expect(await activities.transaction((tx) => ingest.deleteBySourceExternalIds(tx, intruder.userId, victim.athleteId, 'garmin', ['g-1']))).toEqual([]),
     linkParentsByExternalId: async () =>
-      activities.transaction((tx) => activities.linkParentsByExternalId(tx, intruder.userId, victim.athleteId, 'garmin', [{ childId: victim.childId, parentExternalId: 'g-1' }])),
+      activities.transaction((tx) => ingest.linkParentsByExternalId(tx, intruder.userId, victim.athleteId, 'garmin', [{ childId: victim.childId, parentExternalId: 'g-1' }])),
   };
   const athleteCases: Record<string, () => Promise<unknown>> = {
     findMany: async () => expect((await athletes.findMany(intruder.userId)).map((row) => row.id)).toEqual([intruder.athleteId]),
@@ -162,16 +171,22 @@ describe('owner scoping in every repository query', () => {
     findPage: async () => expect((await athletes.findPage(intruder.userId, undefined, 50)).map((row) => row.id)).toEqual([intruder.athleteId]),
   };
 
-  it('every method of both repositories has a case here', () => {
-    expect(methods(ActivitiesRepository.prototype).sort()).toEqual(Object.keys(activityCases).sort());
-    expect(methods(AthletesRepository.prototype).sort()).toEqual(Object.keys(athleteCases).sort());
+  const repositories: Record<string, { prototype: object; cases: Record<string, () => Promise<unknown>> }> = {
+    ActivitiesRepository: { prototype: ActivitiesRepository.prototype, cases: activityCases },
+    ActivityTimelineQuery: { prototype: ActivityTimelineQuery.prototype, cases: timelineCases },
+    ActivityIngestRepository: { prototype: ActivityIngestRepository.prototype, cases: ingestCases },
+    AthletesRepository: { prototype: AthletesRepository.prototype, cases: athleteCases },
+  };
+
+  it('every method of every repository has a case here', () => {
+    for (const { prototype, cases } of Object.values(repositories)) expect(methods(prototype).sort()).toEqual(Object.keys(cases).sort());
   });
 
-  it.each([...Object.keys(activityCases).map((name) => ['ActivitiesRepository', name]), ...Object.keys(athleteCases).map((name) => ['AthletesRepository', name])])(
+  it.each(Object.entries(repositories).flatMap(([repository, { cases }]) => Object.keys(cases).map((name) => [repository, name])))(
     '%s.%s with a foreign user id gets nothing and changes nothing',
     async (repository, name) => {
       const before = await snapshot();
-      await (repository === 'ActivitiesRepository' ? activityCases : athleteCases)[name]!();
+      await repositories[repository]!.cases[name]!();
       expect(await snapshot()).toBe(before);
     },
   );
@@ -186,11 +201,12 @@ describe('owner scoping in every repository query', () => {
     expect(detail?.children).toHaveLength(1);
     expect(detail?.statistics).toHaveLength(1);
     expect(detail?.events).toHaveLength(1);
-    expect((await activities.totals({ userId: victim.userId, athleteId: victim.athleteId })).count).toBe(2);
+    expect((await timeline.totals({ userId: victim.userId, athleteId: victim.athleteId })).count).toBe(2);
     const replaced = await activities.transaction((tx) => activities.replacePayload(tx, victim.userId, victim.parentId, { sourceData: { v: 2 } }));
     expect(replaced?.revision).toBe(2);
     await activities.transaction((tx) => activities.replaceStatistics(tx, victim.userId, victim.parentId, [{ key: 'avg_power_w', value: 250.5, unit: 'W' }]));
     expect((await activities.findStatistics(victim.userId, victim.parentId)).map((row) => row.value)).toEqual([250.5]);
+    expect(await activities.transaction((tx) => activities.update(tx, victim.userId, victim.parentId, { name: 'Renamed' }))).toBe(true);
     expect((await athletes.findById(victim.userId, victim.athleteId))?.id).toBe(victim.athleteId);
   });
 });

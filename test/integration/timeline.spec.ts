@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { activityTypes } from '../../libs/seed-data/activity-types.js';
-import { ActivitiesRepository, type ActivityFilter, type Keyset } from '../../src/modules/activities/activities.repository.js';
+import { ActivityTimelineQuery, type ActivityFilter, type Keyset } from '../../src/modules/activities/activity-timeline.query.js';
 import { signUp, type SignedUpUser } from '../factories/api.js';
 import { createTestApp, type TestApp } from '../setup/app.js';
 import { TEST_DATABASE_URL } from '../setup/database.js';
@@ -51,7 +51,7 @@ describePg('query plans of the timeline (PostgreSQL)', () => {
   let owner: SignedUpUser;
   let second: string;
   let parentId: string;
-  let repository: ActivitiesRepository;
+  let repository: ActivityTimelineQuery;
   const types = ['running', 'cycling', 'walking', 'hiking', 'yoga', 'pool_swimming', 'strength_training', 'trail_running', 'road_cycling', 'hiit'];
   const sources = ['garmin', 'healthkit', 'strava', 'health_connect', 'file', 'manual'];
 
@@ -80,7 +80,7 @@ describePg('query plans of the timeline (PostgreSQL)', () => {
     const [parent] = (await db.execute(sql`select parent_id as id from activities where parent_id is not null limit 1`)) as unknown as { id: string }[];
     parentId = parent!.id;
     await db.execute(sql`vacuum analyze activities`);
-    repository = new ActivitiesRepository(db);
+    repository = new ActivityTimelineQuery(db);
   }, 120_000);
 
   interface PlanNode {

@@ -1,11 +1,6 @@
--- DATA-MODEL §2: signing up creates one default athlete for the new user. A trigger makes it part of
--- the same transaction as the user insert, whichever code path (better-auth, an admin script) creates
--- the user, so there is never a user without an athlete.
-CREATE FUNCTION create_default_athlete() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  INSERT INTO athletes (user_id, display_name) VALUES (NEW.id, NEW.name);
-  RETURN NEW;
-END;
-$$;
---> statement-breakpoint
-CREATE TRIGGER user_default_athlete AFTER INSERT ON "user" FOR EACH ROW EXECUTE FUNCTION create_default_athlete();
+-- No-op since issue 23. This migration created the default-athlete trigger (create_default_athlete,
+-- user_default_athlete), which src/database/sql/default_athlete.sql then replaced after every
+-- migrate: that file is now its one definition (src/database/README.md). Drizzle's migrator runs a
+-- migration by its journal time and never compares the hash it stored, so a database that ran the
+-- old text is unaffected (test/integration/migration-ledger.spec.ts).
+SELECT 1;

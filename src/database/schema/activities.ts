@@ -34,7 +34,7 @@ export const activities = pgTable(
      * The owning user, copied from the athlete so that the timeline across all of a user's athletes
      * is one index range and every query can be scoped by owner without a join. Kept right by the
      * composite foreign key (athlete_id, user_id) → athletes (id, user_id); a trigger fills it in for
-     * INSERTs that leave it out (src/database/sql/0002_activities.sql) — hence Drizzle sends NULL when an
+     * INSERTs that leave it out (src/database/sql/activities.sql) — hence Drizzle sends NULL when an
      * insert leaves it out; NOT NULL is checked after the trigger.
      */
     userId: text('user_id')

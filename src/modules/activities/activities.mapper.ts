@@ -1,7 +1,7 @@
 import type { ActivityDetail, ActivitySummary, StreamMetadata } from '@unified-activity/contract';
 import type { PublicColumns } from '../../database/contract-conformance.js';
 import type { ActivityRow } from '../../database/schema/index.js';
-import type { ActivitySummaryRow, NewEvent, NewStatistic } from './activities.repository.js';
+import type { ActivitySummaryRow, NewEvent, NewStatistic } from './activity-rows.js';
 
 /**
  * The public fields of a row, named one by one: a Drizzle row never reaches a client as it is. The

@@ -5,10 +5,12 @@ import { StreamMetadataModule } from '../streams/stream-metadata.module.js';
 import { ActivitiesRepository } from './activities.repository.js';
 import { ActivitiesRouter } from './activities.router.js';
 import { ActivitiesService } from './activities.service.js';
+import { ActivityIngestRepository } from './activity-ingest.repository.js';
+import { ActivityTimelineQuery } from './activity-timeline.query.js';
 
 @Module({
   imports: [AthletesModule, CatalogModule, StreamMetadataModule],
-  providers: [ActivitiesRepository, ActivitiesService, ActivitiesRouter],
+  providers: [ActivitiesRepository, ActivityTimelineQuery, ActivityIngestRepository, ActivitiesService, ActivitiesRouter],
   exports: [ActivitiesService, ActivitiesRouter],
 })
 export class ActivitiesModule {}

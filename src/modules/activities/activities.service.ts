@@ -17,15 +17,10 @@ import { AthletesService } from '../athletes/athletes.service.js';
 import { ActivityTypesService } from '../catalog/activity-types.service.js';
 import { StreamMetadataService } from '../streams/stream-metadata.service.js';
 import { toActivityDetail, toActivitySummary } from './activities.mapper.js';
-import {
-  ActivitiesRepository,
-  type ActivityFilter,
-  type ActivityPayload,
-  type ActivitySummaryRow,
-  type Keyset,
-  type NewEvent,
-  type NewStatistic,
-} from './activities.repository.js';
+import { ActivitiesRepository } from './activities.repository.js';
+import { ActivityIngestRepository } from './activity-ingest.repository.js';
+import type { ActivityPayload, ActivitySummaryRow, NewEvent, NewStatistic } from './activity-rows.js';
+import { ActivityTimelineQuery, type ActivityFilter, type Keyset } from './activity-timeline.query.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 
 const DEFAULT_PAGE_SIZE = 50;
@@ -41,6 +36,8 @@ const EXTERNAL_ID_KEY = 'activities_athlete_source_external_id_key';
 export class ActivitiesService {
   constructor(
     private readonly activities: ActivitiesRepository,
+    private readonly timeline: ActivityTimelineQuery,
+    private readonly ingest: ActivityIngestRepository,
     private readonly athletes: AthletesService,
     private readonly types: ActivityTypesService,
     private readonly streams: StreamMetadataService,
@@ -68,8 +65,8 @@ export class ActivitiesService {
     const limit = query.limit ?? DEFAULT_PAGE_SIZE;
     const after = query.cursor ? this.parseCursor(query.cursor) : undefined;
     const [rows, totals] = await Promise.all([
-      this.activities.findPage(filter, after, limit + 1),
-      query.includeTotals ? this.activities.totals(filter) : undefined,
+      this.timeline.findPage(filter, after, limit + 1),
+      query.includeTotals ? this.timeline.totals(filter) : undefined,
     ]);
     // Rows are already scoped to the user's athletes; only an empty page can hide a foreign athleteId.
     if (rows.length === 0 && query.athleteId) await this.athletes.assertOwned(userId, query.athleteId);
@@ -269,7 +266,7 @@ export class ActivitiesService {
    * events and children and bumps `revision` (§6); a new one is inserted with revision 1.
    */
   async upsertFromSource(tx: Transaction, batch: SourceBatch): Promise<SourceItemResult[]> {
-    const existing = await this.activities.findBySourceExternalIds(tx, batch.userId, batch.athleteId, batch.source, batch.items.map((item) => item.externalId));
+    const existing = await this.ingest.findBySourceExternalIds(tx, batch.userId, batch.athleteId, batch.source, batch.items.map((item) => item.externalId));
     const byExternalId = new Map(existing.map((row) => [row.externalId!, row]));
     const results: SourceItemResult[] = [];
     const created: SourceActivity[] = [];
@@ -303,25 +300,25 @@ export class ActivitiesService {
 
     // Ids are chosen here, so children and statistics need no round trip to learn them.
     const insertedIds = new Map(created.map((item) => [item.externalId, randomUUID()]));
-    await this.activities.insertMany(tx, batch.userId, created.map((item) => row(item, item.fields, null, true, insertedIds.get(item.externalId)!)));
+    await this.ingest.insertMany(tx, batch.userId, created.map((item) => row(item, item.fields, null, true, insertedIds.get(item.externalId)!)));
     for (const item of created) results.push({ index: item.index, id: insertedIds.get(item.externalId)!, outcome: 'created', revision: 1 });
     for (const { item, id, revision } of changed) {
       const { id: _id, ...values } = row(item, item.fields, null, true, id);
-      await this.activities.updateById(tx, batch.userId, id, { ...values, revision, updatedAt: batch.receivedAt });
+      await this.activities.update(tx, batch.userId, id, { ...values, revision, updatedAt: batch.receivedAt });
       results.push({ index: item.index, id, outcome: 'updated', revision });
     }
-    await this.activities.deleteStatisticsEventsAndChildren(tx, batch.userId, changed.map((c) => c.id));
+    await this.ingest.deleteStatisticsEventsAndChildren(tx, batch.userId, changed.map((c) => c.id));
 
     // Children (multisport legs) are part of their parent's payload: replaced with it, no external id.
     const written = [...created.map((item) => ({ item, id: insertedIds.get(item.externalId)! })), ...changed.map(({ item, id }) => ({ item, id }))];
     const childRows = written.flatMap(({ item, id }) => item.children.map((child) => ({ child, parentId: id, item, id: randomUUID() })));
-    await this.activities.insertMany(tx, batch.userId, childRows.map(({ item, child, parentId, id }) => row(item, child, parentId, false, id)));
+    await this.ingest.insertMany(tx, batch.userId, childRows.map(({ item, child, parentId, id }) => row(item, child, parentId, false, id)));
     const all = [...written.map(({ item, id }) => ({ fields: item.fields, id })), ...childRows.map(({ child, id }) => ({ fields: child, id }))];
-    await this.activities.insertStatistics(tx, batch.userId, all.flatMap(({ fields, id }) => fields.statistics.map((s) => ({ ...s, activityId: id }))));
-    await this.activities.insertEvents(tx, batch.userId, all.flatMap(({ fields, id }) => fields.events.map((e) => ({ ...e, activityId: id }))));
+    await this.ingest.insertStatistics(tx, batch.userId, all.flatMap(({ fields, id }) => fields.statistics.map((s) => ({ ...s, activityId: id }))));
+    await this.ingest.insertEvents(tx, batch.userId, all.flatMap(({ fields, id }) => fields.events.map((e) => ({ ...e, activityId: id }))));
 
     const links = written.filter(({ item }) => item.parentExternalId).map(({ item, id }) => ({ childId: id, parentExternalId: item.parentExternalId! }));
-    await this.activities.linkParentsByExternalId(tx, batch.userId, batch.athleteId, batch.source, links);
+    await this.ingest.linkParentsByExternalId(tx, batch.userId, batch.athleteId, batch.source, links);
     return results.sort((a, b) => a.index - b.index);
   }
 
@@ -336,13 +333,13 @@ export class ActivitiesService {
     source: ActivityRow['source'],
     externalIds: readonly string[],
   ): Promise<{ deleted: { id: string; externalId: string }[] }> {
-    const deleted = await this.activities.deleteBySourceExternalIds(tx, userId, athleteId, source, externalIds);
+    const deleted = await this.ingest.deleteBySourceExternalIds(tx, userId, athleteId, source, externalIds);
     return { deleted: deleted.map((r) => ({ id: r.id, externalId: r.externalId! })) };
   }
 
   /** Marks a source activity's payload as fully stored (its streams too); until then a replay rewrites it. */
   async setSourceDataHash(userId: string, id: string, hash: string): Promise<void> {
-    await this.activities.transaction((tx) => this.activities.updateById(tx, userId, id, { sourceDataHash: hash }));
+    await this.activities.transaction((tx) => this.activities.update(tx, userId, id, { sourceDataHash: hash }));
   }
 
   /** A transaction on the activities' database, for callers that combine their own writes with ingest. */

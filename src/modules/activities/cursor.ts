@@ -1,5 +1,5 @@
 import { MAX_INSTANT_MS, MIN_INSTANT_MS, parseDateTime } from '@unified-activity/contract';
-import type { Keyset } from './activities.repository.js';
+import type { Keyset } from './activity-timeline.query.js';
 
 /**
  * Opaque keyset cursor: the (start_time, id) of the last item of a page. A keyset, unlike an offset,

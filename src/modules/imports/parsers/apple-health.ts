@@ -32,7 +32,11 @@ import type { ScalarStreamType } from '../../streams/stream-types.js';
 import { mapHealthKitWorkout, resolveHealthKitActivityType } from '../../sync/mappers/healthkit.js';
 import { MappingError, type NormalizedActivity, type NormalizedFields } from '../../sync/mappers/normalized.js';
 import { toMetres, toMetresPerSecond, toPerMinute, toSeconds, toWatts } from '../../sync/mappers/units.js';
-import { clipStreams, Column, conformActivities, fillSummaryFromStreams, StreamCollector, timeZoneAt } from './common.js';
+import { conformActivities } from './conform.js';
+import { Column, StreamCollector } from './stream-collector.js';
+import { clipStreams } from './stream-window.js';
+import { fillSummaryFromStreams } from './summary.js';
+import { timeZoneAt } from './time-zones.js';
 import { readGpx } from './gpx.js';
 import { UnreadableFileError, type ImportedActivity } from './types.js';
 

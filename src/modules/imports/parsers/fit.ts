@@ -13,7 +13,13 @@ import { CrcCalculator, Decoder, Stream, type Mesg } from '@garmin/fitsdk';
 import { toCanonical } from '../../../../libs/seed-data/activity-type-mapping.js';
 import type { StatisticKey, StatisticUnit } from '@unified-activity/contract';
 import { isPositionSamples, type PositionSamples } from '../../streams/stream-types.js';
-import { conformActivities, coverStreams, fillSummaryFromStreams, isDate, jsonSafe, maxOf, snakeCase, StreamCollector, timeZoneAt, timeZoneForOffset } from './common.js';
+import { conformActivities } from './conform.js';
+import { isDate, jsonSafe } from './json-safe.js';
+import { snakeCase } from './snake-case.js';
+import { StreamCollector } from './stream-collector.js';
+import { coverStreams } from './stream-window.js';
+import { fillSummaryFromStreams, maxOf } from './summary.js';
+import { timeZoneAt, timeZoneForOffset } from './time-zones.js';
 import { mergeHeartRates } from './fit-hr.js';
 import {
   detectFormat,

@@ -15,7 +15,12 @@
  * Distance without a recorded one (`distance` extension) is the length of the path within each
  * segment: the gap between two segments is not walked (docs/data-model.md §5).
  */
-import { activityTypeFromText, conformActivities, fillSummaryFromStreams, haversineM, jsonSafe, maxOf, minOf, StreamCollector, timeZoneAt } from './common.js';
+import { activityTypeFromText } from './activity-type-text.js';
+import { conformActivities } from './conform.js';
+import { jsonSafe } from './json-safe.js';
+import { StreamCollector } from './stream-collector.js';
+import { fillSummaryFromStreams, haversineM, maxOf, minOf } from './summary.js';
+import { timeZoneAt } from './time-zones.js';
 import { UnreadableFileError, type ImportedActivity, type ImportedEvent, type ParseResult } from './types.js';
 import { child, children, descendants, numberOf, parseNumber, parseTime, parseXml, text, type Element } from './xml.js';
 

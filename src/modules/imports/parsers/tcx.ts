@@ -8,7 +8,12 @@
  * per minute (§9), like the FIT parser does.
  */
 import type { ScalarSamples } from '../../streams/stream-types.js';
-import { activityTypeFromText, conformActivities, fillSummaryFromStreams, haversineM, jsonSafe, maxOf, minOf, StreamCollector, timeZoneAt } from './common.js';
+import { activityTypeFromText } from './activity-type-text.js';
+import { conformActivities } from './conform.js';
+import { jsonSafe } from './json-safe.js';
+import { StreamCollector } from './stream-collector.js';
+import { fillSummaryFromStreams, haversineM, maxOf, minOf } from './summary.js';
+import { timeZoneAt } from './time-zones.js';
 import { UnreadableFileError, type ImportedActivity, type ImportedEvent, type ParseResult } from './types.js';
 import { child, children, numberOf, parseTime, parseXml, text, type Element } from './xml.js';
 

@@ -1,7 +1,7 @@
 -- Every change that must end cached sessions (a session deleted: sign-out, revoke, password reset,
 -- user deletion; a password changed) sends NOTIFY auth_session_changed with the user id; every API
 -- replica LISTENs and evicts that user's cached sessions (src/modules/auth/session-revocations.ts).
--- Idempotent; see 0001_default_athlete.sql for when these files run.
+-- Idempotent; src/database/README.md says when these files run.
 CREATE OR REPLACE FUNCTION notify_auth_session_changed() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   PERFORM pg_notify('auth_session_changed', OLD.user_id);

@@ -1,5 +1,5 @@
 -- Activities' rules that a CHECK or a foreign key cannot hold (docs/data-model.md, "Sessions").
--- Idempotent; see 0001_default_athlete.sql for when these files run.
+-- Idempotent; src/database/README.md says when these files run.
 
 -- activities.user_id is a copy of the athlete's owner. The composite foreign key
 -- (athlete_id, user_id) → athletes (id, user_id) keeps it right; this fills it in for INSERTs

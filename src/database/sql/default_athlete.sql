@@ -1,10 +1,8 @@
--- Hand-written SQL that Drizzle's schema cannot express. Every file in src/database/sql is idempotent
--- and applied, in name order, after `migrate` (at boot, src/database/database.ts) and after
--- `npm run db:push` (scripts/db-schema.mjs), so a pushed database behaves exactly like a migrated one.
---
 -- docs/data-model.md, "Users and athletes": signing up creates one default athlete for the new
 -- user. A trigger makes it part of the same transaction as the user insert, whichever code path
 -- (better-auth, an admin script) creates the user, so there is never a user without an athlete.
+-- Defined here only (migration 0001 once created it too and is now a no-op): src/database/README.md.
+-- Idempotent; src/database/README.md says when these files run.
 CREATE OR REPLACE FUNCTION create_default_athlete() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   INSERT INTO athletes (user_id, display_name) VALUES (NEW.id, NEW.name);

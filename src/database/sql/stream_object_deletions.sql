@@ -1,8 +1,8 @@
 -- The deletion outbox for stream objects (docs/data-model.md, "Streams"). Whenever an
 -- activity_streams row is deleted (directly, or by the cascade from activities, athletes or users)
 -- or swapped to a new object key, the key it pointed at is queued in stream_object_deletions in the
--- same transaction; StreamObjectDrain removes the objects. Idempotent; see 0001_default_athlete.sql
--- for when these files run.
+-- same transaction; StreamObjectDrain removes the objects. Idempotent; src/database/README.md
+-- says when these files run.
 CREATE OR REPLACE FUNCTION activity_streams_enqueue_object_deletion() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   IF TG_OP = 'DELETE' THEN
