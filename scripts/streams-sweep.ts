@@ -48,7 +48,7 @@ try {
   console.log(`Rows whose object is missing: ${report.missingObjects.count}`);
   for (const row of report.missingObjects.rows) console.log(`  ${row.objectKey} (row ${row.id})`);
   if (report.missingObjects.kept > 0) {
-    console.log(`  kept ${report.missingObjects.kept}: the store holds no object of their athletes (is it the database's bucket or folder?)`);
+    console.log(`  of which ${report.missingObjects.kept} are kept, not listed: the store holds no object of their athletes (is it the database's bucket or folder?)`);
   }
   console.log(apply ? 'Rewrote and removed them.' : 'Dry run: nothing was changed. Run with --apply to rewrite and remove them.');
   await store.close?.();

@@ -364,6 +364,7 @@ describe.each(['local', 's3'] as const)('streams on the %s object store', (kind)
       const applied = await sweepStreams(repository, wrongStore, { apply: true, graceMs: 0 });
       expect(applied.missingObjects.count).toBeGreaterThan(0);
       expect(applied.missingObjects.kept).toBe(applied.missingObjects.count);
+      expect(applied.missingObjects.rows).toEqual([]);
       expect(await keyOf(t, activityId, 'power')).toBe(key);
       const fetched = await t.http().get(`/api/v1/activities/${activityId}/streams/power`).set(user.auth).expect(200);
       expect(fetched.body.sampleCount).toBe(50);

@@ -23,9 +23,10 @@ export interface SweepReport {
   /** Objects no row points at and whose stream has no row at all (failed uploads, deleted data). */
   orphans: SweepFinding;
   /**
-   * Rows whose object is gone. With apply they are deleted, except `kept`: rows of an athlete of
-   * whom the store holds no object at all, which says more about the store (another bucket or
-   * folder than the database's) than about the rows, so they are only reported.
+   * Rows whose object is gone (`count`). `rows` lists those that apply deletes (the first
+   * REPORT_KEYS); `kept` counts the rest: rows of an athlete of whom the store holds no object at
+   * all, which says more about the store (another bucket or folder than the database's) than about
+   * the rows, so they are only counted, dry run or not.
    */
   missingObjects: { count: number; rows: { id: string; objectKey: string }[]; kept: number };
   /**
@@ -131,14 +132,16 @@ export async function sweepStreams(
       });
     }
     report.missingObjects.count += missing.length;
-    for (const row of missing) if (report.missingObjects.rows.length < REPORT_KEYS) report.missingObjects.rows.push(row);
-    if (!options.apply) continue;
     const lost: string[] = [];
     for (const row of missing) {
-      if (await holdsAthlete(row.objectKey)) lost.push(row.id);
-      else report.missingObjects.kept++;
+      if (!(await holdsAthlete(row.objectKey))) {
+        report.missingObjects.kept++;
+        continue;
+      }
+      lost.push(row.id);
+      if (report.missingObjects.rows.length < REPORT_KEYS) report.missingObjects.rows.push(row);
     }
-    await rows.deleteByIds(lost);
+    if (options.apply) await rows.deleteByIds(lost);
   }
   return report;
 }
