@@ -4,6 +4,10 @@ import type { Transaction } from '../../database/database.js';
 import { activities, activityEvents, activityStatistics, type ActivityRow, type NewActivityRow } from '../../database/schema/index.js';
 import type { NewEvent, NewStatistic } from './activity-rows.js';
 
+/** The user's activities of one athlete and source with these external ids. */
+const ofSourceExternalIds = (userId: string, athleteId: string, source: ActivityRow['source'], externalIds: readonly string[]) =>
+  and(eq(activities.userId, userId), eq(activities.athleteId, athleteId), eq(activities.source, source), inArray(activities.externalId, [...externalIds]));
+
 /**
  * An ingest from a provider or a file (sync, imports): set-based writes keyed by external id,
  * inside the caller's transaction. Every method takes the owning user's id and scopes by it in the
@@ -17,14 +21,7 @@ export class ActivityIngestRepository {
     return tx
       .select({ id: activities.id, externalId: activities.externalId, sourceDataHash: activities.sourceDataHash, revision: activities.revision })
       .from(activities)
-      .where(
-        and(
-          eq(activities.userId, userId),
-          eq(activities.athleteId, athleteId),
-          eq(activities.source, source),
-          inArray(activities.externalId, [...externalIds]),
-        ),
-      );
+      .where(ofSourceExternalIds(userId, athleteId, source, externalIds));
   }
 
   /**
@@ -72,14 +69,7 @@ export class ActivityIngestRepository {
     if (externalIds.length === 0) return [];
     return tx
       .delete(activities)
-      .where(
-        and(
-          eq(activities.userId, userId),
-          eq(activities.athleteId, athleteId),
-          eq(activities.source, source),
-          inArray(activities.externalId, [...externalIds]),
-        ),
-      )
+      .where(ofSourceExternalIds(userId, athleteId, source, externalIds))
       .returning({ id: activities.id, externalId: activities.externalId });
   }
 
