@@ -114,17 +114,20 @@ const PROMOTED = [
   'deviceName',
 ] as const;
 
-async function imported(): Promise<ImportedActivity> {
-  const bytes = new TextEncoder().encode(exportXml());
+/** Every activity the export reader yields for an export.xml text (route files from `readRoute`). */
+async function parseExport(xml: string, readRoute: (path: string) => Promise<Uint8Array | undefined> = async () => undefined): Promise<ImportedActivity[]> {
+  const bytes = new TextEncoder().encode(xml);
   const out: ImportedActivity[] = [];
-  for await (const activity of parseAppleHealthExport(
-    async function* () {
-      yield bytes;
-    },
-    async () => undefined,
-  )) {
+  for await (const activity of parseAppleHealthExport(async function* () {
+    yield bytes;
+  }, readRoute)) {
     out.push(activity);
   }
+  return out;
+}
+
+async function imported(): Promise<ImportedActivity> {
+  const out = await parseExport(exportXml());
   expect(out).toHaveLength(1);
   return out[0];
 }
@@ -170,17 +173,7 @@ describe('one HealthKit mapping: export.xml and sync payload', () => {
 
   it('leaves out a value in a unit the table does not know with a warning on import, where sync refuses the item', async () => {
     const xml = exportXml().replace('average="251" maximum="402" unit="W"', 'average="251" maximum="402" unit="hp"');
-    const bytes = new TextEncoder().encode(xml);
-    const out: ImportedActivity[] = [];
-    for await (const activity of parseAppleHealthExport(
-      async function* () {
-        yield bytes;
-      },
-      async () => undefined,
-    )) {
-      out.push(activity);
-    }
-    const [run] = out;
+    const [run] = await parseExport(xml);
     expect(run.statistics.map((s) => s.key)).not.toContain('avg_power_w');
     expect(run.statistics.map((s) => s.key)).not.toContain('max_power_w');
     expect(run.statistics.map((s) => s.key)).toContain('total_steps');
@@ -192,17 +185,8 @@ describe('one HealthKit mapping: export.xml and sync payload', () => {
   });
 
   it('give the same legs for a multisport workout (types as the export reader infers them)', async () => {
-    const bytes = new TextEncoder().encode(buildAppleHealthExport());
     const routes = appleHealthRoutes();
-    const workouts: ImportedActivity[] = [];
-    for await (const activity of parseAppleHealthExport(
-      async function* () {
-        yield bytes;
-      },
-      async (path) => routes.get(path),
-    )) {
-      workouts.push(activity);
-    }
+    const workouts = await parseExport(buildAppleHealthExport(), async (path) => routes.get(path));
     const triathlon = workouts.find((w) => w.activityType === 'triathlon')!;
     const y = S + 4 * 86_400_000;
     const leg = (fromS: number, toS: number, type: string, distance?: [string, number, string]) => ({
