@@ -97,7 +97,7 @@ describe('the FIT corpus through the import API', () => {
 
   it('stores every original of the corpus in fewer bytes than the file', () => {
     expect([...archived.keys()].sort()).toEqual(FILES);
-    // Every file of the corpus compresses (the smallest, 3.9 kB, to about half).
+    // Every file of the corpus compresses, from 0.06× (big_activity.fit) to 0.87× (compressed-speed-distance.fit).
     const larger = [...archived].filter(([, [raw, stored]]) => stored >= raw).map(([name]) => name);
     expect(larger).toEqual([]);
   });
