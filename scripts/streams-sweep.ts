@@ -4,8 +4,9 @@
  * object is missing; `npm run streams:sweep -- --apply` rewrites the old-layout objects in the current
  * schema (through the one write path: new object, row swap, old object through the outbox), drains
  * the deletion outbox and removes both kinds of strays. It also compresses the archived originals
- * stored before originals were compressed (new object, pointer switch, old one through the outbox). A second run changes nothing. Objects younger than the grace period (`--grace-minutes=N`, default 10) are left
- * alone: they may belong to an upload in progress. Works one page of keys at a time, so memory stays
+ * stored before originals were compressed (new object, pointer switch, old one through the outbox).
+ * A second run changes nothing. Objects younger than the grace period (`--grace-minutes=N`, default
+ * 10) are left alone: they may belong to an upload in progress. Works one page of keys at a time, so memory stays
  * constant at any lake size. Uses the same configuration as the server.
  */
 import { openConfiguredDatabase } from '../src/app.js';

@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { eq, inArray } from 'drizzle-orm';
+import { createApp } from '../../src/app.js';
 import { activities, streamObjectDeletions } from '../../src/database/schema/index.js';
 import { ArchivedOriginalsRepository } from '../../src/modules/streams/archived-originals.repository.js';
 import { compressOriginals } from '../../src/modules/streams/objects/original-compression.js';
@@ -184,6 +185,27 @@ describe('the migration of originals archived uncompressed', () => {
     const after = new Map<string, number>();
     for await (const object of store.list(`raw/athlete_id=${user.athleteId}/`)) after.set(object.key, object.lastModified!.getTime());
     expect(after).toEqual(modified);
+  });
+
+  it('runs at boot, in the background, on a server on the same database and store', async () => {
+    const user = await signUp(t);
+    const fit = readFileSync(join(CORPUS, FIT_NAME));
+    const imported = await upload(t, user, [{ name: FIT_NAME, bytes: fit }]).expect(200);
+    const [id] = imported.body.files[0].activityIds as string[];
+    const oldKey = await seedUncompressed(`raw/athlete_id=${user.athleteId}/source=file/${sha256(fit)}.fit.br`, fit, 'application/vnd.ant.fit');
+    // A second server on the same database and store (a replica, or this one after a restart).
+    const replica = await createApp(t.env, { database: t.database });
+    try {
+      for (let attempt = 0; (await pointers(user))[0] !== `${oldKey}.br`; attempt++) {
+        if (attempt >= 100) throw new Error('the boot task did not switch the activity to the compressed original');
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      await drainUntilGone([oldKey]);
+      expect(await keysOf(user)).toEqual([`${oldKey}.br`]);
+      expect(sha256((await getOriginal(user, id!).expect(200)).body as Buffer)).toBe(sha256(fit));
+    } finally {
+      await replica.close();
+    }
   });
 
   it('leaves an original whose bytes are not what its key names as it is', async () => {

@@ -122,11 +122,13 @@ export class StreamsService implements OnModuleInit, OnApplicationBootstrap, OnM
       // Originals archived before they were compressed (docs/data-model.md §6), the same way.
       const originals = await compressOriginals(this.originals, this.store, { apply: true, shouldStop: () => this.stopping });
       if (originals.uncompressed === 0) return;
+      // The old objects are queued for deletion: no need to wait for the drain's next poll.
+      if (originals.compressed > 0) this.drain.kick();
       this.logger.log(`Compressed ${originals.compressed} of ${originals.uncompressed} archived original(s)`);
       for (const skipped of originals.skipped.keys) this.logger.warn(`Archived original ${skipped.key} left uncompressed: ${skipped.reason}`);
     } catch (error) {
       if (this.stopping) return;
-      this.logger.warn(`Upgrading stream objects to schema_version ${STREAM_SCHEMA_VERSION} failed; retrying in 60 s: ${String(error)}`);
+      this.logger.warn(`Upgrading stream objects to schema_version ${STREAM_SCHEMA_VERSION} or compressing archived originals failed; retrying in 60 s: ${String(error)}`);
       this.upgradeRetry = setTimeout(() => {
         this.upgrading = this.upgradeOutdatedObjects();
       }, 60_000);
