@@ -9,9 +9,10 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { brotliDecompressSync } from 'node:zlib';
 import { eq, inArray } from 'drizzle-orm';
 import { createApp } from '../../src/app.js';
-import { activities, streamObjectDeletions } from '../../src/database/schema/index.js';
+import { activities, importJobs, streamObjectDeletions } from '../../src/database/schema/index.js';
 import { ArchivedOriginalsRepository } from '../../src/modules/streams/archived-originals.repository.js';
 import { compressOriginals } from '../../src/modules/streams/objects/original-compression.js';
 import { encodeOriginal, logicalKey } from '../../src/modules/streams/objects/original-encoding.js';
@@ -21,7 +22,7 @@ import type { ObjectStore } from '../../src/modules/streams/storage/object-store
 import { StreamsRepository } from '../../src/modules/streams/streams.repository.js';
 import { StreamsService } from '../../src/modules/streams/streams.service.js';
 import { signUp, type SignedUpUser } from '../factories/api.js';
-import { upload } from '../factories/imports.js';
+import { upload, zip } from '../factories/imports.js';
 import { garminDaily, healthKitRun } from '../fixtures/sync-payloads.js';
 import { createTestApp, type TestApp } from '../setup/app.js';
 
@@ -127,6 +128,23 @@ describe('archived originals are stored compressed', () => {
     const original = await getOriginal(user, res.body.results[0].id).expect(200);
     expect((original.body as Buffer).toString('utf8')).toBe(item);
     expect(original.headers['x-archive-key']).toBe(key);
+  });
+});
+
+describe('staged uploads of import jobs', () => {
+  it('are staged compressed unless they are a zip or gzip already, as the job row records', async () => {
+    // No worker runs jobs in this app (IMPORT_WORKERS 0): the staged objects stay.
+    const user = await signUp(t);
+    const fit = readFileSync(join(CORPUS, FIT_NAME));
+    const zipped = zip({ 'walk.fit': fit });
+    const accepted = await upload(t, user, [{ name: FIT_NAME, bytes: fit }, { name: 'walk.zip', bytes: zipped }], '?async=true').expect(202);
+    const [job] = await t.database.db.select({ stagedFiles: importJobs.stagedFiles }).from(importJobs).where(eq(importJobs.id, accepted.body.id));
+    const [fitStaged, zipStaged] = job!.stagedFiles;
+    expect(fitStaged).toMatchObject({ name: FIT_NAME, size: fit.byteLength, encoding: 'br' });
+    expect(Buffer.from(brotliDecompressSync(await store.get(fitStaged!.key))).equals(fit)).toBe(true);
+    expect((await store.stat(fitStaged!.key))!.size).toBeLessThan(fit.byteLength);
+    expect(zipStaged).toEqual({ name: 'walk.zip', key: expect.any(String), size: zipped.byteLength });
+    expect(Buffer.from(await store.get(zipStaged!.key)).equals(Buffer.from(zipped))).toBe(true);
   });
 });
 

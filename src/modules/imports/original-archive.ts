@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { compressedKey, decodeOriginal, encodeOriginal, logicalKey, COMPRESSED_MEDIA_TYPE } from '../streams/objects/original-encoding.js';
+import { compressedKey, decodeOriginal, decompressOriginal, encodeOriginal, logicalKey, COMPRESSED_MEDIA_TYPE } from '../streams/objects/original-encoding.js';
 import type { ObjectStore } from '../streams/storage/object-store.js';
 import { OBJECT_STORE } from '../streams/streams.service.js';
 
@@ -77,7 +77,7 @@ export class OriginalArchive {
   /** A staged upload's bytes as uploaded. */
   async getStaged(key: string, encoding: 'br' | undefined): Promise<Uint8Array> {
     const stored = await this.store.get(key);
-    return encoding === 'br' ? decodeOriginal(compressedKey(key), stored) : stored;
+    return encoding === 'br' ? decompressOriginal(stored) : stored;
   }
 
   remove(keys: string[]): Promise<void> {

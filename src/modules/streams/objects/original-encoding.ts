@@ -39,9 +39,11 @@ export async function encodeOriginal(bytes: Uint8Array): Promise<Uint8Array> {
   return new Uint8Array(compressed.buffer, compressed.byteOffset, compressed.byteLength);
 }
 
-/** The exact original bytes of the object stored under `key` (decompressed when its key says so). */
-export async function decodeOriginal(key: string, stored: Uint8Array): Promise<Uint8Array> {
-  if (!isCompressedKey(key)) return stored;
+export async function decompressOriginal(stored: Uint8Array): Promise<Uint8Array> {
   const bytes = await decompress(stored);
   return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
+
+/** The exact original bytes of the object stored under `key` (decompressed when its key says so). */
+export const decodeOriginal = (key: string, stored: Uint8Array): Promise<Uint8Array> =>
+  isCompressedKey(key) ? decompressOriginal(stored) : Promise.resolve(stored);
