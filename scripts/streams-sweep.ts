@@ -3,8 +3,10 @@
  * current schema, stream objects no row points at (superseded versions and orphans) and rows whose
  * object is missing; `npm run streams:sweep -- --apply` rewrites the old-layout objects in the current
  * schema (through the one write path: new object, row swap, old object through the outbox), drains
- * the deletion outbox and removes both kinds of strays. A second run changes nothing. Objects younger than the grace period (`--grace-minutes=N`, default 10) are left
- * alone: they may belong to an upload in progress. Works one page of keys at a time, so memory stays
+ * the deletion outbox and removes both kinds of strays. It also compresses the archived originals
+ * stored before originals were compressed (new object, pointer switch, old one through the outbox).
+ * A second run changes nothing. Objects younger than the grace period (`--grace-minutes=N`, default
+ * 10) are left alone: they may belong to an upload in progress. Works one page of keys at a time, so memory stays
  * constant at any lake size. Uses the same configuration as the server.
  */
 import { openConfiguredDatabase } from '../src/app.js';
@@ -14,6 +16,7 @@ import { StreamObjectDrain } from '../src/modules/streams/objects/stream-object-
 import { StreamVersionWriter } from '../src/modules/streams/objects/stream-version-writer.js';
 import { StreamWorkerPool } from '../src/modules/streams/stream-worker-pool.js';
 import { StreamsRepository } from '../src/modules/streams/streams.repository.js';
+import { ArchivedOriginalsRepository } from '../src/modules/streams/archived-originals.repository.js';
 import { sweepStreams } from '../src/modules/streams/objects/sweep.js';
 
 const apply = process.argv.includes('--apply');
@@ -32,6 +35,7 @@ try {
     graceMs,
     drain,
     upgrade: { writer: new StreamVersionWriter(repository, store, drain), reencode: (task) => pool.prepareUpload(task) },
+    originals: new ArchivedOriginalsRepository(database.db),
   });
   await pool.close();
   const { upgrade } = report;
@@ -39,6 +43,11 @@ try {
   if (apply) console.log(`  rewritten in the current schema: ${upgrade.rewritten}; replaced meanwhile by an upload: ${upgrade.changedMeanwhile}`);
   if (upgrade.skipped.count > 0) console.log(`  left as they are: ${upgrade.skipped.count}`);
   for (const row of upgrade.skipped.rows) console.log(`    ${row.objectKey} (row ${row.id}): ${row.reason}`);
+  const { originals } = report;
+  console.log(`Archived originals stored uncompressed: ${originals.uncompressed} that activities point at, ${originals.unreferenced} that none does`);
+  if (apply) console.log(`  compressed: ${originals.compressed + originals.unreferenced}`);
+  if (originals.skipped.count > 0) console.log(`  left as they are: ${originals.skipped.count}`);
+  for (const skipped of originals.skipped.keys) console.log(`    ${skipped.key}: ${skipped.reason}`);
   console.log(`Objects scanned: ${report.scanned}`);
   if (apply) console.log(`Queued deletions drained: ${report.drained}`);
   console.log(`Superseded versions (older than the grace period): ${report.superseded.count}`);

@@ -1,14 +1,18 @@
 /**
  * The real device files of `../shared/corpus/fit` through the import API: every sample the parser
  * reads is stored (nothing refused by the streams' window rule, §10), the answer's warnings are the
- * parser's, and a decoder failure on an intact file is logged at error level.
+ * parser's, a decoder failure on an intact file is logged at error level, and every file's original
+ * is archived compressed and answered byte for byte (docs/data-model.md §6).
  */
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { Logger } from '@nestjs/common';
 import { CrcCalculator } from '@garmin/fitsdk';
+import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseFit } from '../../src/modules/imports/parsers/fit.js';
+import { createObjectStore } from '../../src/modules/streams/storage/create-object-store.js';
+import type { ObjectStore } from '../../src/modules/streams/storage/object-store.js';
 import type { ImportedActivity } from '../../src/modules/imports/parsers/types.js';
 import { signUp, type SignedUpUser } from '../factories/api.js';
 import { upload } from '../factories/imports.js';
@@ -16,6 +20,7 @@ import { createTestApp, type TestApp } from '../setup/app.js';
 
 const CORPUS = join(process.cwd(), '..', 'shared', 'corpus', 'fit');
 const FILES = readdirSync(CORPUS).filter((f) => f.endsWith('.fit')).sort();
+const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
 interface StoredStream {
   streamType: string;
@@ -25,14 +30,31 @@ interface StoredStream {
 describe('the FIT corpus through the import API', () => {
   let t: TestApp;
   let user: SignedUpUser;
+  let store: ObjectStore;
+  /** File name → [raw bytes, stored bytes] of its archived original. */
+  const archived = new Map<string, [number, number]>();
 
   beforeAll(async () => {
     t = await createTestApp();
     user = await signUp(t);
+    store = createObjectStore(t.env);
   });
   afterAll(async () => {
+    await store.close?.();
     await t.close();
   });
+
+  const original = (id: string) =>
+    t
+      .http()
+      .get(`/api/v1/activities/${id}/original`)
+      .set(user.auth)
+      .buffer(true)
+      .parse((response, done) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () => done(null, Buffer.concat(chunks)));
+      });
 
   const detail = async (id: string) => (await t.http().get(`/api/v1/activities/${id}`).set(user.auth)).body;
 
@@ -63,6 +85,21 @@ describe('the FIT corpus through the import API', () => {
       });
     }
     expect(file.sampleCount).toBe(samples);
+
+    // The original: compressed in the store under the sha256 of the file, the file's bytes over the API.
+    const answer = await original(file.activityIds[0]).expect(200);
+    expect(sha256(answer.body as Buffer)).toBe(sha256(bytes));
+    expect(answer.headers['content-type']).toBe('application/vnd.ant.fit');
+    expect(Number(answer.headers['content-length'])).toBe(bytes.byteLength);
+    expect(answer.headers['x-archive-key']).toBe(`raw/athlete_id=${user.athleteId}/source=file/${sha256(bytes)}.fit.br`);
+    archived.set(name, [bytes.byteLength, (await store.stat(answer.headers['x-archive-key']))!.size]);
+  });
+
+  it('stores every original of the corpus in fewer bytes than the file', () => {
+    expect([...archived.keys()].sort()).toEqual(FILES);
+    // Every file of the corpus compresses, from 0.06× (big_activity.fit) to 0.87× (compressed-speed-distance.fit).
+    const larger = [...archived].filter(([, [raw, stored]]) => stored >= raw).map(([name]) => name);
+    expect(larger).toEqual([]);
   });
 
   it('logs a decoder failure on an intact file at error level, and names it so to the athlete', async () => {

@@ -117,7 +117,7 @@ describe('file imports over the API', () => {
       expect(response.status).toBe(200);
       expect(response.headers['content-type']).toContain('application/vnd.ant.fit');
       expect(Buffer.compare(response.body as Buffer, Buffer.from(fixture.bytes))).toBe(0);
-      expect(await rawObjects(user)).toContain(`raw/athlete_id=${user.athleteId}/source=file/${sha256(fixture.bytes)}.fit`);
+      expect(await rawObjects(user)).toContain(`raw/athlete_id=${user.athleteId}/source=file/${sha256(fixture.bytes)}.fit.br`);
     });
 
     it('skips the same bytes under another name as a duplicate, naming the existing activity', async () => {

@@ -4,6 +4,7 @@ import { and, eq, sql } from 'drizzle-orm';
 import { activities, activityStreams, syncStates } from '../../src/database/schema/index.js';
 import { createObjectStore } from '../../src/modules/streams/storage/create-object-store.js';
 import type { ObjectStore } from '../../src/modules/streams/storage/object-store.js';
+import { RawArchive } from '../../src/modules/sync/raw-archive.js';
 import { signUp, type SignedUpUser } from '../factories/api.js';
 import {
   garminActivityDetails,
@@ -107,8 +108,8 @@ describe('batch ingest', () => {
     expect(res.body.syncState.cursor).toBe('anchor-1');
 
     const sha = createHash('sha256').update(body).digest('hex');
-    expect(res.body.archiveKey).toBe(`raw/athlete_id=${user.athleteId}/source=healthkit/${sha}.json`);
-    expect(Buffer.from(await store.get(res.body.archiveKey)).toString()).toBe(body);
+    expect(res.body.archiveKey).toBe(`raw/athlete_id=${user.athleteId}/source=healthkit/${sha}.json.br`);
+    expect(Buffer.from(await new RawArchive(store).get(res.body.archiveKey)).toString()).toBe(body);
 
     const run = await t.http().get(`/api/v1/activities/${res.body.results[0].id}`).set(user.auth).expect(200);
     expect(run.body).toMatchObject({
@@ -155,7 +156,7 @@ describe('batch ingest', () => {
     expect(changed.body.results[0]).toMatchObject({ outcome: 'updated', revision: 2 });
     const detail = await t.http().get(`/api/v1/activities/${first.body.results[0].id}`).set(user.auth).expect(200);
     expect(detail.body).toMatchObject({ name: 'Renamed ride', revision: 2, sourceArchiveKey: changed.body.archiveKey });
-    const old = JSON.parse(Buffer.from(await store.get(first.body.archiveKey)).toString());
+    const old = JSON.parse(Buffer.from(await new RawArchive(store).get(first.body.archiveKey)).toString());
     expect(old.activities[0].name).toBe('Happy Friday');
     expect(await rowsOf(user)).toHaveLength(1);
   });

@@ -3,6 +3,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { brotliDecompressSync } from 'node:zlib';
 import { LocalObjectStore } from '../../src/modules/streams/storage/local-object-store.js';
 import { MinioObjectStore } from '../../src/modules/streams/storage/minio-object-store.js';
 import type { ObjectStore } from '../../src/modules/streams/storage/object-store.js';
@@ -36,7 +37,7 @@ describe.each(['local', 's3'])('RawArchive on the %s object store', (kind) => {
     const first = await archive.put(athleteId, 'healthkit', bytes);
     const sha256 = createHash('sha256').update(bytes).digest('hex');
     expect(first).toEqual({ key: rawArchiveKey(athleteId, 'healthkit', sha256, 'json'), sha256 });
-    expect(first.key).toBe(`raw/athlete_id=${athleteId}/source=healthkit/${sha256}.json`);
+    expect(first.key).toBe(`raw/athlete_id=${athleteId}/source=healthkit/${sha256}.json.br`);
     expect(Buffer.from(await archive.get(first.key)).equals(Buffer.from(bytes))).toBe(true);
 
     expect(await archive.put(athleteId, 'healthkit', bytes)).toEqual(first);
@@ -49,11 +50,26 @@ describe.each(['local', 's3'])('RawArchive on the %s object store', (kind) => {
     expect(Buffer.from(await archive.get(first.key)).equals(Buffer.from(bytes))).toBe(true);
   });
 
+  it('stores the body brotli-compressed, and reads a body archived uncompressed before (its key without .br) as it is', async () => {
+    const store = stores[kind]!;
+    const archive = new RawArchive(store);
+    const athleteId = randomUUID();
+    const bytes = new TextEncoder().encode(JSON.stringify({ activities: Array.from({ length: 50 }, (_, i) => ({ id: i, name: 'Morning run', distance: 10_000 + i })) }));
+    const { key } = await archive.put(athleteId, 'strava', bytes);
+    const stored = await store.get(key);
+    expect(stored.byteLength).toBeLessThan(bytes.byteLength / 4);
+    expect(Buffer.from(brotliDecompressSync(stored)).equals(Buffer.from(bytes))).toBe(true);
+
+    const oldKey = key.slice(0, -'.br'.length);
+    await store.put(oldKey, bytes, { contentType: 'application/json' });
+    expect(Buffer.from(await archive.get(oldKey)).equals(Buffer.from(bytes))).toBe(true);
+  });
+
   it('keeps other extensions (imported files) and refuses an extension that could escape the key layout', async () => {
     const archive = new RawArchive(stores[kind]!);
     const athleteId = randomUUID();
     const zipped = await archive.put(athleteId, 'file', new Uint8Array([0x50, 0x4b, 3, 4]), 'zip');
-    expect(zipped.key.endsWith('.zip')).toBe(true);
+    expect(zipped.key.endsWith('.zip.br')).toBe(true);
     await expect(archive.put(athleteId, 'file', new Uint8Array([1]), '../x')).rejects.toThrow(/extension/);
   });
 });

@@ -238,7 +238,7 @@ export const ActivityDetailSchema = ActivitySummarySchema.extend({
   sourceArchiveKey: z
     .string()
     .nullable()
-    .describe('Object-storage key of the archived body this activity’s payload came from (raw/athlete_id=…/source=…/<sha256>.json); null for manual entries'),
+    .describe('Object-storage key of the archived body this activity’s payload came from (raw/athlete_id=…/source=…/<sha256>.json.br: the sha256 of the bytes as received, stored brotli-compressed); null for manual entries'),
   sourceArchiveIndex: z.number().int().nullable().describe('Position of the item in that archived body: its index in `activities` (counted on over the Garmin push keys when a Garmin push body holds several)'),
   statistics: z.array(StatisticSchema),
   events: z.array(ActivityEventSchema),

@@ -116,7 +116,7 @@ export const SyncBatchResultSchema = z
       .array(z.discriminatedUnion('outcome', [StoredItemResult, IgnoredItemResult]))
       .describe('One entry per input item, in input order (`activities` first, then the Garmin push keys in the order of SyncBatch)'),
     deletions: z.array(z.object({ externalId: z.string(), id: z.uuid().nullable(), outcome: z.enum(['deleted', 'not_found']) })),
-    archiveKey: z.string().describe('Object-storage key of the archived request body (exact bytes)'),
+    archiveKey: z.string().describe('Object-storage key of the archived request body (its exact bytes, brotli-compressed: raw/athlete_id=…/source=…/<sha256>.json.br)'),
     syncState: SyncStateSchema,
   })
   .meta({ id: 'SyncBatchResult' });

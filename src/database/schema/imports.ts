@@ -21,8 +21,11 @@ export const importJobs = pgTable(
       .references(() => athletes.id, { onDelete: 'cascade' }),
     userId: text('user_id').notNull(),
     status: text('status', { enum: IMPORT_JOB_STATUSES }).notNull().default('queued'),
-    /** The uploaded files as staged: [{ name, key, size }] in upload order. */
-    stagedFiles: json('staged_files').$type<{ name: string; key: string; size: number }[]>().notNull(),
+    /**
+     * The uploaded files as staged: [{ name, key, size, encoding? }] in upload order; `encoding: 'br'`
+     * when the staged object is brotli-compressed (docs/data-model.md §6), absent when it is the bytes as uploaded.
+     */
+    stagedFiles: json('staged_files').$type<{ name: string; key: string; size: number; encoding?: 'br' }[]>().notNull(),
     filesTotal: integer('files_total').notNull(),
     filesDone: integer('files_done').notNull().default(0),
     activitiesCreated: integer('activities_created').notNull().default(0),

@@ -24,7 +24,7 @@ import { StreamsService, type StreamActivity } from '../streams/streams.service.
 import { ArchivedBodyError, archivedItem } from '../sync/archived-item.js';
 import { ImportQueue } from './import-queue.js';
 import { ImportsRepository } from './imports.repository.js';
-import { mediaTypeOf, OriginalArchive, originalKey, sha256Hex, stagedUploadKey } from './original-archive.js';
+import { mediaTypeOf, OriginalArchive, originalExtension, originalKey, sha256Hex, stagedUploadKey } from './original-archive.js';
 import { ParsePool } from './parse-pool.js';
 import { parseAppleHealthExport } from './parsers/index.js';
 import { UnreadableFileError, type ImportedActivity } from './parsers/types.js';
@@ -186,7 +186,7 @@ export class ImportsService implements OnApplicationBootstrap, OnModuleDestroy {
         body: new File([item as Uint8Array<ArrayBuffer>], filename, { type: 'application/json' }),
       };
     }
-    const filename = `${activityId}${key.slice(key.lastIndexOf('.'))}`;
+    const filename = `${activityId}${originalExtension(key)}`;
     return {
       headers: { 'content-disposition': `attachment; filename="${filename}"`, 'x-archive-key': key },
       body: new File([bytes as Uint8Array<ArrayBuffer>], filename, { type: mediaTypeOf(key) }),
@@ -495,13 +495,14 @@ export class ImportsService implements OnApplicationBootstrap, OnModuleDestroy {
 
   private async enqueue(owner: ImportOwner, files: File[]): Promise<ImportJob> {
     const id = randomUUID();
-    const stagedFiles: { name: string; key: string; size: number }[] = [];
+    const stagedFiles: ImportJobRow['stagedFiles'] = [];
     let row: ImportJobRow;
     try {
       for (const [index, file] of files.entries()) {
-        const key = stagedUploadKey(id, index);
-        stagedFiles.push({ name: file.name || `upload-${index + 1}`, key, size: file.size });
-        await this.archive.stage(id, index, new Uint8Array(await file.arrayBuffer()));
+        const staged: ImportJobRow['stagedFiles'][number] = { name: file.name || `upload-${index + 1}`, key: stagedUploadKey(id, index), size: file.size };
+        stagedFiles.push(staged);
+        const encoding = await this.archive.stage(staged.key, new Uint8Array(await file.arrayBuffer()));
+        if (encoding) staged.encoding = encoding;
       }
       row = await this.jobs.insertJob({ id, athleteId: owner.athleteId, userId: owner.userId, stagedFiles, filesTotal: files.length });
     } catch (error) {
@@ -524,7 +525,7 @@ export class ImportsService implements OnApplicationBootstrap, OnModuleDestroy {
     try {
       for (let upload = job.filesDone; upload < job.stagedFiles.length; upload++) {
         const staged = job.stagedFiles[upload]!;
-        const bytes = await this.archive.get(staged.key);
+        const bytes = await this.archive.getStaged(staged.key, staged.encoding);
         for await (const result of this.importInput(owner, { name: staged.name, bytes })) {
           results.push({ ...result, upload });
           await this.jobs.updateJob(jobId, { results, ...counters(results) });

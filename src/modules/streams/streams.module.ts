@@ -2,6 +2,7 @@ import { Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { ENV } from '../../config/config.module.js';
 import type { Env } from '../../config/env.js';
 import { ActivitiesModule } from '../activities/activities.module.js';
+import { ArchivedOriginalsRepository } from './archived-originals.repository.js';
 import { createObjectStore } from './storage/create-object-store.js';
 import type { ObjectStore } from './storage/object-store.js';
 import { StreamMetadataModule } from './stream-metadata.module.js';
@@ -13,6 +14,7 @@ import { OBJECT_STORE, StreamsService } from './streams.service.js';
   imports: [ActivitiesModule, StreamMetadataModule],
   providers: [
     { provide: OBJECT_STORE, inject: [ENV], useFactory: (env: Env): ObjectStore => createObjectStore(env) },
+    ArchivedOriginalsRepository,
     StreamsService,
     StreamsRouter,
   ],

@@ -10,7 +10,9 @@ import { ObjectNotFoundError, ObjectStoreUnavailableError, type ObjectStore } fr
 import { toStreamMetadata } from './stream-metadata.service.js';
 import type { BodyScan } from './http/stream-body-scan.js';
 import { StreamObjectDrain } from './objects/stream-object-drain.js';
+import { compressOriginals } from './objects/original-compression.js';
 import { upgradeStreamObjects } from './objects/stream-upgrade.js';
+import { ArchivedOriginalsRepository } from './archived-originals.repository.js';
 import { StreamVersionWriter } from './objects/stream-version-writer.js';
 import { offerStreamedRead, streamedReads, takeUploadBody } from './http/stream-routes.js';
 import {
@@ -67,6 +69,7 @@ export class StreamsService implements OnModuleInit, OnApplicationBootstrap, OnM
     private readonly streams: StreamsRepository,
     private readonly activities: ActivitiesService,
     @Inject(OBJECT_STORE) private readonly store: ObjectStore,
+    private readonly originals: ArchivedOriginalsRepository,
   ) {
     this.drain = new StreamObjectDrain(streams, store);
     this.writer = new StreamVersionWriter(streams, store, this.drain);
@@ -103,7 +106,8 @@ export class StreamsService implements OnModuleInit, OnApplicationBootstrap, OnM
    * when there are none (one count on activity_streams). Several replicas may run it at once: the
    * swap is conditional on the row's current key, so the first rewrite wins and nothing is lost. A
    * failure (database or store unreachable) is retried a minute later; `npm run streams:sweep --
-   * --apply` does the same by hand. Stops between two objects at shutdown.
+   * --apply` does the same by hand. Stops between two objects at shutdown. Then compresses the
+   * archived originals stored uncompressed (objects/original-compression.ts), just as idempotently.
    */
   private async upgradeOutdatedObjects(): Promise<void> {
     try {
@@ -111,12 +115,20 @@ export class StreamsService implements OnModuleInit, OnApplicationBootstrap, OnM
         apply: true,
         shouldStop: () => this.stopping,
       });
-      if (report.outdated === 0) return;
-      this.logger.log(`Rewrote ${report.rewritten} of ${report.outdated} stream object(s) in schema_version ${STREAM_SCHEMA_VERSION}`);
-      for (const row of report.skipped.rows) this.logger.warn(`Stream object ${row.objectKey} left in its older schema: ${row.reason}`);
+      if (report.outdated > 0) {
+        this.logger.log(`Rewrote ${report.rewritten} of ${report.outdated} stream object(s) in schema_version ${STREAM_SCHEMA_VERSION}`);
+        for (const row of report.skipped.rows) this.logger.warn(`Stream object ${row.objectKey} left in its older schema: ${row.reason}`);
+      }
+      // Originals archived before they were compressed (docs/data-model.md §6), the same way.
+      const originals = await compressOriginals(this.originals, this.store, { apply: true, shouldStop: () => this.stopping });
+      if (originals.uncompressed === 0) return;
+      // The old objects are queued for deletion: no need to wait for the drain's next poll.
+      if (originals.compressed > 0) this.drain.kick();
+      this.logger.log(`Compressed ${originals.compressed} of ${originals.uncompressed} archived original(s)`);
+      for (const skipped of originals.skipped.keys) this.logger.warn(`Archived original ${skipped.key} left uncompressed: ${skipped.reason}`);
     } catch (error) {
       if (this.stopping) return;
-      this.logger.warn(`Upgrading stream objects to schema_version ${STREAM_SCHEMA_VERSION} failed; retrying in 60 s: ${String(error)}`);
+      this.logger.warn(`Upgrading stream objects to schema_version ${STREAM_SCHEMA_VERSION} or compressing archived originals failed; retrying in 60 s: ${String(error)}`);
       this.upgradeRetry = setTimeout(() => {
         this.upgrading = this.upgradeOutdatedObjects();
       }, 60_000);

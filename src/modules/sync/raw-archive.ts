@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
+import { compressedKey, decodeOriginal, encodeOriginal, COMPRESSED_MEDIA_TYPE } from '../streams/objects/original-encoding.js';
 import { OBJECT_STORE } from '../streams/streams.service.js';
 import type { ObjectStore } from '../streams/storage/object-store.js';
 
@@ -13,13 +14,16 @@ const CONTENT_TYPES: Record<string, string> = {
   xml: 'application/xml',
 };
 
-/** DATA-MODEL §6, §10: raw payloads beside the streams, content-addressed, Hive-style. */
+/**
+ * DATA-MODEL §6, §10: raw payloads beside the streams, content-addressed (the sha256 of the bytes
+ * as received), Hive-style; stored brotli-compressed, which the `.br` suffix says.
+ */
 export const rawArchiveKey = (athleteId: string, source: string, sha256: string, extension: string) =>
-  `raw/athlete_id=${athleteId}/source=${source}/${sha256}.${extension}`;
+  compressedKey(`raw/athlete_id=${athleteId}/source=${source}/${sha256}.${extension}`);
 
 export interface ArchivedObject {
   key: string;
-  /** Hex sha256 of the bytes: the key's file name. */
+  /** Hex sha256 of the bytes as received (not of the stored, compressed ones): the key's file name. */
   sha256: string;
 }
 
@@ -40,12 +44,14 @@ export class RawArchive {
     // A replayed body is already there: one stat instead of re-uploading the bytes.
     if (!(await this.store.stat(key))) {
       const last = extension.split('.').at(-1)!;
-      await this.store.put(key, bytes, { contentType: CONTENT_TYPES[last] ?? 'application/octet-stream', metadata: { sha256 } });
+      const mediaType = CONTENT_TYPES[last] ?? 'application/octet-stream';
+      await this.store.put(key, await encodeOriginal(bytes), { contentType: COMPRESSED_MEDIA_TYPE, metadata: { sha256, 'media-type': mediaType } });
     }
     return { key, sha256 };
   }
 
-  get(key: string): Promise<Uint8Array> {
-    return this.store.get(key);
+  /** The exact bytes as received, whether archived compressed (`.br`) or, before that, as they were. */
+  async get(key: string): Promise<Uint8Array> {
+    return decodeOriginal(key, await this.store.get(key));
   }
 }

@@ -1,6 +1,7 @@
 import type { ObjectStore, StoredObjectInfo } from '../storage/object-store.js';
 import type { StreamObjectDrain } from './stream-object-drain.js';
 import type { StreamsRepository } from '../streams.repository.js';
+import { compressOriginals, compressUnreferencedOriginals, emptyOriginalReport, type OriginalCompressionReport, type OriginalRows } from './original-compression.js';
 import { upgradeStreamObjects, type Reencode, type UpgradeReport, type UpgradeSource } from './stream-upgrade.js';
 import type { StreamVersionWriter } from './stream-version-writer.js';
 
@@ -34,6 +35,11 @@ export interface SweepReport {
    * dry run, rewritten in the current schema with apply (when the sweep is given the write path).
    */
   upgrade: UpgradeReport;
+  /**
+   * Archived originals stored uncompressed (docs/data-model.md §6): counted in a dry run, compressed
+   * with apply (when the sweep is given the activities' archive pointers).
+   */
+  originals: OriginalCompressionReport;
   /** Outbox entries drained by this run (only with apply). */
   drained: number;
   /** Objects scanned. */
@@ -59,8 +65,9 @@ function note(finding: SweepFinding, key: string): void {
  * removes unreferenced objects older than `graceMs` (they may belong to an upload whose row is not
  * committed yet) and rows whose object is missing, and drains the deletion outbox first. Objects
  * queued in the outbox are left to the drain. Before all that, `apply` with `upgrade` rewrites the
- * objects of an older physical layout in the current schema (stream-upgrade.ts), so that the drain
- * removes their old versions in the same run.
+ * objects of an older physical layout in the current schema (stream-upgrade.ts), and with
+ * `originals` compresses the archived originals stored uncompressed (original-compression.ts), so
+ * that the drain removes their old objects in the same run.
  */
 export async function sweepStreams(
   rows: SweepSource,
@@ -72,6 +79,8 @@ export async function sweepStreams(
     drain?: Pick<StreamObjectDrain, 'drainAll'>;
     /** The write path and the re-encoding that rewrite outdated objects; without them, they are only counted. */
     upgrade?: { writer: Pick<StreamVersionWriter, 'replace'>; reencode: Reencode };
+    /** The activities' archive pointers: with them, uncompressed originals are compressed too (original-compression.ts). */
+    originals?: OriginalRows;
   },
 ): Promise<SweepReport> {
   const grace = options.graceMs ?? 10 * 60_000;
@@ -81,6 +90,7 @@ export async function sweepStreams(
     orphans: { count: 0, keys: [] },
     missingObjects: { count: 0, rows: [], kept: 0 },
     upgrade: { outdated: 0, rewritten: 0, changedMeanwhile: 0, skipped: { count: 0, rows: [] } },
+    originals: emptyOriginalReport(),
     drained: 0,
     scanned: 0,
     applied: options.apply,
@@ -88,6 +98,10 @@ export async function sweepStreams(
   if (options.upgrade) {
     report.upgrade = await upgradeStreamObjects(rows, store, options.upgrade.writer, options.upgrade.reencode, { apply: options.apply });
   } else report.upgrade.outdated = await rows.countOutdated();
+  if (options.originals) {
+    report.originals = await compressOriginals(options.originals, store, { apply: options.apply });
+    await compressUnreferencedOriginals(options.originals, rows, store, report.originals, { apply: options.apply, graceMs: grace, now });
+  }
   if (options.apply && options.drain) report.drained = (await options.drain.drainAll()).deleted;
 
   let page: StoredObjectInfo[] = [];
