@@ -2,10 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { CLIENT_IP_HEADER, type Auth } from '../auth/auth.js';
 import { checkJson, DISPLAY_NAME_MAX_LENGTH, isCleanText } from '@unified-activity/contract';
 import { isDatabaseUnavailable } from '../../database/errors.js';
-import { codeForStatus, databaseUnavailableLogLine, type ApiErrorBody, type ApiIssue } from './errors.js';
-
-/** The answer when better-auth failed because the database did not answer (see api.service.ts). */
-const DATABASE_UNAVAILABLE = { code: 'SERVICE_UNAVAILABLE', message: 'The database is unavailable; try again shortly' };
+import { codeForStatus, DATABASE_UNAVAILABLE, databaseUnavailableLogLine, httpErrorBody, type ApiErrorBody, type ApiIssue } from './errors.js';
 
 function toFetchHeaders(request: FastifyRequest): Headers {
   const headers = new Headers();
@@ -51,7 +48,7 @@ async function normaliseError(response: Response): Promise<AuthErrorAnswer> {
   try {
     parsed = JSON.parse(text) as { code?: unknown; message?: unknown };
   } catch {
-    return { status: response.status, body: { code: codeForStatus(response.status), message: text || response.statusText } };
+    return { status: response.status, body: httpErrorBody(response.status, text || response.statusText) };
   }
   const code = typeof parsed?.code === 'string' ? parsed.code : undefined;
   const message = typeof parsed?.message === 'string' ? parsed.message : response.statusText;
@@ -112,6 +109,42 @@ function databaseUnavailable(request: FastifyRequest, reply: FastifyReply, error
   return reply.status(503).send(DATABASE_UNAVAILABLE);
 }
 
+/**
+ * How long an auth request may go without an answer before the database is checked: a query to a
+ * database that stopped answering waits for the driver's connect timeout (30 s; sign-in used to take
+ * 15–20 s to fail). A normal sign-in (one password hash) is well within it.
+ */
+export const AUTH_STALL_MS = 500;
+/** How long that check waits for the database's answer before calling it unavailable. */
+export const DATABASE_PING_TIMEOUT_MS = 300;
+
+const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
+
+/** The database's failure if it does not answer within DATABASE_PING_TIMEOUT_MS, else undefined. */
+async function databaseDown(pingDatabase: () => Promise<unknown>): Promise<unknown> {
+  const timeout = Object.assign(new Error(`The database did not answer within ${DATABASE_PING_TIMEOUT_MS} ms`), { code: 'ETIMEDOUT' });
+  return Promise.race([pingDatabase(), delay(DATABASE_PING_TIMEOUT_MS).then(() => Promise.reject(timeout))]).then(
+    () => undefined,
+    (error: unknown) => (isDatabaseUnavailable(error) ? error : undefined),
+  );
+}
+
+/**
+ * better-auth's answer, or — when it has none after AUTH_STALL_MS and the database does not answer a
+ * ping either — `{ down }` with the database's failure, so that the route answers 503 within a second
+ * instead of waiting out the driver's timeouts.
+ */
+async function answerOrOutage(answer: Promise<Response>, pingDatabase: () => Promise<unknown>): Promise<Response | { down: unknown }> {
+  const stalled = Symbol('stalled');
+  const first = await Promise.race([answer, delay(AUTH_STALL_MS).then(() => stalled)]);
+  if (first !== stalled) return first as Response;
+  const down = await Promise.race([answer.then(() => undefined), databaseDown(pingDatabase)]);
+  if (down === undefined) return answer;
+  // better-auth's request runs on until the driver gives up; its failure is already answered.
+  answer.catch(() => undefined);
+  return { down };
+}
+
 /** Mounts better-auth at /api/auth/* as a plain Fastify route (it speaks fetch Request/Response). */
 export function registerAuthRoute(
   fastify: FastifyInstance,
@@ -133,22 +166,22 @@ export function registerAuthRoute(
       if (signingOut) onSignOut(headers);
       let response: Response;
       try {
-        response = await auth.handler(
+        const answer = auth.handler(
           new Request(url, {
             method: request.method,
             headers,
             body: hasBody ? JSON.stringify(request.body) : undefined,
           }),
         );
+        const outcome = await answerOrOutage(answer, pingDatabase);
+        if (!(outcome instanceof Response)) return databaseUnavailable(request, reply, outcome.down);
+        response = outcome;
       } catch (error) {
         if (isDatabaseUnavailable(error)) return databaseUnavailable(request, reply, error);
         throw error;
       }
       if (response.status >= 500) {
-        const down = await pingDatabase().then(
-          () => undefined,
-          (error: unknown) => (isDatabaseUnavailable(error) ? error : undefined),
-        );
+        const down = await databaseDown(pingDatabase);
         if (down !== undefined) return databaseUnavailable(request, reply, down);
       }
       // Again once the session is gone: a request running meanwhile may have cached it anew.
@@ -161,6 +194,8 @@ export function registerAuthRoute(
       if (cookies.length > 0) reply.header('set-cookie', cookies);
       if (response.status >= 400) {
         const { status, body } = await normaliseError(response);
+        // A client's mistake (a wrong password, an existing email): its status and code, never its input.
+        if (status < 500) request.log.debug(`Auth request refused: ${status} ${body.code}`);
         reply.status(status).header('content-type', 'application/json; charset=utf-8');
         return reply.send(body);
       }
