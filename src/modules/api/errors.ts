@@ -8,7 +8,7 @@
 import type { Socket } from 'node:net';
 import { ORPCError } from '@orpc/server';
 import type { FastifyError, FastifyReply } from 'fastify';
-import { classifyDatabaseError, describeDatabaseError } from '../../database/errors.js';
+import { classifyDatabaseError, DATABASE_UNAVAILABLE_MESSAGE, describeDatabaseError, RULE_VIOLATION_MESSAGE } from '../../database/errors.js';
 import { ObjectStoreUnavailableError } from '../streams/storage/object-store.js';
 
 /** The part of Nest's Logger the error handlers write to. */
@@ -99,6 +99,15 @@ function isRuleViolation(issue: RawIssue): boolean {
   }
 }
 
+export const MALFORMED_MESSAGE = 'The request is malformed';
+
+/** 400 BAD_REQUEST: the request cannot be read as meant (the rule of isRuleViolation); issues say where. */
+export const malformedRequest = (issues: ApiIssue[]) => new ORPCError('BAD_REQUEST', { message: MALFORMED_MESSAGE, data: { issues } });
+
+/** 422 UNPROCESSABLE_CONTENT: readable, but a value breaks a documented bound or rule. */
+export const ruleViolation = (issues?: ApiIssue[], message = RULE_VIOLATION_MESSAGE) =>
+  new ORPCError('UNPROCESSABLE_CONTENT', { message, ...(issues ? { data: { issues } } : {}) });
+
 /** Rewrites oRPC's input-validation error into our 400/422 with field paths. */
 export function classifyValidationError(error: ORPCError<string, unknown>): ORPCError<string, unknown> {
   const data = error.data as { issues?: readonly RawIssue[] } | undefined;
@@ -106,8 +115,8 @@ export function classifyValidationError(error: ORPCError<string, unknown>): ORPC
   const issues = toApiIssues(data.issues);
   const semantic = data.issues.length > 0 && data.issues.every(isRuleViolation);
   return semantic
-    ? new ORPCError('UNPROCESSABLE_CONTENT', { message: 'The request breaks a rule of the data model', data: { issues } })
-    : new ORPCError('BAD_REQUEST', { message: 'The request is malformed', data: { issues } });
+    ? ruleViolation(issues)
+    : malformedRequest(issues);
 }
 
 /** The body of an error the server writes itself (no ORPCError at hand): the code of its status and a message. */
@@ -118,7 +127,7 @@ export const SIGN_IN_FIRST = 'Sign in first: send a bearer token or the session 
 export const UNAUTHORIZED_BODY: ApiErrorBody = { code: 'UNAUTHORIZED', message: SIGN_IN_FIRST };
 
 /** The answer to any request that failed because the database did not answer. */
-export const DATABASE_UNAVAILABLE: ApiErrorBody = { code: 'SERVICE_UNAVAILABLE', message: 'The database is unavailable; try again shortly' };
+export const DATABASE_UNAVAILABLE: ApiErrorBody = { code: 'SERVICE_UNAVAILABLE', message: DATABASE_UNAVAILABLE_MESSAGE };
 
 /** The answer to a bug: never the error itself (it is logged). */
 export const INTERNAL_ERROR_BODY: ApiErrorBody = { code: 'INTERNAL_SERVER_ERROR', message: 'Unexpected server error' };
