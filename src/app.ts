@@ -10,7 +10,7 @@ import type { Env } from './config/env.js';
 import { openDatabase, type DatabaseHandle } from './database/database.js';
 import { seedCatalog } from './database/seed.js';
 import { ApiService } from './modules/api/api.service.js';
-import { answerMalformedHttp } from './modules/api/errors.js';
+import { answerFrameworkError, answerMalformedHttp } from './modules/api/errors.js';
 
 export interface CreateAppOptions {
   /** An already-open database (tests share one per file); the app then does not close it. */
@@ -40,6 +40,7 @@ export async function createApp(env: Env, options: CreateAppOptions = {}): Promi
   const adapter = new FastifyAdapter({
     loggerInstance: logger,
     clientErrorHandler: answerMalformedHttp,
+    frameworkErrors: answerFrameworkError,
     // TRUST_PROXY: behind a load balancer, request.ip (rate limits, session IPs) is the client's.
     trustProxy: env.TRUST_PROXY,
   });

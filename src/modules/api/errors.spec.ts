@@ -4,6 +4,7 @@ import { ORPCError } from '@orpc/server';
 import { fastify, type FastifyInstance } from 'fastify';
 import * as z from 'zod';
 import {
+  answerFrameworkError,
   answerMalformedHttp,
   classifyValidationError,
   DATABASE_UNAVAILABLE,
@@ -178,7 +179,7 @@ describe('replyWithError and answerMalformedHttp on a real Fastify server', () =
   };
 
   beforeAll(async () => {
-    server = fastify({ clientErrorHandler: answerMalformedHttp });
+    server = fastify({ clientErrorHandler: answerMalformedHttp, frameworkErrors: answerFrameworkError });
     server.setErrorHandler(replyWithError(logger));
     server.post('/echo', { bodyLimit: 10 }, async (request) => request.body);
     server.get('/down', async () => {
@@ -210,6 +211,12 @@ describe('replyWithError and answerMalformedHttp on a real Fastify server', () =
     expect(bug.status).toBe(500);
     expect(await bug.json()).toEqual({ code: 'INTERNAL_SERVER_ERROR', message: 'Unexpected server error' });
     expect(logger.lines.some((line) => line.level === 'error' && line.message.includes('a bug'))).toBe(true);
+  });
+
+  it('answers a path the router cannot decode (invalid UTF-8 percent-encoding) in the one shape', async () => {
+    const response = await send('/echo/%ED%A0%80');
+    expect(response.status).toBe(400);
+    expect(await response.json()).toEqual({ code: 'BAD_REQUEST', message: expect.stringContaining('not a valid url component') });
   });
 
   it('answers a request that is not HTTP in the one shape, on the socket', async () => {

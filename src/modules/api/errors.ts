@@ -151,6 +151,7 @@ export function codeForStatus(status: number): string {
     413: 'PAYLOAD_TOO_LARGE',
     415: 'UNSUPPORTED_MEDIA_TYPE',
     422: 'UNPROCESSABLE_CONTENT',
+    414: 'URI_TOO_LONG',
     429: 'TOO_MANY_REQUESTS',
     431: 'REQUEST_HEADER_FIELDS_TOO_LARGE',
     503: 'SERVICE_UNAVAILABLE',
@@ -268,6 +269,16 @@ export function replyWithError(logger: ErrorLogger) {
     const message = error.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || error.name === 'SyntaxError' ? 'The body is not valid JSON' : error.message;
     return reply.status(status).send(httpErrorBody(status, message));
   };
+}
+
+/**
+ * Fastify's router refuses some requests before any route, hook or error handler runs — a malformed
+ * percent-encoding in the path (400 FST_ERR_BAD_URL), an over-long path parameter (414) — and wrote
+ * its own `{ statusCode, error, code: 'FST_…' }` body; the adapter's `frameworkErrors` answers them here.
+ */
+export function answerFrameworkError(error: FastifyError, _request: unknown, reply: FastifyReply) {
+  const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 400;
+  return reply.code(status).send(httpErrorBody(status, error.message));
 }
 
 /**
