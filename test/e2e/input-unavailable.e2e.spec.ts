@@ -1,6 +1,6 @@
 /**
  * Issue 9: an unreachable database answers 503 SERVICE_UNAVAILABLE (was a 500) on /api/v1 and
- * /api/rpc. (The auth routes answer 503 too: test/e2e/auth-outage.e2e.spec.ts.)
+ * /api/rpc. (The auth routes answer 503 too: test/e2e/auth-errors.e2e.spec.ts.)
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';

@@ -68,6 +68,20 @@ async function normaliseError(response: Response): Promise<AuthErrorAnswer> {
   return { status: response.status, body: { code: code ?? codeForStatus(response.status), message } };
 }
 
+/**
+ * Two sign-ups with one email at the same moment: both find no user, the second insert breaks the
+ * unique email, and better-auth answers it 422 FAILED_TO_CREATE_USER. If the email is registered
+ * now, the answer is the one a later duplicate gets: 409 CONFLICT on `email`.
+ */
+async function signUpRace(auth: Auth, path: string, body: unknown, answer: AuthErrorAnswer): Promise<AuthErrorAnswer> {
+  const email = (body as { email?: unknown } | undefined)?.email;
+  if (!path.endsWith('/sign-up/email') || answer.body.code !== 'FAILED_TO_CREATE_USER' || typeof email !== 'string') return answer;
+  const registered = await (await auth.$context).internalAdapter.findUserByEmail(email.toLowerCase()).catch(() => null);
+  if (!registered) return answer;
+  const message = 'User already exists. Use another email.';
+  return { status: 409, body: { code: 'CONFLICT', message, issues: [{ path: ['email'], message }] } };
+}
+
 /** Longest text field of an auth request; the user's name has the athlete display name's limit (it becomes it). */
 const MAX_AUTH_TEXT = 2000;
 const MAX_LENGTH: Record<string, number> = { name: DISPLAY_NAME_MAX_LENGTH };
@@ -194,7 +208,7 @@ export function registerAuthRoute(
       const cookies = response.headers.getSetCookie();
       if (cookies.length > 0) reply.header('set-cookie', cookies);
       if (response.status >= 400) {
-        const { status, body } = await normaliseError(response);
+        const { status, body } = await signUpRace(auth, url.pathname, request.body, await normaliseError(response));
         // A client's mistake (a wrong password, an existing email): its status and code, never its input.
         if (status < 500) request.log.debug(`Auth request refused: ${status} ${body.code}`);
         reply.status(status).header('content-type', 'application/json; charset=utf-8');

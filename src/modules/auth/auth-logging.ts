@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { classifyDatabaseError } from '../../database/errors.js';
 import { describeError } from '../api/errors.js';
 
 /** better-auth's messages and failures, in the API's one JSON log (Nest's logger → pino, with its redaction). */
@@ -18,7 +19,10 @@ export function betterAuthLogger(disabled: boolean) {
     level: 'warn' as const,
     log(level: 'debug' | 'info' | 'success' | 'warn' | 'error', message: string, ...args: unknown[]) {
       const text = [message, ...args.map(describeArgument)].join(' ');
-      if (level === 'error') logger.error(text);
+      // A failed query is the auth route's to answer and log: the request's data (a duplicate sign-up
+      // racing another: "Failed to create user" with a unique violation) or an unreachable database.
+      if (args.some((arg) => classifyDatabaseError(arg) !== undefined)) logger.debug(text);
+      else if (level === 'error') logger.error(text);
       else if (level === 'warn') logger.warn(text);
       else logger.debug(text);
     },

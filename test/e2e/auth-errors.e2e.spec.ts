@@ -13,12 +13,13 @@ import { startTcpProxy, type TcpProxy } from '../setup/tcp-proxy.js';
  * stops answering instead of refusing connections (it took 15–20 s to fail, on the driver's
  * timeouts), and everything logged meanwhile is one JSON line per event: no better-auth console
  * lines, no ANSI colours, and not the signing-in user's email (better-auth printed failed queries
- * with their parameters).
+ * with their parameters). Client mistakes, a sign-up racing another with the same email among them,
+ * answer in the one shape and are logged below error level, without the request's input.
  */
 const describeWithPostgres = TEST_DATABASE_URL ? describe : describe.skip;
-if (!TEST_DATABASE_URL) console.warn('auth-outage e2e skipped: it needs TEST_DATABASE_URL');
+if (!TEST_DATABASE_URL) console.warn('auth-errors e2e skipped: it needs TEST_DATABASE_URL');
 
-describeWithPostgres('auth routes while the database is down', () => {
+describeWithPostgres('auth routes: outages and client mistakes', () => {
   let proxy: TcpProxy;
   let api: ApiProcess;
   let dataDir: string;
@@ -124,5 +125,26 @@ describeWithPostgres('auth routes while the database is down', () => {
     expect(lines.filter((line) => line.includes(email) || line.includes('not-the-password-at-all'))).toEqual([]);
     expect(lines.filter((line) => (JSON.parse(line) as { level: number }).level >= 50)).toEqual([]);
     expect(lines.some((line) => /Auth request refused: 401/.test(line))).toBe(true);
+  }, 30_000);
+
+  it('sign-ups racing with one email: one 200, the others 409 CONFLICT on email (as a later duplicate), none logged at error level', async () => {
+    const before = api.output().length;
+    const racer = `racer-${Math.random().toString(36).slice(2)}@example.com`;
+    const signUp = () =>
+      fetch(`${api.url}/api/auth/sign-up/email`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'Racer', email: racer, password }),
+      }).then(async (response) => ({ status: response.status, body: (await response.json()) as { code?: string; issues?: unknown } }));
+    const answers = await Promise.all([signUp(), signUp(), signUp(), signUp()]);
+    expect(answers.filter((answer) => answer.status === 200)).toHaveLength(1);
+    for (const answer of answers.filter((candidate) => candidate.status !== 200)) {
+      expect(answer).toEqual({ status: 409, body: { code: 'CONFLICT', message: expect.any(String), issues: [{ path: ['email'], message: expect.any(String) }] } });
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const lines = api.output().slice(before).split('\n').filter((line) => line.trim() !== '');
+    expect(lines.filter((line) => !line.startsWith('{'))).toEqual([]);
+    expect(lines.filter((line) => (JSON.parse(line) as { level: number }).level >= 50)).toEqual([]);
+    expect(lines.filter((line) => line.includes(racer))).toEqual([]);
   }, 30_000);
 });
