@@ -114,9 +114,7 @@ export function classifyValidationError(error: ORPCError<string, unknown>): ORPC
   if (error.code !== 'BAD_REQUEST' || !data?.issues) return error;
   const issues = toApiIssues(data.issues);
   const semantic = data.issues.length > 0 && data.issues.every(isRuleViolation);
-  return semantic
-    ? ruleViolation(issues)
-    : malformedRequest(issues);
+  return semantic ? ruleViolation(issues) : malformedRequest(issues);
 }
 
 /** The body of an error the server writes itself (no ORPCError at hand): the code of its status and a message. */
