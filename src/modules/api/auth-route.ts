@@ -2,8 +2,16 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { CLIENT_IP_HEADER, type Auth } from '../auth/auth.js';
 import { checkJson, DISPLAY_NAME_MAX_LENGTH, isCleanText } from '@unified-activity/contract';
 import { isDatabaseUnavailable } from '../../database/errors.js';
-import { RULE_VIOLATION_MESSAGE } from '../../database/errors.js';
-import { codeForStatus, DATABASE_UNAVAILABLE, databaseUnavailableLogLine, httpErrorBody, MALFORMED_MESSAGE, type ApiErrorBody, type ApiIssue } from './errors.js';
+import {
+  codeForStatus,
+  DATABASE_UNAVAILABLE,
+  databaseUnavailableLogLine,
+  httpErrorBody,
+  malformedBody,
+  ruleViolationBody,
+  type ApiErrorBody,
+  type ApiIssue,
+} from './errors.js';
 
 function toFetchHeaders(request: FastifyRequest): Headers {
   const headers = new Headers();
@@ -55,7 +63,7 @@ async function normaliseError(response: Response): Promise<AuthErrorAnswer> {
   const message = typeof parsed?.message === 'string' ? parsed.message : response.statusText;
   const fields = [...message.matchAll(FIELD_MESSAGE)].map((match) => ({ path: match[1]!.split('.'), message: match[2]!.trim() || 'Invalid value' }));
   if (code === 'VALIDATION_ERROR' || fields.length > 0) {
-    return { status: 400, body: { code: 'BAD_REQUEST', message: MALFORMED_MESSAGE, issues: fields.length > 0 ? fields : [{ path: [], message }] } };
+    return { status: 400, body: malformedBody(fields.length > 0 ? fields : [{ path: [], message }]) };
   }
   const field = code ? FIELD_ERRORS[code] : undefined;
   if (field) {
@@ -94,7 +102,7 @@ const AUTH_NESTED_BOUNDS = { maxDepth: 4, maxNodes: 100, maxStringLength: MAX_AU
  */
 export function checkAuthBody(body: unknown): AuthErrorAnswer | undefined {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    return { status: 400, body: { code: 'BAD_REQUEST', message: MALFORMED_MESSAGE, issues: [{ path: [], message: 'must be a JSON object' }] } };
+    return { status: 400, body: malformedBody([{ path: [], message: 'must be a JSON object' }]) };
   }
   const malformed: ApiIssue[] = [];
   const outOfBounds: ApiIssue[] = [];
@@ -111,9 +119,9 @@ export function checkAuthBody(body: unknown): AuthErrorAnswer | undefined {
     else if (value.length > max) outOfBounds.push({ path: [key], message: `must be at most ${max} characters` });
     else if (key === 'name' && value.trim().length === 0) outOfBounds.push({ path: [key], message: 'must not be empty' });
   }
-  if (malformed.length > 0) return { status: 400, body: { code: 'BAD_REQUEST', message: MALFORMED_MESSAGE, issues: malformed } };
+  if (malformed.length > 0) return { status: 400, body: malformedBody(malformed) };
   if (outOfBounds.length > 0) {
-    return { status: 422, body: { code: 'UNPROCESSABLE_CONTENT', message: RULE_VIOLATION_MESSAGE, issues: outOfBounds } };
+    return { status: 422, body: ruleViolationBody(outOfBounds) };
   }
   return undefined;
 }

@@ -10,8 +10,10 @@ import {
   DATABASE_UNAVAILABLE,
   errorBody,
   httpErrorBody,
+  malformedBody,
   procedureErrorHandling,
   replyWithError,
+  ruleViolationBody,
   UNAUTHORIZED_BODY,
   type ErrorLogger,
 } from './errors.js';
@@ -122,6 +124,8 @@ describe('the bodies the server writes without an ORPCError', () => {
     expect(httpErrorBody(413, 'too big')).toEqual({ code: 'PAYLOAD_TOO_LARGE', message: 'too big' });
     expect(httpErrorBody(431, 'headers')).toEqual({ code: 'REQUEST_HEADER_FIELDS_TOO_LARGE', message: 'headers' });
     expect(httpErrorBody(502, 'x').code).toBe('INTERNAL_SERVER_ERROR');
+    expect(malformedBody([{ path: ['email'], message: 'x' }])).toEqual({ code: 'BAD_REQUEST', message: expect.any(String), issues: [{ path: ['email'], message: 'x' }] });
+    expect(ruleViolationBody([{ path: ['name'], message: 'y' }])).toMatchObject({ code: 'UNPROCESSABLE_CONTENT', issues: [{ path: ['name'], message: 'y' }] });
     expect(UNAUTHORIZED_BODY.code).toBe('UNAUTHORIZED');
     expect(DATABASE_UNAVAILABLE.code).toBe('SERVICE_UNAVAILABLE');
   });

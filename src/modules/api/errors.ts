@@ -99,7 +99,7 @@ function isRuleViolation(issue: RawIssue): boolean {
   }
 }
 
-export const MALFORMED_MESSAGE = 'The request is malformed';
+const MALFORMED_MESSAGE = 'The request is malformed';
 
 /** 400 BAD_REQUEST: the request cannot be read as meant (the rule of isRuleViolation); issues say where. */
 export const malformedRequest = (issues: ApiIssue[]) => new ORPCError('BAD_REQUEST', { message: MALFORMED_MESSAGE, data: { issues } });
@@ -116,6 +116,10 @@ export function classifyValidationError(error: ORPCError<string, unknown>): ORPC
   const semantic = data.issues.length > 0 && data.issues.every(isRuleViolation);
   return semantic ? ruleViolation(issues) : malformedRequest(issues);
 }
+
+/** The bodies of malformedRequest and ruleViolation, for a layer without oRPC (the auth route). */
+export const malformedBody = (issues: ApiIssue[]): ApiErrorBody => errorBody(malformedRequest(issues));
+export const ruleViolationBody = (issues: ApiIssue[]): ApiErrorBody => errorBody(ruleViolation(issues));
 
 /** The body of an error the server writes itself (no ORPCError at hand): the code of its status and a message. */
 export const httpErrorBody = (status: number, message: string): ApiErrorBody => ({ code: codeForStatus(status), message });
