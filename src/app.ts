@@ -1,5 +1,4 @@
 import 'reflect-metadata';
-import type { Socket } from 'node:net';
 import { join, resolve } from 'node:path';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -11,31 +10,12 @@ import type { Env } from './config/env.js';
 import { openDatabase, type DatabaseHandle } from './database/database.js';
 import { seedCatalog } from './database/seed.js';
 import { ApiService } from './modules/api/api.service.js';
+import { answerFrameworkError, answerMalformedHttp } from './modules/api/errors.js';
 
 export interface CreateAppOptions {
   /** An already-open database (tests share one per file); the app then does not close it. */
   database?: DatabaseHandle;
   logger?: Logger;
-}
-
-/**
- * Requests Node's HTTP parser rejects (bad header characters, oversized headers) never reach a
- * route; answer them in the API's error shape too instead of Fastify's default body.
- */
-function answerMalformedHttp(error: Error & { code?: string }, socket: Socket): void {
-  if (!socket.writable) {
-    socket.destroy();
-    return;
-  }
-  const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
-  const body = JSON.stringify({
-    code: tooLarge ? 'REQUEST_HEADER_FIELDS_TOO_LARGE' : 'BAD_REQUEST',
-    message: tooLarge ? 'The request headers are too large' : 'The request is not valid HTTP',
-  });
-  socket.end(
-    `HTTP/1.1 ${tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request'}\r\nContent-Type: application/json; charset=utf-8\r\n` +
-      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-  );
 }
 
 /** Opens the database the configuration names: Postgres with DATABASE_URL, else PGlite under DATA_DIR. */
@@ -60,6 +40,7 @@ export async function createApp(env: Env, options: CreateAppOptions = {}): Promi
   const adapter = new FastifyAdapter({
     loggerInstance: logger,
     clientErrorHandler: answerMalformedHttp,
+    frameworkErrors: answerFrameworkError,
     // TRUST_PROXY: behind a load balancer, request.ip (rate limits, session IPs) is the client's.
     trustProxy: env.TRUST_PROXY,
   });

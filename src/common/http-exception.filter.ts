@@ -1,10 +1,10 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import { codeForStatus } from '../modules/api/errors.js';
+import { describeError, httpErrorBody, INTERNAL_ERROR_BODY } from '../modules/api/errors.js';
 
 /**
  * The one error shape for classic Nest routes (health, unknown paths): `{ code, message }`, never a
- * stack trace. oRPC routes and better-auth are normalised where they are mounted (ApiService).
+ * stack trace; the body comes from the one error module (modules/api/errors.ts), as every other layer's.
  */
 @Catch()
 export class HttpExceptionFilter implements ExceptionFilter {
@@ -19,10 +19,10 @@ export class HttpExceptionFilter implements ExceptionFilter {
         typeof response === 'object' && response !== null && 'message' in response
           ? [response.message].flat().join('; ')
           : exception.message;
-      void reply.status(status).send({ code: codeForStatus(status), message });
+      void reply.status(status).send(httpErrorBody(status, message));
       return;
     }
-    this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
-    void reply.status(500).send({ code: 'INTERNAL_SERVER_ERROR', message: 'Unexpected server error' });
+    this.logger.error(describeError(exception));
+    void reply.status(500).send(INTERNAL_ERROR_BODY);
   }
 }

@@ -34,8 +34,11 @@ const SECRET_QUERY = /([?&](?:token|code|state|password|secret|api_key|access_to
 /** better-auth routes that carry a token as a path segment (reset links). */
 const SECRET_PATH = /(\/(?:reset-password|verify-email|magic-link)\/)[^?#/\s"]+/gi;
 
+/** An email address: personal data, never a log's business (better-auth's messages and failed queries carry them). */
+const EMAIL = /[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/g;
+
 /**
- * Removes secrets from free text: the parameter list Drizzle appends to a failed query's message
+ * Removes secrets and email addresses from free text: the parameter list Drizzle appends to a failed query's message
  * (it carries session tokens and user data), bearer credentials, cookies and secret query values.
  */
 export function redactText(text: string): string {
@@ -45,7 +48,8 @@ export function redactText(text: string): string {
     .replace(/((?:set-)?cookie["']?\s*[:=]\s*["']?)[^"'\n]*/gi, `$1${REDACTED}`)
     .replace(/(better-auth\.session_token=)[^;\s"]*/gi, `$1${REDACTED}`)
     .replace(SECRET_QUERY, `$1${REDACTED}`)
-    .replace(SECRET_PATH, `$1${REDACTED}`);
+    .replace(SECRET_PATH, `$1${REDACTED}`)
+    .replace(EMAIL, REDACTED);
 }
 
 /** The URL with secret query values blanked, for request logs. */
@@ -110,19 +114,6 @@ export function createLogger(level: string, destination?: pino.DestinationStream
     },
   };
   return destination ? pino(options, destination) : pino(options);
-}
-
-/** better-auth's logger option, writing through the same redacting pino instance. */
-export function betterAuthLogger(logger: Logger, disabled: boolean) {
-  return {
-    disabled,
-    level: 'warn' as const,
-    log(level: 'debug' | 'info' | 'success' | 'warn' | 'error', message: string, ...args: unknown[]) {
-      const details = args.map((arg) => sanitizeError(arg));
-      const pinoLevel = level === 'success' ? 'info' : level;
-      logger[pinoLevel]({ context: 'better-auth', details: details.length > 0 ? details : undefined }, message);
-    },
-  };
 }
 
 export class PinoNestLogger implements LoggerService {

@@ -1,3 +1,7 @@
+/** The client-facing messages of the mapping below, also used by the API's error module (modules/api/errors.ts). */
+export const DATABASE_UNAVAILABLE_MESSAGE = 'The database is unavailable; try again shortly';
+export const RULE_VIOLATION_MESSAGE = 'The request breaks a rule of the data model';
+
 /** PostgreSQL SQLSTATE codes the application reacts to by name. */
 export const PG_UNIQUE_VIOLATION = '23505';
 export const PG_FOREIGN_KEY_VIOLATION = '23503';
@@ -98,7 +102,7 @@ export interface ClassifiedDatabaseError {
  */
 export function classifyDatabaseError(error: unknown): ClassifiedDatabaseError | undefined {
   const connection = connectionErrorCode(error);
-  if (connection) return { kind: 'unavailable', status: 503, code: connection, message: 'The database is unavailable; try again shortly' };
+  if (connection) return { kind: 'unavailable', status: 503, code: connection, message: DATABASE_UNAVAILABLE_MESSAGE };
   const info = pgErrorWithMessage(error);
   if (!info) return undefined;
   const { code, constraint } = info;
@@ -115,7 +119,7 @@ export function classifyDatabaseError(error: unknown): ClassifiedDatabaseError |
       return { ...base, kind: 'still-referenced', status: 409, message: 'Other records still refer to this one' };
   }
   if (code.startsWith('23')) {
-    return { ...base, kind: 'rule-violation', status: 422, message: 'The request breaks a rule of the data model' };
+    return { ...base, kind: 'rule-violation', status: 422, message: RULE_VIOLATION_MESSAGE };
   }
   if (code.startsWith('22')) {
     return { ...base, kind: 'invalid-value', status: 400, message: 'A value in the request cannot be stored (out of range or not valid text)' };

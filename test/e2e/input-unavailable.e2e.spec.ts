@@ -1,6 +1,6 @@
 /**
  * Issue 9: an unreachable database answers 503 SERVICE_UNAVAILABLE (was a 500) on /api/v1 and
- * /api/rpc. (better-auth's own routes still answer 500: it turns the error into its response.)
+ * /api/rpc. (The auth routes answer 503 too: test/e2e/auth-errors.e2e.spec.ts.)
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';

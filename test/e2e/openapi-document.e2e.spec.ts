@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import * as z from 'zod';
-import '@unified-activity/contract';
+import { contract } from '@unified-activity/contract';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { createTestApp, type TestApp } from '../setup/app.js';
 
@@ -200,5 +200,73 @@ describe('GET /api/openapi.json', () => {
     const athleteParameters = (document.paths['/v1/athletes']!.get as Operation & { parameters: { name: string; in: string }[] }).parameters;
     expect(athleteParameters.map(({ name, in: where }) => `${where}:${name}`).sort()).toEqual(['query:cursor', 'query:limit']);
   });
-});
 
+  describe('error responses, from the contract\'s .errors() declarations', () => {
+    type Schema = { $ref?: string; oneOf?: Schema[]; type?: string; format?: string; enum?: string[]; properties?: Record<string, Schema>; required?: string[] };
+    const schemas = () => (document.components as { schemas: Record<string, Schema> }).schemas;
+    const component = (ref: string | undefined) => schemas()[(ref ?? '').replace('#/components/schemas/', '')];
+    const errorSchema = (operation: Operation, status: string) =>
+      (operation.responses?.[status] as { content?: { 'application/json'?: { schema?: Schema } } } | undefined)?.content?.['application/json']?.schema;
+    /** The codes a response's body may carry: the `code` enums of the components it refers to. */
+    const codesOf = (schema: Schema | undefined): string[] =>
+      (schema?.oneOf ?? (schema ? [schema] : [])).flatMap((variant) => component(variant.$ref)?.properties?.code?.enum ?? []);
+
+    /** Every procedure of the contract with its operation in the document and its declared errors by status. */
+    const declared = () =>
+      Object.values(contract).flatMap((group) =>
+        Object.values(group).map((procedure) => {
+          const { route, errorMap } = procedure['~orpc'];
+          const byStatus = new Map<string, string[]>();
+          for (const [code, config] of Object.entries(errorMap as Record<string, { status?: number }>)) {
+            const status = String(config.status);
+            byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
+          }
+          return { id: route.operationId!, operation: document.paths[route.path!]![route.method!.toLowerCase()]!, byStatus };
+        }),
+      );
+
+    it('answers createActivity\'s 409 with the named ActivityExistsError: code CONFLICT, message, existingId (uuid), all required', () => {
+      const operation = document.paths['/v1/activities']!.post!;
+      expect(errorSchema(operation, '409')).toEqual({ $ref: '#/components/schemas/ActivityExistsError' });
+      const body = schemas()['ActivityExistsError']!;
+      expect(body.properties?.code).toMatchObject({ type: 'string', enum: ['CONFLICT'] });
+      expect(body.properties?.message).toMatchObject({ type: 'string' });
+      expect(body.properties?.existingId).toMatchObject({ type: 'string', format: 'uuid' });
+      expect([...(body.required ?? [])].sort()).toEqual(['code', 'existingId', 'message']);
+    });
+
+    it('documents exactly the declared error statuses of every operation, each with the declared codes', () => {
+      for (const { id, operation, byStatus } of declared()) {
+        const documented = Object.keys(operation.responses ?? {}).filter((status) => Number(status) >= 400);
+        expect({ id, statuses: documented.sort() }).toEqual({ id, statuses: [...byStatus.keys()].sort() });
+        for (const [status, codes] of byStatus) {
+          expect({ id, status, codes: codesOf(errorSchema(operation, status)).sort() }).toEqual({ id, status, codes: [...codes].sort() });
+        }
+      }
+    });
+
+    it('documents 409 where CONFLICT is declared and nowhere else', () => {
+      const withConflict = declared()
+        .filter(({ operation }) => operation.responses?.['409'] !== undefined)
+        .map(({ id }) => id)
+        .sort();
+      expect(withConflict).toEqual(['createActivity', 'ingestSyncBatch', 'startSync', 'updateActivity']);
+      expect(document.paths['/v1/athletes']!.post!.responses?.['409']).toBeUndefined();
+      expect(document.paths['/v1/activity-types']!.get!.responses?.['401']).toBeUndefined();
+    });
+
+    it('describes our wire body (data fields at the top level), never oRPC\'s { defined, status, data } envelope', () => {
+      for (const { operation, byStatus } of declared()) {
+        for (const status of byStatus.keys()) {
+          for (const variant of errorSchema(operation, status)?.oneOf ?? [errorSchema(operation, status)!]) {
+            const body = component(variant.$ref);
+            expect(body?.required).toEqual(expect.arrayContaining(['code', 'message']));
+            expect(Object.keys(body?.properties ?? {})).not.toEqual(expect.arrayContaining(['defined']));
+            expect(body?.properties?.data).toBeUndefined();
+          }
+        }
+      }
+      expect(schemas()['UnknownActivityTypeError']?.required).toEqual(expect.arrayContaining(['suggestions']));
+    });
+  });
+});

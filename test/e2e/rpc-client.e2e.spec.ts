@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { AddressInfo } from 'node:net';
-import { createORPCClient, ORPCError } from '@orpc/client';
+import { createORPCClient, isDefinedError, ORPCError, safe } from '@orpc/client';
 import { RPCLink } from '@orpc/client/fetch';
 import type { ContractRouterClient } from '@orpc/contract';
 import type { contract } from '@unified-activity/contract';
@@ -106,5 +106,45 @@ describe('@orpc/client over /api/rpc', () => {
     expect(error.code).toBe('BAD_REQUEST');
     expect(error.status).toBe(400);
     expect(error.data).toMatchObject({ issues: [expect.objectContaining({ path: ['id'], message: expect.any(String) })] });
+  });
+
+  it('narrows a declared CONFLICT with isDefinedError and reads existingId typed, with no cast', async () => {
+    const user = await signUp(t, 'Rpc Conflict');
+    const client = clientFor(user.token);
+    const input = {
+      athleteId: user.athleteId,
+      activityType: 'running',
+      source: 'strava' as const,
+      externalId: `rpc-conflict-${Math.random().toString(36).slice(2)}`,
+      startTime: new Date('2026-05-01T06:00:00Z'),
+      endTime: new Date('2026-05-01T07:00:00Z'),
+    };
+    const created = await client.activities.create(input);
+
+    const [error, data] = await safe(client.activities.create(input));
+    expect(data).toBeUndefined();
+    if (isDefinedError(error)) {
+      // @ts-expect-error -- compile-time: existingId is CONFLICT's data, not that of every error createActivity declares
+      expect(typeof error.data.existingId).toBe('string');
+    }
+    if (!isDefinedError(error) || error.code !== 'CONFLICT') throw new Error(`expected the declared CONFLICT, got ${String(error)}`);
+    // Compile-time: the contract's declaration types the data (a string, not unknown); this file is type-checked (npm run typecheck).
+    const existingId: string = error.data.existingId;
+    expect(existingId).toBe(created.id);
+    expect(error.status).toBe(409);
+    expect(error.defined).toBe(true);
+  });
+
+  it('narrows the catalog\'s declared NOT_FOUND and reads its suggestions typed; a NOT_FOUND declared without data is defined too', async () => {
+    const client = clientFor();
+    const [error] = await safe(client.activityTypes.get({ slug: 'runing' }));
+    if (!isDefinedError(error) || error.code !== 'NOT_FOUND') throw new Error(`expected the declared NOT_FOUND, got ${String(error)}`);
+    const suggestions: string[] = error.data.suggestions;
+    expect(suggestions).toContain('running');
+
+    // A NOT_FOUND without the declared data (someone else's athlete) is still defined: athletes.get declares NOT_FOUND without data.
+    const user = await signUp(t, 'Rpc Defined');
+    const [missing] = await safe(clientFor(user.token).athletes.get({ id: '00000000-0000-4000-8000-000000000000' }));
+    expect(isDefinedError(missing) && missing.code === 'NOT_FOUND').toBe(true);
   });
 });

@@ -6,7 +6,12 @@ export interface TcpProxy {
   port: number;
   /** Cuts the line as an outage would: open connections are destroyed, new ones are refused. */
   cut(): Promise<void>;
-  /** Listens again on the same port. */
+  /**
+   * A host that stopped answering: open connections are destroyed, new ones are accepted and then
+   * never answered (a client waits for its own timeout). `restore()` relays again.
+   */
+  stall(): Promise<void>;
+  /** Listens again on the same port, relaying again. */
   restore(): Promise<void>;
   close(): Promise<void>;
 }
@@ -19,9 +24,15 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
   const sockets = new Set<Socket>();
   let server: Server | undefined;
   let port = 0;
+  let stalled = false;
 
   const listen = async (): Promise<void> => {
     const next = createServer((client) => {
+      if (stalled) {
+        sockets.add(client);
+        client.on('error', () => undefined).on('close', () => sockets.delete(client));
+        return;
+      }
       const upstream = connect(target.port, target.host);
       sockets.add(client);
       sockets.add(upstream);
@@ -55,7 +66,16 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
   return {
     port,
     cut,
+    async stall() {
+      stalled = true;
+      for (const socket of sockets) socket.destroy();
+      sockets.clear();
+      if (!server) await listen();
+    },
     async restore() {
+      stalled = false;
+      for (const socket of sockets) socket.destroy();
+      sockets.clear();
       if (!server) await listen();
     },
     close: cut,

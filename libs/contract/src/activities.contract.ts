@@ -1,8 +1,8 @@
-import { oc } from '@orpc/contract';
 import * as z from 'zod';
 import { ACTIVITY_CATEGORIES } from './activity-type.js';
 import { ACTIVITY_SOURCES, EVENT_TYPES } from './catalog.js';
 import { boundedJson, checkJson, DateTimeInputSchema, text, TimeZoneSchema, listOf, uuid } from './common.js';
+import { ActivityExistsDataSchema, signedIn, signedInWrite } from './errors.js';
 import { StreamMetadataSchema } from './streams.contract.js';
 
 const SNAKE_CASE = /^[a-z][a-z0-9]*(_[a-z0-9]+)*$/;
@@ -284,7 +284,7 @@ const route = { tags: ['Activities'] as string[] };
 const IdInput = z.strictObject({ id: uuid('Activity id') });
 
 export const activitiesContract = {
-  list: oc
+  list: signedIn
     .route({
       ...route,
       method: 'GET',
@@ -294,11 +294,11 @@ export const activitiesContract = {
     })
     .input(ActivityListQuerySchema)
     .output(ActivityListSchema),
-  get: oc
+  get: signedIn
     .route({ ...route, method: 'GET', path: '/v1/activities/{id}', operationId: 'getActivity', summary: 'Get one activity with its details' })
     .input(IdInput)
     .output(ActivityDetailSchema),
-  create: oc
+  create: signedInWrite
     .route({
       ...route,
       method: 'POST',
@@ -307,9 +307,16 @@ export const activitiesContract = {
       summary: 'Create an activity, optionally with statistics, events and children, in one transaction',
       successStatus: 201,
     })
+    .errors({
+      CONFLICT: {
+        status: 409,
+        message: 'An activity with this source and externalId exists for the athlete (existingId names it)',
+        data: ActivityExistsDataSchema,
+      },
+    })
     .input(ActivityCreateSchema)
     .output(ActivityDetailSchema),
-  update: oc
+  update: signedInWrite
     .route({
       ...route,
       method: 'PATCH',
@@ -317,9 +324,10 @@ export const activitiesContract = {
       operationId: 'updateActivity',
       summary: 'Update an activity (sourceData never changes)',
     })
+    .errors({ CONFLICT: { status: 409, message: 'A concurrent change to the same session conflicted; retry' } })
     .input(ActivityUpdateSchema)
     .output(ActivityDetailSchema),
-  delete: oc
+  delete: signedInWrite
     .route({
       ...route,
       method: 'DELETE',

@@ -1,7 +1,7 @@
-import { oc } from '@orpc/contract';
 import * as z from 'zod';
 import { ACTIVITY_CATEGORIES, ActivityTypeSchema } from './activity-type.js';
 import { listOf, text } from './common.js';
+import { publicProcedure, UnknownActivityTypeDataSchema } from './errors.js';
 
 export const ActivityTypeOutputSchema = ActivityTypeSchema.describe(
   'A canonical activity type: slug, display name, category, tier, and its mapping to each provider',
@@ -14,7 +14,7 @@ const SlugParam = text({ max: 64 })
 const route = { tags: ['Activity types'] as string[], spec: (op: object) => ({ ...op, security: [] }) };
 
 export const activityTypesContract = {
-  list: oc
+  list: publicProcedure
     .route({
       ...route,
       method: 'GET',
@@ -30,7 +30,7 @@ export const activityTypesContract = {
       }),
     )
     .output(listOf(ActivityTypeOutputSchema).meta({ id: 'ActivityTypeList' })),
-  get: oc
+  get: publicProcedure
     .route({
       ...route,
       method: 'GET',
@@ -38,6 +38,7 @@ export const activityTypesContract = {
       operationId: 'getActivityType',
       summary: 'Get one activity type with its provider mappings',
     })
+    .errors({ NOT_FOUND: { status: 404, message: 'No activity type has this slug (suggestions names the nearest)', data: UnknownActivityTypeDataSchema } })
     .input(z.strictObject({ slug: SlugParam }))
     .output(ActivityTypeOutputSchema),
 };

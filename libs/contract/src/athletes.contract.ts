@@ -1,7 +1,7 @@
-import { oc } from '@orpc/contract';
 import * as z from 'zod';
 import { ATHLETE_SEXES } from './catalog.js';
 import { text, TimeZoneSchema, listOf, uuid } from './common.js';
+import { signedIn, signedInWrite } from './errors.js';
 
 export const AthleteSchema = z
   .object({
@@ -38,15 +38,15 @@ export const AthleteListSchema = listOf(AthleteSchema).meta({ id: 'AthleteList' 
 const route = { tags: ['Athletes'] as string[] };
 
 export const athletesContract = {
-  list: oc
+  list: signedIn
     .route({ ...route, method: 'GET', path: '/v1/athletes', operationId: 'listAthletes', summary: 'List my athletes, oldest first' })
     .input(AthleteListQuerySchema.optional())
     .output(AthleteListSchema),
-  get: oc
+  get: signedIn
     .route({ ...route, method: 'GET', path: '/v1/athletes/{id}', operationId: 'getAthlete', summary: 'Get one athlete' })
     .input(z.strictObject({ id: uuid('Athlete id') }))
     .output(AthleteSchema),
-  create: oc
+  create: signedInWrite
     .route({
       ...route,
       method: 'POST',
@@ -57,11 +57,11 @@ export const athletesContract = {
     })
     .input(AthleteCreateSchema)
     .output(AthleteSchema),
-  update: oc
+  update: signedInWrite
     .route({ ...route, method: 'PATCH', path: '/v1/athletes/{id}', operationId: 'updateAthlete', summary: 'Update an athlete' })
     .input(AthleteUpdateSchema)
     .output(AthleteSchema),
-  delete: oc
+  delete: signedInWrite
     .route({
       ...route,
       method: 'DELETE',

@@ -230,7 +230,7 @@ export const listOf = <T extends z.ZodType>(item: T) =>
       .describe('Pass as `cursor` to get the next page; null on the last page'),
   });
 
-/** Errors every authenticated operation can answer; documented on each operation. */
+/** What the common error statuses mean: the messages of the declarations in errors.ts, the descriptions of their responses in the document. */
 export const STANDARD_ERROR_STATUSES = {
   400: 'Malformed request: wrong types, unknown fields or parameters, malformed formats (dates, ids, control characters)',
   401: 'Missing or invalid credentials',
@@ -243,6 +243,3 @@ export const STANDARD_ERROR_STATUSES = {
   500: 'Unexpected server error',
   503: 'A dependency (database, object storage) is unavailable; retry later',
 } as const;
-
-/** Statuses of STANDARD_ERROR_STATUSES that only requests with a body can get. */
-export const BODY_ERROR_STATUSES: readonly string[] = ['409', '413', '415'];

@@ -1,6 +1,6 @@
-import { oc } from '@orpc/contract';
 import * as z from 'zod';
 import { uuid } from './common.js';
+import { signedIn, signedInWrite } from './errors.js';
 
 /** Largest multipart upload accepted by POST /v1/athletes/{id}/imports; bigger collections go through the CLI. */
 export const MAX_IMPORT_UPLOAD_BYTES = 128 * 1024 * 1024;
@@ -59,7 +59,7 @@ export const ImportJobSchema = z
 const route = { tags: ['Imports'] as string[] };
 
 export const importsContract = {
-  create: oc
+  create: signedInWrite
     .route({
       ...route,
       method: 'POST',
@@ -94,7 +94,7 @@ export const importsContract = {
         z.object({ status: z.literal(202), body: ImportJobSchema }),
       ]),
     ),
-  getJob: oc
+  getJob: signedIn
     .route({
       ...route,
       method: 'GET',
@@ -104,7 +104,7 @@ export const importsContract = {
     })
     .input(z.object({ jobId: uuid('Job id') }))
     .output(ImportJobSchema),
-  original: oc
+  original: signedIn
     .route({
       ...route,
       method: 'GET',

@@ -22,6 +22,7 @@ export type Contract = typeof contract;
 export * from './catalog.js';
 export * from './activity-type.js';
 export * from './common.js';
+export * from './errors.js';
 export * from './athletes.contract.js';
 export * from './activity-types.contract.js';
 export * from './activities.contract.js';

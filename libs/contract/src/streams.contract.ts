@@ -1,7 +1,7 @@
-import { oc } from '@orpc/contract';
 import * as z from 'zod';
 import { PARQUET_MEDIA_TYPE, STREAM_TYPES } from './catalog.js';
 import { text } from './common.js';
+import { signedIn, signedInWrite } from './errors.js';
 
 export const StreamTypeSchema = z
   .enum(STREAM_TYPES)
@@ -65,7 +65,7 @@ export const StreamSamplesSchema = z
   .meta({ id: 'StreamSamples' });
 
 export const streamsContract = {
-  list: oc
+  list: signedIn
     .route({
       ...route,
       method: 'GET',
@@ -75,7 +75,7 @@ export const streamsContract = {
     })
     .input(z.strictObject({ id: ActivityId }))
     .output(z.object({ items: z.array(StreamMetadataSchema), nextCursor: z.null() }).meta({ id: 'StreamList' })),
-  upload: oc
+  upload: signedInWrite
     .route({
       ...route,
       method: 'PUT',
@@ -98,7 +98,7 @@ export const streamsContract = {
       }),
     )
     .output(StreamMetadataSchema),
-  uploadFile: oc
+  uploadFile: signedInWrite
     .route({
       ...route,
       method: 'PUT',
@@ -118,7 +118,7 @@ export const streamsContract = {
       }),
     )
     .output(StreamMetadataSchema),
-  get: oc
+  get: signedIn
     .route({
       ...route,
       method: 'GET',
@@ -140,7 +140,7 @@ export const streamsContract = {
       }),
     )
     .output(StreamSamplesSchema),
-  download: oc
+  download: signedIn
     .route({
       ...route,
       method: 'GET',
@@ -165,7 +165,7 @@ export const streamsContract = {
         z.object({ status: z.literal(307), headers: z.object({ location: z.string() }) }),
       ]),
     ),
-  delete: oc
+  delete: signedInWrite
     .route({
       ...route,
       method: 'DELETE',

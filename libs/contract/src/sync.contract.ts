@@ -1,5 +1,5 @@
-import { oc } from '@orpc/contract';
 import * as z from 'zod';
+import { NotAWorkoutDataSchema, signedIn, signedInWrite, SyncRunningDataSchema } from './errors.js';
 import { GARMIN_WELLNESS_KEYS, GARMIN_WORKOUT_KEYS, SYNC_SOURCES } from './provider-payloads.js';
 
 const route = { tags: ['Sync'] as string[] };
@@ -122,11 +122,11 @@ export const SyncBatchResultSchema = z
   .meta({ id: 'SyncBatchResult' });
 
 export const syncContract = {
-  listStates: oc
+  listStates: signedIn
     .route({ ...route, method: 'GET', path: '/v1/athletes/{id}/sync-states', operationId: 'listSyncStates', summary: 'List the athlete’s sync states, one per source' })
     .input(z.object({ id: AthleteId }))
     .output(z.object({ items: z.array(SyncStateSchema), nextCursor: z.null() })),
-  getState: oc
+  getState: signedIn
     .route({
       ...route,
       method: 'GET',
@@ -136,11 +136,11 @@ export const syncContract = {
     })
     .input(Params)
     .output(SyncStateSchema),
-  updateState: oc
+  updateState: signedInWrite
     .route({ ...route, method: 'PUT', path: '/v1/athletes/{id}/sync-states/{source}', operationId: 'updateSyncState', summary: 'Set the cursor (e.g. reset it to resync everything)' })
     .input(Params.extend({ cursor: z.string().max(10_000).nullable().describe('The new cursor; null starts over') }))
     .output(SyncStateSchema),
-  start: oc
+  start: signedInWrite
     .route({
       ...route,
       method: 'POST',
@@ -148,9 +148,10 @@ export const syncContract = {
       operationId: 'startSync',
       summary: `Begin a sync (→ running). 409 while another run is live; a run with no activity for ${STALE_RUN_SECONDS / 60} minutes is taken over`,
     })
+    .errors({ CONFLICT: { status: 409, message: 'Another run of this sync is live (retryAfter says from when it may be taken over)', data: SyncRunningDataSchema } })
     .input(Params)
     .output(SyncStateSchema),
-  finish: oc
+  finish: signedInWrite
     .route({
       ...route,
       method: 'POST',
@@ -165,7 +166,7 @@ export const syncContract = {
       }),
     )
     .output(SyncStateSchema),
-  ingestBatch: oc
+  ingestBatch: signedInWrite
     .route({
       ...route,
       method: 'POST',
@@ -179,6 +180,10 @@ export const syncContract = {
         'a batch with nothing else (no workout, no deletion, no cursor) is a 422 with code NOT_A_WORKOUT and writes nothing. ' +
         'A Garmin push body is accepted as it arrives (`{"activityDetails": […]}`, `{"dailies": […]}`…). ' +
         'The exact body is archived in object storage (archiveKey); GET /v1/activities/{id}/original answers an activity’s item from it.',
+    })
+    .errors({
+      CONFLICT: { status: 409, message: 'Another request wrote the same activities at the same time; send the batch again' },
+      NOT_A_WORKOUT: { status: 422, message: 'None of the items is a workout and the batch carries nothing else; nothing was written', data: NotAWorkoutDataSchema },
     })
     .input(Params.extend(SyncBatchSchema.shape))
     .output(SyncBatchResultSchema),

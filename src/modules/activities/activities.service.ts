@@ -5,6 +5,7 @@ import { activityTypes } from '../../../libs/seed-data/activity-types.js';
 import type {
   ActivityChildCreate,
   ActivityCreate,
+  ActivityExistsData,
   ActivityDetail,
   ActivityList,
   ActivityListQuery,
@@ -18,6 +19,7 @@ import { ActivityTypesService } from '../catalog/activity-types.service.js';
 import { StreamMetadataService } from '../streams/stream-metadata.service.js';
 import { toActivityDetail, toActivitySummary } from './activities.mapper.js';
 import { ActivitiesRepository } from './activities.repository.js';
+import { malformedRequest, ruleViolation } from '../api/errors.js';
 import { ActivityIngestRepository } from './activity-ingest.repository.js';
 import type { ActivityPayload, ActivitySummaryRow, NewEvent, NewStatistic } from './activity-rows.js';
 import { ActivityTimelineQuery, type ActivityFilter, type Keyset } from './activity-timeline.query.js';
@@ -27,8 +29,7 @@ const DEFAULT_PAGE_SIZE = 50;
 
 const notFound = () => new ORPCError('NOT_FOUND', { message: 'Activity not found' });
 
-const unprocessable = (path: (string | number)[], message: string) =>
-  new ORPCError('UNPROCESSABLE_CONTENT', { message: 'The request breaks a rule of the data model', data: { issues: [{ path, message }] } });
+const unprocessable = (path: (string | number)[], message: string) => ruleViolation([{ path, message }]);
 
 const EXTERNAL_ID_KEY = 'activities_athlete_source_external_id_key';
 
@@ -229,10 +230,7 @@ export class ActivitiesService {
   private parseCursor(cursor: string): Keyset {
     const keyset = decodeCursor(cursor);
     if (!keyset) {
-      throw new ORPCError('BAD_REQUEST', {
-        message: 'The request is malformed',
-        data: { issues: [{ path: ['cursor'], message: 'not a cursor returned by this API' }] },
-      });
+      throw malformedRequest([{ path: ['cursor'], message: 'not a cursor returned by this API' }]);
     }
     return keyset;
   }
@@ -247,7 +245,7 @@ export class ActivitiesService {
         if (existingId) {
           return new ORPCError('CONFLICT', {
             message: `An activity with externalId "${candidate.externalId}" from ${candidate.source ?? source} already exists`,
-            data: { existingId },
+            data: { existingId } satisfies ActivityExistsData,
           });
         }
       }
@@ -429,7 +427,7 @@ function translateRuleViolation(error: unknown): unknown {
     return unprocessable(['parentId'], 'the parent must be an activity of the same athlete');
   }
   if (info?.code === PG_FOREIGN_KEY_VIOLATION && info.constraint === 'activities_athlete_fk') return new ORPCError('NOT_FOUND', { message: 'Athlete not found' });
-  if (info?.code === PG_CHECK_VIOLATION) return new ORPCError('UNPROCESSABLE_CONTENT', { message: 'The request breaks a rule of the data model' });
+  if (info?.code === PG_CHECK_VIOLATION) return ruleViolation();
   if (info?.code === PG_DEADLOCK) return new ORPCError('CONFLICT', { message: 'A concurrent change to the same session conflicted; retry' });
   return error;
 }

@@ -1,8 +1,8 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
-import { isProcedure, onError, ORPCError, type AnyProcedure } from '@orpc/server';
+import { isProcedure, onError, type AnyProcedure } from '@orpc/server';
 import { RPCHandler } from '@orpc/server/fastify';
 import { fromNodeHeaders } from 'better-auth/node';
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ENV } from '../../config/config.module.js';
 import { MAX_IMPORT_UPLOAD_BYTES, PARQUET_MEDIA_TYPE } from '@unified-activity/contract';
 import type { Env } from '../../config/env.js';
@@ -23,17 +23,8 @@ import { SyncRouter } from '../sync/sync.router.js';
 import { captureRawBody } from '../sync/raw-body.js';
 import { MAX_BATCH_BYTES } from '@unified-activity/contract';
 import { registerAuthRoute } from './auth-route.js';
-import { classifyDatabaseError, describeDatabaseError } from '../../database/errors.js';
 import { registerDocsPages } from './docs-pages.js';
-import {
-  classifyValidationError,
-  codeForStatus,
-  databaseErrorToOrpc,
-  databaseUnavailableLogLine,
-  describeError,
-  errorBody,
-  objectStoreErrorToOrpc,
-} from './errors.js';
+import { errorBody, httpErrorBody, procedureErrorHandling, replyWithError, UNAUTHORIZED_BODY } from './errors.js';
 import { generateOpenApiDocument } from './openapi.js';
 import { os, requireUser, type ApiContext } from './orpc.js';
 import { coerceQuery } from './query-coercion.js';
@@ -83,9 +74,6 @@ const templateMatcher = (template: string) =>
  * and the generated OpenAPI document with its docs page — next to better-auth under /api/auth.
  * Feature modules contribute their procedures through their *Router providers.
  */
-/** The answer to any request that failed because the database did not answer. */
-export const DATABASE_UNAVAILABLE = { code: 'SERVICE_UNAVAILABLE', message: 'The database is unavailable; try again shortly' };
-
 @Injectable()
 export class ApiService implements OnApplicationShutdown {
   private readonly logger = new Logger('Api');
@@ -120,36 +108,7 @@ export class ApiService implements OnApplicationShutdown {
 
   async mount(fastify: FastifyInstance): Promise<void> {
     const router = this.router();
-    // Procedure errors are logged once, in normaliseErrors; this catches what fails around them.
-    const logUnexpected = (error: unknown) => {
-      if (!(error instanceof ORPCError)) this.logger.error(describeError(error));
-    };
-    const normaliseErrors = async <T>({ next }: { next: () => Promise<T> }): Promise<T> => {
-      try {
-        return await next();
-      } catch (error) {
-        if (error instanceof ORPCError) {
-          // A 5xx ORPCError here is a bug such as a failed output validation: keep its cause in the log.
-          if (error.status >= 500) this.logger.error(describeError(error.cause ?? error));
-          throw classifyValidationError(error);
-        }
-        // An unreachable object store → 503 naming it (before the database mapper: see objectStoreErrorToOrpc).
-        const storage = objectStoreErrorToOrpc(error);
-        if (storage) {
-          this.logger.warn(`Object storage unavailable: ${error instanceof Error ? error.message : String(error)}`);
-          throw storage;
-        }
-        // The one database error mapper: the request's data (SQLSTATE 22, 23) → 4xx, unreachable → 503.
-        const database = databaseErrorToOrpc(error);
-        if (database) {
-          if (database.status >= 500) this.logger.warn(databaseUnavailableLogLine(error));
-          else this.logger.debug(`Database refused the request's data: ${describeDatabaseError(error)}`);
-          throw database;
-        }
-        this.logger.error(describeError(error));
-        throw new ORPCError('INTERNAL_SERVER_ERROR', { message: 'Unexpected server error' });
-      }
-    };
+    const { logUnexpected, normaliseErrors } = procedureErrorHandling(this.logger);
     // REST query strings carry only strings; numbers and booleans of GET inputs are read from them.
     const readQuery = <T>(options: { procedure: AnyProcedure; input: unknown; next: (options?: never) => Promise<T> }): Promise<T> =>
       options.procedure['~orpc'].route.method === 'GET'
@@ -165,7 +124,7 @@ export class ApiService implements OnApplicationShutdown {
     const document = await this.openApiDocument();
 
     await fastify.register(async (api) => {
-      api.setErrorHandler((error: FastifyError, _request, reply) => this.replyWithError(error, reply));
+      api.setErrorHandler(replyWithError(this.logger));
       // Stream uploads may be a Parquet file: hand oRPC a File, as it would build one from a raw body.
       api.addContentTypeParser(
         [PARQUET_MEDIA_TYPE, 'application/octet-stream'],
@@ -214,16 +173,16 @@ export class ApiService implements OnApplicationShutdown {
         // The body is never read: close the connection rather than drain what the client still sends.
         const hasBody = request.headers['transfer-encoding'] !== undefined || Number(request.headers['content-length'] ?? 0) > 0;
         if (hasBody) reply.header('connection', 'close');
-        return reply.status(401).send({ code: 'UNAUTHORIZED', message: 'Sign in first: send a bearer token or the session cookie' });
+        return reply.status(401).send(UNAUTHORIZED_BODY);
       };
 
       const handleRest = async (request: FastifyRequest, reply: FastifyReply) => {
         const { matched } = await rest.handle(request, reply, { prefix: '/api', context: context(request) });
-        if (!matched) reply.status(404).send({ code: 'NOT_FOUND', message: `No route for ${request.method} ${request.url.split('?')[0]}` });
+        if (!matched) reply.status(404).send(httpErrorBody(404, `No route for ${request.method} ${request.url.split('?')[0]}`));
       };
       const handleRpc = async (request: FastifyRequest, reply: FastifyReply) => {
         const { matched } = await rpc.handle(request, reply, { prefix: '/api/rpc', context: context(request) });
-        if (!matched) reply.status(404).send({ code: 'NOT_FOUND', message: 'No such procedure' });
+        if (!matched) reply.status(404).send(httpErrorBody(404, 'No such procedure'));
       };
       const options = (bodyLimit: number) => ({ bodyLimit, onRequest: checkCredentials });
       api.all('/api/v1/*', options(DEFAULT_BODY_LIMIT), handleRest);
@@ -256,21 +215,5 @@ export class ApiService implements OnApplicationShutdown {
 
   async onApplicationShutdown(): Promise<void> {
     await this.revocations?.stop();
-  }
-
-  private replyWithError(error: FastifyError, reply: FastifyReply) {
-    const status = error.statusCode && error.statusCode >= 400 ? error.statusCode : 500;
-    if (status >= 500) {
-      const database = classifyDatabaseError(error);
-      if (database) {
-        // Failed outside a procedure (the credential check, better-auth): logged as normaliseErrors does.
-        if (database.status >= 500) this.logger.warn(databaseUnavailableLogLine(error));
-        return reply.status(database.status).send({ code: codeForStatus(database.status), message: database.message });
-      }
-      this.logger.error(describeError(error));
-      return reply.status(500).send({ code: 'INTERNAL_SERVER_ERROR', message: 'Unexpected server error' });
-    }
-    const message = error.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || error.name === 'SyntaxError' ? 'The body is not valid JSON' : error.message;
-    return reply.status(status).send({ code: codeForStatus(status), message });
   }
 }

@@ -2,10 +2,16 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { CLIENT_IP_HEADER, type Auth } from '../auth/auth.js';
 import { checkJson, DISPLAY_NAME_MAX_LENGTH, isCleanText } from '@unified-activity/contract';
 import { isDatabaseUnavailable } from '../../database/errors.js';
-import { codeForStatus, databaseUnavailableLogLine, type ApiErrorBody, type ApiIssue } from './errors.js';
-
-/** The answer when better-auth failed because the database did not answer (see api.service.ts). */
-const DATABASE_UNAVAILABLE = { code: 'SERVICE_UNAVAILABLE', message: 'The database is unavailable; try again shortly' };
+import {
+  codeForStatus,
+  DATABASE_UNAVAILABLE,
+  databaseUnavailableLogLine,
+  httpErrorBody,
+  malformedBody,
+  ruleViolationBody,
+  type ApiErrorBody,
+  type ApiIssue,
+} from './errors.js';
 
 function toFetchHeaders(request: FastifyRequest): Headers {
   const headers = new Headers();
@@ -51,13 +57,13 @@ async function normaliseError(response: Response): Promise<AuthErrorAnswer> {
   try {
     parsed = JSON.parse(text) as { code?: unknown; message?: unknown };
   } catch {
-    return { status: response.status, body: { code: codeForStatus(response.status), message: text || response.statusText } };
+    return { status: response.status, body: httpErrorBody(response.status, text || response.statusText) };
   }
   const code = typeof parsed?.code === 'string' ? parsed.code : undefined;
   const message = typeof parsed?.message === 'string' ? parsed.message : response.statusText;
   const fields = [...message.matchAll(FIELD_MESSAGE)].map((match) => ({ path: match[1]!.split('.'), message: match[2]!.trim() || 'Invalid value' }));
   if (code === 'VALIDATION_ERROR' || fields.length > 0) {
-    return { status: 400, body: { code: 'BAD_REQUEST', message: 'The request is malformed', issues: fields.length > 0 ? fields : [{ path: [], message }] } };
+    return { status: 400, body: malformedBody(fields.length > 0 ? fields : [{ path: [], message }]) };
   }
   const field = code ? FIELD_ERRORS[code] : undefined;
   if (field) {
@@ -68,6 +74,20 @@ async function normaliseError(response: Response): Promise<AuthErrorAnswer> {
     return { status: response.status, body: { code, message: `${message}: ${hint}` } };
   }
   return { status: response.status, body: { code: code ?? codeForStatus(response.status), message } };
+}
+
+/**
+ * Two sign-ups with one email at the same moment: both find no user, the second insert breaks the
+ * unique email, and better-auth answers it 422 FAILED_TO_CREATE_USER. If the email is registered
+ * now, the answer is the one a later duplicate gets: 409 CONFLICT on `email`.
+ */
+async function signUpRace(auth: Auth, path: string, body: unknown, answer: AuthErrorAnswer): Promise<AuthErrorAnswer> {
+  const email = (body as { email?: unknown } | undefined)?.email;
+  if (!path.endsWith('/sign-up/email') || answer.body.code !== 'FAILED_TO_CREATE_USER' || typeof email !== 'string') return answer;
+  const registered = await (await auth.$context).internalAdapter.findUserByEmail(email.toLowerCase()).catch(() => null);
+  if (!registered) return answer;
+  const message = 'User already exists. Use another email.';
+  return { status: 409, body: { code: 'CONFLICT', message, issues: [{ path: ['email'], message }] } };
 }
 
 /** Longest text field of an auth request; the user's name has the athlete display name's limit (it becomes it). */
@@ -82,7 +102,7 @@ const AUTH_NESTED_BOUNDS = { maxDepth: 4, maxNodes: 100, maxStringLength: MAX_AU
  */
 export function checkAuthBody(body: unknown): AuthErrorAnswer | undefined {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    return { status: 400, body: { code: 'BAD_REQUEST', message: 'The request is malformed', issues: [{ path: [], message: 'must be a JSON object' }] } };
+    return { status: 400, body: malformedBody([{ path: [], message: 'must be a JSON object' }]) };
   }
   const malformed: ApiIssue[] = [];
   const outOfBounds: ApiIssue[] = [];
@@ -99,9 +119,9 @@ export function checkAuthBody(body: unknown): AuthErrorAnswer | undefined {
     else if (value.length > max) outOfBounds.push({ path: [key], message: `must be at most ${max} characters` });
     else if (key === 'name' && value.trim().length === 0) outOfBounds.push({ path: [key], message: 'must not be empty' });
   }
-  if (malformed.length > 0) return { status: 400, body: { code: 'BAD_REQUEST', message: 'The request is malformed', issues: malformed } };
+  if (malformed.length > 0) return { status: 400, body: malformedBody(malformed) };
   if (outOfBounds.length > 0) {
-    return { status: 422, body: { code: 'UNPROCESSABLE_CONTENT', message: 'The request breaks a rule of the data model', issues: outOfBounds } };
+    return { status: 422, body: ruleViolationBody(outOfBounds) };
   }
   return undefined;
 }
@@ -110,6 +130,42 @@ export function checkAuthBody(body: unknown): AuthErrorAnswer | undefined {
 function databaseUnavailable(request: FastifyRequest, reply: FastifyReply, error: unknown) {
   request.log.warn(databaseUnavailableLogLine(error));
   return reply.status(503).send(DATABASE_UNAVAILABLE);
+}
+
+/**
+ * How long an auth request may go without an answer before the database is checked: a query to a
+ * database that stopped answering waits for the driver's connect timeout (30 s; sign-in used to take
+ * 15–20 s to fail). A normal sign-in (one password hash) is well within it.
+ */
+export const AUTH_STALL_MS = 500;
+/** How long that check waits for the database's answer before calling it unavailable. */
+export const DATABASE_PING_TIMEOUT_MS = 300;
+
+const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
+
+/** The database's failure if it does not answer within DATABASE_PING_TIMEOUT_MS, else undefined. */
+async function databaseDown(pingDatabase: () => Promise<unknown>): Promise<unknown> {
+  const timeout = Object.assign(new Error(`The database did not answer within ${DATABASE_PING_TIMEOUT_MS} ms`), { code: 'ETIMEDOUT' });
+  return Promise.race([pingDatabase(), delay(DATABASE_PING_TIMEOUT_MS).then(() => Promise.reject(timeout))]).then(
+    () => undefined,
+    (error: unknown) => (isDatabaseUnavailable(error) ? error : undefined),
+  );
+}
+
+/**
+ * better-auth's answer, or — when it has none after AUTH_STALL_MS and the database does not answer a
+ * ping either — `{ down }` with the database's failure, so that the route answers 503 within a second
+ * instead of waiting out the driver's timeouts.
+ */
+async function answerOrOutage(answer: Promise<Response>, pingDatabase: () => Promise<unknown>): Promise<Response | { down: unknown }> {
+  const stalled = Symbol('stalled');
+  const first = await Promise.race([answer, delay(AUTH_STALL_MS).then(() => stalled)]);
+  if (first !== stalled) return first as Response;
+  const down = await Promise.race([answer.then(() => undefined), databaseDown(pingDatabase)]);
+  if (down === undefined) return answer;
+  // better-auth's request runs on until the driver gives up; its failure is already answered.
+  answer.catch(() => undefined);
+  return { down };
 }
 
 /** Mounts better-auth at /api/auth/* as a plain Fastify route (it speaks fetch Request/Response). */
@@ -133,22 +189,22 @@ export function registerAuthRoute(
       if (signingOut) onSignOut(headers);
       let response: Response;
       try {
-        response = await auth.handler(
+        const answer = auth.handler(
           new Request(url, {
             method: request.method,
             headers,
             body: hasBody ? JSON.stringify(request.body) : undefined,
           }),
         );
+        const outcome = await answerOrOutage(answer, pingDatabase);
+        if (!(outcome instanceof Response)) return databaseUnavailable(request, reply, outcome.down);
+        response = outcome;
       } catch (error) {
         if (isDatabaseUnavailable(error)) return databaseUnavailable(request, reply, error);
         throw error;
       }
       if (response.status >= 500) {
-        const down = await pingDatabase().then(
-          () => undefined,
-          (error: unknown) => (isDatabaseUnavailable(error) ? error : undefined),
-        );
+        const down = await databaseDown(pingDatabase);
         if (down !== undefined) return databaseUnavailable(request, reply, down);
       }
       // Again once the session is gone: a request running meanwhile may have cached it anew.
@@ -160,7 +216,9 @@ export function registerAuthRoute(
       const cookies = response.headers.getSetCookie();
       if (cookies.length > 0) reply.header('set-cookie', cookies);
       if (response.status >= 400) {
-        const { status, body } = await normaliseError(response);
+        const { status, body } = await signUpRace(auth, url.pathname, request.body, await normaliseError(response));
+        // A client's mistake (a wrong password, an existing email): its status and code, never its input.
+        if (status < 500) request.log.debug(`Auth request refused: ${status} ${body.code}`);
         reply.status(status).header('content-type', 'application/json; charset=utf-8');
         return reply.send(body);
       }

@@ -1,6 +1,22 @@
+/**
+ * The one module that writes error bodies, whichever layer a failure comes from: a procedure
+ * (oRPC: normaliseErrors + errorBody), Fastify (replyWithError), the credential check
+ * (UNAUTHORIZED_BODY), Nest (HttpExceptionFilter), the socket (answerMalformedHttp) and better-auth
+ * (auth-route.ts). Every body is `{ code, message, issues? }` plus the error's data fields at the top
+ * level (README "Errors"); which errors a procedure answers is declared in the contract (`.errors()`).
+ */
+import type { Socket } from 'node:net';
 import { ORPCError } from '@orpc/server';
-import { classifyDatabaseError, describeDatabaseError } from '../../database/errors.js';
+import type { FastifyError, FastifyReply } from 'fastify';
+import { classifyDatabaseError, DATABASE_UNAVAILABLE_MESSAGE, describeDatabaseError, RULE_VIOLATION_MESSAGE } from '../../database/errors.js';
 import { ObjectStoreUnavailableError } from '../streams/storage/object-store.js';
+
+/** The part of Nest's Logger the error handlers write to. */
+export interface ErrorLogger {
+  error(message: string): void;
+  warn(message: string): void;
+  debug(message: string): void;
+}
 
 export interface ApiIssue {
   path: (string | number)[];
@@ -83,16 +99,40 @@ function isRuleViolation(issue: RawIssue): boolean {
   }
 }
 
+const MALFORMED_MESSAGE = 'The request is malformed';
+
+/** 400 BAD_REQUEST: the request cannot be read as meant (the rule of isRuleViolation); issues say where. */
+export const malformedRequest = (issues: ApiIssue[]) => new ORPCError('BAD_REQUEST', { message: MALFORMED_MESSAGE, data: { issues } });
+
+/** 422 UNPROCESSABLE_CONTENT: readable, but a value breaks a documented bound or rule. */
+export const ruleViolation = (issues?: ApiIssue[], message = RULE_VIOLATION_MESSAGE) =>
+  new ORPCError('UNPROCESSABLE_CONTENT', { message, ...(issues ? { data: { issues } } : {}) });
+
 /** Rewrites oRPC's input-validation error into our 400/422 with field paths. */
 export function classifyValidationError(error: ORPCError<string, unknown>): ORPCError<string, unknown> {
   const data = error.data as { issues?: readonly RawIssue[] } | undefined;
   if (error.code !== 'BAD_REQUEST' || !data?.issues) return error;
   const issues = toApiIssues(data.issues);
   const semantic = data.issues.length > 0 && data.issues.every(isRuleViolation);
-  return semantic
-    ? new ORPCError('UNPROCESSABLE_CONTENT', { message: 'The request breaks a rule of the data model', data: { issues } })
-    : new ORPCError('BAD_REQUEST', { message: 'The request is malformed', data: { issues } });
+  return semantic ? ruleViolation(issues) : malformedRequest(issues);
 }
+
+/** The bodies of malformedRequest and ruleViolation, for a layer without oRPC (the auth route). */
+export const malformedBody = (issues: ApiIssue[]): ApiErrorBody => errorBody(malformedRequest(issues));
+export const ruleViolationBody = (issues: ApiIssue[]): ApiErrorBody => errorBody(ruleViolation(issues));
+
+/** The body of an error the server writes itself (no ORPCError at hand): the code of its status and a message. */
+export const httpErrorBody = (status: number, message: string): ApiErrorBody => ({ code: codeForStatus(status), message });
+
+/** The answer to a request without valid credentials (the credential check and requireUser). */
+export const SIGN_IN_FIRST = 'Sign in first: send a bearer token or the session cookie';
+export const UNAUTHORIZED_BODY: ApiErrorBody = { code: 'UNAUTHORIZED', message: SIGN_IN_FIRST };
+
+/** The answer to any request that failed because the database did not answer. */
+export const DATABASE_UNAVAILABLE: ApiErrorBody = { code: 'SERVICE_UNAVAILABLE', message: DATABASE_UNAVAILABLE_MESSAGE };
+
+/** The answer to a bug: never the error itself (it is logged). */
+export const INTERNAL_ERROR_BODY: ApiErrorBody = { code: 'INTERNAL_SERVER_ERROR', message: 'Unexpected server error' };
 
 /** Our error body from an ORPCError: `{ code, message, issues? }` plus any extra data fields. */
 export function errorBody(error: ORPCError<string, unknown>): ApiErrorBody {
@@ -113,7 +153,9 @@ export function codeForStatus(status: number): string {
     413: 'PAYLOAD_TOO_LARGE',
     415: 'UNSUPPORTED_MEDIA_TYPE',
     422: 'UNPROCESSABLE_CONTENT',
+    414: 'URI_TOO_LONG',
     429: 'TOO_MANY_REQUESTS',
+    431: 'REQUEST_HEADER_FIELDS_TOO_LARGE',
     503: 'SERVICE_UNAVAILABLE',
   };
   return codes[status] ?? (status >= 500 ? 'INTERNAL_SERVER_ERROR' : 'BAD_REQUEST');
@@ -168,4 +210,92 @@ export function describeError(error: unknown): string {
 /** The one log line of an unreachable database, wherever a request met it (procedure, credential check, better-auth). */
 export function databaseUnavailableLogLine(error: unknown): string {
   return `Database unavailable: ${describeDatabaseError(error) ?? String(error)}`;
+}
+
+/**
+ * The procedures' error handling, for both oRPC handlers: `normaliseErrors` (a client interceptor)
+ * turns whatever a procedure threw into the declared ORPCError — validation problems into 400/422
+ * with field paths, an unreachable object store or database into 503, the request's data refused by
+ * the database into 4xx, anything else into a logged 500 — and oRPC then marks it defined when it
+ * matches the procedure's `.errors()`. `logUnexpected` (a handler interceptor's onError) catches what
+ * fails around a procedure.
+ */
+export function procedureErrorHandling(logger: ErrorLogger) {
+  // Procedure errors are logged once, in normaliseErrors; this catches what fails around them.
+  const logUnexpected = (error: unknown) => {
+    if (!(error instanceof ORPCError)) logger.error(describeError(error));
+  };
+  const normaliseErrors = async <T>({ next }: { next: () => Promise<T> }): Promise<T> => {
+    try {
+      return await next();
+    } catch (error) {
+      if (error instanceof ORPCError) {
+        // A 5xx ORPCError here is a bug such as a failed output validation: keep its cause in the log.
+        if (error.status >= 500) logger.error(describeError(error.cause ?? error));
+        throw classifyValidationError(error);
+      }
+      // An unreachable object store → 503 naming it (before the database mapper: see objectStoreErrorToOrpc).
+      const storage = objectStoreErrorToOrpc(error);
+      if (storage) {
+        logger.warn(`Object storage unavailable: ${error instanceof Error ? error.message : String(error)}`);
+        throw storage;
+      }
+      // The one database error mapper: the request's data (SQLSTATE 22, 23) → 4xx, unreachable → 503.
+      const database = databaseErrorToOrpc(error);
+      if (database) {
+        if (database.status >= 500) logger.warn(databaseUnavailableLogLine(error));
+        else logger.debug(`Database refused the request's data: ${describeDatabaseError(error)}`);
+        throw database;
+      }
+      logger.error(describeError(error));
+      throw new ORPCError('INTERNAL_SERVER_ERROR', { message: INTERNAL_ERROR_BODY.message });
+    }
+  };
+  return { logUnexpected, normaliseErrors };
+}
+
+/** Fastify's error handler for /api: body limits, content types, unreadable JSON, and what failed outside a procedure. */
+export function replyWithError(logger: ErrorLogger) {
+  return (error: FastifyError, _request: unknown, reply: FastifyReply) => {
+    const status = error.statusCode && error.statusCode >= 400 ? error.statusCode : 500;
+    if (status >= 500) {
+      const database = classifyDatabaseError(error);
+      if (database) {
+        // Failed outside a procedure (the credential check, better-auth): logged as normaliseErrors does.
+        if (database.status >= 500) logger.warn(databaseUnavailableLogLine(error));
+        return reply.status(database.status).send(httpErrorBody(database.status, database.message));
+      }
+      logger.error(describeError(error));
+      return reply.status(500).send(INTERNAL_ERROR_BODY);
+    }
+    const message = error.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || error.name === 'SyntaxError' ? 'The body is not valid JSON' : error.message;
+    return reply.status(status).send(httpErrorBody(status, message));
+  };
+}
+
+/**
+ * Fastify's router refuses some requests before any route, hook or error handler runs — a malformed
+ * percent-encoding in the path (400 FST_ERR_BAD_URL), an over-long path parameter (414) — and wrote
+ * its own `{ statusCode, error, code: 'FST_…' }` body; the adapter's `frameworkErrors` answers them here.
+ */
+export function answerFrameworkError(error: FastifyError, _request: unknown, reply: FastifyReply) {
+  const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 400;
+  return reply.code(status).send(httpErrorBody(status, error.message));
+}
+
+/**
+ * Requests Node's HTTP parser rejects (bad header characters, oversized headers) never reach a
+ * route; answer them in the API's error shape too instead of Fastify's default body.
+ */
+export function answerMalformedHttp(error: Error & { code?: string }, socket: Socket): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
+  const body = JSON.stringify(tooLarge ? httpErrorBody(431, 'The request headers are too large') : httpErrorBody(400, 'The request is not valid HTTP'));
+  socket.end(
+    `HTTP/1.1 ${tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request'}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
 }

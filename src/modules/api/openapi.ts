@@ -1,6 +1,6 @@
 import { OpenAPIGenerator } from '@orpc/openapi';
 import { ZodToJsonSchemaConverter } from '@orpc/zod/zod4';
-import { BODY_ERROR_STATUSES, contract, ErrorSchema, STANDARD_ERROR_STATUSES } from '@unified-activity/contract';
+import { contract, ErrorSchema, STANDARD_ERROR_STATUSES } from '@unified-activity/contract';
 import * as z from 'zod';
 import { PROVIDER_PAYLOAD_SCHEMAS } from '@unified-activity/contract';
 import type { Auth } from '../auth/auth.js';
@@ -18,19 +18,10 @@ const AUTH_PATHS: Record<string, string> = {
   '/get-session': 'The current session and user',
 };
 
-/** Extra error statuses of single operations, on top of STANDARD_ERROR_STATUSES. */
-const OPERATION_ERRORS: Record<string, Record<string, string>> = {
-  createActivity: { 409: 'An activity with this source and externalId exists for the athlete (existingId names it)' },
-  uploadStream: {
-    413: 'More samples (or a larger body) than a stream may hold',
-    503: 'The object storage is unavailable; nothing was stored, retry later',
-  },
-  uploadStreamFile: {
-    413: 'More samples (or a larger body) than a stream may hold',
-    503: 'The object storage is unavailable; nothing was stored, retry later',
-  },
-  signUpWithEmailAndPassword: { 409: 'An account with this email exists' },
-};
+/** Error statuses the auth route answers itself on top of better-auth's own (auth-route.ts). */
+const AUTH_ERROR_STATUSES = [400, 413, 415, 422, 503] as const;
+/** Sign-up's 409, which the auth route writes from better-auth's USER_ALREADY_EXISTS. */
+const SIGN_UP_CONFLICT = 'An account with this email exists';
 
 /**
  * Request examples that are valid exactly as sent: the docs pages (Scalar, Swagger UI) pre-fill a
@@ -68,6 +59,83 @@ type Operation = JsonObject & {
 type Document = JsonObject & { paths: Record<string, Record<string, Operation>>; components?: JsonObject & { schemas?: Record<string, unknown> } };
 
 const SCHEMA_REF = '#/components/schemas/';
+
+/** The component name of an error code without a named data schema: BAD_REQUEST → BadRequestError, INTERNAL_SERVER_ERROR → InternalServerError. */
+export const errorComponentName = (code: string) => {
+  const words = code
+    .toLowerCase()
+    .split('_')
+    .map((word) => word.charAt(0).toUpperCase() + word.slice(1))
+    .join('');
+  return words.endsWith('Error') ? words : `${words}Error`;
+};
+
+interface ErrorBody {
+  codes: Set<string>;
+  /** The converted data schema: inline, or a $ref to the component of a named data schema. */
+  data: JsonObject;
+  dataRequired: boolean;
+}
+
+/**
+ * The error responses of the contract's `.errors()` declarations as our wire body — `{ code, message }`
+ * with the data fields at the top level (errors.ts writes it so) — instead of oRPC's
+ * `{ defined, code, status, message, data }` envelope. Each declared error is a named component: its
+ * data schema's id (`ActivityExistsError`), else one per code (`NotFoundError`); several errors of one
+ * status are a oneOf. `bodySchema` is oRPC's customErrorResponseBodySchema; `addComponents` writes the
+ * components it named once the document (with the data components) exists.
+ */
+class ErrorBodies {
+  private readonly bodies = new Map<string, ErrorBody>();
+
+  readonly bodySchema = (definedErrors: [code: string, defaultMessage: string, dataRequired: boolean, dataSchema: JsonObject][]): JsonObject => {
+    const refs = definedErrors.map(([code, , dataRequired, data]) => ({ $ref: `${SCHEMA_REF}${this.name(code, data, dataRequired)}` }));
+    return refs.length === 1 ? refs[0]! : { oneOf: refs };
+  };
+
+  addComponents(document: Document): void {
+    const schemas = ((document.components ??= {}).schemas ??= {}) as Record<string, JsonObject>;
+    for (const [name, { codes, data, dataRequired }] of this.bodies) {
+      const ref = typeof data.$ref === 'string' ? data.$ref.slice(SCHEMA_REF.length) : undefined;
+      const fields = (ref ? schemas[ref] : data) as JsonObject & { properties?: JsonObject; required?: string[] };
+      schemas[name] = {
+        type: 'object',
+        ...(fields?.description ? { description: fields.description } : {}),
+        properties: { code: { type: 'string', enum: [...codes] }, message: { type: 'string', description: 'Human-readable explanation' }, ...fields?.properties },
+        required: ['code', 'message', ...(dataRequired ? (fields?.required ?? []) : [])],
+      };
+    }
+  }
+
+  private name(code: string, data: JsonObject, dataRequired: boolean): string {
+    const name = typeof data.$ref === 'string' ? data.$ref.slice(SCHEMA_REF.length) : errorComponentName(code);
+    const known = this.bodies.get(name);
+    if (!known) this.bodies.set(name, { codes: new Set([code]), data, dataRequired });
+    else if (JSON.stringify(known.data) !== JSON.stringify(data) || known.dataRequired !== dataRequired) {
+      throw new Error(`The error ${code} is declared with different data in two places; name its data schema with .meta({ id })`);
+    } else known.codes.add(code);
+    return name;
+  }
+}
+
+/** Each error response says what its declarations mean (their messages), not just the status number. */
+function describeErrorResponses(document: Document): void {
+  for (const group of Object.values(contract)) {
+    for (const procedure of Object.values(group)) {
+      const { route, errorMap } = procedure['~orpc'];
+      const operation = route.path && route.method ? document.paths[route.path]?.[route.method.toLowerCase()] : undefined;
+      const byStatus = new Map<number, string[]>();
+      for (const config of Object.values(errorMap as Record<string, { status?: number; message?: string } | undefined>)) {
+        if (!config?.status || !config.message) continue;
+        byStatus.set(config.status, [...(byStatus.get(config.status) ?? []), config.message]);
+      }
+      for (const [status, messages] of byStatus) {
+        const response = operation?.responses?.[String(status)];
+        if (response) response.description = [...new Set(messages)].join('; or ');
+      }
+    }
+  }
+}
 
 /**
  * Every schema of the contract named with `.meta({ id })`, as oRPC common schemas: each becomes a
@@ -200,8 +268,10 @@ function dropVacuousAnyOf(value: unknown): unknown {
  */
 export async function generateOpenApiDocument(auth: Auth): Promise<JsonObject> {
   const generator = new OpenAPIGenerator({ schemaConverters: [new ZodToJsonSchemaConverter()] });
+  const errorBodies = new ErrorBodies();
   const document = (await generator.generate(contract, {
     commonSchemas: await namedSchemas(),
+    customErrorResponseBodySchema: errorBodies.bodySchema as never,
     info: {
       title: 'Unified Activity API',
       version: '1.0.0',
@@ -224,8 +294,10 @@ export async function generateOpenApiDocument(auth: Auth): Promise<JsonObject> {
     ],
   })) as unknown as Document;
 
+  errorBodies.addComponents(document);
+  describeErrorResponses(document);
   for (const operations of Object.values(document.paths)) {
-    for (const [method, operation] of Object.entries(operations)) {
+    for (const operation of Object.values(operations)) {
       const responses = (operation.responses ??= {});
       for (const [status, response] of Object.entries(responses)) {
         // A 204 has no body; oRPC describes z.void() as a schema nothing matches.
@@ -233,12 +305,6 @@ export async function generateOpenApiDocument(auth: Auth): Promise<JsonObject> {
         declareBinaryContent(response.content);
       }
       declareBinaryContent(operation.requestBody?.content);
-      const isPublic = Array.isArray(operation.security) && operation.security.length === 0;
-      for (const [status, description] of Object.entries({ ...STANDARD_ERROR_STATUSES, ...OPERATION_ERRORS[operation.operationId ?? ''] })) {
-        if (isPublic && (status === '401' || status === '429')) continue;
-        if (method === 'get' && BODY_ERROR_STATUSES.includes(status)) continue;
-        responses[status] = errorResponse(description);
-      }
       addRequestExample(operation);
     }
   }
@@ -256,15 +322,15 @@ export async function generateOpenApiDocument(auth: Auth): Promise<JsonObject> {
       if (path === '/get-session' && method !== 'get') continue;
       // better-auth documents its errors as { message }; the API answers them in the one error shape.
       const responses = Object.fromEntries(
-        Object.entries({ ...operation.responses, ...OPERATION_ERRORS[operation.operationId ?? ''] }).map(([status, response]) =>
+        Object.entries(operation.responses ?? {}).map(([status, response]) =>
           Number(status) >= 400
             ? [status, errorResponse(typeof response === 'string' ? response : ((response as { description?: string }).description ?? 'Error'))]
             : [status, response as JsonObject],
         ),
       );
-      // The auth route answers validation problems (400, 422) and, for sign-up, an existing email (409) itself.
-      const statuses: (keyof typeof STANDARD_ERROR_STATUSES)[] = [400, 413, 415, 422, 503, ...(path === '/sign-up/email' ? [409 as const] : [])];
-      for (const status of statuses) responses[status] ??= errorResponse(STANDARD_ERROR_STATUSES[status]);
+      // The auth route answers validation problems (400, 422), an unreachable database (503) and, for sign-up, an existing email (409) itself.
+      for (const status of AUTH_ERROR_STATUSES) responses[status] ??= errorResponse(STANDARD_ERROR_STATUSES[status]);
+      if (path === '/sign-up/email') responses[409] = errorResponse(SIGN_UP_CONFLICT);
       const { parameters, ...rest } = operation;
       const withBody: Operation = {
         ...rest,

@@ -1,6 +1,7 @@
 import { implement, ORPCError } from '@orpc/server';
 import { contract } from '@unified-activity/contract';
 import type { AuthSession } from '../auth/auth.js';
+import { SIGN_IN_FIRST } from './errors.js';
 
 /** What every procedure receives: the request headers and a lazy, memoised session lookup. */
 export interface ApiContext {
@@ -15,7 +16,7 @@ export const os = implement(contract).$context<ApiContext>();
 /** Resolves the better-auth session (cookie or bearer); no session → 401 before any handler runs. */
 export const requireUser = os.middleware(async ({ context, next }) => {
   const current = await context.session();
-  if (!current) throw new ORPCError('UNAUTHORIZED', { message: 'Sign in first: send a bearer token or the session cookie' });
+  if (!current) throw new ORPCError('UNAUTHORIZED', { message: SIGN_IN_FIRST });
   return next({ context: { user: current.user } });
 });
 

@@ -7,8 +7,7 @@ import { betterAuth } from 'better-auth';
 import { drizzleAdapter } from 'better-auth/adapters/drizzle';
 import { APIError, createAuthMiddleware } from 'better-auth/api';
 import { bearer, openAPI } from 'better-auth/plugins';
-import type { Logger } from 'pino';
-import { betterAuthLogger, createLogger } from '../../common/logger.js';
+import { betterAuthLogger } from './auth-logging.js';
 import type { Env } from '../../config/env.js';
 import type { Database } from '../../database/database.js';
 import { account, rateLimit, session, user, verification } from '../../database/schema/auth.js';
@@ -84,7 +83,7 @@ const passwordPolicy = createAuthMiddleware(async (ctx) => {
   if (problem) throw new APIError('BAD_REQUEST', { code: 'PASSWORD_TOO_WEAK', message: problem });
 });
 
-export function createAuth(env: Env, db: Database, secret: string, logger: Logger = createLogger(env.LOG_LEVEL)) {
+export function createAuth(env: Env, db: Database, secret: string) {
   const origins = env.AUTH_TRUSTED_ORIGINS?.split(',').map((origin) => origin.trim()).filter(Boolean) ?? [];
   return betterAuth({
     appName: 'Unified Activity API',
@@ -117,8 +116,12 @@ export function createAuth(env: Env, db: Database, secret: string, logger: Logge
     // Origin checks stay on in every environment (better-auth turns them off under NODE_ENV=test).
     advanced: { ipAddress: { ipAddressHeaders: [CLIENT_IP_HEADER] }, disableOriginCheck: false },
     telemetry: { enabled: false },
-    // Through the redacting pino logger: better-auth logs failed queries with their parameters.
-    logger: betterAuthLogger(logger, env.LOG_LEVEL === 'silent'),
+    // Through the API's logger and its redaction (README "Errors"): better-auth's own prints coloured console lines.
+    logger: betterAuthLogger(env.LOG_LEVEL === 'silent'),
+    // A failure that is not better-auth's own answer (a failed query) is thrown to the auth route, which
+    // answers and logs it as every other route does. Otherwise better-auth logs client mistakes at error
+    // level through a console logger and prints failed queries with their parameters (the user's email).
+    onAPIError: { throw: true },
   });
 }
 

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { ORPCError } from '@orpc/server';
+import type { UnknownActivityTypeData } from '@unified-activity/contract';
 import {
   activityTypeBySlug,
   activityTypes,
@@ -23,7 +24,7 @@ export class ActivityTypesService {
     if (!type) {
       throw new ORPCError('NOT_FOUND', {
         message: `Unknown activity type "${slug}"`,
-        data: { suggestions: nearestSlugs(slug) },
+        data: { suggestions: nearestSlugs(slug) } satisfies UnknownActivityTypeData,
       });
     }
     return type;

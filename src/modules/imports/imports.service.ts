@@ -16,7 +16,7 @@ import type { Env } from '../../config/env.js';
 import type { ImportJobRow } from '../../database/schema/index.js';
 import { ActivitiesService } from '../activities/activities.service.js';
 import { AthletesService } from '../athletes/athletes.service.js';
-import { isObjectStorageUnavailable, objectStorageUnavailable } from '../api/errors.js';
+import { isObjectStorageUnavailable, malformedRequest, objectStorageUnavailable } from '../api/errors.js';
 import { ObjectNotFoundError } from '../streams/storage/object-store.js';
 import { SampleValidationError, TooManySamplesError } from '../streams/stream-samples.js';
 import type { StreamSamples, StreamType } from '../streams/stream-types.js';
@@ -129,10 +129,7 @@ export class ImportsService implements OnApplicationBootstrap, OnModuleDestroy {
   async importUpload(userId: string, athleteId: string, files: File[] | undefined, forceAsync = false) {
     await this.athletes.assertOwned(userId, athleteId);
     if (!files || files.length === 0) {
-      throw new ORPCError('BAD_REQUEST', {
-        message: 'The request is malformed',
-        data: { issues: [{ path: ['files'], message: 'send at least one file as multipart/form-data field "files"' }] },
-      });
+      throw malformedRequest([{ path: ['files'], message: 'send at least one file as multipart/form-data field "files"' }]);
     }
     const owner = { userId, athleteId };
     const totalBytes = files.reduce((n, file) => n + file.size, 0);

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { ORPCError } from '@orpc/server';
 import type { StreamColumns, StreamMetadata, StreamSamplesOutput } from '@unified-activity/contract';
-import { pgError } from '../../database/errors.js';
+import { pgError, PG_FOREIGN_KEY_VIOLATION } from '../../database/errors.js';
 import type { ActivityStreamRow } from '../../database/schema/index.js';
 import { ActivitiesService } from '../activities/activities.service.js';
 import { objectStorageUnavailable } from '../api/errors.js';
@@ -30,7 +30,6 @@ import { StreamsRepository } from './streams.repository.js';
 
 export const OBJECT_STORE = Symbol('OBJECT_STORE');
 
-const PG_FOREIGN_KEY_VIOLATION = '23503';
 /** How long a presigned download URL stays valid. */
 const PRESIGNED_URL_SECONDS = 300;
 /** The latest instant a Date can hold: the window of an activity without an end. */

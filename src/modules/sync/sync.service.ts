@@ -5,6 +5,8 @@ import type { SyncSource } from '@unified-activity/contract';
 import {
   MAX_BATCH_ACTIVITIES,
   STALE_RUN_SECONDS,
+  type NotAWorkoutData,
+  type SyncRunningData,
   SYNC_ITEM_FIELDS,
   type SyncBatch,
   type SyncBatchResult,
@@ -15,7 +17,7 @@ import { isUniqueViolation, pgError, PG_CHECK_VIOLATION } from '../../database/e
 import type { SyncStateRow } from '../../database/schema/index.js';
 import { ActivitiesService, type SourceActivity } from '../activities/activities.service.js';
 import { keepMovingTimeWithinElapsed } from '../activities/moving-time.js';
-import { objectStorageUnavailable, toApiIssues, type ApiIssue } from '../api/errors.js';
+import { malformedRequest, objectStorageUnavailable, toApiIssues, type ApiIssue } from '../api/errors.js';
 import { AthletesService } from '../athletes/athletes.service.js';
 import { withoutRepeatedAltitude } from '../streams/altitude-once.js';
 import { ObjectStoreUnavailableError } from '../streams/storage/object-store.js';
@@ -104,7 +106,9 @@ const notAWorkout = (ignored: Ignored[]) =>
   new ORPCError('NOT_A_WORKOUT', {
     status: 422,
     message: `None of the ${ignored.length} item(s) is a workout (${[...new Set(ignored.map((i) => i.ignored.itemType))].join(', ')}); nothing was written`,
-    data: { items: ignored.slice(0, MAX_ISSUES).map(({ field, index, ignored: why }) => ({ field, index, externalId: why.externalId, itemType: why.itemType, reason: why.reason })) },
+    data: {
+      items: ignored.slice(0, MAX_ISSUES).map(({ field, index, ignored: why }) => ({ field, index, externalId: why.externalId, itemType: why.itemType, reason: why.reason })),
+    } satisfies NotAWorkoutData,
   });
 
 interface Prepared extends BatchItem {
@@ -150,10 +154,7 @@ function batchItems(source: SyncSource, batch: SyncBatch): BatchItem[] {
     list.forEach((raw, index) => items.push({ field, index, ordinal: items.length, raw }));
   }
   if (present === 0) {
-    throw new ORPCError('BAD_REQUEST', {
-      message: 'The request is malformed',
-      data: { issues: [{ path: ['activities'], message: source === 'garmin' ? 'Required (or a Garmin push key such as activityDetails)' : 'Required' }] },
-    });
+    throw malformedRequest([{ path: ['activities'], message: source === 'garmin' ? 'Required (or a Garmin push key such as activityDetails)' : 'Required' }]);
   }
   if (issues.length > 0) throw unprocessable(issues);
   return items;
@@ -201,7 +202,7 @@ export class SyncService {
       if (state.status === 'running' && staleAt > now) {
         throw new ORPCError('CONFLICT', {
           message: `A ${source} sync of this athlete is running (last activity ${new Date(lastSign).toISOString()}); it can be taken over from ${staleAt.toISOString()}`,
-          data: { retryAfter: staleAt.toISOString() },
+          data: { retryAfter: staleAt.toISOString() } satisfies SyncRunningData,
         });
       }
       return toState(await this.sync.update(tx, state.id, { status: 'running', runStartedAt: now, lastAttemptAt: now, lastError: null }));
