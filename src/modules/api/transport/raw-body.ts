@@ -10,10 +10,10 @@ class BodyTooLargeError extends Error {
 }
 
 /**
- * A preParsing hook that reads the body once, keeps its exact bytes on `request.rawBody` (the raw
- * archive stores them), and hands the same bytes on to Fastify's JSON parser.
+ * A preParsing hook that reads the body once, hands its exact bytes to `keep` (for the procedure's
+ * `context.rawBody`: the raw archive stores them), and the same bytes on to Fastify's JSON parser.
  */
-export function captureRawBody(limit: number) {
+export function captureRawBody(limit: number, keep: (request: FastifyRequest, bytes: Uint8Array) => void) {
   return async (request: FastifyRequest, _reply: FastifyReply, payload: AsyncIterable<Buffer | string>) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -24,7 +24,7 @@ export function captureRawBody(limit: number) {
       chunks.push(buffer);
     }
     const body = Buffer.concat(chunks);
-    (request as FastifyRequest & { rawBody?: Uint8Array }).rawBody = new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
+    keep(request, new Uint8Array(body.buffer, body.byteOffset, body.byteLength));
     const stream = Readable.from([body]) as Readable & { receivedEncodedLength?: number };
     stream.receivedEncodedLength = body.length;
     return stream;
