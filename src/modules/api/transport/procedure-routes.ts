@@ -52,6 +52,7 @@ export async function registerProcedureRoutes(api: FastifyInstance, options: Pro
   const guard = ({ procedure }: ProcedureRoute) =>
     procedure['~orpc'].middlewares.includes(requireUser) ? { onRequest: checkCredentials } : {};
 
+  // `extra`: what the route adds to the context (context.rawBody, context.reply).
   const handleRest = async (request: FastifyRequest, reply: FastifyReply, extra?: Partial<ApiContext>) => {
     let base = context(request);
     if (request.body instanceof ReadBody) {
@@ -70,32 +71,27 @@ export async function registerProcedureRoutes(api: FastifyInstance, options: Pro
   const restRoute = (route: ProcedureRoute): RouteOptions => {
     const { method = 'POST', path = '' } = route.procedure['~orpc'].route;
     const { bodyLimit = DEFAULT_BODY_LIMIT, rawBody, streamedRead } = route.transport;
+    const options: RouteOptions = { method, url: restUrl(path), bodyLimit, ...guard(route), handler: handleRest };
+    if (!rawBody && !streamedRead) return options;
     const rawBodies = new WeakMap<FastifyRequest, Uint8Array>();
     const streamed = new WeakMap<FastifyRequest, Readable>();
-    return {
-      method,
-      url: restUrl(path),
-      bodyLimit,
-      ...guard(route),
-      ...(rawBody ? { preParsing: captureRawBody(bodyLimit, (request, bytes) => rawBodies.set(request, bytes)) } : {}),
-      handler: (request, reply) => {
-        const extra: Partial<ApiContext> = {};
-        const raw = rawBodies.get(request);
-        if (raw) extra.rawBody = raw;
-        if (streamedRead) extra.reply = { send: (body) => void streamed.set(request, body) } satisfies StreamedReply;
-        return handleRest(request, reply, raw || streamedRead ? extra : undefined);
-      },
-      ...(streamedRead
-        ? {
-            onSend: async (request: FastifyRequest, reply: FastifyReply, payload: unknown) => {
-              const body = streamed.get(request);
-              if (!body || reply.statusCode !== 200) return payload;
-              reply.removeHeader('content-length');
-              return body;
-            },
-          }
-        : {}),
+    if (rawBody) options.preParsing = captureRawBody(bodyLimit, (request, bytes) => rawBodies.set(request, bytes));
+    if (streamedRead) {
+      // The procedure hands its streamed body to context.reply; onSend writes it instead of the placeholder.
+      options.onSend = async (request, reply, payload) => {
+        const body = streamed.get(request);
+        if (!body || reply.statusCode !== 200) return payload;
+        reply.removeHeader('content-length');
+        return body;
+      };
+    }
+    options.handler = (request, reply) => {
+      const extra: Partial<ApiContext> = {};
+      if (rawBody) extra.rawBody = rawBodies.get(request);
+      if (streamedRead) extra.reply = { send: (body) => void streamed.set(request, body) } satisfies StreamedReply;
+      return handleRest(request, reply, extra);
     };
+    return options;
   };
 
   // REST: a procedure that reads its own body gets a scope of its own for its parsers.
