@@ -85,6 +85,19 @@ describe('one route per procedure', () => {
     expect(create.body).toEqual({ code: 'PAYLOAD_TOO_LARGE', message: expect.any(String) });
   });
 
+  it('keeps the raw body where the module declares it: a sync batch over its limit gets 413 with the module’s message', async () => {
+    const user = await signUp(t);
+    const padding = 'x'.repeat(33 * MiB);
+    const response = await t
+      .http()
+      .post(`/api/v1/athletes/${user.athleteId}/sync/strava/batches`)
+      .set(user.auth)
+      .set('content-type', 'application/json')
+      .send(`{"activities":[],"cursor":"${padding}"}`);
+    expect(response.status).toBe(413);
+    expect(response.body).toEqual({ code: 'PAYLOAD_TOO_LARGE', message: 'The batch body is larger than 32 MiB; send fewer activities per batch' });
+  });
+
   it('reads multipart as import files only on the REST import route: elsewhere it is refused (415) and nothing is written', async () => {
     const user = await signUp(t);
     const response = await t.http().post('/api/v1/activities').set(user.auth).attach('files', Buffer.from('<gpx/>'), 'a.gpx');

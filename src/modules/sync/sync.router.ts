@@ -21,6 +21,9 @@ export class SyncRouter {
 
   /** Batches take up to MAX_BATCH_BYTES; their exact REST body is archived raw (§6). */
   readonly transport: TransportNeeds<typeof syncContract> = {
-    ingestBatch: { bodyLimit: MAX_BATCH_BYTES, rawBody: true },
+    ingestBatch: {
+      bodyLimit: MAX_BATCH_BYTES,
+      rawBody: { tooLarge: `The batch body is larger than ${MAX_BATCH_BYTES / 1024 / 1024} MiB; send fewer activities per batch` },
+    },
   };
 }

@@ -75,7 +75,7 @@ export async function registerProcedureRoutes(api: FastifyInstance, options: Pro
     if (!rawBody && !streamedRead) return options;
     const rawBodies = new WeakMap<FastifyRequest, Uint8Array>();
     const streamed = new WeakMap<FastifyRequest, Readable>();
-    if (rawBody) options.preParsing = captureRawBody(bodyLimit, (request, bytes) => rawBodies.set(request, bytes));
+    if (rawBody) options.preParsing = captureRawBody(bodyLimit, rawBody.tooLarge, (request, bytes) => rawBodies.set(request, bytes));
     if (streamedRead) {
       // The procedure hands its streamed body to context.reply; onSend writes it instead of the placeholder.
       options.onSend = async (request, reply, payload) => {

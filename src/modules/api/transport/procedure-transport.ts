@@ -16,10 +16,11 @@ export interface ProcedureTransport {
   /** Largest body of its REST and RPC routes, bytes (DEFAULT_BODY_LIMIT otherwise). */
   bodyLimit?: number;
   /**
-   * Keep the exact REST body bytes as `context.rawBody` (the raw archive of sync batches, §6). An
-   * RPC body is oRPC's envelope, so only REST keeps them.
+   * Keep the exact REST body bytes as `context.rawBody` (the raw archive of sync batches, §6), and
+   * answer a body over the limit with `tooLarge` (what the client should do instead). An RPC body
+   * is oRPC's envelope, so only REST keeps them.
    */
-  rawBody?: boolean;
+  rawBody?: { tooLarge: string };
   /**
    * The REST route reads its body itself: registers its content-type parsers or hooks on `scope`,
    * the route's own Fastify scope (no other route sees them). A parser may answer a `ReadBody`:
