@@ -7,13 +7,16 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { createActivity } from '../factories/activities.js';
 import { signUp } from '../factories/api.js';
+import { gpxDocument, trackPoints } from '../factories/imports.js';
 import { createTestApp, type TestApp } from '../setup/app.js';
 
 /**
  * The contract package as a client outside this repository gets it: `npm pack` of libs/contract,
  * installed from the tarball into an empty temporary project (dependencies from the npm cache), a
  * strict TypeScript program there that imports it must compile, and the compiled program calls
- * `activities.list` over /api/rpc of the listening app.
+ * `activities.list` over /api/rpc of the listening app, then every procedure that takes a File:
+ * `streams.uploadFile` and `streams.upload` with a Parquet File, and `imports.create` with a GPX file
+ * (oRPC's client sends such an input as multipart).
  */
 const run = promisify(execFile);
 const ROOT = process.cwd();
@@ -26,13 +29,13 @@ const ORPC_VERSION = (JSON.parse(readFileSync(join(ROOT, 'node_modules', '@orpc'
 const CLIENT_PROGRAM = `import { createORPCClient } from '@orpc/client';
 import { RPCLink } from '@orpc/client/fetch';
 import type { ContractRouterClient } from '@orpc/contract';
-import { contract, STREAM_TYPES, type ActivityList, type ActivitySummary } from '@unified-activity/contract';
+import { contract, STREAM_TYPES, type ActivityList, type ActivitySummary, type ImportResult, type StreamMetadata } from '@unified-activity/contract';
 
 declare const process: { argv: string[] };
 
 type ApiClient = ContractRouterClient<typeof contract>;
 
-const [url, token] = process.argv.slice(2) as [string, string];
+const [url, token, athleteId, activityId, parquetBase64, gpx] = process.argv.slice(2) as [string, string, string, string, string, string];
 const client: ApiClient = createORPCClient<ApiClient>(new RPCLink({ url, headers: { Authorization: \`Bearer \${token}\` } }));
 
 const page: ActivityList = await client.activities.list({});
@@ -43,12 +46,29 @@ void client.activities.nonexistent;
 const wrong: ActivitySummary['activityType'] = 42;
 void wrong;
 
+// Every procedure that takes a File, as a user of the package would call it.
+const parquet = Uint8Array.from(atob(parquetBase64), (char) => char.charCodeAt(0));
+const parquetFile = () => new File([parquet], 'heart_rate.parquet', { type: 'application/vnd.apache.parquet' });
+const params = { id: activityId, type: 'heart_rate' } as const;
+const viaFile: StreamMetadata = await client.streams.uploadFile({ params, body: parquetFile() });
+const viaUpload: StreamMetadata = await client.streams.upload({ params, body: parquetFile() });
+const imported = await client.imports.create({
+  params: { id: athleteId },
+  query: {},
+  body: { files: [new File([gpx], 'morning.gpx', { type: 'application/gpx+xml' })] },
+});
+const importResult: ImportResult | undefined = imported.status === 200 ? imported.body : undefined;
+
 console.log(JSON.stringify({
   count: page.items.length,
   name: first?.name,
   startTimeIsDate: first?.startTime instanceof Date,
   path: contract.activities.list['~orpc'].route.path,
   streamTypes: STREAM_TYPES.length,
+  uploadFile: { type: viaFile.streamType, samples: viaFile.sampleCount, updatedIsDate: viaFile.updatedAt instanceof Date },
+  upload: { type: viaUpload.streamType, samples: viaUpload.sampleCount, checksum: viaUpload.checksumSha256 === viaFile.checksumSha256 },
+  importStatus: imported.status,
+  imported: importResult && { created: importResult.summary.created, files: importResult.files.map((file) => [file.fileName, file.status, file.activityIds.length]) },
 }));
 `;
 
@@ -69,9 +89,31 @@ describe('the contract package, packed and installed into an empty project', () 
     if (work) rmSync(work, { recursive: true, force: true });
   });
 
-  it('installs from its tarball with only @orpc/contract and zod, compiles a client, and calls activities.list over RPC', async () => {
+  it('installs from its tarball with only @orpc/contract and zod, compiles a client, calls activities.list and each File procedure over RPC', async () => {
     const user = await signUp(t, 'Package Client');
-    await createActivity(t, user, { name: 'Packed run' });
+    const activity = await createActivity(t, user, { name: 'Packed run' });
+    // A Parquet file of the documented schema: the server's own encoding of a JSON upload.
+    const start = Date.parse('2026-05-01T06:10:00Z');
+    await t
+      .http()
+      .put(`/api/v1/activities/${activity.id}/streams/heart_rate`)
+      .set(user.auth)
+      .send({ timestamps: [start, start + 1000, start + 2000], values: [120, 125, 130] })
+      .expect(200);
+    const download = await t
+      .http()
+      .get(`/api/v1/activities/${activity.id}/streams/heart_rate/file?redirect=false`)
+      .set(user.auth)
+      .buffer(true)
+      .parse((response, done) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () => done(null, Buffer.concat(chunks)));
+      })
+      .expect(200);
+    const parquet = download.body as Buffer;
+    expect(parquet.subarray(0, 4).toString('latin1')).toBe('PAR1');
+    const gpx = gpxDocument(new Date('2026-04-20T07:00:00Z'), trackPoints(30));
 
     // Build the declarations, then pack (what `npm publish` would upload).
     await run(process.execPath, [TSC, '-b', PACKAGE_DIR], { env: childEnv, cwd: ROOT });
@@ -130,7 +172,21 @@ describe('the contract package, packed and installed into an empty project', () 
       throw new Error(`the client did not compile:\n${stdout ?? ''}${stderr ?? ''}`, { cause: error });
     }
 
-    const { stdout } = await run(process.execPath, [join(project, 'out', 'client.js'), rpcUrl, user.token], { env: childEnv, cwd: project });
-    expect(JSON.parse(stdout)).toEqual({ count: 1, name: 'Packed run', startTimeIsDate: true, path: '/v1/activities', streamTypes: 8 });
+    const args = [join(project, 'out', 'client.js'), rpcUrl, user.token, user.athleteId, activity.id, parquet.toString('base64'), gpx];
+    const { stdout } = await run(process.execPath, args, { env: childEnv, cwd: project });
+    expect(JSON.parse(stdout)).toEqual({
+      count: 1,
+      name: 'Packed run',
+      startTimeIsDate: true,
+      path: '/v1/activities',
+      streamTypes: 8,
+      uploadFile: { type: 'heart_rate', samples: 3, updatedIsDate: true },
+      upload: { type: 'heart_rate', samples: 3, checksum: true },
+      importStatus: 200,
+      imported: { created: 1, files: [['morning.gpx', 'created', 1]] },
+    });
+    // The import created what it answered.
+    const imported = await t.http().get('/api/v1/activities').query({ athleteId: user.athleteId }).set(user.auth).expect(200);
+    expect((imported.body as { items: { name: string }[] }).items.map((item) => item.name).sort()).toEqual(['Morning Run', 'Packed run']);
   }, 240_000);
 });

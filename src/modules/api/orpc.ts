@@ -2,13 +2,21 @@ import { implement, ORPCError } from '@orpc/server';
 import { contract } from '@unified-activity/contract';
 import type { AuthSession } from '../auth/auth.js';
 import { SIGN_IN_FIRST } from './errors.js';
+import type { StreamedReply } from './transport/procedure-transport.js';
 
 /** What every procedure receives: the request headers and a lazy, memoised session lookup. */
 export interface ApiContext {
   headers: Headers;
   session: () => Promise<AuthSession | null>;
-  /** The exact request body, for routes that archive it (sync batches); set by their Fastify route. */
+  /** The exact request body, for procedures that declare `rawBody` (sync batches); REST only. */
   rawBody?: Uint8Array;
+  /**
+   * What the REST route's own body reader read, for procedures that declare `restBody` (a large
+   * stream upload already in typed arrays): the reader's own class, narrowed with instanceof.
+   */
+  upload?: unknown;
+  /** For procedures that declare `streamedRead`, on the REST route: writes the answer as a stream. */
+  reply?: StreamedReply;
 }
 
 export const os = implement(contract).$context<ApiContext>();

@@ -1,5 +1,6 @@
 /**
- * Multipart uploads (POST /v1/athletes/{id}/imports) read as streams with @fastify/multipart, file by
+ * Multipart uploads (POST /v1/athletes/{id}/imports, the `restBody` of imports.create: registered on
+ * that route's own scope only; its RPC route keeps oRPC's own body) read as streams with @fastify/multipart, file by
  * file: each `files` part is written to a temporary file as it arrives and handed to the procedure
  * as a File backed by that file on disk (fs.openAsBlob), so a 100 MiB upload never sits in memory
  * whole (docs/benchmarks.md, "Import uploads"). The temporary files are removed when the response
@@ -25,7 +26,7 @@ const MAX_FILES_READ = 1001;
 
 const malformed = () => Object.assign(new Error('The body is not valid multipart/form-data'), { statusCode: 400 });
 
-/** Registers the parser and the hook on the API's scope: every multipart body becomes `{ files }` for oRPC. */
+/** Registers the parser and the hook on the route's scope: its multipart body becomes `{ files }` for oRPC. */
 export async function registerMultipartUploads(api: FastifyInstance): Promise<void> {
   // No limit of the plugin's own stands in for the body limit: it is counted here on the raw body.
   await api.register(fastifyMultipart, { limits: { parts: Infinity, files: Infinity, fileSize: Infinity, fields: Infinity } });

@@ -1,28 +1,48 @@
 import { Injectable } from '@nestjs/common';
+import type { streamsContract } from '@unified-activity/contract';
 import { authed } from '../api/orpc.js';
+import type { TransportNeeds } from '../api/transport/procedure-transport.js';
+import { MAX_BODY_BYTES, registerStreamUploadParsers, StreamUploadBody } from './http/stream-routes.js';
 import { StreamsService } from './streams.service.js';
 
 @Injectable()
 export class StreamsRouter {
   constructor(private readonly streams: StreamsService) {}
 
-  /** For the upload route: large JSON bodies are scanned off the event loop. */
-  readonly scanJsonBody = (sizeHint?: number) => this.streams.scanJsonBody(sizeHint);
-
   readonly procedures = {
     list: authed.streams.list.handler(({ input, context }) => this.streams.list(context.user.id, input.id)),
     upload: authed.streams.upload.handler(({ input, context }) =>
-      this.streams.upload(context.user.id, input.params.id, input.params.type, input.body),
+      this.streams.upload(
+        context.user.id,
+        input.params.id,
+        input.params.type,
+        input.body,
+        context.upload instanceof StreamUploadBody ? context.upload : undefined,
+      ),
     ),
     uploadFile: authed.streams.uploadFile.handler(({ input, context }) =>
       this.streams.upload(context.user.id, input.params.id, input.params.type, input.body),
     ),
     get: authed.streams.get.handler(({ input, context }) =>
-      this.streams.samples(context.user.id, input.id, input.type, input.maxPoints),
+      this.streams.samples(context.user.id, input.id, input.type, input.maxPoints, context.reply),
     ),
     download: authed.streams.download.handler(({ input, context }) =>
       this.streams.download(context.user.id, input.id, input.type, input.redirect ?? true),
     ),
     delete: authed.streams.delete.handler(({ input, context }) => this.streams.delete(context.user.id, input.id, input.type)),
+  };
+
+  /**
+   * Uploads take bodies of up to 128 MiB; the REST upload reads JSON and Parquet bodies itself
+   * (stream-routes: large JSON scanned off the event loop as it arrives, Parquet into one buffer);
+   * large reads are written as a stream.
+   */
+  readonly transport: TransportNeeds<typeof streamsContract> = {
+    upload: {
+      bodyLimit: MAX_BODY_BYTES,
+      restBody: (scope) => registerStreamUploadParsers(scope, { limit: MAX_BODY_BYTES, scanBody: (sizeHint) => this.streams.scanJsonBody(sizeHint) }),
+    },
+    uploadFile: { bodyLimit: MAX_BODY_BYTES },
+    get: { streamedRead: true },
   };
 }

@@ -14,7 +14,9 @@ import { compressOriginals } from './objects/original-compression.js';
 import { upgradeStreamObjects } from './objects/stream-upgrade.js';
 import { ArchivedOriginalsRepository } from './archived-originals.repository.js';
 import { StreamVersionWriter } from './objects/stream-version-writer.js';
-import { offerStreamedRead, streamedReads, takeUploadBody } from './http/stream-routes.js';
+import { streamedReads, type StreamUploadBody } from './http/stream-routes.js';
+import { streamedReadBody } from './http/stream-json-response.js';
+import type { StreamedReply } from '../api/transport/procedure-transport.js';
 import {
   columnsFromSamples,
   SampleValidationError,
@@ -146,17 +148,20 @@ export class StreamsService implements OnModuleInit, OnApplicationBootstrap, OnM
     return { items: rows.map(toStreamMetadata), nextCursor: null };
   }
 
-  /** Validates, stores and swaps in one stream uploaded by the user (JSON columns or a Parquet file). */
-  async upload(userId: string, activityId: string, type: StreamType, body: StreamColumns | Blob): Promise<StreamMetadata> {
+  /**
+   * Validates, stores and swaps in one stream uploaded by the user (JSON columns or a Parquet file).
+   * `read` is what the REST upload route read itself (`context.upload`): a large JSON body already
+   * in typed arrays, or the Parquet bytes; `body` is then its stand-in. Other Parquet bodies (the
+   * /file route, RPC) come as a File.
+   */
+  async upload(userId: string, activityId: string, type: StreamType, body: StreamColumns | Blob, read?: StreamUploadBody): Promise<StreamMetadata> {
     const activity = await this.activities.findOwned(userId, activityId);
-    // The REST upload route (stream-routes) hands on what it read: a large JSON body already in typed
-    // arrays, or the Parquet bytes. Other Parquet bodies (the /file route, RPC) come as a File.
-    const read = body instanceof Blob ? takeUploadBody(body) : undefined;
-    if (read && 'parquet' in read) return this.write(activity, type, { parquet: read.parquet });
-    if (body instanceof Blob && !read) return this.write(activity, type, { parquet: new Uint8Array(await body.arrayBuffer()) });
+    if (read && 'parquet' in read.body) return this.write(activity, type, { parquet: read.body.parquet });
+    const scanned = read && 'columns' in read.body ? read.body.columns : undefined;
+    if (body instanceof Blob && !scanned) return this.write(activity, type, { parquet: new Uint8Array(await body.arrayBuffer()) });
     let samples: StreamSamples;
     try {
-      samples = read ? samplesFromTypedColumns(type, read.columns) : samplesFromColumns(type, body as StreamColumns);
+      samples = scanned ? samplesFromTypedColumns(type, scanned) : samplesFromColumns(type, body as StreamColumns);
     } catch (error) {
       throw translateSampleError(error);
     }
@@ -202,7 +207,8 @@ export class StreamsService implements OnModuleInit, OnApplicationBootstrap, OnM
     return { stored: await this.storeVersions(activity, accepted), rejected };
   }
 
-  async samples(userId: string, activityId: string, type: StreamType, maxPoints?: number): Promise<StreamSamplesOutput> {
+  /** The samples as JSON columns; a large answer goes to `reply` (the REST read route's streamed body) when given. */
+  async samples(userId: string, activityId: string, type: StreamType, maxPoints?: number, reply?: StreamedReply): Promise<StreamSamplesOutput> {
     const row = await this.findRow(userId, activityId, type);
     const bytes = await this.fetchObject(row);
     const result = await this.pool.readSamples({ bytes, type, maxPoints }, row.sampleCount);
@@ -212,7 +218,8 @@ export class StreamsService implements OnModuleInit, OnApplicationBootstrap, OnM
     }
     const { samples, sampleCount } = result.value;
     // A large answer is written piece by piece by the read route; the procedure returns a placeholder.
-    if (samples.timestamps.length > streamedReads.minSamples && offerStreamedRead({ type, sampleCount, samples })) {
+    if (samples.timestamps.length > streamedReads.minSamples && reply) {
+      reply.send(streamedReadBody({ type, sampleCount, samples }));
       return { streamType: type, sampleCount, returnedCount: samples.timestamps.length, downsampled: samples.timestamps.length < sampleCount, timestamps: [] };
     }
     return columnsFromSamples(type, samples, sampleCount);

@@ -1,5 +1,7 @@
 import { Injectable } from '@nestjs/common';
+import { MAX_BATCH_BYTES, type syncContract } from '@unified-activity/contract';
 import { authed } from '../api/orpc.js';
+import type { TransportNeeds } from '../api/transport/procedure-transport.js';
 import { SyncService } from './sync.service.js';
 
 @Injectable()
@@ -15,5 +17,13 @@ export class SyncRouter {
     ingestBatch: authed.sync.ingestBatch.handler(({ input: { id, source, ...batch }, context }) =>
       this.sync.ingestBatch(context.user.id, id, source, batch, context.rawBody),
     ),
+  };
+
+  /** Batches take up to MAX_BATCH_BYTES; their exact REST body is archived raw (§6). */
+  readonly transport: TransportNeeds<typeof syncContract> = {
+    ingestBatch: {
+      bodyLimit: MAX_BATCH_BYTES,
+      rawBody: { tooLarge: `The batch body is larger than ${MAX_BATCH_BYTES / 1024 / 1024} MiB; send fewer activities per batch` },
+    },
   };
 }

@@ -2,12 +2,15 @@ import { afterAll, describe, expect, it, jest } from '@jest/globals';
 import { PassThrough } from 'node:stream';
 import type { FastifyRequest } from 'fastify';
 import { StreamColumnsScanner } from './stream-columns-scanner.js';
-import { readJsonBody, takeUploadBody } from './stream-routes.js';
+import { ReadBody } from '../../api/transport/procedure-transport.js';
+import { readJsonBody, StreamUploadBody } from './stream-routes.js';
 import { StreamWorkerPool } from '../stream-worker-pool.js';
 
 const request = (length?: number) => ({ headers: length === undefined ? {} : { 'content-length': String(length) } }) as unknown as FastifyRequest;
 const noParse = () => Promise.reject(new Error('a regular body is not parsed as text'));
 const LIMIT = 128 * 2 ** 20;
+/** What the route hands the procedure (context.upload) when the reader scanned the body. */
+const takeUploadBody = (read: unknown) => (read instanceof ReadBody && read.value instanceof StreamUploadBody ? read.value.body : undefined);
 
 /** A 2,000,000-sample body arrives in many chunks; one socket read can hand over dozens of them at once. */
 describe('readJsonBody (the large JSON upload route), scanning on the scan thread', () => {
@@ -35,7 +38,7 @@ describe('readJsonBody (the large JSON upload route), scanning on the scan threa
     const mainThreadScans = jest.spyOn(StreamColumnsScanner.prototype, 'write');
     try {
       const { read, pause } = send(body);
-      const columns = takeUploadBody((await read) as Blob);
+      const columns = takeUploadBody(await read);
       if (!columns || !('columns' in columns)) throw new Error('expected the scanned columns');
       expect(Buffer.from(columns.columns.arrays.values!.buffer).equals(Buffer.from(Float64Array.from(values).buffer))).toBe(true);
       expect(Array.from(columns.columns.arrays.timestamps!)).toEqual(timestamps);
@@ -49,7 +52,7 @@ describe('readJsonBody (the large JSON upload route), scanning on the scan threa
   });
 
   it('answers a body sent without a content-length (chunked) the same', async () => {
-    const columns = takeUploadBody((await send(body, { declared: null }).read) as Blob);
+    const columns = takeUploadBody(await send(body, { declared: null }).read);
     expect(columns && 'columns' in columns && columns.columns.lengths.values).toBe(count);
   });
 
@@ -73,7 +76,7 @@ describe('readJsonBody (the large JSON upload route), scanning on the scan threa
     payload.destroy(new Error('aborted'));
     await expect(read).rejects.toThrow('aborted');
     // Every scan above has ended: a new one still completes.
-    const columns = takeUploadBody((await send(body).read) as Blob);
+    const columns = takeUploadBody(await send(body).read);
     expect(columns && 'columns' in columns && columns.columns.lengths.timestamps).toBe(count);
   });
 });

@@ -1,24 +1,27 @@
 /**
- * The two REST routes of the streams module that move 2,000,000-sample bodies, registered by the API
- * (ApiService.mount) in place of its generic route, still handled by oRPC (the same validation, errors
- * and answers as every other procedure):
+ * What the streams' routes do beyond the defaults, declared by StreamsRouter's `transport` and
+ * mounted by the API's procedure routes (src/modules/api/transport), still handled by oRPC (the same
+ * validation, errors and answers as every other procedure):
  *
- * - `PUT /api/v1/activities/{id}/streams/{type}` with a JSON body larger than SCAN_MIN_BYTES: the body
- *   is scanned chunk by chunk as it arrives, on the stream scan thread (stream-body-scan), straight
- *   into typed arrays (no JS arrays, no 100 MiB string, and no scanning on the event loop), and handed
- *   to the procedure as a marker File that `takeUploadBody` turns back into the columns. A body of another shape is
- *   validated by the contract as before (see the scanner); smaller bodies keep Fastify's parser.
- * - A Parquet body is read once into one buffer that moves to the worker (no copies on the way).
- * - `GET /api/v1/activities/{id}/streams/{type}` returning more than `streamedReads.minSamples`
- *   samples: the procedure hands its decoded samples to this route (offerStreamedRead) and returns an
- *   empty placeholder, which onSend replaces by the JSON written piece by piece (stream-json-response).
+ * - `PUT /api/v1/activities/{id}/streams/{type}` (`restBody`: registerStreamUploadParsers) with a JSON
+ *   body larger than SCAN_MIN_BYTES: the body is scanned chunk by chunk as it arrives, on the stream
+ *   scan thread (stream-body-scan), straight into typed arrays (no JS arrays, no 100 MiB string, and
+ *   no scanning on the event loop), and reaches the procedure as `context.upload` (a
+ *   StreamUploadBody), while oRPC validates an empty Parquet File in its place. A body of another
+ *   shape is validated by the contract as before (see the scanner); smaller bodies keep Fastify's parser.
+ *   A Parquet body is read once into one buffer that moves to the worker (no copies on the way).
+ * - `GET /api/v1/activities/{id}/streams/{type}` (`streamedRead`) returning more than
+ *   `streamedReads.minSamples` samples: the procedure hands the JSON written piece by piece
+ *   (stream-json-response) to `context.reply` and returns an empty placeholder in its place.
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
-import { errorCodes, type FastifyInstance, type FastifyReply, type FastifyRequest, type onRequestHookHandler } from 'fastify';
-import { PARQUET_MEDIA_TYPE, streamsContract } from '@unified-activity/contract';
+import { errorCodes, type FastifyInstance, type FastifyRequest } from 'fastify';
+import { PARQUET_MEDIA_TYPE } from '@unified-activity/contract';
+import { ReadBody } from '../../api/transport/procedure-transport.js';
 import type { BodyScan } from './stream-body-scan.js';
 import type { ScannedColumns } from './stream-columns-scanner.js';
-import { streamedReadBody, type StreamedRead } from './stream-json-response.js';
+
+/** Largest stream upload (JSON or Parquet): a 2,000,000-sample position stream fits. */
+export const MAX_BODY_BYTES = 128 * 1024 * 1024;
 
 /** JSON bodies up to this size are parsed by Fastify's parser as before (one JSON.parse is cheaper there). */
 export const SCAN_MIN_BYTES = 1024 * 1024;
@@ -26,97 +29,39 @@ export const SCAN_MIN_BYTES = 1024 * 1024;
 /** Reads returning more samples than this are written as a stream (mutable for tests). */
 export const streamedReads = { minSamples: 50_000 };
 
-type Handler = (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
-
-export interface StreamRouteOptions {
-  /** The API's credential check, run before any body is read. */
-  onRequest: onRequestHookHandler;
-  /** The API's REST handler (oRPC). */
-  handler: Handler;
+export interface StreamUploadParsersOptions {
   /** Largest upload body. */
-  uploadBodyLimit: number;
-  /** Body limit of the read route (a GET carries none). */
-  readBodyLimit: number;
+  limit: number;
   /** Starts the scan of a large JSON upload body (StreamsService.scanJsonBody). */
   scanBody: (sizeHint?: number) => BodyScan;
 }
 
-const restUrl = (path: string | undefined) => `/api${(path ?? '').replace(/\{([^}]+)\}/g, ':$1')}`;
+/** What the upload route read from a body, for the procedure (`context.upload`). */
+export class StreamUploadBody {
+  constructor(readonly body: { columns: ScannedColumns } | { parquet: Uint8Array }) {}
+}
 
-export async function registerStreamRoutes(api: FastifyInstance, options: StreamRouteOptions): Promise<void> {
-  await api.register(async (routes) => {
-    const defaultJsonParser = routes.getDefaultJsonParser('error', 'error');
-    routes.removeContentTypeParser('application/json');
-    routes.addContentTypeParser('application/json', (request, payload, done) => {
-      readJsonBody(request, payload, options.uploadBodyLimit, (text) => new Promise((resolve, reject) => {
-        defaultJsonParser(request, text, (error, value) => (error ? reject(error as Error) : resolve(value)));
-      }), options.scanBody).then((body) => done(null, body), (error: Error) => done(error, undefined));
-    });
-    // A Parquet body: read once into one exact-size buffer that moves to the worker (Fastify's parser
-    // concatenates, and a File and its arrayBuffer() copy it twice more).
-    routes.removeContentTypeParser([PARQUET_MEDIA_TYPE, 'application/octet-stream']);
-    routes.addContentTypeParser([PARQUET_MEDIA_TYPE, 'application/octet-stream'], (request, payload, done) => {
-      readBytes(request, payload, options.uploadBodyLimit).then((bytes) => done(null, uploadMarker({ parquet: bytes })), (error: Error) => done(error, undefined));
-    });
-    routes.route({
-      method: 'PUT',
-      url: restUrl(streamsContract.upload['~orpc'].route.path),
-      bodyLimit: options.uploadBodyLimit,
-      onRequest: options.onRequest,
-      handler: options.handler,
-    });
+/** The upload route's body in oRPC's hands: an empty Parquet File (the contract accepts one) standing for what was read. */
+const readBody = (body: StreamUploadBody) => new ReadBody(body, new File([], 'upload', { type: PARQUET_MEDIA_TYPE }));
 
-    const reads = new WeakMap<FastifyRequest, { read?: StreamedRead }>();
-    routes.route({
-      method: 'GET',
-      url: restUrl(streamsContract.get['~orpc'].route.path),
-      bodyLimit: options.readBodyLimit,
-      onRequest: options.onRequest,
-      handler: (request, reply) => {
-        const slot = {};
-        reads.set(request, slot);
-        return streamedReadSlot.run(slot, () => options.handler(request, reply));
-      },
-      onSend: async (request, reply, payload) => {
-        const read = reads.get(request)?.read;
-        if (!read || reply.statusCode !== 200) return payload;
-        reply.removeHeader('content-length');
-        return streamedReadBody(read);
-      },
-    });
+/** The upload route's content-type parsers, on its own scope (`restBody` of streams.upload). */
+export function registerStreamUploadParsers(scope: FastifyInstance, options: StreamUploadParsersOptions): void {
+  const defaultJsonParser = scope.getDefaultJsonParser('error', 'error');
+  scope.removeContentTypeParser('application/json');
+  scope.addContentTypeParser('application/json', (request, payload, done) => {
+    readJsonBody(request, payload, options.limit, (text) => new Promise((resolve, reject) => {
+      defaultJsonParser(request, text, (error, value) => (error ? reject(error as Error) : resolve(value)));
+    }), options.scanBody).then((body) => done(null, body), (error: Error) => done(error, undefined));
   });
-}
-
-const streamedReadSlot = new AsyncLocalStorage<{ read?: StreamedRead }>();
-
-/**
- * Called by the read procedure: when the request came through the streamed read route, the route
- * writes these samples as the response body and the procedure returns an empty placeholder.
- */
-export function offerStreamedRead(read: StreamedRead): boolean {
-  const slot = streamedReadSlot.getStore();
-  if (!slot) return false;
-  slot.read = read;
-  return true;
-}
-
-/** What the upload route read from a body, for the procedure (behind a marker File). */
-export type UploadBody = { columns: ScannedColumns } | { parquet: Uint8Array };
-
-const uploadBodies = new WeakMap<Blob, UploadBody>();
-
-/** A File the contract accepts as the body (a Parquet file), standing for what the route read. */
-function uploadMarker(body: UploadBody): File {
-  const marker = new File([], 'upload', { type: PARQUET_MEDIA_TYPE });
-  uploadBodies.set(marker, body);
-  return marker;
-}
-
-/** The columns or Parquet bytes the upload route read, when `body` is its marker. */
-export function takeUploadBody(body: Blob): UploadBody | undefined {
-  const read = uploadBodies.get(body);
-  uploadBodies.delete(body);
-  return read;
+  // A Parquet body: read once into one exact-size buffer that moves to the worker (Fastify's parser
+  // concatenates, and a File and its arrayBuffer() copy it twice more).
+  scope.removeContentTypeParser([PARQUET_MEDIA_TYPE, 'application/octet-stream']);
+  scope.addContentTypeParser([PARQUET_MEDIA_TYPE, 'application/octet-stream'], (request, payload, done) => {
+    readBytes(request, payload, options.limit).then(
+      (bytes) => done(null, readBody(new StreamUploadBody({ parquet: bytes }))),
+      (error: Error) => done(error, undefined),
+    );
+  });
 }
 
 type Payload = NodeJS.ReadableStream & { pause(): unknown; resume(): unknown };
@@ -162,7 +107,7 @@ export function readJsonBody(
       if (declared !== undefined && received !== declared) return fail(new errorCodes.FST_ERR_CTP_INVALID_CONTENT_LENGTH());
       cleanUp();
       if (!scan) return resolve(parse(Buffer.concat(chunks).toString('utf8')));
-      scan.end().then((result) => (result.kind === 'irregular' ? parse(result.json) : uploadMarker({ columns: result.columns }))).then(resolve, reject);
+      scan.end().then((result) => (result.kind === 'irregular' ? parse(result.json) : readBody(new StreamUploadBody({ columns: result.columns })))).then(resolve, reject);
     };
     const onData = (data: Buffer | string) => {
       const chunk = typeof data === 'string' ? Buffer.from(data) : data;
