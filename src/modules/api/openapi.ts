@@ -18,9 +18,25 @@ const AUTH_PATHS: Record<string, string> = {
   '/get-session': 'The current session and user',
 };
 
+/** The 409 body of createActivity (temporary: the contract's declared errors replace it). */
+const ACTIVITY_EXISTS_ERROR = {
+  type: 'object',
+  properties: {
+    code: { type: 'string', enum: ['CONFLICT'] },
+    message: { type: 'string' },
+    existingId: { type: 'string', format: 'uuid' },
+  },
+  required: ['code', 'message', 'existingId'],
+};
+
 /** Extra error statuses of single operations, on top of STANDARD_ERROR_STATUSES. */
-const OPERATION_ERRORS: Record<string, Record<string, string>> = {
-  createActivity: { 409: 'An activity with this source and externalId exists for the athlete (existingId names it)' },
+const OPERATION_ERRORS: Record<string, Record<string, string | JsonObject>> = {
+  createActivity: {
+    409: {
+      description: 'An activity with this source and externalId exists for the athlete (existingId names it)',
+      content: { 'application/json': { schema: { $ref: '#/components/schemas/ActivityExistsError' } } },
+    },
+  },
   uploadStream: {
     413: 'More samples (or a larger body) than a stream may hold',
     503: 'The object storage is unavailable; nothing was stored, retry later',
@@ -247,7 +263,7 @@ export async function generateOpenApiDocument(auth: Auth): Promise<JsonObject> {
       for (const [status, description] of Object.entries({ ...STANDARD_ERROR_STATUSES, ...OPERATION_ERRORS[operation.operationId ?? ''] })) {
         if (isPublic && (status === '401' || status === '429')) continue;
         if (method === 'get' && BODY_ERROR_STATUSES.includes(status)) continue;
-        responses[status] = errorResponse(description);
+        responses[status] = typeof description === 'string' ? errorResponse(description) : description;
       }
       addRequestExample(operation);
     }
@@ -296,7 +312,7 @@ export async function generateOpenApiDocument(auth: Auth): Promise<JsonObject> {
   // The auth operations refer to better-auth's own User and Session schemas; the image is null when unset.
   const { User, Session } = authDocument.components?.schemas ?? {};
   if (User?.properties?.image) User.properties.image = { ...User.properties.image, type: ['string', 'null'] };
-  components.schemas = { ...((components.schemas as JsonObject) ?? {}), User, Session, Error: ERROR_SCHEMA, ...providerPayloadSchemas() };
+  components.schemas = { ...((components.schemas as JsonObject) ?? {}), User, Session, Error: ERROR_SCHEMA, ActivityExistsError: ACTIVITY_EXISTS_ERROR, ...providerPayloadSchemas() };
   components.securitySchemes = {
     bearerAuth: {
       type: 'http',
