@@ -176,8 +176,8 @@ function tidyComponents(document: Document): Document {
 /**
  * A file in a request or response body, however deep (the `files` of a multipart body): a string of
  * `format: binary`, the one spelling hey-api, orval and openapi-typescript's transform hook all type
- * as a Blob. oRPC writes 3.1's `contentMediaType` instead, which hey-api and orval read as a plain
- * string; the real media type is the content's key (a file of any type was `contentMediaType: "*\/*"`).
+ * as a Blob. oRPC writes 3.1's `contentMediaType` instead, which hey-api 0.99 types as `string` (the
+ * import files were `Array<string>`); the real media type is the content's key.
  */
 function declareBinaryContent(content: Record<string, JsonObject> | undefined): void {
   if (!content) return;
