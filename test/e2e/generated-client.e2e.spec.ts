@@ -1,11 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { signUp } from '../factories/api.js';
 import type { TestApp } from '../setup/app.js';
+import { atOrigin, expectClientOutcome, listeningApp, makeWorkDir, readmeBlock, removeWorkDir, runNode, readmeTsconfig, TSC } from '../setup/generated-client.js';
 
 /**
  * A third-party client built only from the served OpenAPI document: the openapi-typescript CLI
@@ -13,16 +11,12 @@ import type { TestApp } from '../setup/app.js';
  * using them must pass `tsc --noEmit` (strict, nodenext), and the compiled program then runs against
  * the listening app. The types go to api.ts (not .d.ts) so that tsc checks them despite skipLibCheck.
  *
- * The work folder sits under test/generated/ (eslint ignores it; it belongs in .gitignore) so that the
- * program resolves openapi-fetch and @types/node from the project's node_modules; it is removed afterwards.
+ * The second test runs README's recipe: its generate.mjs (openapi-typescript's Node API with the
+ * `transform` hook that types binary as Blob) and its program: list, create, a typed 409, JSON and
+ * Parquet uploads and the download, with no casts.
  */
 
-const run = promisify(execFile);
-const GENERATED_ROOT = join(process.cwd(), 'test', 'generated');
-const TSC = join(process.cwd(), 'node_modules', 'typescript', 'bin', 'tsc');
 const OPENAPI_TYPESCRIPT = join(process.cwd(), 'node_modules', 'openapi-typescript', 'bin', 'cli.js');
-/** Children must not inherit Jest's --experimental-vm-modules. */
-const childEnv = Object.fromEntries(Object.entries(process.env).filter(([name]) => name !== 'NODE_OPTIONS'));
 
 const TSCONFIG = {
   compilerOptions: {
@@ -112,53 +106,29 @@ if (baseUrl && email && password) {
 }
 `;
 
-/** Runs a Node script in a child process (asynchronously: the app answering it lives in this process). */
-async function node(script: string, args: string[], cwd: string): Promise<{ code: number; output: string; stdout: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [script, ...args], { cwd, env: childEnv, timeout: 90_000 });
-    return { code: 0, output: stdout + stderr, stdout };
-  } catch (error) {
-    const failure = error as { code?: number; stdout?: string; stderr?: string; message: string };
-    const output = `${failure.stdout ?? ''}${failure.stderr ?? ''}` || failure.message;
-    return { code: typeof failure.code === 'number' ? failure.code : -1, output, stdout: failure.stdout ?? '' };
-  }
-}
-
+const node = runNode;
 const tsc = (dir: string, ...args: string[]) => node(TSC, ['-p', join(dir, 'tsconfig.json'), ...args], dir);
 
 describe('a client generated from /api/openapi.json (openapi-typescript + openapi-fetch)', () => {
   let t: TestApp;
   let origin: string;
-  let workDir: string;
-
-  const nodeEnv = process.env.NODE_ENV;
+  let root: string;
+  let restoreEnv: () => void;
 
   beforeAll(async () => {
-    // better-auth skips its origin/CSRF checks when it loads with NODE_ENV=test, which Jest sets. A
-    // real client meets those checks (e.g. Node's fetch sends `sec-fetch-mode: cors`), so this suite
-    // loads the app as `npm start` does: NODE_ENV is set before the first import of better-auth.
-    process.env.NODE_ENV = 'development';
-    const { createTestApp } = await import('../setup/app.js');
-    t = await createTestApp();
-    await t.app.listen({ port: 0, host: '127.0.0.1' });
-    const { port } = t.app.getHttpServer().address() as AddressInfo;
-    origin = `http://127.0.0.1:${port}`;
-    mkdirSync(GENERATED_ROOT, { recursive: true });
-    workDir = mkdtempSync(join(GENERATED_ROOT, 'openapi-fetch-'));
+    ({ t, origin, restoreEnv } = await listeningApp());
+    root = makeWorkDir('openapi-fetch-');
   });
 
   afterAll(async () => {
-    if (workDir) rmSync(workDir, { recursive: true, force: true });
-    try {
-      if (readdirSync(GENERATED_ROOT).length === 0) rmdirSync(GENERATED_ROOT);
-    } catch {
-      // another suite may be using the folder
-    }
+    removeWorkDir(root);
     await t?.close();
-    process.env.NODE_ENV = nodeEnv;
+    restoreEnv?.();
   });
 
   it('generates types from the served document, type-checks a program against them and runs it', async () => {
+    const workDir = join(root, 'athletes');
+    mkdirSync(workDir);
     // 1. The generator reads the document the running server serves.
     const generated = await node(OPENAPI_TYPESCRIPT, [`${origin}/api/openapi.json`, '--output', 'api.ts'], workDir);
     if (generated.code !== 0) console.error(`openapi-typescript failed:\n${generated.output}`);
@@ -206,5 +176,36 @@ describe('a client generated from /api/openapi.json (openapi-typescript + openap
     expect((after.body as { items: { id: string }[] }).items.map((athlete) => athlete.id).sort()).toEqual(
       [user.athleteId, outcome.created.id].sort(),
     );
+  }, 180_000);
+
+  it("runs README's recipe: Blob-typed files through the transform hook, the whole flow, a typed 409, no casts", async () => {
+    const workDir = join(root, 'readme');
+    mkdirSync(join(workDir, 'src'), { recursive: true });
+    writeFileSync(join(workDir, 'tsconfig.json'), readmeTsconfig());
+    writeFileSync(join(workDir, 'generate.mjs'), atOrigin(readmeBlock('openapi-fetch/generate.mjs'), origin));
+    const generated = await node(join(workDir, 'generate.mjs'), [], workDir);
+    if (generated.code !== 0) console.error(`generate.mjs failed:\n${generated.output}`);
+    expect(generated.code).toBe(0);
+    const types = readFileSync(join(workDir, 'src', 'api.ts'), 'utf8');
+    // Parquet upload and download are Blobs, the JSON upload takes only the columns, the 409 is named.
+    const declares = (pattern: RegExp) => ({ pattern: pattern.source, found: pattern.test(types) });
+    for (const pattern of [
+      /"application\/vnd\.apache\.parquet": Blob;/,
+      /requestBody: \{\s*content: \{\s*(?:\/\*\*[^/]*\*\/\s*)?"application\/json": components\["schemas"\]\["StreamColumns"\];\s*\};\s*\};/,
+      /409: \{\s*headers: \{[^}]*\};\s*content: \{\s*"application\/json": components\["schemas"\]\["ActivityExistsError"\];/,
+    ]) {
+      expect(declares(pattern)).toEqual({ pattern: pattern.source, found: true });
+    }
+
+    const program = readmeBlock('openapi-fetch/src/client.ts');
+    writeFileSync(join(workDir, 'src', 'client.ts'), program);
+    const check = await tsc(workDir);
+    if (check.code !== 0) console.error(`tsc failed:\n${check.output}`);
+    expect(check).toMatchObject({ code: 0, output: '' });
+
+    const ran = await node(join(workDir, 'dist', 'client.js'), [], workDir, { API_BASE_URL: `${origin}/api` });
+    if (ran.code !== 0) console.error(`the generated client failed:\n${ran.output}`);
+    expect(ran.code).toBe(0);
+    expectClientOutcome(program, ran.stdout);
   }, 180_000);
 });

@@ -180,16 +180,34 @@ describe('GET /api/openapi.json', () => {
     expect(json('/v1/activities/{id}', 'patch')).toEqual({ $ref: '#/components/schemas/ActivityUpdate' });
   });
 
-  it('declares Parquet upload and download as binary of their media type, 204s without a body, and the extra statuses', () => {
-    const upload = document.paths['/v1/activities/{id}/streams/{type}']!.put as Operation & {
-      requestBody: { required: boolean; content: Record<string, { schema: Record<string, unknown> }> };
-    };
-    expect(Object.keys(upload.requestBody.content).sort()).toEqual(['application/json', 'application/vnd.apache.parquet']);
-    expect(upload.requestBody.content['application/vnd.apache.parquet']!.schema).toMatchObject({ type: 'string', format: 'binary' });
-    expect(upload.requestBody.content['application/json']!.schema).toEqual({ $ref: '#/components/schemas/StreamColumns' });
+  it('declares one request media type per operation, files as binary, 204s without a body, and the extra statuses', () => {
+    type BodyOperation = Operation & { requestBody?: { required: boolean; content: Record<string, { schema: Record<string, unknown> }> } };
+    const body = (path: string, method: string) => (document.paths[path]![method] as BodyOperation).requestBody!;
+    // One media type each: a generator then builds one typed body and serialises it that way.
+    const withBodies = operations(document).filter(({ operation }) => (operation as BodyOperation).requestBody !== undefined);
+    expect(withBodies.length).toBeGreaterThanOrEqual(10);
+    for (const { path, method, operation } of withBodies) {
+      const mediaTypes = Object.keys((operation as BodyOperation).requestBody!.content);
+      expect({ operation: `${method} ${path}`, mediaTypes: mediaTypes.length }).toEqual({ operation: `${method} ${path}`, mediaTypes: 1 });
+    }
+    const upload = document.paths['/v1/activities/{id}/streams/{type}']!.put!;
+    expect(body('/v1/activities/{id}/streams/{type}', 'put').content).toEqual({
+      'application/json': { schema: { $ref: '#/components/schemas/StreamColumns' }, example: expect.any(Object) },
+    });
     expect(Object.keys(upload.responses ?? {})).toEqual(expect.arrayContaining(['200', '413', '503']));
+    const parquet = body('/v1/activities/{id}/streams/{type}/file', 'put');
+    expect(Object.keys(parquet.content)).toEqual(['application/vnd.apache.parquet']);
+    expect(parquet.content['application/vnd.apache.parquet']!.schema).toMatchObject({ type: 'string', format: 'binary' });
+    const imports = body('/v1/athletes/{id}/imports', 'post');
+    expect(Object.keys(imports.content)).toEqual(['multipart/form-data']);
+    expect(imports.content['multipart/form-data']!.schema).toMatchObject({ properties: { files: { type: 'array', items: { type: 'string', format: 'binary' } } } });
     const download = document.paths['/v1/activities/{id}/streams/{type}/file']!.get!.responses as Record<string, { content?: Record<string, unknown> }>;
     expect(download['200']!.content).toEqual({ 'application/vnd.apache.parquet': { schema: { type: 'string', format: 'binary' } } });
+    const original = document.paths['/v1/activities/{id}/original']!.get!.responses as Record<string, { content?: Record<string, unknown> }>;
+    expect(original['200']!.content).toEqual({ '*/*': { schema: { type: 'string', format: 'binary' } } });
+    // No file is left as a string of some media type (generators type that as a string, not a Blob).
+    const mediaTyped = [...walk(document)].filter(([path]) => path.endsWith('/contentMediaType')).map(([path]) => path);
+    expect(mediaTyped).toEqual([]);
     for (const { path, method, operation } of operations(document)) {
       const noContent = (operation.responses as Record<string, { content?: unknown }> | undefined)?.['204'];
       if (noContent) expect({ operation: `${method} ${path}`, content: noContent.content }).toEqual({ operation: `${method} ${path}`, content: undefined });

@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { uuid } from './common.js';
 import { signedIn, signedInWrite } from './errors.js';
+import { documentRequestAs } from './request-media-type.js';
 
 /** Largest multipart upload accepted by POST /v1/athletes/{id}/imports; bigger collections go through the CLI. */
 export const MAX_IMPORT_UPLOAD_BYTES = 128 * 1024 * 1024;
@@ -73,6 +74,8 @@ export const importsContract = {
         'become a job: 202 with its id, polled at GET /v1/imports/{jobId}.',
       inputStructure: 'detailed',
       outputStructure: 'detailed',
+      // oRPC would document the files object as JSON too; the route reads multipart only.
+      spec: documentRequestAs('multipart/form-data'),
     })
     .input(
       z.object({

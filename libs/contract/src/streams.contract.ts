@@ -2,6 +2,7 @@ import * as z from 'zod';
 import { PARQUET_MEDIA_TYPE, STREAM_TYPES } from './catalog.js';
 import { text } from './common.js';
 import { signedIn, signedInWrite } from './errors.js';
+import { documentRequestAs } from './request-media-type.js';
 
 export const StreamTypeSchema = z
   .enum(STREAM_TYPES)
@@ -81,13 +82,15 @@ export const streamsContract = {
       method: 'PUT',
       path: '/v1/activities/{id}/streams/{type}',
       operationId: 'uploadStream',
-      summary: 'Upload (or replace) one stream: JSON columns, or a Parquet file of the documented schema',
+      summary: 'Upload (or replace) one stream as JSON columns',
       description:
-        'Body: `{ timestamps, values }`, or for position `{ timestamps, latitude, longitude, altitudeM?, horizontalAccuracyM? }`; ' +
-        `or a Parquet file (Content-Type ${PARQUET_MEDIA_TYPE}; application/octet-stream is accepted too) with a timestamp column ` +
-        '(INT64 TIMESTAMP millis) and `value`, or `latitude`/`longitude` (+ `altitude_m`, `horizontal_accuracy_m`). ' +
-        'At most 2,000,000 samples (413 beyond); samples must lie within the activity’s time window (±60 s).',
+        'Body: `{ timestamps, values }`, or for position `{ timestamps, latitude, longitude, altitudeM?, horizontalAccuracyM? }`. ' +
+        'At most 2,000,000 samples (413 beyond); samples must lie within the activity’s time window (±60 s). ' +
+        'A Parquet file goes to PUT /v1/activities/{id}/streams/{type}/file (this path still accepts one, ' +
+        `Content-Type ${PARQUET_MEDIA_TYPE} or application/octet-stream, and the RPC procedure takes a File).`,
       inputStructure: 'detailed',
+      // One documented body, so that generated clients send JSON here and a Blob to /file.
+      spec: documentRequestAs('application/json'),
     })
     .input(
       z.object({
@@ -106,8 +109,9 @@ export const streamsContract = {
       operationId: 'uploadStreamFile',
       summary: 'Upload (or replace) one stream as a Parquet file: the counterpart of the file download',
       description:
-        `The same upload as PUT /v1/activities/{id}/streams/{type} with a Parquet body (Content-Type ${PARQUET_MEDIA_TYPE}), ` +
-        'on a path of its own so that generated clients type its body as binary.',
+        `Body: a Parquet file (Content-Type ${PARQUET_MEDIA_TYPE}; application/octet-stream is accepted too) with a timestamp ` +
+        'column (INT64 TIMESTAMP millis) and `value`, or `latitude`/`longitude` (+ `altitude_m`, `horizontal_accuracy_m`): ' +
+        'the schema GET …/file answers. The same limits and time window as the JSON upload on PUT /v1/activities/{id}/streams/{type}.',
       inputStructure: 'detailed',
     })
     .input(

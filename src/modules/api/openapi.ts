@@ -225,16 +225,26 @@ function tidyComponents(document: Document): Document {
   return document;
 }
 
-/** A file in a request or response: binary, with its real media type (not a string of `*\/*`). */
+/**
+ * A file in a request or response body, however deep (the `files` of a multipart body): a string of
+ * `format: binary`, the one spelling hey-api, orval and openapi-typescript's transform hook all type
+ * as a Blob. oRPC writes 3.1's `contentMediaType` instead, which hey-api 0.99 types as `string` (the
+ * import files were `Array<string>`); the real media type is the content's key.
+ */
 function declareBinaryContent(content: Record<string, JsonObject> | undefined): void {
   if (!content) return;
-  for (const [mediaType, media] of Object.entries(content)) {
-    const schema = media.schema as JsonObject | undefined;
-    if (schema?.type === 'string' && typeof schema.contentMediaType === 'string') {
-      const { contentMediaType: _mediaType, ...rest } = schema;
-      content[mediaType] = { ...media, schema: { ...rest, type: 'string', format: 'binary' } };
-    }
+  for (const media of Object.values(content)) {
+    if (media.schema !== undefined) media.schema = binaryFiles(media.schema);
   }
+}
+
+function binaryFiles(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(binaryFiles);
+  if (typeof schema !== 'object' || schema === null) return schema;
+  const converted = Object.fromEntries(Object.entries(schema).map(([key, child]) => [key, binaryFiles(child)])) as JsonObject;
+  if (converted.type !== 'string' || typeof converted.contentMediaType !== 'string') return converted;
+  const { contentMediaType: _mediaType, ...file } = converted;
+  return { ...file, format: 'binary' };
 }
 
 /** OpenAPI 3.0's `nullable: true` (better-auth's dialect) as 3.1's `type: [t, 'null']`. */
