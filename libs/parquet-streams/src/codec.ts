@@ -61,7 +61,7 @@ export type StreamCompression = 'ZSTD' | 'GZIP' | 'BROTLI' | 'SNAPPY' | 'UNCOMPR
 
 export interface ParquetStreamCodecOptions {
   /**
-   * Page compression for every column. ZSTD (default, level 15, from node:zlib on Node ≥ 22.15) is
+   * Page compression for every column. ZSTD (default, level 14, from node:zlib on Node ≥ 22.15) is
    * read by DuckDB, Spark, Trino, pyarrow and Polars; on the real FIT files of bench:lake it stores
    * 5 % less than GZIP-6 with the same encodings (docs/parquet-codecs.md). On a Node without zstd
    * the default is GZIP, readable by every Parquet implementation. BROTLI is smaller still at
@@ -94,7 +94,7 @@ const DEFAULT_ROW_GROUP_SIZE = 1 << 20;
 /** node:zlib's zstd (Node ≥ 22.15, 23.8); undefined on older Node, where GZIP is written instead. */
 const zstdCompressSync = (zlib as Partial<typeof zlib>).zstdCompressSync;
 const DEFAULT_COMPRESSION: StreamCompression = zstdCompressSync === undefined ? 'GZIP' : 'ZSTD';
-const DEFAULT_ZSTD_LEVEL = 15;
+const DEFAULT_ZSTD_LEVEL = 14;
 
 export class ParquetStreamCodec implements StreamCodec {
   readonly format = 'parquet';
