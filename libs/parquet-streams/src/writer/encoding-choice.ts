@@ -70,17 +70,18 @@ function distinctUpTo(values: Float64Array, limit: number): number | null {
 
 /**
  * The encoding for one double column, from cheap statistics of its values instead of trial
- * compressions (which cost more than everything else the codec does). Measured with GZIP on the
- * shapes of bench/parquet-codecs.ts (in this package) and on decoded FIT files:
+ * compressions (which cost more than everything else the codec does). Measured with GZIP and ZSTD
+ * on the shapes of bench/parquet-codecs.ts (in this package) and on the real FIT files of
+ * bench:lake (docs/parquet-codecs.md):
  * - few distinct values (heart rate, cadence, power, FIT altitude in 0.2 m steps over an hour):
  *   a sorted dictionary with byte-aligned indices, 10–20 % below the other encodings;
  * - short significands (whole numbers beyond 256 distinct, FIT semicircle coordinates, binary
  *   fractions): BYTE_STREAM_SPLIT, whose low byte streams are all zero;
- * - decimal values with at most three places (FIT distance in cm, speed in mm/s, as metres and
- *   m/s): PLAIN, whose values' low bytes repeat with their last digits (on real FIT files under ZSTD
- *   22 % below BYTE_STREAM_SPLIT for distance, 60 % for speed);
- * - other values that keep coming back but not in runs: PLAIN, where the compressor finds each
- *   recurring value as one 8-byte match;
+ * - values that keep coming back but not in runs (FIT speed in mm/s): PLAIN, where the compressor
+ *   finds each recurring value as one 8-byte match (both are tried when it is unclear);
+ * - values that seldom recur with at most three decimal places (FIT distance, centimetres as
+ *   metres): PLAIN, whose values' low bytes repeat with their last digits (on the real FIT files of
+ *   bench:lake under ZSTD, 22 % below BYTE_STREAM_SPLIT for distance);
  * - anything else (full-precision GPS, sensor doubles): BYTE_STREAM_SPLIT.
  */
 export function chooseDoubleEncoding(column: Float64Array, optional: boolean): DoubleEncoding | readonly DoubleEncoding[] {
@@ -93,8 +94,8 @@ export function chooseDoubleEncoding(column: Float64Array, optional: boolean): D
     return short ? ['RLE_DICTIONARY', 'BYTE_STREAM_SPLIT'] : 'RLE_DICTIONARY';
   }
   if (short) return 'BYTE_STREAM_SPLIT';
-  if (decimalShare(values) >= 0.9) return 'PLAIN';
   const recurrence = recurrenceShare(values);
-  if (recurrence < 0.1) return 'BYTE_STREAM_SPLIT';
+  // Values that seldom recur (cumulative distance): BYTE_STREAM_SPLIT, unless they are decimals.
+  if (recurrence < 0.1) return decimalShare(values) >= 0.9 ? 'PLAIN' : 'BYTE_STREAM_SPLIT';
   return recurrence > 0.5 ? 'PLAIN' : ['BYTE_STREAM_SPLIT', 'PLAIN'];
 }
