@@ -214,12 +214,18 @@ async function main() {
   }
   table(['File', 'gzip -9', 'Stream objects', '× gzip -9', 'Everything stored', '× gzip -9'], fileRows);
 
-  if (args.candidates) measureCandidates(streams, types, gzipBytes);
+  if (args.candidates) await measureCandidates(streams, types, gzipBytes);
 }
 
-function measureCandidates(streams: StoredStream[], types: StreamType[], gzipBytes: number): void {
-  console.log('\nCandidates: every stored stream re-encoded (bytes per sample per type; last columns: all streams, × gzip -9 of the files, encode CPU, median of 3):\n');
+async function measureCandidates(streams: StoredStream[], types: StreamType[], gzipBytes: number): Promise<void> {
+  console.log('\nCandidates: every stored stream re-encoded (bytes per sample per type; then all streams, × gzip -9 of the files, and the CPU time to encode and to decode all of them, median of 3 after a warm-up):\n');
   const rows: string[][] = [];
+  // Warm the encoders and decoders up (this process has only decoded so far), so that the first
+  // row's CPU times are not its JIT's.
+  const warm = new ParquetStreamCodec();
+  for (let pass = 0; pass < 3; pass++) {
+    for (const stream of streams) await warm.decode(warm.encode(stream.type, stream.samples), stream.type);
+  }
   for (const [label, options] of CANDIDATES) {
     let codec: ParquetStreamCodec;
     try {
@@ -231,22 +237,34 @@ function measureCandidates(streams: StoredStream[], types: StreamType[], gzipByt
     const perType = new Map<StreamType, { bytes: number; samples: number }>();
     let total = 0;
     const times: number[] = [];
-    for (let rep = 0; rep < 3; rep++) {
+    const decodeTimes: number[] = [];
+    // One warm-up pass (JIT, zlib contexts), then three timed ones.
+    for (let rep = 0; rep < 4; rep++) {
       perType.clear();
       total = 0;
+      const objects: Uint8Array[] = [];
+      collectGarbage();
       const started = process.cpuUsage();
-      for (const stream of streams) {
-        const bytes = codec.encode(stream.type, stream.samples).byteLength;
+      for (const stream of streams) objects.push(codec.encode(stream.type, stream.samples));
+      const encodeMs = cpuMsSince(started);
+      collectGarbage();
+      const decodeStarted = process.cpuUsage();
+      for (const [i, object] of objects.entries()) await codec.decode(object, streams[i]!.type);
+      const decodeMs = cpuMsSince(decodeStarted);
+      if (rep > 0) {
+        times.push(encodeMs);
+        decodeTimes.push(decodeMs);
+      }
+      for (const [i, object] of objects.entries()) {
+        const stream = streams[i]!;
         const entry = perType.get(stream.type) ?? { bytes: 0, samples: 0 };
-        entry.bytes += bytes;
+        entry.bytes += object.byteLength;
         entry.samples += stream.samples.timestamps.length;
         perType.set(stream.type, entry);
-        total += bytes;
+        total += object.byteLength;
       }
-      const cpu = process.cpuUsage(started);
-      times.push((cpu.user + cpu.system) / 1000);
     }
-    const cpuMs = times.sort((a, b) => a - b)[1]!;
+    const median = (values: number[]) => values.sort((a, b) => a - b)[1]!;
     rows.push([
       label,
       ...types.map((type) => {
@@ -255,12 +273,23 @@ function measureCandidates(streams: StoredStream[], types: StreamType[], gzipByt
       }),
       fmt(total),
       (total / gzipBytes).toFixed(3),
-      `${cpuMs.toFixed(0)} ms`,
+      `${median(times).toFixed(0)} ms`,
+      `${median(decodeTimes).toFixed(0)} ms`,
     ]);
   }
-  table(['Codec settings', ...types, 'All bytes', '× gzip -9', 'Encode CPU'], rows);
+  table(['Codec settings', ...types, 'All bytes', '× gzip -9', 'Encode CPU', 'Decode CPU'], rows);
   const positions = streams.filter((s) => isPositionSamples(s.samples)).length;
-  console.log(`\n(${streams.length} streams, ${positions} of them position; encode CPU is one pass over all of them, single-threaded)`);
+  console.log(`\n(${streams.length} streams, ${positions} of them position; CPU times are one pass over all of them, single-threaded, in this process)`);
+}
+
+/** With `node --expose-gc` (the npm script): a collection before each timed pass, so that no pass pays for the garbage of the one before. */
+function collectGarbage(): void {
+  (globalThis as { gc?: () => void }).gc?.();
+}
+
+function cpuMsSince(started: NodeJS.CpuUsage): number {
+  const cpu = process.cpuUsage(started);
+  return (cpu.user + cpu.system) / 1000;
 }
 
 function sha256Of(bytes: Uint8Array | undefined): string {
