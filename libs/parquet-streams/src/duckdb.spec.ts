@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { gzipSync as gzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,8 +16,10 @@ import {
   STREAM_TYPE_METADATA_KEY,
   writeParquet,
   type DoubleEncoding,
+  SCALAR_STREAM_TYPES,
   type PositionSamples,
   type ScalarSamples,
+  type StreamSamples,
   type StreamType,
 } from './index.js';
 import { rng } from '../../testing/seeded-random.js';
@@ -266,4 +268,70 @@ describe('stream files in DuckDB', () => {
       ]);
     },
   );
+  describe('a glob over one stream type, objects written before and after issue 24', () => {
+    // Before: GZIP pages, decimal-valued doubles as BYTE_STREAM_SPLIT (what the 'fixed' strategy
+    // writes). After: the default, ZSTD pages and PLAIN for decimal values.
+    const before = new ParquetStreamCodec({ compression: 'GZIP', encodingStrategy: 'fixed' });
+    const after = new ParquetStreamCodec();
+
+    function samplesFor(type: StreamType, seed: number): StreamSamples {
+      const random = rng(seed);
+      const count = 2000;
+      const timestamps = irregularTimestamps(count, random);
+      if (type === 'position') {
+        const semicircles = (start: number) => {
+          let s = start;
+          return Float64Array.from({ length: count }, () => (s += Math.floor(random() * 400)) * (180 / 2 ** 31));
+        };
+        const altitudeM = Float64Array.from({ length: count }, (_, i) => (i % 13 === 0 ? Number.NaN : Math.round(random() * 5000) / 5));
+        return { timestamps, latitude: semicircles(550_000_000), longitude: semicircles(90_000_000), altitudeM, horizontalAccuracyM: null };
+      }
+      // Centimetres as metres: the decimal shape that is PLAIN after issue 24 (and -0, a fraction).
+      let cm = 0;
+      const values = Float64Array.from({ length: count }, () => (cm += Math.floor(random() * 900)) / 100);
+      values[1] = -0;
+      values[2] = 72.35000000000001;
+      return { timestamps, values };
+    }
+
+    it.each([...SCALAR_STREAM_TYPES, 'position'] as StreamType[])('%s: one schema, every value of both objects bit-exact', async (type) => {
+      const folder = join(dir, 'lake', `stream_type=${type}`);
+      await mkdir(folder, { recursive: true });
+      const old = samplesFor(type, 40);
+      const current = samplesFor(type, 41);
+      await writeFile(join(folder, 'v=1.parquet'), before.encode(type, old));
+      await writeFile(join(folder, 'v=2.parquet'), after.encode(type, current));
+      const glob = join(folder, '*.parquet').replaceAll("'", "''");
+
+      const codecs = await connection.runAndReadAll(
+        `SELECT DISTINCT regexp_extract(file_name, 'v=([0-9])', 1) AS v, compression FROM parquet_metadata('${glob}') WHERE path_in_schema IN ('value', 'latitude') ORDER BY v`,
+      );
+      expect(codecs.getRowObjectsJS()).toEqual([
+        { v: '1', compression: 'GZIP' },
+        { v: '2', compression: 'ZSTD' },
+      ]);
+      // One schema for the glob, no union_by_name: the same columns and types as each object alone.
+      const described = await columnTypes(glob);
+      expect(described).toEqual(await columnTypes(join(folder, 'v=1.parquet').replaceAll("'", "''")));
+      expect(described.timestamp).toBe('TIMESTAMP WITH TIME ZONE');
+      const columns = type === 'position' ? ['latitude', 'longitude', 'altitude_m', 'horizontal_accuracy_m'] : ['value'];
+      for (const column of columns) expect(described[column]).toBe('DOUBLE');
+
+      const select = ['epoch_ms("timestamp")', ...columns.map((c) => `"${c}"`)].join(', ');
+      for (const [file, samples] of [['v=1', old], ['v=2', current]] as const) {
+        const reader = await connection.runAndReadAll(
+          `SELECT ${select} FROM read_parquet('${glob}', filename = true, file_row_number = true) WHERE filename LIKE '%${file}.parquet' ORDER BY file_row_number`,
+        );
+        const [timestamps = [], ...values] = reader.getColumnsJS();
+        expectBitExact(numbers(timestamps), samples.timestamps);
+        if ('values' in samples) expectBitExact(numbers(values[0]!), samples.values);
+        else {
+          expectBitExact(numbers(values[0]!), samples.latitude);
+          expectBitExact(numbers(values[1]!), samples.longitude);
+          expectBitExact(numbers(values[2]!), samples.altitudeM!);
+          expect(values[3]!.every((v) => v === null)).toBe(true);
+        }
+      }
+    });
+  });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { gzipSync } from 'node:zlib';
+import { gzipSync, zstdCompressSync } from 'node:zlib';
 import { parquetWriteBuffer, type SchemaElement } from 'hyparquet-writer';
 import { decodeStream, encodeStream, StreamCodecError } from './index.js';
 
@@ -22,7 +22,11 @@ async function codeOf(promise: Promise<unknown>): Promise<string> {
   return 'resolved';
 }
 
-function file(valueElement: SchemaElement, values: ArrayLike<number>, options: { kv?: { key: string; value: string }[]; gzip?: (input: Uint8Array) => Uint8Array } = {}) {
+function file(
+  valueElement: SchemaElement,
+  values: ArrayLike<number>,
+  options: { kv?: { key: string; value: string }[]; gzip?: (input: Uint8Array) => Uint8Array; zstd?: (input: Uint8Array) => Uint8Array } = {},
+) {
   const timestamps = Array.from(values, (_, i) => BigInt(T0 + i * 1000));
   return new Uint8Array(
     parquetWriteBuffer({
@@ -31,8 +35,8 @@ function file(valueElement: SchemaElement, values: ArrayLike<number>, options: {
         { name: valueElement.name, data: Array.from(values) },
       ],
       schema: [{ name: 'root', num_children: 2 }, TIMESTAMP, valueElement],
-      codec: 'GZIP',
-      compressors: { GZIP: options.gzip ?? ((input) => gzipSync(input)) },
+      codec: options.zstd ? 'ZSTD' : 'GZIP',
+      compressors: options.zstd ? { ZSTD: options.zstd } : { GZIP: options.gzip ?? ((input) => gzipSync(input)) },
       kvMetadata: options.kv,
     }),
   );
@@ -55,6 +59,16 @@ describe('bounded decoding', () => {
     });
     expect(bomb.byteLength).toBeLessThan(64 * 1024);
     expect(await codeOf(decodeStream(bomb, 'heart_rate'))).toBe('TOO_LARGE');
+  });
+
+  it('refuses a ZSTD page that inflates beyond its declared size too (the default codec is capped like GZIP)', async () => {
+    const bomb = file({ name: 'value', type: 'DOUBLE', repetition_type: 'REQUIRED' }, [80, 81, 82], {
+      zstd: (input) => zstdCompressSync(Buffer.concat([input, Buffer.alloc(8 * 2 ** 20)])),
+    });
+    expect(bomb.byteLength).toBeLessThan(64 * 1024);
+    expect(await codeOf(decodeStream(bomb, 'heart_rate'))).toBe('TOO_LARGE');
+    const honest = file({ name: 'value', type: 'DOUBLE', repetition_type: 'REQUIRED' }, [80, 81, 82], { zstd: (input) => zstdCompressSync(input) });
+    expect((await decodeStream(honest, 'heart_rate')).samples).toEqual({ timestamps: Float64Array.of(T0, T0 + 1000, T0 + 2000), values: Float64Array.of(80, 81, 82) });
   });
 
   it('reads schema-version-1 objects (INT32 value) as the same float64 numbers: the read-time upgrade', async () => {

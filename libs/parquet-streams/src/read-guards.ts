@@ -4,6 +4,7 @@
  * misread: magic bytes and footer, column types, compression codecs, declared rows and decoded sizes,
  * and decompressors capped at what the footer declared.
  */
+import * as zlib from 'node:zlib';
 import { brotliDecompressSync, unzipSync } from 'node:zlib';
 
 import {
@@ -25,11 +26,15 @@ import { errorMessage, StreamCodecError } from './errors.js';
 const MAX_DECODED_BYTES_PER_ROW = 16;
 const DECODED_BYTES_ALLOWANCE = 1 << 20;
 
+/** node:zlib's zstd (Node ≥ 22.15, 23.8). */
+const zstdDecompressSync = (zlib as Partial<typeof zlib>).zstdDecompressSync;
+
 export const READABLE_CODECS: ReadonlySet<CompressionCodec> = new Set<CompressionCodec>([
   'UNCOMPRESSED',
   'SNAPPY',
   'GZIP',
   'BROTLI',
+  ...(zstdDecompressSync === undefined ? [] : (['ZSTD'] as const)),
 ]);
 
 /**
@@ -63,6 +68,14 @@ export function cappedDecompressors(cap: number): ReadCompressors {
       check(outputLength);
       return inflate(() => brotliDecompressSync(input, { maxOutputLength: Math.max(outputLength, 1) }));
     },
+    ...(zstdDecompressSync === undefined
+      ? {}
+      : {
+          ZSTD: (input: Uint8Array, outputLength: number) => {
+            check(outputLength);
+            return inflate(() => zstdDecompressSync(input, { maxOutputLength: Math.max(outputLength, 1) }));
+          },
+        }),
     SNAPPY: (input, outputLength) => {
       check(outputLength);
       const output = new Uint8Array(outputLength);

@@ -21,6 +21,23 @@ function shortSignificandShare(values: Float64Array): number {
 }
 
 /**
+ * Share of values with at most three decimal places (FIT distance in cm as metres, speed in mm/s
+ * as m/s, altitude in 0.2 m steps): the low bytes of such a double's significand are one of at most
+ * 1,000 patterns per binade, fixed by its last digits, which PLAIN keeps together in one value so
+ * that the compressor finds them as matches; BYTE_STREAM_SPLIT spreads them over five byte streams
+ * of noise. Whole numbers count too (the rule runs after the short-significand one).
+ */
+function decimalShare(values: Float64Array): number {
+  if (values.length === 0) return 0;
+  let decimal = 0;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (Math.round(v * 1000) / 1000 === v) decimal++;
+  }
+  return decimal / values.length;
+}
+
+/**
  * Share of values equal to an earlier value of their window (GZIP's 32 KiB reach is 4096 doubles)
  * other than the one just before: what PLAIN lets GZIP find as 8-byte matches. Up to four spread
  * windows are looked at.
@@ -53,14 +70,18 @@ function distinctUpTo(values: Float64Array, limit: number): number | null {
 
 /**
  * The encoding for one double column, from cheap statistics of its values instead of trial
- * compressions (which cost more than everything else the codec does). Measured with GZIP on the
- * shapes of bench/parquet-codecs.ts (in this package) and on decoded FIT files:
+ * compressions (which cost more than everything else the codec does). Measured with GZIP and ZSTD
+ * on the shapes of bench/parquet-codecs.ts (in this package) and on the real FIT files of
+ * bench:lake (docs/parquet-codecs.md):
  * - few distinct values (heart rate, cadence, power, FIT altitude in 0.2 m steps over an hour):
  *   a sorted dictionary with byte-aligned indices, 10–20 % below the other encodings;
  * - short significands (whole numbers beyond 256 distinct, FIT semicircle coordinates, binary
  *   fractions): BYTE_STREAM_SPLIT, whose low byte streams are all zero;
- * - decimal values that keep coming back but not in runs (FIT speed in mm/s): PLAIN, where GZIP
- *   finds each recurring value as one 8-byte match (half the size of BYTE_STREAM_SPLIT);
+ * - values that keep coming back but not in runs (FIT speed in mm/s): PLAIN, where the compressor
+ *   finds each recurring value as one 8-byte match (both are tried when it is unclear);
+ * - values that seldom recur with at most three decimal places (FIT distance, centimetres as
+ *   metres): PLAIN, whose values' low bytes repeat with their last digits (on the real FIT files of
+ *   bench:lake under ZSTD, 22 % below BYTE_STREAM_SPLIT for distance);
  * - anything else (full-precision GPS, sensor doubles): BYTE_STREAM_SPLIT.
  */
 export function chooseDoubleEncoding(column: Float64Array, optional: boolean): DoubleEncoding | readonly DoubleEncoding[] {
@@ -74,6 +95,7 @@ export function chooseDoubleEncoding(column: Float64Array, optional: boolean): D
   }
   if (short) return 'BYTE_STREAM_SPLIT';
   const recurrence = recurrenceShare(values);
-  if (recurrence < 0.1) return 'BYTE_STREAM_SPLIT';
+  // Values that seldom recur (cumulative distance): BYTE_STREAM_SPLIT, unless they are decimals.
+  if (recurrence < 0.1) return decimalShare(values) >= 0.9 ? 'PLAIN' : 'BYTE_STREAM_SPLIT';
   return recurrence > 0.5 ? 'PLAIN' : ['BYTE_STREAM_SPLIT', 'PLAIN'];
 }

@@ -183,6 +183,8 @@ describe('choosing a double column encoding from its statistics', () => {
   const { latitude } = gpsTrack(count, random);
   const semicircle = 180 / 2 ** 31;
   const fitLatitude = latitude.map((v) => Math.round(v / semicircle) * semicircle);
+  let cm = 0;
+  const distanceCm = Float64Array.from({ length: count }, () => (cm += 200 + Math.floor(random() * 250)) / 100);
 
   it('takes a dictionary (or BYTE_STREAM_SPLIT, tried against it) for few whole numbers', () => {
     expect(chooseDoubleEncoding(heartRate, false)).toEqual(['RLE_DICTIONARY', 'BYTE_STREAM_SPLIT']);
@@ -194,6 +196,10 @@ describe('choosing a double column encoding from its statistics', () => {
     expect(metadata.row_groups[0]!.columns[1]!.meta_data?.encodings).toEqual(['PLAIN']);
   });
 
+  it('stores a cumulative decimal column (FIT distance, centimetres as metres) as PLAIN', () => {
+    expect(chooseDoubleEncoding(distanceCm, false)).toBe('PLAIN');
+  });
+
   it('takes BYTE_STREAM_SPLIT for full-precision GPS and for FIT semicircle coordinates', () => {
     expect(chooseDoubleEncoding(latitude, false)).toBe('BYTE_STREAM_SPLIT');
     expect(chooseDoubleEncoding(fitLatitude, false)).toBe('BYTE_STREAM_SPLIT');
@@ -201,7 +207,7 @@ describe('choosing a double column encoding from its statistics', () => {
 
   it('never loses to the encodings it passed over by more than a few percent', () => {
     const timestamps = Float64Array.from({ length: count }, (_, i) => T0 + i * 1000);
-    for (const values of [heartRate, speedMmS, latitude, fitLatitude]) {
+    for (const values of [heartRate, speedMmS, latitude, fitLatitude, distanceCm]) {
       const size = (encoding: DoubleEncoding | readonly DoubleEncoding[]) =>
         writeParquet({
           columns: [

@@ -51,7 +51,7 @@ export type PageCompressor = (input: Uint8Array) => Uint8Array;
 
 export interface WriteParquetOptions {
   columns: readonly WriterColumn[];
-  codec: Exclude<CompressionCodec, 'LZO' | 'LZ4' | 'ZSTD' | 'LZ4_RAW'>;
+  codec: Exclude<CompressionCodec, 'LZO' | 'LZ4' | 'LZ4_RAW'>;
   /** Compresses one page's values (unused for UNCOMPRESSED). */
   compress?: PageCompressor;
   rowGroupSize: number;
@@ -74,7 +74,7 @@ const ENCODING: Record<'PLAIN' | 'RLE' | 'DELTA_BINARY_PACKED' | 'RLE_DICTIONARY
   RLE_DICTIONARY: 8,
   BYTE_STREAM_SPLIT: 9,
 };
-const CODEC: Record<WriteParquetOptions['codec'], number> = { UNCOMPRESSED: 0, SNAPPY: 1, GZIP: 2, BROTLI: 4 };
+const CODEC: Record<WriteParquetOptions['codec'], number> = { UNCOMPRESSED: 0, SNAPPY: 1, GZIP: 2, BROTLI: 4, ZSTD: 6 };
 const PAGE_DICTIONARY = 2;
 const PAGE_DATA_V2 = 3;
 
