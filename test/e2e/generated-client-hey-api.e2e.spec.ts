@@ -1,8 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { TestApp } from '../setup/app.js';
-import { expectClientOutcome, listeningApp, makeWorkDir, readmeBlock, removeWorkDir, runNode, readmeTsconfig, TSC } from '../setup/generated-client.js';
+import { expectClientOutcome, readmeBlock, readmeTsconfig, runNode, TSC, useGeneratedClientSuite } from '../setup/generated-client.js';
 
 /**
  * A second, independent generator: @hey-api/openapi-ts builds a fetch SDK from the served
@@ -13,23 +12,10 @@ import { expectClientOutcome, listeningApp, makeWorkDir, readmeBlock, removeWork
 const HEY_API = join(process.cwd(), 'node_modules', '@hey-api', 'openapi-ts', 'bin', 'run.js');
 
 describe('a client generated from /api/openapi.json by @hey-api/openapi-ts', () => {
-  let t: TestApp;
-  let origin: string;
-  let workDir: string;
-  let restoreEnv: () => void;
-
-  beforeAll(async () => {
-    ({ t, origin, restoreEnv } = await listeningApp());
-    workDir = makeWorkDir('hey-api-');
-  });
-
-  afterAll(async () => {
-    removeWorkDir(workDir);
-    await t?.close();
-    restoreEnv?.();
-  });
+  const suite = useGeneratedClientSuite('hey-api-');
 
   it("generates an SDK that README's program uses without casts: the whole flow, a typed 409, Parquet bytes intact", async () => {
+    const { origin, workDir } = suite;
     mkdirSync(join(workDir, 'src'));
     writeFileSync(join(workDir, 'tsconfig.json'), readmeTsconfig());
     const generated = await runNode(HEY_API, ['-i', `${origin}/api/openapi.json`, '-o', 'src/api', '-c', '@hey-api/client-fetch'], workDir);

@@ -1,8 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { TestApp } from '../setup/app.js';
-import { atOrigin, expectClientOutcome, listeningApp, makeWorkDir, readmeBlock, removeWorkDir, runNode, readmeTsconfig, TSC } from '../setup/generated-client.js';
+import { atOrigin, expectClientOutcome, readmeBlock, readmeTsconfig, runNode, TSC, useGeneratedClientSuite } from '../setup/generated-client.js';
 
 /**
  * A third generator: orval's fetch client, from README's orval.config.mjs (pointed at the listening
@@ -13,23 +12,10 @@ import { atOrigin, expectClientOutcome, listeningApp, makeWorkDir, readmeBlock, 
 const ORVAL = join(process.cwd(), 'node_modules', 'orval', 'dist', 'bin', 'orval.mjs');
 
 describe('a client generated from /api/openapi.json by orval (fetch)', () => {
-  let t: TestApp;
-  let origin: string;
-  let workDir: string;
-  let restoreEnv: () => void;
-
-  beforeAll(async () => {
-    ({ t, origin, restoreEnv } = await listeningApp());
-    workDir = makeWorkDir('orval-');
-  });
-
-  afterAll(async () => {
-    removeWorkDir(workDir);
-    await t?.close();
-    restoreEnv?.();
-  });
+  const suite = useGeneratedClientSuite('orval-');
 
   it("generates a client that README's program uses without casts: the whole flow, a typed 409, Parquet bytes intact", async () => {
+    const { origin, workDir } = suite;
     mkdirSync(join(workDir, 'src'));
     writeFileSync(join(workDir, 'tsconfig.json'), readmeTsconfig());
     writeFileSync(join(workDir, 'orval.config.mjs'), atOrigin(readmeBlock('orval/orval.config.mjs'), origin));

@@ -1,9 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { signUp } from '../factories/api.js';
-import type { TestApp } from '../setup/app.js';
-import { atOrigin, expectClientOutcome, listeningApp, makeWorkDir, readmeBlock, removeWorkDir, runNode, readmeTsconfig, TSC } from '../setup/generated-client.js';
+import { atOrigin, expectClientOutcome, readmeBlock, readmeTsconfig, runNode, TSC, useGeneratedClientSuite } from '../setup/generated-client.js';
 
 /**
  * A third-party client built only from the served OpenAPI document: the openapi-typescript CLI
@@ -110,27 +109,13 @@ const node = runNode;
 const tsc = (dir: string, ...args: string[]) => node(TSC, ['-p', join(dir, 'tsconfig.json'), ...args], dir);
 
 describe('a client generated from /api/openapi.json (openapi-typescript + openapi-fetch)', () => {
-  let t: TestApp;
-  let origin: string;
-  let root: string;
-  let restoreEnv: () => void;
-
-  beforeAll(async () => {
-    ({ t, origin, restoreEnv } = await listeningApp());
-    root = makeWorkDir('openapi-fetch-');
-  });
-
-  afterAll(async () => {
-    removeWorkDir(root);
-    await t?.close();
-    restoreEnv?.();
-  });
+  const suite = useGeneratedClientSuite('openapi-fetch-');
 
   it('generates types from the served document, type-checks a program against them and runs it', async () => {
-    const workDir = join(root, 'athletes');
+    const workDir = join(suite.workDir, 'athletes');
     mkdirSync(workDir);
     // 1. The generator reads the document the running server serves.
-    const generated = await node(OPENAPI_TYPESCRIPT, [`${origin}/api/openapi.json`, '--output', 'api.ts'], workDir);
+    const generated = await node(OPENAPI_TYPESCRIPT, [`${suite.origin}/api/openapi.json`, '--output', 'api.ts'], workDir);
     if (generated.code !== 0) console.error(`openapi-typescript failed:\n${generated.output}`);
     expect(generated.code).toBe(0);
     const types = readFileSync(join(workDir, 'api.ts'), 'utf8');
@@ -149,8 +134,8 @@ describe('a client generated from /api/openapi.json (openapi-typescript + openap
     // 3. The compiled program signs in and lists the athletes of a real user.
     const build = await tsc(workDir, '--noCheck');
     expect(build).toMatchObject({ code: 0, output: '' });
-    const user = await signUp(t, 'Generated Client');
-    const program = await node(join(workDir, 'out', 'client.js'), [`${origin}/api`, user.email, user.password], workDir);
+    const user = await signUp(suite.t, 'Generated Client');
+    const program = await node(join(workDir, 'out', 'client.js'), [`${suite.origin}/api`, user.email, user.password], workDir);
     if (program.code !== 0) console.error(`the generated client failed:\n${program.output}`);
     expect(program.code).toBe(0);
     const outcome = JSON.parse(program.stdout) as {
@@ -172,17 +157,17 @@ describe('a client generated from /api/openapi.json (openapi-typescript + openap
     expect(outcome.anonymous).toEqual({ status: 401, code: 'UNAUTHORIZED' });
 
     // The athlete the program created is really stored for this user.
-    const after = await t.http().get('/api/v1/athletes').set(user.auth).expect(200);
+    const after = await suite.t.http().get('/api/v1/athletes').set(user.auth).expect(200);
     expect((after.body as { items: { id: string }[] }).items.map((athlete) => athlete.id).sort()).toEqual(
       [user.athleteId, outcome.created.id].sort(),
     );
   }, 180_000);
 
   it("runs README's recipe: Blob-typed files through the transform hook, the whole flow, a typed 409, no casts", async () => {
-    const workDir = join(root, 'readme');
+    const workDir = join(suite.workDir, 'readme');
     mkdirSync(join(workDir, 'src'), { recursive: true });
     writeFileSync(join(workDir, 'tsconfig.json'), readmeTsconfig());
-    writeFileSync(join(workDir, 'generate.mjs'), atOrigin(readmeBlock('openapi-fetch/generate.mjs'), origin));
+    writeFileSync(join(workDir, 'generate.mjs'), atOrigin(readmeBlock('openapi-fetch/generate.mjs'), suite.origin));
     const generated = await node(join(workDir, 'generate.mjs'), [], workDir);
     if (generated.code !== 0) console.error(`generate.mjs failed:\n${generated.output}`);
     expect(generated.code).toBe(0);
@@ -203,7 +188,7 @@ describe('a client generated from /api/openapi.json (openapi-typescript + openap
     if (check.code !== 0) console.error(`tsc failed:\n${check.output}`);
     expect(check).toMatchObject({ code: 0, output: '' });
 
-    const ran = await node(join(workDir, 'dist', 'client.js'), [], workDir, { API_BASE_URL: `${origin}/api` });
+    const ran = await node(join(workDir, 'dist', 'client.js'), [], workDir, { API_BASE_URL: `${suite.origin}/api` });
     if (ran.code !== 0) console.error(`the generated client failed:\n${ran.output}`);
     expect(ran.code).toBe(0);
     expectClientOutcome(program, ran.stdout);

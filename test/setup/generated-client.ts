@@ -1,4 +1,4 @@
-import { expect } from '@jest/globals';
+import { afterAll, beforeAll, expect } from '@jest/globals';
 import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
@@ -88,6 +88,33 @@ export async function listeningApp(): Promise<{ t: TestApp; origin: string; rest
   await t.app.listen({ port: 0, host: '127.0.0.1' });
   const { port } = t.app.getHttpServer().address() as AddressInfo;
   return { t, origin: `http://127.0.0.1:${port}`, restoreEnv: () => (process.env.NODE_ENV = nodeEnv) };
+}
+
+/** What a generated-client suite works against: the listening app and its own work folder. */
+export interface GeneratedClientSuite {
+  t: TestApp;
+  origin: string;
+  workDir: string;
+}
+
+/**
+ * Registers the suite's beforeAll/afterAll: the listening app (listeningApp) and a work folder made
+ * with `prefix`, both gone afterwards. The returned object is filled in before the first test runs.
+ */
+export function useGeneratedClientSuite(prefix: string): GeneratedClientSuite {
+  const suite = {} as GeneratedClientSuite;
+  let restoreEnv: (() => void) | undefined;
+  beforeAll(async () => {
+    const listening = await listeningApp();
+    Object.assign(suite, { t: listening.t, origin: listening.origin, workDir: makeWorkDir(prefix) });
+    restoreEnv = listening.restoreEnv;
+  });
+  afterAll(async () => {
+    removeWorkDir(suite.workDir);
+    await suite.t?.close();
+    restoreEnv?.();
+  });
+  return suite;
 }
 
 /**
