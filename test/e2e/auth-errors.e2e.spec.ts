@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureBuilt, startApiProcess, type ApiProcess } from '../setup/api-process.js';
 import { TEST_DATABASE_URL } from '../setup/database.js';
-import { startTcpProxy, type TcpProxy } from '../setup/tcp-proxy.js';
+import { startDatabaseProxy, type TcpProxy } from '../setup/tcp-proxy.js';
 
 /**
  * Issue 23: the auth routes during a database outage, on the compiled server (its whole output is
@@ -41,16 +41,13 @@ describeWithPostgres('auth routes: outages and client mistakes', () => {
 
   beforeAll(async () => {
     ensureBuilt();
-    const target = new URL(TEST_DATABASE_URL!);
-    proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
-    const viaProxy = new URL(TEST_DATABASE_URL!);
-    viaProxy.hostname = '127.0.0.1';
-    viaProxy.port = String(proxy.port);
+    let viaProxy: string;
+    ({ proxy, url: viaProxy } = await startDatabaseProxy(TEST_DATABASE_URL!));
     dataDir = mkdtempSync(join(tmpdir(), 'auth-outage-'));
     api = await startApiProcess({
       NODE_ENV: 'production',
       AUTH_SECRET: 'auth-outage-test-secret-0123456789abcdef',
-      DATABASE_URL: viaProxy.toString(),
+      DATABASE_URL: viaProxy,
       DATA_DIR: dataDir,
       AUTH_SESSION_CACHE_SECONDS: '0',
       // Without the rate limiter's own query first, sign-in's user lookup (with the email as its parameter) is what fails.

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureBuilt, startApiProcess, type ApiProcess } from '../setup/api-process.js';
 import { TEST_DATABASE_URL } from '../setup/database.js';
-import { startTcpProxy, type TcpProxy } from '../setup/tcp-proxy.js';
+import { startDatabaseProxy, type TcpProxy } from '../setup/tcp-proxy.js';
 
 /**
  * The compiled server with its PostgreSQL connection running through a TCP proxy the test cuts,
@@ -29,16 +29,13 @@ describeWithPostgres('the database becomes unreachable', () => {
 
   beforeAll(async () => {
     ensureBuilt();
-    const target = new URL(TEST_DATABASE_URL!);
-    proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
-    const viaProxy = new URL(TEST_DATABASE_URL!);
-    viaProxy.hostname = '127.0.0.1';
-    viaProxy.port = String(proxy.port);
+    let viaProxy: string;
+    ({ proxy, url: viaProxy } = await startDatabaseProxy(TEST_DATABASE_URL!));
     dataDir = mkdtempSync(join(tmpdir(), 'outage-'));
     api = await startApiProcess({
       NODE_ENV: 'production',
       AUTH_SECRET: 'outage-test-secret-0123456789abcdef-0123',
-      DATABASE_URL: viaProxy.toString(),
+      DATABASE_URL: viaProxy,
       DATA_DIR: dataDir,
       // Every request reads the session, so the outage cannot hide behind the cache.
       AUTH_SESSION_CACHE_SECONDS: '0',

@@ -134,3 +134,13 @@ export async function startCuttingTcpProxy(target: { host: string; port: number 
     },
   };
 }
+
+/** A proxy in front of the database at `databaseUrl`, and the same URL pointed at the proxy. */
+export async function startDatabaseProxy(databaseUrl: string): Promise<{ proxy: TcpProxy; url: string }> {
+  const target = new URL(databaseUrl);
+  const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
+  const viaProxy = new URL(databaseUrl);
+  viaProxy.hostname = '127.0.0.1';
+  viaProxy.port = String(proxy.port);
+  return { proxy, url: viaProxy.toString() };
+}
