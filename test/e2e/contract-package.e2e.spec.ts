@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { createActivity } from '../factories/activities.js';
-import { signUp } from '../factories/api.js';
+import { asBytes, signUp } from '../factories/api.js';
 import { gpxDocument, trackPoints } from '../factories/imports.js';
 import { createTestApp, type TestApp } from '../setup/app.js';
 
@@ -105,11 +105,7 @@ describe('the contract package, packed and installed into an empty project', () 
       .get(`/api/v1/activities/${activity.id}/streams/heart_rate/file?redirect=false`)
       .set(user.auth)
       .buffer(true)
-      .parse((response, done) => {
-        const chunks: Buffer[] = [];
-        response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.on('end', () => done(null, Buffer.concat(chunks)));
-      })
+      .parse(asBytes)
       .expect(200);
     const parquet = download.body as Buffer;
     expect(parquet.subarray(0, 4).toString('latin1')).toBe('PAR1');

@@ -14,7 +14,7 @@ import { parseFit } from '../../src/modules/imports/parsers/fit.js';
 import { createObjectStore } from '../../src/modules/streams/storage/create-object-store.js';
 import type { ObjectStore } from '../../src/modules/streams/storage/object-store.js';
 import type { ImportedActivity } from '../../src/modules/imports/parsers/types.js';
-import { signUp, type SignedUpUser } from '../factories/api.js';
+import { asBytes, signUp, type SignedUpUser } from '../factories/api.js';
 import { upload } from '../factories/imports.js';
 import { createTestApp, type TestApp } from '../setup/app.js';
 
@@ -50,11 +50,7 @@ describe('the FIT corpus through the import API', () => {
       .get(`/api/v1/activities/${id}/original`)
       .set(user.auth)
       .buffer(true)
-      .parse((response, done) => {
-        const chunks: Buffer[] = [];
-        response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.on('end', () => done(null, Buffer.concat(chunks)));
-      });
+      .parse(asBytes);
 
   const detail = async (id: string) => (await t.http().get(`/api/v1/activities/${id}`).set(user.auth)).body;
 

@@ -21,7 +21,7 @@ import { createObjectStore } from '../../src/modules/streams/storage/create-obje
 import type { ObjectStore } from '../../src/modules/streams/storage/object-store.js';
 import { StreamsRepository } from '../../src/modules/streams/streams.repository.js';
 import { StreamsService } from '../../src/modules/streams/streams.service.js';
-import { signUp, type SignedUpUser } from '../factories/api.js';
+import { asBytes, signUp, type SignedUpUser } from '../factories/api.js';
 import { upload, zip } from '../factories/imports.js';
 import { garminDaily, healthKitRun } from '../fixtures/sync-payloads.js';
 import { createTestApp, type TestApp } from '../setup/app.js';
@@ -51,11 +51,7 @@ const getOriginal = (user: SignedUpUser, activityId: string) =>
     .get(`/api/v1/activities/${activityId}/original`)
     .set(user.auth)
     .buffer(true)
-    .parse((response, done) => {
-      const chunks: Buffer[] = [];
-      response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('end', () => done(null, Buffer.concat(chunks)));
-    });
+    .parse(asBytes);
 
 const postBatch = (user: SignedUpUser, source: string, body: string) =>
   t.http().post(`/api/v1/athletes/${user.athleteId}/sync/${source}/batches`).set(user.auth).set('content-type', 'application/json').send(body);

@@ -5,7 +5,7 @@ import { activities, activityStreams, syncStates } from '../../src/database/sche
 import { createObjectStore } from '../../src/modules/streams/storage/create-object-store.js';
 import type { ObjectStore } from '../../src/modules/streams/storage/object-store.js';
 import { RawArchive } from '../../src/modules/sync/raw-archive.js';
-import { signUp, type SignedUpUser } from '../factories/api.js';
+import { asBytes, signUp, type SignedUpUser } from '../factories/api.js';
 import {
   garminActivityDetails,
   garminDaily,
@@ -392,11 +392,7 @@ describe('provider shapes as they arrive', () => {
     const res = await post(owner, 'garmin', body).expect(200);
     expect(res.body.results.map((r: { field: string; index: number }) => `${r.field}[${r.index}]`)).toEqual(['activities[0]', 'activities[1]', 'dailies[0]']);
     for (const [n, expected] of items.entries()) {
-      const original = await t.http().get(`/api/v1/activities/${res.body.results[n].id}/original`).set(owner.auth).buffer(true).parse((r, done) => {
-        const chunks: Buffer[] = [];
-        r.on('data', (c: Buffer) => chunks.push(c));
-        r.on('end', () => done(null, Buffer.concat(chunks)));
-      }).expect(200);
+      const original = await t.http().get(`/api/v1/activities/${res.body.results[n].id}/original`).set(owner.auth).buffer(true).parse(asBytes).expect(200);
       expect(original.headers['content-type']).toMatch(/^application\/json/);
       expect(original.headers['x-archive-key']).toBe(res.body.archiveKey);
       expect((original.body as Buffer).toString('utf8')).toBe(expected);

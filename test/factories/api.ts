@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Response } from 'superagent';
 import type { TestApp } from '../setup/app.js';
 
 export interface SignedUpUser {
@@ -25,4 +26,11 @@ export async function signUp(t: TestApp, name = 'Test User'): Promise<SignedUpUs
     throw new Error(`default athlete missing: ${athletes.status} ${JSON.stringify(athletes.body)}`);
   }
   return { userId: response.body.user.id, email, password, token, athleteId: athletes.body.items[0].id, auth };
+}
+
+/** A supertest parser that keeps the body as the bytes received (`.buffer(true).parse(asBytes)`). */
+export function asBytes(response: Response, done: (error: Error | null, body: Buffer) => void): void {
+  const chunks: Buffer[] = [];
+  response.on('data', (chunk: Buffer) => chunks.push(chunk));
+  response.on('end', () => done(null, Buffer.concat(chunks)));
 }
