@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { expectClientOutcome, readmeBlock, readmeTsconfig, runNode, TSC, useGeneratedClientSuite } from '../setup/generated-client.js';
+import { compileAndRunReadmeProgram, readmeTsconfig, runNode, useGeneratedClientSuite } from '../setup/generated-client.js';
 
 /**
  * A second, independent generator: @hey-api/openapi-ts builds a fetch SDK from the served
@@ -39,15 +39,6 @@ describe('a client generated from /api/openapi.json by @hey-api/openapi-ts', () 
       expect(declares(pattern)).toEqual({ pattern: pattern.source, found: true });
     }
 
-    const program = readmeBlock('hey-api/src/client.ts');
-    writeFileSync(join(workDir, 'src', 'client.ts'), program);
-    const check = await runNode(TSC, ['-p', join(workDir, 'tsconfig.json')], workDir);
-    if (check.code !== 0) console.error(`tsc failed:\n${check.output}`);
-    expect(check).toMatchObject({ code: 0, output: '' });
-
-    const ran = await runNode(join(workDir, 'dist', 'client.js'), [], workDir, { API_BASE_URL: `${origin}/api` });
-    if (ran.code !== 0) console.error(`the generated client failed:\n${ran.output}`);
-    expect(ran.code).toBe(0);
-    expectClientOutcome(program, ran.stdout);
+    await compileAndRunReadmeProgram('hey-api', workDir, origin);
   }, 240_000);
 });

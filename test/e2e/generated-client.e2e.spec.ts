@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { signUp } from '../factories/api.js';
-import { atOrigin, expectClientOutcome, readmeBlock, readmeTsconfig, runNode, TSC, useGeneratedClientSuite } from '../setup/generated-client.js';
+import { atOrigin, compileAndRunReadmeProgram, readmeBlock, readmeTsconfig, runNode, TSC, useGeneratedClientSuite } from '../setup/generated-client.js';
 
 /**
  * A third-party client built only from the served OpenAPI document: the openapi-typescript CLI
@@ -182,15 +182,6 @@ describe('a client generated from /api/openapi.json (openapi-typescript + openap
       expect(declares(pattern)).toEqual({ pattern: pattern.source, found: true });
     }
 
-    const program = readmeBlock('openapi-fetch/src/client.ts');
-    writeFileSync(join(workDir, 'src', 'client.ts'), program);
-    const check = await tsc(workDir);
-    if (check.code !== 0) console.error(`tsc failed:\n${check.output}`);
-    expect(check).toMatchObject({ code: 0, output: '' });
-
-    const ran = await node(join(workDir, 'dist', 'client.js'), [], workDir, { API_BASE_URL: `${suite.origin}/api` });
-    if (ran.code !== 0) console.error(`the generated client failed:\n${ran.output}`);
-    expect(ran.code).toBe(0);
-    expectClientOutcome(program, ran.stdout);
+    await compileAndRunReadmeProgram('openapi-fetch', workDir, suite.origin);
   }, 180_000);
 });

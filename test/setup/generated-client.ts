@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect } from '@jest/globals';
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -132,3 +132,20 @@ export function readmeBlock(name: string): string {
 
 /** The README's examples point at http://localhost:3000; the suites' app listens elsewhere. */
 export const atOrigin = (text: string, origin: string) => text.replaceAll('http://localhost:3000', origin);
+
+/**
+ * README's program `<generator>/src/client.ts` in `workDir`: it must pass strict `tsc` with no
+ * output, run against `origin` with exit code 0, and print the expected outcome (expectClientOutcome).
+ */
+export async function compileAndRunReadmeProgram(generator: string, workDir: string, origin: string): Promise<void> {
+  const program = readmeBlock(`${generator}/src/client.ts`);
+  writeFileSync(join(workDir, 'src', 'client.ts'), program);
+  const check = await runNode(TSC, ['-p', join(workDir, 'tsconfig.json')], workDir);
+  if (check.code !== 0) console.error(`tsc failed:\n${check.output}`);
+  expect(check).toMatchObject({ code: 0, output: '' });
+
+  const ran = await runNode(join(workDir, 'dist', 'client.js'), [], workDir, { API_BASE_URL: `${origin}/api` });
+  if (ran.code !== 0) console.error(`the generated client failed:\n${ran.output}`);
+  expect(ran.code).toBe(0);
+  expectClientOutcome(program, ran.stdout);
+}
