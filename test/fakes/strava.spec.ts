@@ -3,7 +3,9 @@
  * the listening fake, no app involved.
  */
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { defaultStravaAthlete, type FakeStrava, startFakeStrava } from './strava/index.js';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { defaultStravaAthlete, type FakeStrava, generateStravaActivities, startFakeStrava } from './strava/index.js';
 
 const REDIRECT = 'http://127.0.0.1:9/api/v1/connections/strava/callback';
 
@@ -130,5 +132,161 @@ describe('fake Strava: OAuth', () => {
     const { access_token } = await connect(fake);
     expect((await api(fake, '/athlete', access_token)).body).toMatchObject({ id: 2 });
     expect(fake.state.requests.filter((r) => r.endpoint === 'GET /api/v3/athlete').map((r) => r.user)).toEqual(['2']);
+  });
+});
+
+describe('fake Strava: activities', () => {
+  it('pages the SummaryActivity list newest first, with before/after, per_page capped at 200', async () => {
+    fake = await startFakeStrava({ activities: 450 });
+    const { access_token } = await connect(fake);
+    const pages: Array<Array<Record<string, unknown>>> = [];
+    for (let page = 1; page <= 4; page += 1) pages.push((await api(fake, `/athlete/activities?per_page=500&page=${page}`, access_token)).body as Array<Record<string, unknown>>);
+    expect(pages.map((p) => p.length)).toEqual([200, 200, 50, 0]);
+    const ids = pages.flat().map((a) => a.id as number);
+    expect(new Set(ids).size).toBe(450);
+    const starts = pages.flat().map((a) => Date.parse(a.start_date as string));
+    expect(starts).toEqual([...starts].sort((a, b) => b - a));
+    expect(pages[0][0]).toMatchObject({ resource_state: 2, athlete: { id: 134815, resource_state: 1 }, map: { resource_state: 2 } });
+    expect(pages[0][0]).not.toHaveProperty('laps');
+    expect(pages[0][0]).not.toHaveProperty('description');
+
+    const cut = starts[10] / 1000;
+    const before = (await api(fake, `/athlete/activities?before=${cut}&per_page=5`, access_token)).body as Array<{ id: number }>;
+    expect(before.map((a) => a.id)).toEqual(ids.slice(11, 16));
+    const after = (await api(fake, `/athlete/activities?after=${cut}`, access_token)).body as Array<{ id: number }>;
+    expect(after.map((a) => a.id)).toEqual(ids.slice(0, 10).reverse());
+    expect((await api(fake, '/athlete/activities?per_page=abc', access_token)).status).toBe(400);
+  });
+
+  it('answers a DetailedActivity and its streams keyed by type or as an array, agreeing with the summary', async () => {
+    fake = await startFakeStrava({ activities: 30 });
+    const { access_token } = await connect(fake);
+    const ride = fake.state.activities.get(134815)!.find((a) => a.detail.sport_type === 'Ride' && a.streams.heartrate)!;
+    const detail = (await api(fake, `/activities/${ride.id}`, access_token)).body as Record<string, unknown>;
+    expect(detail).toMatchObject({ id: ride.id, resource_state: 3, sport_type: 'Ride', type: 'Ride', device_name: 'Garmin Edge 1040', map: { polyline: expect.any(String) } });
+    expect((detail.laps as unknown[]).length).toBeGreaterThan(0);
+
+    const keys = 'time,latlng,altitude,heartrate,cadence,watts,velocity_smooth,distance,temp';
+    const keyed = (await api(fake, `/activities/${ride.id}/streams?keys=${keys}&key_by_type=true`, access_token)).body as Record<string, { data: unknown[]; series_type: string; original_size: number; resolution: string }>;
+    expect(Object.keys(keyed)).toEqual(expect.arrayContaining(['time', 'distance', 'latlng', 'altitude', 'heartrate', 'watts', 'velocity_smooth', 'cadence']));
+    expect(keyed).not.toHaveProperty('moving');
+    expect(keyed.time).toMatchObject({ series_type: 'distance', resolution: 'high', original_size: keyed.time.data.length });
+    expect(keyed.time.data.at(-1)).toBe(detail.elapsed_time);
+    expect(keyed.distance.data.at(-1)).toBe(detail.distance);
+    expect(keyed.latlng.data[0]).toEqual(detail.start_latlng);
+    expect(Math.max(...(keyed.heartrate.data as number[]))).toBe(detail.max_heartrate);
+
+    const array = (await api(fake, `/activities/${ride.id}/streams?keys=heartrate`, access_token)).body as Array<{ type: string; data: unknown[] }>;
+    expect(array.map((s) => s.type)).toEqual(['distance', 'heartrate']);
+    expect(array[1].data).toEqual(keyed.heartrate.data);
+
+    expect((await api(fake, '/activities/1/streams?keys=time', access_token)).status).toBe(404);
+  });
+
+  it('generates the same activities for the same seed, different ones for another', () => {
+    const a = generateStravaActivities({ count: 20, athleteId: 1, seed: 7 });
+    const b = generateStravaActivities({ count: 20, athleteId: 1, seed: 7 });
+    const c = generateStravaActivities({ count: 20, athleteId: 1, seed: 8 });
+    expect(JSON.stringify(a)).toBe(JSON.stringify(b));
+    expect(a.map((x) => x.detail.distance)).not.toEqual(c.map((x) => x.detail.distance));
+    // Ids grow with time, newest first.
+    expect(a.map((x) => x.id)).toEqual([...a.map((x) => x.id)].sort((x, y) => y - x));
+  });
+});
+
+describe('fake Strava: rate limits and faults', () => {
+  it('sends both limit header pairs on every API answer and 429 past the 15-minute read limit, until the window turns', async () => {
+    let clock = Date.parse('2026-12-01T10:00:00Z');
+    fake = await startFakeStrava({ activities: 3, limits: { overall: [10, 100], read: [4, 50] }, now: () => clock });
+    const { access_token } = await connect(fake);
+    const answers = [];
+    for (let i = 0; i < 6; i += 1) answers.push(await api(fake, '/athlete', access_token));
+    expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200, 429, 429]);
+    expect(answers[0].headers.get('x-ratelimit-limit')).toBe('10,100');
+    expect(answers[0].headers.get('x-ratelimit-usage')).toBe('1,1');
+    expect(answers[3].headers.get('x-readratelimit-limit')).toBe('4,50');
+    expect(answers[3].headers.get('x-readratelimit-usage')).toBe('4,4');
+    expect(answers[4].body).toEqual({ message: 'Rate Limit Exceeded', errors: [{ resource: 'Application', field: 'rate limit', code: 'exceeded' }] });
+    expect(answers[5].headers.get('x-readratelimit-usage')).toBe('6,6');
+
+    clock = Date.parse('2026-12-01T10:15:00Z');
+    const next = await api(fake, '/athlete', access_token);
+    expect(next.status).toBe(200);
+    expect(next.headers.get('x-readratelimit-usage')).toBe('1,7');
+    expect(fake.state.count('GET /api/v3/athlete')).toBe(7);
+  });
+
+  it('injects a 429 at the Nth request of an endpoint, a 500, and a slow answer', async () => {
+    fake = await startFakeStrava({ activities: 5 });
+    const { access_token } = await connect(fake);
+    fake.injectFault({ endpoint: 'GET /api/v3/athlete/activities', status: 429, atRequest: 3 });
+    const statuses = [];
+    for (let i = 0; i < 4; i += 1) statuses.push((await api(fake, '/athlete/activities', access_token)).status);
+    expect(statuses).toEqual([200, 200, 429, 200]);
+
+    fake.injectFault({ status: 500, times: 2 });
+    expect((await api(fake, '/athlete', access_token)).status).toBe(500);
+    expect((await api(fake, '/athlete', access_token)).status).toBe(500);
+    expect((await api(fake, '/athlete', access_token)).status).toBe(200);
+
+    fake.injectFault({ endpoint: 'GET /api/v3/athlete', delayMs: 300 });
+    const started = performance.now();
+    expect((await api(fake, '/athlete', access_token)).status).toBe(200);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(290);
+  });
+});
+
+/** A stand-in for the app's webhook endpoint: answers the subscription check, records events. */
+async function webhookReceiver(verifyToken: string) {
+  const events: unknown[] = [];
+  const server: Server = createServer((req: IncomingMessage, res) => {
+    const url = new URL(req.url!, 'http://x');
+    if (req.method === 'GET') {
+      if (url.searchParams.get('hub.verify_token') !== verifyToken) return res.writeHead(403).end();
+      res.writeHead(200, { 'content-type': 'application/json' });
+      return res.end(JSON.stringify({ 'hub.challenge': url.searchParams.get('hub.challenge') }));
+    }
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString()));
+    req.on('end', () => {
+      events.push(JSON.parse(body));
+      res.writeHead(200).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { events, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/v1/webhooks/strava`, close: () => new Promise((r) => server.close(r)) };
+}
+
+describe('fake Strava: push subscriptions and webhooks', () => {
+  it('creates the one subscription after the callback echoes hub.challenge, then delivers events there', async () => {
+    const receiver = await webhookReceiver('verify-me');
+    try {
+      fake = await startFakeStrava({ activities: 2 });
+      const credentials = { client_id: fake.clientId, client_secret: fake.clientSecret };
+      const wrong = await postForm(`${fake.apiUrl}/push_subscriptions`, { ...credentials, callback_url: receiver.url, verify_token: 'wrong' });
+      expect(wrong.status).toBe(400);
+      const created = await postForm(`${fake.apiUrl}/push_subscriptions`, { ...credentials, callback_url: receiver.url, verify_token: 'verify-me' });
+      expect(created).toMatchObject({ status: 201, body: { id: expect.any(Number) } });
+      const again = await postForm(`${fake.apiUrl}/push_subscriptions`, { ...credentials, callback_url: receiver.url, verify_token: 'verify-me' });
+      expect(again.body.errors).toEqual([{ resource: 'PushSubscription', field: '', code: 'already exists' }]);
+      const listed = await fetch(`${fake.apiUrl}/push_subscriptions?${new URLSearchParams(credentials)}`);
+      expect(await listed.json()).toEqual([expect.objectContaining({ id: created.body.id, callback_url: receiver.url })]);
+
+      const added = fake.addActivity();
+      expect(fake.state.activities.get(134815)![0]).toBe(added);
+      const answer = await fake.deliverWebhook({ object_type: 'activity', object_id: added.id, aspect_type: 'create', owner_id: 134815 });
+      expect(answer.status).toBe(200);
+      await fake.deliverWebhook({ object_type: 'athlete', object_id: 134815, aspect_type: 'update', owner_id: 134815, updates: { authorized: 'false' } });
+      expect(receiver.events).toEqual([
+        { object_type: 'activity', object_id: added.id, aspect_type: 'create', owner_id: 134815, subscription_id: created.body.id, event_time: expect.any(Number), updates: {} },
+        expect.objectContaining({ object_type: 'athlete', updates: { authorized: 'false' } }),
+      ]);
+      expect(fake.state.deauthorized).toEqual([134815]);
+
+      const deleted = await fetch(`${fake.apiUrl}/push_subscriptions/${created.body.id}?${new URLSearchParams(credentials)}`, { method: 'DELETE' });
+      expect(deleted.status).toBe(204);
+    } finally {
+      await receiver.close();
+    }
   });
 });
