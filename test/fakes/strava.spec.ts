@@ -5,6 +5,7 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { StravaActivitySchema } from '@unified-activity/contract';
 import { defaultStravaAthlete, type FakeStrava, generateStravaActivities, startFakeStrava } from './strava/index.js';
 
 const REDIRECT = 'http://127.0.0.1:9/api/v1/connections/strava/callback';
@@ -179,6 +180,9 @@ describe('fake Strava: activities', () => {
     const array = (await api(fake, `/activities/${ride.id}/streams?keys=heartrate`, access_token)).body as Array<{ type: string; data: unknown[] }>;
     expect(array.map((s) => s.type)).toEqual(['distance', 'heartrate']);
     expect(array[1].data).toEqual(keyed.heartrate.data);
+    // What the fake answers is what our Strava payload schema accepts, in both stream forms.
+    expect(StravaActivitySchema.safeParse({ ...detail, streams: keyed }).error).toBeUndefined();
+    expect(StravaActivitySchema.safeParse({ ...detail, streams: array }).error).toBeUndefined();
 
     expect((await api(fake, '/activities/1/streams?keys=time', access_token)).status).toBe(404);
   });
