@@ -193,6 +193,12 @@ describe('fake Garmin: backfill and pushes', () => {
       { userId: '4aacafe82427c251df9c9592d0c06768', summaryId: expect.any(String), permissions: ['ACTIVITY_EXPORT'], changeTimeInSeconds: expect.any(Number) },
     ]);
     expect(receiver.received[1].body).toEqual({ deregistrations: [{ userId: '4aacafe82427c251df9c9592d0c06768' }] });
+
+    // The control route of npm run fake:providers: a new activity, pushed as after a device sync.
+    const control = await fetch(`${fake.url}/_fake/activities`, { method: 'POST' });
+    const made = (await control.json()) as { summaryId: string; pushes: unknown[] };
+    expect(made).toEqual({ summaryId: fake.state.activities.get('4aacafe82427c251df9c9592d0c06768')![0].summaryId, pushes: [{ summaryType: 'activities', status: 200 }, { summaryType: 'activityDetails', status: 200 }] });
+    expect(receiver.received.at(-2)!.body.activities[0].summaryId).toBe(made.summaryId);
     expect((await get(fake, '/wellness-api/rest/user/id', access_token)).status).toBe(401);
   });
 

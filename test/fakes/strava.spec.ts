@@ -287,6 +287,12 @@ describe('fake Strava: push subscriptions and webhooks', () => {
       ]);
       expect(fake.state.deauthorized).toEqual([134815]);
 
+      // The control route of npm run fake:providers: a new activity and its create event.
+      const control = await fetch(`${fake.url}/_fake/activities`, { method: 'POST' });
+      const made = (await control.json()) as { id: number; webhook: { status: number } };
+      expect(made).toEqual({ id: fake.state.activities.get(134815)![0].id, webhook: { status: 200 } });
+      expect(receiver.events.at(-1)).toMatchObject({ object_type: 'activity', object_id: made.id, aspect_type: 'create' });
+
       const deleted = await fetch(`${fake.apiUrl}/push_subscriptions/${created.body.id}?${new URLSearchParams(credentials)}`, { method: 'DELETE' });
       expect(deleted.status).toBe(204);
     } finally {

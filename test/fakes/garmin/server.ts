@@ -8,7 +8,8 @@
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { countRequests, FakeRouter, Faults, type FakeContext, type FakeRequest, type FaultSpec, listen, postJson, sendJson, sendStatus, sleep } from '../http.js';
-import { activityDetailsItem, activityFileItem, activityFit, activityItem, type FakeGarminActivity, generateGarminActivities } from './data.js';
+import { generateActivity } from '../strava/data.js';
+import { activityDetailsItem, activityFileItem, activityFit, activityItem, type FakeGarminActivity, fromGenerated, generateGarminActivities } from './data.js';
 
 export type GarminPushType = 'activities' | 'activityDetails' | 'activityFiles' | 'deregistrations' | 'userPermissionsChange';
 
@@ -85,6 +86,8 @@ export interface FakeGarmin {
   expireAccessTokens(userId?: string): void;
   /** Push items of one summary type to the app now (as Garmin does when a device syncs). */
   push(summaryType: GarminPushType, items: unknown[]): Promise<GarminPushRecord>;
+  /** Add a generated activity as the user's newest (not pushed: see pushActivity); returns it. */
+  addActivity(userId?: string): FakeGarminActivity;
   /** Push the activity (summary, details and, when enabled, its file) as after a device sync. */
   pushActivity(activity: FakeGarminActivity): Promise<void>;
   /** The user disconnects in Garmin Connect: tokens die and a `deregistrations` push goes out. */
@@ -295,6 +298,16 @@ export async function startFakeGarmin(options: FakeGarminOptions = {}): Promise<
     state.deregistered.push(userId);
   };
 
+  // --- Control route for trying it by hand (npm run fake:providers): a device sync of a new activity --
+
+  router.on('POST', '/_fake/activities', async (ctx) => {
+    const activity = fake.addActivity();
+    ctx.user = activity.userId;
+    const before = state.pushes.length;
+    await fake.pushActivity(activity).catch(() => undefined);
+    sendJson(ctx.res, 201, { summaryId: activity.summaryId, pushes: state.pushes.slice(before).map((p) => ({ summaryType: p.summaryType, status: p.status })) });
+  });
+
   const listening = await listen({
     router,
     log: requests,
@@ -325,6 +338,14 @@ export async function startFakeGarmin(options: FakeGarminOptions = {}): Promise<
       for (const grant of state.accessTokens.values()) if (userId === undefined || grant.userId === userId) grant.expiresAt = Math.floor(now() / 1000) - 1;
     },
     push,
+    addActivity: (userId = state.loggedInUserId) => {
+      const list = state.activities.get(userId) ?? [];
+      const newest = list[0] ? (list[0].summary.startTimeInSeconds as number) * 1000 : now() - 2 * 86_400_000;
+      const id = Math.max(21_000_000_000, ...[...state.activities.values()].flat().map((a) => a.activityId)) + 7;
+      const activity = fromGenerated(generateActivity((options.seed ?? 2626) * 7919 + id, id, 0, newest + 86_400_000, options.streamStepS ?? 5), userId);
+      state.activities.set(userId, [activity, ...list]);
+      return activity;
+    },
     pushActivity: async (activity) => {
       const list = state.activities.get(activity.userId) ?? [];
       if (!list.includes(activity)) state.activities.set(activity.userId, [activity, ...list]);

@@ -364,6 +364,17 @@ export async function startFakeStrava(options: FakeStravaOptions = {}): Promise<
     sendStatus(ctx.res, 204);
   });
 
+  // --- Control route for trying it by hand (npm run fake:providers): a new activity and its webhook --
+
+  router.on('POST', '/_fake/activities', async (ctx) => {
+    const activity = fake.addActivity(state.loggedInAthleteId);
+    ctx.user = String(activity.athleteId);
+    const webhook = webhookCallbackUrl
+      ? await fake.deliverWebhook({ object_type: 'activity', object_id: activity.id, aspect_type: 'create', owner_id: activity.athleteId }).catch((error: unknown) => ({ status: 0, body: String(error) }))
+      : null;
+    sendJson(ctx.res, 201, { id: activity.id, webhook: webhook && { status: webhook.status } });
+  });
+
   const listening = await listen({
     router,
     log: requests,
