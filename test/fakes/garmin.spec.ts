@@ -17,6 +17,7 @@ const REDIRECT = 'http://127.0.0.1:9/api/v1/connections/garmin/callback';
 interface Received {
   path: string;
   clientId: string | undefined;
+  userAgent: string | undefined;
   body: Record<string, Array<Record<string, unknown>>>;
 }
 
@@ -27,7 +28,7 @@ async function pushReceiver() {
     let body = '';
     req.on('data', (c: Buffer) => (body += c.toString()));
     req.on('end', () => {
-      received.push({ path: req.url!, clientId: req.headers['garmin-client-id'] as string | undefined, body: JSON.parse(body) as Received['body'] });
+      received.push({ path: req.url!, clientId: req.headers['garmin-client-id'] as string | undefined, userAgent: req.headers['user-agent'], body: JSON.parse(body) as Received['body'] });
       res.writeHead(200).end();
     });
   });
@@ -139,7 +140,7 @@ describe('fake Garmin: backfill and pushes', () => {
     expect(activities.flatMap((r) => r.body.activities.map((a) => a.summaryId))).toEqual(expected);
     expect(details.flatMap((r) => r.body.activityDetails.map((a) => a.activityId))).toEqual(expected.map(Number));
     expect(Math.max(...activities.map((r) => r.body.activities.length))).toBe(25);
-    expect(receiver.received.every((r) => r.clientId === fake!.clientId)).toBe(true);
+    expect(receiver.received.every((r) => r.clientId === fake!.clientId && r.userAgent === 'Garmin Health API')).toBe(true);
 
     const summary = activities[0].body.activities[0];
     expect(summary).toMatchObject({ userId: '4aacafe82427c251df9c9592d0c06768', activityType: expect.any(String), startTimeInSeconds: expect.any(Number), durationInSeconds: expect.any(Number) });
@@ -153,7 +154,18 @@ describe('fake Garmin: backfill and pushes', () => {
     for (const item of details.flatMap((r) => r.body.activityDetails)) expect(GarminActivityDetailsSchema.safeParse(item).error).toBeUndefined();
 
     expect((await get(fake, `/wellness-api/rest/backfill/activities?${window}`, access_token)).status).toBe(409);
-    expect(fake.state.backfills).toEqual([{ userId: '4aacafe82427c251df9c9592d0c06768', summaryType: 'activities', start, end }]);
+    const overlapping = await get(fake, `/wellness-api/rest/backfill/activities?summaryStartTimeInSeconds=${end - 86_400}&summaryEndTimeInSeconds=${end + 86_400}`, access_token);
+    expect(overlapping.status).toBe(409);
+    expect(await overlapping.json()).toEqual({ errorMessage: 'Duplicate backfill request' });
+    expect((await get(fake, `/wellness-api/rest/backfill/activities?summaryStartTimeInSeconds=${end}&summaryEndTimeInSeconds=${end + 86_400}`, access_token)).status).toBe(202);
+    await fake.idle();
+    expect(fake.state.backfills).toEqual([
+      { userId: '4aacafe82427c251df9c9592d0c06768', summaryType: 'activities', start, end },
+      { userId: '4aacafe82427c251df9c9592d0c06768', summaryType: 'activities', start: end, end: end + 86_400 },
+    ]);
+    // Without the ACTIVITY_EXPORT permission Garmin answers 412.
+    await fake.changePermissions(['HEALTH_EXPORT']);
+    expect((await get(fake, `/wellness-api/rest/backfill/activities?summaryStartTimeInSeconds=${start - 86_400 * 10}&summaryEndTimeInSeconds=${start}`, access_token)).status).toBe(412);
   });
 
   it('pushes an activityFiles callback whose FIT downloads once with the user’s token and decodes to the activity', async () => {

@@ -167,7 +167,7 @@ export async function startFakeGarmin(options: FakeGarminOptions = {}): Promise<
 
   const push = async (summaryType: GarminPushType, items: unknown[]): Promise<GarminPushRecord> => {
     if (!options.pushUrl) throw new Error('fake Garmin: no pushUrl configured');
-    const answer = await postJson(`${options.pushUrl.replace(/\/$/, '')}/${summaryType}`, { [summaryType]: items }, { 'garmin-client-id': clientId });
+    const answer = await postJson(`${options.pushUrl.replace(/\/$/, '')}/${summaryType}`, { [summaryType]: items }, { 'garmin-client-id': clientId, 'user-agent': 'Garmin Health API' });
     const record = { summaryType, items: items.length, status: answer.status, body: answer.body };
     state.pushes.push(record);
     return record;
@@ -256,8 +256,12 @@ export async function startFakeGarmin(options: FakeGarminOptions = {}): Promise<
       return sendJson(ctx.res, 400, { errorMessage: 'summaryStartTimeInSeconds and summaryEndTimeInSeconds are required, start before end' });
     }
     if (end - start > MAX_BACKFILL_S) return sendJson(ctx.res, 400, { errorMessage: 'Backfill range exceeds the maximum of 90 days' });
-    if (state.backfills.some((b) => b.userId === grant.userId && b.summaryType === summaryType && b.start === start && b.end === end)) {
+    // Garmin refuses "requests for already requested time" with 409: any overlap with an earlier window.
+    if (state.backfills.some((b) => b.userId === grant.userId && b.summaryType === summaryType && b.start < end && start < b.end)) {
       return sendJson(ctx.res, 409, { errorMessage: 'Duplicate backfill request' });
+    }
+    if (!(state.permissions.get(grant.userId) ?? []).includes('ACTIVITY_EXPORT')) {
+      return sendJson(ctx.res, 412, { errorMessage: 'The user has not granted the permission ACTIVITY_EXPORT' });
     }
     state.backfills.push({ userId: grant.userId, summaryType, start, end });
     const inWindow = (state.activities.get(grant.userId) ?? []).filter((a) => {
