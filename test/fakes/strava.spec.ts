@@ -138,7 +138,7 @@ describe('fake Strava: OAuth', () => {
 
 describe('fake Strava: activities', () => {
   it('pages the SummaryActivity list newest first, with before/after, per_page capped at 200', async () => {
-    fake = await startFakeStrava({ activities: 450 });
+    fake = await startFakeStrava({ activities: 450, streamStepS: 60 });
     const { access_token } = await connect(fake);
     const pages: Array<Array<Record<string, unknown>>> = [];
     for (let page = 1; page <= 4; page += 1) pages.push((await api(fake, `/athlete/activities?per_page=500&page=${page}`, access_token)).body as Array<Record<string, unknown>>);
@@ -237,6 +237,14 @@ describe('fake Strava: rate limits and faults', () => {
     const started = performance.now();
     expect((await api(fake, '/athlete', access_token)).status).toBe(200);
     expect(performance.now() - started).toBeGreaterThanOrEqual(290);
+  });
+
+  it('answers every API request after latencyMs', async () => {
+    fake = await startFakeStrava({ latencyMs: 200 });
+    const { access_token } = await connect(fake);
+    const started = performance.now();
+    expect((await api(fake, '/athlete', access_token)).status).toBe(200);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(190);
   });
 });
 

@@ -33,6 +33,8 @@ export interface FakeStravaOptions {
   activities?: number | FakeStravaActivity[];
   seed?: number;
   streamStepS?: number;
+  /** Wait this long before every API answer (a distant provider; default 0). */
+  latencyMs?: number;
   /** Access-token lifetime in seconds (Strava: 6 h = 21,600). */
   tokenTtlS?: number;
   limits?: StravaLimits;
@@ -382,6 +384,7 @@ export async function startFakeStrava(options: FakeStravaOptions = {}): Promise<
     port: options.port,
     before: async (ctx) => {
       if (!ctx.endpoint.includes(' /api/v3/')) return false;
+      if (options.latencyMs) await sleep(options.latencyMs);
       const injected = faults.take(ctx.endpoint);
       if (injected?.delayMs) await sleep(injected.delayMs);
       if (injected?.status) {
