@@ -1,38 +1,87 @@
 /**
- * `npm run bench:import` — file import throughput through the CLI (issue 12).
+ * `npm run bench:import` — CPU per imported file against the SDK's decode alone (issue 24).
  *
- * Data: BENCH_FILES (200) generated one-hour 1 Hz FIT files with heart rate, GPS, altitude, speed,
- * power and cadence, written with Garmin's own encoder (libs/testing/fit-builder.ts).
- * Baseline, in the same run: `@garmin/fitsdk` decoding the same files single-threaded in this
- * process (the decode options the importer uses), nothing else. Then `npm run import` on the
- * folder as its own process (decoding and stream encoding in one worker thread per CPU, four files
- * per CPU in flight, activities and already-encoded streams written to the database and object store) on the embedded database under a temporary DATA_DIR, or on
- * BENCH_DATABASE_URL when set. Storage: Parquet bytes written against the FIT files' raw and
- * gzipped bytes.
+ * Data: the FIT files of a folder (default `../shared/corpus/fit`, or `--corpus DIR`: real device
+ * files), or with `--generated N` N one-hour 1 Hz FIT files (heart rate, GPS, altitude, speed,
+ * power, cadence) written with Garmin's own encoder (libs/testing/fit-builder.ts).
+ *
+ * Everything runs in this process on one thread, file after file, so that each step's CPU can be
+ * read from process.cpuUsage() (every thread of the process: the main thread, libuv's pool where
+ * brotli compresses the original, PGlite's WebAssembly on the main thread, the GC's threads) around
+ * it. The parse pool runs inline (ParsePool `inline`): in the server and the CLI the same work runs
+ * in a worker thread, which moves it off the event loop but does not change what it costs.
+ *
+ * Per file and round, measured one after the other on the same bytes:
+ * - SDK decode: `@garmin/fitsdk` Decoder.read with the importer's options, nothing else (baseline);
+ * - import: ImportsService.importLeaf for a fresh athlete (so nothing is skipped as a duplicate):
+ *   sha256, duplicate check, decode, mapping, Parquet encoding, validation, original archived
+ *   (brotli), activity rows, stream objects and rows;
+ * - its split, each step timed on its own: decode (the SDK baseline above), stream mapping
+ *   (parseFile minus the SDK decode: message grouping, records → typed samples, summaries, events),
+ *   Parquet encoding (prepareStreams: validation, encoding, checksum, summary per stream), archive
+ *   (encodeOriginal: brotli of the original), and database & the rest (import minus the steps
+ *   before: rows, object writes, sha256 of the file, schema checks) by difference.
+ * Round 0 warms the JIT and is not counted; each figure is the median of the rounds per file, then
+ * the median over the files. With BENCH_DATABASE_URL the rows go to PostgreSQL, whose own CPU (its
+ * server processes) is not in these figures; by default to the embedded PGlite, whose is.
  */
-import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { gzipSync } from 'node:zlib';
+import { readdirSync, readFileSync, rmSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
 import { Decoder, Stream } from '@garmin/fitsdk';
+import { eq } from 'drizzle-orm';
 import request from 'supertest';
 import { createApp } from '../src/app.js';
 import { parseEnv } from '../src/config/env.js';
 import { openDatabase } from '../src/database/database.js';
+import { athletes } from '../src/database/schema/index.js';
 import { seedCatalog } from '../src/database/seed.js';
-import { createObjectStore } from '../src/modules/streams/storage/create-object-store.js';
+import { ImportsService, type ImportOwner } from '../src/modules/imports/imports.service.js';
+import { ParsePool } from '../src/modules/imports/parse-pool.js';
+import { parseFile } from '../src/modules/imports/parsers/index.js';
+import { prepareStreams } from '../src/modules/imports/prepare-streams.js';
+import { encodeOriginal } from '../src/modules/streams/objects/original-encoding.js';
 import { buildFitActivity } from '../libs/testing/fit-builder.js';
 
-const FILES = Number(process.env.BENCH_FILES ?? 200);
+const { values: args } = parseArgs({
+  options: {
+    corpus: { type: 'string', default: '../shared/corpus/fit' },
+    generated: { type: 'string' },
+    rounds: { type: 'string', default: '5' },
+  },
+});
+const ROUNDS = Number(args.rounds);
 const DATABASE_URL = process.env.BENCH_DATABASE_URL;
-const CHANNELS = { heartRate: true, position: true, altitude: true, speed: true, power: true, cadence: true };
-
 const dataDir = mkdtempSync(join(tmpdir(), 'bench-import-'));
-const folder = join(dataDir, 'fit');
-mkdirSync(folder);
 
-function env(extra: Record<string, string> = {}) {
+/** The importer's decode options (src/modules/imports/parsers/fit.ts), without its message listener. */
+const DECODE_OPTIONS = {
+  applyScaleAndOffset: true,
+  expandSubFields: true,
+  expandComponents: true,
+  convertTypesToStrings: true,
+  convertDateTimesToDates: true,
+  includeUnknownData: false,
+  mergeHeartRates: true,
+} as const;
+
+const STEPS = ['decode', 'mapping', 'parquet', 'archive', 'rest'] as const;
+type Step = (typeof STEPS)[number];
+const STEP_LABELS: Record<Step, string> = {
+  decode: 'decode (@garmin/fitsdk)',
+  mapping: 'stream mapping (parser → samples, summaries, events)',
+  parquet: 'Parquet encoding (validation, encoding, checksum)',
+  archive: 'archive (brotli of the original)',
+  rest: 'database, object store & the rest (by difference)',
+};
+
+interface FileInput {
+  name: string;
+  bytes: Uint8Array;
+}
+
+function env() {
   return parseEnv({
     NODE_ENV: 'test',
     LOG_LEVEL: 'silent',
@@ -41,133 +90,147 @@ function env(extra: Record<string, string> = {}) {
     DATA_DIR: dataDir,
     IMPORT_WORKERS: '0',
     ...(DATABASE_URL ? { DATABASE_URL } : {}),
-    ...extra,
   });
 }
 
+function inputs(): FileInput[] {
+  if (args.generated !== undefined) {
+    const count = Number(args.generated);
+    return Array.from({ length: count }, (_, i) => ({
+      name: `generated-${i}.fit`,
+      bytes: buildFitActivity({
+        sport: i % 2 ? 'cycling' : 'running',
+        startTime: new Date(Date.UTC(2023, 0, 1) + i * 86_400_000),
+        seconds: 3600,
+        laps: 4,
+        channels: { heartRate: true, position: true, altitude: true, speed: true, power: true, cadence: true },
+        origin: { latitudeDeg: 46 + (i % 20) * 0.1, longitudeDeg: 7 + (i % 13) * 0.1 },
+      }),
+    }));
+  }
+  const folder = resolve(args.corpus);
+  return readdirSync(folder)
+    .filter((name) => name.toLowerCase().endsWith('.fit'))
+    .sort()
+    .map((name) => ({ name, bytes: new Uint8Array(readFileSync(join(folder, name))) }));
+}
+
+/**
+ * CPU milliseconds (user + system, every thread of this process) that `work` took, including what it
+ * left running after it answered (the stream drain's look at the deletion outbox after a row swap):
+ * the clock stops after a pause in which the process has nothing else to do. The pause before
+ * keeps the previous step's leftovers out.
+ */
+async function cpuMs(work: () => unknown): Promise<number> {
+  await settle();
+  const before = process.cpuUsage();
+  await work();
+  await settle();
+  const used = process.cpuUsage(before);
+  return (used.user + used.system) / 1000;
+}
+
+const settle = () => new Promise((resolve) => setTimeout(resolve, 25));
+
+const median = (values: readonly number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+};
+
 async function main() {
-  console.log(`Generating ${FILES} one-hour 1 Hz FIT files (hr, GPS, altitude, speed, power, cadence)…`);
-  const files: Uint8Array[] = [];
-  for (let i = 0; i < FILES; i++) {
-    const bytes = buildFitActivity({
-      sport: i % 2 ? 'cycling' : 'running',
-      startTime: new Date(Date.UTC(2023, 0, 1) + i * 86_400_000),
-      seconds: 3600,
-      laps: 4,
-      channels: CHANNELS,
-      origin: { latitudeDeg: 46 + (i % 20) * 0.1, longitudeDeg: 7 + (i % 13) * 0.1 },
-    });
-    files.push(bytes);
-    writeFileSync(join(folder, `activity-${String(i).padStart(4, '0')}.fit`), bytes);
-  }
-  const fitBytes = files.reduce((n, f) => n + f.byteLength, 0);
-  const gzBytes = files.reduce((n, f) => n + gzipSync(f).byteLength, 0);
-
-  // Baseline: the SDK alone, single-threaded, same options as the importer's FIT parser.
-  let decodedRecords = 0;
-  const decodeStart = performance.now();
-  for (const bytes of files) {
-    const { messages } = new Decoder(Stream.fromByteArray(bytes)).read({
-      applyScaleAndOffset: true,
-      expandSubFields: true,
-      expandComponents: true,
-      convertTypesToStrings: true,
-      convertDateTimesToDates: true,
-      includeUnknownData: false,
-      mergeHeartRates: true,
-    });
-    decodedRecords += (messages.recordMesgs as unknown[] | undefined)?.length ?? 0;
-  }
-  const decodeSeconds = (performance.now() - decodeStart) / 1000;
-
-  // An athlete to import for, in the database the CLI will open.
+  const files = inputs();
+  if (files.length === 0) throw new Error('no FIT files to import');
   const database = DATABASE_URL ? openDatabase({ url: DATABASE_URL }) : openDatabase({ pgliteDir: join(dataDir, 'pglite') });
   await database.migrate();
   await seedCatalog(database.db);
   const app = await createApp(env(), { database });
-  const email = `bench-${Date.now()}@example.test`;
-  const signUp = await request(app.getHttpServer()).post('/api/auth/sign-up/email').send({ name: 'Bench', email, password: 'bench-password-123' });
-  const token = signUp.headers['set-auth-token'];
-  const athletes = await request(app.getHttpServer()).get('/api/v1/athletes').set({ authorization: `Bearer ${token}` });
-  const athleteId = athletes.body.items[0].id as string;
+  const imports = app.get(ImportsService);
+  const pool = new ParsePool({ inline: true });
+
+  // One athlete per round: a file is imported once per athlete (the second time it is a duplicate).
+  const owners: ImportOwner[] = [];
+  for (let round = 0; round <= ROUNDS; round++) {
+    const email = `bench-import-${Date.now()}-${round}@example.test`;
+    const signUp = await request(app.getHttpServer()).post('/api/auth/sign-up/email').send({ name: 'Bench', email, password: 'bench-password-123' });
+    const token = signUp.headers['set-auth-token'] as string;
+    const listed = await request(app.getHttpServer()).get('/api/v1/athletes').set({ authorization: `Bearer ${token}` });
+    const athleteId = listed.body.items[0].id as string;
+    const [row] = await database.db.select({ userId: athletes.userId }).from(athletes).where(eq(athletes.id, athleteId));
+    owners.push({ userId: row!.userId, athleteId });
+  }
+
+  console.log(`${files.length} FIT files, ${ROUNDS} rounds after a warm-up round; ${DATABASE_URL ? 'PostgreSQL' : 'embedded PGlite'}, local object store`);
+  const perFile = files.map(() => ({ decode: [] as number[], parse: [] as number[], parquet: [] as number[], archive: [] as number[], total: [] as number[] }));
+  const statuses = new Map<string, number>();
+  let samples = 0;
+  for (let round = 0; round <= ROUNDS; round++) {
+    for (const [index, file] of files.entries()) {
+      const decode = await cpuMs(() => new Decoder(Stream.fromByteArray(file.bytes)).read(DECODE_OPTIONS));
+      let parsed: ReturnType<typeof parseFile> | undefined;
+      const parse = await cpuMs(() => {
+        try {
+          parsed = parseFile(file.bytes, file.name);
+        } catch {
+          parsed = undefined; // rejected: its import costs what it costs, with no streams to encode
+        }
+      });
+      const parquet = parsed ? await cpuMs(() => prepareStreams(parsed!.activities)) : 0;
+      const archive = await cpuMs(() => encodeOriginal(file.bytes));
+      let status = '';
+      const total = await cpuMs(async () => {
+        const result = await imports.importLeaf(owners[round]!, { kind: 'file', name: file.name, bytes: file.bytes }, pool);
+        status = result.status;
+        if (round === 0) samples += result.sampleCount;
+      });
+      if (round === 0) {
+        statuses.set(status, (statuses.get(status) ?? 0) + 1);
+        continue;
+      }
+      const times = perFile[index]!;
+      times.decode.push(decode);
+      times.parse.push(parse);
+      times.parquet.push(parquet);
+      times.archive.push(archive);
+      times.total.push(total);
+    }
+  }
+  await pool.close();
   await app.close();
   await database.close();
 
-  console.log(`Importing through the CLI (${availableParallelism()} CPUs)…`);
-  const reportFile = join(dataDir, 'report.json');
-  const cliEnv: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: dataDir, LOG_LEVEL: 'warn' };
-  if (DATABASE_URL) cliEnv.DATABASE_URL = DATABASE_URL;
-  else delete cliEnv.DATABASE_URL;
-  const machineBefore = machineCpuSeconds();
-  const childrenBefore = childrenCpuSeconds();
-  const wallStart = performance.now();
-  const code = await new Promise<number>((resolve) =>
-    execFile('node', ['dist/scripts/import.js', folder, '--athlete', athleteId, '--report', reportFile], { env: cliEnv, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
-      process.stdout.write(stdout);
-      process.stderr.write(stderr);
-      resolve(error ? ((error as { code?: number }).code ?? 1) : 0);
-    }),
-  );
-  const wallSeconds = (performance.now() - wallStart) / 1000;
-  const cliCpu = childrenCpuSeconds() - childrenBefore;
-  const machineCpu = machineCpuSeconds() - machineBefore;
-  if (code !== 0) throw new Error(`the CLI exited with ${code}`);
-  const report = JSON.parse(readFileSync(reportFile, 'utf8')) as { seconds: number; summary: { created: number; samples: number } };
-  if (report.summary.created !== FILES) throw new Error(`expected ${FILES} files created, got ${report.summary.created}`);
-
-  let parquetBytes = 0;
-  const store = createObjectStore(env(DATABASE_URL ? { DATABASE_URL } : {}));
-  for await (const object of store.list(`streams/athlete_id=${athleteId}/`)) parquetBytes += object.size;
-  await store.close?.();
-
-  const samples = report.summary.samples;
-  const rows: [string, string, string, string][] = [
-    ['', 'seconds', 'files/s', 'samples/s'],
-    ['@garmin/fitsdk decode only, 1 thread (baseline)', decodeSeconds.toFixed(2), (FILES / decodeSeconds).toFixed(1), Math.round(samples / decodeSeconds).toLocaleString('en-US')],
-    ['npm run import, import loop', report.seconds.toFixed(2), (FILES / report.seconds).toFixed(1), Math.round(samples / report.seconds).toLocaleString('en-US')],
-    ['npm run import, whole process (boot included)', wallSeconds.toFixed(2), (FILES / wallSeconds).toFixed(1), Math.round(samples / wallSeconds).toLocaleString('en-US')],
-  ];
-  console.log(`\n${FILES} files, ${decodedRecords.toLocaleString('en-US')} records, ${samples.toLocaleString('en-US')} stream samples stored; ${DATABASE_URL ? 'PostgreSQL' : 'embedded PGlite'}, local object store`);
-  for (const row of rows) console.log(`  ${row[0].padEnd(48)} ${row[1].padStart(8)} ${row[2].padStart(8)} ${row[3].padStart(12)}`);
-  console.log(`  Throughput vs decode-only baseline: ${(decodeSeconds / report.seconds).toFixed(2)}× (import loop), ${(decodeSeconds / wallSeconds).toFixed(2)}× (whole process); goal ≥ 1.0`);
-  // Where the CPU went: the CLI process (all its threads, boot included) and the rest of the
-  // machine over the same wall time (on a quiet machine: the PostgreSQL server's backends).
-  const cpus = availableParallelism();
-  console.log(`\n  CPU time, whole process: the CLI ${cliCpu.toFixed(2)} s (${((cliCpu / FILES) * 1000).toFixed(1)} ms per file), the rest of the machine ${Math.max(0, machineCpu - cliCpu).toFixed(2)} s`);
-  console.log(`  decode-only baseline: ${decodeSeconds.toFixed(2)} s on one thread; machine busy during the import: ${((machineCpu / (wallSeconds * cpus)) * 100).toFixed(0)} % of ${cpus} CPUs`);
-  console.log(`  (CPU-bound: ${cpus} CPUs cannot run ${machineCpu.toFixed(2)} CPU-s in less than ${(machineCpu / cpus).toFixed(2)} s; 1.0× on this machine needs ≤ ${(decodeSeconds * cpus).toFixed(2)} CPU-s)`);
-  console.log(`\n  FIT files, raw        ${fitBytes.toLocaleString('en-US').padStart(14)} bytes`);
-  console.log(`  FIT files, gzipped    ${gzBytes.toLocaleString('en-US').padStart(14)} bytes`);
-  console.log(`  Parquet objects       ${parquetBytes.toLocaleString('en-US').padStart(14)} bytes`);
-  console.log(`  Parquet / FIT raw ${(parquetBytes / fitBytes).toFixed(3)}×, Parquet / FIT gzipped ${(parquetBytes / gzBytes).toFixed(3)}× (goal ≤ 0.4×)`);
-}
-
-/** CPU seconds (user + system) of this process's exited children (Linux /proc; 0 elsewhere). */
-function childrenCpuSeconds(): number {
-  const stat = readProc('/proc/self/stat');
-  if (!stat) return 0;
-  // Fields after the parenthesised command: state is field 3; cutime and cstime are fields 16 and 17.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[13]) + Number(fields[14])) / CLOCK_TICKS;
-}
-
-/** CPU seconds the whole machine has been busy (every CPU, every process) since boot. */
-function machineCpuSeconds(): number {
-  const line = readProc('/proc/stat')?.split('\n')[0];
-  if (!line) return 0;
-  const [, user, nice, system, , , irq, softirq, steal] = line.trim().split(/\s+/).map(Number);
-  return (user! + nice! + system! + irq! + softirq! + steal!) / CLOCK_TICKS;
-}
-
-/** USER_HZ, 100 on every Linux architecture Node runs on. */
-const CLOCK_TICKS = 100;
-
-function readProc(path: string): string | undefined {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return undefined;
+  const rows = files.map((file, index) => {
+    const times = perFile[index]!;
+    const decode = median(times.decode);
+    const total = median(times.total);
+    const parse = median(times.parse);
+    const parquet = median(times.parquet);
+    const archive = median(times.archive);
+    const split: Record<Step, number> = { decode, mapping: parse - decode, parquet, archive, rest: total - parse - parquet - archive };
+    return { file, decode, total, ratio: total / decode, split };
+  });
+  console.log(`Files: ${[...statuses].map(([status, n]) => `${n} ${status}`).join(', ')}; ${samples.toLocaleString('en-US')} stream samples stored per round\n`);
+  console.log(`  ${'file'.padEnd(34)} ${'KB'.padStart(6)} ${'decode ms'.padStart(10)} ${'import ms'.padStart(10)} ${'ratio'.padStart(6)}`);
+  for (const row of rows) {
+    const name = row.file.name.length > 34 ? `${row.file.name.slice(0, 31)}…` : row.file.name;
+    console.log(
+      `  ${name.padEnd(34)} ${(row.file.bytes.byteLength / 1024).toFixed(0).padStart(6)} ${row.decode.toFixed(2).padStart(10)} ${row.total.toFixed(2).padStart(10)} ${row.ratio.toFixed(2).padStart(6)}`,
+    );
   }
+  const decodeMedian = median(rows.map((r) => r.decode));
+  const importMedian = median(rows.map((r) => r.total));
+  const ratioMedian = median(rows.map((r) => r.ratio));
+  console.log(`\n  Median over ${rows.length} files: SDK decode ${decodeMedian.toFixed(2)} ms, import ${importMedian.toFixed(2)} ms of CPU per file`);
+  console.log(`  Import / decode: ${(importMedian / decodeMedian).toFixed(2)}× (medians), median of the per-file ratios ${ratioMedian.toFixed(2)}× (goal ≤ 3×)`);
+  console.log('\n  Where an import\'s CPU goes (median over the files of each step; steps timed separately, so they need not add up exactly):');
+  const totals = Object.fromEntries(STEPS.map((step) => [step, rows.reduce((n, r) => n + r.split[step], 0)])) as Record<Step, number>;
+  const sum = STEPS.reduce((n, step) => n + totals[step], 0);
+  console.log(`  ${'step'.padEnd(52)} ${'median ms'.padStart(10)} ${'share'.padStart(7)}`);
+  for (const step of STEPS) {
+    const share = (totals[step] / sum) * 100;
+    console.log(`  ${STEP_LABELS[step].padEnd(52)} ${median(rows.map((r) => r.split[step])).toFixed(2).padStart(10)} ${`${share.toFixed(0)} %`.padStart(7)}`);
+  }
+  console.log('  (share: of the CPU summed over every file)');
 }
 
 main()

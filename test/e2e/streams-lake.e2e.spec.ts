@@ -348,6 +348,32 @@ describe('one lake, one physical schema per stream type', () => {
       expect(keys).toEqual([row!.objectKey]); // the rewrite's object was removed
     });
 
+    it('a write kicks the drain only when its swap replaced a row (an import\'s new streams queue nothing)', async () => {
+      let kicks = 0;
+      const counting = new StreamVersionWriter(repository, store, { kick: () => void kicks++ });
+      const rows = await myRows();
+      const activity = rows[0]!;
+      const type = STREAM_TYPES.find((candidate) => !rows.some((row) => row.activityId === activity.activityId && row.streamType === candidate))!;
+      const [row] = await t.database.db.select().from(activities).where(eq(activities.id, activity.activityId));
+      const start = row!.startTime.getTime();
+      const samples =
+        type === 'position'
+          ? { timestamps: Float64Array.of(start), latitude: Float64Array.of(46), longitude: Float64Array.of(7), altitudeM: null, horizontalAccuracyM: null }
+          : { timestamps: Float64Array.of(start), values: Float64Array.of(type === 'altitude' ? 400 : type === 'temperature' ? 20 : 1) };
+      const prepared = await prepareUpload({ name: 'prepareUpload', type, source: { samples } });
+      if (!prepared.ok) throw new Error(prepared.error.message);
+      const ref = { id: activity.activityId, athleteId: user.athleteId };
+      const [first] = await counting.write(ref, [[type, prepared.value]]);
+      expect(kicks).toBe(0);
+      const [second] = await counting.write(ref, [[type, prepared.value]]);
+      expect(kicks).toBe(1);
+      expect(second!.id).toBe(first!.id);
+      expect(second!.objectKey).not.toBe(first!.objectKey);
+      await drainUntilGone([first!.objectKey]);
+      expect(await repository.deleteOwned(user.userId, activity.activityId, type)).toBe(true);
+      await drainUntilGone([second!.objectKey]);
+    });
+
     it('are rewritten at boot, in the background, by a server on the same lake', async () => {
       const rows = await myRows();
       // Health Connect's route: altitude, no accuracy (schema 2 wrote only the columns a stream had).

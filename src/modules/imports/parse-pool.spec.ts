@@ -53,6 +53,17 @@ describe('ParsePool (piscina, the threaded path from the TypeScript sources)', (
     expect(bytesOf(outcome.prepared)).toEqual(bytesOf(inline.prepared));
   });
 
+  it('inline: the same answers on the calling thread, no worker started (bench:import measures it so)', async () => {
+    const parsePool = pool({ inline: true });
+    const bytes = fit(8);
+    const outcome = parsed(await parsePool.parse(bytes, 'run.fit'));
+    const local = await parseAndPrepare(bytes, 'run.fit');
+    expect(outcome.result.activities[0]!.streams.heart_rate?.timestamps).toEqual(local.result.activities[0]!.streams.heart_rate?.timestamps);
+    expect(outcome.prepared[0]!.heart_rate?.ok && outcome.prepared[0]!.heart_rate.value.checksumSha256).toBe(local.prepared[0]!.heart_rate?.ok && local.prepared[0]!.heart_rate.value.checksumSha256);
+    expect(await parsePool.parse(new TextEncoder().encode('not a file'), 'junk.fit')).toEqual({ rejected: expect.stringMatching(/\w{5,}/), decoderError: undefined });
+    expect(parsePool.threadCount).toBe(0);
+  });
+
   it('answers an unreadable file as rejected with its reason', async () => {
     const outcome = await pool({ threads: 1 }).parse(new TextEncoder().encode('not a file'), 'junk.fit');
     expect(outcome).toEqual({ rejected: expect.stringMatching(/\w{5,}/), decoderError: undefined });

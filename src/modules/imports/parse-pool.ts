@@ -3,7 +3,7 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import type { ParseAnswer, ParseTask } from './parse.worker.js';
-import type { ParseResult } from './parsers/types.js';
+import { UnreadableFileError, type ParseResult } from './parsers/types.js';
 import type { PreparedStreams } from './prepare-streams.js';
 
 export type ParseOutcome = { result: ParseResult; prepared: PreparedStreams } | { rejected: string; decoderError?: string };
@@ -15,10 +15,27 @@ export interface ParsePoolOptions {
   eager?: boolean;
   /** The worker module (tests: one that wraps parse.worker); by default parse.worker. */
   worker?: URL;
+  /**
+   * Decode and prepare on the calling thread, no worker (bench:import: every file's CPU is then
+   * this thread's, so it can be measured per file and split by step).
+   */
+  inline?: boolean;
 }
 
 /** The answer to a file whose worker thread died under it (a crash, not a verdict on the file's bytes). */
 export const WORKER_CRASHED = 'the file could not be read: the decoder stopped unexpectedly while reading it';
+
+/** The worker's task on this thread, with the worker's answers (parse.worker). */
+async function parseInline(bytes: Uint8Array, name: string): Promise<ParseOutcome> {
+  // Loaded on first use: a pool of workers never needs the parsers on this thread.
+  const { parseAndPrepare } = await import('./prepare-streams.js');
+  try {
+    return await parseAndPrepare(bytes, name);
+  } catch (error) {
+    if (error instanceof UnreadableFileError) return { rejected: error.reason, decoderError: error.decoderError };
+    throw error;
+  }
+}
 
 /**
  * The answer with every Date made by this realm's Date. A worker's answer is rebuilt by structured
@@ -55,7 +72,7 @@ export class ParsePool {
   lastThreadId: number | undefined;
 
   constructor(private readonly options: ParsePoolOptions = {}) {
-    if (options.eager) this.workers();
+    if (options.eager && !options.inline) this.workers();
   }
 
   get threads(): number {
@@ -63,6 +80,7 @@ export class ParsePool {
   }
 
   async parse(bytes: Uint8Array, name: string): Promise<ParseOutcome> {
+    if (this.options.inline) return parseInline(bytes, name);
     // Copy into a buffer of its own that moves to the worker: the caller keeps its bytes (they are archived as the original).
     const copy = bytes.slice();
     const task: ParseTask = { bytes: copy, name };

@@ -587,6 +587,23 @@ describe('every valid FIT decodes whole (patched @garmin/fitsdk, patches/)', () 
     }
   });
 
+  it('reports a wrong header CRC on a file the decoder reads cleanly (its data CRCs are checked once, by the decoder)', () => {
+    const bytes = buildFitActivity({ sport: 'running', startTime: START, seconds: 120, channels: { heartRate: true } });
+    const header = bytes.slice();
+    header[12] ^= 0x01; // the header's own CRC, which the decoder does not check…
+    const fileCrc = CrcCalculator.calculateCRC(header, 0, header.length - 2); // …under a file CRC that matches again
+    header[header.length - 2] = fileCrc & 0xff;
+    header[header.length - 1] = fileCrc >> 8;
+    const parsed = parseFit(header);
+    expect(parsed.warnings[0]).toBe('FIT file damaged (header CRC mismatch); every message decoded');
+    expect(parsed.activities[0]!.streams.heart_rate?.timestamps.length).toBe(121);
+    // Told that the decoder verified the data CRCs, only what it does not verify is looked at.
+    const flipped = bytes.slice();
+    flipped[100] ^= 0x01;
+    expect(fitDamage(flipped, { dataCrcVerified: true })).toBeUndefined();
+    expect(fitDamage(header, { dataCrcVerified: true })).toBe('header CRC mismatch');
+  });
+
   it('keeps the contiguous records past the end a session claims, widens the activity and says so', () => {
     const fixture = fitActivityFixture({ sport: 'running', startTime: START, seconds: 600, channels: { heartRate: true, distance: true } });
     // The session claims 5 minutes of a 10-minute recording (as big_activity.fit's does).

@@ -208,7 +208,9 @@ export function parseFit(bytes: Uint8Array): ParseResult {
   const decodedAnything = groups.some((g) => g.records.length > 0 || g.sessions.length > 0);
   // "Damaged" is said only of what the bytes show (header, declared size, CRC); the decoder
   // stopping on an intact file is its failure, reported as such and logged at error level.
-  const damage = fitDamage(bytes);
+  // A clean read checked every chained file's CRC on the way (the SDK's NORMAL mode throws on a
+  // mismatch, and on bytes after the last file): only the header CRCs are left to look at.
+  const damage = fitDamage(bytes, { dataCrcVerified: errors.length === 0 });
   const decoderErrors: string[] = [];
   if (errors.length > 0) {
     const reason = describeDecodeError(errors[0]);
@@ -252,9 +254,11 @@ export function parseFit(bytes: Uint8Array): ParseResult {
 
 /**
  * What is wrong with the bytes of a FIT file (each chained file: header, declared data size, header
- * and file CRC, bytes after the last file), or undefined when they are intact.
+ * and file CRC, bytes after the last file), or undefined when they are intact. `dataCrcVerified`:
+ * the decoder read the whole file without an error, which it does only where every file CRC
+ * matches, so that pass over every byte is not made twice.
  */
-export function fitDamage(bytes: Uint8Array): string | undefined {
+export function fitDamage(bytes: Uint8Array, { dataCrcVerified = false } = {}): string | undefined {
   let position = 0;
   let index = 0;
   while (position < bytes.length) {
@@ -276,7 +280,7 @@ export function fitDamage(bytes: Uint8Array): string | undefined {
     const dataEnd = position + headerSize + view.getUint32(4, true);
     if (dataEnd + 2 > bytes.length) return `${label}the file ends ${dataEnd + 2 - bytes.length} bytes before its declared end (truncated)`;
     const crc = bytes[dataEnd] | (bytes[dataEnd + 1] << 8);
-    if (crc !== CrcCalculator.calculateCRC(bytes, position, dataEnd)) return `${label}CRC mismatch`;
+    if (!dataCrcVerified && crc !== CrcCalculator.calculateCRC(bytes, position, dataEnd)) return `${label}CRC mismatch`;
     position = dataEnd + 2;
   }
   return undefined;

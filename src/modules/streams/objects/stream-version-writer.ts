@@ -25,8 +25,8 @@ export interface ReplacedRow {
  * schema upgrade: 1. new versioned objects, at keys no other write uses, outside any transaction;
  * 2. one short statement swaps the metadata rows (the trigger queues the replaced keys in the
  * deletion outbox in the same transaction); 3. the drain removes the previous objects after the
- * commit. A failure at any step leaves the previous version readable; an object whose swap failed
- * is removed (or queued, or left to the sweep).
+ * commit (kicked only when the swap replaced a row). A failure at any step leaves the previous
+ * version readable; an object whose swap failed is removed (or queued, or left to the sweep).
  */
 export class StreamVersionWriter {
   private readonly logger = new Logger('Streams');
@@ -43,17 +43,18 @@ export class StreamVersionWriter {
     const version = newStreamVersion();
     const keys = streams.map(([type]) => streamObjectKey(activity.athleteId, activity.id, type, version));
     await this.putAll(streams.map(([type, prepared], index) => ({ key: keys[index]!, type, prepared })));
-    let rows: ActivityStreamRow[];
+    let swapped: { rows: ActivityStreamRow[]; replaced: boolean };
     try {
-      rows = await this.rows.swapMany(
+      swapped = await this.rows.swapMany(
         streams.map(([type, prepared], index) => ({ activityId: activity.id, streamType: type, objectKey: keys[index]!, format: 'parquet', ...rowValues(prepared) })),
       );
     } catch (error) {
       await Promise.all(keys.map((key) => this.abandon(key)));
       throw error;
     }
-    this.drain.kick();
-    return rows;
+    // Only a swap that replaced rows queued their objects for deletion.
+    if (swapped.replaced) this.drain.kick();
+    return swapped.rows;
   }
 
   /**
