@@ -4,8 +4,9 @@ import { athletes } from './athletes.js';
 import { user } from './auth.js';
 import { createdAt, sqlList, timestamptz, updatedAt } from './columns.js';
 
-/** Providers an account can be connected to (docs/data-model.md §10). */
-export const CONNECTION_PROVIDERS = ['strava', 'garmin'] as const;
+import { CONNECTION_PROVIDERS } from '@unified-activity/contract';
+
+export { CONNECTION_PROVIDERS } from '@unified-activity/contract';
 export const CONNECTION_STATUSES = ['active', 'backfilling', 'rate_limited', 'revoked', 'error'] as const;
 export const BACKFILL_STATUSES = ['pending', 'running', 'done', 'rate_limited', 'error'] as const;
 
