@@ -39,10 +39,12 @@ export const ConnectionListSchema = z.object({ items: z.array(ConnectionSchema) 
 
 const AthleteId = uuid('Athlete id');
 const route = { tags: ['Connections'] as string[] };
+/** Listing the providers and the provider's redirect back take no credentials (the state says whose flow it is). */
+const publicRoute = { ...route, spec: (op: object) => ({ ...op, security: [] }) };
 
 export const connectionsContract = {
   providers: publicProcedure
-    .route({ ...route, method: 'GET', path: '/v1/providers', operationId: 'listProviders', summary: 'The providers this deployment can connect to' })
+    .route({ ...publicRoute, method: 'GET', path: '/v1/providers', operationId: 'listProviders', summary: 'The providers this deployment can connect to' })
     .output(ProviderListSchema),
   list: signedIn
     .route({ ...route, method: 'GET', path: '/v1/athletes/{id}/connections', operationId: 'listConnections', summary: "An athlete's provider connections" })
@@ -73,7 +75,7 @@ export const connectionsContract = {
     ),
   callback: publicProcedure
     .route({
-      ...route,
+      ...publicRoute,
       method: 'GET',
       path: '/v1/connections/{provider}/callback',
       operationId: 'connectionCallback',

@@ -16,7 +16,7 @@ CREATE TABLE "provider_connections" (
 	"user_id" text NOT NULL,
 	"provider" text NOT NULL,
 	"provider_athlete_id" text NOT NULL,
-	"scopes" text[] DEFAULT '{}'::text[] NOT NULL,
+	"scopes" text[] NOT NULL,
 	"status" text DEFAULT 'active' NOT NULL,
 	"tokens_ciphertext" text,
 	"tokens_key_id" text,

@@ -29,7 +29,7 @@ export const providerConnections = pgTable(
     /** The account's id at the provider (Strava athlete id, Garmin user id). */
     providerAthleteId: text('provider_athlete_id').notNull(),
     /** What the user granted, as the provider reported it. */
-    scopes: text('scopes').array().notNull().default(sql`'{}'::text[]`),
+    scopes: text('scopes').array().notNull(),
     status: text('status', { enum: CONNECTION_STATUSES }).notNull().default('active'),
     tokensCiphertext: text('tokens_ciphertext'),
     tokensKeyId: text('tokens_key_id'),
