@@ -5,6 +5,7 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { StravaActivitySchema } from '@unified-activity/contract';
 import { defaultStravaAthlete, type FakeStrava, generateStravaActivities, startFakeStrava } from './strava/index.js';
 
 const REDIRECT = 'http://127.0.0.1:9/api/v1/connections/strava/callback';
@@ -137,7 +138,7 @@ describe('fake Strava: OAuth', () => {
 
 describe('fake Strava: activities', () => {
   it('pages the SummaryActivity list newest first, with before/after, per_page capped at 200', async () => {
-    fake = await startFakeStrava({ activities: 450 });
+    fake = await startFakeStrava({ activities: 450, streamStepS: 60 });
     const { access_token } = await connect(fake);
     const pages: Array<Array<Record<string, unknown>>> = [];
     for (let page = 1; page <= 4; page += 1) pages.push((await api(fake, `/athlete/activities?per_page=500&page=${page}`, access_token)).body as Array<Record<string, unknown>>);
@@ -179,6 +180,9 @@ describe('fake Strava: activities', () => {
     const array = (await api(fake, `/activities/${ride.id}/streams?keys=heartrate`, access_token)).body as Array<{ type: string; data: unknown[] }>;
     expect(array.map((s) => s.type)).toEqual(['distance', 'heartrate']);
     expect(array[1].data).toEqual(keyed.heartrate.data);
+    // What the fake answers is what our Strava payload schema accepts, in both stream forms.
+    expect(StravaActivitySchema.safeParse({ ...detail, streams: keyed }).error).toBeUndefined();
+    expect(StravaActivitySchema.safeParse({ ...detail, streams: array }).error).toBeUndefined();
 
     expect((await api(fake, '/activities/1/streams?keys=time', access_token)).status).toBe(404);
   });
@@ -234,6 +238,14 @@ describe('fake Strava: rate limits and faults', () => {
     expect((await api(fake, '/athlete', access_token)).status).toBe(200);
     expect(performance.now() - started).toBeGreaterThanOrEqual(290);
   });
+
+  it('answers every API request after latencyMs', async () => {
+    fake = await startFakeStrava({ latencyMs: 200 });
+    const { access_token } = await connect(fake);
+    const started = performance.now();
+    expect((await api(fake, '/athlete', access_token)).status).toBe(200);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(190);
+  });
 });
 
 /** A stand-in for the app's webhook endpoint: answers the subscription check, records events. */
@@ -282,6 +294,12 @@ describe('fake Strava: push subscriptions and webhooks', () => {
         expect.objectContaining({ object_type: 'athlete', updates: { authorized: 'false' } }),
       ]);
       expect(fake.state.deauthorized).toEqual([134815]);
+
+      // The control route of npm run fake:providers: a new activity and its create event.
+      const control = await fetch(`${fake.url}/_fake/activities`, { method: 'POST' });
+      const made = (await control.json()) as { id: number; webhook: { status: number } };
+      expect(made).toEqual({ id: fake.state.activities.get(134815)![0].id, webhook: { status: 200 } });
+      expect(receiver.events.at(-1)).toMatchObject({ object_type: 'activity', object_id: made.id, aspect_type: 'create' });
 
       const deleted = await fetch(`${fake.apiUrl}/push_subscriptions/${created.body.id}?${new URLSearchParams(credentials)}`, { method: 'DELETE' });
       expect(deleted.status).toBe(204);

@@ -33,6 +33,8 @@ export interface FakeStravaOptions {
   activities?: number | FakeStravaActivity[];
   seed?: number;
   streamStepS?: number;
+  /** Wait this long before every API answer (a distant provider; default 0). */
+  latencyMs?: number;
   /** Access-token lifetime in seconds (Strava: 6 h = 21,600). */
   tokenTtlS?: number;
   limits?: StravaLimits;
@@ -364,6 +366,17 @@ export async function startFakeStrava(options: FakeStravaOptions = {}): Promise<
     sendStatus(ctx.res, 204);
   });
 
+  // --- Control route for trying it by hand (npm run fake:providers): a new activity and its webhook --
+
+  router.on('POST', '/_fake/activities', async (ctx) => {
+    const activity = fake.addActivity(state.loggedInAthleteId);
+    ctx.user = String(activity.athleteId);
+    const webhook = webhookCallbackUrl
+      ? await fake.deliverWebhook({ object_type: 'activity', object_id: activity.id, aspect_type: 'create', owner_id: activity.athleteId }).catch((error: unknown) => ({ status: 0, body: String(error) }))
+      : null;
+    sendJson(ctx.res, 201, { id: activity.id, webhook: webhook && { status: webhook.status } });
+  });
+
   const listening = await listen({
     router,
     log: requests,
@@ -371,6 +384,7 @@ export async function startFakeStrava(options: FakeStravaOptions = {}): Promise<
     port: options.port,
     before: async (ctx) => {
       if (!ctx.endpoint.includes(' /api/v3/')) return false;
+      if (options.latencyMs) await sleep(options.latencyMs);
       const injected = faults.take(ctx.endpoint);
       if (injected?.delayMs) await sleep(injected.delayMs);
       if (injected?.status) {
