@@ -28,6 +28,17 @@ describe('log redaction', () => {
     );
   });
 
+  it('removes provider OAuth codes, states and tokens from URLs and token answers logged as objects', () => {
+    expect(redactUrl('/api/v1/connections/strava/callback?state=s7ate&code=c0de&scope=read')).toBe(
+      '/api/v1/connections/strava/callback?state=[redacted]&code=[redacted]&scope=read',
+    );
+    expect(redactText('grant_type=refresh_token&refresh_token=r3fresh&client_secret=s3cret')).not.toMatch(/r3fresh|s3cret/);
+    const { logger, text } = capture();
+    logger.info({ answer: { access_token: 'acc3ss', refresh_token: 'r3fresh', athlete: { id: 7 } }, state: { codeVerifier: 'v3rifier' } }, 'token');
+    expect(text()).not.toMatch(/acc3ss|r3fresh|v3rifier/);
+    expect(text()).toContain('"id":7');
+  });
+
   it('blanks credentials in headers, bodies and errors logged as objects', () => {
     const { logger, text } = capture();
     const error = Object.assign(new Error(`Failed query: select 1\nparams: ${TOKEN}`), { params: [TOKEN], query: 'select 1' });

@@ -20,6 +20,14 @@ const REDACT_PATHS = [
   '*.refreshToken',
   '*.idToken',
   '*.secret',
+  // Provider connections: OAuth token answers and what the connections module holds (README "Connecting Strava and Garmin").
+  '*.access_token',
+  '*.refresh_token',
+  '*.client_secret',
+  '*.code_verifier',
+  '*.codeVerifier',
+  '*.tokensCiphertext',
+  '*.tokens_ciphertext',
   'err.params',
   'err.parameters',
   'err.query',
@@ -29,7 +37,7 @@ const REDACT_PATHS = [
 ];
 
 /** Query parameters whose values are credentials (reset links, callbacks, OAuth). */
-const SECRET_QUERY = /([?&](?:token|code|state|password|secret|api_key|access_token|refresh_token|id_token|callbackURL)=)[^&#\s"]*/gi;
+const SECRET_QUERY = /([?&](?:token|code|state|password|secret|api_key|access_token|refresh_token|id_token|client_secret|code_verifier|callbackURL)=)[^&#\s"]*/gi;
 
 /** better-auth routes that carry a token as a path segment (reset links). */
 const SECRET_PATH = /(\/(?:reset-password|verify-email|magic-link)\/)[^?#/\s"]+/gi;

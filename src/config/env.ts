@@ -4,6 +4,11 @@ const booleanFlag = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((value) => value === 'true' || value === '1' || value === 'yes');
 
+/** A 32-byte key given as base64. */
+const base64Key = z
+  .string()
+  .refine((value) => /^[A-Za-z0-9+/]+={0,2}$/.test(value.trim()) && Buffer.from(value.trim(), 'base64').length === 32, 'must be 32 bytes, base64 (openssl rand -base64 32)');
+
 /**
  * Every setting the process reads. Environment variables are read here and nowhere else;
  * the parsed result is injected (see config.module.ts).
@@ -58,6 +63,26 @@ export const EnvSchema = z
     AUTH_SESSION_CACHE_SECONDS: z.coerce.number().int().min(0).max(300).default(10),
     /** File-import jobs this process runs at once (0: it only enqueues them; other replicas run them). */
     IMPORT_WORKERS: z.coerce.number().int().min(0).max(16).default(1),
+    /**
+     * Provider connections (README "Connecting Strava and Garmin"). A provider without a client id is
+     * not offered. The base URLs exist so tests and self-hosters can point at a fake or a proxy.
+     */
+    STRAVA_CLIENT_ID: z.string().min(1).optional(),
+    STRAVA_CLIENT_SECRET: z.string().min(1).optional(),
+    STRAVA_WEBHOOK_VERIFY_TOKEN: z.string().min(1).optional(),
+    STRAVA_API_URL: z.url().default('https://www.strava.com/api/v3'),
+    STRAVA_OAUTH_URL: z.url().default('https://www.strava.com/oauth'),
+    GARMIN_CLIENT_ID: z.string().min(1).optional(),
+    GARMIN_CLIENT_SECRET: z.string().min(1).optional(),
+    GARMIN_API_URL: z.url().default('https://apis.garmin.com'),
+    /** Garmin's OAuth 2.0 PKCE consent page (Garmin Connect Developer Program, "OAuth2 PKCE"). */
+    GARMIN_OAUTH_URL: z.url().default('https://connect.garmin.com/oauth2Confirm'),
+    /** Garmin's token endpoint (another host than the consent page). */
+    GARMIN_TOKEN_URL: z.url().default('https://diauth.garmin.com/di-oauth2-service/oauth/token'),
+    /** 32 bytes, base64: encrypts provider tokens at rest (AES-256-GCM). */
+    TOKEN_ENCRYPTION_KEY: base64Key.optional(),
+    /** The key before the last rotation: still decrypts, never encrypts. */
+    TOKEN_ENCRYPTION_KEY_PREVIOUS: base64Key.optional(),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .superRefine((env, ctx) => {
@@ -70,6 +95,14 @@ export const EnvSchema = z
     }
     if (env.NODE_ENV === 'production' && !env.AUTH_SECRET) {
       ctx.addIssue({ code: 'custom', path: ['AUTH_SECRET'], message: 'is required in production' });
+    }
+    for (const provider of ['STRAVA', 'GARMIN'] as const) {
+      if (env[`${provider}_CLIENT_ID`] && !env[`${provider}_CLIENT_SECRET`]) {
+        ctx.addIssue({ code: 'custom', path: [`${provider}_CLIENT_SECRET`], message: `is required when ${provider}_CLIENT_ID is set` });
+      }
+    }
+    if (env.NODE_ENV === 'production' && (env.STRAVA_CLIENT_ID || env.GARMIN_CLIENT_ID) && !env.TOKEN_ENCRYPTION_KEY) {
+      ctx.addIssue({ code: 'custom', path: ['TOKEN_ENCRYPTION_KEY'], message: 'is required in production when a provider is configured' });
     }
   });
 

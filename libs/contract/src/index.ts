@@ -5,6 +5,7 @@
 import { activitiesContract } from './activities.contract.js';
 import { activityTypesContract } from './activity-types.contract.js';
 import { athletesContract } from './athletes.contract.js';
+import { connectionsContract } from './connections.contract.js';
 import { importsContract } from './imports.contract.js';
 import { streamsContract } from './streams.contract.js';
 import { syncContract } from './sync.contract.js';
@@ -16,6 +17,7 @@ export const contract = {
   streams: streamsContract,
   sync: syncContract,
   imports: importsContract,
+  connections: connectionsContract,
 };
 
 export type Contract = typeof contract;
@@ -30,4 +32,5 @@ export * from './streams.contract.js';
 export * from './sync.contract.js';
 export * from './provider-payloads.js';
 export * from './imports.contract.js';
+export * from './connections.contract.js';
 export * from './statistics.js';

@@ -14,6 +14,7 @@ import { SessionRevocations } from '../auth/session-revocations.js';
 import { pingDatabase, type Database } from '../../database/database.js';
 import { InjectDb } from '../../database/database.module.js';
 import { ActivityTypesRouter } from '../catalog/activity-types.router.js';
+import { ConnectionsRouter } from '../connections/connections.router.js';
 import { ImportsRouter } from '../imports/imports.router.js';
 import { StreamsRouter } from '../streams/streams.router.js';
 import { SyncRouter } from '../sync/sync.router.js';
@@ -49,6 +50,7 @@ export class ApiService implements OnApplicationShutdown {
     private readonly streams: StreamsRouter,
     private readonly sync: SyncRouter,
     private readonly imports: ImportsRouter,
+    private readonly connections: ConnectionsRouter,
   ) {}
 
   /** The modules mounted, by their name in the contract. */
@@ -60,11 +62,12 @@ export class ApiService implements OnApplicationShutdown {
       streams: this.streams,
       sync: this.sync,
       imports: this.imports,
+      connections: this.connections,
     };
   }
 
   router() {
-    const { athletes, activityTypes, activities, streams, sync, imports } = this.modules();
+    const { athletes, activityTypes, activities, streams, sync, imports, connections } = this.modules();
     return os.router({
       athletes: athletes.procedures,
       activityTypes: activityTypes.procedures,
@@ -72,6 +75,7 @@ export class ApiService implements OnApplicationShutdown {
       streams: streams.procedures,
       sync: sync.procedures,
       imports: imports.procedures,
+      connections: connections.procedures,
     });
   }
 

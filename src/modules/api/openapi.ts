@@ -301,6 +301,7 @@ export async function generateOpenApiDocument(auth: Auth): Promise<JsonObject> {
       { name: 'Activities', description: 'Workouts in the unified model: sessions, statistics, events, timeline' },
       { name: 'Streams', description: 'Time series of an activity (heart rate, GPS, power, ...) stored as Parquet' },
       { name: 'Sync', description: 'Sync states and batch ingest of HealthKit, Strava, Garmin and Health Connect payloads in their own shapes' },
+      { name: 'Connections', description: "Connect an athlete's Strava or Garmin account: OAuth, sealed tokens, disconnecting" },
     ],
   })) as unknown as Document;
 

@@ -1,0 +1,127 @@
+import * as z from 'zod';
+import { text, uuid } from './common.js';
+import { publicProcedure, signedIn, signedInWrite } from './errors.js';
+
+/** The providers an athlete's account can be connected to; a deployment offers those it has a client id for. */
+export const CONNECTION_PROVIDERS = ['strava', 'garmin'] as const;
+export const ConnectionProviderSchema = z.enum(CONNECTION_PROVIDERS).describe('The provider: strava or garmin');
+
+export const ProviderInfoSchema = z
+  .object({
+    provider: ConnectionProviderSchema,
+    scopes: z.array(z.string()).describe('The scopes a connection asks for'),
+  })
+  .meta({ id: 'Provider' });
+
+export const ProviderListSchema = z.object({ items: z.array(ProviderInfoSchema) }).meta({ id: 'ProviderList' });
+
+export const ConnectionSchema = z
+  .object({
+    provider: ConnectionProviderSchema,
+    status: z
+      .enum(['active', 'backfilling', 'rate_limited', 'revoked', 'error'])
+      .describe('revoked: the provider refused the tokens (the user withdrew access); connect again'),
+    providerAthleteId: z.string().describe("The account's id at the provider"),
+    scopes: z.array(z.string()).describe('What the user granted (a scope unticked on the consent page is missing)'),
+    connectedAt: z.date(),
+    lastEventAt: z.date().nullable().describe('The last event received from the provider'),
+    backfill: z.object({
+      status: z.enum(['pending', 'running', 'done', 'rate_limited', 'error']),
+      fetched: z.number().int().describe('Activities fetched so far'),
+      pending: z.number().int().describe('Activities known and not yet fetched'),
+      nextAttemptAt: z.date().nullable().describe('When a rate-limited backfill goes on'),
+      lastError: z.string().nullable(),
+    }),
+  })
+  .meta({ id: 'Connection' });
+
+export const ConnectionListSchema = z.object({ items: z.array(ConnectionSchema) }).meta({ id: 'ConnectionList' });
+
+const AthleteId = uuid('Athlete id');
+const route = { tags: ['Connections'] as string[] };
+/** Listing the providers and the provider's redirect back take no credentials (the state says whose flow it is). */
+const publicRoute = { ...route, spec: (op: object) => ({ ...op, security: [] }) };
+
+export const connectionsContract = {
+  providers: publicProcedure
+    .route({ ...publicRoute, method: 'GET', path: '/v1/providers', operationId: 'listProviders', summary: 'The providers this deployment can connect to' })
+    .output(ProviderListSchema),
+  list: signedIn
+    .route({ ...route, method: 'GET', path: '/v1/athletes/{id}/connections', operationId: 'listConnections', summary: "An athlete's provider connections" })
+    .input(z.strictObject({ id: AthleteId }))
+    .output(ConnectionListSchema),
+  connect: signedInWrite
+    .route({
+      ...route,
+      method: 'POST',
+      path: '/v1/athletes/{id}/connections/{provider}',
+      operationId: 'connectProvider',
+      summary: "Start connecting a provider account: open authorizeUrl in the user's browser",
+    })
+    .errors({ NOT_FOUND: { status: 404, message: 'Athlete not found, or the provider is not configured' } })
+    .input(
+      z.strictObject({
+        id: AthleteId,
+        provider: ConnectionProviderSchema,
+        returnTo: text({ max: 2000 })
+          .optional()
+          .describe('Where the browser goes after the callback (an origin of PUBLIC_URL or AUTH_TRUSTED_ORIGINS); otherwise a "Connected" page'),
+      }),
+    )
+    .output(
+      z
+        .object({ authorizeUrl: z.string().describe("The provider's consent page; its state is single-use and expires in 10 minutes") })
+        .meta({ id: 'ConnectStart' }),
+    ),
+  callback: publicProcedure
+    .route({
+      ...publicRoute,
+      method: 'GET',
+      path: '/v1/connections/{provider}/callback',
+      operationId: 'connectionCallback',
+      summary: "The provider's redirect back after consent (browsers only)",
+      outputStructure: 'detailed',
+    })
+    .errors({
+      NOT_FOUND: { status: 404, message: 'The provider is not configured' },
+      CONFLICT: { status: 409, message: 'This provider account is connected to another athlete' },
+      BAD_GATEWAY: { status: 502, message: 'The provider did not accept the code' },
+    })
+    .input(
+      z.strictObject({
+        provider: ConnectionProviderSchema,
+        state: text({ max: 200 }).optional().describe('The state of the authorize URL'),
+        code: text({ max: 2000 }).optional().describe('The authorization code'),
+        scope: text({ max: 2000 }).optional().describe('The scopes granted (Strava)'),
+        error: text({ max: 200 }).optional().describe('Set by the provider when the user declined'),
+      }),
+    )
+    .output(
+      z.union([
+        z.object({ status: z.literal(200), body: z.file().mime('text/html') }),
+        z.object({ status: z.literal(302), headers: z.object({ location: z.string() }) }),
+      ]),
+    ),
+  disconnect: signedInWrite
+    .route({
+      ...route,
+      method: 'DELETE',
+      path: '/v1/athletes/{id}/connections/{provider}',
+      operationId: 'disconnectProvider',
+      summary: 'Deauthorize at the provider and forget the tokens (the activities stay unless deleteData)',
+      successStatus: 204,
+    })
+    .input(
+      z.strictObject({
+        id: AthleteId,
+        provider: ConnectionProviderSchema,
+        deleteData: z.boolean().optional().describe("true: also delete the athlete's activities from this provider"),
+      }),
+    )
+    .output(z.void()),
+};
+
+export type ConnectionProvider = z.output<typeof ConnectionProviderSchema>;
+export type ProviderList = z.output<typeof ProviderListSchema>;
+export type Connection = z.output<typeof ConnectionSchema>;
+export type ConnectionList = z.output<typeof ConnectionListSchema>;
