@@ -355,7 +355,9 @@ describe('parquet stream codec', () => {
   });
 
   describe('time ranges', () => {
-    const count = 20_000; // 5 row groups of 4096 rows at most
+    const count = 20_000;
+    /** Row groups of 4,096 rows (the default keeps 20,000 samples in one). */
+    const grouped = new ParquetStreamCodec({ rowGroupSize: 4096 });
     const random = rng(24);
     const samples: PositionSamples = {
       timestamps: regularTimestamps(count),
@@ -388,17 +390,32 @@ describe('parquet stream codec', () => {
       });
     }
 
-    it('splits long streams into row groups with timestamp statistics; short ones stay one group', () => {
-      expect(rowGroupRows(3600)).toBe(MIN_ROW_GROUP_ROWS);
-      expect(rowGroupRows(2_000_000)).toBe(31_250);
-      const metadata = parquetMetadata(encodeStream('position', samples).slice().buffer);
-      expect(metadata.row_groups.map((group) => Number(group.num_rows))).toEqual([4096, 4096, 4096, 4096, 3616]);
-      const short = parquetMetadata(encodeStream('heart_rate', { timestamps: regularTimestamps(3600), values: new Float64Array(3600).fill(120) }).slice().buffer);
-      expect(short.row_groups).toHaveLength(1);
+    it('splits long streams into row groups with timestamp statistics; short streams and small pages stay one group', () => {
+      expect(rowGroupRows(3600, 1e9)).toBe(3600);
+      expect(rowGroupRows(36_000, 300_000)).toBe(4000); // 9 groups
+      expect(rowGroupRows(2_000_000, 1e7)).toBe(125_000); // 16 groups
+      expect(rowGroupRows(40_000, 3000)).toBe(40_000); // pages too small to be worth a second group
+      const long = 40_000;
+      const walk = rng(7);
+      let lat = 47.3;
+      const track: PositionSamples = {
+        timestamps: regularTimestamps(long),
+        latitude: Float64Array.from({ length: long }, () => (lat += (walk() - 0.3) * 3e-5)),
+        longitude: Float64Array.from({ length: long }, () => 8.5 + walk() * 1e-3),
+        altitudeM: null,
+        horizontalAccuracyM: null,
+      };
+      const grouped = parquetMetadata(encodeStream('position', track).slice().buffer);
+      expect(grouped.row_groups.map((group) => Number(group.num_rows))).toEqual(Array.from({ length: 10 }, () => 4000));
+      const flat = { timestamps: regularTimestamps(long), values: new Float64Array(long).fill(120) };
+      expect(parquetMetadata(encodeStream('heart_rate', flat).slice().buffer).row_groups).toHaveLength(1);
+      expect(parquetMetadata(encodeStream('position', samples).slice().buffer).row_groups).toHaveLength(1);
+      expect(MIN_ROW_GROUP_ROWS).toBe(4096);
     });
 
     it('decodes only the row groups whose statistics overlap the range, bit-identical to a slice of the full read', async () => {
-      const bytes = encodeStream('position', samples);
+      const bytes = grouped.encode('position', samples);
+      expect(parquetMetadata(bytes.slice().buffer).row_groups.map((group) => Number(group.num_rows))).toEqual([4096, 4096, 4096, 4096, 3616]);
       const spans = groupSpans(parquetMetadata(bytes.slice().buffer));
       // Rows 5000..6999 lie in group 1 (4096..8191) only.
       const fromMs = T0 + 5000 * 1000;
@@ -425,7 +442,7 @@ describe('parquet stream codec', () => {
     });
 
     it('answers half-open ranges: a sample at from is in, one at to is out; empty and outside ranges are empty', async () => {
-      const bytes = encodeStream('position', samples);
+      const bytes = grouped.encode('position', samples);
       const at = (row: number) => samples.timestamps[row]!;
       const exact = await decodeStream(bytes, 'position', { range: { fromMs: at(10), toMs: at(13) } });
       expect(Array.from(exact.samples.timestamps)).toEqual([at(10), at(11), at(12)]);

@@ -104,20 +104,31 @@ export interface ParquetStreamCodecOptions {
   rowGroupSize?: number;
 }
 
-/** Rows of the smallest row group: below this a group's own bytes (footer entry, page headers, a fresh zstd frame) stop paying for themselves. */
+/** Streams up to this many samples (9.1 h at 1 Hz) are one row group, as every object was before issue 24. */
+export const SINGLE_ROW_GROUP_MAX_ROWS = 32_768;
+/** Rows of the smallest row group of a longer stream. */
 export const MIN_ROW_GROUP_ROWS = 4096;
-/** Row groups of a long stream: enough that a slice of a tenth decodes little more than a tenth, few enough to keep the footer small. */
-export const MAX_ROW_GROUPS = 64;
+/** Row groups of a long stream at most: enough that a slice of a tenth decodes little more than a tenth. */
+export const MAX_ROW_GROUPS = 16;
+/** Stored bytes of page data per row group at least, so that a group's own bytes stay a small part of it. */
+export const MIN_ROW_GROUP_BYTES = 2048;
 
 /**
- * Rows per row group for a stream of `rows` samples: time ranges are read by row group (each
- * group's timestamp statistics say which instants it holds), so long streams are split into up to
- * MAX_ROW_GROUPS groups of at least MIN_ROW_GROUP_ROWS rows. A stream of up to 4096 samples (68 min
- * at 1 Hz) stays one group, as every object was before; 10 h at 1 Hz is 9 groups of 4096; 2,000,000
- * samples are 64 groups of 31,250. Measured in docs/parquet-codecs.md ("Row groups for time ranges").
+ * Rows per row group for a stream of `rows` samples whose pages would take about `dataBytes`.
+ * Time ranges are read by row group (each group's timestamp statistics say which instants it
+ * holds), but every extra group costs bytes: its footer entry, page headers, a fresh zstd frame,
+ * and for a dictionary column a dictionary of its own — 100–500 B per column, +13 % on the real
+ * files of bench:lake with groups of 4,096 rows. So a stream stays one group up to
+ * SINGLE_ROW_GROUP_MAX_ROWS samples (a range of it decodes the whole object, a few milliseconds) or
+ * when its pages are small (a long recording of a constant value); a longer one is split into up to
+ * MAX_ROW_GROUPS groups of at least MIN_ROW_GROUP_ROWS rows and MIN_ROW_GROUP_BYTES of pages. 10 h
+ * of 1 Hz position: 9 groups; 10 h of 1 Hz heart rate (~12 KB): 6; 2,000,000 samples: 16.
+ * Measured in docs/parquet-codecs.md ("Row groups for time ranges").
  */
-export function rowGroupRows(rows: number): number {
-  return Math.max(MIN_ROW_GROUP_ROWS, Math.ceil(rows / MAX_ROW_GROUPS));
+export function rowGroupRows(rows: number, dataBytes: number): number {
+  if (rows <= SINGLE_ROW_GROUP_MAX_ROWS) return Math.max(1, rows);
+  const groups = Math.min(MAX_ROW_GROUPS, Math.floor(dataBytes / MIN_ROW_GROUP_BYTES), Math.ceil(rows / MIN_ROW_GROUP_ROWS));
+  return groups < 2 ? rows : Math.ceil(rows / groups);
 }
 
 /** node:zlib's zstd (Node ≥ 22.15, 23.8); undefined on older Node, where GZIP is written instead. */
@@ -187,16 +198,37 @@ export class ParquetStreamCodec implements StreamCodec {
       }
       columns.push(scalarValueColumn(samples, encoding));
     }
+    return this.write(columns, type, this.rowGroupSize ?? this.rowGroupRowsFor(columns, type));
+  }
+
+  private write(columns: WriterColumn[], type: StreamType, rowGroupSize: number): Uint8Array {
     return writeParquet({
       columns,
       codec: this.compression,
       compress: this.compress,
-      rowGroupSize: this.rowGroupSize ?? rowGroupRows(samples.timestamps.length),
+      rowGroupSize,
       keyValueMetadata: [
         { key: STREAM_TYPE_METADATA_KEY, value: type },
         { key: SCHEMA_VERSION_METADATA_KEY, value: String(STREAM_SCHEMA_VERSION) },
       ],
     });
+  }
+
+  /**
+   * rowGroupRows for these columns: a long stream's page bytes are estimated from its first
+   * MIN_ROW_GROUP_ROWS rows written as a file of their own (its footer aside), a few milliseconds.
+   */
+  private rowGroupRowsFor(columns: WriterColumn[], type: StreamType): number {
+    const rows = columns[0]!.values.length;
+    if (rows <= SINGLE_ROW_GROUP_MAX_ROWS) return rowGroupRows(rows, 0);
+    const probe = this.write(
+      columns.map((column) => ({ ...column, values: column.values.subarray(0, MIN_ROW_GROUP_ROWS) })),
+      type,
+      MIN_ROW_GROUP_ROWS,
+    );
+    const footer = new DataView(probe.buffer, probe.byteOffset, probe.byteLength).getUint32(probe.byteLength - 8, true);
+    const pageBytes = probe.byteLength - footer - 12;
+    return rowGroupRows(rows, (pageBytes * rows) / MIN_ROW_GROUP_ROWS);
   }
 
   async decode(bytes: Uint8Array, expectedType?: StreamType, limits: DecodeLimits = {}): Promise<DecodedStream> {

@@ -8,6 +8,7 @@ export {
   DEFAULT_MAX_ROWS,
   encodeStream,
   MAX_ROW_GROUPS,
+  MIN_ROW_GROUP_BYTES,
   MIN_ROW_GROUP_ROWS,
   ParquetStreamCodec,
   parquetStreamCodec,
@@ -16,6 +17,7 @@ export {
   type ParquetStreamCodecOptions,
   type StreamCodec,
   rowGroupRows,
+  SINGLE_ROW_GROUP_MAX_ROWS,
   type StreamCompression,
   type TimeRange,
 } from './codec.js';
