@@ -63,13 +63,31 @@ function columnsOf(samples: StreamSamples): [name: string, values: Float64Array]
 const headOf = ({ type, sampleCount, downsampled, samples }: StreamedRead) =>
   `{"streamType":${JSON.stringify(type)},"sampleCount":${sampleCount},"returnedCount":${samples.timestamps.length},"downsampled":${downsampled}`;
 
-/** The numbers from..to of a column, comma-separated, into `buffer` at `offset`; the offset after them. */
+/**
+ * The numbers from..to of a column, comma-separated, into `buffer` at `offset`; the offset after
+ * them. A run of whole numbers is written digit by digit (writeNumber); other numbers are formatted
+ * by JSON.stringify of a plain array of them, several times faster than one String() and one
+ * buffer.write per number (V8 formats a double array in one native pass).
+ */
 function writeNumbers(buffer: Buffer, offset: number, values: Float64Array, from: number, to: number, digits: Uint8Array): number {
+  if (!wholeNumbers(values, from, to)) {
+    const json = JSON.stringify(Array.from(values.subarray(from, to)));
+    if (from > 0 && to > from) buffer[offset++] = 0x2c;
+    return offset + buffer.write(json.slice(1, -1), offset, 'latin1');
+  }
   for (let i = from; i < to; i++) {
     if (i > 0) buffer[offset++] = 0x2c;
     offset = writeNumber(buffer, offset, values[i]!, digits);
   }
   return offset;
+}
+
+function wholeNumbers(values: Float64Array, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) {
+    const value = values[i]!;
+    if (!Number.isInteger(value) || Math.abs(value) > Number.MAX_SAFE_INTEGER) return false;
+  }
+  return true;
 }
 
 async function* pieces(read: StreamedRead): AsyncGenerator<Buffer> {
