@@ -122,7 +122,7 @@ export const MIN_ROW_GROUP_BYTES = 2048;
  * SINGLE_ROW_GROUP_MAX_ROWS samples (a range of it decodes the whole object, a few milliseconds) or
  * when its pages are small (a long recording of a constant value); a longer one is split into up to
  * MAX_ROW_GROUPS groups of at least MIN_ROW_GROUP_ROWS rows and MIN_ROW_GROUP_BYTES of pages. 10 h
- * of 1 Hz position: 9 groups; 10 h of 1 Hz heart rate (~12 KB): 6; 2,000,000 samples: 16.
+ * of 1 Hz position: 9 groups; 10 h of 1 Hz heart rate (~13 KB): 8; 2,000,000 samples: 16.
  * Measured in docs/parquet-codecs.md ("Row groups for time ranges").
  */
 export function rowGroupRows(rows: number, dataBytes: number): number {
