@@ -37,8 +37,10 @@ function isSmallParquet(bytes: Uint8Array): boolean {
  */
 function rowsToDecode(bytes: Uint8Array, range: TimeRange): number {
   try {
-    const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
-    const metadata = parquetMetadata(buffer);
+    // The footer and its length only: hyparquet reads the metadata from the end of what it is given.
+    const footer = bytes.byteLength >= 8 ? new DataView(bytes.buffer, bytes.byteOffset + bytes.byteLength - 8, 4).getUint32(0, true) : 0;
+    const tail = bytes.subarray(Math.max(0, bytes.byteLength - footer - 8));
+    const metadata = parquetMetadata(tail.slice().buffer);
     return rowGroupsOverlapping(metadata, range).reduce((rows, index) => rows + Number(metadata.row_groups[index]!.num_rows), 0);
   } catch {
     return 0;
