@@ -122,7 +122,7 @@ export function readBody(read: StreamedRead): Buffer {
   const head = headOf(read);
   let size = head.length + 2;
   for (const [name, values] of columns) size += name.length + 6 + values.length * MAX_NUMBER_BYTES;
-  const buffer = Buffer.allocUnsafe(size);
+  const buffer = scratchOf(size);
   const digits = new Uint8Array(20);
   let offset = buffer.write(head, 0, 'latin1');
   for (const [name, values] of columns) {
@@ -131,5 +131,17 @@ export function readBody(read: StreamedRead): Buffer {
     buffer[offset++] = 0x5d;
   }
   buffer[offset++] = 0x7d;
-  return buffer.subarray(0, offset);
+  // The exact bytes, copied once out of the scratch buffer.
+  return Buffer.from(buffer.subarray(0, offset));
+}
+
+/**
+ * One buffer reused by every readBody (it runs to completion synchronously), sized for the largest
+ * answer so far: a fresh worst-case buffer per read (26 bytes a number, ~750 KiB for 4 h of heart
+ * rate) was external memory that made V8 collect garbage on most requests.
+ */
+let scratch = Buffer.allocUnsafeSlow(0);
+function scratchOf(size: number): Buffer {
+  if (scratch.length < size) scratch = Buffer.allocUnsafeSlow(size);
+  return scratch;
 }
