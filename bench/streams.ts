@@ -20,6 +20,7 @@ import { join } from 'node:path';
 import postgres from 'postgres';
 import { parseEnv } from '../src/config/env.js';
 import { lttbWithExtremes, simplifyTrack } from '../src/modules/streams/downsample.js';
+import { columnsFromSamples } from '../src/modules/streams/stream-samples.js';
 import { parquetStreamCodec } from '@unified-activity/parquet-streams';
 import { createObjectStore } from '../src/modules/streams/storage/create-object-store.js';
 import { rng } from '../libs/testing/seeded-random.js';
@@ -243,6 +244,8 @@ async function main() {
     };
     const rows: string[] = [];
     const sizes: string[] = [];
+    const floors: string[] = [];
+    const slices: string[] = [];
     const small = process.env.BENCH_SMALL === '0' ? [] : [makeActivity('1 h', 1, 1), makeActivity('10 h', 10, 2)];
     for (const activity of small) {
       const samples = activity.timestamps.length;
@@ -282,6 +285,31 @@ async function main() {
         storageHr: [await measure(() => storageRead(projectId, 'heart_rate')), await measure(() => timed(() => baselineRead(sql, baselineId)))],
         storageGps: [await measure(() => storageRead(projectId, 'position')), await measure(() => timed(() => baselineReadPosition(sql, baselineId)))],
       };
+      // Full reads against two floors on the same object, in the same run: decoding it, and decoding
+      // plus JSON.stringify of the answer the procedure builds (what any server must at least do).
+      // What any authenticated request of this server costs over HTTP (one metadata query, a small answer).
+      const requestFloor = await measure(() => timed(() => api(`/api/v1/activities/${projectId}/streams`, token)));
+      for (const type of ['heart_rate', 'position'] as const) {
+        const bytes = await store.get(await objectKey(projectId, type));
+        const decodeOnly = await measure(() => timed(() => parquetStreamCodec.decode(bytes, type)));
+        const decodeStringify = await measure(() =>
+          timed(async () => {
+            const { samples } = await parquetStreamCodec.decode(bytes, type);
+            return JSON.stringify(columnsFromSamples(type, samples, samples.timestamps.length));
+          }),
+        );
+        const http = type === 'heart_rate' ? results.readFull[0]! : results.readGps[0]!;
+        floors.push(
+          `| ${activity.label} | ${type} | ${http.toFixed(2)} | ${decodeOnly.toFixed(2)} | ${decodeStringify.toFixed(2)} | ${(http / decodeStringify).toFixed(2)}× | ${requestFloor.toFixed(2)} |`,
+        );
+        // The middle hour of a long stream (from/to): a tenth of the 10 h stream.
+        if (activity.timestamps.length >= 36_000) {
+          const from = activity.start.getTime() + 4.5 * 3_600_000;
+          const range = `from=${from}&to=${from + 3_600_000}`;
+          const slice = await measure(() => timed(() => api(`/api/v1/activities/${projectId}/streams/${type}?${range}`, token)));
+          slices.push(`| ${activity.label} | ${type} | ${slice.toFixed(2)} | ${http.toFixed(2)} | ${(slice / http).toFixed(2)}× |`);
+        }
+      }
       const fmt = ([project, baseline]: number[]) =>
         `${project!.toFixed(1)} | ${baseline!.toFixed(1)} | ${(baseline! / project!).toFixed(2)}×`;
       rows.push(`| ${activity.label} | write 6 streams (${samples} samples each) | ${fmt(results.write)} |`);
@@ -311,6 +339,18 @@ async function main() {
     console.log('| activity | operation | project | baseline (row per sample) | baseline/project |');
     console.log('|---|---|---:|---:|---:|');
     for (const row of rows) console.log(row);
+    console.log('\nFull reads over HTTP against the floor, on the same object in the same run: "decode" = Parquet decode in this');
+    console.log('process; "decode + stringify" = decode plus JSON.stringify of the answer object (goal: HTTP ≤ 1.5× that);');
+    console.log('"request" = GET …/streams (the metadata list) over HTTP: what any authenticated request costs.\n');
+    console.log('| activity | stream | HTTP full read | decode | decode + stringify | HTTP / (decode + stringify) | request |');
+    console.log('|---|---|---:|---:|---:|---:|---:|');
+    for (const row of floors) console.log(row);
+    if (slices.length > 0) {
+      console.log('\nA 1 h slice (?from=&to=, the middle hour) against the full read of the same stream over HTTP (goal ≤ 0.3×).\n');
+      console.log('| activity | stream | 1 h slice | full read | slice / full |');
+      console.log('|---|---|---:|---:|---:|');
+      for (const row of slices) console.log(row);
+    }
     console.log('\n| activity | stream | project bytes/sample | baseline bytes/sample | fewer bytes |');
     console.log('|---|---|---:|---:|---:|');
     for (const row of sizes) console.log(row);

@@ -67,7 +67,7 @@ describe('2,000,000-sample paths: scanned JSON uploads and streamed reads', () =
     expect(streamed.headers['content-length']).toBeUndefined();
     expect(streamed.headers['transfer-encoding']).toBe('chunked');
     const expected = { streamType: 'position', sampleCount: count, returnedCount: count, downsampled: false, ...body };
-    // Byte-exact: the same text JSON.stringify gives for the answer object (what oRPC writes for small reads).
+    // Byte-exact: the same text JSON.stringify gives for the answer object (what the RPC route's answer holds).
     expect(streamed.bytes.equals(Buffer.from(JSON.stringify(expected)))).toBe(true);
     const parsed = JSON.parse(streamed.bytes.toString('utf8')) as typeof expected;
     for (const column of ['timestamps', 'latitude', 'longitude', 'altitudeM'] as const) {
@@ -75,7 +75,7 @@ describe('2,000,000-sample paths: scanned JSON uploads and streamed reads', () =
       expect({ column, mismatches }).toEqual({ column, mismatches: [] });
     }
 
-    // The regular (oRPC-serialised) answer for the same stream is the same bytes.
+    // The answer written in one buffer (reads of up to streamedReads.minSamples) is the same bytes.
     const threshold = streamedReads.minSamples;
     streamedReads.minSamples = Number.POSITIVE_INFINITY;
     try {

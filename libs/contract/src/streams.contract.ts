@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { PARQUET_MEDIA_TYPE, STREAM_TYPES } from './catalog.js';
-import { text } from './common.js';
+import { DateTimeInputSchema, MAX_INSTANT_MS, MIN_INSTANT_MS, text } from './common.js';
 import { signedIn, signedInWrite } from './errors.js';
 import { documentRequestAs } from './request-media-type.js';
 
@@ -65,6 +65,38 @@ export const StreamSamplesSchema = z
   })
   .meta({ id: 'StreamSamples' });
 
+/**
+ * One end of a time range of a stream read: epoch milliseconds, or a date-time as every other
+ * instant of the contract (DateTimeInputSchema: ISO 8601 with an offset; a Date over RPC), years
+ * 1900–2200 either way; epoch milliseconds inside.
+ */
+const StreamInstantSchema = (description: string) =>
+  z
+    .union([z.number().int().min(MIN_INSTANT_MS).max(MAX_INSTANT_MS), DateTimeInputSchema])
+    .transform((value) => (typeof value === 'number' ? value : value.getTime()))
+    .describe(`${description}: epoch milliseconds (UTC) or an ISO 8601 date-time with an offset, years 1900–2200`);
+
+export const StreamReadQuerySchema = z
+  .strictObject({
+    id: ActivityId,
+    type: StreamTypeSchema,
+    from: StreamInstantSchema('Only samples at or after this instant').optional(),
+    to: StreamInstantSchema('Only samples before this instant (half-open: a sample at `to` is left out)').optional(),
+    maxPoints: z
+      .number()
+      .int()
+      .min(3)
+      .max(2_000_000)
+      .optional()
+      .describe('Downsample to at most this many points, keeping the shape (LTTB; track simplification for position); with from/to, the samples of the range'),
+  })
+  .superRefine((input, ctx) => {
+    // A cross-field rule: readable, but broken (422, as endTime before startTime).
+    if (input.from !== undefined && input.to !== undefined && input.from > input.to) {
+      ctx.addIssue({ code: 'custom', path: ['to'], message: 'must not be before from' });
+    }
+  });
+
 export const streamsContract = {
   list: signedIn
     .route({
@@ -128,21 +160,15 @@ export const streamsContract = {
       method: 'GET',
       path: '/v1/activities/{id}/streams/{type}',
       operationId: 'getStream',
-      summary: 'Get the samples of one stream as JSON columns, optionally downsampled',
+      summary: 'Get the samples of one stream as JSON columns, optionally a time range of it, optionally downsampled',
+      description:
+        '`from` and `to` (epoch milliseconds or ISO 8601 date-times with an offset) select the samples in [from, to): ' +
+        'a sample at `from` is included, one at `to` is not; either may be left out. A range with no samples ' +
+        '(empty, or outside the stream) answers an empty stream; `from` after `to` is a 422. Only the parts of the ' +
+        'stored object whose time statistics overlap the range are read. `maxPoints` downsamples the samples of ' +
+        'the range. `sampleCount` is always the number of samples stored; `returnedCount` those in the answer.',
     })
-    .input(
-      z.strictObject({
-        id: ActivityId,
-        type: StreamTypeSchema,
-        maxPoints: z
-          .number()
-          .int()
-          .min(3)
-          .max(2_000_000)
-          .optional()
-          .describe('Downsample to at most this many points, keeping the shape (LTTB; track simplification for position)'),
-      }),
-    )
+    .input(StreamReadQuerySchema)
     .output(StreamSamplesSchema),
   download: signedIn
     .route({

@@ -11,7 +11,9 @@ import { snappyCompress } from 'hyparquet-writer/src/snappy.js';
 import {
   decodeStream,
   encodeStream,
+  MIN_ROW_GROUP_ROWS,
   ParquetStreamCodec,
+  rowGroupRows,
   SCALAR_STREAM_TYPES,
   STREAM_SCHEMA_VERSION,
   StreamCodecError,
@@ -349,6 +351,134 @@ describe('parquet stream codec', () => {
 
     it('refuses SNAPPY without a compressor (node:zlib has none; the server never writes it)', () => {
       expect(() => new ParquetStreamCodec({ compression: 'SNAPPY' })).toThrow(/snappyCompress/);
+    });
+  });
+
+  describe('time ranges', () => {
+    const count = 20_000;
+    /** Row groups of 4,096 rows (the default keeps 20,000 samples in one). */
+    const grouped = new ParquetStreamCodec({ rowGroupSize: 4096 });
+    const random = rng(24);
+    const samples: PositionSamples = {
+      timestamps: regularTimestamps(count),
+      latitude: Float64Array.from({ length: count }, (_, i) => 47.3 + i * 1e-5 + random() * 1e-7),
+      longitude: Float64Array.from({ length: count }, (_, i) => 8.5 + i * 1e-5 + random() * 1e-7),
+      altitudeM: Float64Array.from({ length: count }, () => 400 + random() * 10),
+      horizontalAccuracyM: Float64Array.from({ length: count }, () => (random() < 0.1 ? Number.NaN : random() * 5)),
+    };
+    /** The samples with a timestamp in [from, to), sliced from the full samples. */
+    const expectedSlice = (fromMs: number, toMs: number): PositionSamples => {
+      const start = samples.timestamps.findIndex((t) => t >= fromMs);
+      const endAt = samples.timestamps.findIndex((t) => t >= toMs);
+      const [from, to] = [start < 0 ? count : start, endAt < 0 ? count : endAt];
+      const slice = (column: Float64Array) => column.slice(from, Math.max(from, to));
+      return {
+        timestamps: slice(samples.timestamps),
+        latitude: slice(samples.latitude),
+        longitude: slice(samples.longitude),
+        altitudeM: slice(samples.altitudeM!),
+        horizontalAccuracyM: slice(samples.horizontalAccuracyM!),
+      };
+    };
+
+    /** Each row group's bytes in the file: from its first page to the end of its last column chunk. */
+    function groupSpans(metadata: FileMetaData): Array<[number, number]> {
+      return metadata.row_groups.map((group) => {
+        const starts = group.columns.map((column) => Number(column.meta_data!.dictionary_page_offset ?? column.meta_data!.data_page_offset));
+        const ends = group.columns.map((column, i) => starts[i]! + Number(column.meta_data!.total_compressed_size));
+        return [Math.min(...starts), Math.max(...ends)];
+      });
+    }
+
+    it('splits long streams into row groups with timestamp statistics; short streams and small pages stay one group', () => {
+      expect(rowGroupRows(3600, 1e9)).toBe(3600);
+      expect(rowGroupRows(36_000, 300_000)).toBe(4000); // 9 groups
+      expect(rowGroupRows(2_000_000, 1e7)).toBe(125_000); // 16 groups
+      expect(rowGroupRows(40_000, 3000)).toBe(40_000); // pages too small to be worth a second group
+      const long = 40_000;
+      const walk = rng(7);
+      let lat = 47.3;
+      const track: PositionSamples = {
+        timestamps: regularTimestamps(long),
+        latitude: Float64Array.from({ length: long }, () => (lat += (walk() - 0.3) * 3e-5)),
+        longitude: Float64Array.from({ length: long }, () => 8.5 + walk() * 1e-3),
+        altitudeM: null,
+        horizontalAccuracyM: null,
+      };
+      const grouped = parquetMetadata(encodeStream('position', track).slice().buffer);
+      expect(grouped.row_groups.map((group) => Number(group.num_rows))).toEqual(Array.from({ length: 10 }, () => 4000));
+      const flat = { timestamps: regularTimestamps(long), values: new Float64Array(long).fill(120) };
+      expect(parquetMetadata(encodeStream('heart_rate', flat).slice().buffer).row_groups).toHaveLength(1);
+      expect(parquetMetadata(encodeStream('position', samples).slice().buffer).row_groups).toHaveLength(1);
+      expect(MIN_ROW_GROUP_ROWS).toBe(4096);
+    });
+
+    it('decodes only the row groups whose statistics overlap the range, bit-identical to a slice of the full read', async () => {
+      const bytes = grouped.encode('position', samples);
+      expect(parquetMetadata(bytes.slice().buffer).row_groups.map((group) => Number(group.num_rows))).toEqual([4096, 4096, 4096, 4096, 3616]);
+      const spans = groupSpans(parquetMetadata(bytes.slice().buffer));
+      // Rows 5000..6999 lie in group 1 (4096..8191) only.
+      const fromMs = T0 + 5000 * 1000;
+      const toMs = T0 + 7000 * 1000;
+      const reads: Array<[number, number]> = [];
+      const decoded = await decodeStream(bytes, 'position', { range: { fromMs, toMs }, onRead: (start, end) => reads.push([start, end]) });
+      expectSameSamples(decoded.samples, expectedSlice(fromMs, toMs));
+      expect(decoded.samples.timestamps).toHaveLength(2000);
+      expect(reads.length).toBeGreaterThan(0);
+      for (const [start, end] of reads) {
+        expect(start).toBeGreaterThanOrEqual(spans[1]![0]);
+        expect(end).toBeLessThanOrEqual(spans[1]![1]);
+      }
+      // A range across a group boundary reads both groups and nothing else.
+      const across: Array<[number, number]> = [];
+      const boundary = { fromMs: T0 + 8000 * 1000, toMs: T0 + 8300 * 1000 };
+      const both = await decodeStream(bytes, 'position', { range: boundary, onRead: (start, end) => across.push([start, end]) });
+      expectSameSamples(both.samples, expectedSlice(boundary.fromMs, boundary.toMs));
+      for (const [start, end] of across) {
+        expect(start).toBeGreaterThanOrEqual(spans[1]![0]);
+        expect(end).toBeLessThanOrEqual(spans[2]![1]);
+      }
+      expect(across.some(([start]) => start >= spans[2]![0])).toBe(true);
+    });
+
+    it('answers half-open ranges: a sample at from is in, one at to is out; empty and outside ranges are empty', async () => {
+      const bytes = grouped.encode('position', samples);
+      const at = (row: number) => samples.timestamps[row]!;
+      const exact = await decodeStream(bytes, 'position', { range: { fromMs: at(10), toMs: at(13) } });
+      expect(Array.from(exact.samples.timestamps)).toEqual([at(10), at(11), at(12)]);
+      for (const range of [
+        { fromMs: at(10), toMs: at(10) },
+        { fromMs: at(count - 1) + 1, toMs: at(count - 1) + 10_000 },
+        { fromMs: T0 - 10_000, toMs: T0 },
+      ]) {
+        const reads: number[] = [];
+        const empty = await decodeStream(bytes, 'position', { range, onRead: (start) => reads.push(start) });
+        expect(empty.samples.timestamps).toHaveLength(0);
+        expect(reads).toEqual([]);
+      }
+      const open = await decodeStream(bytes, 'position', { range: { fromMs: at(19_990), toMs: Number.POSITIVE_INFINITY } });
+      expectSameSamples(open.samples, expectedSlice(at(19_990), Number.POSITIVE_INFINITY));
+    });
+
+    it('reads a range of an object of one row group (the layout before) and of a foreign unsorted file without statistics', async () => {
+      const single = new ParquetStreamCodec({ rowGroupSize: 1 << 20 }).encode('position', samples);
+      expect(parquetMetadata(single.slice().buffer).row_groups).toHaveLength(1);
+      const range = { fromMs: T0 + 4000 * 1000, toMs: T0 + 4500 * 1000 };
+      expectSameSamples((await decodeStream(single, 'position', { range })).samples, expectedSlice(range.fromMs, range.toMs));
+
+      const shuffled = [T0 + 5000, T0, T0 + 3000, T0 + 1000, T0 + 4000, T0 + 2000];
+      const foreign = foreignFile(
+        [
+          { element: TIMESTAMP_MILLIS, data: shuffled.map(BigInt) },
+          { element: { name: 'value', type: 'DOUBLE', repetition_type: 'REQUIRED' }, data: shuffled.map((t) => (t - T0) / 1000 + 0.5) },
+        ],
+        [],
+        'SNAPPY',
+        false,
+      );
+      const decoded = await decodeStream(foreign, 'heart_rate', { range: { fromMs: T0 + 1000, toMs: T0 + 4000 } });
+      expect(Array.from(decoded.samples.timestamps)).toEqual([T0 + 1000, T0 + 2000, T0 + 3000]);
+      expect(Array.from((decoded.samples as ScalarSamples).values)).toEqual([1.5, 2.5, 3.5]);
     });
   });
 

@@ -19,7 +19,7 @@ import { brotliCompressSync, constants as zlibConstants, gzipSync } from 'node:z
 
 import { parquetSchema, type FileMetaData, type SchemaElement as ReadSchemaElement } from 'hyparquet';
 
-import { gather, mustGet, optionalColumn, readColumns, rowsToKeep, sortedOrder, type NumericColumn } from './column-readers.js';
+import { gather, mustGet, optionalColumn, readColumns, rowGroupsOverlapping, rowsToKeep, selectRange, sortedOrder, type NumericColumn } from './column-readers.js';
 import { StreamCodecError } from './errors.js';
 import { assertBoundedWork, assertReadableCodecs, assertReadableColumn, cappedDecompressors, readMetadata, toArrayBuffer } from './read-guards.js';
 import { isPositionSamples, isStreamType, type PositionSamples, type ScalarSamples, type StreamSamples, type StreamType } from './samples.js';
@@ -30,6 +30,21 @@ import { writeParquet, type DoubleEncoding, type PageCompressor, type WriterColu
 export interface DecodeLimits {
   /** Files whose footer declares more rows are refused (TOO_MANY_ROWS) before any column is read. */
   maxRows?: number;
+  /**
+   * Only the samples at or after `fromMs` and before `toMs` (epoch ms, half-open). Only the row
+   * groups whose timestamp statistics overlap the range are decoded (see rowGroupRows); a file of
+   * one group (objects written before the layout had several, files of other tools) is decoded
+   * whole and sliced.
+   */
+  range?: TimeRange;
+  /** Called with each byte range of the file the reader reads (after the footer): what a range read costs. */
+  onRead?: (start: number, end: number) => void;
+}
+
+/** A half-open interval of epoch milliseconds: [fromMs, toMs). */
+export interface TimeRange {
+  fromMs: number;
+  toMs: number;
 }
 
 /** Rows accepted by default; the API passes its own limit (MAX_SAMPLES). */
@@ -85,11 +100,36 @@ export interface ParquetStreamCodecOptions {
    * 'fixed' always uses BYTE_STREAM_SPLIT. Timestamps are always DELTA_BINARY_PACKED.
    */
   encodingStrategy?: 'adaptive' | 'fixed';
-  /** Rows per row group; one group per file suits every realistic activity. */
+  /** Rows per row group, for every file; by default rowGroupRows decides from the stream's length. */
   rowGroupSize?: number;
 }
 
-const DEFAULT_ROW_GROUP_SIZE = 1 << 20;
+/** Streams up to this many samples (9.1 h at 1 Hz) are one row group, as every object was before issue 24. */
+export const SINGLE_ROW_GROUP_MAX_ROWS = 32_768;
+/** Rows of the smallest row group of a longer stream. */
+export const MIN_ROW_GROUP_ROWS = 4096;
+/** Row groups of a long stream at most: enough that a slice of a tenth decodes little more than a tenth. */
+export const MAX_ROW_GROUPS = 16;
+/** Stored bytes of page data per row group at least, so that a group's own bytes stay a small part of it. */
+export const MIN_ROW_GROUP_BYTES = 2048;
+
+/**
+ * Rows per row group for a stream of `rows` samples whose pages would take about `dataBytes`.
+ * Time ranges are read by row group (each group's timestamp statistics say which instants it
+ * holds), but every extra group costs bytes: its footer entry, page headers, a fresh zstd frame,
+ * and for a dictionary column a dictionary of its own — 100–500 B per column, +13 % on the real
+ * files of bench:lake with groups of 4,096 rows. So a stream stays one group up to
+ * SINGLE_ROW_GROUP_MAX_ROWS samples (a range of it decodes the whole object, a few milliseconds) or
+ * when its pages are small (a long recording of a constant value); a longer one is split into up to
+ * MAX_ROW_GROUPS groups of at least MIN_ROW_GROUP_ROWS rows and MIN_ROW_GROUP_BYTES of pages. 10 h
+ * of 1 Hz position: 9 groups; 10 h of 1 Hz heart rate (~13 KB): 8; 2,000,000 samples: 16.
+ * Measured in docs/parquet-codecs.md ("Row groups for time ranges").
+ */
+export function rowGroupRows(rows: number, dataBytes: number): number {
+  if (rows <= SINGLE_ROW_GROUP_MAX_ROWS) return Math.max(1, rows);
+  const groups = Math.min(MAX_ROW_GROUPS, Math.floor(dataBytes / MIN_ROW_GROUP_BYTES), Math.ceil(rows / MIN_ROW_GROUP_ROWS));
+  return groups < 2 ? rows : Math.ceil(rows / groups);
+}
 
 /** node:zlib's zstd (Node ≥ 22.15, 23.8); undefined on older Node, where GZIP is written instead. */
 const zstdCompressSync = (zlib as Partial<typeof zlib>).zstdCompressSync;
@@ -103,7 +143,7 @@ export class ParquetStreamCodec implements StreamCodec {
 
   private readonly compression: StreamCompression;
   private readonly strategy: 'adaptive' | 'fixed';
-  private readonly rowGroupSize: number;
+  private readonly rowGroupSize: number | undefined;
   private readonly compress: PageCompressor | undefined;
 
   constructor(options: ParquetStreamCodecOptions = {}) {
@@ -112,7 +152,7 @@ export class ParquetStreamCodec implements StreamCodec {
       throw new TypeError("compression 'ZSTD' needs node:zlib's zstd (Node ≥ 22.15)");
     }
     this.strategy = options.encodingStrategy ?? 'adaptive';
-    this.rowGroupSize = options.rowGroupSize ?? DEFAULT_ROW_GROUP_SIZE;
+    this.rowGroupSize = options.rowGroupSize;
     const gzipLevel = options.gzipLevel ?? 6;
     const brotliQuality = options.brotliQuality ?? 9;
     const zstdLevel = options.zstdLevel ?? DEFAULT_ZSTD_LEVEL;
@@ -158,16 +198,37 @@ export class ParquetStreamCodec implements StreamCodec {
       }
       columns.push(scalarValueColumn(samples, encoding));
     }
+    return this.write(columns, type, this.rowGroupSize ?? this.rowGroupRowsFor(columns, type));
+  }
+
+  private write(columns: WriterColumn[], type: StreamType, rowGroupSize: number): Uint8Array {
     return writeParquet({
       columns,
       codec: this.compression,
       compress: this.compress,
-      rowGroupSize: this.rowGroupSize,
+      rowGroupSize,
       keyValueMetadata: [
         { key: STREAM_TYPE_METADATA_KEY, value: type },
         { key: SCHEMA_VERSION_METADATA_KEY, value: String(STREAM_SCHEMA_VERSION) },
       ],
     });
+  }
+
+  /**
+   * rowGroupRows for these columns: a long stream's page bytes are estimated from its first
+   * MIN_ROW_GROUP_ROWS rows written as a file of their own (its footer aside), a few milliseconds.
+   */
+  private rowGroupRowsFor(columns: WriterColumn[], type: StreamType): number {
+    const rows = columns[0]!.values.length;
+    if (rows <= SINGLE_ROW_GROUP_MAX_ROWS) return rowGroupRows(rows, 0);
+    const probe = this.write(
+      columns.map((column) => ({ ...column, values: column.values.subarray(0, MIN_ROW_GROUP_ROWS) })),
+      type,
+      MIN_ROW_GROUP_ROWS,
+    );
+    const footer = new DataView(probe.buffer, probe.byteOffset, probe.byteLength).getUint32(probe.byteLength - 8, true);
+    const pageBytes = probe.byteLength - footer - 12;
+    return rowGroupRows(rows, (pageBytes * rows) / MIN_ROW_GROUP_ROWS);
   }
 
   async decode(bytes: Uint8Array, expectedType?: StreamType, limits: DecodeLimits = {}): Promise<DecodedStream> {
@@ -208,22 +269,24 @@ export class ParquetStreamCodec implements StreamCodec {
     assertReadableCodecs(metadata, columns);
     const decodedByteCap = assertBoundedWork(metadata, columns, limits.maxRows ?? DEFAULT_MAX_ROWS);
 
-    const numeric = await readColumns(file, metadata, columns, cappedDecompressors(decodedByteCap));
+    const groups = limits.range ? rowGroupsOverlapping(metadata, limits.range) : undefined;
+    const numeric = await readColumns(file, metadata, columns, cappedDecompressors(decodedByteCap), { groups, onRead: limits.onRead });
     const timestamps = mustGet(numeric, STREAM_COLUMNS.timestamp);
 
     // A row without an instant or without its required values is no sample at all.
     const keep = rowsToKeep(timestamps, required.slice(1).map((name) => mustGet(numeric, name)));
     const order = sortedOrder(timestamps.values, keep);
-    const pick = (column: NumericColumn): Float64Array => gather(column, order);
-    const rows = timestamps.values.length;
+    const selection = selectRange(timestamps.values, order, limits.range);
+    const pick = (column: NumericColumn): Float64Array => gather(column, selection);
+    const pickOptional = (column: NumericColumn | undefined) => optionalColumn(column, selection);
 
     const samples: StreamSamples = isPosition
       ? {
           timestamps: pick(timestamps),
           latitude: pick(mustGet(numeric, STREAM_COLUMNS.latitude)),
           longitude: pick(mustGet(numeric, STREAM_COLUMNS.longitude)),
-          altitudeM: optionalColumn(numeric.get(STREAM_COLUMNS.altitudeM), order, rows),
-          horizontalAccuracyM: optionalColumn(numeric.get(STREAM_COLUMNS.horizontalAccuracyM), order, rows),
+          altitudeM: pickOptional(numeric.get(STREAM_COLUMNS.altitudeM)),
+          horizontalAccuracyM: pickOptional(numeric.get(STREAM_COLUMNS.horizontalAccuracyM)),
         }
       : { timestamps: pick(timestamps), values: pick(mustGet(numeric, STREAM_COLUMNS.value)) };
     return { type, schemaVersion, samples };

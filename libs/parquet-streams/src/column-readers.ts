@@ -3,7 +3,7 @@
  * group at a time through hyparquet, timestamps as exact epoch milliseconds; then the rows kept (a
  * row without an instant or a required value is no sample) in time order.
  */
-import { parquetRead, type Compressors as ReadCompressors, type DecodedArray, type FileMetaData, type ParquetParsers, type SchemaElement as ReadSchemaElement } from 'hyparquet';
+import { parquetRead, type AsyncBuffer, type Compressors as ReadCompressors, type DecodedArray, type FileMetaData, type ParquetParsers, type SchemaElement as ReadSchemaElement } from 'hyparquet';
 
 import { errorMessage, StreamCodecError } from './errors.js';
 import { STREAM_COLUMNS } from './schema.js';
@@ -40,26 +40,54 @@ export const READ_PARSERS: Partial<ParquetParsers> = {
  * pages are alive beside the result, and no JS array of 2,000,000 elements is ever built (hyparquet's
  * scan API concatenates a group's pages into one plain array and keeps it cached).
  */
+export interface ReadColumnsOptions {
+  /** The row groups to read (indices into metadata.row_groups, ascending); all by default. */
+  groups?: readonly number[];
+  /** Called with each byte range hyparquet reads from the file. */
+  onRead?: (start: number, end: number) => void;
+}
+
 export async function readColumns(
   file: ArrayBuffer,
   metadata: FileMetaData,
   columns: string[],
   compressors: ReadCompressors,
+  options: ReadColumnsOptions = {},
 ): Promise<Map<string, NumericColumn>> {
-  const rows = Number(metadata.num_rows);
+  const starts: number[] = [];
+  let fileRows = 0;
+  for (const group of metadata.row_groups) {
+    starts.push(fileRows);
+    fileRows += Number(group.num_rows);
+  }
+  const groups = options.groups ?? metadata.row_groups.map((_, index) => index);
+  const rows = options.groups ? groups.reduce((sum, index) => sum + Number(metadata.row_groups[index]!.num_rows), 0) : Number(metadata.num_rows);
   const fills = new Map(columns.map((name) => [name, new ColumnFill(name, rows)]));
   const readable = withRawMillisTimestamps(metadata);
+  const { onRead } = options;
+  const source: AsyncBuffer = onRead
+    ? {
+        byteLength: file.byteLength,
+        slice: (start, end) => {
+          onRead(start, end ?? file.byteLength);
+          return file.slice(start, end);
+        },
+      }
+    : file;
   let failure: unknown;
   try {
-    let groupStart = 0;
-    for (const group of metadata.row_groups) {
-      const groupEnd = groupStart + Number(group.num_rows);
+    // Where the group being read lands in the columns: its rows follow those of the groups read before.
+    let filled = 0;
+    for (const index of groups) {
+      const groupStart = starts[index]!;
+      const groupRows = Number(metadata.row_groups[index]!.num_rows);
+      const shift = filled - groupStart;
       await parquetRead({
-        file,
+        file: source,
         metadata: readable,
         columns,
         rowStart: groupStart,
-        rowEnd: groupEnd,
+        rowEnd: groupStart + groupRows,
         compressors,
         parsers: READ_PARSERS,
         utf8: false,
@@ -67,20 +95,46 @@ export async function readColumns(
         // rejection, so the first failure is kept and thrown once the group is read.
         onChunk: ({ columnName, columnData, rowStart }) => {
           try {
-            fills.get(columnName)?.write(columnData, rowStart);
+            fills.get(columnName)?.write(columnData, rowStart + shift);
           } catch (error) {
             failure ??= error;
           }
         },
       });
       if (failure !== undefined) throw failure;
-      groupStart = groupEnd;
+      filled += groupRows;
     }
   } catch (error) {
     if (error instanceof StreamCodecError) throw error;
     throw new StreamCodecError('INVALID_PARQUET', `Unreadable Parquet data: ${errorMessage(error)}`, { cause: error });
   }
   return new Map([...fills].map(([name, fill]) => [name, fill.finish()]));
+}
+
+/**
+ * The row groups that may hold samples in [fromMs, toMs): those whose timestamp column chunk's
+ * statistics (min, max) overlap it. A group without usable statistics is kept (read and filtered
+ * row by row), so files of other writers still answer correctly.
+ */
+export function rowGroupsOverlapping(metadata: FileMetaData, range: { fromMs: number; toMs: number }): number[] {
+  const overlapping: number[] = [];
+  if (!(range.fromMs < range.toMs)) return overlapping;
+  metadata.row_groups.forEach((group, index) => {
+    const chunk = group.columns.find((column) => column.meta_data?.path_in_schema[0] === STREAM_COLUMNS.timestamp)?.meta_data;
+    const statistics = chunk?.statistics;
+    const min = statisticMillis(statistics?.min_value ?? statistics?.min);
+    const max = statisticMillis(statistics?.max_value ?? statistics?.max);
+    if (min === undefined || max === undefined || (max >= range.fromMs && min < range.toMs)) overlapping.push(index);
+  });
+  return overlapping;
+}
+
+/** A timestamp statistic as hyparquet parsed it (READ_PARSERS: epoch ms; a plain INT64: bigint), or undefined. */
+function statisticMillis(value: unknown): number | undefined {
+  if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
+  if (typeof value === 'bigint') return Number(value);
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? undefined : value.getTime();
+  return undefined;
 }
 
 /**
@@ -201,10 +255,52 @@ function isNonDecreasing(values: Float64Array): boolean {
   return true;
 }
 
-export function gather(column: NumericColumn, order: Uint32Array | null): Float64Array {
-  if (order === null) return column.values;
+/**
+ * The rows of the answer: `order` (rows of the columns as read, when they had to be sorted or
+ * some dropped) or else the rows start..end as stored; `rows` of them.
+ */
+export interface Selection {
+  order: Uint32Array | null;
+  start: number;
+  end: number;
+  rows: number;
+}
+
+/**
+ * The rows with a timestamp in [fromMs, toMs) (every row without a range): by binary search on the
+ * rows as stored when they are in time order (every file this codec writes), row by row otherwise.
+ */
+export function selectRange(timestamps: Float64Array, order: Uint32Array | null, range: { fromMs: number; toMs: number } | undefined): Selection {
+  if (order === null) {
+    const start = range ? lowerBound(timestamps, range.fromMs) : 0;
+    const end = range ? Math.max(start, lowerBound(timestamps, range.toMs)) : timestamps.length;
+    return { order: null, start, end, rows: end - start };
+  }
+  const kept = range ? order.filter((row) => timestamps[row]! >= range.fromMs && timestamps[row]! < range.toMs) : order;
+  return { order: kept, start: 0, end: kept.length, rows: kept.length };
+}
+
+/** The first index whose value is ≥ `value` in a non-decreasing array. */
+function lowerBound(values: Float64Array, value: number): number {
+  let low = 0;
+  let high = values.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (values[middle]! < value) low = middle + 1;
+    else high = middle;
+  }
+  return low;
+}
+
+/**
+ * The selected rows of a column, as a Float64Array of its own: the column itself when every row is
+ * selected, else a copy (a view would take its whole buffer along to the main thread).
+ */
+export function gather(column: NumericColumn, selection: Selection): Float64Array {
+  const { order, start, end } = selection;
+  if (order === null) return start === 0 && end === column.values.length ? column.values : column.values.slice(start, end);
   const out = new Float64Array(order.length);
-  for (let k = 0; k < order.length; k++) out[k] = column.values[order[k]];
+  for (let k = 0; k < order.length; k++) out[k] = column.values[order[k]!]!;
   return out;
 }
 
@@ -212,10 +308,10 @@ export function gather(column: NumericColumn, order: Uint32Array | null): Float6
  * An optional column that holds no value at all is no column: the stream has none of them (from
  * schema_version 3 on, every position object has both optional columns, null where absent).
  */
-export function optionalColumn(column: NumericColumn | undefined, order: Uint32Array | null, rows: number): Float64Array | null {
+export function optionalColumn(column: NumericColumn | undefined, selection: Selection): Float64Array | null {
   if (column === undefined) return null;
-  if (rows === 0 || (column.missing !== null && column.missing.every((missing) => missing === 1))) return null;
-  return gather(column, order);
+  if (selection.rows === 0 || (column.missing !== null && column.missing.every((missing) => missing === 1))) return null;
+  return gather(column, selection);
 }
 
 export function mustGet(columns: Map<string, NumericColumn>, name: string): NumericColumn {

@@ -7,14 +7,21 @@ export {
   decodeStream,
   DEFAULT_MAX_ROWS,
   encodeStream,
+  MAX_ROW_GROUPS,
+  MIN_ROW_GROUP_BYTES,
+  MIN_ROW_GROUP_ROWS,
   ParquetStreamCodec,
   parquetStreamCodec,
   type DecodedStream,
   type DecodeLimits,
   type ParquetStreamCodecOptions,
   type StreamCodec,
+  rowGroupRows,
+  SINGLE_ROW_GROUP_MAX_ROWS,
   type StreamCompression,
+  type TimeRange,
 } from './codec.js';
+export { rowGroupsOverlapping } from './column-readers.js';
 export { StreamCodecError, type StreamCodecErrorCode } from './errors.js';
 export {
   isPositionSamples,

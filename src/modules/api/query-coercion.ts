@@ -22,8 +22,16 @@ const NUMBER = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
 
 function coerce(schema: AnySchema, value: string): unknown {
   const target = unwrap(schema);
-  const def = target._zod.def as { type: string; values?: readonly unknown[] };
+  const def = target._zod.def as { type: string; values?: readonly unknown[]; options?: readonly AnySchema[] };
   switch (def.type) {
+    case 'union': {
+      // `from=1714543200000` (a number or a date-time): the first alternative that reads the string differently.
+      for (const option of def.options ?? []) {
+        const coerced = coerce(option, value);
+        if (coerced !== value) return coerced;
+      }
+      return value;
+    }
     case 'number':
       return NUMBER.test(value) ? Number(value) : value;
     case 'boolean':

@@ -195,12 +195,13 @@ export function columnsFromSamples(
   type: StreamType,
   samples: StreamSamples,
   sampleCount: number,
+  downsampled = samples.timestamps.length < sampleCount,
 ): StreamSamplesOutput {
   const base = {
     streamType: type,
     sampleCount,
     returnedCount: samples.timestamps.length,
-    downsampled: samples.timestamps.length < sampleCount,
+    downsampled,
     timestamps: Array.from(samples.timestamps),
   };
   if (!isPositionSamples(samples)) return { ...base, values: Array.from(samples.values) };

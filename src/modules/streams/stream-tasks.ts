@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { downsampleStream } from './downsample.js';
-import { parquetStreamCodec, StreamCodecError, type StreamCodecErrorCode } from '@unified-activity/parquet-streams';
+import { parquetStreamCodec, StreamCodecError, type StreamCodecErrorCode, type TimeRange } from '@unified-activity/parquet-streams';
 import { MAX_SAMPLES, SampleValidationError, summarise, TooManySamplesError, validateSamples, type SampleIssue, type SampleSummary } from './stream-samples.js';
 import { isPositionSamples, type StreamSamples, type StreamType } from './stream-types.js';
 
@@ -43,10 +43,12 @@ export interface ReadSamplesTask {
   type: StreamType;
   bytes: Uint8Array;
   maxPoints?: number;
+  /** Only the samples in [fromMs, toMs): only the row groups that overlap it are decoded. */
+  range?: TimeRange;
 }
 
 export interface ReadSamples {
-  /** Samples in the stored object (before downsampling). */
+  /** Samples read (before downsampling): the whole stored object's, or those in the range. */
   sampleCount: number;
   samples: StreamSamples;
   /** The object's schema_version; 1 is upgraded at read time (INT32 values become float64). */
@@ -89,7 +91,7 @@ export async function prepareUpload(task: PrepareUploadTask): Promise<TaskResult
 export async function readSamples(task: ReadSamplesTask): Promise<TaskResult<ReadSamples>> {
   try {
     // Stored objects were bounded at upload; the limit still guards against a tampered lake.
-    const decoded = await parquetStreamCodec.decode(task.bytes, task.type, { maxRows: MAX_SAMPLES });
+    const decoded = await parquetStreamCodec.decode(task.bytes, task.type, { maxRows: MAX_SAMPLES, range: task.range });
     const sampleCount = decoded.samples.timestamps.length;
     const samples = task.maxPoints ? downsampleStream(task.type, decoded.samples, task.maxPoints) : decoded.samples;
     return { ok: true, value: { sampleCount, samples, schemaVersion: decoded.schemaVersion } };

@@ -44,6 +44,28 @@ describe('StreamWorkerPool', () => {
     expect(reduced.value.sampleCount).toBe(samples.timestamps.length);
   });
 
+  it('reads a small range of a long object on the event loop: only the overlapping row groups, bit-exact', async () => {
+    const own = new StreamWorkerPool({ threads: 1 });
+    try {
+      const samples = heartRate(INLINE_MAX_SAMPLES * 5); // 100,000 samples: 16 row groups of 6,250
+      const bytes = encodeStream('heart_rate', samples);
+      const range = { fromMs: samples.timestamps[30_000]!, toMs: samples.timestamps[31_000]! };
+      const slice = await own.readSamples({ bytes: bytes.slice(), type: 'heart_rate', range }, samples.timestamps.length);
+      if (!slice.ok) throw new Error(JSON.stringify(slice.error));
+      expect(own.threadCount).toBe(0);
+      expect(slice.value.sampleCount).toBe(1000);
+      expect(Array.from(slice.value.samples.timestamps)).toEqual(Array.from(samples.timestamps.subarray(30_000, 31_000)));
+      expect(Buffer.from((slice.value.samples as ScalarSamples).values.buffer).equals(Buffer.from(samples.values.slice(30_000, 31_000).buffer))).toBe(true);
+      // A range over most of it decodes most groups: off the event loop, as a full read.
+      const wide = await own.readSamples({ bytes: bytes.slice(), type: 'heart_rate', range: { fromMs: T0, toMs: samples.timestamps[90_000]! } });
+      if (!wide.ok) throw new Error(JSON.stringify(wide.error));
+      expect(wide.value.sampleCount).toBe(90_000);
+      expect(own.threadCount).toBe(1);
+    } finally {
+      await own.close();
+    }
+  });
+
   it('returns validation and codec failures as values across the thread boundary', async () => {
     const samples = heartRate(INLINE_MAX_SAMPLES * 2);
     samples.values[12_345] = 300;

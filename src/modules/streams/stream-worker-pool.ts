@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { MessageChannel } from 'node:worker_threads';
 import { parquetMetadata } from 'hyparquet';
 import { Piscina } from 'piscina';
+import { rowGroupsOverlapping, type TimeRange } from '@unified-activity/parquet-streams';
 import { PortBodyScan, type BodyScan, type ScanJsonOutcome, type ScanJsonTask } from './http/stream-body-scan.js';
 import { buffersOf, runStreamTask, type PreparedUpload, type PrepareUploadTask, type ReadSamples, type ReadSamplesTask, type StreamTask, type TaskResult } from './stream-tasks.js';
 
@@ -26,6 +27,23 @@ function isSmallParquet(bytes: Uint8Array): boolean {
     return Number(parquetMetadata(buffer).num_rows) <= INLINE_MAX_SAMPLES;
   } catch {
     return true;
+  }
+}
+
+/**
+ * The rows a range read decodes: those of the row groups that overlap the range (the footer says),
+ * whatever the object's size, since only their pages are decompressed. 0 when the footer cannot be
+ * read (the decode fails as fast inline).
+ */
+function rowsToDecode(bytes: Uint8Array, range: TimeRange): number {
+  try {
+    // The footer and its length only: hyparquet reads the metadata from the end of what it is given.
+    const footer = bytes.byteLength >= 8 ? new DataView(bytes.buffer, bytes.byteOffset + bytes.byteLength - 8, 4).getUint32(0, true) : 0;
+    const tail = bytes.subarray(Math.max(0, bytes.byteLength - footer - 8));
+    const metadata = parquetMetadata(tail.slice().buffer);
+    return rowGroupsOverlapping(metadata, range).reduce((rows, index) => rows + Number(metadata.row_groups[index]!.num_rows), 0);
+  } catch {
+    return 0;
   }
 }
 
@@ -58,9 +76,16 @@ export class StreamWorkerPool {
     return this.run(full, small, transfer) as Promise<TaskResult<PreparedUpload>>;
   }
 
-  /** `sampleCount`: the stored object's rows when the caller knows them (the metadata row). */
+  /**
+   * `sampleCount`: the stored object's rows when the caller knows them (the metadata row). A range
+   * read is small when the row groups it decodes are (a 1 h slice of a 10 h stream at 1 Hz is).
+   */
   readSamples(task: Omit<ReadSamplesTask, 'name'>, sampleCount?: number): Promise<TaskResult<ReadSamples>> {
-    const small = sampleCount === undefined ? isSmallParquet(task.bytes) : task.bytes.byteLength <= INLINE_MAX_BYTES && sampleCount <= INLINE_MAX_SAMPLES;
+    const small = task.range
+      ? rowsToDecode(task.bytes, task.range) <= INLINE_MAX_SAMPLES
+      : sampleCount === undefined
+        ? isSmallParquet(task.bytes)
+        : task.bytes.byteLength <= INLINE_MAX_BYTES && sampleCount <= INLINE_MAX_SAMPLES;
     return this.run({ name: 'readSamples', ...task }, small, buffersOf(task.bytes)) as Promise<TaskResult<ReadSamples>>;
   }
 

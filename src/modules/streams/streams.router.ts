@@ -1,9 +1,16 @@
 import { Injectable } from '@nestjs/common';
 import type { streamsContract } from '@unified-activity/contract';
+import type { TimeRange } from '@unified-activity/parquet-streams';
 import { authed } from '../api/orpc.js';
 import type { TransportNeeds } from '../api/transport/procedure-transport.js';
 import { MAX_BODY_BYTES, registerStreamUploadParsers, StreamUploadBody } from './http/stream-routes.js';
 import { StreamsService } from './streams.service.js';
+
+/** The range a read asks for, [from, to) in epoch ms; an end left out is open. */
+function timeRange({ from, to }: { from?: number; to?: number }): TimeRange | undefined {
+  if (from === undefined && to === undefined) return undefined;
+  return { fromMs: from ?? Number.NEGATIVE_INFINITY, toMs: to ?? Number.POSITIVE_INFINITY };
+}
 
 @Injectable()
 export class StreamsRouter {
@@ -24,7 +31,7 @@ export class StreamsRouter {
       this.streams.upload(context.user.id, input.params.id, input.params.type, input.body),
     ),
     get: authed.streams.get.handler(({ input, context }) =>
-      this.streams.samples(context.user.id, input.id, input.type, input.maxPoints, context.reply),
+      this.streams.samples(context.user.id, input.id, input.type, { maxPoints: input.maxPoints, range: timeRange(input) }, context.reply),
     ),
     download: authed.streams.download.handler(({ input, context }) =>
       this.streams.download(context.user.id, input.id, input.type, input.redirect ?? true),

@@ -5,7 +5,7 @@ import { pgError, PG_FOREIGN_KEY_VIOLATION } from '../../database/errors.js';
 import type { ActivityStreamRow } from '../../database/schema/index.js';
 import { ActivitiesService } from '../activities/activities.service.js';
 import { objectStorageUnavailable } from '../api/errors.js';
-import { PARQUET_CONTENT_TYPE, STREAM_SCHEMA_VERSION } from '@unified-activity/parquet-streams';
+import { PARQUET_CONTENT_TYPE, STREAM_SCHEMA_VERSION, type TimeRange } from '@unified-activity/parquet-streams';
 import { ObjectNotFoundError, ObjectStoreUnavailableError, type ObjectStore } from './storage/object-store.js';
 import { toStreamMetadata } from './stream-metadata.service.js';
 import type { BodyScan } from './http/stream-body-scan.js';
@@ -15,7 +15,7 @@ import { upgradeStreamObjects } from './objects/stream-upgrade.js';
 import { ArchivedOriginalsRepository } from './archived-originals.repository.js';
 import { StreamVersionWriter } from './objects/stream-version-writer.js';
 import { streamedReads, type StreamUploadBody } from './http/stream-routes.js';
-import { streamedReadBody } from './http/stream-json-response.js';
+import { readBody, streamedReadBody } from './http/stream-json-response.js';
 import type { StreamedReply } from '../api/transport/procedure-transport.js';
 import {
   columnsFromSamples,
@@ -207,22 +207,39 @@ export class StreamsService implements OnModuleInit, OnApplicationBootstrap, OnM
     return { stored: await this.storeVersions(activity, accepted), rejected };
   }
 
-  /** The samples as JSON columns; a large answer goes to `reply` (the REST read route's streamed body) when given. */
-  async samples(userId: string, activityId: string, type: StreamType, maxPoints?: number, reply?: StreamedReply): Promise<StreamSamplesOutput> {
+  /**
+   * The samples as JSON columns, all of them or those in `range` ([fromMs, toMs)), downsampled to
+   * `maxPoints` when given; on the REST route (`reply`) the answer is written by the streamed JSON
+   * writer, straight from the typed arrays.
+   */
+  async samples(
+    userId: string,
+    activityId: string,
+    type: StreamType,
+    options: { maxPoints?: number; range?: TimeRange } = {},
+    reply?: StreamedReply,
+  ): Promise<StreamSamplesOutput> {
     const row = await this.findRow(userId, activityId, type);
+    const { maxPoints, range } = options;
+    if (range && !overlaps(row, range)) return emptySamples(type, row.sampleCount);
     const bytes = await this.fetchObject(row);
-    const result = await this.pool.readSamples({ bytes, type, maxPoints }, row.sampleCount);
+    const result = await this.pool.readSamples({ bytes, type, maxPoints, range }, row.sampleCount);
     if (!result.ok) {
       this.logger.error(`Stored object ${row.objectKey} is unreadable: ${result.error.message}`);
       throw new ORPCError('INTERNAL_SERVER_ERROR', { message: 'The stream’s stored object is unreadable' });
     }
-    const { samples, sampleCount } = result.value;
-    // A large answer is written piece by piece by the read route; the procedure returns a placeholder.
-    if (samples.timestamps.length > streamedReads.minSamples && reply) {
-      reply.send(streamedReadBody({ type, sampleCount, samples }));
-      return { streamType: type, sampleCount, returnedCount: samples.timestamps.length, downsampled: samples.timestamps.length < sampleCount, timestamps: [] };
+    const { samples, sampleCount: read } = result.value;
+    // A range answers the stored count as sampleCount (what the stream holds) and is downsampled
+    // only when maxPoints dropped samples of the range.
+    const sampleCount = range ? row.sampleCount : read;
+    const downsampled = samples.timestamps.length < read;
+    if (reply) {
+      // The procedure's return value is then a placeholder that is never written.
+      const read = { type, sampleCount, downsampled, samples };
+      reply.send(samples.timestamps.length > streamedReads.minSamples ? streamedReadBody(read) : readBody(read));
+      return { streamType: type, sampleCount, returnedCount: samples.timestamps.length, downsampled, timestamps: [] };
     }
-    return columnsFromSamples(type, samples, sampleCount);
+    return columnsFromSamples(type, samples, sampleCount, downsampled);
   }
 
   async download(userId: string, activityId: string, type: StreamType, redirect = true) {
@@ -304,6 +321,17 @@ export class StreamsService implements OnModuleInit, OnApplicationBootstrap, OnM
       throw error;
     }
   }
+}
+
+/** Whether the stored stream (first and last sample, from its row) has instants in [fromMs, toMs). */
+function overlaps(row: ActivityStreamRow, range: TimeRange): boolean {
+  return range.fromMs < range.toMs && row.endTime.getTime() >= range.fromMs && row.startTime.getTime() < range.toMs;
+}
+
+/** A range without samples: nothing to read. */
+function emptySamples(type: StreamType, sampleCount: number): StreamSamplesOutput {
+  const columns = type === 'position' ? { latitude: [], longitude: [] } : { values: [] };
+  return { streamType: type, sampleCount, returnedCount: 0, downsampled: false, timestamps: [], ...columns };
 }
 
 function translateSampleError(error: unknown): unknown {

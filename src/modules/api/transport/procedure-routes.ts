@@ -75,14 +75,15 @@ export async function registerProcedureRoutes(api: FastifyInstance, options: Pro
     const options: RouteOptions = { method, url: restUrl(path), bodyLimit, ...guard(route), handler: handleRest };
     if (!rawBody && !streamedRead) return options;
     const rawBodies = new WeakMap<FastifyRequest, Uint8Array>();
-    const streamed = new WeakMap<FastifyRequest, Readable>();
+    const streamed = new WeakMap<FastifyRequest, Readable | Buffer>();
     if (rawBody) options.preParsing = captureRawBody(bodyLimit, rawBody.tooLarge, (request, bytes) => rawBodies.set(request, bytes));
     if (streamedRead) {
       // The procedure hands its streamed body to context.reply; onSend writes it instead of the placeholder.
       options.onSend = async (request, reply, payload) => {
         const body = streamed.get(request);
         if (!body || reply.statusCode !== 200) return payload;
-        reply.removeHeader('content-length');
+        if (Buffer.isBuffer(body)) reply.header('content-length', String(body.length));
+        else reply.removeHeader('content-length');
         return body;
       };
     }

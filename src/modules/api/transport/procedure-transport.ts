@@ -53,7 +53,8 @@ export class ReadBody {
 export interface StreamedReply {
   /**
    * Writes `body` as the successful answer in place of the procedure's output (which the
-   * procedure then returns as a valid placeholder; its headers, e.g. content-type, stay).
+   * procedure then returns as a valid placeholder; its headers, e.g. content-type, stay): a
+   * stream (written chunked) or the whole body in one buffer.
    */
-  send(body: Readable): void;
+  send(body: Readable | Buffer): void;
 }

@@ -10,9 +10,10 @@
  *   StreamUploadBody), while oRPC validates an empty Parquet File in its place. A body of another
  *   shape is validated by the contract as before (see the scanner); smaller bodies keep Fastify's parser.
  *   A Parquet body is read once into one buffer that moves to the worker (no copies on the way).
- * - `GET /api/v1/activities/{id}/streams/{type}` (`streamedRead`) returning more than
- *   `streamedReads.minSamples` samples: the procedure hands the JSON written piece by piece
- *   (stream-json-response) to `context.reply` and returns an empty placeholder in its place.
+ * - `GET /api/v1/activities/{id}/streams/{type}` (`streamedRead`): the procedure hands the JSON,
+ *   written from the typed arrays (stream-json-response), to `context.reply` and returns an empty
+ *   placeholder in its place: piece by piece (chunked) above `streamedReads.minSamples` samples, in
+ *   one buffer below.
  */
 import { errorCodes, type FastifyInstance, type FastifyRequest } from 'fastify';
 import { PARQUET_MEDIA_TYPE } from '@unified-activity/contract';
@@ -26,7 +27,7 @@ export const MAX_BODY_BYTES = 128 * 1024 * 1024;
 /** JSON bodies up to this size are parsed by Fastify's parser as before (one JSON.parse is cheaper there). */
 export const SCAN_MIN_BYTES = 1024 * 1024;
 
-/** Reads returning more samples than this are written as a stream (mutable for tests). */
+/** Reads returning more samples than this are written as a stream, others in one piece (mutable for tests). */
 export const streamedReads = { minSamples: 50_000 };
 
 export interface StreamUploadParsersOptions {
