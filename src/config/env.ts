@@ -20,6 +20,11 @@ export const EnvSchema = z
       .optional(),
     DATABASE_MIGRATE: booleanFlag.default(true),
     DATA_DIR: z.string().min(1).default('./data'),
+    /** The embedded database's buffer cache (PostgreSQL's shared_buffers); see pgliteStartParams in database.ts. */
+    PGLITE_SHARED_BUFFERS: z
+      .string()
+      .regex(/^[1-9][0-9]*(kB|MB|GB)$/, 'must be a size in kB, MB or GB, e.g. 16MB')
+      .default('16MB'),
     S3_ENDPOINT: z.url().optional(),
     S3_BUCKET: z
       .string()
@@ -58,6 +63,11 @@ export const EnvSchema = z
     AUTH_SESSION_CACHE_SECONDS: z.coerce.number().int().min(0).max(300).default(10),
     /** File-import jobs this process runs at once (0: it only enqueues them; other replicas run them). */
     IMPORT_WORKERS: z.coerce.number().int().min(0).max(16).default(1),
+    /**
+     * Most threads encoding and decoding large streams at once (StreamWorkerPool); by default one less
+     * than the CPUs, at least 1 and at most 4. None starts before a stream is large enough to need one.
+     */
+    STREAM_WORKERS: z.coerce.number().int().min(1).max(16).optional(),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .superRefine((env, ctx) => {
