@@ -108,7 +108,7 @@ export function openDatabase(options: DatabaseOptions): DatabaseHandle {
   let client: PGlite;
   try {
     if (options.pgliteDir) mkdirSync(options.pgliteDir, { recursive: true });
-    client = new PGlite(options.pgliteDir, { startParams: pgliteStartParams(options.pgliteSharedBuffers) });
+    client = new PGlite({ dataDir: options.pgliteDir, startParams: pgliteStartParams(options.pgliteSharedBuffers) });
   } catch (error) {
     lock?.release();
     throw error;

@@ -43,8 +43,12 @@ function bindable(value: unknown): unknown {
   return value;
 }
 
-/** No cron schedules are used: pg-boss's schedule timers (clock and cron monitors) stay off. */
-const QUIET = { schedule: false } as const;
+/**
+ * Timers of pg-boss the product does not need, each a query when it fires: no cron schedules are used
+ * (the clock and cron monitors stay off), and no job flows (dependencies between jobs), whose poll
+ * would run every 5 s; once a minute, like pg-boss's other maintenance, is plenty.
+ */
+const QUIET = { schedule: false, flowIntervalSeconds: 60 } as const;
 
 /** How often an idle worker asks the database for jobs it was not woken for (see ImportQueue.work). */
 export const JOB_POLL_SECONDS = 5;
