@@ -43,4 +43,6 @@ EXPOSE 3000
 VOLUME ["/data"]
 HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
-CMD ["node", "--enable-source-maps", "dist/src/main.js"]
+# --max-semi-space-size: V8 sizes the young generation from the machine's memory; on a large host it
+# grew to ~150 MiB while booting and stayed (README, "Footprint"; npm run bench:footprint runs this CMD).
+CMD ["node", "--enable-source-maps", "--max-semi-space-size=16", "dist/src/main.js"]

@@ -22,7 +22,7 @@ export interface CreateAppOptions {
 export function openConfiguredDatabase(env: Env): DatabaseHandle {
   return env.DATABASE_URL
     ? openDatabase({ url: env.DATABASE_URL })
-    : openDatabase({ pgliteDir: join(resolve(env.DATA_DIR), 'pglite') });
+    : openDatabase({ pgliteDir: join(resolve(env.DATA_DIR), 'pglite'), pgliteSharedBuffers: env.PGLITE_SHARED_BUFFERS });
 }
 
 /**

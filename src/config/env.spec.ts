@@ -27,6 +27,9 @@ describe('parseEnv', () => {
     [{ NODE_ENV: 'production' }, 'AUTH_SECRET'],
     [{ TRUST_PROXY: '2' }, 'TRUST_PROXY'],
     [{ S3_PUBLIC_ENDPOINT: 'minio 9000' }, 'S3_PUBLIC_ENDPOINT'],
+    [{ STREAM_WORKERS: '0' }, 'STREAM_WORKERS'],
+    [{ PGLITE_SHARED_BUFFERS: '16' }, 'PGLITE_SHARED_BUFFERS'],
+    [{ PGLITE_SHARED_BUFFERS: '16 MB' }, 'PGLITE_SHARED_BUFFERS'],
   ])('rejects %j with one message naming %s', (source, setting) => {
     let caught: unknown;
     try {
@@ -39,6 +42,13 @@ describe('parseEnv', () => {
     expect(error.setting).toBe(setting);
     expect(error.message).toMatch(new RegExp(`^Invalid configuration: ${setting}: `));
     expect(error.message).not.toContain('\n');
+  });
+
+  it('reads the footprint knobs: STREAM_WORKERS (unset: the pool decides) and PGLITE_SHARED_BUFFERS (16MB)', () => {
+    const defaults = parseEnv({});
+    expect(defaults.STREAM_WORKERS).toBeUndefined();
+    expect(defaults.PGLITE_SHARED_BUFFERS).toBe('16MB');
+    expect(parseEnv({ STREAM_WORKERS: '2', PGLITE_SHARED_BUFFERS: '64MB' })).toMatchObject({ STREAM_WORKERS: 2, PGLITE_SHARED_BUFFERS: '64MB' });
   });
 
   it('parses the S3 settings', () => {

@@ -25,6 +25,11 @@ export const EnvSchema = z
       .optional(),
     DATABASE_MIGRATE: booleanFlag.default(true),
     DATA_DIR: z.string().min(1).default('./data'),
+    /** The embedded database's buffer cache (PostgreSQL's shared_buffers); see pgliteStartParams in database.ts. */
+    PGLITE_SHARED_BUFFERS: z
+      .string()
+      .regex(/^[1-9][0-9]*(kB|MB|GB)$/, 'must be a size in kB, MB or GB, e.g. 16MB')
+      .default('16MB'),
     S3_ENDPOINT: z.url().optional(),
     S3_BUCKET: z
       .string()
@@ -83,6 +88,11 @@ export const EnvSchema = z
     TOKEN_ENCRYPTION_KEY: base64Key.optional(),
     /** The key before the last rotation: still decrypts, never encrypts. */
     TOKEN_ENCRYPTION_KEY_PREVIOUS: base64Key.optional(),
+    /**
+     * Most threads encoding and decoding large streams at once (StreamWorkerPool); by default one less
+     * than the CPUs, at least 1 and at most 4. None starts before a stream is large enough to need one.
+     */
+    STREAM_WORKERS: z.coerce.number().int().min(1).max(16).optional(),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .superRefine((env, ctx) => {

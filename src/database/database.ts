@@ -33,6 +33,22 @@ export interface DatabaseOptions {
   pgliteDir?: string;
   /** Pool size for the postgres driver. */
   maxConnections?: number;
+  /** PGlite's shared_buffers (PostgreSQL units, e.g. `16MB`); PGLITE_SHARED_BUFFERS, see pgliteStartParams. */
+  pgliteSharedBuffers?: string;
+}
+
+/** The embedded database's buffer cache unless PGLITE_SHARED_BUFFERS says otherwise. */
+export const DEFAULT_PGLITE_SHARED_BUFFERS = '16MB';
+
+/**
+ * PGlite's own start parameters plus a smaller buffer cache. PGlite keeps PostgreSQL's default of
+ * 128MB of shared_buffers inside the WebAssembly memory, where every page touched stays resident and
+ * the memory never shrinks: about 140 MiB of the server's RSS on a small database. The data files
+ * are read through the operating system, whose page cache holds them anyway, so a small buffer cache
+ * costs little. (PGlite's `initialMemory` cannot go below the 128 MiB the module declares.)
+ */
+export function pgliteStartParams(sharedBuffers = DEFAULT_PGLITE_SHARED_BUFFERS): string[] {
+  return [...PGlite.defaultStartParams, '-c', `shared_buffers=${sharedBuffers}`];
 }
 
 /** Migrations are SQL files committed beside the schema; `npm run build` copies them next to the JS. */
@@ -92,7 +108,7 @@ export function openDatabase(options: DatabaseOptions): DatabaseHandle {
   let client: PGlite;
   try {
     if (options.pgliteDir) mkdirSync(options.pgliteDir, { recursive: true });
-    client = new PGlite(options.pgliteDir);
+    client = new PGlite({ dataDir: options.pgliteDir, startParams: pgliteStartParams(options.pgliteSharedBuffers) });
   } catch (error) {
     lock?.release();
     throw error;

@@ -44,6 +44,16 @@ function bindable(value: unknown): unknown {
 }
 
 /**
+ * Timers of pg-boss the product does not need, each a query when it fires: no cron schedules are used
+ * (the clock and cron monitors stay off), and no job flows (dependencies between jobs), whose poll
+ * would run every 5 s; once a minute, like pg-boss's other maintenance, is plenty.
+ */
+const QUIET = { schedule: false, flowIntervalSeconds: 60 } as const;
+
+/** How often an idle worker asks the database for jobs it was not woken for (see ImportQueue.work). */
+export const JOB_POLL_SECONDS = 5;
+
+/**
  * The file-import job queue: pg-boss on the product's own database. On PostgreSQL it runs on the
  * application's connection pool, so every API replica competes for jobs (SKIP LOCKED) and a job outlives the
  * process that accepted it. On the embedded PGlite database pg-boss runs through its PGlite adapter
@@ -63,13 +73,21 @@ export class ImportQueue {
     this.queue = importQueueName(env);
   }
 
-  /** Starts pulling jobs (IMPORT_WORKERS at a time); a no-op with IMPORT_WORKERS=0. */
+  /** This process's worker, once work() started it: woken at once for the jobs this process sends. */
+  private workerId: string | undefined;
+
+  /**
+   * Starts pulling jobs (IMPORT_WORKERS at a time); a no-op with IMPORT_WORKERS=0. A job this process
+   * sends wakes its worker at once (send); the poll, every JOB_POLL_SECONDS, finds the jobs other
+   * replicas accepted, retries after their delay and jobs left by a stopped process. Each poll is a
+   * query: at 1 s it was most of what an idle server did (issue 24, bench:footprint).
+   */
   async work(handler: (importJobId: string) => Promise<void>): Promise<void> {
     if (this.env.IMPORT_WORKERS === 0) return;
     const boss = await this.started();
-    await boss.work<{ importJobId: string }>(
+    this.workerId = await boss.work<{ importJobId: string }>(
       this.queue,
-      { pollingIntervalSeconds: 1, batchSize: 1, localConcurrency: this.env.IMPORT_WORKERS },
+      { pollingIntervalSeconds: JOB_POLL_SECONDS, batchSize: 1, localConcurrency: this.env.IMPORT_WORKERS },
       async ([job]) => handler(job!.data.importJobId),
     );
   }
@@ -77,6 +95,7 @@ export class ImportQueue {
   async send(importJobId: string): Promise<void> {
     const boss = await this.started();
     await boss.send(this.queue, { importJobId });
+    if (this.workerId) boss.notifyWorker(this.workerId);
   }
 
   /** Called by ImportsService at shutdown, before the database and the parse workers go away. */
@@ -95,8 +114,8 @@ export class ImportQueue {
       const boss =
         this.database.kind === 'postgres'
           ? // postgres.js has the API Bun.SQL copied (unsafe, reserve), so pg-boss's Bun adapter drives the app's own pool.
-            new PgBoss({ db: pgBossDatabase(client as BunSqlLike) })
-          : new PgBoss({ db: fromPglite(client as PGlite), backend: 'pglite' });
+            new PgBoss({ db: pgBossDatabase(client as BunSqlLike), ...QUIET })
+          : new PgBoss({ db: fromPglite(client as PGlite), backend: 'pglite', ...QUIET });
       boss.on('error', (error: Error) => this.logger.error(`pg-boss: ${error.message}`));
       await boss.start();
       // A heartbeat lets another worker take over a job whose process died, without waiting for the expiry.

@@ -64,6 +64,18 @@ describe('ParsePool (piscina, the threaded path from the TypeScript sources)', (
     expect(parsePool.threadCount).toBe(0);
   });
 
+  it('starts no thread before the first file, and its threads leave once idle (an idle server gives their memory back)', async () => {
+    const parsePool = pool({ threads: 2, idleTimeoutMs: 200 });
+    expect(parsePool.threadCount).toBe(0);
+    parsed(await parsePool.parse(fit(2), 'run.fit'));
+    expect(parsePool.threadCount).toBe(1);
+    for (let waited = 0; parsePool.threadCount > 0 && waited < 10_000; waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(parsePool.threadCount).toBe(0);
+    // And the next file starts one again.
+    parsed(await parsePool.parse(fit(3), 'run.fit'));
+    expect(parsePool.threadCount).toBe(1);
+  });
+
   it('answers an unreadable file as rejected with its reason', async () => {
     const outcome = await pool({ threads: 1 }).parse(new TextEncoder().encode('not a file'), 'junk.fit');
     expect(outcome).toEqual({ rejected: expect.stringMatching(/\w{5,}/), decoderError: undefined });

@@ -20,6 +20,8 @@ export interface ParsePoolOptions {
    * this thread's, so it can be measured per file and split by step).
    */
   inline?: boolean;
+  /** How long a thread without a file stays before it leaves; 30 s by default. */
+  idleTimeoutMs?: number;
 }
 
 /** The answer to a file whose worker thread died under it (a crash, not a verdict on the file's bytes). */
@@ -123,10 +125,11 @@ export class ParsePool {
     return new Piscina({
       filename: filename.href,
       maxThreads: this.threads,
-      // One thread stays once started (it has loaded the parsers and the codec); more start under
-      // load and leave after 30 s idle. Eager: all of them, kept.
-      minThreads: this.options.eager ? this.threads : 1,
-      idleTimeout: 30_000,
+      // Threads start on the first file and leave after 30 s without one: a thread that has decoded
+      // a large file holds 100–200 MiB, which an idle server should give back (issue 24,
+      // bench:footprint); the next import pays ~0.2 s to start one. Eager (the CLI): all, kept.
+      minThreads: this.options.eager ? this.threads : 0,
+      idleTimeout: this.options.idleTimeoutMs ?? 30_000,
       // Workers need none of the parent's flags (some, like --expose-gc, are refused in a worker).
       execArgv: typescript ? ['--import', new URL('../streams/workers/typescript-hooks.mjs', import.meta.url).href] : [],
     });

@@ -1,6 +1,8 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { ORPCError } from '@orpc/server';
 import type { StreamColumns, StreamMetadata, StreamSamplesOutput } from '@unified-activity/contract';
+import { ENV } from '../../config/config.module.js';
+import type { Env } from '../../config/env.js';
 import { pgError, PG_FOREIGN_KEY_VIOLATION } from '../../database/errors.js';
 import type { ActivityStreamRow } from '../../database/schema/index.js';
 import { ActivitiesService } from '../activities/activities.service.js';
@@ -57,7 +59,7 @@ const storageUnavailable = () => objectStorageUnavailable('nothing was changed')
 @Injectable()
 export class StreamsService implements OnModuleInit, OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('Streams');
-  private readonly pool = new StreamWorkerPool();
+  private readonly pool: StreamWorkerPool;
   /** Removes the objects of deleted and superseded streams (the deletion outbox), retrying until it succeeds. */
   readonly drain: StreamObjectDrain;
   private readonly writer: StreamVersionWriter;
@@ -71,7 +73,9 @@ export class StreamsService implements OnModuleInit, OnApplicationBootstrap, OnM
     private readonly activities: ActivitiesService,
     @Inject(OBJECT_STORE) private readonly store: ObjectStore,
     private readonly originals: ArchivedOriginalsRepository,
+    @Inject(ENV) env: Env,
   ) {
+    this.pool = new StreamWorkerPool({ threads: env.STREAM_WORKERS });
     this.drain = new StreamObjectDrain(streams, store);
     this.writer = new StreamVersionWriter(streams, store, this.drain);
   }

@@ -2,14 +2,18 @@ import { Logger } from '@nestjs/common';
 import type { ObjectStore } from '../storage/object-store.js';
 import type { StreamsRepository } from '../streams.repository.js';
 
-/** How often an entry whose object is not in this process's store is handed back before it is completed (1 s, 2 s, … 10 s apart: about a minute). */
+/** How often an entry whose object is not in this process's store is handed back before it is completed (1 s, 2 s, … 10 s apart, each taken up at a poll at the latest). */
 const MISSING_RETRIES = 10;
 const MISSING_MARK = 'object not in this process’s store (hand-back ';
 const missingCount = (lastError: string | null) =>
   lastError?.startsWith(MISSING_MARK) ? Number(lastError.slice(MISSING_MARK.length).replace(')', '')) || 0 : 0;
 
 export interface StreamObjectDrainOptions {
-  /** How often the outbox is polled when nobody kicks the drain; 2 s by default. */
+  /**
+   * How often the outbox is polled when nobody kicks the drain; 10 s by default. Deletions made by
+   * this process kick it at once; the poll finds retries and other replicas' entries, and is a query
+   * each time, which an idle server should rarely make (issue 24, bench:footprint).
+   */
   intervalMs?: number;
   /** Entries per batch (one DeleteObjects request). */
   batchSize?: number;
@@ -48,7 +52,7 @@ export class StreamObjectDrain {
     private readonly store: ObjectStore,
     options: StreamObjectDrainOptions = {},
   ) {
-    this.intervalMs = options.intervalMs ?? 2000;
+    this.intervalMs = options.intervalMs ?? 10_000;
     this.batchSize = options.batchSize ?? 100;
     this.leaseMs = options.leaseMs ?? 60_000;
     this.baseBackoffMs = options.baseBackoffMs ?? 1000;

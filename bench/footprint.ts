@@ -1,0 +1,249 @@
+/**
+ * `npm run bench:footprint` — the server's footprint as production runs it (issue 24): the image's
+ * CMD (`node … dist/src/main.js`, read from the Dockerfile; NODE_ENV=production), on the embedded
+ * default (PGlite under a temporary DATA_DIR) and on PostgreSQL (a temporary database on
+ * 127.0.0.1:5432, created and dropped here). Each is booted once on the empty database (PGlite's
+ * initdb, or the migrations) and stopped once GET /health answers, then booted again on that
+ * database (the usual restart) and measured from there: GET /health 200, idle, import
+ * ../shared/corpus/fit through the API (one multipart upload: a job), idle again. Printed from
+ * /proc/PID/status and /proc/PID/stat of the server process: VmRSS, VmHWM (the peak so far),
+ * threads, CPU while idle (% of one core) and the boot time (spawn → /health 200).
+ *
+ * Knobs: FOOTPRINT_IDLE_SECONDS (default 60; each idle period), FOOTPRINT_CORPUS (default
+ * ../shared/corpus/fit), FOOTPRINT_POSTGRES (default postgres://postgres@127.0.0.1:5432/postgres,
+ * the maintenance database the temporary one is created from; `skip` leaves PostgreSQL out),
+ * FOOTPRINT_ENV (extra `KEY=value,KEY=value` settings for the server, e.g. STREAM_WORKERS=1).
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import postgres from 'postgres';
+
+const IDLE_SECONDS = Number(process.env.FOOTPRINT_IDLE_SECONDS ?? 60);
+const CORPUS = resolve(process.env.FOOTPRINT_CORPUS ?? '../shared/corpus/fit');
+const POSTGRES = process.env.FOOTPRINT_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const EXTRA_ENV = Object.fromEntries(
+  (process.env.FOOTPRINT_ENV ?? '')
+    .split(',')
+    .filter(Boolean)
+    .map((pair) => pair.split('=', 2) as [string, string]),
+);
+/** The node arguments of the image's CMD (`node --max-semi-space-size=… dist/src/main.js`): measured as production runs it. */
+const PRODUCTION_ARGS = (() => {
+  const line = readFileSync('Dockerfile', 'utf8').split('\n').findLast((text) => text.startsWith('CMD ['));
+  const command = line ? (JSON.parse(line.slice(4)) as string[]) : [];
+  if (command[0] !== 'node') throw new Error(`the Dockerfile's CMD does not start node: ${line}`);
+  return command.slice(1);
+})();
+const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+const MiB = 1024 * 1024;
+
+interface ProcSample {
+  rss: number;
+  hwm: number;
+  threads: number;
+  /** user + system CPU seconds since the process started. */
+  cpu: number;
+}
+
+function sample(pid: number): ProcSample {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kib = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN) * 1024;
+  const threads = Number(/^Threads:\s+(\d+)/m.exec(status)?.[1] ?? Number.NaN);
+  // Fields after the command name (which may hold spaces) are counted from its closing parenthesis.
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const cpu = (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  return { rss: kib('VmRSS'), hwm: kib('VmHWM'), threads, cpu };
+}
+
+const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
+
+function freePort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const server = createServer();
+    server.once('error', fail);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => done(port));
+    });
+  });
+}
+
+async function waitForHealth(base: string, child: ChildProcess): Promise<void> {
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`the server exited with ${child.exitCode} before /health answered`);
+    try {
+      const response = await fetch(`${base}/health`);
+      if (response.status === 200) return;
+    } catch {
+      // not listening yet
+    }
+    await sleep(25);
+  }
+}
+
+/** Idles for IDLE_SECONDS and answers the CPU used meanwhile, as % of one core, with the sample at the end. */
+async function idle(pid: number): Promise<{ cpuPercent: number; at: ProcSample }> {
+  const before = sample(pid);
+  const started = performance.now();
+  await sleep(IDLE_SECONDS * 1000);
+  const at = sample(pid);
+  const seconds = (performance.now() - started) / 1000;
+  return { cpuPercent: ((at.cpu - before.cpu) / seconds) * 100, at };
+}
+
+async function importCorpus(base: string): Promise<{ seconds: number; files: number; created: number }> {
+  const email = `footprint-${process.pid}@example.test`;
+  const signUp = await fetch(`${base}/api/auth/sign-up/email`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', origin: base },
+    body: JSON.stringify({ name: 'Footprint', email, password: 'footprint-password-123' }),
+  });
+  const token = signUp.headers.get('set-auth-token');
+  if (!token) throw new Error(`sign-up answered ${signUp.status}: ${await signUp.text()}`);
+  const authorization = { authorization: `Bearer ${token}` };
+  const athletes = (await (await fetch(`${base}/api/v1/athletes`, { headers: authorization })).json()) as { items: { id: string }[] };
+  const athleteId = athletes.items[0]!.id;
+
+  const names = readdirSync(CORPUS).filter((name) => /\.fit$/i.test(name)).sort();
+  const form = new FormData();
+  for (const name of names) form.append('files', new Blob([readFileSync(join(CORPUS, name))]), name);
+  const started = performance.now();
+  const upload = await fetch(`${base}/api/v1/athletes/${athleteId}/imports`, { method: 'POST', headers: authorization, body: form });
+  let answer = (await upload.json()) as { id?: string; status: string; summary: { created: number } };
+  if (upload.status === 202) {
+    while (answer.status === 'queued' || answer.status === 'running') {
+      await sleep(100);
+      answer = (await (await fetch(`${base}/api/v1/imports/${answer.id}`, { headers: authorization })).json()) as typeof answer;
+    }
+  } else if (upload.status !== 200) {
+    throw new Error(`the import answered ${upload.status}: ${JSON.stringify(answer)}`);
+  }
+  if (answer.status !== 'completed') throw new Error(`the import job ended ${answer.status}: ${JSON.stringify(answer)}`);
+  return { seconds: (performance.now() - started) / 1000, files: names.length, created: answer.summary.created };
+}
+
+interface Run {
+  label: string;
+  /** The first boot, on an empty database (PGlite's initdb, or the migrations): stopped once /health answers. */
+  firstBoot: { seconds: number; at: ProcSample };
+  bootSeconds: number;
+  boot: ProcSample;
+  idle: { cpuPercent: number; at: ProcSample };
+  imported: { seconds: number; files: number; created: number };
+  afterImport: ProcSample;
+  idleAfter: { cpuPercent: number; at: ProcSample };
+}
+
+/** Starts the server, answers once /health is 200; `stop` ends it (SIGTERM, as an orchestrator would). */
+async function boot(settings: Record<string, string>) {
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const started = performance.now();
+  const child = spawn(process.execPath, PRODUCTION_ARGS, {
+    env: {
+      PATH: process.env.PATH,
+      NODE_ENV: 'production',
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      PUBLIC_URL: base,
+      AUTH_SECRET: 'footprint-bench-secret-that-is-long-enough',
+      AUTH_RATE_LIMIT: 'false',
+      LOG_LEVEL: 'warn',
+      ...settings,
+      ...EXTRA_ENV,
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const stop = async () => {
+    if (child.exitCode === null) child.kill('SIGTERM');
+    await new Promise((done) => (child.exitCode !== null ? done(undefined) : child.once('exit', done)));
+  };
+  try {
+    await waitForHealth(base, child);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { base, pid: child.pid!, seconds: (performance.now() - started) / 1000, stop };
+}
+
+async function measure(label: string, settings: Record<string, string>): Promise<Run> {
+  const first = await boot(settings);
+  const firstBoot = { seconds: first.seconds, at: sample(first.pid) };
+  await first.stop();
+  const server = await boot(settings);
+  try {
+    const { pid, base } = server;
+    const booted = sample(pid);
+    const idleBefore = await idle(pid);
+    const imported = await importCorpus(base);
+    const afterImport = sample(pid);
+    const idleAfter = await idle(pid);
+    return { label, firstBoot, bootSeconds: server.seconds, boot: booted, idle: idleBefore, imported, afterImport, idleAfter };
+  } finally {
+    await server.stop();
+  }
+}
+
+const mib = (bytes: number) => `${(bytes / MiB).toFixed(0)} MiB`;
+
+function print(runs: Run[]): void {
+  const rows: [string, (run: Run) => string][] = [
+    ['first boot, empty database (spawn → /health 200)', (r) => `${r.firstBoot.seconds.toFixed(2)} s`],
+    ['VmHWM of the first boot', (r) => mib(r.firstBoot.at.hwm)],
+    ['boot (spawn → /health 200)', (r) => `${r.bootSeconds.toFixed(2)} s`],
+    ['VmHWM after boot', (r) => mib(r.boot.hwm)],
+    [`VmRSS after ${IDLE_SECONDS} s idle`, (r) => mib(r.idle.at.rss)],
+    ['threads idle', (r) => String(r.idle.at.threads)],
+    ['CPU while idle (% of a core)', (r) => `${r.idle.cpuPercent.toFixed(2)} %`],
+    ['import (files, seconds)', (r) => `${r.imported.created}/${r.imported.files}, ${r.imported.seconds.toFixed(1)} s`],
+    ['VmHWM after import (peak)', (r) => mib(r.afterImport.hwm)],
+    ['threads after import', (r) => String(r.afterImport.threads)],
+    [`VmRSS after import + ${IDLE_SECONDS} s idle`, (r) => mib(r.idleAfter.at.rss)],
+    ['threads idle after import', (r) => String(r.idleAfter.at.threads)],
+    ['CPU while idle after import', (r) => `${r.idleAfter.cpuPercent.toFixed(2)} %`],
+  ];
+  const width = Math.max(...rows.map(([name]) => name.length));
+  console.log(`| ${''.padEnd(width)} | ${runs.map((r) => r.label.padStart(12)).join(' | ')} |`);
+  console.log(`| ${'-'.repeat(width)} | ${runs.map(() => '-'.repeat(11) + ':').join(' | ')} |`);
+  for (const [name, value] of rows) console.log(`| ${name.padEnd(width)} | ${runs.map((r) => value(r).padStart(12)).join(' | ')} |`);
+  console.log('\nGoals: embedded peak ≤ 450 MB, idle ≤ 300 MB; PostgreSQL peak ≤ 350 MB, idle ≤ 200 MB; idle CPU ≤ 0.5 % of one core.');
+}
+
+async function main() {
+  console.log(`Node ${process.version}; server: node ${PRODUCTION_ARGS.join(' ')} (the image's CMD, NODE_ENV=production); idle periods of ${IDLE_SECONDS} s; corpus ${CORPUS}\n`);
+  const runs: Run[] = [];
+
+  const dataDir = mkdtempSync(join(tmpdir(), 'bench-footprint-'));
+  try {
+    runs.push(await measure('embedded', { DATA_DIR: dataDir }));
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+
+  if (POSTGRES !== 'skip') {
+    const admin = postgres(POSTGRES, { max: 1, onnotice: () => undefined });
+    const name = `bench_footprint_${process.pid}`;
+    const url = new URL(POSTGRES);
+    url.pathname = `/${name}`;
+    const storeDir = mkdtempSync(join(tmpdir(), 'bench-footprint-store-'));
+    await admin.unsafe(`create database ${name}`);
+    try {
+      runs.push(await measure('PostgreSQL', { DATABASE_URL: url.href, DATA_DIR: storeDir }));
+    } finally {
+      await admin.unsafe(`drop database if exists ${name} with (force)`);
+      await admin.end();
+      rmSync(storeDir, { recursive: true, force: true });
+    }
+  }
+  print(runs);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
