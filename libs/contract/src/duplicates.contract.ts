@@ -30,8 +30,7 @@ export const SourcePrioritiesSchema = z
       .partialRecord(z.enum(ACTIVITY_CATEGORIES), SourceList)
       .optional()
       .describe('Per catalog category, an order that replaces `default` for activities of that category'),
-  })
-  .meta({ id: 'SourcePriorities' });
+  });
 export type SourcePriorities = z.output<typeof SourcePrioritiesSchema>;
 
 export const SourcePrioritiesUpdateSchema = SourcePrioritiesSchema.extend({ id: uuid('Athlete id') }).meta({ id: 'SourcePrioritiesUpdate' });
