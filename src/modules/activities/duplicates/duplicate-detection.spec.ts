@@ -115,10 +115,16 @@ describe('duplicate detection thresholds', () => {
   });
 
   it('candidate windows: ±10 minutes around each start, overlapping windows merged', () => {
-    expect(mergeWindows([T0, T0 + 5 * MIN, T0 + 60 * MIN])).toEqual([
+    expect(mergeWindows([T0, T0 + 5 * MIN, T0 + 60 * MIN], 0)).toEqual([
       [T0 - 10 * MIN, T0 + 15 * MIN],
       [T0 + 50 * MIN, T0 + 70 * MIN],
     ]);
+  });
+
+  it('candidate windows less than a day apart are read as one range; a week apart stay two', () => {
+    const DAY = 24 * 60 * MIN;
+    expect(mergeWindows([T0, T0 + 60 * MIN, T0 + 20 * 60 * MIN])).toEqual([[T0 - 10 * MIN, T0 + 20 * 60 * MIN + 10 * MIN]]);
+    expect(mergeWindows([T0, T0 + 7 * DAY])).toHaveLength(2);
   });
 });
 

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { and, eq, gte, inArray, isNotNull, isNull, lte, or, sql, type SQL } from 'drizzle-orm';
+import { and, eq, gte, isNotNull, isNull, lte, or, sql, type AnyColumn, type SQL } from 'drizzle-orm';
 import type { SourcePriorities } from '@unified-activity/contract';
 import { ENV } from '../../../config/config.module.js';
 import type { Env } from '../../../config/env.js';
@@ -65,13 +65,13 @@ export class DuplicateGroups {
     const own = await tx
       .select({ id: activities.id, duplicateOf: activities.duplicateOf })
       .from(activities)
-      .where(and(eq(activities.userId, userId), inArray(activities.id, [...ids])));
+      .where(and(eq(activities.userId, userId), anyOf(activities.id, [...ids])));
     const heads = [...new Set(own.map((row) => row.duplicateOf ?? row.id))];
     if (heads.length === 0) return [];
     const rows = await tx
       .select({ id: activities.id })
       .from(activities)
-      .where(and(eq(activities.userId, userId), or(inArray(activities.id, heads), inArray(activities.duplicateOf, heads))));
+      .where(and(eq(activities.userId, userId), or(anyOf(activities.id, heads), anyOf(activities.duplicateOf, heads))));
     const gone = new Set(ids);
     return rows.map((row) => row.id).filter((id) => !gone.has(id));
   }
@@ -140,10 +140,10 @@ export class DuplicateGroups {
         added.push(row.id);
       }
     };
-    const own = await tx.select(nodeColumns).from(activities).where(and(mine, inArray(activities.id, [...ids])));
+    const own = await tx.select(nodeColumns).from(activities).where(and(mine, anyOf(activities.id, [...ids])));
     add(own);
     const heads = [...new Set(own.flatMap((row) => [row.id, row.duplicateOf ?? row.id]))];
-    const mates = heads.length === 0 ? [] : await tx.select(nodeColumns).from(activities).where(and(mine, or(inArray(activities.id, heads), inArray(activities.duplicateOf, heads))));
+    const mates = heads.length === 0 ? [] : await tx.select(nodeColumns).from(activities).where(and(mine, or(anyOf(activities.id, heads), anyOf(activities.duplicateOf, heads))));
     add(mates);
     const windows = mergeWindows(own.filter((row) => row.parentId === null).map((row) => row.startTime.getTime()));
     for (let i = 0; i < windows.length; i += RANGES_PER_QUERY) add(await this.candidates(tx, userId, athleteId, windows.slice(i, i + RANGES_PER_QUERY)));
@@ -167,7 +167,7 @@ export class DuplicateGroups {
     return tx
       .select({ activityId: activityDuplicateOverrides.activityId, otherId: activityDuplicateOverrides.otherId, kind: activityDuplicateOverrides.kind })
       .from(activityDuplicateOverrides)
-      .where(or(inArray(activityDuplicateOverrides.activityId, [...ids]), inArray(activityDuplicateOverrides.otherId, [...ids])));
+      .where(or(anyOf(activityDuplicateOverrides.activityId, [...ids]), anyOf(activityDuplicateOverrides.otherId, [...ids])));
   }
 
   /** Elects each component's primary and writes duplicate_of where it changes. */
@@ -194,7 +194,7 @@ export class DuplicateGroups {
     // Primaries first (their own duplicate_of becomes null), so no row ever points at a non-primary mid-way.
     const ordered = [...byTarget.entries()].sort(([a], [b]) => (a === null ? -1 : b === null ? 1 : 0));
     for (const [duplicateOf, ids] of ordered) {
-      await tx.update(activities).set({ duplicateOf }).where(and(eq(activities.athleteId, athleteId), inArray(activities.id, ids)));
+      await tx.update(activities).set({ duplicateOf }).where(and(eq(activities.athleteId, athleteId), anyOf(activities.id, ids)));
       for (const id of ids) nodes.get(id)!.duplicateOf = duplicateOf;
     }
     return { changedPrimaries };
@@ -210,7 +210,7 @@ export class DuplicateGroups {
         samples: sql<number>`coalesce(sum(${activityStreams.sampleCount}), 0)::float8`,
       })
       .from(activityStreams)
-      .where(inArray(activityStreams.activityId, [...ids]))
+      .where(anyOf(activityStreams.activityId, [...ids]))
       .groupBy(activityStreams.activityId);
     return new Map(rows.map((row) => [row.activityId, { streamTypes: row.streamTypes, samples: Number(row.samples) }]));
   }
@@ -262,7 +262,7 @@ export class DuplicateGroups {
     if (ids.length === 0) return;
     await tx
       .delete(activityDuplicateOverrides)
-      .where(and(eq(activityDuplicateOverrides.kind, 'primary'), inArray(activityDuplicateOverrides.activityId, [...ids])));
+      .where(and(eq(activityDuplicateOverrides.kind, 'primary'), anyOf(activityDuplicateOverrides.activityId, [...ids])));
   }
 
   /** Removes the hand-joins of an activity (it is split out: nothing keeps it in by hand). */
@@ -290,6 +290,14 @@ export class DuplicateGroups {
   }
 }
 
+/**
+ * `column = any($1::uuid[])`: one parameter for the whole list. Drizzle's inArray binds one
+ * parameter per id, and building a statement of hundreds of them per batch costs more than running it.
+ */
+function anyOf(column: AnyColumn, ids: readonly string[]): SQL {
+  return sql`${column} = any(${`{${ids.join(',')}}`}::uuid[])`;
+}
+
 function electionMember(node: Node, richness: Map<string, { streamTypes: number; samples: number }>): ElectionMember {
   return {
     id: node.id,
@@ -301,13 +309,21 @@ function electionMember(node: Node, richness: Map<string, { streamTypes: number;
   };
 }
 
-/** [start − 10 min, start + 10 min] around each start, overlapping windows merged: few index ranges for a batch of consecutive workouts. */
-export function mergeWindows(starts: readonly number[]): [number, number][] {
+/**
+ * Windows closer than this are read as one index range: a batch of a few hundred workouts a few
+ * hours apart is then one range (reading the few activities between them) instead of hundreds of OR
+ * arms, whose planning cost more than the reads (bench:ingest). Still never more than the span of
+ * what was written.
+ */
+export const WINDOW_MERGE_GAP_MS = 24 * 60 * 60 * 1000;
+
+/** [start − 10 min, start + 10 min] around each start, windows less than `gap` apart merged: few index ranges for a batch. */
+export function mergeWindows(starts: readonly number[], gap = WINDOW_MERGE_GAP_MS): [number, number][] {
   const sorted = [...starts].sort((a, b) => a - b);
   const windows: [number, number][] = [];
   for (const start of sorted) {
     const last = windows.at(-1);
-    if (last && start - MAX_START_DIFFERENCE_MS <= last[1]) last[1] = start + MAX_START_DIFFERENCE_MS;
+    if (last && start - MAX_START_DIFFERENCE_MS <= last[1] + gap) last[1] = start + MAX_START_DIFFERENCE_MS;
     else windows.push([start - MAX_START_DIFFERENCE_MS, start + MAX_START_DIFFERENCE_MS]);
   }
   return windows;
