@@ -93,6 +93,12 @@ export const EnvSchema = z
      * than the CPUs, at least 1 and at most 4. None starts before a stream is large enough to need one.
      */
     STREAM_WORKERS: z.coerce.number().int().min(1).max(16).optional(),
+    /**
+     * Whether writes (create, update, delete, sync batches, imports) group duplicates across sources
+     * (docs/data-model.md, "Duplicates across sources"). `false` leaves existing groups as they are
+     * and groups nothing new: for measuring ingest without detection (bench:ingest).
+     */
+    DUPLICATE_DETECTION: booleanFlag.default(true),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .superRefine((env, ctx) => {

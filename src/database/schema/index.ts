@@ -6,3 +6,4 @@ export * from './streams.js';
 export * from './sync.js';
 export * from './imports.js';
 export * from './connections.js';
+export * from './duplicates.js';
