@@ -61,10 +61,14 @@ describe('duplicateCorpus', () => {
   });
 
   it('gives the copies the differences of real sources', () => {
-    for (const { workout, stored: s } of ofCopy('strava')) {
-      expect(s.startTime.getTime()).toBe(workout.startMs);
-      if (workout.distanceM) expect(Math.abs(s.distanceM! / workout.distanceM - 1)).toBeLessThanOrEqual(0.0101);
+    const zwift = (item: CorpusItem) => item.delivery.kind === 'sync' && item.delivery.payload.sport_type === 'VirtualRide';
+    for (const { item, workout, stored: s } of ofCopy('strava')) {
+      const [startS, distance] = zwift(item) ? [90, 0.1501] : [0, 0.0101];
+      expect(Math.abs(s.startTime.getTime() - workout.startMs)).toBeLessThanOrEqual(startS * 1000);
+      if (workout.distanceM) expect(Math.abs(s.distanceM! / workout.distanceM - 1)).toBeLessThanOrEqual(distance);
     }
+    // Zwift's distance differs by more than 10 % from the bike computer's on some rides: real copies a distance veto would split.
+    expect(ofCopy('strava').filter(({ item, workout, stored: s }) => zwift(item) && Math.abs(s.distanceM! / workout.distanceM! - 1) > 0.1).length).toBeGreaterThan(3);
     const watch = ofCopy('healthkit').filter(({ workout }) => workout.recordedBy !== 'apple_watch');
     expect(watch.length).toBeGreaterThan(100);
     for (const { workout, stored: s } of watch) {
