@@ -58,6 +58,12 @@ export const EnvSchema = z
     AUTH_SESSION_CACHE_SECONDS: z.coerce.number().int().min(0).max(300).default(10),
     /** File-import jobs this process runs at once (0: it only enqueues them; other replicas run them). */
     IMPORT_WORKERS: z.coerce.number().int().min(0).max(16).default(1),
+    /**
+     * Whether writes (create, update, delete, sync batches, imports) group duplicates across sources
+     * (docs/data-model.md, "Duplicates across sources"). `false` leaves existing groups as they are
+     * and groups nothing new: for measuring ingest without detection (bench:ingest).
+     */
+    DUPLICATE_DETECTION: booleanFlag.default(true),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .superRefine((env, ctx) => {

@@ -43,6 +43,8 @@ function bodyFor(operation: Operation): object | undefined {
     uploadStream: { timestamps: [Date.parse('2026-05-01T06:30:00Z')], values: [1] },
     updateSyncState: { cursor: 'hijacked' },
     finishSync: { cursor: 'hijacked' },
+    putSourcePriorities: { default: ['strava'] },
+    joinDuplicateGroup: { activityId: ownerActivityId },
     ingestSyncBatch: { activities: [{ id: 1, sport_type: 'Run', start_date: '2026-05-01T06:00:00Z', elapsed_time: 60 }], cursor: 'hijacked' },
   };
   return bodies[operation.operationId] ?? {};

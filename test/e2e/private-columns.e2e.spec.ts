@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { sql } from 'drizzle-orm';
-import { ActivityDetailSchema, ActivitySummarySchema, AthleteSchema } from '@unified-activity/contract';
+import { ActivityDetailSchema, ActivityListItemSchema, ActivitySummarySchema, AthleteSchema } from '@unified-activity/contract';
 import { createActivity } from '../factories/activities.js';
 import { signUp, type SignedUpUser } from '../factories/api.js';
 import { createTestApp, type TestApp } from '../setup/app.js';
@@ -18,6 +18,8 @@ const PRIVATE_KEYS = ['userId', 'user_id', 'sourceDataHash', 'source_data_hash',
 const DETAIL_ONLY_KEYS = ['sourceData', 'sourceArchiveKey', 'sourceArchiveIndex', 'source_data', 'source_archive_key', 'source_archive_index'];
 
 const SUMMARY_KEYS = Object.keys(ActivitySummarySchema.shape).sort();
+/** A timeline item: the summary plus its duplicate group's size (issue 25). */
+const LIST_ITEM_KEYS = Object.keys(ActivityListItemSchema.shape).sort();
 const DETAIL_KEYS = Object.keys(ActivityDetailSchema.shape).sort();
 const ATHLETE_KEYS = Object.keys(AthleteSchema.shape).sort();
 
@@ -80,7 +82,7 @@ describe('no private column in any answer of the activities and athletes procedu
         const response = await t.http().get(next).set(user.auth).expect(200);
         const body = response.body as { items: object[]; nextCursor: string | null; totals?: object };
         expect(body.items.length).toBeGreaterThan(0);
-        for (const item of body.items) expect(keysOf(item)).toEqual(SUMMARY_KEYS);
+        for (const item of body.items) expect(keysOf(item)).toEqual(LIST_ITEM_KEYS);
         const keys = allKeys(body);
         for (const key of [...PRIVATE_KEYS, ...DETAIL_ONLY_KEYS]) expect(keys).not.toContain(key);
         next = body.nextCursor ? `${path}${path.includes('?') ? '&' : '?'}cursor=${body.nextCursor}` : null;
@@ -127,7 +129,7 @@ describe('no private column in any answer of the activities and athletes procedu
     const list = await t.http().post('/api/rpc/activities/list').set(user.auth).send({ json: { athleteId: user.athleteId } }).expect(200);
     const items = (list.body as { json: { items: object[] } }).json.items;
     expect(items.length).toBeGreaterThan(0);
-    for (const item of items) expect(keysOf(item)).toEqual(SUMMARY_KEYS);
+    for (const item of items) expect(keysOf(item)).toEqual(LIST_ITEM_KEYS);
     const detail = await t.http().post('/api/rpc/activities/get').set(user.auth).send({ json: { id: parentId } }).expect(200);
     expect(keysOf((detail.body as { json: object }).json)).toEqual(DETAIL_KEYS);
     const athlete = await t.http().post('/api/rpc/athletes/get').set(user.auth).send({ json: { id: user.athleteId } }).expect(200);

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { activityTypes } from '../../libs/seed-data/activity-types.js';
 import { ActivityTimelineQuery, type ActivityFilter, type Keyset } from '../../src/modules/activities/activity-timeline.query.js';
+import { DuplicateGroups, mergeWindows } from '../../src/modules/activities/duplicates/duplicate-groups.js';
 import { signUp, type SignedUpUser } from '../factories/api.js';
 import { createTestApp, type TestApp } from '../setup/app.js';
 import { TEST_DATABASE_URL } from '../setup/database.js';
@@ -77,6 +78,11 @@ describePg('query plans of the timeline (PostgreSQL)', () => {
       with numbered as (select id, row_number() over (order by start_time, id) as n from activities where athlete_id = ${owner.athleteId})
       update activities a set parent_id = p.id from numbered c join numbered p on p.n = c.n - 1
        where a.id = c.id and c.n % 10 = 0 and p.n % 10 <> 0`);
+    // Duplicate groups present: every 7th top-level activity is a copy of the top-level one before it.
+    await db.execute(sql`
+      with numbered as (select id, row_number() over (order by start_time, id) as n from activities where athlete_id = ${owner.athleteId} and parent_id is null)
+      update activities a set duplicate_of = p.id from numbered c join numbered p on p.n = c.n - 1
+       where a.id = c.id and c.n % 7 = 0`);
     const [parent] = (await db.execute(sql`select parent_id as id from activities where parent_id is not null limit 1`)) as unknown as { id: string }[];
     parentId = parent!.id;
     await db.execute(sql`vacuum analyze activities`);
@@ -126,6 +132,10 @@ describePg('query plans of the timeline (PostgreSQL)', () => {
         topLevelOnly: true,
       }),
     ],
+    // The default timeline: one item per duplicate group (duplicate_of is null, read from the index entry).
+    ['one athlete, primaries only (the default)', () => ({ athleteId: owner.athleteId, primariesOnly: true })],
+    ['user, primaries only (the default)', () => ({ primariesOnly: true })],
+    ['athlete + time range, primaries only', () => ({ athleteId: owner.athleteId, startTimeFrom: new Date('2018-01-01'), startTimeTo: new Date('2020-01-01'), primariesOnly: true })],
     [
       'user + everything but athlete',
       () => ({ activityTypes: ['running', 'cycling'], sources: ['garmin', 'file'], startTimeFrom: new Date('2016-01-01'), topLevelOnly: true }),
@@ -151,10 +161,23 @@ describePg('query plans of the timeline (PostgreSQL)', () => {
   it.each([
     ['one athlete', () => ({ athleteId: owner.athleteId })],
     ['all of a user’s athletes', () => ({})],
+    ['one athlete, a duplicate group counted once', () => ({ athleteId: owner.athleteId, primariesOnly: true })],
+    ['all of a user’s athletes, a duplicate group counted once', () => ({ primariesOnly: true })],
   ])('totals of %s are an index-only scan', async (_name, make) => {
     const steps = await plan(repository.timelineSql({ userId: owner.userId, ...make() }, undefined, 51).totals);
     const scan = steps.find((step) => step['Relation Name'] === 'activities');
     expect(scan?.['Node Type']).toBe('Index Only Scan');
+  });
+
+  it('duplicate candidates are read from index ranges of (athlete_id, start_time), never a scan of the history', async () => {
+    const groups = new DuplicateGroups(t.database.db, t.env);
+    const starts = [Date.parse('2017-03-01T10:00:00Z'), Date.parse('2017-03-01T10:05:00Z'), Date.parse('2019-08-01T06:00:00Z')];
+    const steps = await plan(groups.candidates(t.database.db, owner.userId, owner.athleteId, mergeWindows(starts)).toSQL());
+    const types = steps.map((step) => step['Node Type']);
+    expect(types).not.toContain('Seq Scan');
+    const scans = steps.filter((step) => step['Index Name']);
+    expect(scans.length).toBeGreaterThan(0);
+    expect(scans.every((step) => step['Index Name'] === 'activities_athlete_start_time_idx')).toBe(true);
   });
 
   it('the page answers match the plans: the cursor walks the whole history once', async () => {

@@ -3,6 +3,7 @@ import { ACTIVITY_CATEGORIES } from './activity-type.js';
 import { ACTIVITY_SOURCES, EVENT_TYPES } from './catalog.js';
 import { boundedJson, checkJson, DateTimeInputSchema, text, TimeZoneSchema, listOf, uuid } from './common.js';
 import { ActivityExistsDataSchema, signedIn, signedInWrite } from './errors.js';
+import { DuplicateMemberSchema, DuplicateOfInputSchema } from './duplicates.contract.js';
 import { StreamMetadataSchema } from './streams.contract.js';
 
 const SNAKE_CASE = /^[a-z][a-z0-9]*(_[a-z0-9]+)*$/;
@@ -225,6 +226,10 @@ export const ActivitySummarySchema = z
     isIndoor: z.boolean().nullable().describe('Indoors or not; null when unknown'),
     deviceName: z.string().nullable().describe('Recording device'),
     revision: z.number().int().describe('Starts at 1; increases each time a re-ingest replaces the promoted fields'),
+    duplicateOf: z
+      .uuid()
+      .nullable()
+      .describe('The primary of this activity’s duplicate group (the same workout from another source or file); null on a primary and outside any group'),
     createdAt: z.date().describe('When the activity was created (UTC)'),
     updatedAt: z.date().describe('When the activity was last changed (UTC)'),
   })
@@ -244,6 +249,13 @@ export const ActivityDetailSchema = ActivitySummarySchema.extend({
   events: z.array(ActivityEventSchema),
   streams: z.array(StreamMetadataSchema).describe('Time series stored for this activity'),
   children: z.array(ActivitySummarySchema).describe('Children of a session, in time order'),
+  duplicates: z.array(DuplicateMemberSchema).describe('The other members of this activity’s duplicate group (empty outside any group)'),
+  fieldSources: z
+    .record(z.string(), z.uuid())
+    .describe('Fields this activity lacks (null) that were filled from another member of its group, by source priority: field name → that member’s id'),
+  memberStreams: z
+    .array(StreamMetadataSchema.extend({ activityId: uuid('The group member the stream belongs to') }))
+    .describe('Stream types this activity lacks, from the first member by priority that has each (read them under that activityId)'),
 }).meta({ id: 'ActivityDetail' });
 
 const commaList = <T extends z.ZodType<string, string>>(item: T, description: string) =>
@@ -264,16 +276,24 @@ export const ActivityListQuerySchema = z.strictObject({
   parentId: uuid('Only the children of this session').optional(),
   cursor: text({ max: 500 }).optional().describe('nextCursor of the previous page'),
   limit: z.number().int().min(1).max(200).optional().describe('Page size, 1–200, default 50'),
-  includeTotals: z.boolean().optional().describe('true: add totals (count, distance, duration) of the whole filtered set'),
+  includeTotals: z.boolean().optional().describe('true: add totals (count, distance, duration) of the whole filtered set; a duplicate group counts once'),
+  includeDuplicates: z
+    .boolean()
+    .optional()
+    .describe('true: every member of every duplicate group (each with duplicateOf); default: one item per group (its primary) plus activities in no group'),
 });
 
-export const ActivityListSchema = listOf(ActivitySummarySchema)
+export const ActivityListItemSchema = ActivitySummarySchema.extend({
+  duplicateCount: z.number().int().describe('How many other activities are copies of this one (0 outside any group, and on non-primary members)'),
+}).meta({ id: 'ActivityListItem' });
+
+export const ActivityListSchema = listOf(ActivityListItemSchema)
   .extend({
   totals: z
     .object({
       count: z.number().int(),
       distanceM: z.number().describe('Sum of distanceM, metres'),
-      durationS: z.number().describe('Sum of durationS, seconds'),
+      durationS: z.number().describe('Sum of durationS, seconds (a duplicate group counts once, with its primary’s figures)'),
     })
     .optional()
     .describe('With includeTotals=true: totals of every activity matching the filters (not just this page)'),
@@ -338,6 +358,36 @@ export const activitiesContract = {
     })
     .input(IdInput)
     .output(z.void()),
+  joinDuplicateGroup: signedInWrite
+    .route({
+      ...route,
+      method: 'POST',
+      path: '/v1/activities/{id}/duplicate-of',
+      operationId: 'joinDuplicateGroup',
+      summary: 'Mark an activity as a duplicate of another (joins its group; sticky across re-syncs and re-imports)',
+    })
+    .input(DuplicateOfInputSchema)
+    .output(ActivityDetailSchema),
+  leaveDuplicateGroup: signedInWrite
+    .route({
+      ...route,
+      method: 'DELETE',
+      path: '/v1/activities/{id}/duplicate-of',
+      operationId: 'leaveDuplicateGroup',
+      summary: 'Split an activity out of its duplicate group ("not a duplicate"; sticky: detection never regroups the pair)',
+    })
+    .input(IdInput)
+    .output(ActivityDetailSchema),
+  makePrimary: signedInWrite
+    .route({
+      ...route,
+      method: 'POST',
+      path: '/v1/activities/{id}/primary',
+      operationId: 'makeDuplicatePrimary',
+      summary: 'Make an activity its duplicate group’s primary, whatever the source priority says (sticky)',
+    })
+    .input(IdInput)
+    .output(ActivityDetailSchema),
 };
 
 export type ActivityCreate = z.output<typeof ActivityCreateSchema>;
@@ -347,3 +397,4 @@ export type ActivityListQuery = z.output<typeof ActivityListQuerySchema>;
 export type ActivitySummary = z.output<typeof ActivitySummarySchema>;
 export type ActivityDetail = z.output<typeof ActivityDetailSchema>;
 export type ActivityList = z.output<typeof ActivityListSchema>;
+export type ActivityListItem = z.output<typeof ActivityListItemSchema>;

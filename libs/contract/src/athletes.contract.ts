@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { ATHLETE_SEXES } from './catalog.js';
 import { text, TimeZoneSchema, listOf, uuid } from './common.js';
+import { SourcePrioritiesResultSchema, SourcePrioritiesUpdateSchema, SourcePrioritiesViewSchema } from './duplicates.contract.js';
 import { signedIn, signedInWrite } from './errors.js';
 
 export const AthleteSchema = z
@@ -72,6 +73,26 @@ export const athletesContract = {
     })
     .input(z.strictObject({ id: uuid('Athlete id') }))
     .output(z.void()),
+  getSourcePriorities: signedIn
+    .route({
+      ...route,
+      method: 'GET',
+      path: '/v1/athletes/{id}/source-priorities',
+      operationId: 'getSourcePriorities',
+      summary: 'The source priority that elects each duplicate group’s primary (the default when none was set)',
+    })
+    .input(z.strictObject({ id: uuid('Athlete id') }))
+    .output(SourcePrioritiesViewSchema),
+  putSourcePriorities: signedInWrite
+    .route({
+      ...route,
+      method: 'PUT',
+      path: '/v1/athletes/{id}/source-priorities',
+      operationId: 'putSourcePriorities',
+      summary: 'Set the source priority; re-elects the primaries of this athlete’s duplicate groups and answers how many changed',
+    })
+    .input(SourcePrioritiesUpdateSchema)
+    .output(SourcePrioritiesResultSchema),
 };
 
 export type Athlete = z.output<typeof AthleteSchema>;

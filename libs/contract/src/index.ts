@@ -26,6 +26,7 @@ export * from './errors.js';
 export * from './athletes.contract.js';
 export * from './activity-types.contract.js';
 export * from './activities.contract.js';
+export * from './duplicates.contract.js';
 export * from './streams.contract.js';
 export * from './sync.contract.js';
 export * from './provider-payloads.js';

@@ -83,6 +83,12 @@ export const activities = pgTable(
      * detected by comparing hashes, before any row is touched.
      */
     sourceDataHash: text('source_data_hash'),
+    /**
+     * The primary of this activity's duplicate group (docs/data-model.md, "Duplicates across
+     * sources"); null on a primary and on an activity in no group. Written only by the duplicate
+     * grouping (src/modules/activities/duplicates/), under the athlete's advisory lock.
+     */
+    duplicateOf: uuid('duplicate_of'),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -96,15 +102,24 @@ export const activities = pgTable(
     // Target of the session foreign key below: a parent is referenced together with its athlete.
     unique('activities_id_athlete_id_key').on(t.id, t.athleteId),
     foreignKey({ name: 'activities_parent_fk', columns: [t.parentId, t.athleteId], foreignColumns: [t.id, t.athleteId] }).onDelete('cascade'),
+    // The primary (always of the same athlete: only the grouping writes it, within one athlete). A
+    // single-column key, as SET NULL on a composite one would null athlete_id too. Deleting a primary
+    // nulls its members' reference; the writer then regroups them (the next member is promoted).
+    foreignKey({ name: 'activities_duplicate_of_fk', columns: [t.duplicateOf], foreignColumns: [t.id] }).onDelete('set null'),
+    // A group's members, from its primary (detail view, duplicateCount, regrouping).
+    index('activities_duplicate_of_idx').on(t.duplicateOf).where(sql`${t.duplicateOf} is not null`),
     // The timeline indexes. DESC NULLS FIRST is PostgreSQL's default for DESC, so the queries' plain
     // `order by start_time desc, id desc` and the keyset predicate are served in index order (no Sort).
-    // The trailing duration and distance let unfiltered totals run as an index-only scan.
+    // The trailing duration and distance let unfiltered totals run as an index-only scan; the trailing
+    // duplicate_of lets the default timeline (one item per duplicate group: duplicate_of is null) be
+    // filtered on the index entry itself, so totals stay index-only.
     index('activities_athlete_start_time_idx').on(
       t.athleteId,
       t.startTime.desc().nullsFirst(),
       t.id.desc().nullsFirst(),
       t.durationS,
       t.distanceM,
+      t.duplicateOf,
     ),
     index('activities_user_start_time_idx').on(
       t.userId,
@@ -112,6 +127,7 @@ export const activities = pgTable(
       t.id.desc().nullsFirst(),
       t.durationS,
       t.distanceM,
+      t.duplicateOf,
     ),
     index('activities_parent_start_time_idx').on(t.parentId, t.startTime, t.id).where(sql`${t.parentId} is not null`),
     check('activities_source_check', sql`${t.source} in ${sql.raw(sqlList(ACTIVITY_SOURCES))}`),

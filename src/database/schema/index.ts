@@ -5,3 +5,4 @@ export * from './activities.js';
 export * from './streams.js';
 export * from './sync.js';
 export * from './imports.js';
+export * from './duplicates.js';

@@ -1,4 +1,4 @@
-import type { ActivityDetail, ActivitySummary, StreamMetadata } from '@unified-activity/contract';
+import type { ActivityDetail, ActivityListItem, ActivitySummary, StreamMetadata } from '@unified-activity/contract';
 import type { PublicColumns } from '../../database/contract-conformance.js';
 import type { ActivityRow } from '../../database/schema/index.js';
 import type { ActivitySummaryRow, NewEvent, NewStatistic } from './activity-rows.js';
@@ -37,9 +37,17 @@ export function toActivitySummary(row: ActivitySummaryRow): ActivitySummary {
     isIndoor: row.isIndoor,
     deviceName: row.deviceName,
     revision: row.revision,
+    duplicateOf: row.duplicateOf,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
   };
+  return summary;
+}
+
+/** A timeline item: the summary and how many copies of it its duplicate group holds. */
+export function toActivityListItem(row: ActivitySummaryRow & { duplicateCount: number }): ActivityListItem {
+  const summary = toActivitySummary(row) as ActivityListItem;
+  summary.duplicateCount = row.duplicateCount;
   return summary;
 }
 
@@ -49,6 +57,9 @@ export function toActivityDetail(parts: {
   events: NewEvent[];
   streams: StreamMetadata[];
   children: ActivitySummaryRow[];
+  duplicates: ActivityDetail['duplicates'];
+  fieldSources: ActivityDetail['fieldSources'];
+  memberStreams: ActivityDetail['memberStreams'];
 }): ActivityDetail {
   return {
     ...toActivitySummary(parts.row),
@@ -59,5 +70,8 @@ export function toActivityDetail(parts: {
     events: parts.events.map(({ eventType, startTime, endTime, metadata }) => ({ eventType, startTime, endTime, metadata })),
     streams: parts.streams,
     children: parts.children.map(toActivitySummary),
+    duplicates: parts.duplicates,
+    fieldSources: parts.fieldSources,
+    memberStreams: parts.memberStreams,
   };
 }

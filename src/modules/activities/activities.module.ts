@@ -7,9 +7,10 @@ import { ActivitiesRouter } from './activities.router.js';
 import { ActivitiesService } from './activities.service.js';
 import { ActivityIngestRepository } from './activity-ingest.repository.js';
 import { ActivityTimelineQuery } from './activity-timeline.query.js';
+import { DuplicatesModule } from './duplicates/duplicates.module.js';
 
 @Module({
-  imports: [AthletesModule, CatalogModule, StreamMetadataModule],
+  imports: [AthletesModule, CatalogModule, StreamMetadataModule, DuplicatesModule],
   providers: [ActivitiesRepository, ActivityTimelineQuery, ActivityIngestRepository, ActivitiesService, ActivitiesRouter],
   exports: [ActivitiesService, ActivitiesRouter],
 })

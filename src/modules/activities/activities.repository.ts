@@ -35,6 +35,18 @@ export interface ActivityDetailRows {
   statistics: NewStatistic[];
   events: NewEvent[];
   children: ActivitySummaryRow[];
+  duplicates: DuplicateMember[];
+}
+
+/** Another member of a duplicate group, as the detail view lists it. */
+export interface DuplicateMember {
+  id: string;
+  source: ActivityRow['source'];
+  externalId: string | null;
+  sourceActivityType: string | null;
+  startTime: Date;
+  durationS: number | null;
+  distanceM: number | null;
 }
 
 /**
@@ -72,6 +84,11 @@ export class ActivitiesRepository {
               from ${activityEvents} e where e.activity_id = ${outer(activities.id)}), '[]'::json)`,
             children: sql<Json[]>`coalesce((select json_agg(json_build_object(${jsonFields('c', summaryColumns)}) order by c.start_time, c.id)
               from ${activities} c where c.parent_id = ${outer(activities.id)} and c.user_id = ${outer(activities.userId)}), '[]'::json)`,
+            // The other members of its duplicate group: those naming its primary, and the primary itself.
+            duplicates: sql<Json[]>`coalesce((select json_agg(json_build_object('id', d.id, 'source', d.source, 'externalId', d.external_id,
+                'sourceActivityType', d.source_activity_type, 'startTime', d.start_time, 'durationS', d.duration_s, 'distanceM', d.distance_m) order by d.start_time, d.id)
+              from ${activities} d where d.user_id = ${outer(activities.userId)} and d.id <> ${outer(activities.id)}
+                and (d.duplicate_of = coalesce(${outer(activities.duplicateOf)}, ${outer(activities.id)}) or d.id = ${outer(activities.duplicateOf)})), '[]'::json)`,
           })
           .from(activities)
           .where(and(eq(activities.id, id), mine))
@@ -124,7 +141,7 @@ export class ActivitiesRepository {
   async findDetail(userId: string, id: string): Promise<ActivityDetailRows | undefined> {
     const [found] = await this.prepared.detail.execute({ id, userId });
     if (!found) return undefined;
-    const { statistics, events, children, ...row } = found;
+    const { statistics, events, children, duplicates, ...row } = found;
     return {
       row,
       statistics: statistics.map((s) => ({ key: s.key as string, value: float(s.value), unit: s.unit as string })),
@@ -135,6 +152,15 @@ export class ActivitiesRepository {
         metadata: e.metadata as NewEvent['metadata'],
       })),
       children: children.map(summaryFromJson),
+      duplicates: duplicates.map((d) => ({
+        id: d.id as string,
+        source: d.source as ActivityRow['source'],
+        externalId: d.externalId as string | null,
+        sourceActivityType: d.sourceActivityType as string | null,
+        startTime: new Date(d.startTime as string),
+        durationS: d.durationS === null ? null : float(d.durationS),
+        distanceM: d.distanceM === null ? null : float(d.distanceM),
+      })),
     };
   }
 
@@ -251,8 +277,8 @@ export class ActivitiesRepository {
   }
 
   /** Deletes the user's activity (its children, statistics and events cascade); returns whether it existed. */
-  async delete(userId: string, id: string): Promise<boolean> {
-    const rows = await this.db
+  async delete(userId: string, id: string, tx: Database | Transaction = this.db): Promise<boolean> {
+    const rows = await tx
       .delete(activities)
       .where(and(eq(activities.id, id), eq(activities.userId, userId)))
       .returning({ id: activities.id });

@@ -13,5 +13,10 @@ export class ActivitiesRouter {
     create: trustedOutput(authed.activities.create.handler(({ input, context }) => this.activities.create(context.user.id, input))),
     update: trustedOutput(authed.activities.update.handler(({ input, context }) => this.activities.update(context.user.id, input))),
     delete: authed.activities.delete.handler(({ input, context }) => this.activities.delete(context.user.id, input.id)),
+    joinDuplicateGroup: trustedOutput(
+      authed.activities.joinDuplicateGroup.handler(({ input, context }) => this.activities.joinDuplicateGroup(context.user.id, input.id, input.activityId)),
+    ),
+    leaveDuplicateGroup: trustedOutput(authed.activities.leaveDuplicateGroup.handler(({ input, context }) => this.activities.leaveDuplicateGroup(context.user.id, input.id))),
+    makePrimary: trustedOutput(authed.activities.makePrimary.handler(({ input, context }) => this.activities.makePrimary(context.user.id, input.id))),
   };
 }

@@ -17,12 +17,13 @@ import type { ActivityRow, NewActivityRow } from '../../database/schema/index.js
 import { AthletesService } from '../athletes/athletes.service.js';
 import { ActivityTypesService } from '../catalog/activity-types.service.js';
 import { StreamMetadataService } from '../streams/stream-metadata.service.js';
-import { toActivityDetail, toActivitySummary } from './activities.mapper.js';
+import { toActivityDetail, toActivityListItem } from './activities.mapper.js';
 import { ActivitiesRepository } from './activities.repository.js';
 import { malformedRequest, ruleViolation } from '../api/errors.js';
 import { ActivityIngestRepository } from './activity-ingest.repository.js';
 import type { ActivityPayload, ActivitySummaryRow, NewEvent, NewStatistic } from './activity-rows.js';
 import { ActivityTimelineQuery, type ActivityFilter, type Keyset } from './activity-timeline.query.js';
+import { DuplicateGroups } from './duplicates/duplicate-groups.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 
 const DEFAULT_PAGE_SIZE = 50;
@@ -42,14 +43,142 @@ export class ActivitiesService {
     private readonly athletes: AthletesService,
     private readonly types: ActivityTypesService,
     private readonly streams: StreamMetadataService,
+    private readonly duplicates: DuplicateGroups,
   ) {}
+
+  /**
+   * The duplicate grouping of a write (docs/data-model.md, "Duplicates across sources"): regroups
+   * what was written, in the write's own transaction and under the athlete's lock, unless
+   * DUPLICATE_DETECTION=false.
+   */
+  private async regroup(tx: Transaction, userId: string, athleteId: string, ids: readonly string[]): Promise<void> {
+    if (this.duplicates.detection) await this.duplicates.regroup(tx, userId, athleteId, ids);
+  }
+
+  /** Deletes under the athlete's lock, then regroups the deleted activities' former group mates (a deleted primary's next member is promoted). */
+  private async deleteRegrouping<T>(tx: Transaction, userId: string, athleteId: string, ids: () => Promise<readonly string[]>, remove: () => Promise<T>): Promise<T> {
+    if (!this.duplicates.detection) return remove();
+    await this.duplicates.lock(tx, athleteId);
+    const mates = await this.duplicates.matesOf(tx, userId, await ids());
+    const result = await remove();
+    await this.duplicates.regroup(tx, userId, athleteId, mates);
+    return result;
+  }
 
   async get(userId: string, id: string): Promise<ActivityDetail> {
     // Both owner-scoped, so they run at once: a foreign id finds no row and no streams.
     const [found, streams] = await Promise.all([this.activities.findDetail(userId, id), this.streams.listOwned(userId, id)]);
     if (!found) throw notFound();
-    const { row, statistics, events, children } = found;
-    return toActivityDetail({ row: withDerivedTotals(row, children), statistics, events, streams, children });
+    const { row, statistics, events, children, duplicates } = found;
+    const derived = withDerivedTotals(row, children);
+    // A primary with copies answers the merged view: what it lacks, from its members by priority.
+    const merged =
+      row.duplicateOf === null && duplicates.length > 0
+        ? await this.mergedFromMembers(userId, derived, statistics, streams)
+        : { row: derived, statistics, fieldSources: {}, memberStreams: [] };
+    return toActivityDetail({ ...merged, events, streams, children, duplicates });
+  }
+
+  /**
+   * The merged view of a primary (docs/data-model.md, "Duplicates across sources"): each promoted
+   * field it lacks (null), each statistic key and each stream type it does not have, from the
+   * first member by source priority that has it; fieldSources names that member per field
+   * (statistics as `statistics.<key>`). Read-time only: nothing is copied.
+   */
+  private async mergedFromMembers(userId: string, row: ActivityRow, statistics: NewStatistic[], streams: ActivityDetail['streams']) {
+    const ranked = (await this.duplicates.groupOf(userId, row.id, null)).filter((id) => id !== row.id);
+    const members = await Promise.all(
+      ranked.map(async (id) => {
+        const [member, memberStatistics, memberStreams] = await Promise.all([
+          this.activities.findById(userId, id),
+          this.activities.findStatistics(userId, id),
+          this.streams.listOwned(userId, id),
+        ]);
+        return { id, member, statistics: memberStatistics, streams: memberStreams };
+      }),
+    );
+    const merged: ActivityRow = { ...row };
+    const fieldSources: Record<string, string> = {};
+    for (const field of MERGED_FIELDS) {
+      if (merged[field] !== null) continue;
+      const from = members.find(({ member }) => member && member[field] !== null);
+      if (!from) continue;
+      (merged as Record<string, unknown>)[field] = from.member![field];
+      fieldSources[field] = from.id;
+    }
+    const mergedStatistics = [...statistics];
+    const keys = new Set(statistics.map((statistic) => statistic.key));
+    for (const { id, statistics: own } of members) {
+      for (const statistic of own) {
+        if (keys.has(statistic.key)) continue;
+        keys.add(statistic.key);
+        mergedStatistics.push({ key: statistic.key, value: statistic.value, unit: statistic.unit });
+        fieldSources[`statistics.${statistic.key}`] = id;
+      }
+    }
+    mergedStatistics.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    const types = new Set(streams.map((stream) => stream.streamType));
+    const memberStreams: ActivityDetail['memberStreams'] = [];
+    for (const { id, streams: own } of members) {
+      for (const stream of own) {
+        if (types.has(stream.streamType)) continue;
+        types.add(stream.streamType);
+        memberStreams.push({ ...stream, activityId: id });
+      }
+    }
+    return { row: merged, statistics: mergedStatistics, fieldSources, memberStreams };
+  }
+
+  /**
+   * Joins an activity to another's duplicate group by hand (sticky: a `same` override), replacing
+   * any split of the pair. Both must be top-level activities of the same athlete.
+   */
+  async joinDuplicateGroup(userId: string, id: string, otherId: string): Promise<ActivityDetail> {
+    const [current, other] = await Promise.all([this.activities.findById(userId, id), this.activities.findById(userId, otherId)]);
+    if (!current) throw notFound();
+    if (id === otherId) throw unprocessable(['activityId'], 'an activity cannot be a duplicate of itself');
+    if (!other) throw unprocessable(['activityId'], 'no such activity');
+    if (other.athleteId !== current.athleteId) throw unprocessable(['activityId'], 'duplicates belong to one athlete');
+    if (current.parentId || other.parentId) throw unprocessable(['activityId'], 'a child of a session cannot be in a duplicate group');
+    await this.activities.transaction(async (tx) => {
+      await this.duplicates.override(tx, userId, current.athleteId, 'same', [[id, otherId]]);
+      await this.duplicates.regroup(tx, userId, current.athleteId, [id, otherId]);
+    });
+    return this.get(userId, id);
+  }
+
+  /**
+   * Splits an activity out of its group ("not a duplicate"): a `separate` override with every other
+   * member, so no later detection (re-sync, re-import, priority change) puts it back.
+   */
+  async leaveDuplicateGroup(userId: string, id: string): Promise<ActivityDetail> {
+    const current = await this.activities.findById(userId, id);
+    if (!current) throw notFound();
+    await this.activities.transaction(async (tx) => {
+      await this.duplicates.lock(tx, current.athleteId);
+      const mates = await this.duplicates.matesOf(tx, userId, [id]);
+      if (mates.length === 0) return;
+      await this.duplicates.removeJoins(tx, id);
+      await this.duplicates.unpin(tx, [id]);
+      await this.duplicates.override(tx, userId, current.athleteId, 'separate', mates.map((mate) => [id, mate]));
+      await this.duplicates.regroup(tx, userId, current.athleteId, [id, ...mates]);
+    });
+    return this.get(userId, id);
+  }
+
+  /** Makes an activity its group's primary whatever the priority says (sticky: a `primary` override). */
+  async makePrimary(userId: string, id: string): Promise<ActivityDetail> {
+    const current = await this.activities.findById(userId, id);
+    if (!current) throw notFound();
+    await this.activities.transaction(async (tx) => {
+      await this.duplicates.lock(tx, current.athleteId);
+      const mates = await this.duplicates.matesOf(tx, userId, [id]);
+      if (mates.length === 0) throw unprocessable(['id'], 'the activity is in no duplicate group');
+      await this.duplicates.unpin(tx, mates);
+      await this.duplicates.override(tx, userId, current.athleteId, 'primary', [[id, id]]);
+      await this.duplicates.regroup(tx, userId, current.athleteId, [id, ...mates]);
+    });
+    return this.get(userId, id);
   }
 
   async list(userId: string, query: ActivityListQuery): Promise<ActivityList> {
@@ -62,6 +191,7 @@ export class ActivitiesService {
       startTimeTo: query.startTimeTo,
       topLevelOnly: query.topLevelOnly,
       parentId: query.parentId,
+      primariesOnly: !query.includeDuplicates,
     };
     const limit = query.limit ?? DEFAULT_PAGE_SIZE;
     const after = query.cursor ? this.parseCursor(query.cursor) : undefined;
@@ -74,7 +204,7 @@ export class ActivitiesService {
     const page = rows.slice(0, limit);
     const last = page.at(-1);
     return {
-      items: page.map(toActivitySummary),
+      items: page.map(toActivityListItem),
       nextCursor: rows.length > limit && last ? encodeCursor({ startTimeMicros: BigInt(last.startTimeMicros), id: last.id }) : null,
       ...(totals ? { totals } : {}),
     };
@@ -105,6 +235,7 @@ export class ActivitiesService {
         for (const child of input.children ?? []) {
           children.push(await this.insertOne(tx, { ...child, timeZone: child.timeZone === undefined ? timeZone : child.timeZone }, userId, athlete.id, parent.id, receivedAt));
         }
+        if (!parent.parentId) await this.regroup(tx, userId, athlete.id, [parent.id]);
         return { ...parent, children };
       });
     } catch (error) {
@@ -141,6 +272,8 @@ export class ActivitiesService {
         }
         if (statistics) await this.activities.replaceStatistics(tx, userId, id, statistics);
         if (events) await this.activities.replaceEvents(tx, userId, id, events.map(toNewEvent));
+        // Times, type, distance or heart rate may have changed, or the activity became a child: regroup it and its group.
+        await this.regroup(tx, userId, current.athleteId, [id]);
       });
     } catch (error) {
       throw translateRuleViolation(error);
@@ -165,6 +298,7 @@ export class ActivitiesService {
       if (!row) throw notFound();
       if (statistics) await this.activities.replaceStatistics(t, userId, id, statistics);
       if (events) await this.activities.replaceEvents(t, userId, id, events);
+      await this.regroup(t, userId, row.athleteId, [id]);
       return row;
     };
     try {
@@ -175,9 +309,13 @@ export class ActivitiesService {
   }
 
   async delete(userId: string, id: string): Promise<void> {
-    if (!(await this.activities.findById(userId, id))) throw notFound();
+    const current = await this.activities.findById(userId, id);
+    if (!current) throw notFound();
     // Stream objects are queued for deletion in the same transaction (activity_streams trigger).
-    if (!(await this.activities.delete(userId, id))) throw notFound();
+    const deleted = await this.activities.transaction((tx) =>
+      this.deleteRegrouping(tx, userId, current.athleteId, async () => [id], () => this.activities.delete(userId, id, tx)),
+    );
+    if (!deleted) throw notFound();
   }
 
   /** For other modules (streams, sync): the activity row if the user owns it. */
@@ -317,6 +455,8 @@ export class ActivitiesService {
 
     const links = written.filter(({ item }) => item.parentExternalId).map(({ item, id }) => ({ childId: id, parentExternalId: item.parentExternalId! }));
     await this.ingest.linkParentsByExternalId(tx, batch.userId, batch.athleteId, batch.source, links);
+    // Unchanged items are not regrouped: a replay costs no detection and cannot undo an override.
+    await this.regroup(tx, batch.userId, batch.athleteId, written.map(({ id }) => id));
     return results.sort((a, b) => a.index - b.index);
   }
 
@@ -331,7 +471,13 @@ export class ActivitiesService {
     source: ActivityRow['source'],
     externalIds: readonly string[],
   ): Promise<{ deleted: { id: string; externalId: string }[] }> {
-    const deleted = await this.ingest.deleteBySourceExternalIds(tx, userId, athleteId, source, externalIds);
+    const deleted = await this.deleteRegrouping(
+      tx,
+      userId,
+      athleteId,
+      async () => (await this.ingest.findBySourceExternalIds(tx, userId, athleteId, source, externalIds)).map((row) => row.id),
+      () => this.ingest.deleteBySourceExternalIds(tx, userId, athleteId, source, externalIds),
+    );
     return { deleted: deleted.map((r) => ({ id: r.id, externalId: r.externalId! })) };
   }
 
@@ -431,6 +577,23 @@ function translateRuleViolation(error: unknown): unknown {
   if (info?.code === PG_DEADLOCK) return new ORPCError('CONFLICT', { message: 'A concurrent change to the same session conflicted; retry' });
   return error;
 }
+
+/** The promoted fields a primary's merged view fills from its members (docs/data-model.md, "Duplicates across sources"). */
+const MERGED_FIELDS = [
+  'durationS',
+  'movingTimeS',
+  'distanceM',
+  'activeEnergyKcal',
+  'avgHeartRateBpm',
+  'maxHeartRateBpm',
+  'elevationGainM',
+  'elevationLossM',
+  'avgSpeedMS',
+  'maxSpeedMS',
+  'isIndoor',
+  'deviceName',
+  'timeZone',
+] as const satisfies readonly (keyof ActivityRow)[];
 
 const SUMMED = ['durationS', 'movingTimeS', 'distanceM', 'activeEnergyKcal', 'elevationGainM', 'elevationLossM'] as const;
 const MAXED = ['maxHeartRateBpm', 'maxSpeedMS'] as const;

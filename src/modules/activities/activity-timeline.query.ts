@@ -6,8 +6,14 @@ import { withFlatRowMapper } from '../../database/fast-rows.js';
 import { activities, athletes, type ActivityRow } from '../../database/schema/index.js';
 import { summaryColumns, type ActivitySummaryRow } from './activity-rows.js';
 
-/** A timeline row with its start time in whole microseconds, for the next page's cursor. */
-export type TimelineRow = ActivitySummaryRow & { startTimeMicros: string };
+/** A timeline row with its start time in whole microseconds, for the next page's cursor, and the size of its duplicate group. */
+export type TimelineRow = ActivitySummaryRow & { startTimeMicros: string; duplicateCount: number };
+
+/**
+ * How many activities name this row as their primary: one probe of the partial index on
+ * duplicate_of per row of the page (empty, and so free, for an athlete without duplicates).
+ */
+const duplicateCount = sql<number>`(select count(*)::int from "activities" "copies" where "copies"."duplicate_of" = "activities"."id")`;
 
 export interface ActivityFilter {
   userId: string;
@@ -18,6 +24,8 @@ export interface ActivityFilter {
   startTimeTo?: Date;
   topLevelOnly?: boolean;
   parentId?: string;
+  /** One item per duplicate group (its primary) plus activities in no group: `duplicate_of is null`, read from the index entry. */
+  primariesOnly?: boolean;
 }
 
 /** Where the previous page ended: start_time at the column's full precision, then id. */
@@ -61,6 +69,7 @@ export class ActivityTimelineQuery {
       filter.startTimeTo ? lt(activities.startTime, bind('startTimeTo', filter.startTimeTo)) : undefined,
       filter.topLevelOnly ? isNull(activities.parentId) : undefined,
       filter.parentId ? eq(activities.parentId, bind('parentId', filter.parentId)) : undefined,
+      filter.primariesOnly ? isNull(activities.duplicateOf) : undefined,
     );
   }
 
@@ -103,7 +112,7 @@ export class ActivityTimelineQuery {
         }::uuid)`
       : undefined;
     return this.db
-      .select({ ...summaryColumns, startTimeMicros: micros(activities.startTime) })
+      .select({ ...summaryColumns, startTimeMicros: micros(activities.startTime), duplicateCount })
       .from(activities)
       .where(and(this.where(filter, !prepared), afterCursor))
       .orderBy(desc(activities.startTime), desc(activities.id))

@@ -14,5 +14,7 @@ export class AthletesRouter {
     create: trustedOutput(authed.athletes.create.handler(({ input, context }) => this.athletes.create(context.user.id, input))),
     update: trustedOutput(authed.athletes.update.handler(({ input, context }) => this.athletes.update(context.user.id, input))),
     delete: authed.athletes.delete.handler(({ input, context }) => this.athletes.delete(context.user.id, input.id)),
+    getSourcePriorities: authed.athletes.getSourcePriorities.handler(({ input, context }) => this.athletes.getSourcePriorities(context.user.id, input.id)),
+    putSourcePriorities: authed.athletes.putSourcePriorities.handler(({ input, context }) => this.athletes.putSourcePriorities(context.user.id, input)),
   };
 }

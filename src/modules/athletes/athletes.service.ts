@@ -6,7 +6,10 @@ import {
   type AthleteList,
   type AthleteListQuery,
   type AthleteUpdate,
+  type SourcePriorities,
+  type SourcePrioritiesUpdate,
 } from '@unified-activity/contract';
+import { DuplicateGroups } from '../activities/duplicates/duplicate-groups.js';
 import type { PublicColumns } from '../../database/contract-conformance.js';
 import type { AthleteRow } from '../../database/schema/index.js';
 import { AthletesRepository } from './athletes.repository.js';
@@ -41,7 +44,10 @@ export const athleteNotFound = () => new ORPCError('NOT_FOUND', { message: 'Athl
 
 @Injectable()
 export class AthletesService {
-  constructor(private readonly athletes: AthletesRepository) {}
+  constructor(
+    private readonly athletes: AthletesRepository,
+    private readonly duplicates: DuplicateGroups,
+  ) {}
 
   /** A page of the user's athletes; the cursor is the opaque id of the last athlete of the previous page. */
   async list(userId: string, query: AthleteListQuery = {}): Promise<AthleteList> {
@@ -82,6 +88,22 @@ export class AthletesService {
   }
 
   /** Throws NOT_FOUND unless the athlete exists and belongs to the user (DATA-MODEL §2). */
+  /** The athlete's source priority (docs/data-model.md, "Duplicates across sources"); the documented default when none was set. */
+  async getSourcePriorities(userId: string, id: string): Promise<Required<SourcePriorities>> {
+    await this.assertOwned(userId, id);
+    const priorities = await this.duplicates.priorities(id);
+    return { default: priorities.default, byCategory: priorities.byCategory ?? {} };
+  }
+
+  /** Stores the priority and re-elects the primaries of the athlete's groups (pinned primaries stay). */
+  async putSourcePriorities(userId: string, input: SourcePrioritiesUpdate): Promise<Required<SourcePriorities> & { changedPrimaries: number }> {
+    const { id, ...priorities } = input;
+    await this.assertOwned(userId, id);
+    const stored = { default: priorities.default, byCategory: priorities.byCategory ?? {} };
+    const { changedPrimaries } = await this.duplicates.setPriorities(userId, id, stored);
+    return { ...stored, changedPrimaries };
+  }
+
   async assertOwned(userId: string, athleteId: string): Promise<void> {
     if (!(await this.athletes.findById(userId, athleteId))) throw athleteNotFound();
   }

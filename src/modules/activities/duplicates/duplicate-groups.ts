@@ -1,0 +1,314 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { and, eq, gte, inArray, isNotNull, isNull, lte, or, sql, type SQL } from 'drizzle-orm';
+import type { SourcePriorities } from '@unified-activity/contract';
+import { ENV } from '../../../config/config.module.js';
+import type { Env } from '../../../config/env.js';
+import type { Database, Transaction } from '../../../database/database.js';
+import { InjectDb } from '../../../database/database.module.js';
+import { activities, activityDuplicateOverrides, activityStreams, athleteSourcePriorities, type DuplicateOverrideKind } from '../../../database/schema/index.js';
+import { duplicateComponents, MAX_START_DIFFERENCE_MS, pairKey, type DuplicateCandidate } from './duplicate-detection.js';
+import { DEFAULT_SOURCE_PRIORITIES, electPrimary, rankMembers, type ElectionMember } from './primary-election.js';
+
+type Db = Database | Transaction;
+
+/** The columns detection and election read. */
+const nodeColumns = {
+  id: activities.id,
+  source: activities.source,
+  externalId: activities.externalId,
+  parentId: activities.parentId,
+  activityType: activities.activityType,
+  startTime: activities.startTime,
+  endTime: activities.endTime,
+  distanceM: activities.distanceM,
+  avgHeartRateBpm: activities.avgHeartRateBpm,
+  duplicateOf: activities.duplicateOf,
+  createdAt: activities.createdAt,
+};
+type Node = DuplicateCandidate & { duplicateOf: string | null; createdAt: Date };
+
+/** Rounds of "load the neighbours of what was just loaded" before a regroup stops growing (a guard: real chains end in one or two). */
+const MAX_ROUNDS = 50;
+/** Time windows per candidate query (an OR of index ranges). */
+const RANGES_PER_QUERY = 200;
+
+/**
+ * Duplicate groups across sources (docs/data-model.md, "Duplicates across sources"): the writes'
+ * hook that regroups the neighbourhood of what changed, the athlete's source priority, and the
+ * sticky overrides. Every regroup runs in the caller's transaction under a per-athlete advisory
+ * lock, so two copies written at once by two transactions end in one group: the second waits for
+ * the first to commit, and its candidate query (a later statement, READ COMMITTED) sees it.
+ */
+@Injectable()
+export class DuplicateGroups {
+  /** DUPLICATE_DETECTION=false: writes do not regroup (bench:ingest measures the ingest without it). */
+  readonly detection: boolean;
+
+  constructor(
+    @InjectDb() private readonly db: Database,
+    @Inject(ENV) env: Env,
+  ) {
+    this.detection = env.DUPLICATE_DETECTION;
+  }
+
+  /** The per-athlete lock every regroup takes; held until the transaction ends. */
+  async lock(tx: Transaction, athleteId: string): Promise<void> {
+    await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`activity-duplicates:${athleteId}`}, 0))`);
+  }
+
+  /**
+   * The other members of the groups of `ids`: read before those activities are deleted, so the
+   * survivors can be regrouped after (a deleted primary's next member is promoted).
+   */
+  async matesOf(tx: Transaction, userId: string, ids: readonly string[]): Promise<string[]> {
+    if (ids.length === 0) return [];
+    const own = await tx
+      .select({ id: activities.id, duplicateOf: activities.duplicateOf })
+      .from(activities)
+      .where(and(eq(activities.userId, userId), inArray(activities.id, [...ids])));
+    const heads = [...new Set(own.map((row) => row.duplicateOf ?? row.id))];
+    if (heads.length === 0) return [];
+    const rows = await tx
+      .select({ id: activities.id })
+      .from(activities)
+      .where(and(eq(activities.userId, userId), or(inArray(activities.id, heads), inArray(activities.duplicateOf, heads))));
+    const gone = new Set(ids);
+    return rows.map((row) => row.id).filter((id) => !gone.has(id));
+  }
+
+  /**
+   * Regroups the activities `seedIds` of one athlete and everything connected to them: loads the
+   * seeds, their candidates (top-level activities starting within MAX_START_DIFFERENCE_MS: ranges of
+   * the (athlete_id, start_time) index), their current group mates and their overrides, grows that
+   * set until no component reaches a new activity, then writes each activity's duplicate_of.
+   * Answers how many groups got a different primary.
+   */
+  async regroup(tx: Transaction, userId: string, athleteId: string, seedIds: readonly string[]): Promise<{ changedPrimaries: number }> {
+    if (seedIds.length === 0) return { changedPrimaries: 0 };
+    await this.lock(tx, athleteId);
+    const nodes = new Map<string, Node>();
+    const separate = new Set<string>();
+    const same = new Map<string, [string, string]>();
+    const pinned = new Set<string>();
+    const seeds = new Set(seedIds);
+    let frontier = [...seeds];
+    for (let round = 0; frontier.length > 0 && round < MAX_ROUNDS; round++) {
+      const { added, mates } = await this.loadNeighbourhood(tx, userId, athleteId, frontier, nodes);
+      // Every loaded activity's overrides; partners joined by hand may lie anywhere in time: load them too.
+      for (let pending = added; pending.length > 0; ) {
+        for (const row of await this.overridesOf(tx, pending)) {
+          if (row.kind === 'separate') separate.add(pairKey(row.activityId, row.otherId));
+          else if (row.kind === 'same') same.set(pairKey(row.activityId, row.otherId), [row.activityId, row.otherId]);
+          else pinned.add(row.activityId);
+        }
+        const missing = [...new Set([...same.values()].flat())].filter((id) => !nodes.has(id));
+        pending = missing.length > 0 ? (await this.loadNeighbourhood(tx, userId, athleteId, missing, nodes)).added : [];
+      }
+      // Grow from whatever is connected to a seed (a chain of unrelated back-to-back workouts stops
+      // there), and from every former group mate: a group that loses its primary or a link is regrouped whole.
+      const connected = this.components(nodes, separate, same)
+        .filter((members) => members.some((id) => seeds.has(id)))
+        .flat();
+      frontier = [...new Set([...connected, ...mates])].filter((id) => !seeds.has(id));
+      for (const id of frontier) seeds.add(id);
+    }
+    // Only activities whose neighbourhood was loaded are (re)assigned; a candidate that joined no
+    // seed's group keeps its own group, which this regroup did not read in full.
+    const settled = this.components(nodes, separate, same).filter((members) => members.some((id) => seeds.has(id)));
+    return this.assign(tx, athleteId, nodes, seeds, settled, pinned);
+  }
+
+  private components(nodes: Map<string, Node>, separate: Set<string>, same: Map<string, [string, string]>): string[][] {
+    const topLevel = [...nodes.values()].filter((node) => node.parentId === null);
+    return duplicateComponents(topLevel, { separate, same: [...same.values()] });
+  }
+
+  /** Loads the given activities, their time-window candidates and their group mates into `nodes`; returns the ids new to it. */
+  private async loadNeighbourhood(
+    tx: Transaction,
+    userId: string,
+    athleteId: string,
+    ids: readonly string[],
+    nodes: Map<string, Node>,
+  ): Promise<{ added: string[]; mates: string[] }> {
+    const mine = and(eq(activities.userId, userId), eq(activities.athleteId, athleteId));
+    const added: string[] = [];
+    const add = (rows: Node[]) => {
+      for (const row of rows) {
+        if (nodes.has(row.id)) continue;
+        nodes.set(row.id, row);
+        added.push(row.id);
+      }
+    };
+    const own = await tx.select(nodeColumns).from(activities).where(and(mine, inArray(activities.id, [...ids])));
+    add(own);
+    const heads = [...new Set(own.flatMap((row) => [row.id, row.duplicateOf ?? row.id]))];
+    const mates = heads.length === 0 ? [] : await tx.select(nodeColumns).from(activities).where(and(mine, or(inArray(activities.id, heads), inArray(activities.duplicateOf, heads))));
+    add(mates);
+    const windows = mergeWindows(own.filter((row) => row.parentId === null).map((row) => row.startTime.getTime()));
+    for (let i = 0; i < windows.length; i += RANGES_PER_QUERY) add(await this.candidates(tx, userId, athleteId, windows.slice(i, i + RANGES_PER_QUERY)));
+    return { added, mates: mates.map((row) => row.id) };
+  }
+
+  /**
+   * Top-level activities of the athlete starting inside the windows: an OR of ranges of
+   * (athlete_id, start_time), each an index range scan (test/integration/timeline.spec.ts checks the plan).
+   */
+  candidates(db: Db, userId: string, athleteId: string, windows: readonly [number, number][]) {
+    const ranges = windows.map(([from, to]) => and(gte(activities.startTime, new Date(from)), lte(activities.startTime, new Date(to))) as SQL);
+    return db
+      .select(nodeColumns)
+      .from(activities)
+      .where(and(eq(activities.userId, userId), eq(activities.athleteId, athleteId), isNull(activities.parentId), or(...ranges)));
+  }
+
+  private overridesOf(tx: Transaction, ids: readonly string[]) {
+    if (ids.length === 0) return Promise.resolve([]);
+    return tx
+      .select({ activityId: activityDuplicateOverrides.activityId, otherId: activityDuplicateOverrides.otherId, kind: activityDuplicateOverrides.kind })
+      .from(activityDuplicateOverrides)
+      .where(or(inArray(activityDuplicateOverrides.activityId, [...ids]), inArray(activityDuplicateOverrides.otherId, [...ids])));
+  }
+
+  /** Elects each component's primary and writes duplicate_of where it changes. */
+  private async assign(tx: Transaction, athleteId: string, nodes: Map<string, Node>, settledIds: Set<string>, components: string[][], pinned: Set<string>) {
+    const grouped = components.flat();
+    const richness = await this.richness(tx, grouped);
+    const priorities = components.length > 0 ? await this.priorities(athleteId, tx) : DEFAULT_SOURCE_PRIORITIES;
+    const target = new Map<string, string | null>([...settledIds].filter((id) => nodes.has(id)).map((id) => [id, null]));
+    let changedPrimaries = 0;
+    for (const members of components) {
+      const electable = members.map((id) => electionMember(nodes.get(id)!, richness));
+      const primary = electPrimary(electable, priorities, members.find((id) => pinned.has(id)));
+      // A group whose primary was a member of another group (or nobody's) before has a new primary.
+      if (nodes.get(primary)!.duplicateOf !== null) changedPrimaries++;
+      for (const id of members) if (id !== primary) target.set(id, primary);
+    }
+    const byTarget = new Map<string | null, string[]>();
+    for (const [id, duplicateOf] of target) {
+      if (nodes.get(id)!.duplicateOf === duplicateOf) continue;
+      const ids = byTarget.get(duplicateOf) ?? [];
+      ids.push(id);
+      byTarget.set(duplicateOf, ids);
+    }
+    // Primaries first (their own duplicate_of becomes null), so no row ever points at a non-primary mid-way.
+    const ordered = [...byTarget.entries()].sort(([a], [b]) => (a === null ? -1 : b === null ? 1 : 0));
+    for (const [duplicateOf, ids] of ordered) {
+      await tx.update(activities).set({ duplicateOf }).where(and(eq(activities.athleteId, athleteId), inArray(activities.id, ids)));
+      for (const id of ids) nodes.get(id)!.duplicateOf = duplicateOf;
+    }
+    return { changedPrimaries };
+  }
+
+  /** Stream types and samples per activity: election's tie-breakers within one source. */
+  private async richness(tx: Db, ids: readonly string[]): Promise<Map<string, { streamTypes: number; samples: number }>> {
+    if (ids.length === 0) return new Map();
+    const rows = await tx
+      .select({
+        activityId: activityStreams.activityId,
+        streamTypes: sql<number>`count(*)::int`,
+        samples: sql<number>`coalesce(sum(${activityStreams.sampleCount}), 0)::float8`,
+      })
+      .from(activityStreams)
+      .where(inArray(activityStreams.activityId, [...ids]))
+      .groupBy(activityStreams.activityId);
+    return new Map(rows.map((row) => [row.activityId, { streamTypes: row.streamTypes, samples: Number(row.samples) }]));
+  }
+
+  /** The athlete's source priority, or the documented default. */
+  async priorities(athleteId: string, tx: Db = this.db): Promise<SourcePriorities> {
+    const [row] = await tx
+      .select({ priorities: athleteSourcePriorities.priorities })
+      .from(athleteSourcePriorities)
+      .where(eq(athleteSourcePriorities.athleteId, athleteId));
+    return row ? { default: row.priorities.default, byCategory: row.priorities.byCategory ?? {} } : DEFAULT_SOURCE_PRIORITIES;
+  }
+
+  /** Stores the athlete's priority and re-elects the primaries of all its groups, in one transaction. */
+  async setPriorities(userId: string, athleteId: string, priorities: SourcePriorities): Promise<{ changedPrimaries: number }> {
+    return this.db.transaction(async (tx) => {
+      await this.lock(tx, athleteId);
+      await tx
+        .insert(athleteSourcePriorities)
+        .values({ athleteId, priorities })
+        .onConflictDoUpdate({ target: athleteSourcePriorities.athleteId, set: { priorities, updatedAt: new Date() } });
+      const members = await tx
+        .select({ id: activities.id })
+        .from(activities)
+        .where(and(eq(activities.userId, userId), eq(activities.athleteId, athleteId), isNotNull(activities.duplicateOf)));
+      return this.regroup(tx, userId, athleteId, members.map((row) => row.id));
+    });
+  }
+
+  /**
+   * Records an override and regroups around both activities. `same` and `separate` replace each
+   * other for the pair; `primary` replaces the pin of every other member of the group.
+   */
+  async override(tx: Transaction, userId: string, athleteId: string, kind: DuplicateOverrideKind, pairs: [string, string][]): Promise<void> {
+    await this.lock(tx, athleteId);
+    for (const [a, b] of pairs) {
+      const [activityId, otherId] = kind === 'primary' ? [a, a] : a < b ? [a, b] : [b, a];
+      if (kind !== 'primary') {
+        await tx
+          .delete(activityDuplicateOverrides)
+          .where(and(eq(activityDuplicateOverrides.activityId, activityId), eq(activityDuplicateOverrides.otherId, otherId)));
+      }
+      await tx.insert(activityDuplicateOverrides).values({ athleteId, activityId, otherId, kind }).onConflictDoNothing();
+    }
+  }
+
+  /** Removes pins of these activities (another member becomes the pinned primary). */
+  async unpin(tx: Transaction, ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await tx
+      .delete(activityDuplicateOverrides)
+      .where(and(eq(activityDuplicateOverrides.kind, 'primary'), inArray(activityDuplicateOverrides.activityId, [...ids])));
+  }
+
+  /** Removes the hand-joins of an activity (it is split out: nothing keeps it in by hand). */
+  async removeJoins(tx: Transaction, id: string): Promise<void> {
+    await tx
+      .delete(activityDuplicateOverrides)
+      .where(and(eq(activityDuplicateOverrides.kind, 'same'), or(eq(activityDuplicateOverrides.activityId, id), eq(activityDuplicateOverrides.otherId, id))));
+  }
+
+  /** The group an activity is in (its primary first, then the members by priority), or just itself. */
+  async groupOf(userId: string, id: string, duplicateOf: string | null): Promise<string[]> {
+    const head = duplicateOf ?? id;
+    const rows = await this.db
+      .select({ id: activities.id, athleteId: activities.athleteId, source: activities.source, activityType: activities.activityType, createdAt: activities.createdAt })
+      .from(activities)
+      .where(and(eq(activities.userId, userId), or(eq(activities.id, head), eq(activities.duplicateOf, head))));
+    if (rows.length <= 1) return rows.map((row) => row.id);
+    const richness = await this.richness(this.db, rows.map((row) => row.id));
+    const priorities = await this.priorities(rows[0]!.athleteId);
+    const ranked = rankMembers(
+      rows.map((row) => ({ ...row, streamTypes: richness.get(row.id)?.streamTypes ?? 0, samples: richness.get(row.id)?.samples ?? 0 })),
+      priorities,
+    ).map((row) => row.id);
+    return [head, ...ranked.filter((member) => member !== head)];
+  }
+}
+
+function electionMember(node: Node, richness: Map<string, { streamTypes: number; samples: number }>): ElectionMember {
+  return {
+    id: node.id,
+    source: node.source,
+    activityType: node.activityType,
+    createdAt: node.createdAt,
+    streamTypes: richness.get(node.id)?.streamTypes ?? 0,
+    samples: richness.get(node.id)?.samples ?? 0,
+  };
+}
+
+/** [start − 10 min, start + 10 min] around each start, overlapping windows merged: few index ranges for a batch of consecutive workouts. */
+export function mergeWindows(starts: readonly number[]): [number, number][] {
+  const sorted = [...starts].sort((a, b) => a - b);
+  const windows: [number, number][] = [];
+  for (const start of sorted) {
+    const last = windows.at(-1);
+    if (last && start - MAX_START_DIFFERENCE_MS <= last[1]) last[1] = start + MAX_START_DIFFERENCE_MS;
+    else windows.push([start - MAX_START_DIFFERENCE_MS, start + MAX_START_DIFFERENCE_MS]);
+  }
+  return windows;
+}

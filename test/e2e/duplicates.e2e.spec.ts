@@ -1,0 +1,261 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { and, eq } from 'drizzle-orm';
+import { fitActivityFixture } from '../../libs/testing/fit-builder.js';
+import { activities } from '../../src/database/schema/index.js';
+import { signUp, type SignedUpUser } from '../factories/api.js';
+import { upload, utf8 } from '../factories/imports.js';
+import { createTestApp, type TestApp } from '../setup/app.js';
+
+/**
+ * Duplicates across sources (issue 25; docs/data-model.md, "Duplicates across sources"): the same
+ * workout as a FIT file, its GPX export and a HealthKit copy is one item of the timeline, counted
+ * once; the source priority elects the primary; overrides stick across a replayed batch; copies
+ * written concurrently end in one group each.
+ */
+let t: TestApp;
+beforeAll(async () => {
+  t = await createTestApp({ IMPORT_WORKERS: '1' });
+});
+afterAll(() => t.close());
+
+const START = new Date('2025-03-02T07:00:00.000Z');
+const fixture = fitActivityFixture({
+  sport: 'running',
+  startTime: START,
+  seconds: 1200,
+  laps: 2,
+  channels: { heartRate: true, position: true, altitude: true, speed: true, distance: true },
+});
+const session = fixture.sessions[0]!;
+
+/** The FIT's track as a GPX file: what "export as GPX" in a watch's app writes. */
+function gpxExport(): string {
+  const points = session.records
+    .filter((r) => r.latitudeDeg !== undefined)
+    .map(
+      (r) =>
+        `<trkpt lat="${r.latitudeDeg}" lon="${r.longitudeDeg}"><ele>${r.altitudeM ?? 0}</ele><time>${new Date(r.timestampMs).toISOString()}</time>` +
+        (r.heartRateBpm === undefined ? '' : `<extensions><gpxtpx:TrackPointExtension><gpxtpx:hr>${r.heartRateBpm}</gpxtpx:hr></gpxtpx:TrackPointExtension></extensions>`) +
+        '</trkpt>',
+    )
+    .join('\n');
+  return `<?xml version="1.0" encoding="UTF-8"?>
+<gpx version="1.1" creator="export" xmlns="http://www.topografix.com/GPX/1/1" xmlns:gpxtpx="http://www.garmin.com/xmlschemas/TrackPointExtension/v1">
+<trk><name>Morning Run</name><type>running</type><trkseg>
+${points}
+</trkseg></trk></gpx>`;
+}
+
+interface Item {
+  id: string;
+  source: string;
+  duplicateOf: string | null;
+  duplicateCount: number;
+  distanceM: number | null;
+  durationS: number | null;
+}
+
+const list = async (user: SignedUpUser, query = '') => {
+  const response = await t.http().get(`/api/v1/activities?athleteId=${user.athleteId}${query}`).set(user.auth);
+  expect(response.status).toBe(200);
+  return response.body as { items: Item[]; nextCursor: string | null; totals?: { count: number; distanceM: number; durationS: number } };
+};
+const detail = async (user: SignedUpUser, id: string) => {
+  const response = await t.http().get(`/api/v1/activities/${id}`).set(user.auth);
+  expect(response.status).toBe(200);
+  return response.body;
+};
+
+/** A HealthKit workout of the same run, as the mobile app serializes it. */
+function healthKitCopy(fit: { startTime: string; endTime: string; distanceM: number | null; avgHeartRateBpm: number | null }, name = 'Morning Run') {
+  const durationS = (Date.parse(fit.endTime) - Date.parse(fit.startTime)) / 1000;
+  return {
+    uuid: 'D1D2D3D4-0000-4000-8000-00000000A025',
+    workoutActivityType: 37,
+    startDate: new Date(Date.parse(fit.startTime) + 20_000).toISOString(),
+    endDate: fit.endTime,
+    duration: durationS - 20,
+    totalDistance: { value: Math.round((fit.distanceM ?? 0) * 0.99), unit: 'm' },
+    statistics: [
+      { quantityType: 'HKQuantityTypeIdentifierHeartRate', average: { value: Math.round(fit.avgHeartRateBpm ?? 140) + 2, unit: 'count/min' } },
+      { quantityType: 'HKQuantityTypeIdentifierRunningPower', average: { value: 262, unit: 'W' }, maximum: { value: 410, unit: 'W' } },
+    ],
+    metadata: { HKIndoorWorkout: false, HKWorkoutBrandName: name },
+  };
+}
+const postBatch = (user: SignedUpUser, body: unknown) =>
+  t.http().post(`/api/v1/athletes/${user.athleteId}/sync/healthkit/batches`).set(user.auth).set('content-type', 'application/json').send(JSON.stringify(body));
+
+describe('one workout from a FIT file, its GPX export and HealthKit', () => {
+  let user: SignedUpUser;
+  let fitId: string;
+  let gpxId: string;
+  let healthKitId: string;
+
+  beforeAll(async () => {
+    user = await signUp(t);
+  });
+
+  it('the FIT and its GPX export are one item of the list; includeDuplicates shows both; totals count it once', async () => {
+    const fit = await upload(t, user, [{ name: 'run.fit', bytes: fixture.bytes }]).expect(200);
+    fitId = fit.body.files[0].activityIds[0];
+    const gpx = await upload(t, user, [{ name: 'run.gpx', bytes: utf8(gpxExport()) }]).expect(200);
+    expect(gpx.body.files[0]).toMatchObject({ status: 'created' });
+    gpxId = gpx.body.files[0].activityIds[0];
+
+    const grouped = await list(user, '&includeTotals=true');
+    expect(grouped.items.map((item) => item.id)).toEqual([fitId]);
+    expect(grouped.items[0]).toMatchObject({ duplicateOf: null, duplicateCount: 1 });
+    const fitDetail = await detail(user, fitId);
+    expect(grouped.totals).toEqual({ count: 1, distanceM: fitDetail.distanceM, durationS: fitDetail.durationS });
+
+    const all = await list(user, '&includeDuplicates=true&includeTotals=true');
+    expect(all.items.map((item) => item.id).sort()).toEqual([fitId, gpxId].sort());
+    expect(all.items.find((item) => item.id === gpxId)).toMatchObject({ duplicateOf: fitId, duplicateCount: 0 });
+    expect(all.totals?.count).toBe(2);
+
+    const gpxDetail = await detail(user, gpxId);
+    expect(gpxDetail).toMatchObject({ duplicateOf: fitId, duplicates: [expect.objectContaining({ id: fitId, source: 'file' })] });
+    expect(fitDetail).toMatchObject({ duplicateOf: null, duplicates: [expect.objectContaining({ id: gpxId, source: 'file' })] });
+  });
+
+  it('a HealthKit batch copy joins the group; the FIT primary borrows the power it lacks, saying from where', async () => {
+    const fit = await detail(user, fitId);
+    const batch = await postBatch(user, { activities: [healthKitCopy(fit)] }).expect(200);
+    healthKitId = batch.body.results[0].id;
+    const all = await list(user, '&includeDuplicates=true');
+    expect(all.items).toHaveLength(3);
+    expect(all.items.find((item) => item.id === healthKitId)).toMatchObject({ source: 'healthkit', duplicateOf: fitId });
+    expect((await list(user)).items).toEqual([expect.objectContaining({ id: fitId, duplicateCount: 2 })]);
+
+    const merged = await detail(user, fitId);
+    expect(merged.statistics).toContainEqual({ key: 'avg_power_w', value: 262, unit: 'W' });
+    expect(merged.fieldSources['statistics.avg_power_w']).toBe(healthKitId);
+    // The primary's own values are never replaced.
+    expect(merged.distanceM).toBe(fit.distanceM);
+    expect(merged.fieldSources.distanceM).toBeUndefined();
+  });
+
+  it('priority with healthkit first flips the primary and answers how many groups changed', async () => {
+    const base = `/api/v1/athletes/${user.athleteId}/source-priorities`;
+    expect((await t.http().get(base).set(user.auth).expect(200)).body).toEqual({
+      default: ['file', 'garmin', 'healthkit', 'health_connect', 'strava', 'manual'],
+      byCategory: {},
+    });
+    const put = await t.http().put(base).set(user.auth).send({ default: ['healthkit', 'file'] }).expect(200);
+    expect(put.body).toEqual({ default: ['healthkit', 'file'], byCategory: {}, changedPrimaries: 1 });
+    expect((await t.http().get(base).set(user.auth).expect(200)).body).toEqual({ default: ['healthkit', 'file'], byCategory: {} });
+    expect((await list(user)).items).toEqual([expect.objectContaining({ id: healthKitId, duplicateCount: 2, duplicateOf: null })]);
+    // The same priority again changes nothing.
+    expect((await t.http().put(base).set(user.auth).send({ default: ['healthkit', 'file'] }).expect(200)).body.changedPrimaries).toBe(0);
+    // A bad list is refused, nothing written.
+    const bad = await t.http().put(base).set(user.auth).send({ default: ['healthkit', 'healthkit'] }).expect(422);
+    expect(bad.body.code).toBeDefined();
+    expect((await t.http().get(base).set(user.auth).expect(200)).body.default).toEqual(['healthkit', 'file']);
+  });
+
+  it('a split survives a replay of the same batch and a changed one', async () => {
+    const split = await t.http().delete(`/api/v1/activities/${healthKitId}/duplicate-of`).set(user.auth).expect(200);
+    expect(split.body).toMatchObject({ id: healthKitId, duplicateOf: null, duplicates: [] });
+    const after = await list(user);
+    expect(after.items.map((item) => item.id).sort()).toEqual([fitId, healthKitId].sort());
+
+    const fit = await detail(user, fitId);
+    await postBatch(user, { activities: [healthKitCopy(fit)] }).expect(200);
+    const edited = await postBatch(user, { activities: [healthKitCopy(fit, 'Renamed run')] }).expect(200);
+    expect(edited.body.results[0]).toMatchObject({ id: healthKitId, outcome: 'updated' });
+    expect((await list(user)).items.map((item) => item.id).sort()).toEqual([fitId, healthKitId].sort());
+    expect(await detail(user, healthKitId)).toMatchObject({ duplicateOf: null, duplicates: [] });
+  });
+
+  it('joining by hand and pinning the primary stick; deleting the primary promotes the next, deleting all but one dissolves', async () => {
+    await t.http().post(`/api/v1/activities/${healthKitId}/duplicate-of`).set(user.auth).send({ activityId: fitId }).expect(200);
+    expect((await list(user)).items).toEqual([expect.objectContaining({ id: healthKitId, duplicateCount: 2 })]);
+    const pinned = await t.http().post(`/api/v1/activities/${gpxId}/primary`).set(user.auth).expect(200);
+    expect(pinned.body).toMatchObject({ id: gpxId, duplicateOf: null });
+    expect(pinned.body.duplicates).toHaveLength(2);
+    // A priority change leaves the pinned primary alone.
+    await t.http().put(`/api/v1/athletes/${user.athleteId}/source-priorities`).set(user.auth).send({ default: ['file'] }).expect(200);
+    expect((await list(user)).items).toEqual([expect.objectContaining({ id: gpxId, duplicateCount: 2 })]);
+
+    await t.http().delete(`/api/v1/activities/${gpxId}`).set(user.auth).expect(204);
+    const promoted = (await list(user)).items;
+    expect(promoted).toEqual([expect.objectContaining({ id: fitId, duplicateCount: 1 })]);
+    await t.http().delete(`/api/v1/activities/${fitId}`).set(user.auth).expect(204);
+    expect((await list(user)).items).toEqual([expect.objectContaining({ id: healthKitId, duplicateCount: 0, duplicateOf: null })]);
+  });
+
+  it('overrides answer 4xx on bad input and write nothing', async () => {
+    const other = await signUp(t);
+    await t.http().post(`/api/v1/activities/${healthKitId}/duplicate-of`).set(other.auth).send({ activityId: healthKitId }).expect(404);
+    await t.http().post(`/api/v1/activities/${healthKitId}/duplicate-of`).set(user.auth).send({ activityId: healthKitId }).expect(422);
+    await t.http().post(`/api/v1/activities/${healthKitId}/duplicate-of`).set(user.auth).send({ activityId: 'nope' }).expect(400);
+    await t.http().post(`/api/v1/activities/${healthKitId}/primary`).set(user.auth).expect(422);
+    await t.http().get(`/api/v1/athletes/${user.athleteId}/source-priorities`).set(other.auth).expect(404);
+    await t.http().put(`/api/v1/athletes/${user.athleteId}/source-priorities`).set(other.auth).send({ default: ['strava'] }).expect(404);
+    expect((await t.http().get(`/api/v1/athletes/${user.athleteId}/source-priorities`).set(user.auth)).body.default).toEqual(['file']);
+  });
+});
+
+describe('concurrent copies', () => {
+  it('20 pairs written at once end in 20 groups', async () => {
+    const user = await signUp(t);
+    const pair = (day: number) => {
+      const start = Date.UTC(2025, 0, 1 + day, 6, 0);
+      const base = {
+        athleteId: user.athleteId,
+        activityType: 'road_cycling',
+        startTime: new Date(start).toISOString(),
+        endTime: new Date(start + 3600_000).toISOString(),
+        distanceM: 30_000,
+        durationS: 3600,
+      };
+      return [
+        { ...base, source: 'garmin', externalId: `g${day}` },
+        { ...base, source: 'strava', externalId: `s${day}`, activityType: 'cycling', startTime: new Date(start + 30_000).toISOString(), distanceM: 30_200 },
+      ];
+    };
+    const bodies = Array.from({ length: 20 }, (_, day) => pair(day)).flat();
+    const responses = await Promise.all(bodies.map((body) => t.http().post('/api/v1/activities').set(user.auth).send(body)));
+    expect(responses.map((response) => response.status)).toEqual(bodies.map(() => 201));
+
+    const grouped = await list(user, '&limit=200&includeTotals=true');
+    expect(grouped.items).toHaveLength(20);
+    expect(grouped.items.every((item) => item.source === 'garmin' && item.duplicateCount === 1)).toBe(true);
+    expect(grouped.totals).toMatchObject({ count: 20, distanceM: 600_000 });
+    const rows = await t.database.db
+      .select({ id: activities.id, duplicateOf: activities.duplicateOf })
+      .from(activities)
+      .where(and(eq(activities.athleteId, user.athleteId), eq(activities.source, 'strava')));
+    expect(rows.every((row) => row.duplicateOf !== null)).toBe(true);
+    expect(new Set(rows.map((row) => row.duplicateOf)).size).toBe(20);
+  });
+
+  it('the cursor visits every primary once, and another user sees nothing of the groups', async () => {
+    const user = await signUp(t);
+    const stranger = await signUp(t);
+    const bodies = Array.from({ length: 15 }, (_, i) => {
+      const start = Date.UTC(2025, 5, 1, 6, 0) + i * 2 * 3600_000;
+      const base = { athleteId: user.athleteId, activityType: 'running', startTime: new Date(start).toISOString(), endTime: new Date(start + 1800_000).toISOString() };
+      return i % 3 === 0 ? [base] : [{ ...base, source: 'file' as const }, { ...base, source: 'strava' as const, externalId: `s${i}` }];
+    }).flat();
+    for (const body of bodies) await t.http().post('/api/v1/activities').set(user.auth).send(body).expect(201);
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: Awaited<ReturnType<typeof list>> = await list(user, `&limit=4${cursor ? `&cursor=${cursor}` : ''}`);
+      seen.push(...page.items.map((item) => item.id));
+      cursor = page.nextCursor;
+    } while (cursor);
+    expect(seen).toHaveLength(15);
+    expect(new Set(seen).size).toBe(15);
+    const everything = await list(user, '&limit=200&includeDuplicates=true');
+    expect(everything.items).toHaveLength(bodies.length);
+
+    const foreign = await t.http().get(`/api/v1/activities?includeDuplicates=true`).set(stranger.auth).expect(200);
+    expect(foreign.body.items).toEqual([]);
+    await t.http().get(`/api/v1/activities/${seen[0]}`).set(stranger.auth).expect(404);
+    await t.http().delete(`/api/v1/activities/${seen[0]}/duplicate-of`).set(stranger.auth).expect(404);
+    await t.http().post(`/api/v1/activities/${seen[0]}/primary`).set(stranger.auth).expect(404);
+  });
+});
