@@ -13,7 +13,7 @@ const app = Fastify({ logger: false });
 const SUMMARY = sql`a.id, a.athlete_id, a.parent_id, a.activity_type, a.source_activity_type, a.source, a.external_id, a.name, a.notes,
   a.start_time, a.end_time, a.time_zone, a.duration_s, a.moving_time_s, a.distance_m, a.active_energy_kcal, a.avg_heart_rate_bpm,
   a.max_heart_rate_bpm, a.elevation_gain_m, a.elevation_loss_m, a.avg_speed_m_s, a.max_speed_m_s, a.is_indoor, a.device_name,
-  a.revision, a.created_at, a.updated_at`;
+  a.revision, a.duplicate_of, a.created_at, a.updated_at`;
 
 type Row = Record<string, unknown>;
 const summary = (r: Row) => ({
@@ -42,6 +42,7 @@ const summary = (r: Row) => ({
   isIndoor: r.is_indoor,
   deviceName: r.device_name,
   revision: r.revision,
+  duplicateOf: r.duplicate_of,
   createdAt: (r.created_at as Date).toISOString(),
   updatedAt: (r.updated_at as Date).toISOString(),
 });
@@ -76,14 +77,16 @@ app.get<{ Querystring: { athleteId?: string; limit?: string; cursor?: string; in
     : sql`a.user_id = ${owner}`;
   const [rows, totals] = await Promise.all([
     sql<Row[]>`
-      select ${SUMMARY}, ((extract(epoch from a.start_time) * 1000000)::bigint)::text as micros from activities a
-       where ${scope}
+      select ${SUMMARY}, ((extract(epoch from a.start_time) * 1000000)::bigint)::text as micros,
+             (select count(*)::int from activities c where c.duplicate_of = a.id) as duplicate_count
+        from activities a
+       where ${scope} and a.duplicate_of is null
          ${after ? sql`and (a.start_time, a.id) < (timestamptz 'epoch' + ${after.micros}::bigint * interval '1 microsecond', ${after.id}::uuid)` : sql``}
        order by a.start_time desc, a.id desc limit ${limit + 1}`,
     request.query.includeTotals === 'true'
       ? sql<{ count: number; distance_m: number; duration_s: number }[]>`
           select count(*)::int as count, coalesce(sum(a.distance_m), 0)::float8 as distance_m, coalesce(sum(a.duration_s), 0)::float8 as duration_s
-            from activities a where ${scope}`
+            from activities a where ${scope} and a.duplicate_of is null`
       : undefined,
   ]);
   if (rows.length === 0 && athleteId) {
@@ -94,7 +97,7 @@ app.get<{ Querystring: { athleteId?: string; limit?: string; cursor?: string; in
   const last = page.at(-1);
   const nextCursor = rows.length > limit && last ? Buffer.from(`${last.micros as string}|${last.id as string}`).toString('base64url') : null;
   return {
-    items: page.map(summary),
+    items: page.map((row) => ({ ...summary(row), duplicateCount: row.duplicate_count })),
     nextCursor,
     ...(totals ? { totals: { count: totals[0]!.count, distanceM: totals[0]!.distance_m, durationS: totals[0]!.duration_s } } : {}),
   };
@@ -107,12 +110,15 @@ app.get<{ Params: { id: string } }>('/api/v1/activities/:id', async (request, re
     select ${SUMMARY}, a.source_data, a.source_archive_key, a.source_archive_index from activities a join athletes t on t.id = a.athlete_id
      where a.id = ${request.params.id} and t.user_id = ${owner}`;
   if (!row) return reply.status(404).send({ code: 'NOT_FOUND', message: 'Activity not found' });
-  const [statistics, events, children, streams] = await Promise.all([
+  const [statistics, events, children, streams, duplicates] = await Promise.all([
     sql<Row[]>`select key, value, unit from activity_statistics where activity_id = ${row.id as string} order by key`,
     sql<Row[]>`select event_type, start_time, end_time, metadata from activity_events where activity_id = ${row.id as string} order by start_time, id`,
     row.parent_id ? [] : sql<Row[]>`select ${SUMMARY} from activities a where a.parent_id = ${row.id as string} order by a.start_time, a.id`,
     sql<Row[]>`select stream_type, sample_count, start_time, end_time, min_value, max_value, avg_value, byte_size, checksum_sha256, format,
                       schema_version, updated_at from activity_streams where activity_id = ${row.id as string} order by stream_type`,
+    sql<Row[]>`select id, source, external_id, source_activity_type, start_time, duration_s, distance_m from activities d
+                where d.id <> ${row.id as string} and (d.duplicate_of = ${(row.duplicate_of ?? row.id) as string} or d.id = ${row.duplicate_of as string | null})
+                order by d.start_time, d.id`,
   ]);
   return {
     ...summary(row),
@@ -141,6 +147,17 @@ app.get<{ Params: { id: string } }>('/api/v1/activities/:id', async (request, re
       updatedAt: (s.updated_at as Date).toISOString(),
     })),
     children: children.map(summary),
+    duplicates: duplicates.map((d) => ({
+      id: d.id,
+      source: d.source,
+      externalId: d.external_id,
+      sourceActivityType: d.source_activity_type,
+      startTime: (d.start_time as Date).toISOString(),
+      durationS: d.duration_s,
+      distanceM: d.distance_m,
+    })),
+    fieldSources: {},
+    memberStreams: [],
   };
 });
 

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { and, eq } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import { fitActivityFixture } from '../../libs/testing/fit-builder.js';
-import { activities } from '../../src/database/schema/index.js';
+import { activities, activityDuplicateBackfills } from '../../src/database/schema/index.js';
+import { DuplicateBackfill } from '../../src/modules/activities/duplicates/duplicate-backfill.js';
 import { signUp, type SignedUpUser } from '../factories/api.js';
 import { upload, utf8 } from '../factories/imports.js';
 import { createTestApp, type TestApp } from '../setup/app.js';
@@ -257,5 +258,31 @@ describe('concurrent copies', () => {
     await t.http().get(`/api/v1/activities/${seen[0]}`).set(stranger.auth).expect(404);
     await t.http().delete(`/api/v1/activities/${seen[0]}/duplicate-of`).set(stranger.auth).expect(404);
     await t.http().post(`/api/v1/activities/${seen[0]}/primary`).set(stranger.auth).expect(404);
+  });
+});
+
+describe('backfill', () => {
+  it('groups the duplicates stored before groups existed, once, and a second run changes nothing', async () => {
+    const user = await signUp(t);
+    // Rows written by SQL, as a database migrated from before issue 25 holds them: no duplicate_of.
+    await t.database.db.execute(sql`
+      insert into activities (athlete_id, activity_type, source, external_id, start_time, end_time, distance_m)
+      values (${user.athleteId}, 'running', 'strava', 's1', '2024-02-01T07:00:00Z', '2024-02-01T08:00:00Z', 10000),
+             (${user.athleteId}, 'trail_running', 'garmin', 'g1', '2024-02-01T07:00:30Z', '2024-02-01T08:00:00Z', 10100),
+             (${user.athleteId}, 'running', 'strava', 's2', '2024-02-03T07:00:00Z', '2024-02-03T08:00:00Z', 10000)`);
+    expect((await list(user)).items).toHaveLength(3);
+    await t.database.db.delete(activityDuplicateBackfills);
+    const backfill = t.app.get(DuplicateBackfill);
+    await backfill.run();
+    const grouped = (await list(user)).items;
+    expect(grouped).toHaveLength(2);
+    expect(grouped.find((item) => item.source === 'garmin')).toMatchObject({ duplicateCount: 1, duplicateOf: null });
+    expect(await t.database.db.select().from(activityDuplicateBackfills)).toHaveLength(1);
+
+    const before = await t.database.db.select({ id: activities.id, duplicateOf: activities.duplicateOf }).from(activities).where(eq(activities.athleteId, user.athleteId));
+    await t.database.db.delete(activityDuplicateBackfills);
+    await backfill.run();
+    const after = await t.database.db.select({ id: activities.id, duplicateOf: activities.duplicateOf }).from(activities).where(eq(activities.athleteId, user.athleteId));
+    expect(after.sort((a, b) => a.id.localeCompare(b.id))).toEqual(before.sort((a, b) => a.id.localeCompare(b.id)));
   });
 });

@@ -78,7 +78,8 @@ export class DuplicateBackfill implements OnApplicationBootstrap, OnModuleDestro
     await this.running;
   }
 
-  private async run(): Promise<void> {
+  /** The backfill itself, once per detection version (public for its test; boot runs it in the background). */
+  async run(): Promise<void> {
     const [done] = await this.db
       .select({ version: activityDuplicateBackfills.version })
       .from(activityDuplicateBackfills)
