@@ -10,16 +10,18 @@
  *    velocity_smooth, cadence) in batches of 20. Baseline: the streams write path called directly —
  *    the same Parquet codec and object store, plus the activity and stream rows by SQL.
  *
+ * 3. The cost of duplicate detection (issue 25): the HealthKit workouts again on a fresh database,
+ *    once with detection switched off, once on, each followed by the Garmin copy of every one of them
+ *    (each a duplicate of one HealthKit workout: detection's busiest case). Ratio on / off.
+ *
  * The project runs as `node dist/src/main.js` (NODE_ENV=production) on PostgreSQL with the
  * local-folder object store. Env: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/bench_ingest),
- * BENCH_ACTIVITIES (20000), BENCH_STRAVA (200).
+ * BENCH_ACTIVITIES (20000), BENCH_STRAVA (200), BENCH_DETECTION_OFF (the server env that switches
+ * detection off, as JSON; default {"DUPLICATE_DETECTION":"false"}), BENCH_DETECTION_RUNS (3: pairs of
+ * off/on passes, each on a fresh database and server warmed up on another athlete; the medians are reported).
  */
-import { spawn } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import postgres from 'postgres';
+import type postgres from 'postgres';
 import { parseEnv } from '../src/config/env.js';
 import { HealthKitWorkoutSchema } from '@unified-activity/contract';
 import { mapHealthKitWorkout } from '../src/modules/sync/mappers/healthkit.js';
@@ -28,45 +30,72 @@ import { createObjectStore } from '../src/modules/streams/storage/create-object-
 import { summarise } from '../src/modules/streams/stream-samples.js';
 import { streamObjectKey } from '../src/modules/streams/streams.service.js';
 import type { StreamSamples, StreamType } from '../src/modules/streams/stream-types.js';
-import { healthKitWorkout, stravaActivity } from './sync-bodies.js';
+import { resetDatabase, signUp, startProject } from './project-server.js';
+import { garminCopyOfHealthKitWorkout, healthKitWorkout, stravaActivity } from './sync-bodies.js';
 
 const url = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/bench_ingest';
 const total = Number(process.env.BENCH_ACTIVITIES ?? 20_000);
 const stravaTotal = Number(process.env.BENCH_STRAVA ?? 200);
 const BATCH = 500;
 const STRAVA_BATCH = 20;
-const port = 3131;
-const base = `http://127.0.0.1:${port}`;
+const detectionOff = JSON.parse(process.env.BENCH_DETECTION_OFF ?? '{"DUPLICATE_DETECTION":"false"}') as Record<string, string>;
+const detectionRuns = Number(process.env.BENCH_DETECTION_RUNS ?? 3);
 
-async function resetDatabase(): Promise<postgres.Sql> {
-  const admin = new URL(url);
-  admin.pathname = '/postgres';
-  const name = new URL(url).pathname.slice(1);
-  const sql = postgres(admin.toString(), { max: 1, onnotice: () => undefined });
-  const [exists] = await sql`select 1 from pg_database where datname = ${name}`;
-  if (!exists) await sql.unsafe(`create database "${name}"`);
-  await sql.end();
-  const db = postgres(url, { max: 4, onnotice: () => undefined });
-  await db.unsafe('drop schema if exists public cascade; drop schema if exists drizzle cascade; create schema public;');
-  return db;
-}
-
-async function post(path: string, token: string, body: string) {
+async function post(base: string, path: string, token: string, body: string) {
   const response = await fetch(`${base}${path}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body });
   if (!response.ok) throw new Error(`${path}: ${response.status} ${await response.text()}`);
   return response.json() as Promise<{ created: number; updated: number; unchanged: number }>;
 }
 
-async function signUp(email: string) {
-  const response = await fetch(`${base}/api/auth/sign-up/email`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ name: 'Bench', email, password: 'bench-password-123' }),
-  });
-  const token = response.headers.get('set-auth-token')!;
-  const athletes = (await (await fetch(`${base}/api/v1/athletes`, { headers: { authorization: `Bearer ${token}` } })).json()) as { items: { id: string }[] };
-  return { token, athleteId: athletes.items[0]!.id };
+/** Batch bodies of 500 HealthKit workouts, and of their Garmin copies. */
+function healthKitBodies() {
+  const workouts = Array.from({ length: total }, (_, i) => healthKitWorkout(i));
+  const bodies: string[] = [];
+  const garminBodies: string[] = [];
+  for (let i = 0; i < workouts.length; i += BATCH) {
+    bodies.push(JSON.stringify({ activities: workouts.slice(i, i + BATCH), cursor: `anchor-${i}` }));
+    garminBodies.push(JSON.stringify({ activities: Array.from({ length: Math.min(BATCH, total - i) }, (_, k) => garminCopyOfHealthKitWorkout(i + k)) }));
+  }
+  return { workouts, bodies, garminBodies };
 }
+
+/** Sends `bodies` one after the other; answers the time taken and the summed counts. */
+async function sendAll(base: string, path: string, token: string, bodies: string[]) {
+  const started = performance.now();
+  const counts = { created: 0, updated: 0, unchanged: 0 };
+  for (const body of bodies) {
+    const result = await post(base, path, token, body);
+    counts.created += result.created;
+    counts.updated += result.updated;
+    counts.unchanged += result.unchanged;
+  }
+  return { ms: performance.now() - started, ...counts };
+}
+
+/**
+ * One pass of part 3 on a fresh database: the HealthKit first ingest, then the Garmin copies, with
+ * the server's duplicate detection as `extraEnv` leaves it.
+ */
+async function detectionPass(extraEnv: Record<string, string>, input: ReturnType<typeof healthKitBodies>) {
+  const sql = await resetDatabase(url);
+  await sql.end();
+  const server = await startProject({ databaseUrl: url, extraEnv });
+  try {
+    // A fresh process is slower until the JIT has seen the path: warm it on another athlete first.
+    const warm = await signUp(server.base, 'bench-warm-up@example.test');
+    await sendAll(server.base, `/api/v1/athletes/${warm.athleteId}/sync/healthkit/batches`, warm.token, input.bodies.slice(0, 2));
+    await sendAll(server.base, `/api/v1/athletes/${warm.athleteId}/sync/garmin/batches`, warm.token, input.garminBodies.slice(0, 2));
+    const athlete = await signUp(server.base, 'bench-detection@example.test');
+    const first = await sendAll(server.base, `/api/v1/athletes/${athlete.athleteId}/sync/healthkit/batches`, athlete.token, input.bodies);
+    const copies = await sendAll(server.base, `/api/v1/athletes/${athlete.athleteId}/sync/garmin/batches`, athlete.token, input.garminBodies);
+    if (first.created !== total || copies.created !== total) throw new Error(`expected ${total} created twice, got ${first.created} / ${copies.created}`);
+    return { firstPerS: rate(total, first.ms), copiesPerS: rate(total, copies.ms) };
+  } finally {
+    await server.stop();
+  }
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
 const COLUMNS = [
   'athlete_id', 'activity_type', 'source_activity_type', 'source', 'external_id', 'name', 'start_time', 'end_time', 'time_zone',
@@ -114,50 +143,31 @@ async function baselineWrite(sql: postgres.Sql, athleteId: string, items: Return
 
 const rate = (count: number, ms: number) => Math.round((count / ms) * 1000);
 
-async function main() {
-  const sql = await resetDatabase();
-  const dataDir = mkdtempSync(join(tmpdir(), 'bench-ingest-'));
-  const env: Record<string, string> = {
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    DATABASE_URL: url,
-    DATA_DIR: dataDir,
-    LOG_LEVEL: 'warn',
-    NODE_ENV: 'production',
-    AUTH_SECRET: 'benchmark-secret-benchmark-secret-0123456789',
-    AUTH_RATE_LIMIT: 'false',
-  };
-  const server = spawn(process.execPath, ['dist/src/main.js'], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+/** Parts 1 and 2: the project (as configured) against the hand-written baseline. */
+async function againstBaseline(input: ReturnType<typeof healthKitBodies>) {
+  const { workouts, bodies } = input;
+  const sql = await resetDatabase(url);
+  const server = await startProject({ databaseUrl: url });
+  const env = server.env;
   try {
-    for (let i = 0; i < 120; i++) {
-      if (await fetch(`${base}/health`).then((r) => r.ok).catch(() => false)) break;
-      await new Promise((resolve) => setTimeout(resolve, 500));
-    }
-    const project = await signUp('bench-project@example.test');
-    const baseline = await signUp('bench-baseline@example.test');
+    const project = await signUp(server.base, 'bench-project@example.test');
+    const baseline = await signUp(server.base, 'bench-baseline@example.test');
 
     // 1. HealthKit, statistics only.
-    const workouts = Array.from({ length: total }, (_, i) => healthKitWorkout(i));
-    const bodies: string[] = [];
-    for (let i = 0; i < workouts.length; i += BATCH) bodies.push(JSON.stringify({ activities: workouts.slice(i, i + BATCH), cursor: `anchor-${i}` }));
     const path = `/api/v1/athletes/${project.athleteId}/sync/healthkit/batches`;
-    let started = performance.now();
-    let created = 0;
-    for (const body of bodies) created += (await post(path, project.token, body)).created;
-    const firstMs = performance.now() - started;
-    started = performance.now();
-    let unchanged = 0;
-    for (const body of bodies) unchanged += (await post(path, project.token, body)).unchanged;
-    const replayMs = performance.now() - started;
-    if (created !== total || unchanged !== total) throw new Error(`expected ${total} created and unchanged, got ${created} / ${unchanged}`);
+    const first = await sendAll(server.base, path, project.token, bodies);
+    const replay = await sendAll(server.base, path, project.token, bodies);
+    const firstMs = first.ms;
+    const replayMs = replay.ms;
+    if (first.created !== total || replay.unchanged !== total) throw new Error(`expected ${total} created and unchanged, got ${first.created} / ${replay.unchanged}`);
     const baselineMs = await baselineWrite(sql, baseline.athleteId, workouts);
     const baselineReplayMs = await baselineWrite(sql, baseline.athleteId, workouts);
 
     // 2. Strava with streams.
     const rides = Array.from({ length: stravaTotal }, (_, i) => stravaActivity(i));
     const stravaPath = `/api/v1/athletes/${project.athleteId}/sync/strava/batches`;
-    started = performance.now();
-    for (let i = 0; i < rides.length; i += STRAVA_BATCH) await post(stravaPath, project.token, JSON.stringify({ activities: rides.slice(i, i + STRAVA_BATCH) }));
+    let started = performance.now();
+    for (let i = 0; i < rides.length; i += STRAVA_BATCH) await post(server.base, stravaPath, project.token, JSON.stringify({ activities: rides.slice(i, i + STRAVA_BATCH) }));
     const stravaMs = performance.now() - started;
 
     const store = createObjectStore(parseEnv({ ...env, LOG_LEVEL: 'silent' }));
@@ -210,17 +220,46 @@ async function main() {
         baselinePerS: +((stravaTotal / stravaBaselineMs) * 1000).toFixed(1),
         ingestVsBaseline: +(stravaBaselineMs / stravaMs).toFixed(2),
       },
-      runId: randomUUID(),
     };
-    console.log(JSON.stringify(results, null, 2));
-    console.log(`HealthKit first ingest ${results.healthkit.firstIngestPerS}/s, replay ${results.healthkit.replayPerS}/s, baseline ${results.healthkit.baselinePerS}/s`);
-    console.log(`ratios: first/baseline ${results.healthkit.firstVsBaseline} (goal ≥ 0.5), replay/baseline ${results.healthkit.replayVsBaseline} (goal ≥ 1.0)`);
-    console.log(`Strava with streams: ${results.strava.ingestPerS}/s vs streams write path ${results.strava.baselinePerS}/s (ratio ${results.strava.ingestVsBaseline})`);
+    return results;
   } finally {
-    server.kill('SIGTERM');
+    await server.stop();
     await sql.end();
-    rmSync(dataDir, { recursive: true, force: true });
   }
+}
+
+/** Part 3: off/on passes alternated, the median rate of each. */
+async function detectionCost(input: ReturnType<typeof healthKitBodies>) {
+  const off: Awaited<ReturnType<typeof detectionPass>>[] = [];
+  const on: typeof off = [];
+  for (let run = 0; run < detectionRuns; run++) {
+    off.push(await detectionPass(detectionOff, input));
+    on.push(await detectionPass({}, input));
+  }
+  const summary = (passes: typeof off) => ({ firstPerS: median(passes.map((p) => p.firstPerS)), copiesPerS: median(passes.map((p) => p.copiesPerS)) });
+  const [withoutDetection, withDetection] = [summary(off), summary(on)];
+  return {
+    switchedOffWith: detectionOff,
+    runs: detectionRuns,
+    withoutDetection,
+    withDetection,
+    firstRatio: +(withDetection.firstPerS / withoutDetection.firstPerS).toFixed(2),
+    copiesRatio: +(withDetection.copiesPerS / withoutDetection.copiesPerS).toFixed(2),
+  };
+}
+
+async function main() {
+  const input = healthKitBodies();
+  const results = { ...(await againstBaseline(input)), detection: await detectionCost(input), runId: randomUUID() };
+  console.log(JSON.stringify(results, null, 2));
+  console.log(`HealthKit first ingest ${results.healthkit.firstIngestPerS}/s, replay ${results.healthkit.replayPerS}/s, baseline ${results.healthkit.baselinePerS}/s`);
+  console.log(`ratios: first/baseline ${results.healthkit.firstVsBaseline} (goal ≥ 0.5), replay/baseline ${results.healthkit.replayVsBaseline} (goal ≥ 1.0)`);
+  console.log(`Strava with streams: ${results.strava.ingestPerS}/s vs streams write path ${results.strava.baselinePerS}/s (ratio ${results.strava.ingestVsBaseline})`);
+  const d = results.detection;
+  console.log(
+    `duplicate detection on/off: HealthKit first ingest ${d.withDetection.firstPerS}/s vs ${d.withoutDetection.firstPerS}/s (ratio ${d.firstRatio}), ` +
+      `their Garmin copies ${d.withDetection.copiesPerS}/s vs ${d.withoutDetection.copiesPerS}/s (ratio ${d.copiesRatio}); goal ≥ 0.9`,
+  );
 }
 
 await main();

@@ -34,6 +34,30 @@ export function healthKitWorkout(i: number) {
   };
 }
 
+const GARMIN_TYPE_OF_HEALTHKIT: Record<number, string> = { 37: 'RUNNING', 13: 'CYCLING', 52: 'WALKING', 46: 'SWIMMING', 50: 'STRENGTH_TRAINING' };
+
+/**
+ * The Garmin push summary of the same workout as `healthKitWorkout(i)` (the watch that recorded
+ * it forwards it to Garmin Connect too): same start, duration, distance and heart rate, so it is a
+ * duplicate of that HealthKit workout (issue 25).
+ */
+export function garminCopyOfHealthKitWorkout(i: number) {
+  const workout = healthKitWorkout(i);
+  const heartRate = workout.statistics[0]!;
+  return {
+    summaryId: `bench-garmin-${i}`,
+    activityType: GARMIN_TYPE_OF_HEALTHKIT[workout.workoutActivityType]!,
+    startTimeInSeconds: Date.parse(workout.startDate) / 1000,
+    startTimeOffsetInSeconds: 3600,
+    durationInSeconds: workout.duration,
+    distanceInMeters: workout.totalDistance.value,
+    activeKilocalories: workout.totalEnergyBurned.value,
+    averageHeartRateInBeatsPerMinute: heartRate.average!.value,
+    maxHeartRateInBeatsPerMinute: heartRate.maximum!.value,
+    deviceName: 'forerunner965',
+  };
+}
+
 export function stravaActivity(i: number) {
   const random = rng(1000 + i);
   const start = Date.UTC(2025, 0, 1) + i * 86_400_000;
