@@ -184,18 +184,22 @@ export class DuplicateGroups {
       if (nodes.get(primary)!.duplicateOf !== null) changedPrimaries++;
       for (const id of members) if (id !== primary) target.set(id, primary);
     }
-    const byTarget = new Map<string | null, string[]>();
+    const ids: string[] = [];
+    const targets: (string | null)[] = [];
     for (const [id, duplicateOf] of target) {
       if (nodes.get(id)!.duplicateOf === duplicateOf) continue;
-      const ids = byTarget.get(duplicateOf) ?? [];
       ids.push(id);
-      byTarget.set(duplicateOf, ids);
+      targets.push(duplicateOf);
     }
-    // Primaries first (their own duplicate_of becomes null), so no row ever points at a non-primary mid-way.
-    const ordered = [...byTarget.entries()].sort(([a], [b]) => (a === null ? -1 : b === null ? 1 : 0));
-    for (const [duplicateOf, ids] of ordered) {
-      await tx.update(activities).set({ duplicateOf }).where(and(eq(activities.athleteId, athleteId), anyOf(activities.id, ids)));
-      for (const id of ids) nodes.get(id)!.duplicateOf = duplicateOf;
+    // One statement for every change (a batch of copies joins its groups at once), atomic, so no row
+    // ever points at a member that is no longer a primary.
+    if (ids.length > 0) {
+      await tx.execute(
+        sql`update ${activities} set duplicate_of = change.duplicate_of
+            from unnest(${uuidArray(ids)}::uuid[], ${uuidArray(targets)}::uuid[]) as change(id, duplicate_of)
+            where ${activities.id} = change.id and ${activities.athleteId} = ${athleteId}`,
+      );
+      ids.forEach((id, n) => (nodes.get(id)!.duplicateOf = targets[n]!));
     }
     return { changedPrimaries };
   }
@@ -294,8 +298,11 @@ export class DuplicateGroups {
  * `column = any($1::uuid[])`: one parameter for the whole list. Drizzle's inArray binds one
  * parameter per id, and building a statement of hundreds of them per batch costs more than running it.
  */
+/** A PostgreSQL array literal of uuids (NULL for null), bound as one parameter. */
+const uuidArray = (ids: readonly (string | null)[]) => `{${ids.map((id) => id ?? 'NULL').join(',')}}`;
+
 function anyOf(column: AnyColumn, ids: readonly string[]): SQL {
-  return sql`${column} = any(${`{${ids.join(',')}}`}::uuid[])`;
+  return sql`${column} = any(${uuidArray(ids)}::uuid[])`;
 }
 
 function electionMember(node: Node, richness: Map<string, { streamTypes: number; samples: number }>): ElectionMember {
