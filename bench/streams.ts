@@ -17,13 +17,14 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { setPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import postgres from 'postgres';
+import type postgres from 'postgres';
 import { parseEnv } from '../src/config/env.js';
 import { lttbWithExtremes, simplifyTrack } from '../src/modules/streams/downsample.js';
 import { columnsFromSamples } from '../src/modules/streams/stream-samples.js';
 import { parquetStreamCodec } from '@unified-activity/parquet-streams';
 import { createObjectStore } from '../src/modules/streams/storage/create-object-store.js';
 import { rng } from '../libs/testing/seeded-random.js';
+import { resetDatabase } from './project-server.js';
 
 const url = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/bench_streams';
 const runs = Number(process.env.BENCH_RUNS ?? 5);
@@ -89,19 +90,6 @@ async function timed(work: () => Promise<unknown>): Promise<number> {
   const started = performance.now();
   await work();
   return performance.now() - started;
-}
-
-async function resetDatabase(): Promise<postgres.Sql> {
-  const admin = new URL(url);
-  admin.pathname = '/postgres';
-  const name = new URL(url).pathname.slice(1);
-  const sql = postgres(admin.toString(), { max: 1, onnotice: () => undefined });
-  const [exists] = await sql`select 1 from pg_database where datname = ${name}`;
-  if (!exists) await sql.unsafe(`create database "${name}"`);
-  await sql.end();
-  const db = postgres(url, { max: 4, onnotice: () => undefined });
-  await db.unsafe('drop schema if exists public cascade; drop schema if exists drizzle cascade; create schema public;');
-  return db;
 }
 
 /** The old layout (heart_rate_samples, route_locations, …): one row per sample. */
@@ -184,7 +172,7 @@ function yieldCpuToServers(): void {
 }
 
 async function main() {
-  const sql = await resetDatabase();
+  const sql = await resetDatabase(url);
   const dataDir = mkdtempSync(join(tmpdir(), 'bench-streams-'));
   let s3: { endpoint: string; stop(): Promise<void> } | undefined;
   const env: Record<string, string> = {
