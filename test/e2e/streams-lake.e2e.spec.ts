@@ -352,8 +352,10 @@ describe('one lake, one physical schema per stream type', () => {
       let kicks = 0;
       const counting = new StreamVersionWriter(repository, store, { kick: () => void kicks++ });
       const rows = await myRows();
-      const activity = rows[0]!;
-      const type = STREAM_TYPES.find((candidate) => !rows.some((row) => row.activityId === activity.activityId && row.streamType === candidate))!;
+      // An activity of this lake with a stream type it does not hold yet (the first may hold them all).
+      const missing = (activityId: string) => STREAM_TYPES.find((candidate) => !rows.some((row) => row.activityId === activityId && row.streamType === candidate));
+      const activity = rows.find((candidate) => missing(candidate.activityId) !== undefined)!;
+      const type = missing(activity.activityId)!;
       const [row] = await t.database.db.select().from(activities).where(eq(activities.id, activity.activityId));
       const start = row!.startTime.getTime();
       const samples =
