@@ -33,12 +33,13 @@ import { Decoder, Stream } from '@garmin/fitsdk';
 import { eq } from 'drizzle-orm';
 import request from 'supertest';
 import { createApp } from '../src/app.js';
-import { parseEnv } from '../src/config/env.js';
+import { benchEnv } from './bench-env.js';
 import { openDatabase } from '../src/database/database.js';
 import { athletes } from '../src/database/schema/index.js';
 import { seedCatalog } from '../src/database/seed.js';
 import { ImportsService, type ImportOwner } from '../src/modules/imports/imports.service.js';
 import { ParsePool } from '../src/modules/imports/parse-pool.js';
+import { FIT_DECODE_OPTIONS } from '../src/modules/imports/parsers/fit.js';
 import { parseFile } from '../src/modules/imports/parsers/index.js';
 import { prepareStreams } from '../src/modules/imports/prepare-streams.js';
 import { encodeOriginal } from '../src/modules/streams/objects/original-encoding.js';
@@ -55,16 +56,6 @@ const ROUNDS = Number(args.rounds);
 const DATABASE_URL = process.env.BENCH_DATABASE_URL;
 const dataDir = mkdtempSync(join(tmpdir(), 'bench-import-'));
 
-/** The importer's decode options (src/modules/imports/parsers/fit.ts), without its message listener. */
-const DECODE_OPTIONS = {
-  applyScaleAndOffset: true,
-  expandSubFields: true,
-  expandComponents: true,
-  convertTypesToStrings: true,
-  convertDateTimesToDates: true,
-  includeUnknownData: false,
-  mergeHeartRates: true,
-} as const;
 
 const STEPS = ['decode', 'mapping', 'parquet', 'archive', 'rest'] as const;
 type Step = (typeof STEPS)[number];
@@ -81,17 +72,7 @@ interface FileInput {
   bytes: Uint8Array;
 }
 
-function env() {
-  return parseEnv({
-    NODE_ENV: 'test',
-    LOG_LEVEL: 'silent',
-    AUTH_SECRET: 'bench-secret-that-is-long-enough-0123456789',
-    AUTH_RATE_LIMIT: 'false',
-    DATA_DIR: dataDir,
-    IMPORT_WORKERS: '0',
-    ...(DATABASE_URL ? { DATABASE_URL } : {}),
-  });
-}
+const env = () => benchEnv(dataDir, DATABASE_URL);
 
 function inputs(): FileInput[] {
   if (args.generated !== undefined) {
@@ -166,7 +147,7 @@ async function main() {
   let samples = 0;
   for (let round = 0; round <= ROUNDS; round++) {
     for (const [index, file] of files.entries()) {
-      const decode = await cpuMs(() => new Decoder(Stream.fromByteArray(file.bytes)).read(DECODE_OPTIONS));
+      const decode = await cpuMs(() => new Decoder(Stream.fromByteArray(file.bytes)).read(FIT_DECODE_OPTIONS));
       let parsed: ReturnType<typeof parseFile> | undefined;
       const parse = await cpuMs(() => {
         try {

@@ -24,7 +24,7 @@ import { parquetMetadata } from 'hyparquet';
 import request from 'supertest';
 import { decodeStream, isPositionSamples, ParquetStreamCodec, type ParquetStreamCodecOptions, type StreamSamples, type StreamType } from '@unified-activity/parquet-streams';
 import { createApp } from '../src/app.js';
-import { parseEnv } from '../src/config/env.js';
+import { benchEnv } from './bench-env.js';
 import { openDatabase } from '../src/database/database.js';
 import { seedCatalog } from '../src/database/seed.js';
 import { createObjectStore } from '../src/modules/streams/storage/create-object-store.js';
@@ -55,18 +55,7 @@ const CANDIDATES: [string, ParquetStreamCodecOptions][] = [
 
 const dataDir = mkdtempSync(join(tmpdir(), 'bench-lake-'));
 
-function env(extra: Record<string, string> = {}) {
-  return parseEnv({
-    NODE_ENV: 'test',
-    LOG_LEVEL: 'silent',
-    AUTH_SECRET: 'bench-secret-that-is-long-enough-0123456789',
-    AUTH_RATE_LIMIT: 'false',
-    DATA_DIR: dataDir,
-    IMPORT_WORKERS: '0',
-    ...(DATABASE_URL ? { DATABASE_URL } : {}),
-    ...extra,
-  });
-}
+const env = (extra: Record<string, string> = {}) => benchEnv(dataDir, DATABASE_URL, extra);
 
 interface StoredStream {
   key: string;

@@ -13,21 +13,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
 import { createApp } from '../src/app.js';
-import { parseEnv } from '../src/config/env.js';
+import { benchEnv } from './bench-env.js';
 import { openDatabase } from '../src/database/database.js';
 import { seedCatalog } from '../src/database/seed.js';
 
 const MiB = 1024 * 1024;
 const dataDir = mkdtempSync(join(tmpdir(), 'bench-upload-'));
 
-const env = parseEnv({
-  NODE_ENV: 'test',
-  LOG_LEVEL: 'silent',
-  AUTH_SECRET: 'bench-secret-that-is-long-enough-0123456789',
-  AUTH_RATE_LIMIT: 'false',
-  DATA_DIR: dataDir,
-  IMPORT_WORKERS: '0',
-});
+const env = benchEnv(dataDir);
 
 /** Peak resident set size of this process, in bytes, since start or the last reset. */
 function peakRss(): number {
