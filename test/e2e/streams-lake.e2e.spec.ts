@@ -348,6 +348,17 @@ describe('one lake, one physical schema per stream type', () => {
       expect(keys).toEqual([row!.objectKey]); // the rewrite's object was removed
     });
 
+    /** One value each stream type's plausible range holds (stream-samples.ts). */
+    const PLAUSIBLE: Record<Exclude<(typeof STREAM_TYPES)[number], 'position'>, number> = {
+      heart_rate: 120,
+      altitude: 400,
+      speed: 3,
+      power: 200,
+      cadence: 80,
+      distance: 10,
+      temperature: 20,
+    };
+
     it('a write kicks the drain only when its swap replaced a row (an import\'s new streams queue nothing)', async () => {
       let kicks = 0;
       const counting = new StreamVersionWriter(repository, store, { kick: () => void kicks++ });
@@ -361,7 +372,7 @@ describe('one lake, one physical schema per stream type', () => {
       const samples =
         type === 'position'
           ? { timestamps: Float64Array.of(start), latitude: Float64Array.of(46), longitude: Float64Array.of(7), altitudeM: null, horizontalAccuracyM: null }
-          : { timestamps: Float64Array.of(start), values: Float64Array.of(type === 'altitude' ? 400 : type === 'temperature' ? 20 : 1) };
+          : { timestamps: Float64Array.of(start), values: Float64Array.of(PLAUSIBLE[type]) };
       const prepared = await prepareUpload({ name: 'prepareUpload', type, source: { samples } });
       if (!prepared.ok) throw new Error(prepared.error.message);
       const ref = { id: activity.activityId, athleteId: user.athleteId };
