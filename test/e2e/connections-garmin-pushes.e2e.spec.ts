@@ -185,7 +185,7 @@ describe('Garmin: backfill windows, pushes, deregistration', () => {
     for (const clientId of [null, 'someone-else', `${garmin.clientId}x`]) {
       const answer = await push('activities', { activities: [item] }, clientId);
       expect(answer.status).toBe(401);
-      expect((await answer.json()).code).toBe('UNAUTHORIZED');
+      expect(((await answer.json()) as { code: string }).code).toBe('UNAUTHORIZED');
     }
     const wrongKey = await push('activities', { activityDetails: [item] });
     expect(wrongKey.status).toBe(400);

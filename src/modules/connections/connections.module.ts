@@ -5,6 +5,7 @@ import { ActivitiesModule } from '../activities/activities.module.js';
 import { AthletesModule } from '../athletes/athletes.module.js';
 import { ImportsModule } from '../imports/imports.module.js';
 import { SyncModule } from '../sync/sync.module.js';
+import { ACCESS_TOKENS } from './access-tokens.js';
 import { ConnectionsRepository } from './connections.repository.js';
 import { ConnectionsRouter } from './connections.router.js';
 import { ConnectionsService } from './connections.service.js';
@@ -21,6 +22,7 @@ import { resolveTokenCipher, TokenCipher } from './token-cipher.js';
   providers: [
     ConnectionsRepository,
     ConnectionsService,
+    { provide: ACCESS_TOKENS, useExisting: ConnectionsService },
     ConnectionsRouter,
     GarminRepository,
     GarminBackfillQueue,

@@ -10,6 +10,7 @@ import { ActivitiesService } from '../activities/activities.service.js';
 import { ruleViolation } from '../api/errors.js';
 import { AthletesService } from '../athletes/athletes.service.js';
 import { publicUrl } from '../auth/auth.js';
+import { ConnectionRevoked } from './access-tokens.js';
 import { ConnectionsRepository } from './connections.repository.js';
 import { connectedPage } from './connected-page.js';
 import { configuredProviders, pkcePair, ProviderFailure, RefreshRefused, type ProviderClient, type ProviderTokens } from './providers.js';
@@ -252,11 +253,4 @@ export class ConnectionsService {
   }
 }
 
-/** The connection's tokens were refused or deleted: nothing can be fetched until the user connects again. */
-export class ConnectionRevoked extends Error {
-  constructor(readonly connectionId: string) {
-    super(`Connection ${connectionId} is revoked`);
-  }
-}
-
-export { ProviderFailure };
+export { ConnectionRevoked, ProviderFailure };

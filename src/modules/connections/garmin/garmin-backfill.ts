@@ -4,7 +4,7 @@ import { ENV } from '../../../config/config.module.js';
 import type { Env } from '../../../config/env.js';
 import type { ProviderConnectionRow } from '../../../database/schema/index.js';
 import { ConnectionsRepository } from '../connections.repository.js';
-import { ConnectionRevoked, ConnectionsService } from '../connections.service.js';
+import { ACCESS_TOKENS, ConnectionRevoked, type AccessTokens } from '../access-tokens.js';
 import { GarminBackfillQueue } from './garmin-backfill-queue.js';
 
 /** Garmin refuses a backfill request over more than 90 days. */
@@ -77,7 +77,7 @@ export class GarminBackfill implements OnApplicationBootstrap, OnModuleDestroy {
     if (!row || row.provider !== 'garmin' || row.status === 'revoked' || row.backfillStatus === 'done') return;
     const windows = garminWindows(row.connectedAt, this.env.GARMIN_BACKFILL_DAYS);
     await this.connections.update(row.id, { status: 'backfilling', backfillStatus: 'running', backfillNextAttemptAt: null });
-    const service = this.moduleRef.get(ConnectionsService, { strict: false });
+    const service = this.moduleRef.get<AccessTokens>(ACCESS_TOKENS, { strict: false });
     for (let k = Math.max(0, windows.length - row.backfillPending); k < windows.length; k++) {
       const { start, end } = windows[k]!;
       const url = new URL(`${this.env.GARMIN_API_URL}/wellness-api/rest/backfill/activities`);

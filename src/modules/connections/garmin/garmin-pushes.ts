@@ -11,7 +11,7 @@ import { ImportsService } from '../../imports/imports.service.js';
 import { RawArchive } from '../../sync/raw-archive.js';
 import { SyncService } from '../../sync/sync.service.js';
 import { ConnectionsRepository } from '../connections.repository.js';
-import { ConnectionRevoked, ConnectionsService } from '../connections.service.js';
+import { ACCESS_TOKENS, ConnectionRevoked, type AccessTokens } from '../access-tokens.js';
 import { GarminBackfill } from './garmin-backfill.js';
 import { GarminRepository } from './garmin.repository.js';
 
@@ -152,7 +152,7 @@ export class GarminPushes {
       return url;
     });
     if (issues.length > 0) throw ruleViolation(issues);
-    const service = this.moduleRef.get(ConnectionsService, { strict: false });
+    const service = this.moduleRef.get<AccessTokens>(ACCESS_TOKENS, { strict: false });
     for (const [index, item] of items.entries()) {
       let answer: Response;
       try {
