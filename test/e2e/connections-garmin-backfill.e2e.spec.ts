@@ -4,6 +4,7 @@
  * requested (none twice), an access token expired meanwhile is refreshed once; pushes over the
  * per-address rate limit → 429; a body over the limit → 413.
  */
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { eq } from 'drizzle-orm';
 import { providerConnections } from '../../src/database/schema/index.js';
@@ -20,7 +21,8 @@ let t: TestApp;
 let user: SignedUpUser;
 
 beforeAll(async () => {
-  garmin = await startFakeGarmin({ activities: 3 });
+  // A Garmin user of this file alone: the test database is shared, and one Garmin account connects to one athlete.
+  garmin = await startFakeGarmin({ activities: 3, users: [randomBytes(16).toString('hex')] });
   t = await createTestApp({
     PUBLIC_URL: 'http://api.example.test',
     GARMIN_CLIENT_ID: garmin.clientId,

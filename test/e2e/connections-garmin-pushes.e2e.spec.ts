@@ -6,6 +6,7 @@
  * permission changes.
  */
 import { createServer } from 'node:net';
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { and, eq, inArray } from 'drizzle-orm';
 import { activities, activityStreams, providerConnections } from '../../src/database/schema/index.js';
@@ -62,6 +63,8 @@ beforeAll(async () => {
   const port = await freePort();
   appUrl = `http://127.0.0.1:${port}`;
   garmin = await startFakeGarmin({
+    // A Garmin user of this file alone: the test database is shared, and one Garmin account connects to one athlete.
+    users: [randomBytes(16).toString('hex')],
     activities: ACTIVITIES,
     streamStepS: 30,
     pushUrl: `${appUrl}/api/v1/webhooks/garmin`,

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { check, pgTable, primaryKey, text } from 'drizzle-orm/pg-core';
+import { check, pgTable, text, uniqueIndex } from 'drizzle-orm/pg-core';
 import { CONNECTION_PROVIDERS } from '@unified-activity/contract';
 import { sqlList, timestamptz } from './columns.js';
 
@@ -19,7 +19,8 @@ export const providerPushReceipts = pgTable(
     receivedAt: timestamptz('received_at').notNull().defaultNow(),
   },
   (t) => [
-    primaryKey({ name: 'provider_push_receipts_pkey', columns: [t.provider, t.bodySha256] }),
+    // A unique index, not a composite primary key: drizzle-kit's push re-creates those on PGlite (test/integration/migrations.spec.ts).
+    uniqueIndex('provider_push_receipts_provider_body_sha256_key').on(t.provider, t.bodySha256),
     check('provider_push_receipts_provider_check', sql`${t.provider} in ${sql.raw(sqlList(CONNECTION_PROVIDERS))}`),
   ],
 );
