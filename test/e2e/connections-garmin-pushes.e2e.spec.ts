@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { and, eq, inArray } from 'drizzle-orm';
 import { activities, activityStreams, providerConnections } from '../../src/database/schema/index.js';
+import { RawArchive } from '../../src/modules/sync/raw-archive.js';
 import { signUp, type SignedUpUser } from '../factories/api.js';
 import { activityItem, startFakeGarmin, type FakeGarmin } from '../fakes/garmin/index.js';
 import { createTestApp, type TestApp } from '../setup/app.js';
@@ -181,6 +182,16 @@ describe('Garmin: backfill windows, pushes, deregistration', () => {
     const found = await t.database.db.select().from(activities).where(eq(activities.externalId, 'stranger-1'));
     expect(found).toEqual([]);
     expect((await garminActivities()).length).toBe(before);
+
+    // A body with items of two users: this athlete's are handled and archived alone, the stranger's dropped.
+    const own = { ...activityItem(history()[1]!), activityName: 'Shared body' };
+    const mixed = await push('activities', { activities: [stranger, own] });
+    expect(await mixed.json()).toEqual({ items: 2, handled: 1, dropped: 1, replayed: false });
+    const [row] = (await garminActivities()).filter((a) => a.externalId === own.summaryId);
+    expect(row!.name).toBe('Shared body');
+    const archived = JSON.parse(new TextDecoder().decode(await t.app.get(RawArchive).get(row!.sourceArchiveKey!)));
+    expect(archived).toEqual({ activities: [own] });
+    expect(await t.database.db.select().from(activities).where(eq(activities.externalId, 'stranger-1'))).toEqual([]);
   });
 
   it('refuses a push without the consumer key or with another one (401), a body of another summary type (400), a file URL off Garmin (422)', async () => {
