@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { eq } from 'drizzle-orm';
 import { providerConnections } from '../../src/database/schema/index.js';
-import { GARMIN_RATE_LIMIT_WAIT_MS, GarminBackfill } from '../../src/modules/connections/garmin/garmin-backfill.js';
+import { GARMIN_RATE_LIMIT_WAIT_MS, GarminBackfill, NOT_QUEUED } from '../../src/modules/connections/garmin/garmin-backfill.js';
 import { signUp, type SignedUpUser } from '../factories/api.js';
 import { startFakeGarmin, type FakeGarmin } from '../fakes/garmin/index.js';
 import { createTestApp, type TestApp } from '../setup/app.js';
@@ -108,8 +108,25 @@ describe('Garmin backfill recovery', () => {
     expect(pushed.body).toMatchObject({ handled: 1, dropped: 0 });
     const resumed = await until(row, (r) => r.backfillStatus === 'done');
     expect(resumed.scopes).toEqual(['HEALTH_EXPORT', 'ACTIVITY_EXPORT']);
-    // Windows overlapping those of the first connection are refused by Garmin (409) and count as requested.
     expect(resumed.backfillPending).toBe(0);
+  });
+
+  it('a backfill left pending without a job (the queue was down at connect) is queued again at start', async () => {
+    const current = await row();
+    await t.database.db
+      .update(providerConnections)
+      .set({ backfillStatus: 'pending', backfillPending: 2, status: 'backfilling', backfillLastError: NOT_QUEUED })
+      .where(eq(providerConnections.id, current.id));
+    garmin.state.backfills.length = 0;
+    const before = garmin.state.count(BACKFILL);
+    expect(await t.app.get(GarminBackfill).requeuePending()).toBeGreaterThanOrEqual(1);
+    const done = await until(row, (r) => r.backfillStatus === 'done');
+    expect(done).toMatchObject({ status: 'active', backfillPending: 0, backfillLastError: null });
+    // Only the two oldest windows, the ones left.
+    expect(garmin.state.count(BACKFILL) - before).toBe(2);
+    const windows = garmin.state.backfills;
+    expect(windows.map((w) => w.start)).toEqual([...windows.map((w) => w.start)].sort((a, b) => b - a));
+    expect(windows.at(-1)!.start).toBe(Math.floor(done.connectedAt.getTime() / 1000) - DAYS * 86_400);
   });
 });
 

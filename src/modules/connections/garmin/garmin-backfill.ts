@@ -6,12 +6,15 @@ import type { ProviderConnectionRow } from '../../../database/schema/index.js';
 import { ConnectionsRepository } from '../connections.repository.js';
 import { ACCESS_TOKENS, ConnectionRevoked, type AccessTokens } from '../access-tokens.js';
 import { GarminBackfillQueue } from './garmin-backfill-queue.js';
+import { GarminRepository } from './garmin.repository.js';
 
 /** Garmin refuses a backfill request over more than 90 days. */
 export const GARMIN_WINDOW_S = 90 * 86_400;
 /** How long a rate-limited backfill waits when Garmin's 429 says nothing (no Retry-After). */
 export const GARMIN_RATE_LIMIT_WAIT_MS = 5 * 60_000;
 const TIMEOUT_MS = 15_000;
+/** The lastError of a backfill whose job could not be queued: requeuePending queues those at the next start. */
+export const NOT_QUEUED = 'The backfill could not be queued yet; it is queued again when the server next starts';
 
 /** The windows of a history of `days` days: newest first, each at most 90 days, together covering it. */
 export function garminWindows(connectedAt: Date, days: number): Array<{ start: number; end: number }> {
@@ -38,12 +41,25 @@ export class GarminBackfill implements OnApplicationBootstrap, OnModuleDestroy {
     @Inject(ENV) private readonly env: Env,
     private readonly queue: GarminBackfillQueue,
     private readonly connections: ConnectionsRepository,
+    private readonly garmin: GarminRepository,
     private readonly moduleRef: ModuleRef,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
     if (!this.env.GARMIN_CLIENT_ID) return;
     await this.queue.work((connectionId) => this.run(connectionId));
+    await this.requeuePending();
+  }
+
+  /**
+   * A job for every Garmin backfill left pending because its job could not be queued (NOT_QUEUED).
+   * Only those: a pending backfill whose job is queued may belong to another deployment on this
+   * database (another Garmin host, another queue), whose tokens this one must not use.
+   */
+  async requeuePending(): Promise<number> {
+    const rows = await this.garmin.pendingBackfills(NOT_QUEUED);
+    for (const row of rows) await this.queue.send(row.id);
+    return rows.length;
   }
 
   async onModuleDestroy(): Promise<void> {
@@ -61,7 +77,14 @@ export class GarminBackfill implements OnApplicationBootstrap, OnModuleDestroy {
       backfillNextAttemptAt: null,
       backfillLastError: null,
     });
-    if (windows > 0) await this.queue.send(connection.id);
+    if (windows === 0) return;
+    try {
+      await this.queue.send(connection.id);
+    } catch (error) {
+      // The connection is made; its backfill stays pending and is queued at the next start (requeuePending).
+      this.logger.warn(`Connection ${connection.id}: the Garmin backfill could not be queued: ${(error as Error).message}`);
+      await this.connections.update(connection.id, { backfillLastError: NOT_QUEUED });
+    }
   }
 
   /** Goes on with a backfill that stopped on an error (the user granted ACTIVITY_EXPORT since). */

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { and, eq, inArray, sql } from 'drizzle-orm';
+import { and, eq, inArray, ne, sql } from 'drizzle-orm';
 import type { Database } from '../../../database/database.js';
 import { InjectDb } from '../../../database/database.module.js';
 import { providerConnections, providerPushReceipts, type ProviderConnectionRow } from '../../../database/schema/index.js';
@@ -16,6 +16,21 @@ export class GarminRepository {
       .select()
       .from(providerConnections)
       .where(and(eq(providerConnections.provider, 'garmin'), inArray(providerConnections.providerAthleteId, userIds)));
+  }
+
+  /** Garmin connections whose backfill is pending with this last error (not revoked). */
+  pendingBackfills(lastError: string): Promise<ProviderConnectionRow[]> {
+    return this.db
+      .select()
+      .from(providerConnections)
+      .where(
+        and(
+          eq(providerConnections.provider, 'garmin'),
+          eq(providerConnections.backfillStatus, 'pending'),
+          eq(providerConnections.backfillLastError, lastError),
+          ne(providerConnections.status, 'revoked'),
+        ),
+      );
   }
 
   async seen(bodySha256: string): Promise<boolean> {
