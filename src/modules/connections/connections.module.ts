@@ -16,7 +16,7 @@ import { WebhooksRouter } from './garmin/garmin-webhooks.router.js';
 import { GarminRepository } from './garmin/garmin.repository.js';
 import { resolveTokenCipher, TokenCipher } from './token-cipher.js';
 
-/** ConnectionProvider connections (Strava, Garmin): OAuth, sealed tokens, disconnecting. */
+/** ConnectionProvider connections (Strava, Garmin): OAuth, sealed tokens, disconnecting; Garmin pushes and backfill (./garmin). */
 @Module({
   imports: [AthletesModule, ActivitiesModule, SyncModule, ImportsModule],
   providers: [
