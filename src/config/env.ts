@@ -84,6 +84,10 @@ export const EnvSchema = z
     GARMIN_OAUTH_URL: z.url().default('https://connect.garmin.com/oauth2Confirm'),
     /** Garmin's token endpoint (another host than the consent page). */
     GARMIN_TOKEN_URL: z.url().default('https://diauth.garmin.com/di-oauth2-service/oauth/token'),
+    /** How far back a new Garmin connection's history is requested, in days (in windows of at most 90 days). */
+    GARMIN_BACKFILL_DAYS: z.coerce.number().int().min(0).max(3650).default(730),
+    /** Garmin pushes one address may send per minute before 429 (per process). */
+    GARMIN_PUSH_RATE_LIMIT: z.coerce.number().int().min(1).default(600),
     /** 32 bytes, base64: encrypts provider tokens at rest (AES-256-GCM). */
     TOKEN_ENCRYPTION_KEY: base64Key.optional(),
     /** The key before the last rotation: still decrypts, never encrypts. */

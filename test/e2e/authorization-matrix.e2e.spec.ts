@@ -150,8 +150,10 @@ describe('authorization matrix over the OpenAPI document', () => {
 
   it('public operations answer without credentials', async () => {
     // The provider's redirect back answers by its state and the provider's configuration (none here:
-    // 404), never 401; test/e2e/connections.e2e.spec.ts covers its answers.
-    const expected: Record<string, number> = { connectionCallback: 404 };
+    // 404), never 401; test/e2e/connections.e2e.spec.ts covers its answers. Garmin's push endpoint checks
+    // its input first (the placeholder is no summary type: 422), then Garmin's consumer key, never a
+    // session; test/e2e/connections-garmin-pushes.e2e.spec.ts covers its answers.
+    const expected: Record<string, number> = { connectionCallback: 404, garminPush: 422 };
     for (const operation of operations.filter((candidate) => candidate.isPublic)) {
       const response = await send(operation);
       expect({ operation: operation.operationId, status: response.status }).toEqual({

@@ -19,6 +19,8 @@ beforeAll(async () => {
     GARMIN_OAUTH_URL: garmin.authorizeUrl,
     GARMIN_TOKEN_URL: garmin.tokenUrl,
     GARMIN_API_URL: garmin.apiUrl,
+    // The backfill is test/e2e/connections-garmin-pushes.e2e.spec.ts's: none here.
+    GARMIN_BACKFILL_DAYS: '0',
   });
 });
 afterAll(async () => {

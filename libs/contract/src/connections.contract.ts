@@ -38,6 +38,32 @@ export const ConnectionSchema = z
 export const ConnectionListSchema = z.object({ items: z.array(ConnectionSchema) }).meta({ id: 'ConnectionList' });
 
 const AthleteId = uuid('Athlete id');
+
+/** The Garmin push types this server takes (register `${PUBLIC_URL}/api/v1/webhooks/garmin/<type>` for each in Garmin's endpoint configuration). */
+export const GARMIN_PUSH_TYPES = ['activities', 'activityDetails', 'activityFiles', 'deregistrations', 'userPermissionsChange'] as const;
+export const GarminPushTypeSchema = z.enum(GARMIN_PUSH_TYPES).describe('The summary type, as configured in Garmin\'s endpoint configuration');
+export type GarminPushType = z.output<typeof GarminPushTypeSchema>;
+/** Largest Garmin push body (activity details carry samples): as a sync batch. */
+export const MAX_GARMIN_PUSH_BYTES = 32 * 1024 * 1024;
+/** Most items in one Garmin push body. */
+export const MAX_GARMIN_PUSH_ITEMS = 5000;
+
+const GarminPushItems = (what: string) =>
+  z
+    .array(z.looseObject({ userId: text({ max: 200 }).describe('The Garmin user id: picks the connection') }))
+    .max(MAX_GARMIN_PUSH_ITEMS)
+    .optional()
+    .describe(what);
+
+export const GarminPushResultSchema = z
+  .object({
+    items: z.number().int().describe('Items in the body'),
+    handled: z.number().int().describe('Items of connected Garmin users, handled'),
+    dropped: z.number().int().describe('Items of Garmin users connected to no athlete here: acknowledged and dropped'),
+    replayed: z.boolean().describe('true: this exact body was handled before; nothing was done again'),
+  })
+  .meta({ id: 'GarminPushResult' });
+export type GarminPushResult = z.output<typeof GarminPushResultSchema>;
 const route = { tags: ['Connections'] as string[] };
 /** Listing the providers and the provider's redirect back take no credentials (the state says whose flow it is). */
 const publicRoute = { ...route, spec: (op: object) => ({ ...op, security: [] }) };
@@ -119,6 +145,41 @@ export const connectionsContract = {
       }),
     )
     .output(z.void()),
+};
+
+export const webhooksContract = {
+  garminPush: publicProcedure
+    .route({
+      tags: ['Webhooks'],
+      spec: (op: object) => ({ ...op, security: [] }),
+      method: 'POST',
+      path: '/v1/webhooks/garmin/{summaryType}',
+      operationId: 'garminPush',
+      summary: "Garmin's push of one summary type (called by Garmin, with its garmin-client-id header)",
+      description:
+        'Garmin POSTs `{"<summaryType>": [items]}`; the `userId` of each item picks the connection, items of users connected to no athlete ' +
+        'are acknowledged and dropped. `activities`/`activityDetails` go through the sync ingest path, `activityFiles` are downloaded ' +
+        'and imported as uploaded files, `deregistrations` revoke the connection, `userPermissionsChange` updates its scopes. ' +
+        'The exact body is archived; the same body again is answered `replayed` and changes nothing.',
+    })
+    .errors({
+      UNAUTHORIZED: { status: 401, message: 'The garmin-client-id header is missing or is not this server\'s Garmin consumer key' },
+      NOT_FOUND: { status: 404, message: 'Garmin is not configured on this server' },
+      TOO_MANY_REQUESTS: { status: 429, message: 'Too many pushes from this address; Garmin retries later' },
+      PAYLOAD_TOO_LARGE: { status: 413, message: `The body is larger than ${MAX_GARMIN_PUSH_BYTES / 1024 / 1024} MiB` },
+      UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'The body is not JSON' },
+    })
+    .input(
+      z.strictObject({
+        summaryType: GarminPushTypeSchema,
+        activities: GarminPushItems('GarminActivity items (userId, summaryId, …)'),
+        activityDetails: GarminPushItems('GarminActivityDetails items (userId, summaryId, activityId, summary, samples, laps)'),
+        activityFiles: GarminPushItems('Activity files: userId, summaryId, fileType, callbackURL (downloaded with the connection\'s token and imported)'),
+        deregistrations: GarminPushItems('Users who disconnected this app in Garmin Connect: {userId}'),
+        userPermissionsChange: GarminPushItems('Users who changed what they share: {userId, permissions, changeTimeInSeconds}'),
+      }),
+    )
+    .output(GarminPushResultSchema),
 };
 
 export type ConnectionProvider = z.output<typeof ConnectionProviderSchema>;

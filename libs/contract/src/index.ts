@@ -5,7 +5,7 @@
 import { activitiesContract } from './activities.contract.js';
 import { activityTypesContract } from './activity-types.contract.js';
 import { athletesContract } from './athletes.contract.js';
-import { connectionsContract } from './connections.contract.js';
+import { connectionsContract, webhooksContract } from './connections.contract.js';
 import { importsContract } from './imports.contract.js';
 import { streamsContract } from './streams.contract.js';
 import { syncContract } from './sync.contract.js';
@@ -18,6 +18,7 @@ export const contract = {
   sync: syncContract,
   imports: importsContract,
   connections: connectionsContract,
+  webhooks: webhooksContract,
 };
 
 export type Contract = typeof contract;

@@ -3,20 +3,34 @@ import { ENV } from '../../config/config.module.js';
 import type { Env } from '../../config/env.js';
 import { ActivitiesModule } from '../activities/activities.module.js';
 import { AthletesModule } from '../athletes/athletes.module.js';
+import { ImportsModule } from '../imports/imports.module.js';
+import { SyncModule } from '../sync/sync.module.js';
+import { ACCESS_TOKENS } from './access-tokens.js';
 import { ConnectionsRepository } from './connections.repository.js';
 import { ConnectionsRouter } from './connections.router.js';
 import { ConnectionsService } from './connections.service.js';
+import { GarminBackfill } from './garmin/garmin-backfill.js';
+import { GarminBackfillQueue } from './garmin/garmin-backfill-queue.js';
+import { GarminPushes } from './garmin/garmin-pushes.js';
+import { WebhooksRouter } from './garmin/garmin-webhooks.router.js';
+import { GarminRepository } from './garmin/garmin.repository.js';
 import { resolveTokenCipher, TokenCipher } from './token-cipher.js';
 
-/** ConnectionProvider connections (Strava, Garmin): OAuth, sealed tokens, disconnecting. */
+/** ConnectionProvider connections (Strava, Garmin): OAuth, sealed tokens, disconnecting; Garmin pushes and backfill (./garmin). */
 @Module({
-  imports: [AthletesModule, ActivitiesModule],
+  imports: [AthletesModule, ActivitiesModule, SyncModule, ImportsModule],
   providers: [
     ConnectionsRepository,
     ConnectionsService,
+    { provide: ACCESS_TOKENS, useExisting: ConnectionsService },
     ConnectionsRouter,
+    GarminRepository,
+    GarminBackfillQueue,
+    GarminBackfill,
+    GarminPushes,
+    WebhooksRouter,
     { provide: TokenCipher, inject: [ENV], useFactory: (env: Env) => resolveTokenCipher(env, (message) => new Logger('Connections').warn(message)) },
   ],
-  exports: [ConnectionsRouter, ConnectionsService],
+  exports: [ConnectionsRouter, ConnectionsService, WebhooksRouter],
 })
 export class ConnectionsModule {}

@@ -10,9 +10,11 @@ import { ActivitiesService } from '../activities/activities.service.js';
 import { ruleViolation } from '../api/errors.js';
 import { AthletesService } from '../athletes/athletes.service.js';
 import { publicUrl } from '../auth/auth.js';
+import { ConnectionRevoked } from './access-tokens.js';
 import { ConnectionsRepository } from './connections.repository.js';
 import { connectedPage } from './connected-page.js';
 import { configuredProviders, pkcePair, ProviderFailure, RefreshRefused, type ProviderClient, type ProviderTokens } from './providers.js';
+import { GarminBackfill } from './garmin/garmin-backfill.js';
 import { TokenCipher } from './token-cipher.js';
 
 /** How long a connect flow's state is valid. */
@@ -58,6 +60,7 @@ export class ConnectionsService {
     private readonly athletes: AthletesService,
     private readonly activities: ActivitiesService,
     private readonly cipher: TokenCipher,
+    private readonly garminBackfill: GarminBackfill,
   ) {
     this.clients = configuredProviders(env);
   }
@@ -142,10 +145,11 @@ export class ConnectionsService {
   }
 
   /**
-   * The seam for the history backfill: a new connection is `active` here; fetching the provider's
-   * past activities and handing them to the sync ingest path is the next step of issue 26.
+   * The seam for the history backfill. Garmin: its history is requested in windows of at most 90
+   * days (GarminBackfill) and arrives through the push endpoints.
    */
   async startBackfill(connection: ProviderConnectionRow): Promise<void> {
+    if (connection.provider === 'garmin') return this.garminBackfill.start(connection);
     await this.connections.update(connection.id, { status: 'active' });
   }
 
@@ -249,11 +253,4 @@ export class ConnectionsService {
   }
 }
 
-/** The connection's tokens were refused or deleted: nothing can be fetched until the user connects again. */
-export class ConnectionRevoked extends Error {
-  constructor(readonly connectionId: string) {
-    super(`Connection ${connectionId} is revoked`);
-  }
-}
-
-export { ProviderFailure };
+export { ConnectionRevoked, ProviderFailure };
