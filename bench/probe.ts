@@ -3,7 +3,8 @@
  * (perf_hooks.monitorEventLoopDelay) and the most CPU time its main thread spent between two 5 ms
  * ticks (the part of a stall that is work on the loop, not descheduling), its peak RSS (the whole process, worker threads included) and
  * the main thread's peak JS heap + ArrayBuffers between a 'reset' and a 'report' message sent over
- * the IPC channel by bench/streams.ts.
+ * the IPC channel by bench/streams.ts; and on a 'cpu' message, the CPU time the whole process (all its
+ * threads) has used so far, so that the bench can divide a batch of requests' CPU by their number.
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 
@@ -45,6 +46,9 @@ if (process.send) {
       maxBusyMs = 0;
       delay.reset();
       process.send!({ type: 'reset' });
+    } else if (message === 'cpu') {
+      const { user, system } = process.cpuUsage();
+      process.send!({ type: 'cpu', cpuMs: (user + system) / 1000 });
     } else if (message === 'report') {
       peak = Math.max(peak, process.memoryUsage.rss());
       mainPeak = Math.max(mainPeak, mainThread());

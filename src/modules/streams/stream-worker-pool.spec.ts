@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { encodeStream } from '@unified-activity/parquet-streams';
 import { prepareUpload } from './stream-tasks.js';
 import type { ScalarSamples } from './stream-types.js';
-import { INLINE_MAX_BYTES, INLINE_MAX_SAMPLES, StreamWorkerPool } from './stream-worker-pool.js';
+import { INLINE_MAX_BYTES, INLINE_MAX_SAMPLES, READ_INLINE_MAX_SAMPLES, StreamWorkerPool } from './stream-worker-pool.js';
 
 const T0 = Date.UTC(2026, 4, 1, 6);
 const window = { startMs: T0, endMs: T0 + 10 * 3_600_000 };
@@ -60,6 +60,26 @@ describe('StreamWorkerPool', () => {
       const wide = await own.readSamples({ bytes: bytes.slice(), type: 'heart_rate', range: { fromMs: T0, toMs: samples.timestamps[90_000]! } });
       if (!wide.ok) throw new Error(JSON.stringify(wide.error));
       expect(wide.value.sampleCount).toBe(90_000);
+      expect(own.threadCount).toBe(1);
+    } finally {
+      await own.close();
+    }
+  });
+
+  it('reads a whole stream of up to READ_INLINE_MAX_SAMPLES rows on the event loop, however large its object', async () => {
+    const own = new StreamWorkerPool({ threads: 1 });
+    try {
+      const samples = heartRate(READ_INLINE_MAX_SAMPLES);
+      const bytes = encodeStream('heart_rate', samples);
+      expect(bytes.byteLength).toBeGreaterThan(INLINE_MAX_BYTES);
+      const full = await own.readSamples({ bytes: bytes.slice(), type: 'heart_rate' }, samples.timestamps.length);
+      if (!full.ok) throw new Error(JSON.stringify(full.error));
+      expect(own.threadCount).toBe(0);
+      expect(Buffer.from((full.value.samples as ScalarSamples).values.buffer).equals(Buffer.from(samples.values.buffer))).toBe(true);
+      // Without the caller's count, the footer's decides.
+      const more = encodeStream('heart_rate', heartRate(READ_INLINE_MAX_SAMPLES + 1));
+      const large = await own.readSamples({ bytes: more, type: 'heart_rate' });
+      expect(large.ok).toBe(true);
       expect(own.threadCount).toBe(1);
     } finally {
       await own.close();

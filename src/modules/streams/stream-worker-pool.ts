@@ -14,6 +14,14 @@ import { buffersOf, runStreamTask, type PreparedUpload, type PrepareUploadTask, 
  */
 export const INLINE_MAX_SAMPLES = 20_000;
 export const INLINE_MAX_BYTES = 128 * 1024;
+/**
+ * Reads decoding at most this many rows run inline whatever the object's size: their JSON answer is
+ * written on the event loop in one piece anyway (up to `streamedReads.minSamples`, the same 50,000),
+ * which costs 2–4× the decode (docs/benchmarks.md, "bench:streams"), so a worker round trip would
+ * spare the loop little and add its latency to every 10 h read. 50,000 rows of the widest type
+ * (position, four doubles) are at most 2 MB of pages, a few milliseconds to decode.
+ */
+export const READ_INLINE_MAX_SAMPLES = 50_000;
 
 /**
  * Small in bytes and in rows: a file of a few KiB can hold 2,000,000 well-compressed samples, whose
@@ -27,6 +35,15 @@ function isSmallParquet(bytes: Uint8Array): boolean {
     return Number(parquetMetadata(buffer).num_rows) <= INLINE_MAX_SAMPLES;
   } catch {
     return true;
+  }
+}
+
+/** The rows the footer declares; 0 when it cannot be read (the decode fails as fast inline). */
+function footerRows(bytes: Uint8Array): number {
+  try {
+    return Number(parquetMetadata(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer).num_rows);
+  } catch {
+    return 0;
   }
 }
 
@@ -77,15 +94,13 @@ export class StreamWorkerPool {
   }
 
   /**
-   * `sampleCount`: the stored object's rows when the caller knows them (the metadata row). A range
-   * read is small when the row groups it decodes are (a 1 h slice of a 10 h stream at 1 Hz is).
+   * `sampleCount`: the stored object's rows when the caller knows them (the metadata row). A read is
+   * small when the rows it decodes are at most READ_INLINE_MAX_SAMPLES: for a range read, those of
+   * the row groups it overlaps (a 1 h slice of a stream at 1 Hz is, however long the stream).
    */
   readSamples(task: Omit<ReadSamplesTask, 'name'>, sampleCount?: number): Promise<TaskResult<ReadSamples>> {
-    const small = task.range
-      ? rowsToDecode(task.bytes, task.range) <= INLINE_MAX_SAMPLES
-      : sampleCount === undefined
-        ? isSmallParquet(task.bytes)
-        : task.bytes.byteLength <= INLINE_MAX_BYTES && sampleCount <= INLINE_MAX_SAMPLES;
+    const rows = task.range ? rowsToDecode(task.bytes, task.range) : (sampleCount ?? footerRows(task.bytes));
+    const small = rows <= READ_INLINE_MAX_SAMPLES;
     return this.run({ name: 'readSamples', ...task }, small, buffersOf(task.bytes)) as Promise<TaskResult<ReadSamples>>;
   }
 
