@@ -50,5 +50,5 @@ HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 \
 # --max-semi-space-size: V8 sizes the young generation from the machine's memory; on a large host it
 # grew to ~150 MiB while booting and stayed. --liftoff-only: the embedded database (PGlite, WebAssembly)
 # stays on V8's baseline compiler; optimising PostgreSQL's SQL parser alone took ~600 MiB at every boot
-# (README, "Footprint"; npm run bench:footprint runs this CMD, bench:pglite-wasm measures the cost).
+# (README, "Footprint"; npm run bench:footprint runs this CMD, bench:node-flags measures the cost).
 CMD ["node", "--enable-source-maps", "--max-semi-space-size=16", "--liftoff-only", "dist/src/main.js"]

@@ -1,6 +1,10 @@
 /**
- * `npm run bench:pglite-wasm` — what V8's WebAssembly tiers cost the embedded database (issue 24,
- * footprint). PGlite is PostgreSQL compiled to WebAssembly; V8 runs each function first on its
+ * `npm run bench:node-flags` — what a node flag of the image's CMD costs the server, on the embedded
+ * database (issue 24, footprint). BENCH_FLAG (default `--liftoff-only`) is compared with the CMD
+ * without it (a flag of the same name in the CMD, e.g. `--max-semi-space-size=8` against the CMD's
+ * `=16`, is replaced).
+ *
+ * The default comparison: V8's WebAssembly tiers. PGlite is PostgreSQL compiled to WebAssembly; V8 runs each function first on its
  * baseline compiler (Liftoff) and recompiles the hot ones with its optimising compiler (TurboFan).
  * One of them, `raw_parser` (PostgreSQL's SQL grammar), needs about 600 MiB of compiler memory to
  * optimise: that is the embedded server's peak. `--liftoff-only` keeps every function on the
@@ -13,8 +17,8 @@
  *
  * Each phase reports wall time and the server process's CPU seconds (utime + stime from
  * /proc/PID/stat: the compiler threads count), and the server's VmHWM at the end. Variants run
- * alternately, BENCH_ROUNDS rounds (default 3); medians and ratios (liftoff-only / default) are
- * printed.
+ * alternately, BENCH_ROUNDS rounds (default 3); medians and ratios (B / A) are
+ * printed. The first boot (initdb) uses variant B.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -27,17 +31,21 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const WORKOUTS = Number(process.env.BENCH_WORKOUTS ?? 2000);
 const READS = Number(process.env.BENCH_READS ?? 300);
 const CORPUS = resolve(process.env.FOOTPRINT_CORPUS ?? '../shared/corpus/fit');
+const FLAG = process.env.BENCH_FLAG ?? '--liftoff-only';
 const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
 
 /** The image's CMD node arguments without the script (the same reading as bench:footprint). */
 const CMD_ARGS = (() => {
   const line = readFileSync('Dockerfile', 'utf8').split('\n').findLast((text) => text.startsWith('CMD ['));
   const command = line ? (JSON.parse(line.slice(4)) as string[]) : [];
-  return command.slice(1, -1).filter((arg) => arg !== '--liftoff-only');
+  return command.slice(1, -1);
 })();
+const flagName = (arg: string) => arg.split('=')[0];
+/** Without FLAG: the CMD less FLAG itself (a flag of the same name with another value stays). */
+const WITHOUT = CMD_ARGS.filter((arg) => arg !== FLAG);
 const VARIANTS: { label: string; args: string[] }[] = [
-  { label: 'default tiers', args: CMD_ARGS },
-  { label: '--liftoff-only', args: [...CMD_ARGS, '--liftoff-only'] },
+  { label: `CMD${WITHOUT.length < CMD_ARGS.length ? ` without ${FLAG}` : ''}`, args: WITHOUT },
+  { label: FLAG, args: [...WITHOUT.filter((arg) => flagName(arg) !== flagName(FLAG)), FLAG] },
 ];
 
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
@@ -117,7 +125,7 @@ async function timed(pid: number, work: () => Promise<void>): Promise<Phase> {
 }
 
 async function runOnce(args: string[], template: string): Promise<Result> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'bench-pglite-wasm-'));
+  const dataDir = mkdtempSync(join(tmpdir(), 'bench-node-flags-'));
   cpSync(template, dataDir, { recursive: true });
   const server = await boot(args, dataDir);
   try {
@@ -181,9 +189,9 @@ const median = (values: number[]) => {
 };
 
 async function main() {
-  console.log(`Node ${process.version}; server: node ${CMD_ARGS.join(' ')} [--liftoff-only] dist/src/main.js; ${ROUNDS} rounds; ${WORKOUTS} workouts, ${READS} reads, corpus ${CORPUS}\n`);
+  console.log(`Node ${process.version}; A: node ${VARIANTS[0]!.args.join(' ')} dist/src/main.js; B: node ${VARIANTS[1]!.args.join(' ')} …; ${ROUNDS} rounds; ${WORKOUTS} workouts, ${READS} reads, corpus ${CORPUS}\n`);
   // One initialised database (PGlite's initdb and the migrations), copied for every run.
-  const template = mkdtempSync(join(tmpdir(), 'bench-pglite-wasm-template-'));
+  const template = mkdtempSync(join(tmpdir(), 'bench-node-flags-template-'));
   try {
     const first = await boot(VARIANTS[1]!.args, template);
     await first.stop();
