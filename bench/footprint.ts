@@ -203,6 +203,7 @@ function print(runs: Run[]): void {
   const rows: [string, (run: Run) => string][] = [
     ['first boot, empty database (spawn → /health 200)', (r) => `${r.firstBoot.seconds.toFixed(2)} s`],
     ['VmHWM of the first boot', (r) => mib(r.firstBoot.at.hwm)],
+    ['VmRSS of the first boot at /health 200', (r) => mib(r.firstBoot.at.rss)],
     ['boot (spawn → /health 200)', (r) => `${r.bootSeconds.toFixed(2)} s`],
     ['VmHWM after boot', (r) => mib(r.boot.hwm)],
     [`VmRSS after ${IDLE_SECONDS} s idle`, (r) => mib(r.idle.at.rss)],
