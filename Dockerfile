@@ -18,7 +18,11 @@ COPY bench ./bench
 RUN npm run build
 
 FROM node:24-bookworm-slim AS runtime
+# MALLOC_ARENA_MAX: glibc gives each thread that allocates its own malloc arena, whose freed pages
+# stay resident; two arenas keep the server's threads (PostgreSQL driver, workers) from growing the
+# RSS (README, "Footprint").
 ENV NODE_ENV=production \
+    MALLOC_ARENA_MAX=2 \
     PORT=3000 \
     HOST=0.0.0.0 \
     DATA_DIR=/data
@@ -44,5 +48,8 @@ VOLUME ["/data"]
 HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 # --max-semi-space-size: V8 sizes the young generation from the machine's memory; on a large host it
-# grew to ~150 MiB while booting and stayed (README, "Footprint"; npm run bench:footprint runs this CMD).
-CMD ["node", "--enable-source-maps", "--max-semi-space-size=16", "dist/src/main.js"]
+# grew to ~150 MiB while booting and stayed (8, not 16: the decoding thread's peak on a large file fell
+# by ~65 MiB; server CPU 0.98–1.15×, within the run-to-run spread). --liftoff-only: the embedded database (PGlite, WebAssembly)
+# stays on V8's baseline compiler; optimising PostgreSQL's SQL parser alone took ~600 MiB at every
+# boot (README, "Footprint"; npm run bench:footprint runs this CMD, bench:node-flags measures costs).
+CMD ["node", "--enable-source-maps", "--max-semi-space-size=8", "--liftoff-only", "dist/src/main.js"]

@@ -9,6 +9,8 @@
  * /proc/PID/status and /proc/PID/stat of the server process: VmRSS, VmHWM (the peak so far),
  * threads, CPU while idle (% of one core) and the boot time (spawn → /health 200).
  *
+ * The image's MALLOC_ARENA_MAX (its ENV) is set as well.
+ *
  * Knobs: FOOTPRINT_IDLE_SECONDS (default 60; each idle period), FOOTPRINT_CORPUS (default
  * ../shared/corpus/fit), FOOTPRINT_POSTGRES (default postgres://postgres@127.0.0.1:5432/postgres,
  * the maintenance database the temporary one is created from; `skip` leaves PostgreSQL out),
@@ -36,6 +38,11 @@ const PRODUCTION_ARGS = (() => {
   const command = line ? (JSON.parse(line.slice(4)) as string[]) : [];
   if (command[0] !== 'node') throw new Error(`the Dockerfile's CMD does not start node: ${line}`);
   return command.slice(1);
+})();
+/** MALLOC_ARENA_MAX as the image's ENV sets it (glibc reads it when the process starts; README, "Footprint"). */
+const MALLOC_ENV = (() => {
+  const value = /\bMALLOC_ARENA_MAX=(\d+)/.exec(readFileSync('Dockerfile', 'utf8'))?.[1];
+  return value ? { MALLOC_ARENA_MAX: value } : {};
 })();
 const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
 const MiB = 1024 * 1024;
@@ -153,6 +160,7 @@ async function boot(settings: Record<string, string>) {
       AUTH_SECRET: 'footprint-bench-secret-that-is-long-enough',
       AUTH_RATE_LIMIT: 'false',
       LOG_LEVEL: 'warn',
+      ...MALLOC_ENV,
       ...settings,
       ...EXTRA_ENV,
     },
@@ -195,6 +203,7 @@ function print(runs: Run[]): void {
   const rows: [string, (run: Run) => string][] = [
     ['first boot, empty database (spawn → /health 200)', (r) => `${r.firstBoot.seconds.toFixed(2)} s`],
     ['VmHWM of the first boot', (r) => mib(r.firstBoot.at.hwm)],
+    ['VmRSS of the first boot at /health 200', (r) => mib(r.firstBoot.at.rss)],
     ['boot (spawn → /health 200)', (r) => `${r.bootSeconds.toFixed(2)} s`],
     ['VmHWM after boot', (r) => mib(r.boot.hwm)],
     [`VmRSS after ${IDLE_SECONDS} s idle`, (r) => mib(r.idle.at.rss)],
@@ -215,7 +224,8 @@ function print(runs: Run[]): void {
 }
 
 async function main() {
-  console.log(`Node ${process.version}; server: node ${PRODUCTION_ARGS.join(' ')} (the image's CMD, NODE_ENV=production); idle periods of ${IDLE_SECONDS} s; corpus ${CORPUS}\n`);
+  const malloc = Object.entries(MALLOC_ENV).map(([key, value]) => `${key}=${value} `).join('');
+  console.log(`Node ${process.version}; server: ${malloc}node ${PRODUCTION_ARGS.join(' ')} (the image's CMD and ENV, NODE_ENV=production); idle periods of ${IDLE_SECONDS} s; corpus ${CORPUS}\n`);
   const runs: Run[] = [];
 
   const dataDir = mkdtempSync(join(tmpdir(), 'bench-footprint-'));

@@ -7,7 +7,7 @@ import { AppModule } from './app.module.js';
 import { createLogger, PinoNestLogger } from './common/logger.js';
 import { registerSecurityHeaders } from './common/security.js';
 import type { Env } from './config/env.js';
-import { openDatabase, type DatabaseHandle } from './database/database.js';
+import { initialiseEmbeddedDataDir, openDatabase, type DatabaseHandle } from './database/database.js';
 import { seedCatalog } from './database/seed.js';
 import { ApiService } from './modules/api/api.service.js';
 import { answerFrameworkError, answerMalformedHttp } from './modules/api/errors.js';
@@ -31,6 +31,9 @@ export function openConfiguredDatabase(env: Env): DatabaseHandle {
  */
 export async function createApp(env: Env, options: CreateAppOptions = {}): Promise<NestFastifyApplication> {
   const logger = options.logger ?? createLogger(env.LOG_LEVEL);
+  // A first boot creates the embedded database with a PGlite instance of its own, closed before the
+  // server's opens it: initdb's memory is then not held for the life of the process (README, "Footprint").
+  if (!options.database && !env.DATABASE_URL) await initialiseEmbeddedDataDir(join(resolve(env.DATA_DIR), 'pglite'), env.PGLITE_SHARED_BUFFERS);
   const database = options.database ?? openConfiguredDatabase(env);
   if (!options.database && env.DATABASE_MIGRATE) {
     await database.migrate();
