@@ -99,6 +99,11 @@ export const EnvSchema = z
      * and groups nothing new: for measuring ingest without detection (bench:ingest).
      */
     DUPLICATE_DETECTION: booleanFlag.default(true),
+    /**
+     * How long the change feed keeps a change (README "Following changes"); an older cursor answers
+     * 410 CURSOR_EXPIRED. Fractions of a day are allowed (tests use seconds).
+     */
+    CHANGE_RETENTION_DAYS: z.coerce.number().positive().max(3650).default(90),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .superRefine((env, ctx) => {

@@ -5,6 +5,7 @@
 import { activitiesContract } from './activities.contract.js';
 import { activityTypesContract } from './activity-types.contract.js';
 import { athletesContract } from './athletes.contract.js';
+import { changesContract } from './changes.contract.js';
 import { connectionsContract } from './connections.contract.js';
 import { importsContract } from './imports.contract.js';
 import { streamsContract } from './streams.contract.js';
@@ -18,6 +19,7 @@ export const contract = {
   sync: syncContract,
   imports: importsContract,
   connections: connectionsContract,
+  changes: changesContract,
 };
 
 export type Contract = typeof contract;
@@ -34,4 +36,5 @@ export * from './sync.contract.js';
 export * from './provider-payloads.js';
 export * from './imports.contract.js';
 export * from './connections.contract.js';
+export * from './changes.contract.js';
 export * from './statistics.js';

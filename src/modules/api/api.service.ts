@@ -14,6 +14,7 @@ import { SessionRevocations } from '../auth/session-revocations.js';
 import { pingDatabase, type Database } from '../../database/database.js';
 import { InjectDb } from '../../database/database.module.js';
 import { ActivityTypesRouter } from '../catalog/activity-types.router.js';
+import { ChangesRouter } from '../changes/changes.router.js';
 import { ConnectionsRouter } from '../connections/connections.router.js';
 import { ImportsRouter } from '../imports/imports.router.js';
 import { StreamsRouter } from '../streams/streams.router.js';
@@ -51,6 +52,7 @@ export class ApiService implements OnApplicationShutdown {
     private readonly sync: SyncRouter,
     private readonly imports: ImportsRouter,
     private readonly connections: ConnectionsRouter,
+    private readonly changes: ChangesRouter,
   ) {}
 
   /** The modules mounted, by their name in the contract. */
@@ -63,11 +65,12 @@ export class ApiService implements OnApplicationShutdown {
       sync: this.sync,
       imports: this.imports,
       connections: this.connections,
+      changes: this.changes,
     };
   }
 
   router() {
-    const { athletes, activityTypes, activities, streams, sync, imports, connections } = this.modules();
+    const { athletes, activityTypes, activities, streams, sync, imports, connections, changes } = this.modules();
     return os.router({
       athletes: athletes.procedures,
       activityTypes: activityTypes.procedures,
@@ -76,6 +79,7 @@ export class ApiService implements OnApplicationShutdown {
       sync: sync.procedures,
       imports: imports.procedures,
       connections: connections.procedures,
+      changes: changes.procedures,
     });
   }
 
