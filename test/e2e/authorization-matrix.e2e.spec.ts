@@ -52,7 +52,7 @@ function bodyFor(operation: Operation): object | undefined {
 }
 
 /** Operations that act on the caller's own collection: with a stranger's credentials they succeed on the stranger's data. */
-const OWN_COLLECTION = new Set(['listAthletes', 'createAthlete', 'listActivities']);
+const OWN_COLLECTION = new Set(['listAthletes', 'createAthlete', 'listActivities', 'listChanges', 'listWebhookEndpoints', 'createWebhookEndpoint']);
 
 async function snapshot(user: SignedUpUser) {
   const [athletes, activities, detail, samples, syncStates] = await Promise.all([

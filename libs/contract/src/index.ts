@@ -6,6 +6,7 @@ import { activitiesContract } from './activities.contract.js';
 import { activityTypesContract } from './activity-types.contract.js';
 import { athletesContract } from './athletes.contract.js';
 import { changesContract } from './changes.contract.js';
+import { webhooksContract } from './webhooks.contract.js';
 import { connectionsContract } from './connections.contract.js';
 import { importsContract } from './imports.contract.js';
 import { streamsContract } from './streams.contract.js';
@@ -20,6 +21,7 @@ export const contract = {
   imports: importsContract,
   connections: connectionsContract,
   changes: changesContract,
+  webhooks: webhooksContract,
 };
 
 export type Contract = typeof contract;
@@ -37,4 +39,5 @@ export * from './provider-payloads.js';
 export * from './imports.contract.js';
 export * from './connections.contract.js';
 export * from './changes.contract.js';
+export * from './webhooks.contract.js';
 export * from './statistics.js';

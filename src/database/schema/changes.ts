@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { bigint, bigserial, check, index, integer, pgTable, smallint, text, uuid } from 'drizzle-orm/pg-core';
+import { bigint, bigserial, boolean, check, index, integer, pgTable, smallint, text, uuid } from 'drizzle-orm/pg-core';
 import { timestamptz } from './columns.js';
 
 /** What a change row describes (docs/data-model.md, "Change feed"). */
@@ -33,6 +33,8 @@ export const changes = pgTable(
     entityId: uuid('entity_id').notNull(),
     /** The activity an activity or stream change belongs to; null for the other entities. */
     activityId: uuid('activity_id'),
+    /** An upsert that inserted the record (webhooks tell `activity.created` from `activity.updated`); not in the feed's items. */
+    inserted: boolean('inserted').notNull().default(false),
     /** The activity's revision after the change (activities only). */
     revision: integer('revision'),
     changedAt: timestamptz('changed_at').notNull().defaultNow(),

@@ -10,7 +10,8 @@
 -- serve only rows whose position is below the oldest running transaction id
 -- (src/modules/changes/changes.repository.ts), so a row never lands behind a served one.
 CREATE OR REPLACE FUNCTION change_feed_record(
-  p_user_id text, p_athlete_id uuid, p_entity text, p_op text, p_entity_id uuid, p_activity_id uuid, p_revision integer
+  p_user_id text, p_athlete_id uuid, p_entity text, p_op text, p_entity_id uuid, p_activity_id uuid, p_revision integer,
+  p_inserted boolean
 ) RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
   position bigint := pg_current_xact_id()::text::bigint;
@@ -20,21 +21,21 @@ BEGIN
   IF previous IS NOT NULL AND previous > position THEN
     position := previous;
   END IF;
-  INSERT INTO changes (pos, user_id, athlete_id, entity, op, entity_id, activity_id, revision)
-    VALUES (position, p_user_id, p_athlete_id, p_entity, p_op, p_entity_id, p_activity_id, p_revision);
+  INSERT INTO changes (pos, user_id, athlete_id, entity, op, entity_id, activity_id, revision, inserted)
+    VALUES (position, p_user_id, p_athlete_id, p_entity, p_op, p_entity_id, p_activity_id, p_revision, p_inserted);
 END
 $$;
 
 CREATE OR REPLACE FUNCTION activities_change_feed() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   IF TG_OP = 'DELETE' THEN
-    PERFORM change_feed_record(OLD.user_id, OLD.athlete_id, 'activity', 'delete', OLD.id, OLD.id, NULL);
+    PERFORM change_feed_record(OLD.user_id, OLD.athlete_id, 'activity', 'delete', OLD.id, OLD.id, NULL, false);
     RETURN NULL;
   END IF;
   IF TG_OP = 'UPDATE' AND NEW IS NOT DISTINCT FROM OLD THEN
     RETURN NULL;
   END IF;
-  PERFORM change_feed_record(NEW.user_id, NEW.athlete_id, 'activity', 'upsert', NEW.id, NEW.id, NEW.revision);
+  PERFORM change_feed_record(NEW.user_id, NEW.athlete_id, 'activity', 'upsert', NEW.id, NEW.id, NEW.revision, TG_OP = 'INSERT');
   RETURN NULL;
 END
 $$;
@@ -69,7 +70,7 @@ BEGIN
     RAISE EXCEPTION 'change feed: activity % of stream % not found', row_.activity_id, row_.id;
   END IF;
   PERFORM change_feed_record(owner_, athlete_, 'stream', CASE WHEN TG_OP = 'DELETE' THEN 'delete' ELSE 'upsert' END,
-    row_.id, row_.activity_id, NULL);
+    row_.id, row_.activity_id, NULL, TG_OP = 'INSERT');
   RETURN NULL;
 END
 $$;
@@ -80,13 +81,13 @@ CREATE OR REPLACE TRIGGER activity_streams_change_feed AFTER INSERT OR UPDATE OR
 CREATE OR REPLACE FUNCTION athletes_change_feed() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   IF TG_OP = 'DELETE' THEN
-    PERFORM change_feed_record(OLD.user_id, OLD.id, 'athlete', 'delete', OLD.id, NULL, NULL);
+    PERFORM change_feed_record(OLD.user_id, OLD.id, 'athlete', 'delete', OLD.id, NULL, NULL, false);
     RETURN NULL;
   END IF;
   IF TG_OP = 'UPDATE' AND NEW IS NOT DISTINCT FROM OLD THEN
     RETURN NULL;
   END IF;
-  PERFORM change_feed_record(NEW.user_id, NEW.id, 'athlete', 'upsert', NEW.id, NULL, NULL);
+  PERFORM change_feed_record(NEW.user_id, NEW.id, 'athlete', 'upsert', NEW.id, NULL, NULL, TG_OP = 'INSERT');
   RETURN NULL;
 END
 $$;
@@ -110,7 +111,7 @@ BEGIN
     RETURN NULL;
   END IF;
   PERFORM change_feed_record(owner_, row_.athlete_id, 'sync_state', CASE WHEN TG_OP = 'DELETE' THEN 'delete' ELSE 'upsert' END,
-    row_.id, NULL, NULL);
+    row_.id, NULL, NULL, TG_OP = 'INSERT');
   RETURN NULL;
 END
 $$;
@@ -121,13 +122,13 @@ CREATE OR REPLACE TRIGGER sync_states_change_feed AFTER INSERT OR UPDATE OR DELE
 CREATE OR REPLACE FUNCTION provider_connections_change_feed() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   IF TG_OP = 'DELETE' THEN
-    PERFORM change_feed_record(OLD.user_id, OLD.athlete_id, 'connection', 'delete', OLD.id, NULL, NULL);
+    PERFORM change_feed_record(OLD.user_id, OLD.athlete_id, 'connection', 'delete', OLD.id, NULL, NULL, false);
     RETURN NULL;
   END IF;
   IF TG_OP = 'UPDATE' AND NEW IS NOT DISTINCT FROM OLD THEN
     RETURN NULL;
   END IF;
-  PERFORM change_feed_record(NEW.user_id, NEW.athlete_id, 'connection', 'upsert', NEW.id, NULL, NULL);
+  PERFORM change_feed_record(NEW.user_id, NEW.athlete_id, 'connection', 'upsert', NEW.id, NULL, NULL, TG_OP = 'INSERT');
   RETURN NULL;
 END
 $$;

@@ -19,6 +19,7 @@ import { ConnectionsRouter } from '../connections/connections.router.js';
 import { ImportsRouter } from '../imports/imports.router.js';
 import { StreamsRouter } from '../streams/streams.router.js';
 import { SyncRouter } from '../sync/sync.router.js';
+import { WebhooksRouter } from '../webhooks/webhooks.router.js';
 import { registerAuthRoute } from './auth-route.js';
 import { registerDocsPages } from './docs-pages.js';
 import { errorBody, procedureErrorHandling, replyWithError, UNAUTHORIZED_BODY } from './errors.js';
@@ -53,6 +54,7 @@ export class ApiService implements OnApplicationShutdown {
     private readonly imports: ImportsRouter,
     private readonly connections: ConnectionsRouter,
     private readonly changes: ChangesRouter,
+    private readonly webhooks: WebhooksRouter,
   ) {}
 
   /** The modules mounted, by their name in the contract. */
@@ -66,11 +68,12 @@ export class ApiService implements OnApplicationShutdown {
       imports: this.imports,
       connections: this.connections,
       changes: this.changes,
+      webhooks: this.webhooks,
     };
   }
 
   router() {
-    const { athletes, activityTypes, activities, streams, sync, imports, connections, changes } = this.modules();
+    const { athletes, activityTypes, activities, streams, sync, imports, connections, changes, webhooks } = this.modules();
     return os.router({
       athletes: athletes.procedures,
       activityTypes: activityTypes.procedures,
@@ -80,6 +83,7 @@ export class ApiService implements OnApplicationShutdown {
       imports: imports.procedures,
       connections: connections.procedures,
       changes: changes.procedures,
+      webhooks: webhooks.procedures,
     });
   }
 

@@ -303,6 +303,7 @@ export async function generateOpenApiDocument(auth: Auth): Promise<JsonObject> {
       { name: 'Sync', description: 'Sync states and batch ingest of HealthKit, Strava, Garmin and Health Connect payloads in their own shapes' },
       { name: 'Connections', description: "Connect an athlete's Strava or Garmin account: OAuth, sealed tokens, disconnecting" },
       { name: 'Changes', description: 'What changed since a cursor (tombstones included), to stay in sync without re-reading everything' },
+      { name: 'Webhooks', description: 'Outbound webhooks: the change feed POSTed to your endpoints, signed per Standard Webhooks' },
     ],
   })) as unknown as Document;
 
