@@ -52,7 +52,7 @@ class Receiver {
   }
 }
 
-const FAST = { WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true', WEBHOOK_POLL_MS: '30', WEBHOOK_RETRY_BASE_MS: '40', WEBHOOK_RETRY_MAX_MS: '150' };
+const FAST = { WEBHOOK_DISPATCH: 'true', WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true', WEBHOOK_POLL_MS: '30', WEBHOOK_RETRY_BASE_MS: '40', WEBHOOK_RETRY_MAX_MS: '150' };
 
 async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 20_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -199,6 +199,7 @@ describe('webhook retries across a restart, and giving up', () => {
       expect(delivered.attempts).toBeGreaterThanOrEqual(3);
       expect(receiver.received.length).toBeGreaterThan(before);
       expect(verify(created.body.secret, receiver.received.at(-1)!).type).toBe('activity.created');
+      await request(app.getHttpServer()).delete(`/api/v1/webhook-endpoints/${created.body.id}`).set(owner.auth).expect(204);
     } finally {
       await app.close();
     }
@@ -219,6 +220,7 @@ describe('webhook retries across a restart, and giving up', () => {
       expect(endpoint.disabledReason).toMatch(/failed for .* h, \d+ attempts; last error: HTTP 500/);
       const deliveries = await t.http().get(`/api/v1/webhook-endpoints/${created.body.id}/deliveries`).set(owner.auth).expect(200);
       expect(deliveries.body.items[0]).toMatchObject({ status: 'failed', lastStatusCode: 500, nextAttemptAt: null });
+      await t.http().delete(`/api/v1/webhook-endpoints/${created.body.id}`).set(owner.auth).expect(204);
     } finally {
       await app.close();
     }
@@ -229,7 +231,7 @@ describe('SSRF guard (WEBHOOK_ALLOW_PRIVATE_TARGETS off)', () => {
   let t: TestApp;
   let user: SignedUpUser;
   beforeAll(async () => {
-    t = await createTestApp({ WEBHOOK_POLL_MS: '30' });
+    t = await createTestApp({ WEBHOOK_DISPATCH: 'true', WEBHOOK_POLL_MS: '30' });
     user = await signUp(t, 'Guarded');
   });
   afterAll(async () => {
@@ -259,5 +261,6 @@ describe('SSRF guard (WEBHOOK_ALLOW_PRIVATE_TARGETS off)', () => {
     });
     expect(delivery).toMatchObject({ status: 'pending', lastStatusCode: null });
     expect(delivery.lastError).toMatch(/target refused: .*127\.0\.0\.1/);
+    await t.http().delete(`/api/v1/webhook-endpoints/${created.body.id}`).set(user.auth).expect(204);
   });
 });
