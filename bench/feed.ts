@@ -5,7 +5,7 @@
  *    POST /api/v1/athletes/{id}/sync/healthkit/batches (bench:ingest's first-ingest path), on a fresh
  *    database each pass, once with the change feed's triggers disabled (ALTER TABLE … DISABLE
  *    TRIGGER, the triggers of src/database/sql/changes.sql) and once with them on. Passes alternate,
- *    BENCH_FEED_RUNS (3) pairs; medians. Ratio on / off (goal ≥ 0.9).
+ *    BENCH_FEED_RUNS (3) pairs, 0 skips this part; medians. Ratio on / off (goal ≥ 0.9).
  * 2. Webhook delivery throughput: one endpoint (activity.created) pointing at a local receiver that
  *    answers 200; BENCH_WEBHOOK_ACTIVITIES (2000) workouts ingested, then the time until the receiver
  *    has them all (deliveries/s, from the end of the ingest). The receiver is plain http on 127.0.0.1,
@@ -119,9 +119,11 @@ async function main() {
     off.push(await ingestPass(false, input));
     on.push(await ingestPass(true, input));
   }
-  const feed = { activities: total, runs, offPerS: +median(off).toFixed(1), onPerS: +median(on).toFixed(1), ratio: +(median(on) / median(off)).toFixed(2), off, on };
-  console.log(JSON.stringify({ feed }, null, 2));
-  console.log(`feed on/off: HealthKit first ingest ${feed.onPerS}/s vs ${feed.offPerS}/s (ratio ${feed.ratio}; goal ≥ 0.9)`);
+  if (runs > 0) {
+    const feed = { activities: total, runs, offPerS: +median(off).toFixed(1), onPerS: +median(on).toFixed(1), ratio: +(median(on) / median(off)).toFixed(2), off, on };
+    console.log(JSON.stringify({ feed }, null, 2));
+    console.log(`feed on/off: HealthKit first ingest ${feed.onPerS}/s vs ${feed.offPerS}/s (ratio ${feed.ratio}; goal ≥ 0.9)`);
+  }
   const webhooks = await webhookThroughput();
   console.log(JSON.stringify({ webhooks }, null, 2));
   console.log(`webhooks: ${webhooks.deliveries} deliveries in ${webhooks.seconds} s after the ingest (${webhooks.perS}/s) to a local receiver`);

@@ -17,7 +17,7 @@ import { WebhooksService } from './webhooks.service.js';
 
 /** Changes turned into deliveries per endpoint and round; deliveries sent at once per round. */
 const FAN_OUT_BATCH = 500;
-const SEND_BATCH = 20;
+const SEND_BATCH = 50;
 
 /** The event type of a change, or undefined when it has none. */
 export function eventTypeOf(change: Pick<ChangeRow, 'entity' | 'op' | 'inserted'>): WebhookEventType | undefined {
@@ -89,7 +89,8 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnModuleDestro
   private async runRound(): Promise<void> {
     try {
       await this.fanOut();
-      await this.sendDue();
+      // A full batch means more are due: keep sending rather than wait for the next poll.
+      while (!this.stopped && (await this.sendDue()) === SEND_BATCH);
     } catch (error) {
       if (!this.stopped) this.logger.warn(`Webhook round failed: ${error instanceof Error ? error.message : String(error)}`);
     }
@@ -173,7 +174,8 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnModuleDestro
     return {};
   }
 
-  private async sendDue(): Promise<void> {
+  /** Claims and sends up to SEND_BATCH due deliveries; answers how many. */
+  private async sendDue(): Promise<number> {
     const leaseMs = this.env.WEBHOOK_TIMEOUT_MS + 5000;
     const claimed = await this.db.transaction(async (tx) => {
       const due = await tx
@@ -200,6 +202,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnModuleDestro
         .returning();
     });
     await Promise.all(claimed.map((delivery) => this.attempt(delivery)));
+    return claimed.length;
   }
 
   /** Sends one delivery now and records the attempt (also the retry route's way). */
