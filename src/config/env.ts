@@ -103,6 +103,27 @@ export const EnvSchema = z
      * and groups nothing new: for measuring ingest without detection (bench:ingest).
      */
     DUPLICATE_DETECTION: booleanFlag.default(true),
+    /**
+     * How long the change feed keeps a change (README "Following changes"); an older cursor answers
+     * 410 CURSOR_EXPIRED. Fractions of a day are allowed (tests use seconds).
+     */
+    CHANGE_RETENTION_DAYS: z.coerce.number().positive().max(3650).default(90),
+    /**
+     * Outbound webhooks (README "Following changes"). Targets on private, loopback, link-local, CGNAT,
+     * multicast or IPv6 unique-local addresses are refused unless this is true (tests, private networks).
+     */
+    WEBHOOK_ALLOW_PRIVATE_TARGETS: booleanFlag.default(false),
+    /** Whether this process sends webhook deliveries (every replica may; they share the work). */
+    WEBHOOK_DISPATCH: booleanFlag.default(true),
+    /** How often the dispatcher looks for new changes and due deliveries, in ms. */
+    WEBHOOK_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(1000),
+    /** The first retry's delay in ms; each further one doubles it (with jitter), up to WEBHOOK_RETRY_MAX_MS. */
+    WEBHOOK_RETRY_BASE_MS: z.coerce.number().int().min(1).default(30_000),
+    WEBHOOK_RETRY_MAX_MS: z.coerce.number().int().min(1).default(60 * 60 * 1000),
+    /** How long a delivery is retried before it is given up and its endpoint disabled, in ms (24 h). */
+    WEBHOOK_RETRY_WINDOW_MS: z.coerce.number().int().min(1).default(24 * 60 * 60 * 1000),
+    /** How long one delivery may take (connect to last byte read), in ms. */
+    WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .superRefine((env, ctx) => {

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { webhookDeliveries } from '../../src/database/schema/index.js';
 import { createActivity } from '../factories/activities.js';
 import { signUp, type SignedUpUser } from '../factories/api.js';
 import { createTestApp, type TestApp } from '../setup/app.js';
@@ -21,12 +22,16 @@ let operations: Operation[];
 let owner: SignedUpUser;
 let stranger: SignedUpUser;
 let ownerActivityId: string;
+let ownerEndpointId: string;
+let ownerDeliveryId: string;
 
 /** Values for path parameters, pointing at the owner's resources. */
 function concretePath(path: string): string {
   return path
     .replace(/^\/v1\/athletes\/\{id\}/, `/v1/athletes/${owner.athleteId}`)
     .replace(/^\/v1\/activities\/\{id\}/, `/v1/activities/${ownerActivityId}`)
+    .replace(/^\/v1\/webhook-endpoints\/\{id\}/, `/v1/webhook-endpoints/${ownerEndpointId}`)
+    .replace('{deliveryId}', ownerDeliveryId)
     .replace('{jobId}', '00000000-0000-4000-8000-000000000000')
     .replace('{type}', 'heart_rate')
     .replace('{source}', 'strava')
@@ -45,6 +50,7 @@ function bodyFor(operation: Operation): object | undefined {
     updateSyncState: { cursor: 'hijacked' },
     finishSync: { cursor: 'hijacked' },
     putSourcePriorities: { default: ['strava'] },
+    updateWebhookEndpoint: { description: 'hijacked' },
     joinDuplicateGroup: { activityId: ownerActivityId },
     ingestSyncBatch: { activities: [{ id: 1, sport_type: 'Run', start_date: '2026-05-01T06:00:00Z', elapsed_time: 60 }], cursor: 'hijacked' },
   };
@@ -52,7 +58,7 @@ function bodyFor(operation: Operation): object | undefined {
 }
 
 /** Operations that act on the caller's own collection: with a stranger's credentials they succeed on the stranger's data. */
-const OWN_COLLECTION = new Set(['listAthletes', 'createAthlete', 'listActivities']);
+const OWN_COLLECTION = new Set(['listAthletes', 'createAthlete', 'listActivities', 'listChanges', 'listWebhookEndpoints', 'createWebhookEndpoint']);
 
 async function snapshot(user: SignedUpUser) {
   const [athletes, activities, detail, samples, syncStates] = await Promise.all([
@@ -67,7 +73,8 @@ async function snapshot(user: SignedUpUser) {
 }
 
 beforeAll(async () => {
-  t = await createTestApp();
+  // Webhook deliveries are not sent here (the owner's endpoint is a target that only has to exist).
+  t = await createTestApp({ WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true', WEBHOOK_DISPATCH: 'false' });
   owner = await signUp(t);
   stranger = await signUp(t);
   ownerActivityId = (await createActivity(t, owner, { name: 'mine', statistics: [{ key: 'avg_power_w', value: 200, unit: 'W' }] })).id;
@@ -78,6 +85,12 @@ beforeAll(async () => {
     .send({ timestamps: [Date.parse('2026-05-01T06:10:00Z'), Date.parse('2026-05-01T06:10:01Z')], values: [120, 121] })
     .expect(200);
   await t.http().post(`/api/v1/athletes/${owner.athleteId}/sync-states/strava/start`).set(owner.auth).send({}).expect(200);
+  ownerEndpointId = (await t.http().post('/api/v1/webhook-endpoints').set(owner.auth).send({ url: 'http://127.0.0.1:9/hook', events: ['activity.created'] }).expect(201)).body.id;
+  const [delivery] = await t.database.db
+    .insert(webhookDeliveries)
+    .values({ endpointId: ownerEndpointId, eventType: 'activity.created', orderKey: ownerActivityId, payload: { type: 'activity.created' } })
+    .returning({ id: webhookDeliveries.id });
+  ownerDeliveryId = delivery!.id;
   const document = (await t.http().get('/api/openapi.json').expect(200)).body as {
     paths: Record<string, Record<string, { operationId: string; security?: unknown[]; requestBody?: unknown }>>;
   };

@@ -29,6 +29,9 @@ export async function createTestApp(overrides: Record<string, string> = {}): Pro
     DATA_DIR: dataDir,
     // Import jobs run only in the tests that ask for a worker (IMPORT_WORKERS: '1').
     IMPORT_WORKERS: '0',
+    // Webhook deliveries are sent only by the test apps that ask (WEBHOOK_DISPATCH: 'true'): test files
+    // share one database in CI, and another file's app must not take (and refuse) their deliveries.
+    WEBHOOK_DISPATCH: 'false',
     ...overrides,
   });
   const database = await openTestDatabase();

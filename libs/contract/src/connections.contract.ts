@@ -147,10 +147,10 @@ export const connectionsContract = {
     .output(z.void()),
 };
 
-export const webhooksContract = {
+export const providerWebhooksContract = {
   garminPush: publicProcedure
     .route({
-      tags: ['Webhooks'],
+      tags: ['Provider webhooks'],
       spec: (op: object) => ({ ...op, security: [] }),
       method: 'POST',
       path: '/v1/webhooks/garmin/{summaryType}',

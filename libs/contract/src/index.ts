@@ -5,7 +5,9 @@
 import { activitiesContract } from './activities.contract.js';
 import { activityTypesContract } from './activity-types.contract.js';
 import { athletesContract } from './athletes.contract.js';
-import { connectionsContract, webhooksContract } from './connections.contract.js';
+import { changesContract } from './changes.contract.js';
+import { webhooksContract } from './webhooks.contract.js';
+import { connectionsContract, providerWebhooksContract } from './connections.contract.js';
 import { importsContract } from './imports.contract.js';
 import { streamsContract } from './streams.contract.js';
 import { syncContract } from './sync.contract.js';
@@ -18,7 +20,9 @@ export const contract = {
   sync: syncContract,
   imports: importsContract,
   connections: connectionsContract,
+  changes: changesContract,
   webhooks: webhooksContract,
+  providerWebhooks: providerWebhooksContract,
 };
 
 export type Contract = typeof contract;
@@ -35,4 +39,6 @@ export * from './sync.contract.js';
 export * from './provider-payloads.js';
 export * from './imports.contract.js';
 export * from './connections.contract.js';
+export * from './changes.contract.js';
+export * from './webhooks.contract.js';
 export * from './statistics.js';

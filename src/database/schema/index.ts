@@ -8,3 +8,5 @@ export * from './imports.js';
 export * from './connections.js';
 export * from './duplicates.js';
 export * from './provider-pushes.js';
+export * from './changes.js';
+export * from './webhooks.js';

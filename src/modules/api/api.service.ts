@@ -14,11 +14,13 @@ import { SessionRevocations } from '../auth/session-revocations.js';
 import { pingDatabase, type Database } from '../../database/database.js';
 import { InjectDb } from '../../database/database.module.js';
 import { ActivityTypesRouter } from '../catalog/activity-types.router.js';
+import { ChangesRouter } from '../changes/changes.router.js';
 import { ConnectionsRouter } from '../connections/connections.router.js';
-import { WebhooksRouter } from '../connections/garmin/garmin-webhooks.router.js';
+import { ProviderWebhooksRouter } from '../connections/garmin/garmin-webhooks.router.js';
 import { ImportsRouter } from '../imports/imports.router.js';
 import { StreamsRouter } from '../streams/streams.router.js';
 import { SyncRouter } from '../sync/sync.router.js';
+import { WebhooksRouter } from '../webhooks/webhooks.router.js';
 import { registerAuthRoute } from './auth-route.js';
 import { registerDocsPages } from './docs-pages.js';
 import { errorBody, procedureErrorHandling, replyWithError, UNAUTHORIZED_BODY } from './errors.js';
@@ -52,7 +54,9 @@ export class ApiService implements OnApplicationShutdown {
     private readonly sync: SyncRouter,
     private readonly imports: ImportsRouter,
     private readonly connections: ConnectionsRouter,
+    private readonly changes: ChangesRouter,
     private readonly webhooks: WebhooksRouter,
+    private readonly providerWebhooks: ProviderWebhooksRouter,
   ) {}
 
   /** The modules mounted, by their name in the contract. */
@@ -65,12 +69,14 @@ export class ApiService implements OnApplicationShutdown {
       sync: this.sync,
       imports: this.imports,
       connections: this.connections,
+      changes: this.changes,
       webhooks: this.webhooks,
+      providerWebhooks: this.providerWebhooks,
     };
   }
 
   router() {
-    const { athletes, activityTypes, activities, streams, sync, imports, connections, webhooks } = this.modules();
+    const { athletes, activityTypes, activities, streams, sync, imports, connections, changes, webhooks, providerWebhooks } = this.modules();
     return os.router({
       athletes: athletes.procedures,
       activityTypes: activityTypes.procedures,
@@ -79,7 +85,9 @@ export class ApiService implements OnApplicationShutdown {
       sync: sync.procedures,
       imports: imports.procedures,
       connections: connections.procedures,
+      changes: changes.procedures,
       webhooks: webhooks.procedures,
+      providerWebhooks: providerWebhooks.procedures,
     });
   }
 

@@ -302,6 +302,9 @@ export async function generateOpenApiDocument(auth: Auth): Promise<JsonObject> {
       { name: 'Streams', description: 'Time series of an activity (heart rate, GPS, power, ...) stored as Parquet' },
       { name: 'Sync', description: 'Sync states and batch ingest of HealthKit, Strava, Garmin and Health Connect payloads in their own shapes' },
       { name: 'Connections', description: "Connect an athlete's Strava or Garmin account: OAuth, sealed tokens, disconnecting" },
+      { name: 'Changes', description: 'What changed since a cursor (tombstones included), to stay in sync without re-reading everything' },
+      { name: 'Webhooks', description: 'Outbound webhooks: the change feed POSTed to your endpoints, signed per Standard Webhooks' },
+      { name: 'Provider webhooks', description: 'Inbound: what Strava and Garmin push to this server (no session; each checks what its provider sends)' },
     ],
   })) as unknown as Document;
 

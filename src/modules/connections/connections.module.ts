@@ -12,7 +12,7 @@ import { ConnectionsService } from './connections.service.js';
 import { GarminBackfill } from './garmin/garmin-backfill.js';
 import { GarminBackfillQueue } from './garmin/garmin-backfill-queue.js';
 import { GarminPushes } from './garmin/garmin-pushes.js';
-import { WebhooksRouter } from './garmin/garmin-webhooks.router.js';
+import { ProviderWebhooksRouter } from './garmin/garmin-webhooks.router.js';
 import { GarminRepository } from './garmin/garmin.repository.js';
 import { resolveTokenCipher, TokenCipher } from './token-cipher.js';
 
@@ -28,9 +28,9 @@ import { resolveTokenCipher, TokenCipher } from './token-cipher.js';
     GarminBackfillQueue,
     GarminBackfill,
     GarminPushes,
-    WebhooksRouter,
+    ProviderWebhooksRouter,
     { provide: TokenCipher, inject: [ENV], useFactory: (env: Env) => resolveTokenCipher(env, (message) => new Logger('Connections').warn(message)) },
   ],
-  exports: [ConnectionsRouter, ConnectionsService, WebhooksRouter],
+  exports: [ConnectionsRouter, ConnectionsService, ProviderWebhooksRouter],
 })
 export class ConnectionsModule {}

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { MAX_GARMIN_PUSH_BYTES, type webhooksContract } from '@unified-activity/contract';
+import { MAX_GARMIN_PUSH_BYTES, type providerWebhooksContract } from '@unified-activity/contract';
 import { ENV } from '../../../config/config.module.js';
 import type { Env } from '../../../config/env.js';
 import { os } from '../../api/orpc.js';
@@ -9,7 +9,7 @@ import { PushRateLimit } from './push-rate-limit.js';
 
 /** The provider webhooks (public: the provider calls them; each checks what its provider sends). */
 @Injectable()
-export class WebhooksRouter {
+export class ProviderWebhooksRouter {
   private readonly limit: PushRateLimit;
 
   constructor(
@@ -20,11 +20,11 @@ export class WebhooksRouter {
   }
 
   readonly procedures = {
-    garminPush: os.webhooks.garminPush.handler(({ input, context }) => this.garmin.receive(input, context.headers, context.rawBody)),
+    garminPush: os.providerWebhooks.garminPush.handler(({ input, context }) => this.garmin.receive(input, context.headers, context.rawBody)),
   };
 
   /** Push bodies are archived as received (rawBody), bounded, and rate limited per address before they are read. */
-  readonly transport: TransportNeeds<typeof webhooksContract> = {
+  readonly transport: TransportNeeds<typeof providerWebhooksContract> = {
     garminPush: {
       bodyLimit: MAX_GARMIN_PUSH_BYTES,
       rawBody: { tooLarge: `The push body is larger than ${MAX_GARMIN_PUSH_BYTES / 1024 / 1024} MiB` },
