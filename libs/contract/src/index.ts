@@ -7,6 +7,7 @@ import { activityTypesContract } from './activity-types.contract.js';
 import { athletesContract } from './athletes.contract.js';
 import { connectionsContract } from './connections.contract.js';
 import { importsContract } from './imports.contract.js';
+import { originalsContract } from './originals.contract.js';
 import { streamsContract } from './streams.contract.js';
 import { syncContract } from './sync.contract.js';
 
@@ -18,6 +19,7 @@ export const contract = {
   sync: syncContract,
   imports: importsContract,
   connections: connectionsContract,
+  originals: originalsContract,
 };
 
 export type Contract = typeof contract;
@@ -34,4 +36,5 @@ export * from './sync.contract.js';
 export * from './provider-payloads.js';
 export * from './imports.contract.js';
 export * from './connections.contract.js';
+export * from './originals.contract.js';
 export * from './statistics.js';

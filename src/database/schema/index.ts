@@ -7,3 +7,4 @@ export * from './sync.js';
 export * from './imports.js';
 export * from './connections.js';
 export * from './duplicates.js';
+export * from './originals.js';

@@ -16,6 +16,7 @@ import { InjectDb } from '../../database/database.module.js';
 import { ActivityTypesRouter } from '../catalog/activity-types.router.js';
 import { ConnectionsRouter } from '../connections/connections.router.js';
 import { ImportsRouter } from '../imports/imports.router.js';
+import { OriginalsRouter } from '../originals/originals.router.js';
 import { StreamsRouter } from '../streams/streams.router.js';
 import { SyncRouter } from '../sync/sync.router.js';
 import { registerAuthRoute } from './auth-route.js';
@@ -51,6 +52,7 @@ export class ApiService implements OnApplicationShutdown {
     private readonly sync: SyncRouter,
     private readonly imports: ImportsRouter,
     private readonly connections: ConnectionsRouter,
+    private readonly originals: OriginalsRouter,
   ) {}
 
   /** The modules mounted, by their name in the contract. */
@@ -63,11 +65,12 @@ export class ApiService implements OnApplicationShutdown {
       sync: this.sync,
       imports: this.imports,
       connections: this.connections,
+      originals: this.originals,
     };
   }
 
   router() {
-    const { athletes, activityTypes, activities, streams, sync, imports, connections } = this.modules();
+    const { athletes, activityTypes, activities, streams, sync, imports, connections, originals } = this.modules();
     return os.router({
       athletes: athletes.procedures,
       activityTypes: activityTypes.procedures,
@@ -76,6 +79,7 @@ export class ApiService implements OnApplicationShutdown {
       sync: sync.procedures,
       imports: imports.procedures,
       connections: connections.procedures,
+      originals: originals.procedures,
     });
   }
 

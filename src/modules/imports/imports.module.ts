@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { ActivitiesModule } from '../activities/activities.module.js';
 import { AthletesModule } from '../athletes/athletes.module.js';
+import { OriginalsModule } from '../originals/originals.module.js';
 import { StreamsModule } from '../streams/streams.module.js';
 import { ImportQueue } from './import-queue.js';
 import { ImportsRepository } from './imports.repository.js';
@@ -9,7 +10,7 @@ import { ImportsService } from './imports.service.js';
 import { OriginalArchive } from './original-archive.js';
 
 @Module({
-  imports: [ActivitiesModule, AthletesModule, StreamsModule],
+  imports: [ActivitiesModule, AthletesModule, StreamsModule, OriginalsModule],
   providers: [ImportsService, ImportsRepository, ImportsRouter, ImportQueue, OriginalArchive],
   exports: [ImportsService, ImportsRouter],
 })
