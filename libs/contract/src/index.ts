@@ -8,6 +8,7 @@ import { athletesContract } from './athletes.contract.js';
 import { connectionsContract } from './connections.contract.js';
 import { importsContract } from './imports.contract.js';
 import { originalsContract } from './originals.contract.js';
+import { exportsContract } from './exports.contract.js';
 import { streamsContract } from './streams.contract.js';
 import { syncContract } from './sync.contract.js';
 
@@ -20,6 +21,7 @@ export const contract = {
   imports: importsContract,
   connections: connectionsContract,
   originals: originalsContract,
+  exports: exportsContract,
 };
 
 export type Contract = typeof contract;
@@ -37,4 +39,5 @@ export * from './provider-payloads.js';
 export * from './imports.contract.js';
 export * from './connections.contract.js';
 export * from './originals.contract.js';
+export * from './exports.contract.js';
 export * from './statistics.js';

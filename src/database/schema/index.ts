@@ -8,3 +8,4 @@ export * from './imports.js';
 export * from './connections.js';
 export * from './duplicates.js';
 export * from './originals.js';
+export * from './exports.js';

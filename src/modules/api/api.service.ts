@@ -17,6 +17,7 @@ import { ActivityTypesRouter } from '../catalog/activity-types.router.js';
 import { ConnectionsRouter } from '../connections/connections.router.js';
 import { ImportsRouter } from '../imports/imports.router.js';
 import { OriginalsRouter } from '../originals/originals.router.js';
+import { ExportsRouter } from '../exports/exports.router.js';
 import { StreamsRouter } from '../streams/streams.router.js';
 import { SyncRouter } from '../sync/sync.router.js';
 import { registerAuthRoute } from './auth-route.js';
@@ -53,6 +54,7 @@ export class ApiService implements OnApplicationShutdown {
     private readonly imports: ImportsRouter,
     private readonly connections: ConnectionsRouter,
     private readonly originals: OriginalsRouter,
+    private readonly exports: ExportsRouter,
   ) {}
 
   /** The modules mounted, by their name in the contract. */
@@ -66,11 +68,12 @@ export class ApiService implements OnApplicationShutdown {
       imports: this.imports,
       connections: this.connections,
       originals: this.originals,
+      exports: this.exports,
     };
   }
 
   router() {
-    const { athletes, activityTypes, activities, streams, sync, imports, connections, originals } = this.modules();
+    const { athletes, activityTypes, activities, streams, sync, imports, connections, originals, exports } = this.modules();
     return os.router({
       athletes: athletes.procedures,
       activityTypes: activityTypes.procedures,
@@ -80,6 +83,7 @@ export class ApiService implements OnApplicationShutdown {
       imports: imports.procedures,
       connections: connections.procedures,
       originals: originals.procedures,
+      exports: exports.procedures,
     });
   }
 

@@ -12,6 +12,6 @@ import { OriginalArchive } from './original-archive.js';
 @Module({
   imports: [ActivitiesModule, AthletesModule, StreamsModule, OriginalsModule],
   providers: [ImportsService, ImportsRepository, ImportsRouter, ImportQueue, OriginalArchive],
-  exports: [ImportsService, ImportsRouter],
+  exports: [ImportsService, ImportsRouter, ImportQueue],
 })
 export class ImportsModule {}

@@ -92,6 +92,29 @@ export class OriginalsService {
     };
   }
 
+  /**
+   * For an athlete's export: every original with its exact bytes, one at a time, newest first
+   * (the caller has checked ownership).
+   */
+  async *everyOriginal(athleteId: string): AsyncGenerator<{ original: Original; extension: string; bytes: Uint8Array }> {
+    let after: OriginalKeyset | undefined;
+    for (;;) {
+      const rows = await this.originals.findPage(athleteId, undefined, after, 200);
+      if (rows.length === 0) return;
+      const ids = await this.originals.activityIdsByKey(
+        athleteId,
+        rows.map((row) => row.objectKey),
+      );
+      for (const row of rows) {
+        const logical = logicalKey(row.objectKey);
+        const bytes = await decodeOriginal(row.objectKey, await this.store.get(row.objectKey));
+        yield { original: toOriginal(row, ids.get(row.objectKey) ?? []), extension: logical.slice(logical.lastIndexOf('.') + 1), bytes };
+      }
+      const last = rows.at(-1)!;
+      after = { receivedAtMicros: BigInt(last.receivedAtMicros), id: last.id };
+    }
+  }
+
   /** GET /athletes/{id}/originals/{sha256}: the exact bytes as received. */
   async bytes(userId: string, athleteId: string, sha256: string) {
     await this.athletes.assertOwned(userId, athleteId);

@@ -1,0 +1,128 @@
+/**
+ * An athlete's export (README "Your originals, reprocessing and export"): a job writes one zip —
+ * manifest.json with every entry's SHA-256, activities.ndjson, streams/ (the current Parquet
+ * objects), gpx/ and originals/ (rejected files and sync bodies too) — downloadable for 7 days.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { createHash } from 'node:crypto';
+import { unzipSync } from 'fflate';
+import { eq } from 'drizzle-orm';
+import { fitActivityFixture } from '../../libs/testing/fit-builder.js';
+import { exportJobs } from '../../src/database/schema/index.js';
+import { asBytes, signUp, type SignedUpUser } from '../factories/api.js';
+import { upload, utf8 } from '../factories/imports.js';
+import { healthKitRun } from '../fixtures/sync-payloads.js';
+import { createTestApp, type TestApp } from '../setup/app.js';
+
+const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+
+let t: TestApp;
+
+beforeAll(async () => {
+  t = await createTestApp({ IMPORT_WORKERS: '1' });
+});
+afterAll(async () => {
+  await t.close();
+});
+
+async function exported(user: SignedUpUser): Promise<{ job: Record<string, unknown>; files: Record<string, Uint8Array>; zip: Uint8Array }> {
+  const accepted = await t.http().post(`/api/v1/athletes/${user.athleteId}/exports`).set(user.auth).expect(202);
+  expect(accepted.body).toMatchObject({ athleteId: user.athleteId, status: 'queued', byteSize: null });
+  const jobId = accepted.body.id as string;
+  let job: Record<string, unknown> = accepted.body;
+  for (let i = 0; i < 240 && job.status !== 'completed' && job.status !== 'failed'; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    job = (await t.http().get(`/api/v1/exports/${jobId}`).set(user.auth).expect(200)).body;
+  }
+  expect(job.status).toBe('completed');
+  const download = await t.http().get(`/api/v1/exports/${jobId}/download`).set(user.auth).buffer(true).parse(asBytes).expect(200);
+  expect(download.headers['content-type']).toMatch(/application\/zip/);
+  const zip = new Uint8Array(download.body as Buffer);
+  return { job, files: unzipSync(zip), zip };
+}
+
+describe('exports', () => {
+  it('writes every activity, stream, track and original into one zip whose manifest checksums verify', async () => {
+    const user = await signUp(t);
+    const fit = fitActivityFixture({
+      sport: 'running',
+      startTime: new Date(Date.UTC(2025, 4, 3, 7)),
+      seconds: 300,
+      channels: { heartRate: true, position: true, altitude: true, cadence: true },
+    }).bytes;
+    const broken = utf8('<gpx version="1.1"><trk><trkseg><trkpt lat="nope"/></trkseg></trk></gpx>');
+    const imported = await upload(t, user, [
+      { name: 'run.fit', bytes: fit },
+      { name: 'broken.gpx', bytes: broken },
+    ]).expect(200);
+    const runId = imported.body.files[0].activityIds[0] as string;
+    const body = JSON.stringify({ activities: [healthKitRun()] });
+    await t.http().post(`/api/v1/athletes/${user.athleteId}/sync/healthkit/batches`).set(user.auth).set('content-type', 'application/json').send(body).expect(200);
+
+    const { job, files, zip } = await exported(user);
+    expect(job).toMatchObject({ byteSize: zip.byteLength, sha256: sha256(zip), counts: { activities: 2, originals: 3, gpx: 2 } });
+    expect(new Date(job.expiresAt as string).getTime() - new Date(job.finishedAt as string).getTime()).toBe(7 * 24 * 3600 * 1000);
+
+    const manifest = JSON.parse(new TextDecoder().decode(files['manifest.json'])) as {
+      formatVersion: number;
+      athlete: { id: string };
+      counts: Record<string, number>;
+      entries: { path: string; byteSize: number; sha256: string }[];
+      streams: { activityId: string; streamType: string; path: string; checksumSha256: string }[];
+      originals: { path: string; sha256: string; fileName: string | null; status: string }[];
+    };
+    expect(manifest).toMatchObject({ formatVersion: 1, athlete: { id: user.athleteId }, counts: job.counts });
+    // Every entry but the manifest is listed with its checksum, and every checksum verifies.
+    expect(manifest.entries.map((e) => e.path).sort()).toEqual(Object.keys(files).filter((path) => path !== 'manifest.json').sort());
+    for (const entry of manifest.entries) {
+      expect({ path: entry.path, sha256: sha256(files[entry.path]!), byteSize: files[entry.path]!.byteLength }).toEqual({ path: entry.path, sha256: entry.sha256, byteSize: entry.byteSize });
+    }
+
+    // activities.ndjson: each activity as GET /activities/{id} answers it.
+    const lines = new TextDecoder().decode(files['activities.ndjson']).trim().split('\n').map((line) => JSON.parse(line) as { id: string });
+    expect(lines).toHaveLength(2);
+    const detail = (await t.http().get(`/api/v1/activities/${runId}`).set(user.auth).expect(200)).body;
+    expect(lines.find((line) => line.id === runId)).toEqual(detail);
+
+    // streams/: the stored Parquet objects byte for byte (their checksum is the stream metadata's).
+    const metadata = (await t.http().get(`/api/v1/activities/${runId}/streams`).set(user.auth).expect(200)).body.items as { streamType: string; checksumSha256: string }[];
+    expect(manifest.streams.filter((s) => s.activityId === runId).map((s) => [s.streamType, s.checksumSha256]).sort()).toEqual(metadata.map((m) => [m.streamType, m.checksumSha256]).sort());
+    for (const stream of manifest.streams) {
+      expect(stream.path).toMatch(new RegExp(`^streams/athlete_id=${user.athleteId}/activity_id=${stream.activityId}/stream_type=${stream.streamType}/`));
+      expect(sha256(files[stream.path]!)).toBe(stream.checksumSha256);
+    }
+
+    // originals/: the imported file, the rejected one and the sync body, exact bytes, named in the manifest.
+    expect(manifest.originals.map((o) => [o.sha256, o.fileName, o.status]).sort()).toEqual(
+      [
+        [sha256(fit), 'run.fit', 'imported'],
+        [sha256(broken), 'broken.gpx', 'rejected'],
+        [sha256(utf8(body)), null, 'imported'],
+      ].sort(),
+    );
+    for (const original of manifest.originals) expect(sha256(files[original.path]!)).toBe(original.sha256);
+
+    // gpx/: GPX 1.1 with the TrackPointExtension, one point per position sample (the HealthKit run has a route too).
+    const gpx = new TextDecoder().decode(files[`gpx/${runId}.gpx`]);
+    expect(gpx).toContain('<gpx version="1.1"');
+    expect(gpx).toContain('xmlns:gpxtpx="http://www.garmin.com/xmlschemas/TrackPointExtension/v1"');
+    const position = metadata.find((m) => m.streamType === 'position') as { sampleCount?: number } | undefined;
+    expect(position?.sampleCount).toBeGreaterThan(0);
+    expect(gpx.match(/<trkpt /g)).toHaveLength(position!.sampleCount!);
+    expect(gpx).toMatch(/<gpxtpx:hr>\d+<\/gpxtpx:hr><gpxtpx:cad>\d+<\/gpxtpx:cad>/);
+  });
+
+  it('answers 404 for another user’s athlete and job (BOLA), and 409 for a download before the zip is written', async () => {
+    const owner = await signUp(t);
+    const stranger = await signUp(t);
+    expect((await t.http().post(`/api/v1/athletes/${owner.athleteId}/exports`).set(stranger.auth).expect(404)).body.code).toBe('NOT_FOUND');
+    const { job } = await exported(owner);
+    await t.http().get(`/api/v1/exports/${job.id as string}`).set(stranger.auth).expect(404);
+    await t.http().get(`/api/v1/exports/${job.id as string}/download`).set(stranger.auth).expect(404);
+
+    const [queued] = await t.database.db.insert(exportJobs).values({ athleteId: owner.athleteId, userId: owner.userId }).returning();
+    const early = await t.http().get(`/api/v1/exports/${queued!.id}/download`).set(owner.auth).expect(409);
+    expect(early.body).toMatchObject({ code: 'CONFLICT' });
+    await t.database.db.delete(exportJobs).where(eq(exportJobs.id, queued!.id));
+  });
+});
