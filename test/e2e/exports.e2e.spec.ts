@@ -9,6 +9,9 @@ import { unzipSync } from 'fflate';
 import { eq } from 'drizzle-orm';
 import { fitActivityFixture } from '../../libs/testing/fit-builder.js';
 import { exportJobs } from '../../src/database/schema/index.js';
+import { ExportsService } from '../../src/modules/exports/exports.service.js';
+import { createObjectStore } from '../../src/modules/streams/storage/create-object-store.js';
+import type { ObjectStore } from '../../src/modules/streams/storage/object-store.js';
 import { asBytes, signUp, type SignedUpUser } from '../factories/api.js';
 import { upload, utf8 } from '../factories/imports.js';
 import { healthKitRun } from '../fixtures/sync-payloads.js';
@@ -17,11 +20,14 @@ import { createTestApp, type TestApp } from '../setup/app.js';
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
 let t: TestApp;
+let store: ObjectStore;
 
 beforeAll(async () => {
   t = await createTestApp({ IMPORT_WORKERS: '1' });
+  store = createObjectStore(t.env);
 });
 afterAll(async () => {
+  await store.close?.();
   await t.close();
 });
 
@@ -110,6 +116,26 @@ describe('exports', () => {
     expect(position?.sampleCount).toBeGreaterThan(0);
     expect(gpx.match(/<trkpt /g)).toHaveLength(position!.sampleCount!);
     expect(gpx).toMatch(/<gpxtpx:hr>\d+<\/gpxtpx:hr><gpxtpx:cad>\d+<\/gpxtpx:cad>/);
+  });
+
+  it('removes a zip once it expired (download 404, the row stays) and the zip of a deleted athlete', async () => {
+    const user = await signUp(t);
+    const { job } = await exported(user);
+    const [row] = await t.database.db.select().from(exportJobs).where(eq(exportJobs.id, job.id as string));
+    expect(await store.stat(row!.objectKey!)).toBeDefined();
+    await t.database.db.update(exportJobs).set({ expiresAt: new Date(Date.now() - 1000) }).where(eq(exportJobs.id, row!.id));
+    await t.app.get(ExportsService).removeExpired();
+    expect(await store.stat(row!.objectKey!)).toBeUndefined();
+    const gone = await t.http().get(`/api/v1/exports/${row!.id}/download`).set(user.auth).expect(404);
+    expect(gone.body.message).toMatch(/expired/);
+    expect((await t.http().get(`/api/v1/exports/${row!.id}`).set(user.auth).expect(200)).body.status).toBe('completed');
+
+    const leaving = await signUp(t);
+    const second = await exported(leaving);
+    const [secondRow] = await t.database.db.select().from(exportJobs).where(eq(exportJobs.id, second.job.id as string));
+    await t.http().delete(`/api/v1/athletes/${leaving.athleteId}`).set(leaving.auth).expect(204);
+    await t.app.get(ExportsService).removeExpired();
+    expect(await store.stat(secondRow!.objectKey!)).toBeUndefined();
   });
 
   it('answers 404 for another user’s athlete and job (BOLA), and 409 for a download before the zip is written', async () => {

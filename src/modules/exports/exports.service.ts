@@ -213,16 +213,28 @@ export class ExportsService implements OnApplicationBootstrap, OnModuleDestroy {
     return gpxChunks({ id: activityId, name: activity.name, activityType: activity.activityType, startTime: activity.startTime }, position, await values('heart_rate'), await values('cadence'));
   }
 
-  /** Removes the zips whose time is up (the job rows stay, answering 404 at download). */
+  /**
+   * Removes the zips whose time is up (the job rows stay, answering 404 at download), and the zips
+   * whose job row is gone (its athlete was deleted: the row went with it, the object did not).
+   */
   async removeExpired(now = new Date()): Promise<number> {
     let removed = 0;
     for (;;) {
       const expired = await this.jobs.findExpired(now, 100);
-      if (expired.length === 0) return removed;
+      if (expired.length === 0) break;
       await this.store.delete(expired.map((row) => row.objectKey!));
       for (const row of expired) await this.jobs.update(row.id, { objectKey: null });
       removed += expired.length;
     }
+    for await (const object of this.store.list('exports/')) {
+      const jobId = /\/([0-9a-f-]{36})\.zip$/.exec(object.key)?.[1];
+      // The row exists from the request on, before the zip is written: no row means no job.
+      if (jobId && !(await this.jobs.findById(jobId))) {
+        await this.store.delete([object.key]);
+        removed++;
+      }
+    }
+    return removed;
   }
 }
 
