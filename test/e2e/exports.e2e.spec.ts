@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createHash } from 'node:crypto';
-import { unzipSync } from 'fflate';
+import { unzipSync, zipSync } from 'fflate';
 import { eq } from 'drizzle-orm';
 import { fitActivityFixture } from '../../libs/testing/fit-builder.js';
 import { exportJobs } from '../../src/database/schema/index.js';
@@ -116,6 +116,68 @@ describe('exports', () => {
     expect(position?.sampleCount).toBeGreaterThan(0);
     expect(gpx.match(/<trkpt /g)).toHaveLength(position!.sampleCount!);
     expect(gpx).toMatch(/<gpxtpx:hr>\d+<\/gpxtpx:hr><gpxtpx:cad>\d+<\/gpxtpx:cad>/);
+  });
+
+  it('round trip: the zip imported into an empty athlete reproduces activities, streams bit-exact and originals; a truncated or tampered zip is refused with the reason', async () => {
+    const source = await signUp(t);
+    const fit = fitActivityFixture({ sport: 'cycling', startTime: new Date(Date.UTC(2025, 5, 3, 7)), seconds: 240, channels: { heartRate: true, position: true, power: true, cadence: true } }).bytes;
+    await upload(t, source, [
+      { name: 'ride.fit', bytes: fit },
+      { name: 'bad.gpx', bytes: utf8('<gpx version="1.1"><trk><trkseg><trkpt lat="x"/></trkseg></trk></gpx>') },
+    ]).expect(200);
+    const body = JSON.stringify({ activities: [healthKitRun('D5B0E0E2-8F4B-4C43-9D4A-6E7F3E2B1A02', '2025-06-04T06:00:00.000+02:00')] });
+    await t.http().post(`/api/v1/athletes/${source.athleteId}/sync/healthkit/batches`).set(source.auth).set('content-type', 'application/json').send(body).expect(200);
+    const { zip, files } = await exported(source);
+
+    const target = await signUp(t);
+    // Refused whole, with the reason, and nothing written: cut off, and one entry changed after the export.
+    const truncated = await upload(t, target, [{ name: 'export.zip', bytes: zip.slice(0, Math.floor(zip.byteLength * 0.7)) }]).expect(200);
+    expect(truncated.body.files[0]).toMatchObject({ status: 'rejected', reason: expect.stringMatching(/truncated or damaged/) });
+    const changed = { ...files, 'activities.ndjson': utf8(new TextDecoder().decode(files['activities.ndjson']).replace('"cycling"', '"running"')) };
+    const tampered = await upload(t, target, [{ name: 'export.zip', bytes: zipSync(changed) }]).expect(200);
+    expect(tampered.body.files[0]).toMatchObject({ status: 'rejected', reason: 'activities.ndjson does not match the SHA-256 in manifest.json (changed after the export); nothing was imported' });
+    expect((await t.http().get(`/api/v1/activities?athleteId=${target.athleteId}`).set(target.auth).expect(200)).body.items).toEqual([]);
+    expect((await t.http().get(`/api/v1/athletes/${target.athleteId}/originals`).set(target.auth).expect(200)).body.items).toEqual([]);
+
+    const restored = await upload(t, target, [{ name: 'export.zip', bytes: zip }]).expect(200);
+    expect(restored.body.files[0]).toMatchObject({ status: 'created', reason: null });
+
+    const all = async (user: SignedUpUser) => {
+      const list = (await t.http().get(`/api/v1/activities?athleteId=${user.athleteId}&includeDuplicates=true&limit=200`).set(user.auth).expect(200)).body.items as { id: string }[];
+      const details = await Promise.all(list.map(async (item) => (await t.http().get(`/api/v1/activities/${item.id}`).set(user.auth).expect(200)).body as Record<string, unknown>));
+      return details.sort((a, b) => String(a.startTime).localeCompare(String(b.startTime)));
+    };
+    const volatile = new Set(['id', 'athleteId', 'parentId', 'createdAt', 'updatedAt', 'activityId', 'duplicateOf', 'primaryId']);
+    const strip = (value: unknown): unknown =>
+      Array.isArray(value) ? value.map(strip) : value && typeof value === 'object' ? Object.fromEntries(Object.entries(value).filter(([key]) => !volatile.has(key)).map(([key, v]) => [key, strip(v)])) : value;
+    const before = await all(source);
+    const after = await all(target);
+    expect(after).toHaveLength(before.length);
+    // The archive keys name the athlete: the same originals, under the new athlete's prefix.
+    const rekey = (details: unknown, athleteId: string) => JSON.parse(JSON.stringify(strip(details)).replaceAll(`athlete_id=${athleteId}/`, 'athlete_id=…/')) as unknown;
+    expect(rekey(after, target.athleteId)).toEqual(rekey(before, source.athleteId));
+
+    // Streams bit-exact: the same Parquet checksums and the same samples.
+    for (const [index, activity] of before.entries()) {
+      const streams = activity.streams as { streamType: string; checksumSha256: string }[];
+      expect((after[index]!.streams as { checksumSha256: string }[]).map((s) => s.checksumSha256)).toEqual(streams.map((s) => s.checksumSha256));
+      for (const stream of streams) {
+        const a = (await t.http().get(`/api/v1/activities/${activity.id as string}/streams/${stream.streamType}`).set(source.auth).expect(200)).body;
+        const b = (await t.http().get(`/api/v1/activities/${after[index]!.id as string}/streams/${stream.streamType}`).set(target.auth).expect(200)).body;
+        expect(b).toEqual(a);
+      }
+    }
+    const originalsOf = async (user: SignedUpUser) =>
+      ((await t.http().get(`/api/v1/athletes/${user.athleteId}/originals`).set(user.auth).expect(200)).body.items as Record<string, unknown>[])
+        .map(({ sha256, source: from, fileName, format, byteSize, status, reason, activityIds }) => ({ sha256, from, fileName, format, byteSize, status, reason, activities: (activityIds as string[]).length }))
+        .sort((a, b) => String(a.sha256).localeCompare(String(b.sha256)));
+    expect(await originalsOf(target)).toEqual(await originalsOf(source));
+    const fitOriginal = await t.http().get(`/api/v1/athletes/${target.athleteId}/originals/${sha256(fit)}`).set(target.auth).buffer(true).parse(asBytes).expect(200);
+    expect(sha256(new Uint8Array(fitOriginal.body as Buffer))).toBe(sha256(fit));
+
+    // Imported again: every activity is there already.
+    const again = await upload(t, target, [{ name: 'export.zip', bytes: zip }]).expect(200);
+    expect(again.body.files[0]).toMatchObject({ status: 'skipped', activityIds: [] });
   });
 
   it('removes a zip once it expired (download 404, the row stays) and the zip of a deleted athlete', async () => {

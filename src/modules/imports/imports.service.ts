@@ -22,6 +22,7 @@ import { SampleValidationError, TooManySamplesError } from '../streams/stream-sa
 import type { StreamSamples, StreamType } from '../streams/stream-types.js';
 import { StreamsService, type StreamActivity } from '../streams/streams.service.js';
 import { ArchivedBodyError, archivedItem } from '../sync/archived-item.js';
+import { ExportRestore, looksLikeExport } from './export-restore.js';
 import { ImportQueue } from './import-queue.js';
 import { ImportsRepository } from './imports.repository.js';
 import { mediaTypeOf, OriginalArchive, originalExtension, originalKey, sha256Hex, stagedUploadKey } from './original-archive.js';
@@ -99,6 +100,7 @@ export class ImportsService implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly jobs: ImportsRepository,
     private readonly queue: ImportQueue,
     private readonly originals: OriginalsService,
+    private readonly exportRestore: ExportRestore,
   ) {
     this.pool = new ParsePool({ threads: Math.max(1, Math.min(availableParallelism(), env.IMPORT_WORKERS + 1)) });
   }
@@ -208,8 +210,12 @@ export class ImportsService implements OnApplicationBootstrap, OnModuleDestroy {
     return item;
   }
 
-  /** Every file of one input (a file, a gzip, an archive or a folder), one result each. */
+  /** Every file of one input (a file, a gzip, an archive or a folder), one result each; an export zip of this API is one result. */
   async *importInput(owner: ImportOwner, input: ImportInput, pool: ParsePool = this.pool): AsyncGenerator<ImportFileResult> {
+    if ('bytes' in input && looksLikeExport(input.bytes)) {
+      yield await this.exportRestore.restore(owner, input.name, input.bytes);
+      return;
+    }
     for await (const leaf of unpack(input)) yield await this.importLeaf(owner, leaf, pool);
   }
 
