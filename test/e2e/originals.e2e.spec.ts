@@ -5,7 +5,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createHash } from 'node:crypto';
-import { and, eq } from 'drizzle-orm';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { and, eq, sql } from 'drizzle-orm';
 import { originals, streamObjectDeletions } from '../../src/database/schema/index.js';
 import { createObjectStore } from '../../src/modules/streams/storage/create-object-store.js';
 import type { ObjectStore } from '../../src/modules/streams/storage/object-store.js';
@@ -152,6 +154,26 @@ describe('originals', () => {
     // The same body again is the same original.
     await t.http().post(`/api/v1/athletes/${user.athleteId}/sync/healthkit/batches`).set(user.auth).set('content-type', 'application/json').send(body).expect(200);
     expect((await list(user).expect(200)).body.items).toHaveLength(1);
+  });
+
+  it('lists the originals archived before the list existed: the migration’s backfill, from the activities pointing at them', async () => {
+    const user = await signUp(t);
+    const bytes = utf8(gpxDocument(new Date('2026-04-09T07:00:00Z'), trackPoints(20)));
+    const imported = await upload(t, user, [{ name: 'before.gpx', bytes }]).expect(200);
+    const body = JSON.stringify({ activities: [healthKitRun('E5B0E0E2-8F4B-4C43-9D4A-6E7F3E2B1A03')] });
+    await t.http().post(`/api/v1/athletes/${user.athleteId}/sync/healthkit/batches`).set(user.auth).set('content-type', 'application/json').send(body).expect(200);
+    const listed = await t.database.db.select().from(originals).where(eq(originals.athleteId, user.athleteId));
+    // As before the migration: no rows.
+    await t.database.db.delete(originals).where(eq(originals.athleteId, user.athleteId));
+    const migration = readFileSync(join(process.cwd(), 'src/database/migrations/0006_originals.sql'), 'utf8');
+    const backfill = /-- hand-written: begin([^]*)-- hand-written: end/.exec(migration)![1]!;
+    await t.database.db.execute(sql.raw(backfill));
+    const rows = await t.database.db.select().from(originals).where(eq(originals.athleteId, user.athleteId));
+    const pick = (row: (typeof rows)[number]) => [row.sha256, row.source, row.objectKey, row.format, row.status];
+    expect(rows.map(pick).sort()).toEqual(listed.map(pick).sort());
+    expect(rows.every((row) => row.fileName === null && row.byteSize === null)).toBe(true);
+    const items = (await list(user).expect(200)).body.items as ListedOriginal[];
+    expect(items.find((item) => item.sha256 === sha256(bytes))!.activityIds).toEqual(imported.body.files[0].activityIds);
   });
 
   it('pages newest first with a cursor, and refuses a cursor it did not hand out', async () => {
