@@ -36,6 +36,7 @@ function concretePath(path: string): string {
     .replace('{type}', 'heart_rate')
     .replace('{source}', 'strava')
     .replace('{provider}', 'strava')
+    .replace('{sha256}', 'a'.repeat(64))
     .replace('{slug}', 'running');
 }
 

@@ -365,7 +365,7 @@ describe('file imports over the API', () => {
     ['notes.gpx', utf8('just some text, not xml')],
     ['broken.gpx.gz', Uint8Array.from([0x1f, 0x8b, 8, 0, 1, 2, 3])],
     ['broken.zip', Uint8Array.from([0x50, 0x4b, 3, 4, 9, 9, 9, 9])],
-  ])('rejects %s with a reason and writes nothing', async (name, bytes) => {
+  ])('rejects %s with a reason, creates nothing and keeps the file among the rejected originals', async (name, bytes) => {
     const who = await signUp(t);
     const response = await upload(t, who, [{ name, bytes }]);
     expect(response.status).toBe(200);
@@ -375,7 +375,12 @@ describe('file imports over the API', () => {
     expect(file.reason.length).toBeGreaterThan(5);
     expect(response.body.summary).toMatchObject({ rejected: 1, created: 0 });
     expect(await listOf(who)).toHaveLength(0);
-    expect(await rawObjects(who)).toHaveLength(0);
+    // Issue 28: a file that reached the parser is archived and listed as rejected; a gzip or zip that
+    // does not open has no file in it (no sha256) and leaves nothing.
+    const objects = await rawObjects(who);
+    expect(objects).toHaveLength(file.sha256 ? 1 : 0);
+    const originals = await t.http().get(`/api/v1/athletes/${who.athleteId}/originals?status=rejected`).set(who.auth).expect(200);
+    expect(originals.body.items.map((o: { sha256: string; reason: string }) => [o.sha256, o.reason])).toEqual(file.sha256 ? [[file.sha256, file.reason]] : []);
   });
 
   it('a file cut off in the middle keeps what is readable and says what was lost', async () => {

@@ -268,7 +268,7 @@ describe('GET /api/openapi.json', () => {
         .filter(({ operation }) => operation.responses?.['409'] !== undefined)
         .map(({ id }) => id)
         .sort();
-      expect(withConflict).toEqual(['connectionCallback', 'createActivity', 'ingestSyncBatch', 'startSync', 'updateActivity']);
+      expect(withConflict).toEqual(['connectionCallback', 'createActivity', 'downloadExport', 'ingestSyncBatch', 'startSync', 'updateActivity']);
       expect(document.paths['/v1/athletes']!.post!.responses?.['409']).toBeUndefined();
       expect(document.paths['/v1/activity-types']!.get!.responses?.['401']).toBeUndefined();
     });

@@ -272,6 +272,26 @@ describe.each([
     expect(await listKeys(store, key)).toEqual([key]);
   });
 
+  it('putFile stores a file’s bytes exactly (replacing an object), and openBlob reads them lazily on the local store only', async () => {
+    const key = freshKey();
+    const folder = await mkdtemp(join(tmpdir(), 'put-file-'));
+    try {
+      const path = join(folder, 'export.zip');
+      const bytes = randomBytes(3 * 1024 * 1024 + 17);
+      await writeFile(path, bytes);
+      await store.put(key, Buffer.from('older'), PARQUET);
+      await store.putFile(key, path, { contentType: 'application/zip' });
+      expect(Buffer.from(await store.get(key)).equals(bytes)).toBe(true);
+      expect((await store.stat(key))?.size).toBe(bytes.byteLength);
+      const blob = await store.openBlob(key);
+      if (kind === 'local') expect(Buffer.from(await blob!.arrayBuffer()).equals(bytes)).toBe(true);
+      else expect(blob).toBeUndefined();
+      if (kind === 'local') await expect(store.openBlob(freshKey())).rejects.toBeInstanceOf(ObjectNotFoundError);
+    } finally {
+      await rm(folder, { recursive: true, force: true });
+    }
+  });
+
   it('delete removes only the named keys and is idempotent', async () => {
     const athlete = randomUUID();
     const activity = randomUUID();

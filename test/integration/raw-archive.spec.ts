@@ -36,7 +36,8 @@ describe.each(['local', 's3'])('RawArchive on the %s object store', (kind) => {
     const bytes = new TextEncoder().encode('{"z":1,  "a":1.50, "big":1e21, "u":"Zürich"}\n');
     const first = await archive.put(athleteId, 'healthkit', bytes);
     const sha256 = createHash('sha256').update(bytes).digest('hex');
-    expect(first).toEqual({ key: rawArchiveKey(athleteId, 'healthkit', sha256, 'json'), sha256 });
+    // The sizes as received and as stored (compressed): what the original counts in the athlete's storage.
+    expect(first).toEqual({ key: rawArchiveKey(athleteId, 'healthkit', sha256, 'json'), sha256, byteSize: bytes.byteLength, storedByteSize: (await store.stat(first.key))!.size });
     expect(first.key).toBe(`raw/athlete_id=${athleteId}/source=healthkit/${sha256}.json.br`);
     expect(Buffer.from(await archive.get(first.key)).equals(Buffer.from(bytes))).toBe(true);
 

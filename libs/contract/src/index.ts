@@ -9,6 +9,8 @@ import { changesContract } from './changes.contract.js';
 import { webhooksContract } from './webhooks.contract.js';
 import { connectionsContract, providerWebhooksContract } from './connections.contract.js';
 import { importsContract } from './imports.contract.js';
+import { originalsContract } from './originals.contract.js';
+import { exportsContract } from './exports.contract.js';
 import { streamsContract } from './streams.contract.js';
 import { syncContract } from './sync.contract.js';
 
@@ -23,6 +25,8 @@ export const contract = {
   changes: changesContract,
   webhooks: webhooksContract,
   providerWebhooks: providerWebhooksContract,
+  originals: originalsContract,
+  exports: exportsContract,
 };
 
 export type Contract = typeof contract;
@@ -41,4 +45,6 @@ export * from './imports.contract.js';
 export * from './connections.contract.js';
 export * from './changes.contract.js';
 export * from './webhooks.contract.js';
+export * from './originals.contract.js';
+export * from './exports.contract.js';
 export * from './statistics.js';

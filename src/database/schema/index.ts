@@ -10,3 +10,5 @@ export * from './duplicates.js';
 export * from './provider-pushes.js';
 export * from './changes.js';
 export * from './webhooks.js';
+export * from './originals.js';
+export * from './exports.js';

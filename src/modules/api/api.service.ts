@@ -18,6 +18,8 @@ import { ChangesRouter } from '../changes/changes.router.js';
 import { ConnectionsRouter } from '../connections/connections.router.js';
 import { ProviderWebhooksRouter } from '../connections/garmin/garmin-webhooks.router.js';
 import { ImportsRouter } from '../imports/imports.router.js';
+import { OriginalsRouter } from '../originals/originals.router.js';
+import { ExportsRouter } from '../exports/exports.router.js';
 import { StreamsRouter } from '../streams/streams.router.js';
 import { SyncRouter } from '../sync/sync.router.js';
 import { WebhooksRouter } from '../webhooks/webhooks.router.js';
@@ -57,6 +59,8 @@ export class ApiService implements OnApplicationShutdown {
     private readonly changes: ChangesRouter,
     private readonly webhooks: WebhooksRouter,
     private readonly providerWebhooks: ProviderWebhooksRouter,
+    private readonly originals: OriginalsRouter,
+    private readonly exports: ExportsRouter,
   ) {}
 
   /** The modules mounted, by their name in the contract. */
@@ -72,11 +76,13 @@ export class ApiService implements OnApplicationShutdown {
       changes: this.changes,
       webhooks: this.webhooks,
       providerWebhooks: this.providerWebhooks,
+      originals: this.originals,
+      exports: this.exports,
     };
   }
 
   router() {
-    const { athletes, activityTypes, activities, streams, sync, imports, connections, changes, webhooks, providerWebhooks } = this.modules();
+    const { athletes, activityTypes, activities, streams, sync, imports, connections, changes, webhooks, providerWebhooks, originals, exports } = this.modules();
     return os.router({
       athletes: athletes.procedures,
       activityTypes: activityTypes.procedures,
@@ -88,6 +94,8 @@ export class ApiService implements OnApplicationShutdown {
       changes: changes.procedures,
       webhooks: webhooks.procedures,
       providerWebhooks: providerWebhooks.procedures,
+      originals: originals.procedures,
+      exports: exports.procedures,
     });
   }
 

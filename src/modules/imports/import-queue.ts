@@ -98,11 +98,48 @@ export class ImportQueue {
     if (this.workerId) boss.notifyWorker(this.workerId);
   }
 
+  /**
+   * Another kind of job on this process's one pg-boss (an athlete's export): its queue is named like
+   * the imports' (after the store its output goes to), created on first use.
+   */
+  async workOn(kind: string, handler: (jobId: string) => Promise<void>): Promise<void> {
+    if (this.env.IMPORT_WORKERS === 0) return;
+    const boss = await this.started();
+    const queue = await this.ensureQueue(boss, kind);
+    this.otherWorkers.set(
+      kind,
+      await boss.work<{ jobId: string }>(queue, { pollingIntervalSeconds: JOB_POLL_SECONDS, batchSize: 1, localConcurrency: 1 }, async ([job]) => handler(job!.data.jobId)),
+    );
+  }
+
+  async sendTo(kind: string, jobId: string): Promise<void> {
+    const boss = await this.started();
+    await boss.send(await this.ensureQueue(boss, kind), { jobId });
+    const worker = this.otherWorkers.get(kind);
+    if (worker) boss.notifyWorker(worker);
+  }
+
+  private readonly otherWorkers = new Map<string, string>();
+  private readonly otherQueues = new Map<string, Promise<string>>();
+
+  private ensureQueue(boss: PgBoss, kind: string): Promise<string> {
+    let queue = this.otherQueues.get(kind);
+    if (!queue) {
+      const name = `${kind}-${this.queue.slice(this.queue.lastIndexOf('-') + 1)}`;
+      queue = boss.createQueue(name, { retryLimit: 3, retryDelay: 5, expireInSeconds: 6 * 3600, heartbeatSeconds: 30 }).then(() => name);
+      queue.catch(() => this.otherQueues.delete(kind));
+      this.otherQueues.set(kind, queue);
+    }
+    return queue;
+  }
+
   /** Called by ImportsService at shutdown, before the database and the parse workers go away. */
   async stop(): Promise<void> {
     if (!this.boss) return;
     const started = this.boss;
     this.boss = undefined;
+    this.otherQueues.clear();
+    this.otherWorkers.clear();
     const boss = await started.catch(() => undefined);
     // Graceful: a running import finishes its current file first; what is left is retried by the next process.
     await boss?.stop({ graceful: true, timeout: 20_000, close: true });

@@ -22,9 +22,11 @@ import { SampleValidationError, TooManySamplesError } from '../streams/stream-sa
 import type { StreamSamples, StreamType } from '../streams/stream-types.js';
 import { StreamsService, type StreamActivity } from '../streams/streams.service.js';
 import { ArchivedBodyError, archivedItem } from '../sync/archived-item.js';
+import { ExportRestore, looksLikeExport } from './export-restore.js';
 import { ImportQueue } from './import-queue.js';
 import { ImportsRepository } from './imports.repository.js';
 import { mediaTypeOf, OriginalArchive, originalExtension, originalKey, sha256Hex, stagedUploadKey } from './original-archive.js';
+import { OriginalsService } from '../originals/originals.service.js';
 import { ParsePool } from './parse-pool.js';
 import { parseAppleHealthExport } from './parsers/index.js';
 import { UnreadableFileError, type ImportedActivity } from './parsers/types.js';
@@ -97,6 +99,8 @@ export class ImportsService implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly archive: OriginalArchive,
     private readonly jobs: ImportsRepository,
     private readonly queue: ImportQueue,
+    private readonly originals: OriginalsService,
+    private readonly exportRestore: ExportRestore,
   ) {
     this.pool = new ParsePool({ threads: Math.max(1, Math.min(availableParallelism(), env.IMPORT_WORKERS + 1)) });
   }
@@ -206,8 +210,12 @@ export class ImportsService implements OnApplicationBootstrap, OnModuleDestroy {
     return item;
   }
 
-  /** Every file of one input (a file, a gzip, an archive or a folder), one result each. */
+  /** Every file of one input (a file, a gzip, an archive or a folder), one result each; an export zip of this API is one result. */
   async *importInput(owner: ImportOwner, input: ImportInput, pool: ParsePool = this.pool): AsyncGenerator<ImportFileResult> {
+    if ('bytes' in input && looksLikeExport(input.bytes)) {
+      yield await this.exportRestore.restore(owner, input.name, input.bytes);
+      return;
+    }
     for await (const leaf of unpack(input)) yield await this.importLeaf(owner, leaf, pool);
   }
 
@@ -232,22 +240,27 @@ export class ImportsService implements OnApplicationBootstrap, OnModuleDestroy {
     // A decoder failing on intact bytes is our bug, not the athlete's file: logged at error level.
     const decoderErrors = 'rejected' in outcome ? (outcome.decoderError ? [outcome.decoderError] : []) : (outcome.result.decoderErrors ?? []);
     for (const failure of decoderErrors) this.logger.error(`${name} (sha256 ${sha256}): ${failure}`);
-    if ('rejected' in outcome) return rejected(name, outcome.rejected, { sha256 });
+    // A rejected file is archived and listed too (GET /athletes/{id}/originals?status=rejected): a later parser may read it.
+    const refuse = async (reason: string, extra: Partial<ImportFileResult> = {}) => {
+      await this.keepRejected(owner, name, bytes, sha256, extra.format ?? null, reason);
+      return rejected(name, reason, { sha256, ...extra });
+    };
+    if ('rejected' in outcome) return refuse(outcome.rejected);
     const { format, activities, warnings } = outcome.result;
     const { prepared } = outcome;
     const result: ImportFileResult = { ...emptyResult(name), status: 'created', format, sha256, warnings: [...warnings] };
-    if (activities.length === 0) return rejected(name, 'the file holds no activity', { format, sha256, warnings });
+    if (activities.length === 0) return refuse('the file holds no activity', { format, warnings });
 
     let inputs: ActivityCreate[];
     try {
       inputs = this.checkActivities(owner, activities, sha256);
     } catch (error) {
-      if (error instanceof UnreadableFileError) return rejected(name, error.reason, { format, sha256, warnings });
+      if (error instanceof UnreadableFileError) return refuse(error.reason, { format, warnings });
       throw error;
     }
     const archiveKey = originalKey(owner.athleteId, sha256, format);
     try {
-      await this.keepOriginal(archiveKey, bytes);
+      const storedByteSize = await this.keepOriginal(archiveKey, bytes);
       // The first activity carries the bare hash: it is created last, so a file whose import was
       // interrupted is not mistaken for a finished one on the next run.
       const order = activities.map((activity, index) => ({ activity, index })).reverse();
@@ -260,6 +273,7 @@ export class ImportsService implements OnApplicationBootstrap, OnModuleDestroy {
         else result.existingIds.unshift(stored.id);
         result.sampleCount += stored.samples;
       }
+      await this.listOriginal({ athleteId: owner.athleteId, sha256, source: 'file', objectKey: archiveKey, fileName: name, format, byteSize: bytes.byteLength, storedByteSize, status: 'imported' });
     } catch (error) {
       await this.reclaimOriginal(archiveKey);
       throw error;
@@ -302,8 +316,19 @@ export class ImportsService implements OnApplicationBootstrap, OnModuleDestroy {
         const key = originalKey(owner.athleteId, sha256, 'json');
         let stored;
         try {
-          await this.keepOriginal(key, original);
+          const storedByteSize = await this.keepOriginal(key, original);
           stored = await this.persist(owner, workout, input, key, 0, result.warnings);
+          await this.listOriginal({
+            athleteId: owner.athleteId,
+            sha256,
+            source: 'file',
+            objectKey: key,
+            fileName: `${leaf.name}#workout-${workouts}`,
+            format: 'apple_health',
+            byteSize: original.byteLength,
+            storedByteSize,
+            status: 'imported',
+          });
         } catch (error) {
           await this.reclaimOriginal(key);
           throw error;
@@ -322,10 +347,33 @@ export class ImportsService implements OnApplicationBootstrap, OnModuleDestroy {
     return result;
   }
 
-  /** Archives a file's exact bytes under their key, withdrawing a removal still queued for it by an earlier failed import. */
-  private async keepOriginal(key: string, bytes: Uint8Array): Promise<void> {
+  /**
+   * Archives a file's exact bytes under their key, withdrawing a removal still queued for it by an
+   * earlier failed import; answers the bytes the object takes in storage.
+   */
+  private async keepOriginal(key: string, bytes: Uint8Array): Promise<number> {
     await this.jobs.withdrawOriginalDeletion(key);
-    await this.archive.keep(key, bytes);
+    return this.archive.keep(key, bytes);
+  }
+
+  /**
+   * Lists an archived original; when an import moved a once-rejected original to its format's key,
+   * the object under the old key is queued for removal (the drain keeps it if anything points at it).
+   */
+  private async listOriginal(record: Parameters<OriginalsService['record']>[0]): Promise<void> {
+    const previousKey = await this.originals.record(record);
+    if (previousKey) await this.jobs.enqueueObjectDeletion(previousKey);
+  }
+
+  /**
+   * A rejected file: its bytes archived (under the extension its name gives, else `bin`) and listed
+   * with the reason, so nothing the athlete sent is lost and a later parser can read it (reprocess).
+   */
+  private async keepRejected(owner: ImportOwner, name: string, bytes: Uint8Array, sha256: string, format: string | null, reason: string): Promise<void> {
+    const extension = format && format !== 'apple_health' ? format : rejectedExtension(name);
+    const key = originalKey(owner.athleteId, sha256, extension);
+    const storedByteSize = await this.keepOriginal(key, bytes);
+    await this.listOriginal({ athleteId: owner.athleteId, sha256, source: 'file', objectKey: key, fileName: name, format, byteSize: bytes.byteLength, storedByteSize, status: 'rejected', reason });
   }
 
   /**
@@ -335,7 +383,7 @@ export class ImportsService implements OnApplicationBootstrap, OnModuleDestroy {
    */
   private async reclaimOriginal(key: string): Promise<void> {
     try {
-      if (await this.jobs.isOriginalReferenced(key)) return;
+      if ((await this.jobs.isOriginalReferenced(key)) || (await this.originals.isKeyListed(key))) return;
     } catch (error) {
       this.logger.error(`The original ${key} of a failed import may be left with no activity: it could not be checked (${String(error)})`);
       return;
@@ -537,6 +585,12 @@ export class ImportsService implements OnApplicationBootstrap, OnModuleDestroy {
       throw error;
     }
   }
+}
+
+/** The extension a rejected file is archived under: its name's, when it is one the importer reads. */
+function rejectedExtension(name: string): string {
+  const extension = name.slice(name.lastIndexOf('.') + 1).toLowerCase();
+  return ['fit', 'gpx', 'tcx', 'xml', 'json'].includes(extension) ? extension : 'bin';
 }
 
 function counters(results: ImportFileResult[]) {

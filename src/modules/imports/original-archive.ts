@@ -49,10 +49,16 @@ const isCompressedAlready = (bytes: Uint8Array) =>
 export class OriginalArchive {
   constructor(@Inject(OBJECT_STORE) private readonly store: ObjectStore) {}
 
-  /** Stores the bytes compressed under their key (originalKey: once, the same content is the same key). */
-  async keep(key: string, bytes: Uint8Array): Promise<void> {
-    if (await this.store.stat(key)) return;
-    await this.store.put(key, await encodeOriginal(bytes), { contentType: COMPRESSED_MEDIA_TYPE, metadata: { 'media-type': mediaTypeOf(key) } });
+  /**
+   * Stores the bytes compressed under their key (originalKey: once, the same content is the same key);
+   * answers the bytes the object takes in storage.
+   */
+  async keep(key: string, bytes: Uint8Array): Promise<number> {
+    const existing = await this.store.stat(key);
+    if (existing) return existing.size;
+    const encoded = await encodeOriginal(bytes);
+    await this.store.put(key, encoded, { contentType: COMPRESSED_MEDIA_TYPE, metadata: { 'media-type': mediaTypeOf(key) } });
+    return encoded.byteLength;
   }
 
   /** The exact bytes of the original archived under the key, whether compressed (`.br`) or stored before originals were. */

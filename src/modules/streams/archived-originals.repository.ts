@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { and, asc, countDistinct, eq, gt, inArray, like, notLike } from 'drizzle-orm';
 import type { Database } from '../../database/database.js';
 import { InjectDb } from '../../database/database.module.js';
-import { activities, streamObjectDeletions } from '../../database/schema/index.js';
+import { activities, originals, streamObjectDeletions } from '../../database/schema/index.js';
 import { COMPRESSED_SUFFIX } from './objects/original-encoding.js';
 
 /** Activities pointing at an archived original stored as it arrived, before originals were compressed. */
@@ -48,6 +48,8 @@ export class ArchivedOriginalsRepository {
   async switchArchive(oldKey: string, newKey: string): Promise<number> {
     return this.db.transaction(async (tx) => {
       const moved = await tx.update(activities).set({ sourceArchiveKey: newKey }).where(eq(activities.sourceArchiveKey, oldKey)).returning({ id: activities.id });
+      // The athlete's list of originals points at the same object (a rejected file's only pointer).
+      await tx.update(originals).set({ objectKey: newKey }).where(eq(originals.objectKey, oldKey));
       await tx.insert(streamObjectDeletions).values({ objectKey: oldKey, reason: 'superseded' }).onConflictDoNothing();
       return moved.length;
     });

@@ -4,6 +4,7 @@ import type { Database } from '../../database/database.js';
 import { InjectDb } from '../../database/database.module.js';
 import {
   activities,
+  originals,
   activityStreams,
   athletes,
   streamObjectDeletions,
@@ -186,7 +187,11 @@ export class StreamsRepository {
           // An archived original of a failed import (ImportsRepository.enqueueObjectDeletion) that an activity points at again.
           and(
             sql`${streamObjectDeletions.objectKey} like 'raw/%'`,
-            exists(this.db.select({ id: activities.id }).from(activities).where(eq(activities.sourceArchiveKey, streamObjectDeletions.objectKey))),
+            or(
+              exists(this.db.select({ id: activities.id }).from(activities).where(eq(activities.sourceArchiveKey, streamObjectDeletions.objectKey))),
+              // …or that the athlete's list of originals keeps (a rejected file: no activity points at it).
+              exists(this.db.select({ id: originals.id }).from(originals).where(eq(originals.objectKey, streamObjectDeletions.objectKey))),
+            ),
           ),
         ),
       );

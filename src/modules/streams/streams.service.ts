@@ -262,6 +262,16 @@ export class StreamsService implements OnModuleInit, OnApplicationBootstrap, OnM
   }
 
   /**
+   * For an athlete's export: the activity's current stream objects, one at a time (their lake key,
+   * the checksum the row recorded, the Parquet bytes as stored).
+   */
+  async *currentObjects(userId: string, activityId: string): AsyncGenerator<{ type: StreamType; key: string; checksumSha256: string; bytes: Uint8Array }> {
+    for (const row of await this.streams.findByActivity(userId, activityId)) {
+      yield { type: row.streamType as StreamType, key: row.objectKey, checksumSha256: row.checksumSha256, bytes: await this.fetchObject(row) };
+    }
+  }
+
+  /**
    * For modules that delete activities in their own transaction (sync): their stream objects are
    * already queued by the trigger; this removes them now instead of at the drain's next poll.
    */

@@ -25,6 +25,10 @@ export interface ArchivedObject {
   key: string;
   /** Hex sha256 of the bytes as received (not of the stored, compressed ones): the key's file name. */
   sha256: string;
+  /** Bytes as received. */
+  byteSize: number;
+  /** Bytes the object takes in storage (compressed). */
+  storedByteSize: number;
 }
 
 /**
@@ -42,12 +46,13 @@ export class RawArchive {
     const sha256 = createHash('sha256').update(bytes).digest('hex');
     const key = rawArchiveKey(athleteId, source, sha256, extension);
     // A replayed body is already there: one stat instead of re-uploading the bytes.
-    if (!(await this.store.stat(key))) {
-      const last = extension.split('.').at(-1)!;
-      const mediaType = CONTENT_TYPES[last] ?? 'application/octet-stream';
-      await this.store.put(key, await encodeOriginal(bytes), { contentType: COMPRESSED_MEDIA_TYPE, metadata: { sha256, 'media-type': mediaType } });
-    }
-    return { key, sha256 };
+    const existing = await this.store.stat(key);
+    if (existing) return { key, sha256, byteSize: bytes.byteLength, storedByteSize: existing.size };
+    const last = extension.split('.').at(-1)!;
+    const mediaType = CONTENT_TYPES[last] ?? 'application/octet-stream';
+    const encoded = await encodeOriginal(bytes);
+    await this.store.put(key, encoded, { contentType: COMPRESSED_MEDIA_TYPE, metadata: { sha256, 'media-type': mediaType } });
+    return { key, sha256, byteSize: bytes.byteLength, storedByteSize: encoded.byteLength };
   }
 
   /** The exact bytes as received, whether archived compressed (`.br`) or, before that, as they were. */

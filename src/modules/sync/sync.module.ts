@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { ActivitiesModule } from '../activities/activities.module.js';
 import { AthletesModule } from '../athletes/athletes.module.js';
+import { OriginalsModule } from '../originals/originals.module.js';
 import { StreamsModule } from '../streams/streams.module.js';
 import { RawArchive } from './raw-archive.js';
 import { SyncRepository } from './sync.repository.js';
@@ -9,7 +10,7 @@ import { SyncService } from './sync.service.js';
 
 /** Sync states and batch ingest; orchestrates activities and streams through their services. */
 @Module({
-  imports: [AthletesModule, ActivitiesModule, StreamsModule],
+  imports: [AthletesModule, ActivitiesModule, StreamsModule, OriginalsModule],
   providers: [SyncRepository, SyncService, SyncRouter, RawArchive],
   exports: [SyncRouter, SyncService, RawArchive],
 })

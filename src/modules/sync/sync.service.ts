@@ -26,6 +26,7 @@ import { isPositionSamples } from '../streams/stream-types.js';
 import { StreamsService } from '../streams/streams.service.js';
 import { MAPPER_VERSION, MAPPERS } from './mappers/index.js';
 import { MappingError, type IgnoredItem, type NormalizedActivity } from './mappers/normalized.js';
+import { OriginalsService } from '../originals/originals.service.js';
 import { RawArchive } from './raw-archive.js';
 import { SyncRepository } from './sync.repository.js';
 
@@ -170,6 +171,7 @@ export class SyncService {
     private readonly activities: ActivitiesService,
     private readonly streams: StreamsService,
     private readonly archive: RawArchive,
+    private readonly originals: OriginalsService,
   ) {}
 
   async listStates(userId: string, athleteId: string) {
@@ -290,6 +292,19 @@ export class SyncService {
       }),
     );
 
+    // The body is listed among the athlete's originals (GET /athletes/{id}/originals); a replay finds it listed.
+    await this.originals.record({
+      athleteId: athlete.id,
+      sha256: archived.sha256,
+      source,
+      objectKey: archived.key,
+      fileName: null,
+      format: 'json',
+      byteSize: archived.byteSize,
+      storedByteSize: archived.storedByteSize,
+      status: 'imported',
+      receivedAt,
+    });
     if (deletion.deleted.length > 0) this.streams.removeQueuedObjectsSoon();
     const byIndex = new Map(results.map((r) => [r.index, r]));
     await this.writeStreams(winners.filter((item) => byIndex.get(item.ordinal)?.outcome !== 'unchanged' && item.activity.streams.length > 0), byIndex, userId, athlete.id);

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, opendir, readFile, rename, rmdir, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { openAsBlob } from 'node:fs';
+import { copyFile, mkdir, open, opendir, readFile, rename, rmdir, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import {
   InvalidObjectKeyError,
@@ -85,6 +86,38 @@ export class LocalObjectStore implements ObjectStore {
       throw toStoreError(error, `writing ${JSON.stringify(key)}`);
     }
     await syncFolder(folder);
+  }
+
+  async putFile(key: string, source: string, options: PutObjectOptions): Promise<void> {
+    const path = this.pathOf(key);
+    assertValidMetadata(options.metadata);
+    const folder = dirname(path);
+    const temp = join(folder, tempNameFor(basename(path)));
+    try {
+      await (await this.createTemp(folder, temp)).close();
+      await copyFile(source, temp);
+      const handle = await open(temp, 'r+');
+      try {
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await rename(temp, path);
+    } catch (error) {
+      await unlink(temp).catch(() => undefined);
+      throw toStoreError(error, `writing ${JSON.stringify(key)}`);
+    }
+    await syncFolder(folder);
+  }
+
+  async openBlob(key: string): Promise<Blob | undefined> {
+    const path = this.pathOf(key);
+    try {
+      return await openAsBlob(path);
+    } catch (error) {
+      if (errorCode(error) === 'ENOENT') throw new ObjectNotFoundError(key, { cause: error });
+      throw toStoreError(error, `reading ${JSON.stringify(key)}`);
+    }
   }
 
   async get(key: string): Promise<Uint8Array> {

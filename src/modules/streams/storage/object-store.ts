@@ -39,6 +39,16 @@ export interface ObjectStore {
   delete(keys: readonly string[]): Promise<void>;
   /** Every object whose key starts with the prefix (a plain string prefix, as in S3); no order is promised. */
   list(prefix: string): AsyncIterable<StoredObjectInfo>;
+  /**
+   * Stores the file at `path` under the key, read from disk as it is sent (constant memory, any size:
+   * an athlete's export zip). Same replace semantics as put.
+   */
+  putFile(key: string, path: string, options: PutObjectOptions): Promise<void>;
+  /**
+   * The object as a Blob read lazily from where it lives, for stores that can (the local folder);
+   * undefined when the store answers a presigned URL instead (S3). Rejects with ObjectNotFoundError.
+   */
+  openBlob(key: string): Promise<Blob | undefined>;
   /** A URL anyone holding it can GET for expirySeconds; undefined when the store cannot issue one (local). */
   presignedGetUrl(key: string, expirySeconds: number): Promise<string | undefined>;
   close?(): Promise<void>;
