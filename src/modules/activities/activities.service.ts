@@ -51,8 +51,8 @@ export class ActivitiesService {
    * what was written, in the write's own transaction and under the athlete's lock, unless
    * DUPLICATE_DETECTION=false.
    */
-  private async regroup(tx: Transaction, userId: string, athleteId: string, ids: readonly string[]): Promise<void> {
-    if (this.duplicates.detection) await this.duplicates.regroup(tx, userId, athleteId, ids);
+  private async regroup(tx: Transaction, userId: string, athleteId: string, ids: readonly string[], inserted: readonly ActivityRow[] = []): Promise<void> {
+    if (this.duplicates.detection) await this.duplicates.regroup(tx, userId, athleteId, ids, inserted);
   }
 
   /** Deletes under the athlete's lock, then regroups the deleted activities' former group mates (a deleted primary's next member is promoted). */
@@ -235,7 +235,7 @@ export class ActivitiesService {
         for (const child of input.children ?? []) {
           children.push(await this.insertOne(tx, { ...child, timeZone: child.timeZone === undefined ? timeZone : child.timeZone }, userId, athlete.id, parent.id, receivedAt));
         }
-        if (!parent.parentId) await this.regroup(tx, userId, athlete.id, [parent.id]);
+        if (!parent.parentId) await this.regroup(tx, userId, athlete.id, [parent.id], [parent]);
         return { ...parent, children };
       });
     } catch (error) {
