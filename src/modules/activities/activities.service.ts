@@ -346,8 +346,7 @@ export class ActivitiesService {
       sourceData: sourceData ?? null,
       sourceDataReceivedAt: sourceData === undefined ? null : receivedAt,
     });
-    await this.activities.replaceStatistics(tx, userId, row.id, statistics ?? [], false);
-    await this.activities.replaceEvents(tx, userId, row.id, (events ?? []).map(toNewEvent), false);
+    await this.activities.insertDetails(tx, row.id, statistics ?? [], (events ?? []).map(toNewEvent));
     return row;
   }
 
