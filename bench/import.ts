@@ -21,7 +21,8 @@
  *   Parquet encoding (prepareStreams: validation, encoding, checksum, summary per stream), archive
  *   (encodeOriginal: brotli of the original), and database & the rest (import minus the steps
  *   before: rows, object writes, sha256 of the file, schema checks) by difference.
- * Round 0 warms the JIT and is not counted; each figure is the median of the rounds per file, then
+ * The SQL column counts the statements one import ran through Drizzle (DatabaseOptions.onQuery; not
+ * BEGIN/COMMIT), in the warm-up round. Round 0 warms the JIT and is not counted; each figure is the median of the rounds per file, then
  * the median over the files. With BENCH_DATABASE_URL the rows go to PostgreSQL, whose own CPU (its
  * server processes) is not in these figures; by default to the embedded PGlite, whose is.
  */
@@ -122,7 +123,10 @@ const median = (values: readonly number[]) => {
 async function main() {
   const files = inputs();
   if (files.length === 0) throw new Error('no FIT files to import');
-  const database = DATABASE_URL ? openDatabase({ url: DATABASE_URL }) : openDatabase({ pgliteDir: join(dataDir, 'pglite') });
+  // Statements per file: counted once, in the warm-up round (the same each round).
+  let statements = 0;
+  const onQuery = () => void statements++;
+  const database = DATABASE_URL ? openDatabase({ url: DATABASE_URL, onQuery }) : openDatabase({ pgliteDir: join(dataDir, 'pglite'), onQuery });
   await database.migrate();
   await seedCatalog(database.db);
   const app = await createApp(env(), { database });
@@ -142,6 +146,7 @@ async function main() {
   }
 
   console.log(`${files.length} FIT files, ${ROUNDS} rounds after a warm-up round; ${DATABASE_URL ? 'PostgreSQL' : 'embedded PGlite'}, local object store`);
+  const statementsPerFile = files.map(() => 0);
   const perFile = files.map(() => ({ decode: [] as number[], parse: [] as number[], parquet: [] as number[], archive: [] as number[], total: [] as number[] }));
   const statuses = new Map<string, number>();
   let samples = 0;
@@ -159,12 +164,15 @@ async function main() {
       const parquet = parsed ? await cpuMs(() => prepareStreams(parsed!.activities)) : 0;
       const archive = await cpuMs(() => encodeOriginal(file.bytes));
       let status = '';
+      await settle();
+      statements = 0;
       const total = await cpuMs(async () => {
         const result = await imports.importLeaf(owners[round]!, { kind: 'file', name: file.name, bytes: file.bytes }, pool);
         status = result.status;
         if (round === 0) samples += result.sampleCount;
       });
       if (round === 0) {
+        statementsPerFile[index] = statements;
         statuses.set(status, (statuses.get(status) ?? 0) + 1);
         continue;
       }
@@ -188,14 +196,14 @@ async function main() {
     const parquet = median(times.parquet);
     const archive = median(times.archive);
     const split: Record<Step, number> = { decode, mapping: parse - decode, parquet, archive, rest: total - parse - parquet - archive };
-    return { file, decode, total, ratio: total / decode, split };
+    return { file, decode, total, ratio: total / decode, split, statements: statementsPerFile[index]! };
   });
   console.log(`Files: ${[...statuses].map(([status, n]) => `${n} ${status}`).join(', ')}; ${samples.toLocaleString('en-US')} stream samples stored per round\n`);
-  console.log(`  ${'file'.padEnd(34)} ${'KB'.padStart(6)} ${'decode ms'.padStart(10)} ${'import ms'.padStart(10)} ${'ratio'.padStart(6)}`);
+  console.log(`  ${'file'.padEnd(34)} ${'KB'.padStart(6)} ${'decode ms'.padStart(10)} ${'import ms'.padStart(10)} ${'ratio'.padStart(6)} ${'SQL'.padStart(4)}`);
   for (const row of rows) {
     const name = row.file.name.length > 34 ? `${row.file.name.slice(0, 31)}…` : row.file.name;
     console.log(
-      `  ${name.padEnd(34)} ${(row.file.bytes.byteLength / 1024).toFixed(0).padStart(6)} ${row.decode.toFixed(2).padStart(10)} ${row.total.toFixed(2).padStart(10)} ${row.ratio.toFixed(2).padStart(6)}`,
+      `  ${name.padEnd(34)} ${(row.file.bytes.byteLength / 1024).toFixed(0).padStart(6)} ${row.decode.toFixed(2).padStart(10)} ${row.total.toFixed(2).padStart(10)} ${row.ratio.toFixed(2).padStart(6)} ${String(row.statements).padStart(4)}`,
     );
   }
   const decodeMedian = median(rows.map((r) => r.decode));
@@ -203,6 +211,7 @@ async function main() {
   const ratioMedian = median(rows.map((r) => r.ratio));
   console.log(`\n  Median over ${rows.length} files: SDK decode ${decodeMedian.toFixed(2)} ms, import ${importMedian.toFixed(2)} ms of CPU per file`);
   console.log(`  Import / decode: ${(importMedian / decodeMedian).toFixed(2)}× (medians), median of the per-file ratios ${ratioMedian.toFixed(2)}× (goal ≤ 3×)`);
+  console.log(`  SQL statements per file (Drizzle's, without BEGIN/COMMIT): median ${median(rows.map((r) => r.statements))}, ${Math.min(...rows.map((r) => r.statements))}–${Math.max(...rows.map((r) => r.statements))}`);
   console.log('\n  Where an import\'s CPU goes (median over the files of each step; steps timed separately, so they need not add up exactly):');
   const totals = Object.fromEntries(STEPS.map((step) => [step, rows.reduce((n, r) => n + r.split[step], 0)])) as Record<Step, number>;
   const sum = STEPS.reduce((n, step) => n + totals[step], 0);

@@ -35,6 +35,8 @@ export interface DatabaseOptions {
   maxConnections?: number;
   /** PGlite's shared_buffers (PostgreSQL units, e.g. `16MB`); PGLITE_SHARED_BUFFERS, see pgliteStartParams. */
   pgliteSharedBuffers?: string;
+  /** Called with the SQL of every statement run through Drizzle (bench:import counts them per file). */
+  onQuery?: (query: string) => void;
 }
 
 /** The embedded database's buffer cache unless PGLITE_SHARED_BUFFERS says otherwise. */
@@ -96,6 +98,7 @@ export async function initialiseEmbeddedDataDir(pgliteDir: string, sharedBuffers
     lock.release();
   }
 }
+const queryLogger = ({ onQuery }: DatabaseOptions) => (onQuery ? { logQuery: (query: string) => onQuery(query) } : undefined);
 
 /** Any constant works; it only has to be the same for every process that migrates this database. */
 const MIGRATION_LOCK_KEY = 7_301_937_405;
@@ -106,7 +109,7 @@ export function openDatabase(options: DatabaseOptions): DatabaseHandle {
       max: options.maxConnections ?? 10,
       onnotice: () => undefined,
     });
-    const db = drizzlePostgres({ client, schema }) as unknown as Database;
+    const db = drizzlePostgres({ client, schema, logger: queryLogger(options) }) as unknown as Database;
     return {
       db,
       kind: 'postgres',
@@ -136,7 +139,7 @@ export function openDatabase(options: DatabaseOptions): DatabaseHandle {
     lock?.release();
     throw error;
   }
-  const db = drizzlePglite({ client, schema }) as unknown as Database;
+  const db = drizzlePglite({ client, schema, logger: queryLogger(options) }) as unknown as Database;
   return {
     db,
     kind: 'pglite',

@@ -297,6 +297,23 @@ describe('validation: 422 with field paths, nothing written', () => {
     expect(response.status).toBe(404);
     expect(await countActivities(owner)).toBe(0);
   });
+
+  it('an athlete that is not mine answers 404 also when the body gives the time zone (no athlete read) or an externalId the athlete holds', async () => {
+    const owner = await signUp(t);
+    const stranger = await signUp(t);
+    await createActivity(t, owner, { source: 'garmin', externalId: 'held-1', timeZone: 'Europe/Zurich' });
+    const bodies = [
+      runBody(owner.athleteId, { timeZone: 'Europe/Zurich' }),
+      runBody(owner.athleteId, { timeZone: null }),
+      runBody(owner.athleteId, { source: 'garmin', externalId: 'held-1', timeZone: 'Europe/Zurich' }),
+      runBody(owner.athleteId, { source: 'garmin', externalId: 'held-1' }),
+    ];
+    for (const body of bodies) {
+      const response = await t.http().post('/api/v1/activities').set(stranger.auth).send(body);
+      expect({ status: response.status, message: response.body.message }).toEqual({ status: 404, message: 'Athlete not found' });
+    }
+    expect(await countActivities(owner)).toBe(1);
+  });
 });
 
 describe('the timeline', () => {

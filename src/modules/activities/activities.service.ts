@@ -51,8 +51,8 @@ export class ActivitiesService {
    * what was written, in the write's own transaction and under the athlete's lock, unless
    * DUPLICATE_DETECTION=false.
    */
-  private async regroup(tx: Transaction, userId: string, athleteId: string, ids: readonly string[]): Promise<void> {
-    if (this.duplicates.detection) await this.duplicates.regroup(tx, userId, athleteId, ids);
+  private async regroup(tx: Transaction, userId: string, athleteId: string, ids: readonly string[], inserted: readonly ActivityRow[] = []): Promise<void> {
+    if (this.duplicates.detection) await this.duplicates.regroup(tx, userId, athleteId, ids, inserted);
   }
 
   /** Deletes under the athlete's lock, then regroups the deleted activities' former group mates (a deleted primary's next member is promoted). */
@@ -220,26 +220,33 @@ export class ActivitiesService {
    * of its children, in input order. Imports use it (they need the ids and windows, not the detail).
    */
   async insert(userId: string, input: ActivityCreate): Promise<ActivityRow & { children: ActivityRow[] }> {
-    const athlete = await this.athletes.get(userId, input.athleteId);
+    // The athlete is read for its time zone (an omitted timeZone takes it) and before a parent is
+    // checked; otherwise the composite foreign key (athlete_id, user_id) refuses anyone else's
+    // athlete with the same 404 (translateRuleViolation), one statement less (an import gives the zone).
+    const athlete = input.timeZone === undefined || input.parentId ? await this.athletes.get(userId, input.athleteId) : undefined;
+    const athleteId = athlete?.id ?? input.athleteId;
     this.types.assertKnown(input.activityType, ['activityType']);
     input.children?.forEach((child, index) => this.types.assertKnown(child.activityType, ['children', index, 'activityType']));
-    if (input.parentId) await this.assertValidParent(userId, input.parentId, athlete.id, ['parentId']);
+    if (input.parentId) await this.assertValidParent(userId, input.parentId, athleteId, ['parentId']);
 
     // Omitted: the athlete's zone (the manual entry's default); null: unknown, kept so (§9).
-    const timeZone = input.timeZone === undefined ? athlete.timeZone : input.timeZone;
+    const timeZone = input.timeZone === undefined ? athlete!.timeZone : input.timeZone;
     const receivedAt = new Date();
     try {
       return await this.activities.transaction(async (tx) => {
-        const parent = await this.insertOne(tx, { ...input, timeZone }, userId, athlete.id, input.parentId ?? null, receivedAt);
+        const parent = await this.insertOne(tx, { ...input, timeZone }, userId, athleteId, input.parentId ?? null, receivedAt);
         const children: ActivityRow[] = [];
         for (const child of input.children ?? []) {
-          children.push(await this.insertOne(tx, { ...child, timeZone: child.timeZone === undefined ? timeZone : child.timeZone }, userId, athlete.id, parent.id, receivedAt));
+          children.push(await this.insertOne(tx, { ...child, timeZone: child.timeZone === undefined ? timeZone : child.timeZone }, userId, athleteId, parent.id, receivedAt));
         }
-        if (!parent.parentId) await this.regroup(tx, userId, athlete.id, [parent.id]);
+        if (!parent.parentId) await this.regroup(tx, userId, athleteId, [parent.id], [parent]);
         return { ...parent, children };
       });
     } catch (error) {
-      throw await this.translateWriteError(error, userId, athlete.id, input);
+      // The external-id key is per athlete: its violation, checked before the foreign key, says
+      // nothing to someone whose athlete it is not (404 as above, not a 409).
+      if (!athlete && isUniqueViolation(error, EXTERNAL_ID_KEY)) await this.athletes.get(userId, athleteId);
+      throw await this.translateWriteError(error, userId, athleteId, input);
     }
   }
 
@@ -346,8 +353,7 @@ export class ActivitiesService {
       sourceData: sourceData ?? null,
       sourceDataReceivedAt: sourceData === undefined ? null : receivedAt,
     });
-    await this.activities.replaceStatistics(tx, userId, row.id, statistics ?? [], false);
-    await this.activities.replaceEvents(tx, userId, row.id, (events ?? []).map(toNewEvent), false);
+    await this.activities.insertDetails(tx, row.id, statistics ?? [], (events ?? []).map(toNewEvent));
     return row;
   }
 

@@ -82,10 +82,22 @@ export class DuplicateGroups {
    * the (athlete_id, start_time) index), their current group mates and their overrides, grows that
    * set until no component reaches a new activity, then writes each activity's duplicate_of.
    * Answers how many groups got a different primary.
+   *
+   * `inserted`: rows of seeds that this transaction has just inserted (the caller holds them). They
+   * are not read back, and, their ids being new, nothing can point at them yet (no group mates, no
+   * overrides): the regroup of a new activity that has no candidate is then the lock and one
+   * candidate query.
    */
-  async regroup(tx: Transaction, userId: string, athleteId: string, seedIds: readonly string[]): Promise<{ changedPrimaries: number }> {
+  async regroup(
+    tx: Transaction,
+    userId: string,
+    athleteId: string,
+    seedIds: readonly string[],
+    inserted: readonly Node[] = [],
+  ): Promise<{ changedPrimaries: number }> {
     if (seedIds.length === 0) return { changedPrimaries: 0 };
     await this.lock(tx, athleteId);
+    const fresh = new Map(inserted.filter((row) => seedIds.includes(row.id)).map((row) => [row.id, row]));
     const nodes = new Map<string, Node>();
     const separate = new Set<string>();
     const same = new Map<string, [string, string]>();
@@ -93,9 +105,9 @@ export class DuplicateGroups {
     const seeds = new Set(seedIds);
     let frontier = [...seeds];
     for (let round = 0; frontier.length > 0 && round < MAX_ROUNDS; round++) {
-      const { added, mates } = await this.loadNeighbourhood(tx, userId, athleteId, frontier, nodes);
+      const { added, mates } = await this.loadNeighbourhood(tx, userId, athleteId, frontier, nodes, fresh);
       // Every loaded activity's overrides; partners joined by hand may lie anywhere in time: load them too.
-      for (let pending = added; pending.length > 0; ) {
+      for (let pending = added.filter((id) => !fresh.has(id)); pending.length > 0; ) {
         for (const row of await this.overridesOf(tx, pending)) {
           if (row.kind === 'separate') separate.add(pairKey(row.activityId, row.otherId));
           else if (row.kind === 'same') same.set(pairKey(row.activityId, row.otherId), [row.activityId, row.otherId]);
@@ -123,13 +135,18 @@ export class DuplicateGroups {
     return duplicateComponents(topLevel, { separate, same: [...same.values()] });
   }
 
-  /** Loads the given activities, their time-window candidates and their group mates into `nodes`; returns the ids new to it. */
+  /**
+   * Loads the given activities, their time-window candidates and their group mates into `nodes`;
+   * returns the ids new to it. Those in `fresh` (just inserted, see regroup) are taken as they are,
+   * their own only mates.
+   */
   private async loadNeighbourhood(
     tx: Transaction,
     userId: string,
     athleteId: string,
     ids: readonly string[],
     nodes: Map<string, Node>,
+    fresh: ReadonlyMap<string, Node> = new Map(),
   ): Promise<{ added: string[]; mates: string[] }> {
     const mine = and(eq(activities.userId, userId), eq(activities.athleteId, athleteId));
     const added: string[] = [];
@@ -140,10 +157,13 @@ export class DuplicateGroups {
         added.push(row.id);
       }
     };
-    const own = await tx.select(nodeColumns).from(activities).where(and(mine, anyOf(activities.id, [...ids])));
+    const known = ids.flatMap((id) => fresh.get(id) ?? []);
+    const unknown = ids.filter((id) => !fresh.has(id));
+    const read = unknown.length === 0 ? [] : await tx.select(nodeColumns).from(activities).where(and(mine, anyOf(activities.id, unknown)));
+    const own = [...known, ...read];
     add(own);
-    const heads = [...new Set(own.flatMap((row) => [row.id, row.duplicateOf ?? row.id]))];
-    const mates = heads.length === 0 ? [] : await tx.select(nodeColumns).from(activities).where(and(mine, or(anyOf(activities.id, heads), anyOf(activities.duplicateOf, heads))));
+    const heads = [...new Set(read.flatMap((row) => [row.id, row.duplicateOf ?? row.id]))];
+    const mates = [...known, ...(heads.length === 0 ? [] : await tx.select(nodeColumns).from(activities).where(and(mine, or(anyOf(activities.id, heads), anyOf(activities.duplicateOf, heads)))))];
     add(mates);
     const windows = mergeWindows(own.filter((row) => row.parentId === null).map((row) => row.startTime.getTime()));
     for (let i = 0; i < windows.length; i += RANGES_PER_QUERY) add(await this.candidates(tx, userId, athleteId, windows.slice(i, i + RANGES_PER_QUERY)));

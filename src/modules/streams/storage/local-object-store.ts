@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { openAsBlob } from 'node:fs';
-import { copyFile, mkdir, open, opendir, readFile, rename, rmdir, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { copyFile, mkdir, open, opendir, readFile, rename, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import {
   InvalidObjectKeyError,
@@ -94,7 +94,7 @@ export class LocalObjectStore implements ObjectStore {
     const folder = dirname(path);
     const temp = join(folder, tempNameFor(basename(path)));
     try {
-      await (await this.createTemp(folder, temp)).close();
+      await this.writeTemp(folder, temp, new Uint8Array(0));
       await copyFile(source, temp);
       const handle = await open(temp, 'r+');
       try {
@@ -200,25 +200,21 @@ export class LocalObjectStore implements ObjectStore {
     return path;
   }
 
+  /**
+   * Creates the temp file (`wx`: never someone else's) with the body, fsynced before it is closed
+   * (`flush`): without it a crash soon after the rename could leave an empty or partial file under
+   * the key. One writeFile rather than open, write, sync and close: the same system calls, fewer
+   * hand-overs to libuv's pool (bench:import counts the CPU of each).
+   */
   private async writeTemp(folder: string, temp: string, body: Uint8Array): Promise<void> {
-    const handle = await this.createTemp(folder, temp);
-    try {
-      await handle.writeFile(body);
-      // Without fsync a crash soon after the rename could leave an empty or partial file under the key.
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-  }
-
-  private async createTemp(folder: string, temp: string): Promise<FileHandle> {
     // A concurrent delete may prune the folder (or a parent) between mkdir and open, or while
     // mkdir creates the chain; creating it again is enough. Once the temp file exists the folder
     // is not empty, so it cannot be pruned before the rename.
     for (let attempt = 1; ; attempt++) {
       try {
         await mkdir(folder, { recursive: true });
-        return await open(temp, 'wx');
+        await writeFile(temp, body, { flag: 'wx', flush: true });
+        return;
       } catch (error) {
         if (errorCode(error) !== 'ENOENT' || attempt >= 5) throw error;
       }
