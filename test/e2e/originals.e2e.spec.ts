@@ -165,7 +165,7 @@ describe('originals', () => {
     const listed = await t.database.db.select().from(originals).where(eq(originals.athleteId, user.athleteId));
     // As before the migration: no rows.
     await t.database.db.delete(originals).where(eq(originals.athleteId, user.athleteId));
-    const migration = readFileSync(join(process.cwd(), 'src/database/migrations/0006_originals.sql'), 'utf8');
+    const migration = readFileSync(join(process.cwd(), 'src/database/migrations/0008_originals-exports.sql'), 'utf8');
     const backfill = /-- hand-written: begin([^]*)-- hand-written: end/.exec(migration)![1]!;
     await t.database.db.execute(sql.raw(backfill));
     const rows = await t.database.db.select().from(originals).where(eq(originals.athleteId, user.athleteId));
