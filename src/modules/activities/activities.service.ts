@@ -131,7 +131,7 @@ export class ActivitiesService {
 
   /**
    * Joins an activity to another's duplicate group by hand (sticky: a `same` override), replacing
-   * any split of the pair. Both must be top-level activities of the same athlete.
+   * any split of the pair. Both must be activities of the same athlete, and not two parts of one session.
    */
   async joinDuplicateGroup(userId: string, id: string, otherId: string): Promise<ActivityDetail> {
     const [current, other] = await Promise.all([this.activities.findById(userId, id), this.activities.findById(userId, otherId)]);
@@ -139,7 +139,7 @@ export class ActivitiesService {
     if (id === otherId) throw unprocessable(['activityId'], 'an activity cannot be a duplicate of itself');
     if (!other) throw unprocessable(['activityId'], 'no such activity');
     if (other.athleteId !== current.athleteId) throw unprocessable(['activityId'], 'duplicates belong to one athlete');
-    if (current.parentId || other.parentId) throw unprocessable(['activityId'], 'a child of a session cannot be in a duplicate group');
+    if ((current.parentId ?? current.id) === (other.parentId ?? other.id)) throw unprocessable(['activityId'], 'a session and its legs are parts of one workout, not copies');
     await this.activities.transaction(async (tx) => {
       await this.duplicates.override(tx, userId, current.athleteId, 'same', [[id, otherId]]);
       await this.duplicates.regroup(tx, userId, current.athleteId, [id, otherId]);
@@ -235,7 +235,7 @@ export class ActivitiesService {
         for (const child of input.children ?? []) {
           children.push(await this.insertOne(tx, { ...child, timeZone: child.timeZone === undefined ? timeZone : child.timeZone }, userId, athlete.id, parent.id, receivedAt));
         }
-        if (!parent.parentId) await this.regroup(tx, userId, athlete.id, [parent.id]);
+        await this.regroup(tx, userId, athlete.id, [parent.id, ...children.map((child) => child.id)]);
         return { ...parent, children };
       });
     } catch (error) {
@@ -456,7 +456,7 @@ export class ActivitiesService {
     const links = written.filter(({ item }) => item.parentExternalId).map(({ item, id }) => ({ childId: id, parentExternalId: item.parentExternalId! }));
     await this.ingest.linkParentsByExternalId(tx, batch.userId, batch.athleteId, batch.source, links);
     // Unchanged items are not regrouped: a replay costs no detection and cannot undo an override.
-    await this.regroup(tx, batch.userId, batch.athleteId, written.map(({ id }) => id));
+    await this.regroup(tx, batch.userId, batch.athleteId, [...written.map(({ id }) => id), ...childRows.map(({ id }) => id)]);
     return results.sort((a, b) => a.index - b.index);
   }
 
