@@ -295,3 +295,84 @@ describe('backfill', () => {
     expect(await rowsOf()).toEqual(before);
   });
 });
+
+describe('legs, indoor distances, merged totals, richness', () => {
+  const at = (day: number, minutes = 0) => Date.UTC(2025, 8, 1 + day, 7, 0) + minutes * 60_000;
+  const iso = (ms: number) => new Date(ms).toISOString();
+  const create = async (user: SignedUpUser, body: Record<string, unknown>) => {
+    const response = await t.http().post('/api/v1/activities').set(user.auth).send({ athleteId: user.athleteId, ...body });
+    expect(response.status).toBe(201);
+    return response.body as { id: string; children: { id: string; activityType: string }[] };
+  };
+
+  it('a brick leg and its Strava copy are one group whose primary is the leg: the session counts the workout once', async () => {
+    const user = await signUp(t);
+    const session = await create(user, {
+      source: 'garmin',
+      externalId: 'brick',
+      activityType: 'multisport',
+      startTime: iso(at(0)),
+      endTime: iso(at(0, 92)),
+      children: [
+        { activityType: 'road_cycling', startTime: iso(at(0)), endTime: iso(at(0, 60)), distanceM: 30_000, avgHeartRateBpm: 140 },
+        { activityType: 'running', startTime: iso(at(0, 62)), endTime: iso(at(0, 92)), distanceM: 6_000, avgHeartRateBpm: 152 },
+      ],
+    });
+    const [bike, run] = session.children;
+    // Strava receives the legs as two activities of their own, after the session (priority strava last: the leg wins anyway).
+    const ride = await create(user, { source: 'strava', externalId: 'r', activityType: 'road_cycling', startTime: iso(at(0)), endTime: iso(at(0, 60)), distanceM: 30_150 });
+    const stravaRun = await create(user, { source: 'strava', externalId: 'n', activityType: 'running', startTime: iso(at(0, 62)), endTime: iso(at(0, 92)), distanceM: 6_020 });
+
+    const topLevel = await list(user, '&topLevelOnly=true&includeTotals=true');
+    expect(topLevel.items.map((item) => item.id)).toEqual([session.id]);
+    const everything = await list(user, '&includeDuplicates=true&limit=50');
+    const byId = new Map(everything.items.map((item) => [item.id, item]));
+    expect(byId.get(ride.id)!.duplicateOf).toBe(bike!.id);
+    expect(byId.get(stravaRun.id)!.duplicateOf).toBe(run!.id);
+    expect(byId.get(session.id)!.duplicateOf).toBeNull();
+    // The session and its own legs are never one group, nor joined by hand.
+    await t.http().post(`/api/v1/activities/${bike!.id}/duplicate-of`).set(user.auth).send({ activityId: session.id }).expect(422);
+    await t.http().post(`/api/v1/activities/${bike!.id}/duplicate-of`).set(user.auth).send({ activityId: run!.id }).expect(422);
+    // Priority with strava first keeps the legs primary (their session counts them).
+    await t.http().put(`/api/v1/athletes/${user.athleteId}/source-priorities`).set(user.auth).send({ default: ['strava', 'garmin'], byCategory: {} }).expect(200);
+    expect((await detail(user, ride.id)).duplicateOf).toBe(bike!.id);
+  });
+
+  it('indoor: a trainer ride and its Zwift copy 15 % longer are one group; outdoors 15 % apart stay two', async () => {
+    const user = await signUp(t);
+    await create(user, { source: 'garmin', externalId: 'g', activityType: 'indoor_cycling', startTime: iso(at(1)), endTime: iso(at(1, 60)), distanceM: 30_000, avgHeartRateBpm: 140 });
+    await create(user, { source: 'strava', externalId: 's', activityType: 'virtual_cycling', startTime: iso(at(1, 1)), endTime: iso(at(1, 60)), distanceM: 34_500, avgHeartRateBpm: 141 });
+    await create(user, { source: 'garmin', externalId: 'g2', activityType: 'road_cycling', startTime: iso(at(2)), endTime: iso(at(2, 60)), distanceM: 30_000 });
+    await create(user, { source: 'strava', externalId: 's2', activityType: 'road_cycling', startTime: iso(at(2)), endTime: iso(at(2, 60)), distanceM: 34_500 });
+    const items = (await list(user)).items;
+    expect(items).toHaveLength(3);
+    expect(items.filter((item) => item.duplicateCount === 1)).toHaveLength(1);
+  });
+
+  it('totals count a group once with the primary’s merged figures: a null distance comes from the next member', async () => {
+    const user = await signUp(t);
+    // The FIT of a swim without distance (primary by priority) and its Strava copy with one.
+    const file = await create(user, { source: 'file', activityType: 'open_water_swimming', startTime: iso(at(3)), endTime: iso(at(3, 40)), durationS: 2400 });
+    await create(user, { source: 'strava', externalId: 'sw', activityType: 'open_water_swimming', startTime: iso(at(3)), endTime: iso(at(3, 40)), durationS: 2400, distanceM: 1_900 });
+    await create(user, { source: 'manual', activityType: 'running', startTime: iso(at(4)), endTime: iso(at(4, 30)), durationS: 1800, distanceM: 5_000 });
+    const { items, totals } = await list(user, '&includeTotals=true');
+    expect(items.find((item) => item.id === file.id)).toMatchObject({ duplicateCount: 1, distanceM: null });
+    expect(totals).toEqual({ count: 2, distanceM: 6_900, durationS: 4_200 });
+    // Every member listed: each counted with its own figures.
+    expect((await list(user, '&includeTotals=true&includeDuplicates=true')).totals).toEqual({ count: 3, distanceM: 6_900, durationS: 6_600 });
+  });
+
+  it('a stream upload re-elects the primary when it makes a member of the same source richer; deleting it re-elects again', async () => {
+    const user = await signUp(t);
+    const window = { activityType: 'running', startTime: iso(at(5)), endTime: iso(at(5, 30)), distanceM: 5_000 };
+    const first = await create(user, { source: 'file', ...window });
+    const second = await create(user, { source: 'file', ...window, distanceM: 5_010 });
+    expect((await detail(user, second.id)).duplicateOf).toBe(first.id);
+    const timestamps = [at(5, 1), at(5, 2), at(5, 3)];
+    await t.http().put(`/api/v1/activities/${second.id}/streams/heart_rate`).set(user.auth).send({ timestamps, values: [120, 125, 130] }).expect(200);
+    expect((await detail(user, first.id)).duplicateOf).toBe(second.id);
+    expect((await detail(user, second.id)).duplicateOf).toBeNull();
+    await t.http().delete(`/api/v1/activities/${second.id}/streams/heart_rate`).set(user.auth).expect(204);
+    expect((await detail(user, second.id)).duplicateOf).toBe(first.id);
+  });
+});

@@ -65,6 +65,14 @@ export class ActivitiesService {
     return result;
   }
 
+  /**
+   * After a stream of the activity was stored or deleted (streams module): re-elects its duplicate
+   * group's primary, whose tie-breaker within one source is the richer record.
+   */
+  async streamsChanged(athleteId: string, id: string): Promise<void> {
+    if (this.duplicates.detection) await this.duplicates.reelect(athleteId, id);
+  }
+
   async get(userId: string, id: string): Promise<ActivityDetail> {
     // Both owner-scoped, so they run at once: a foreign id finds no row and no streams.
     const [found, streams] = await Promise.all([this.activities.findDetail(userId, id), this.streams.listOwned(userId, id)]);

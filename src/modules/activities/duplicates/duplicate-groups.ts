@@ -139,6 +139,8 @@ export class DuplicateGroups {
   }
 
   /**
+   * (The overrides' correlation names "activities"."id" by hand: Drizzle writes a single table's
+   * columns unqualified in the select list, where `id` would be the override's own.)
    * One statement: the activities `ids`, every activity of the athlete starting within
    * MAX_START_DIFFERENCE_MS of one of them (a LATERAL range of activities_athlete_start_time_idx per
    * id, never a scan of the history), the members of the groups of all of those (the primary by
@@ -150,7 +152,7 @@ export class DuplicateGroups {
       .select({
         ...nodeColumns,
         overrides: sql<[string, string, DuplicateOverrideKind][] | null>`(select json_agg(json_build_array(o.activity_id, o.other_id, o.kind))
-          from ${activityDuplicateOverrides} o where o.activity_id = ${activities.id} or o.other_id = ${activities.id})`,
+          from ${activityDuplicateOverrides} o where o.activity_id = "activities"."id" or o.other_id = "activities"."id")`,
       })
       .from(activities)
       .where(
@@ -174,6 +176,24 @@ export class DuplicateGroups {
           )`,
         ),
       );
+  }
+
+  /**
+   * After a stream of `activityId` was stored or deleted: its richness (stream types, samples) may
+   * now decide its group's primary (ties within one source), so a member of a group is regrouped
+   * (and only then: an activity in no group costs one indexed read). Its own transaction.
+   */
+  async reelect(athleteId: string, activityId: string): Promise<void> {
+    const [row] = await this.db
+      .select({
+        userId: activities.userId,
+        // Qualified by hand: Drizzle writes a single table's columns unqualified in the select list.
+        grouped: sql<boolean>`("activities"."duplicate_of" is not null or exists (select 1 from ${activities} m where m.duplicate_of = "activities"."id"))`,
+      })
+      .from(activities)
+      .where(and(eq(activities.id, activityId), eq(activities.athleteId, athleteId)));
+    if (!row?.grouped) return;
+    await this.db.transaction((tx) => this.regroup(tx, row.userId, athleteId, [activityId]));
   }
 
   /** Elects each component's primary and writes duplicate_of where it changes. */
@@ -242,12 +262,48 @@ export class DuplicateGroups {
         .insert(athleteSourcePriorities)
         .values({ athleteId, priorities })
         .onConflictDoUpdate({ target: athleteSourcePriorities.athleteId, set: { priorities, updatedAt: new Date() } });
-      const members = await tx
-        .select({ id: activities.id })
-        .from(activities)
-        .where(and(eq(activities.userId, userId), eq(activities.athleteId, athleteId), isNotNull(activities.duplicateOf)));
-      return this.regroup(tx, userId, athleteId, members.map((row) => row.id));
+      return this.reelectAll(tx, userId, athleteId);
     });
+  }
+
+  /**
+   * Re-elects the primary of every group of the athlete, groups unchanged (a priority change moves
+   * no activity between groups): the members and their primaries in one statement (by
+   * activities_duplicate_of_idx), the pins, the richness, then one UPDATE — a fixed number of
+   * statements however many groups, no candidate windows read.
+   */
+  private async reelectAll(tx: Transaction, userId: string, athleteId: string): Promise<{ changedPrimaries: number }> {
+    const rows = await tx
+      .select(nodeColumns)
+      .from(activities)
+      .where(
+        and(
+          eq(activities.userId, userId),
+          eq(activities.athleteId, athleteId),
+          or(
+            isNotNull(activities.duplicateOf),
+            sql`${activities.id} in (select m.duplicate_of from ${activities} m where m.athlete_id = ${athleteId} and m.duplicate_of is not null)`,
+          ),
+        ),
+      );
+    const nodes = new Map<string, Node>(rows.map((row) => [row.id, row]));
+    const groups = new Map<string, string[]>();
+    for (const row of rows) {
+      const head = row.duplicateOf ?? row.id;
+      const members = groups.get(head);
+      if (members) members.push(row.id);
+      else groups.set(head, [row.id]);
+    }
+    const pins = rows.length === 0 ? [] : await this.pinsOf(tx, athleteId);
+    return this.assign(tx, athleteId, nodes, new Set(nodes.keys()), [...groups.values()].filter((members) => members.length > 1), new Set(pins));
+  }
+
+  private async pinsOf(tx: Transaction, athleteId: string): Promise<string[]> {
+    const rows = await tx
+      .select({ activityId: activityDuplicateOverrides.activityId })
+      .from(activityDuplicateOverrides)
+      .where(and(eq(activityDuplicateOverrides.athleteId, athleteId), eq(activityDuplicateOverrides.kind, 'primary')));
+    return rows.map((row) => row.activityId);
   }
 
   /**
