@@ -13,7 +13,7 @@ import {
   type DuplicateCandidate,
 } from './duplicate-detection.js';
 import { covered } from './duplicate-groups.js';
-import { DEFAULT_SOURCE_PRIORITIES, electPrimary, sourceRank, type ElectionMember } from './primary-election.js';
+import { DEFAULT_SOURCE_PRIORITIES, electPrimary, sourceRank, tiesOnPriority, type ElectionMember } from './primary-election.js';
 
 const T0 = Date.parse('2026-05-01T06:00:00Z');
 const MIN = 60_000;
@@ -205,6 +205,12 @@ describe('primary election', () => {
     const leg = member({ source: 'strava', parentId: 'session' });
     const file = member({ source: 'file' });
     expect(electPrimary([file, leg], DEFAULT_SOURCE_PRIORITIES)).toBe(leg.id);
+  });
+
+  it('richness is read only when the best members tie on leg and source', () => {
+    expect(tiesOnPriority([member({ source: 'garmin' }), member({ source: 'healthkit' })], DEFAULT_SOURCE_PRIORITIES)).toBe(false);
+    expect(tiesOnPriority([member({ source: 'file' }), member({ source: 'file' }), member({ source: 'strava' })], DEFAULT_SOURCE_PRIORITIES)).toBe(true);
+    expect(tiesOnPriority([member({ source: 'strava', parentId: 'session' }), member({ source: 'strava' })], DEFAULT_SOURCE_PRIORITIES)).toBe(false);
   });
 
   it('a pinned member wins over the priority', () => {

@@ -7,7 +7,7 @@ import type { Database, Transaction } from '../../../database/database.js';
 import { InjectDb } from '../../../database/database.module.js';
 import { activities, activityDuplicateOverrides, activityStreams, athleteSourcePriorities, type DuplicateOverrideKind } from '../../../database/schema/index.js';
 import { duplicateComponents, MAX_START_DIFFERENCE_MS, pairKey, type DuplicateCandidate } from './duplicate-detection.js';
-import { DEFAULT_SOURCE_PRIORITIES, electPrimary, rankMembers, type ElectionMember } from './primary-election.js';
+import { DEFAULT_SOURCE_PRIORITIES, electPrimary, rankMembers, tiesOnPriority, type ElectionMember } from './primary-election.js';
 
 type Db = Database | Transaction;
 
@@ -198,9 +198,14 @@ export class DuplicateGroups {
 
   /** Elects each component's primary and writes duplicate_of where it changes. */
   private async assign(tx: Transaction, athleteId: string, nodes: Map<string, Node>, settledIds: Set<string>, components: string[][], pinned: Set<string>) {
-    const grouped = components.flat();
-    const richness = await this.richness(tx, grouped);
     const priorities = components.length > 0 ? await this.priorities(athleteId, tx) : DEFAULT_SOURCE_PRIORITIES;
+    // Richness only breaks ties: read it for the groups whose best members tie on leg and source
+    // (a batch of copies from another source needs none).
+    const none = new Map<string, { streamTypes: number; samples: number }>();
+    const tied = components.filter(
+      (members) => !members.some((id) => pinned.has(id)) && tiesOnPriority(members.map((id) => electionMember(nodes.get(id)!, none)), priorities),
+    );
+    const richness = await this.richness(tx, tied.flat());
     const target = new Map<string, string | null>([...settledIds].filter((id) => nodes.has(id)).map((id) => [id, null]));
     let changedPrimaries = 0;
     for (const members of components) {

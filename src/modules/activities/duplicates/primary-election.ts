@@ -63,6 +63,14 @@ export function rankMembers<T extends ElectionMember>(members: readonly T[], pri
   );
 }
 
+/** Whether more than one member shares the best leg-and-source rank: only then do richness and the rest decide. */
+export function tiesOnPriority(members: readonly ElectionMember[], priorities: SourcePriorities): boolean {
+  const category = groupCategory(members);
+  const ranks = members.map((member) => (member.parentId ? 0 : 1000) + sourceRank(priorities, category, member.source));
+  const best = Math.min(...ranks);
+  return ranks.filter((rank) => rank === best).length > 1;
+}
+
 /** The primary: the pinned member if the athlete chose one (POST …/primary), else the best ranked. */
 export function electPrimary(members: readonly ElectionMember[], priorities: SourcePriorities, pinned?: string): string {
   if (pinned && members.some((member) => member.id === pinned)) return pinned;
