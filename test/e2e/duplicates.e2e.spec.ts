@@ -376,3 +376,29 @@ describe('legs, indoor distances, merged totals, richness', () => {
     expect((await detail(user, second.id)).duplicateOf).toBe(first.id);
   });
 });
+
+describe('priority change on a large athlete', () => {
+  it('re-elects 2,000 groups (set-based, no detection) and answers how many changed', async () => {
+    const user = await signUp(t);
+    const groups = 2_000;
+    // Garmin primaries with a Strava copy each, as grouping left them.
+    await t.database.db.execute(sql`
+      with primaries as (
+        insert into activities (athlete_id, activity_type, source, external_id, start_time, end_time, distance_m)
+        select ${user.athleteId}, 'running', 'garmin', 'g' || g, s, s + interval '40 minutes', 8000
+          from generate_series(1, ${groups}) g, lateral (select timestamptz '2020-01-01T06:00:00Z' + g * interval '1 day') x(s)
+        returning id, external_id, start_time, end_time)
+      insert into activities (athlete_id, activity_type, source, external_id, start_time, end_time, distance_m, duplicate_of)
+      select ${user.athleteId}, 'running', 'strava', 's' || substr(external_id, 2), start_time, end_time, 8010, id from primaries`);
+    const put = (order: string[]) =>
+      t.http().put(`/api/v1/athletes/${user.athleteId}/source-priorities`).set(user.auth).send({ default: order, byCategory: {} });
+    const flipped = await put(['strava', 'garmin']);
+    expect(flipped.status).toBe(200);
+    expect(flipped.body.changedPrimaries).toBe(groups);
+    const page = await list(user, '&limit=10&includeTotals=true');
+    expect(page.items.every((item) => item.source === 'strava' && item.duplicateCount === 1)).toBe(true);
+    expect(page.totals).toMatchObject({ count: groups });
+    expect((await put(['strava', 'garmin'])).body.changedPrimaries).toBe(0);
+    expect((await put(['garmin'])).body.changedPrimaries).toBe(groups);
+  });
+});
