@@ -338,6 +338,24 @@ describe('legs, indoor distances, merged totals, richness', () => {
     expect((await detail(user, ride.id)).duplicateOf).toBe(bike!.id);
   });
 
+  it('deleting a session regroups its legs’ copies: two copies of a deleted leg stay one group', async () => {
+    const user = await signUp(t);
+    const session = await create(user, {
+      source: 'garmin',
+      externalId: 'brick2',
+      activityType: 'multisport',
+      startTime: iso(at(6)),
+      endTime: iso(at(6, 92)),
+      children: [{ activityType: 'running', startTime: iso(at(6, 62)), endTime: iso(at(6, 92)), distanceM: 6_000 }],
+    });
+    const strava = await create(user, { source: 'strava', externalId: 'n2', activityType: 'running', startTime: iso(at(6, 62)), endTime: iso(at(6, 92)), distanceM: 6_020 });
+    const manual = await create(user, { source: 'manual', activityType: 'running', startTime: iso(at(6, 62)), endTime: iso(at(6, 92)), distanceM: 6_000 });
+    expect((await detail(user, strava.id)).duplicateOf).toBe(session.children[0]!.id);
+    await t.http().delete(`/api/v1/activities/${session.id}`).set(user.auth).expect(204);
+    expect((await detail(user, manual.id)).duplicateOf).toBe(strava.id);
+    expect((await list(user)).items.map((item) => item.id)).toEqual([strava.id]);
+  });
+
   it('indoor: a trainer ride and its Zwift copy 15 % longer are one group; outdoors 15 % apart stay two', async () => {
     const user = await signUp(t);
     await create(user, { source: 'garmin', externalId: 'g', activityType: 'indoor_cycling', startTime: iso(at(1)), endTime: iso(at(1, 60)), distanceM: 30_000, avgHeartRateBpm: 140 });

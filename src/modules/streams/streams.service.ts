@@ -274,7 +274,19 @@ export class StreamsService implements OnModuleInit, OnApplicationBootstrap, OnM
     const activity = await this.activities.findOwned(userId, activityId);
     if (!(await this.streams.deleteOwned(userId, activityId, type))) throw streamNotFound();
     this.drain.kick();
-    await this.activities.streamsChanged(activity.athleteId, activity.id);
+    await this.reelect(activity);
+  }
+
+  /**
+   * Re-elects the activity's duplicate group after its streams changed. The stream is stored
+   * whatever happens here: a failure is logged, and the next write to the group re-elects.
+   */
+  private async reelect(activity: { id: string; athleteId: string }): Promise<void> {
+    try {
+      await this.activities.streamsChanged(activity.athleteId, activity.id);
+    } catch (error) {
+      this.logger.warn(`Re-electing the duplicate group of ${activity.id} after a stream change failed: ${String(error)}`);
+    }
   }
 
   private async write(activity: StreamActivity, type: StreamType, source: PrepareUploadTask['source'] | { prepared: PreparedUpload }): Promise<StreamMetadata> {
@@ -296,7 +308,7 @@ export class StreamsService implements OnModuleInit, OnApplicationBootstrap, OnM
     try {
       const stored = (await this.storeCall(() => this.writer.write(activity, streams))).map(toStreamMetadata);
       // More stream types or samples may make it its duplicate group's primary (ties within one source).
-      if (stored.length > 0) await this.activities.streamsChanged(activity.athleteId, activity.id);
+      if (stored.length > 0) await this.reelect(activity);
       return stored;
     } catch (error) {
       // The activity was deleted while its stream was being uploaded.

@@ -60,17 +60,18 @@ export class DuplicateGroups {
    */
   async matesOf(tx: Transaction, userId: string, ids: readonly string[]): Promise<string[]> {
     if (ids.length === 0) return [];
+    // A deleted session's legs go with it (ON DELETE CASCADE): their group mates are regrouped too.
     const own = await tx
       .select({ id: activities.id, duplicateOf: activities.duplicateOf })
       .from(activities)
-      .where(and(eq(activities.userId, userId), anyOf(activities.id, [...ids])));
+      .where(and(eq(activities.userId, userId), or(anyOf(activities.id, [...ids]), anyOf(activities.parentId, [...ids]))));
     const heads = [...new Set(own.map((row) => row.duplicateOf ?? row.id))];
     if (heads.length === 0) return [];
     const rows = await tx
       .select({ id: activities.id })
       .from(activities)
       .where(and(eq(activities.userId, userId), or(anyOf(activities.id, heads), anyOf(activities.duplicateOf, heads))));
-    const gone = new Set(ids);
+    const gone = new Set([...ids, ...own.map((row) => row.id)]);
     return rows.map((row) => row.id).filter((id) => !gone.has(id));
   }
 
