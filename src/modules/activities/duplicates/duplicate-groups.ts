@@ -160,7 +160,9 @@ export class DuplicateGroups {
         and(
           eq(activities.userId, userId),
           eq(activities.athleteId, athleteId),
-          sql`${activities.id} in (
+          // `= any(array(…))` throughout: each list is computed once and probed through an index (an
+          // `in (subquery)` let the planner hash-join a sequential scan of the whole table instead).
+          sql`${activities.id} = any(array(
             with seed as (select s.id, s.start_time from ${activities} s where s.athlete_id = ${athleteId} and s.id = any(${uuidArray(ids)}::uuid[])),
             base as (
               select seed.id from seed
@@ -170,11 +172,11 @@ export class DuplicateGroups {
                 where w.athlete_id = ${athleteId} and w.start_time between seed.start_time - ${window} and seed.start_time + ${window}
               ) c
             ),
-            heads as (select distinct coalesce(b.duplicate_of, b.id) as id from ${activities} b where b.id in (select base.id from base))
+            heads as (select distinct coalesce(b.duplicate_of, b.id) as id from ${activities} b where b.id = any(array(select base.id from base)))
             select base.id from base
             union select heads.id from heads
-            union select m.id from ${activities} m where m.duplicate_of in (select heads.id from heads)
-          )`,
+            union select m.id from ${activities} m where m.duplicate_of = any(array(select heads.id from heads)) and m.duplicate_of is not null
+          ))`,
         ),
       );
   }
