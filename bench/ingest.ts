@@ -18,7 +18,8 @@
  * local-folder object store. Env: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/bench_ingest),
  * BENCH_ACTIVITIES (20000), BENCH_STRAVA (200), BENCH_DETECTION_OFF (the server env that switches
  * detection off, as JSON; default {"DUPLICATE_DETECTION":"false"}), BENCH_DETECTION_RUNS (3: pairs of
- * off/on passes, each on a fresh database and server warmed up on another athlete; the medians are reported).
+ * off/on passes, each on a fresh database and server warmed up on another athlete; the medians are reported),
+ * BENCH_ONLY_DETECTION=true (part 3 alone).
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type postgres from 'postgres';
@@ -250,6 +251,12 @@ async function detectionCost(input: ReturnType<typeof healthKitBodies>) {
 
 async function main() {
   const input = healthKitBodies();
+  if (process.env.BENCH_ONLY_DETECTION === 'true') {
+    const d = await detectionCost(input);
+    console.log(JSON.stringify(d, null, 2));
+    console.log(`duplicate detection on/off: first ingest ratio ${d.firstRatio}, copies ratio ${d.copiesRatio}; goal ≥ 0.9`);
+    return;
+  }
   const results = { ...(await againstBaseline(input)), detection: await detectionCost(input), runId: randomUUID() };
   console.log(JSON.stringify(results, null, 2));
   console.log(`HealthKit first ingest ${results.healthkit.firstIngestPerS}/s, replay ${results.healthkit.replayPerS}/s, baseline ${results.healthkit.baselinePerS}/s`);

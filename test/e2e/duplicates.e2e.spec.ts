@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { and, eq, sql } from 'drizzle-orm';
 import { fitActivityFixture } from '../../libs/testing/fit-builder.js';
 import { activities, activityDuplicateBackfills } from '../../src/database/schema/index.js';
-import { DuplicateBackfill, groupDuplicatesOfAthlete } from '../../src/modules/activities/duplicates/duplicate-backfill.js';
+import { DUPLICATE_DETECTION_VERSION, DuplicateBackfill, groupDuplicatesOfAthlete } from '../../src/modules/activities/duplicates/duplicate-backfill.js';
 import { DuplicateGroups } from '../../src/modules/activities/duplicates/duplicate-groups.js';
 import { signUp, type SignedUpUser } from '../factories/api.js';
 import { upload, utf8 } from '../factories/imports.js';
@@ -272,8 +272,9 @@ describe('backfill', () => {
              (${user.athleteId}, 'trail_running', 'garmin', 'g1', '2024-02-01T07:00:30Z', '2024-02-01T08:00:00Z', 10100),
              (${user.athleteId}, 'running', 'strava', 's2', '2024-02-03T07:00:00Z', '2024-02-03T08:00:00Z', 10000)`);
     expect((await list(user)).items).toHaveLength(3);
-    // The boot job skips a database whose backfill is recorded (a fresh one is recorded by the migration).
-    expect(await t.database.db.select().from(activityDuplicateBackfills)).toHaveLength(1);
+    // The boot job records the detection version it grouped with, and skips it once recorded.
+    await t.app.get(DuplicateBackfill).run();
+    expect((await t.database.db.select().from(activityDuplicateBackfills)).map((row) => row.version)).toContain(DUPLICATE_DETECTION_VERSION);
     await t.app.get(DuplicateBackfill).run();
     expect((await list(user)).items).toHaveLength(3);
     // What the job runs per athlete (here for this athlete only: other test files' rows may share the database).
@@ -292,5 +293,130 @@ describe('backfill', () => {
     const before = await rowsOf();
     await groupDuplicatesOfAthlete(t.database.db, user, groups);
     expect(await rowsOf()).toEqual(before);
+  });
+});
+
+describe('legs, indoor distances, merged totals, richness', () => {
+  const at = (day: number, minutes = 0) => Date.UTC(2025, 8, 1 + day, 7, 0) + minutes * 60_000;
+  const iso = (ms: number) => new Date(ms).toISOString();
+  const create = async (user: SignedUpUser, body: Record<string, unknown>) => {
+    const response = await t.http().post('/api/v1/activities').set(user.auth).send({ athleteId: user.athleteId, ...body });
+    expect(response.status).toBe(201);
+    return response.body as { id: string; children: { id: string; activityType: string }[] };
+  };
+
+  it('a brick leg and its Strava copy are one group whose primary is the leg: the session counts the workout once', async () => {
+    const user = await signUp(t);
+    const session = await create(user, {
+      source: 'garmin',
+      externalId: 'brick',
+      activityType: 'multisport',
+      startTime: iso(at(0)),
+      endTime: iso(at(0, 92)),
+      children: [
+        { activityType: 'road_cycling', startTime: iso(at(0)), endTime: iso(at(0, 60)), distanceM: 30_000, avgHeartRateBpm: 140 },
+        { activityType: 'running', startTime: iso(at(0, 62)), endTime: iso(at(0, 92)), distanceM: 6_000, avgHeartRateBpm: 152 },
+      ],
+    });
+    const [bike, run] = session.children;
+    // Strava receives the legs as two activities of their own, after the session (priority strava last: the leg wins anyway).
+    const ride = await create(user, { source: 'strava', externalId: 'r', activityType: 'road_cycling', startTime: iso(at(0)), endTime: iso(at(0, 60)), distanceM: 30_150 });
+    const stravaRun = await create(user, { source: 'strava', externalId: 'n', activityType: 'running', startTime: iso(at(0, 62)), endTime: iso(at(0, 92)), distanceM: 6_020 });
+
+    const topLevel = await list(user, '&topLevelOnly=true&includeTotals=true');
+    expect(topLevel.items.map((item) => item.id)).toEqual([session.id]);
+    const everything = await list(user, '&includeDuplicates=true&limit=50');
+    const byId = new Map(everything.items.map((item) => [item.id, item]));
+    expect(byId.get(ride.id)!.duplicateOf).toBe(bike!.id);
+    expect(byId.get(stravaRun.id)!.duplicateOf).toBe(run!.id);
+    expect(byId.get(session.id)!.duplicateOf).toBeNull();
+    // The session and its own legs are never one group, nor joined by hand.
+    await t.http().post(`/api/v1/activities/${bike!.id}/duplicate-of`).set(user.auth).send({ activityId: session.id }).expect(422);
+    await t.http().post(`/api/v1/activities/${bike!.id}/duplicate-of`).set(user.auth).send({ activityId: run!.id }).expect(422);
+    // Priority with strava first keeps the legs primary (their session counts them).
+    await t.http().put(`/api/v1/athletes/${user.athleteId}/source-priorities`).set(user.auth).send({ default: ['strava', 'garmin'], byCategory: {} }).expect(200);
+    expect((await detail(user, ride.id)).duplicateOf).toBe(bike!.id);
+  });
+
+  it('deleting a session regroups its legs’ copies: two copies of a deleted leg stay one group', async () => {
+    const user = await signUp(t);
+    const session = await create(user, {
+      source: 'garmin',
+      externalId: 'brick2',
+      activityType: 'multisport',
+      startTime: iso(at(6)),
+      endTime: iso(at(6, 92)),
+      children: [{ activityType: 'running', startTime: iso(at(6, 62)), endTime: iso(at(6, 92)), distanceM: 6_000 }],
+    });
+    const strava = await create(user, { source: 'strava', externalId: 'n2', activityType: 'running', startTime: iso(at(6, 62)), endTime: iso(at(6, 92)), distanceM: 6_020 });
+    const manual = await create(user, { source: 'manual', activityType: 'running', startTime: iso(at(6, 62)), endTime: iso(at(6, 92)), distanceM: 6_000 });
+    expect((await detail(user, strava.id)).duplicateOf).toBe(session.children[0]!.id);
+    await t.http().delete(`/api/v1/activities/${session.id}`).set(user.auth).expect(204);
+    expect((await detail(user, manual.id)).duplicateOf).toBe(strava.id);
+    expect((await list(user)).items.map((item) => item.id)).toEqual([strava.id]);
+  });
+
+  it('indoor: a trainer ride and its Zwift copy 15 % longer are one group; outdoors 15 % apart stay two', async () => {
+    const user = await signUp(t);
+    await create(user, { source: 'garmin', externalId: 'g', activityType: 'indoor_cycling', startTime: iso(at(1)), endTime: iso(at(1, 60)), distanceM: 30_000, avgHeartRateBpm: 140 });
+    await create(user, { source: 'strava', externalId: 's', activityType: 'virtual_cycling', startTime: iso(at(1, 1)), endTime: iso(at(1, 60)), distanceM: 34_500, avgHeartRateBpm: 141 });
+    await create(user, { source: 'garmin', externalId: 'g2', activityType: 'road_cycling', startTime: iso(at(2)), endTime: iso(at(2, 60)), distanceM: 30_000 });
+    await create(user, { source: 'strava', externalId: 's2', activityType: 'road_cycling', startTime: iso(at(2)), endTime: iso(at(2, 60)), distanceM: 34_500 });
+    const items = (await list(user)).items;
+    expect(items).toHaveLength(3);
+    expect(items.filter((item) => item.duplicateCount === 1)).toHaveLength(1);
+  });
+
+  it('totals count a group once with the primary’s merged figures: a null distance comes from the next member', async () => {
+    const user = await signUp(t);
+    // The FIT of a swim without distance (primary by priority) and its Strava copy with one.
+    const file = await create(user, { source: 'file', activityType: 'open_water_swimming', startTime: iso(at(3)), endTime: iso(at(3, 40)), durationS: 2400 });
+    await create(user, { source: 'strava', externalId: 'sw', activityType: 'open_water_swimming', startTime: iso(at(3)), endTime: iso(at(3, 40)), durationS: 2400, distanceM: 1_900 });
+    await create(user, { source: 'manual', activityType: 'running', startTime: iso(at(4)), endTime: iso(at(4, 30)), durationS: 1800, distanceM: 5_000 });
+    const { items, totals } = await list(user, '&includeTotals=true');
+    expect(items.find((item) => item.id === file.id)).toMatchObject({ duplicateCount: 1, distanceM: null });
+    expect(totals).toEqual({ count: 2, distanceM: 6_900, durationS: 4_200 });
+    // Every member listed: each counted with its own figures.
+    expect((await list(user, '&includeTotals=true&includeDuplicates=true')).totals).toEqual({ count: 3, distanceM: 6_900, durationS: 6_600 });
+  });
+
+  it('a stream upload re-elects the primary when it makes a member of the same source richer; deleting it re-elects again', async () => {
+    const user = await signUp(t);
+    const window = { activityType: 'running', startTime: iso(at(5)), endTime: iso(at(5, 30)), distanceM: 5_000 };
+    const first = await create(user, { source: 'file', ...window });
+    const second = await create(user, { source: 'file', ...window, distanceM: 5_010 });
+    expect((await detail(user, second.id)).duplicateOf).toBe(first.id);
+    const timestamps = [at(5, 1), at(5, 2), at(5, 3)];
+    await t.http().put(`/api/v1/activities/${second.id}/streams/heart_rate`).set(user.auth).send({ timestamps, values: [120, 125, 130] }).expect(200);
+    expect((await detail(user, first.id)).duplicateOf).toBe(second.id);
+    expect((await detail(user, second.id)).duplicateOf).toBeNull();
+    await t.http().delete(`/api/v1/activities/${second.id}/streams/heart_rate`).set(user.auth).expect(204);
+    expect((await detail(user, second.id)).duplicateOf).toBe(first.id);
+  });
+});
+
+describe('priority change on a large athlete', () => {
+  it('re-elects 2,000 groups (set-based, no detection) and answers how many changed', async () => {
+    const user = await signUp(t);
+    const groups = 2_000;
+    // Garmin primaries with a Strava copy each, as grouping left them.
+    await t.database.db.execute(sql`
+      with primaries as (
+        insert into activities (athlete_id, activity_type, source, external_id, start_time, end_time, distance_m)
+        select ${user.athleteId}, 'running', 'garmin', 'g' || g, s, s + interval '40 minutes', 8000
+          from generate_series(1, ${groups}) g, lateral (select timestamptz '2020-01-01T06:00:00Z' + g * interval '1 day') x(s)
+        returning id, external_id, start_time, end_time)
+      insert into activities (athlete_id, activity_type, source, external_id, start_time, end_time, distance_m, duplicate_of)
+      select ${user.athleteId}, 'running', 'strava', 's' || substr(external_id, 2), start_time, end_time, 8010, id from primaries`);
+    const put = (order: string[]) =>
+      t.http().put(`/api/v1/athletes/${user.athleteId}/source-priorities`).set(user.auth).send({ default: order, byCategory: {} });
+    const flipped = await put(['strava', 'garmin']);
+    expect(flipped.status).toBe(200);
+    expect(flipped.body.changedPrimaries).toBe(groups);
+    const page = await list(user, '&limit=10&includeTotals=true');
+    expect(page.items.every((item) => item.source === 'strava' && item.duplicateCount === 1)).toBe(true);
+    expect(page.totals).toMatchObject({ count: groups });
+    expect((await put(['strava', 'garmin'])).body.changedPrimaries).toBe(0);
+    expect((await put(['garmin'])).body.changedPrimaries).toBe(groups);
   });
 });

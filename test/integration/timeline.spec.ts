@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { activityTypes } from '../../libs/seed-data/activity-types.js';
 import { ActivityTimelineQuery, type ActivityFilter, type Keyset } from '../../src/modules/activities/activity-timeline.query.js';
-import { DuplicateGroups, mergeWindows } from '../../src/modules/activities/duplicates/duplicate-groups.js';
+import { DuplicateGroups } from '../../src/modules/activities/duplicates/duplicate-groups.js';
 import { signUp, type SignedUpUser } from '../factories/api.js';
 import { createTestApp, type TestApp } from '../setup/app.js';
 import { TEST_DATABASE_URL } from '../setup/database.js';
@@ -171,13 +171,12 @@ describePg('query plans of the timeline (PostgreSQL)', () => {
 
   it('duplicate candidates are read from index ranges of (athlete_id, start_time), never a scan of the history', async () => {
     const groups = new DuplicateGroups(t.database.db, t.env);
-    const starts = [Date.parse('2017-03-01T10:00:00Z'), Date.parse('2017-03-01T10:05:00Z'), Date.parse('2019-08-01T06:00:00Z')];
-    const steps = await plan(groups.candidates(t.database.db, owner.userId, owner.athleteId, mergeWindows(starts)).toSQL());
-    const types = steps.map((step) => step['Node Type']);
-    expect(types).not.toContain('Seq Scan');
-    const scans = steps.filter((step) => step['Index Name']);
-    expect(scans.length).toBeGreaterThan(0);
-    expect(scans.every((step) => step['Index Name'] === 'activities_athlete_start_time_idx')).toBe(true);
+    const ids = (await repository.findPage({ userId: owner.userId, athleteId: owner.athleteId }, undefined, 3)).map((row) => row.id);
+    const steps = await plan(groups.neighbourhood(t.database.db, owner.userId, owner.athleteId, ids).toSQL());
+    const activityScans = steps.filter((step) => step['Relation Name'] === 'activities');
+    expect(activityScans.map((step) => step['Node Type'])).not.toContain('Seq Scan');
+    // The candidates of each id: a range of (athlete_id, start_time).
+    expect(activityScans.some((step) => step['Index Name'] === 'activities_athlete_start_time_idx')).toBe(true);
   });
 
   it('the page answers match the plans: the cursor walks the whole history once', async () => {

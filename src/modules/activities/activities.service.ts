@@ -51,8 +51,8 @@ export class ActivitiesService {
    * what was written, in the write's own transaction and under the athlete's lock, unless
    * DUPLICATE_DETECTION=false.
    */
-  private async regroup(tx: Transaction, userId: string, athleteId: string, ids: readonly string[], inserted: readonly ActivityRow[] = []): Promise<void> {
-    if (this.duplicates.detection) await this.duplicates.regroup(tx, userId, athleteId, ids, inserted);
+  private async regroup(tx: Transaction, userId: string, athleteId: string, ids: readonly string[]): Promise<void> {
+    if (this.duplicates.detection) await this.duplicates.regroup(tx, userId, athleteId, ids);
   }
 
   /** Deletes under the athlete's lock, then regroups the deleted activities' former group mates (a deleted primary's next member is promoted). */
@@ -63,6 +63,14 @@ export class ActivitiesService {
     const result = await remove();
     await this.duplicates.regroup(tx, userId, athleteId, mates);
     return result;
+  }
+
+  /**
+   * After a stream of the activity was stored or deleted (streams module): re-elects its duplicate
+   * group's primary, whose tie-breaker within one source is the richer record.
+   */
+  async streamsChanged(athleteId: string, id: string): Promise<void> {
+    if (this.duplicates.detection) await this.duplicates.reelect(athleteId, id);
   }
 
   async get(userId: string, id: string): Promise<ActivityDetail> {
@@ -131,7 +139,7 @@ export class ActivitiesService {
 
   /**
    * Joins an activity to another's duplicate group by hand (sticky: a `same` override), replacing
-   * any split of the pair. Both must be top-level activities of the same athlete.
+   * any split of the pair. Both must be activities of the same athlete, and not two parts of one session.
    */
   async joinDuplicateGroup(userId: string, id: string, otherId: string): Promise<ActivityDetail> {
     const [current, other] = await Promise.all([this.activities.findById(userId, id), this.activities.findById(userId, otherId)]);
@@ -139,7 +147,7 @@ export class ActivitiesService {
     if (id === otherId) throw unprocessable(['activityId'], 'an activity cannot be a duplicate of itself');
     if (!other) throw unprocessable(['activityId'], 'no such activity');
     if (other.athleteId !== current.athleteId) throw unprocessable(['activityId'], 'duplicates belong to one athlete');
-    if (current.parentId || other.parentId) throw unprocessable(['activityId'], 'a child of a session cannot be in a duplicate group');
+    if ((current.parentId ?? current.id) === (other.parentId ?? other.id)) throw unprocessable(['activityId'], 'a session and its legs are parts of one workout, not copies');
     await this.activities.transaction(async (tx) => {
       await this.duplicates.override(tx, userId, current.athleteId, 'same', [[id, otherId]]);
       await this.duplicates.regroup(tx, userId, current.athleteId, [id, otherId]);
@@ -239,7 +247,7 @@ export class ActivitiesService {
         for (const child of input.children ?? []) {
           children.push(await this.insertOne(tx, { ...child, timeZone: child.timeZone === undefined ? timeZone : child.timeZone }, userId, athleteId, parent.id, receivedAt));
         }
-        if (!parent.parentId) await this.regroup(tx, userId, athleteId, [parent.id], [parent]);
+        await this.regroup(tx, userId, athleteId, [parent.id, ...children.map((child) => child.id)]);
         return { ...parent, children };
       });
     } catch (error) {
@@ -462,7 +470,7 @@ export class ActivitiesService {
     const links = written.filter(({ item }) => item.parentExternalId).map(({ item, id }) => ({ childId: id, parentExternalId: item.parentExternalId! }));
     await this.ingest.linkParentsByExternalId(tx, batch.userId, batch.athleteId, batch.source, links);
     // Unchanged items are not regrouped: a replay costs no detection and cannot undo an override.
-    await this.regroup(tx, batch.userId, batch.athleteId, written.map(({ id }) => id));
+    await this.regroup(tx, batch.userId, batch.athleteId, [...written.map(({ id }) => id), ...childRows.map(({ id }) => id)]);
     return results.sort((a, b) => a.index - b.index);
   }
 

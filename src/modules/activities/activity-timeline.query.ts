@@ -4,6 +4,7 @@ import type { Database } from '../../database/database.js';
 import { InjectDb } from '../../database/database.module.js';
 import { withFlatRowMapper } from '../../database/fast-rows.js';
 import { activities, athletes, type ActivityRow } from '../../database/schema/index.js';
+import { DEFAULT_SOURCE_PRIORITY } from '@unified-activity/contract';
 import { summaryColumns, type ActivitySummaryRow } from './activity-rows.js';
 
 /** A timeline row with its start time in whole microseconds, for the next page's cursor, and the size of its duplicate group. */
@@ -14,6 +15,26 @@ export type TimelineRow = ActivitySummaryRow & { startTimeMicros: string; duplic
  * duplicate_of per row of the page (empty, and so free, for an athlete without duplicates).
  */
 const duplicateCount = sql<number>`(select count(*)::int from "activities" "copies" where "copies"."duplicate_of" = "activities"."id")`;
+
+/**
+ * A primary's figure for totals (docs/data-model.md, "Duplicates across sources"): its own when it
+ * has one; when null, the first member's that has one — a session's leg first, then by the athlete's
+ * default source priority (sources it left out after, in the documented default order), then the
+ * earliest created. Evaluated only for a null figure (CASE), so an athlete without gaps keeps the
+ * index-only scan; the members are probes of activities_duplicate_of_idx.
+ */
+function mergedFigure(column: 'distance_m' | 'duration_s'): SQL {
+  const own = sql.raw(`"activities"."${column}"`);
+  const member = sql.raw(`m."${column}"`);
+  const defaults = `{${DEFAULT_SOURCE_PRIORITY.join(',')}}`;
+  return sql`case when ${own} is null then (
+    select ${member} from "activities" m
+     where m.duplicate_of = "activities"."id" and ${member} is not null
+     order by (m.parent_id is null),
+              array_position(coalesce((select array(select jsonb_array_elements_text(p.priorities -> 'default')) from "athlete_source_priorities" p where p.athlete_id = m.athlete_id), '{}'::text[]) || ${defaults}::text[], m.source::text),
+              m.created_at, m.id
+     limit 1) else ${own} end`;
+}
 
 export interface ActivityFilter {
   userId: string;
@@ -123,8 +144,9 @@ export class ActivityTimelineQuery {
     return this.db
       .select({
         count: sql<number>`count(*)::int`,
-        distanceM: sql<number>`coalesce(sum(${activities.distanceM}), 0)::float8`,
-        durationS: sql<number>`coalesce(sum(${activities.durationS}), 0)::float8`,
+        // One item per group: its primary's figures, a null one filled from its members (mergedFigure).
+        distanceM: sql<number>`coalesce(sum(${filter.primariesOnly ? mergedFigure('distance_m') : activities.distanceM}), 0)::float8`,
+        durationS: sql<number>`coalesce(sum(${filter.primariesOnly ? mergedFigure('duration_s') : activities.durationS}), 0)::float8`,
       })
       .from(activities)
       .where(this.where(filter, inline || !ActivityTimelineQuery.preparable(filter)));

@@ -281,9 +281,22 @@ export class StreamsService implements OnModuleInit, OnApplicationBootstrap, OnM
 
   /** Deletes the row; its object is queued in the same transaction (trigger) and removed by the drain. */
   async delete(userId: string, activityId: string, type: StreamType): Promise<void> {
-    await this.activities.findOwned(userId, activityId);
+    const activity = await this.activities.findOwned(userId, activityId);
     if (!(await this.streams.deleteOwned(userId, activityId, type))) throw streamNotFound();
     this.drain.kick();
+    await this.reelect(activity);
+  }
+
+  /**
+   * Re-elects the activity's duplicate group after its streams changed. The stream is stored
+   * whatever happens here: a failure is logged, and the next write to the group re-elects.
+   */
+  private async reelect(activity: { id: string; athleteId: string }): Promise<void> {
+    try {
+      await this.activities.streamsChanged(activity.athleteId, activity.id);
+    } catch (error) {
+      this.logger.warn(`Re-electing the duplicate group of ${activity.id} after a stream change failed: ${String(error)}`);
+    }
   }
 
   private async write(activity: StreamActivity, type: StreamType, source: PrepareUploadTask['source'] | { prepared: PreparedUpload }): Promise<StreamMetadata> {
@@ -303,7 +316,10 @@ export class StreamsService implements OnModuleInit, OnApplicationBootstrap, OnM
   /** The one write path of stream objects (DATA-MODEL §10): new versioned objects, then one row swap, then the old objects go. */
   private async storeVersions(activity: StreamActivity, streams: [StreamType, PreparedUpload][]): Promise<StreamMetadata[]> {
     try {
-      return (await this.storeCall(() => this.writer.write(activity, streams))).map(toStreamMetadata);
+      const stored = (await this.storeCall(() => this.writer.write(activity, streams))).map(toStreamMetadata);
+      // More stream types or samples may make it its duplicate group's primary (ties within one source).
+      if (stored.length > 0) await this.reelect(activity);
+      return stored;
     } catch (error) {
       // The activity was deleted while its stream was being uploaded.
       if (pgError(error)?.code === PG_FOREIGN_KEY_VIOLATION) throw new ORPCError('NOT_FOUND', { message: 'Activity not found' });

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import { and, asc, eq, gt, isNull, or, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, or, sql } from 'drizzle-orm';
 import { ENV } from '../../../config/config.module.js';
 import type { Env } from '../../../config/env.js';
 import type { Database } from '../../../database/database.js';
@@ -8,12 +8,12 @@ import { activities, activityDuplicateBackfills, athletes } from '../../../datab
 import { DuplicateGroups } from './duplicate-groups.js';
 
 /** Bumped when detection changes enough that existing databases should be regrouped once more. */
-export const DUPLICATE_DETECTION_VERSION = 1;
+export const DUPLICATE_DETECTION_VERSION = 2;
 /** Activities per regroup transaction of a backfill. */
 const CHUNK = 500;
 
 /**
- * Groups every duplicate of one athlete's existing activities: its top-level activities in
+ * Groups every duplicate of one athlete's existing activities: its activities in
  * start-time order, CHUNK at a time, each chunk one regroup (its own transaction, under the
  * athlete's lock). Idempotent. The bench (bench:dedup) calls it after ingesting a corpus with
  * detection off; the boot backfill calls it per athlete.
@@ -34,7 +34,6 @@ export async function groupDuplicatesOfAthlete(
         and(
           eq(activities.userId, athlete.userId),
           eq(activities.athleteId, athlete.athleteId),
-          isNull(activities.parentId),
           after ? or(gt(activities.startTime, after.startTime), and(eq(activities.startTime, after.startTime), gt(activities.id, after.id))) : undefined,
         ),
       )

@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import {
   duplicateComponents,
+  ESTIMATED_DISTANCE_TYPES,
   isDuplicate,
   MAX_AVG_HEART_RATE_DIFFERENCE_BPM,
   MAX_DISTANCE_DIFFERENCE,
@@ -11,8 +12,8 @@ import {
   typesCompatible,
   type DuplicateCandidate,
 } from './duplicate-detection.js';
-import { mergeWindows } from './duplicate-groups.js';
-import { DEFAULT_SOURCE_PRIORITIES, electPrimary, sourceRank, type ElectionMember } from './primary-election.js';
+import { covered } from './duplicate-groups.js';
+import { DEFAULT_SOURCE_PRIORITIES, electPrimary, sourceRank, tiesOnPriority, type ElectionMember } from './primary-election.js';
 
 const T0 = Date.parse('2026-05-01T06:00:00Z');
 const MIN = 60_000;
@@ -68,6 +69,21 @@ describe('duplicate detection thresholds', () => {
     expect(isDuplicate(base, activity({ distanceM: null }))).toBe(true);
   });
 
+  it('distance: an estimated distance (indoor, virtual) on either side vetoes nothing; a measured one still does', () => {
+    expect([...ESTIMATED_DISTANCE_TYPES].sort()).toEqual(['elliptical', 'indoor_cycling', 'indoor_rowing', 'treadmill_running', 'treadmill_walking', 'virtual_cycling', 'virtual_running']);
+    // Zwift's virtual world 15 % longer than the trainer's speed sensor.
+    const trainer = activity({ activityType: 'indoor_cycling', distanceM: 30_000 });
+    expect(isDuplicate(trainer, activity({ source: 'strava', activityType: 'virtual_cycling', distanceM: 34_500 }))).toBe(true);
+    expect(isDuplicate(activity({ distanceM: 30_000 }), activity({ source: 'strava', activityType: 'virtual_cycling', distanceM: 34_500 }))).toBe(true);
+    // A treadmill run the Garmin and the Apple Watch each estimate from the wrist, 12 % apart.
+    expect(isDuplicate(activity({ activityType: 'treadmill_running', distanceM: 10_000 }), activity({ source: 'healthkit', activityType: 'treadmill_running', distanceM: 8_800 }))).toBe(true);
+    // Outdoors, and in a pool (lengths are counted), the distance is measured: 12 % apart vetoes.
+    expect(isDuplicate(activity({ activityType: 'running', distanceM: 10_000 }), activity({ source: 'healthkit', activityType: 'running', distanceM: 8_800 }))).toBe(false);
+    expect(isDuplicate(activity({ activityType: 'pool_swimming', distanceM: 2_000 }), activity({ source: 'strava', activityType: 'pool_swimming', distanceM: 1_750 }))).toBe(false);
+    // The heart rate still vetoes indoors.
+    expect(isDuplicate(trainer, activity({ activityType: 'indoor_cycling', avgHeartRateBpm: 160 }))).toBe(false);
+  });
+
   it(`average heart rate: ${MAX_AVG_HEART_RATE_DIFFERENCE_BPM} bpm apart matches, more vetoes, a missing one never does`, () => {
     expect(MAX_AVG_HEART_RATE_DIFFERENCE_BPM).toBe(8);
     const base = activity({ avgHeartRateBpm: 140 });
@@ -88,9 +104,10 @@ describe('duplicate detection thresholds', () => {
     expect(isDuplicate(activity({ activityType: 'walking' }), activity({ distanceM: null }))).toBe(false);
   });
 
-  it('never a child of a session, never one source and external id, never itself', () => {
+  it('never two parts of one session, never one source and external id, never itself', () => {
     const session = activity({ activityType: 'triathlon', distanceM: null });
     expect(isDuplicate(session, activity({ activityType: 'other', parentId: session.id }))).toBe(false);
+    expect(isDuplicate(activity({ activityType: 'other', parentId: session.id }), activity({ activityType: 'other', parentId: session.id }))).toBe(false);
     const synced = activity({ source: 'strava', externalId: '42' });
     expect(isDuplicate(synced, { ...activity({ source: 'strava', externalId: '42' }) })).toBe(false);
     expect(isDuplicate(synced, activity({ source: 'strava', externalId: '43' }))).toBe(true);
@@ -106,6 +123,29 @@ describe('duplicate detection thresholds', () => {
     expect(groups.map((g) => [...g].sort())).toEqual([[fit.id, strava.id, watch.id].sort()]);
   });
 
+  it('a leg matches a copy outside its session: a brick run leg and its Strava Run', () => {
+    const brick = activity({ activityType: 'multisport', minutes: 90, distanceM: null });
+    const bike = activity({ parentId: brick.id, minutes: 60 });
+    const run = activity({ parentId: brick.id, activityType: 'running', startMin: 62, minutes: 28, distanceM: 6_000, avgHeartRateBpm: 150 });
+    const stravaRide = activity({ source: 'strava', externalId: 'r', minutes: 60, distanceM: 30_100 });
+    const stravaRun = activity({ source: 'strava', externalId: 'n', activityType: 'running', startMin: 62, minutes: 28, distanceM: 6_050, avgHeartRateBpm: 151 });
+    const groups = duplicateComponents([brick, bike, run, stravaRide, stravaRun], { separate: new Set(), same: [] });
+    expect(groups.map((g) => [...g].sort())).toEqual([[bike.id, stravaRide.id].sort(), [run.id, stravaRun.id].sort()]);
+  });
+
+  it('components: a copy matching a session and its own leg joins one of them, never both (no group holds two parts of a session)', () => {
+    const session = activity({ activityType: 'multisport', minutes: 90, distanceM: null, avgHeartRateBpm: null });
+    const leg = activity({ parentId: session.id, minutes: 80, distanceM: null });
+    // A copy of the whole session typed `other` (compatible with anything), starting with both.
+    const wildcard = activity({ source: 'strava', externalId: 'w', activityType: 'other', minutes: 90, distanceM: null });
+    const groups = duplicateComponents([session, leg, wildcard], { separate: new Set(), same: [] });
+    expect(groups).toHaveLength(1);
+    expect(groups[0]).toContain(wildcard.id);
+    expect(groups[0]!.filter((id) => id === session.id || id === leg.id)).toHaveLength(1);
+    // Nor by hand.
+    expect(duplicateComponents([session, leg], { separate: new Set(), same: [[session.id, leg.id]] })).toEqual([]);
+  });
+
   it('components: a split pair stays apart; a pair joined by hand is together', () => {
     const a = activity();
     const b = activity({ source: 'strava' });
@@ -114,17 +154,11 @@ describe('duplicate detection thresholds', () => {
     expect(duplicateComponents([a, far], { separate: new Set(), same: [[a.id, far.id]] })).toHaveLength(1);
   });
 
-  it('candidate windows: ±10 minutes around each start, overlapping windows merged', () => {
-    expect(mergeWindows([T0, T0 + 5 * MIN, T0 + 60 * MIN], 0)).toEqual([
-      [T0 - 10 * MIN, T0 + 15 * MIN],
-      [T0 + 50 * MIN, T0 + 70 * MIN],
-    ]);
-  });
-
-  it('candidate windows less than a day apart are read as one range; a week apart stay two', () => {
-    const DAY = 24 * 60 * MIN;
-    expect(mergeWindows([T0, T0 + 60 * MIN, T0 + 20 * 60 * MIN])).toEqual([[T0 - 10 * MIN, T0 + 20 * 60 * MIN + 10 * MIN]]);
-    expect(mergeWindows([T0, T0 + 7 * DAY])).toHaveLength(2);
+  it('a candidate window counts as read when the windows read cover it whole', () => {
+    expect(covered([[T0 - 10 * MIN, T0 + 10 * MIN]], T0)).toBe(true);
+    expect(covered([[T0 - 10 * MIN, T0 + 10 * MIN]], T0 + 40_000)).toBe(false);
+    expect(covered([[T0 - 10 * MIN, T0 + 10 * MIN], [T0 + 5 * MIN, T0 + 25 * MIN]], T0 + 5 * MIN)).toBe(true);
+    expect(covered([[T0 - 10 * MIN, T0 + 10 * MIN], [T0 + 11 * MIN, T0 + 31 * MIN]], T0 + 10 * MIN)).toBe(false);
   });
 });
 
@@ -165,6 +199,18 @@ describe('primary election', () => {
     const late = member({ createdAt: new Date(T0 + 1) });
     const early = member({ createdAt: new Date(T0) });
     expect(electPrimary([late, early], DEFAULT_SOURCE_PRIORITIES)).toBe(early.id);
+  });
+
+  it('a leg of a session is primary over top-level copies, whatever the priority (its session counts it)', () => {
+    const leg = member({ source: 'strava', parentId: 'session' });
+    const file = member({ source: 'file' });
+    expect(electPrimary([file, leg], DEFAULT_SOURCE_PRIORITIES)).toBe(leg.id);
+  });
+
+  it('richness is read only when the best members tie on leg and source', () => {
+    expect(tiesOnPriority([member({ source: 'garmin' }), member({ source: 'healthkit' })], DEFAULT_SOURCE_PRIORITIES)).toBe(false);
+    expect(tiesOnPriority([member({ source: 'file' }), member({ source: 'file' }), member({ source: 'strava' })], DEFAULT_SOURCE_PRIORITIES)).toBe(true);
+    expect(tiesOnPriority([member({ source: 'strava', parentId: 'session' }), member({ source: 'strava' })], DEFAULT_SOURCE_PRIORITIES)).toBe(false);
   });
 
   it('a pinned member wins over the priority', () => {

@@ -15,6 +15,24 @@ export const MAX_DISTANCE_DIFFERENCE = 0.1;
 export const MAX_AVG_HEART_RATE_DIFFERENCE_BPM = 8;
 
 /**
+ * Types whose distance is not measured over the ground but estimated — a trainer's speed sensor or
+ * power curve, a virtual world's route (Zwift), a treadmill run or an erg estimated from the wrist
+ * or the machine — so two sources of one indoor workout disagree by 10–15 % (bench:dedup's corpus:
+ * Zwift's `VirtualRide` against the bike computer, a treadmill run from the Garmin and the Apple
+ * Watch). When either side is one of these, the distance vetoes nothing; start, overlap, type and
+ * heart rate still decide. Pool swims are not here: their distance is counted in lengths.
+ */
+export const ESTIMATED_DISTANCE_TYPES: ReadonlySet<string> = new Set([
+  'indoor_cycling',
+  'virtual_cycling',
+  'treadmill_running',
+  'virtual_running',
+  'treadmill_walking',
+  'elliptical',
+  'indoor_rowing',
+]);
+
+/**
  * Types of different catalog categories that one workout is recorded as by different sources, as
  * groups of slugs: any two slugs of one group are compatible. Types of one category always are, and
  * `other` is compatible with everything. (Categories already group indoor_cycling, road_cycling and
@@ -80,33 +98,52 @@ export function heartRatesAgree(a: number | null, b: number | null): boolean {
   return Math.abs(a - b) <= MAX_AVG_HEART_RATE_DIFFERENCE_BPM;
 }
 
+/** Whether the distance is an estimate on either side (ESTIMATED_DISTANCE_TYPES): then it vetoes nothing. */
+export function distanceEstimated(a: Pick<DuplicateCandidate, 'activityType'>, b: Pick<DuplicateCandidate, 'activityType'>): boolean {
+  return ESTIMATED_DISTANCE_TYPES.has(a.activityType) || ESTIMATED_DISTANCE_TYPES.has(b.activityType);
+}
+
+/**
+ * The session an activity belongs to: its parent's id for a leg, its own id otherwise. Two
+ * activities of one session (a session and its leg, two legs) are parts of one workout, never
+ * copies of each other, and never end in one group.
+ */
+export function sessionOf(node: Pick<DuplicateCandidate, 'id' | 'parentId'>): string {
+  return node.parentId ?? node.id;
+}
+
 /**
  * The rule, in order: never an activity with itself, never one source + external id (that is an
- * update, not a copy), never a child of a session (a leg is part of its session, not a copy of
- * anything: only top-level activities are grouped), then start within 10 minutes, overlap ≥ 0.7 of
- * the shorter, compatible types, and no contradiction in distance or average heart rate.
+ * update, not a copy), never two parts of one session (a session and its own leg, or two of its
+ * legs: a leg may match a copy outside its session, e.g. the Strava `Run` of a brick's run leg),
+ * then start within 10 minutes, overlap ≥ 0.7 of the shorter, compatible types, and no
+ * contradiction in distance (unless either distance is an estimate) or average heart rate.
  */
 export function isDuplicate(a: DuplicateCandidate, b: DuplicateCandidate): boolean {
   if (a.id === b.id) return false;
   if (a.externalId !== null && a.source === b.source && a.externalId === b.externalId) return false;
-  if (a.parentId !== null || b.parentId !== null) return false;
+  if (sessionOf(a) === sessionOf(b)) return false;
   if (Math.abs(a.startTime.getTime() - b.startTime.getTime()) > MAX_START_DIFFERENCE_MS) return false;
   if (overlapOfShorter(a, b) < MIN_OVERLAP_OF_SHORTER) return false;
   if (!typesCompatible(a.activityType, b.activityType)) return false;
-  return distancesAgree(a.distanceM, b.distanceM) && heartRatesAgree(a.avgHeartRateBpm, b.avgHeartRateBpm);
+  return (distanceEstimated(a, b) || distancesAgree(a.distanceM, b.distanceM)) && heartRatesAgree(a.avgHeartRateBpm, b.avgHeartRateBpm);
 }
 
 /**
  * Connected components of the "same workout" graph over `nodes`: detected pairs minus the pairs an
  * athlete split (`separate`), plus the pairs joined by hand (`same`). Components of one node are
  * left out. Sorting by start time first lets each node be compared only with the nodes that start
- * within MAX_START_DIFFERENCE_MS after it.
+ * within MAX_START_DIFFERENCE_MS after it. A link that would put two parts of one session in one
+ * component (through a third activity that matches both, e.g. a wildcard `other` copy of the whole
+ * session) is not made: the earlier link (in start order) wins.
  */
 export function duplicateComponents(
   nodes: readonly DuplicateCandidate[],
   overrides: { separate: ReadonlySet<string>; same: readonly [string, string][] },
 ): string[][] {
   const parent = new Map(nodes.map((node) => [node.id, node.id]));
+  // The sessions each component's members belong to, kept on its root.
+  const sessions = new Map(nodes.map((node) => [node.id, new Set([sessionOf(node)])]));
   const find = (id: string): string => {
     let root = id;
     while (parent.get(root) !== root) root = parent.get(root)!;
@@ -121,7 +158,12 @@ export function duplicateComponents(
     if (!parent.has(a) || !parent.has(b)) return;
     const rootA = find(a);
     const rootB = find(b);
-    if (rootA !== rootB) parent.set(rootA, rootB);
+    if (rootA === rootB) return;
+    const sessionsA = sessions.get(rootA)!;
+    const sessionsB = sessions.get(rootB)!;
+    for (const session of sessionsA) if (sessionsB.has(session)) return;
+    for (const session of sessionsA) sessionsB.add(session);
+    parent.set(rootA, rootB);
   };
   const sorted = [...nodes].sort((a, b) => a.startTime.getTime() - b.startTime.getTime());
   for (let i = 0; i < sorted.length; i++) {

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { and, eq, gte, isNotNull, isNull, lte, or, sql, type AnyColumn, type SQL } from 'drizzle-orm';
+import { and, eq, isNotNull, or, sql, type AnyColumn, type SQL } from 'drizzle-orm';
 import type { SourcePriorities } from '@unified-activity/contract';
 import { ENV } from '../../../config/config.module.js';
 import type { Env } from '../../../config/env.js';
@@ -7,7 +7,7 @@ import type { Database, Transaction } from '../../../database/database.js';
 import { InjectDb } from '../../../database/database.module.js';
 import { activities, activityDuplicateOverrides, activityStreams, athleteSourcePriorities, type DuplicateOverrideKind } from '../../../database/schema/index.js';
 import { duplicateComponents, MAX_START_DIFFERENCE_MS, pairKey, type DuplicateCandidate } from './duplicate-detection.js';
-import { DEFAULT_SOURCE_PRIORITIES, electPrimary, rankMembers, type ElectionMember } from './primary-election.js';
+import { DEFAULT_SOURCE_PRIORITIES, electPrimary, rankMembers, tiesOnPriority, type ElectionMember } from './primary-election.js';
 
 type Db = Database | Transaction;
 
@@ -29,8 +29,6 @@ type Node = DuplicateCandidate & { duplicateOf: string | null; createdAt: Date }
 
 /** Rounds of "load the neighbours of what was just loaded" before a regroup stops growing (a guard: real chains end in one or two). */
 const MAX_ROUNDS = 50;
-/** Time windows per candidate query (an OR of index ranges). */
-const RANGES_PER_QUERY = 200;
 
 /**
  * Duplicate groups across sources (docs/data-model.md, "Duplicates across sources"): the writes'
@@ -62,66 +60,73 @@ export class DuplicateGroups {
    */
   async matesOf(tx: Transaction, userId: string, ids: readonly string[]): Promise<string[]> {
     if (ids.length === 0) return [];
+    // A deleted session's legs go with it (ON DELETE CASCADE): their group mates are regrouped too.
     const own = await tx
       .select({ id: activities.id, duplicateOf: activities.duplicateOf })
       .from(activities)
-      .where(and(eq(activities.userId, userId), anyOf(activities.id, [...ids])));
+      .where(and(eq(activities.userId, userId), or(anyOf(activities.id, [...ids]), anyOf(activities.parentId, [...ids]))));
     const heads = [...new Set(own.map((row) => row.duplicateOf ?? row.id))];
     if (heads.length === 0) return [];
     const rows = await tx
       .select({ id: activities.id })
       .from(activities)
       .where(and(eq(activities.userId, userId), or(anyOf(activities.id, heads), anyOf(activities.duplicateOf, heads))));
-    const gone = new Set(ids);
+    const gone = new Set([...ids, ...own.map((row) => row.id)]);
     return rows.map((row) => row.id).filter((id) => !gone.has(id));
   }
 
   /**
-   * Regroups the activities `seedIds` of one athlete and everything connected to them: loads the
-   * seeds, their candidates (top-level activities starting within MAX_START_DIFFERENCE_MS: ranges of
-   * the (athlete_id, start_time) index), their current group mates and their overrides, grows that
-   * set until no component reaches a new activity, then writes each activity's duplicate_of.
+   * Regroups the activities `seedIds` of one athlete and everything connected to them. One statement
+   * (`neighbourhood`) loads the seeds, their candidates (activities starting within
+   * MAX_START_DIFFERENCE_MS of a seed: one range of the (athlete_id, start_time) index per seed),
+   * the current group mates of all of them, and their overrides. The set grows (same statement)
+   * only from connected activities whose own candidate window was not read yet (a chain of copies
+   * more than 10 minutes apart) and from hand-joined partners elsewhere in time — for a batch of
+   * copies, usually not at all. Then each activity's duplicate_of is written in one statement.
    * Answers how many groups got a different primary.
-   *
-   * `inserted`: rows of seeds that this transaction has just inserted (the caller holds them). They
-   * are not read back, and, their ids being new, nothing can point at them yet (no group mates, no
-   * overrides): the regroup of a new activity that has no candidate is then the lock and one
-   * candidate query.
    */
-  async regroup(
-    tx: Transaction,
-    userId: string,
-    athleteId: string,
-    seedIds: readonly string[],
-    inserted: readonly Node[] = [],
-  ): Promise<{ changedPrimaries: number }> {
+  async regroup(tx: Transaction, userId: string, athleteId: string, seedIds: readonly string[]): Promise<{ changedPrimaries: number }> {
     if (seedIds.length === 0) return { changedPrimaries: 0 };
     await this.lock(tx, athleteId);
-    const fresh = new Map(inserted.filter((row) => seedIds.includes(row.id)).map((row) => [row.id, row]));
     const nodes = new Map<string, Node>();
     const separate = new Set<string>();
     const same = new Map<string, [string, string]>();
     const pinned = new Set<string>();
     const seeds = new Set(seedIds);
+    /** Activities whose candidate window, mates and overrides were read. */
+    const read = new Set<string>();
+    const windows: [number, number][] = [];
     let frontier = [...seeds];
     for (let round = 0; frontier.length > 0 && round < MAX_ROUNDS; round++) {
-      const { added, mates } = await this.loadNeighbourhood(tx, userId, athleteId, frontier, nodes, fresh);
-      // Every loaded activity's overrides; partners joined by hand may lie anywhere in time: load them too.
-      for (let pending = added.filter((id) => !fresh.has(id)); pending.length > 0; ) {
-        for (const row of await this.overridesOf(tx, pending)) {
-          if (row.kind === 'separate') separate.add(pairKey(row.activityId, row.otherId));
-          else if (row.kind === 'same') same.set(pairKey(row.activityId, row.otherId), [row.activityId, row.otherId]);
-          else pinned.add(row.activityId);
+      const rows = await this.neighbourhood(tx, userId, athleteId, frontier);
+      for (const id of frontier) read.add(id);
+      for (const { overrides, ...row } of rows) {
+        if (nodes.has(row.id)) continue;
+        nodes.set(row.id, row);
+        for (const [activityId, otherId, kind] of overrides ?? []) {
+          if (kind === 'separate') separate.add(pairKey(activityId, otherId));
+          else if (kind === 'same') same.set(pairKey(activityId, otherId), [activityId, otherId]);
+          else pinned.add(activityId);
         }
-        const missing = [...new Set([...same.values()].flat())].filter((id) => !nodes.has(id));
-        pending = missing.length > 0 ? (await this.loadNeighbourhood(tx, userId, athleteId, missing, nodes)).added : [];
       }
-      // Grow from whatever is connected to a seed (a chain of unrelated back-to-back workouts stops
-      // there), and from every former group mate: a group that loses its primary or a link is regrouped whole.
+      for (const id of frontier) {
+        const node = nodes.get(id);
+        if (node) windows.push([node.startTime.getTime() - MAX_START_DIFFERENCE_MS, node.startTime.getTime() + MAX_START_DIFFERENCE_MS]);
+      }
+      // Grow from every former group mate of a seed (a group that loses its primary or a link is
+      // regrouped whole) and from whatever is connected to a seed (a chain of unrelated back-to-back
+      // workouts stops there); load the neighbourhood of those whose window was not read, and
+      // hand-joined partners not loaded yet.
+      const heads = new Set([...seeds].filter((id) => nodes.has(id)).map((id) => nodes.get(id)!.duplicateOf ?? id));
+      const formerMates = [...nodes.values()].filter((node) => heads.has(node.duplicateOf ?? node.id)).map((node) => node.id);
+      for (const id of formerMates) seeds.add(id);
       const connected = this.components(nodes, separate, same)
         .filter((members) => members.some((id) => seeds.has(id)))
         .flat();
-      frontier = [...new Set([...connected, ...mates])].filter((id) => !seeds.has(id));
+      for (const id of connected) seeds.add(id);
+      const partners = [...same.values()].flat().filter((id) => !nodes.has(id));
+      const unread = [...formerMates, ...connected].filter((id) => !read.has(id) && !covered(windows, nodes.get(id)!.startTime.getTime()));
+      frontier = [...new Set([...unread, ...partners])];
       for (const id of frontier) seeds.add(id);
     }
     // Only activities whose neighbourhood was loaded are (re)assigned; a candidate that joined no
@@ -131,70 +136,79 @@ export class DuplicateGroups {
   }
 
   private components(nodes: Map<string, Node>, separate: Set<string>, same: Map<string, [string, string]>): string[][] {
-    const topLevel = [...nodes.values()].filter((node) => node.parentId === null);
-    return duplicateComponents(topLevel, { separate, same: [...same.values()] });
+    return duplicateComponents([...nodes.values()], { separate, same: [...same.values()] });
   }
 
   /**
-   * Loads the given activities, their time-window candidates and their group mates into `nodes`;
-   * returns the ids new to it. Those in `fresh` (just inserted, see regroup) are taken as they are,
-   * their own only mates.
+   * (The overrides' correlation names "activities"."id" by hand: Drizzle writes a single table's
+   * columns unqualified in the select list, where `id` would be the override's own.)
+   * One statement: the activities `ids`, every activity of the athlete starting within
+   * MAX_START_DIFFERENCE_MS of one of them (a LATERAL range of activities_athlete_start_time_idx per
+   * id, never a scan of the history), the members of the groups of all of those (the primary by
+   * id, the rest by activities_duplicate_of_idx), each with its overrides.
    */
-  private async loadNeighbourhood(
-    tx: Transaction,
-    userId: string,
-    athleteId: string,
-    ids: readonly string[],
-    nodes: Map<string, Node>,
-    fresh: ReadonlyMap<string, Node> = new Map(),
-  ): Promise<{ added: string[]; mates: string[] }> {
-    const mine = and(eq(activities.userId, userId), eq(activities.athleteId, athleteId));
-    const added: string[] = [];
-    const add = (rows: Node[]) => {
-      for (const row of rows) {
-        if (nodes.has(row.id)) continue;
-        nodes.set(row.id, row);
-        added.push(row.id);
-      }
-    };
-    const known = ids.flatMap((id) => fresh.get(id) ?? []);
-    const unknown = ids.filter((id) => !fresh.has(id));
-    const read = unknown.length === 0 ? [] : await tx.select(nodeColumns).from(activities).where(and(mine, anyOf(activities.id, unknown)));
-    const own = [...known, ...read];
-    add(own);
-    const heads = [...new Set(read.flatMap((row) => [row.id, row.duplicateOf ?? row.id]))];
-    const mates = [...known, ...(heads.length === 0 ? [] : await tx.select(nodeColumns).from(activities).where(and(mine, or(anyOf(activities.id, heads), anyOf(activities.duplicateOf, heads)))))];
-    add(mates);
-    const windows = mergeWindows(own.filter((row) => row.parentId === null).map((row) => row.startTime.getTime()));
-    for (let i = 0; i < windows.length; i += RANGES_PER_QUERY) add(await this.candidates(tx, userId, athleteId, windows.slice(i, i + RANGES_PER_QUERY)));
-    return { added, mates: mates.map((row) => row.id) };
-  }
-
-  /**
-   * Top-level activities of the athlete starting inside the windows: an OR of ranges of
-   * (athlete_id, start_time), each an index range scan (test/integration/timeline.spec.ts checks the plan).
-   */
-  candidates(db: Db, userId: string, athleteId: string, windows: readonly [number, number][]) {
-    const ranges = windows.map(([from, to]) => and(gte(activities.startTime, new Date(from)), lte(activities.startTime, new Date(to))) as SQL);
+  neighbourhood(db: Db, userId: string, athleteId: string, ids: readonly string[]) {
+    const window = sql`${MAX_START_DIFFERENCE_MS}::int * interval '1 millisecond'`;
     return db
-      .select(nodeColumns)
+      .select({
+        ...nodeColumns,
+        overrides: sql<[string, string, DuplicateOverrideKind][] | null>`(select json_agg(json_build_array(o.activity_id, o.other_id, o.kind))
+          from ${activityDuplicateOverrides} o where o.activity_id = "activities"."id" or o.other_id = "activities"."id")`,
+      })
       .from(activities)
-      .where(and(eq(activities.userId, userId), eq(activities.athleteId, athleteId), isNull(activities.parentId), or(...ranges)));
+      .where(
+        and(
+          eq(activities.userId, userId),
+          eq(activities.athleteId, athleteId),
+          // `= any(array(…))` throughout: each list is computed once and probed through an index (an
+          // `in (subquery)` let the planner hash-join a sequential scan of the whole table instead).
+          sql`${activities.id} = any(array(
+            with seed as (select s.id, s.start_time from ${activities} s where s.athlete_id = ${athleteId} and s.id = any(${uuidArray(ids)}::uuid[])),
+            base as (
+              select seed.id from seed
+              union
+              select c.id from seed cross join lateral (
+                select w.id from ${activities} w
+                where w.athlete_id = ${athleteId} and w.start_time between seed.start_time - ${window} and seed.start_time + ${window}
+              ) c
+            ),
+            heads as (select distinct coalesce(b.duplicate_of, b.id) as id from ${activities} b where b.id = any(array(select base.id from base)))
+            select base.id from base
+            union select heads.id from heads
+            union select m.id from ${activities} m where m.duplicate_of = any(array(select heads.id from heads)) and m.duplicate_of is not null
+          ))`,
+        ),
+      );
   }
 
-  private overridesOf(tx: Transaction, ids: readonly string[]) {
-    if (ids.length === 0) return Promise.resolve([]);
-    return tx
-      .select({ activityId: activityDuplicateOverrides.activityId, otherId: activityDuplicateOverrides.otherId, kind: activityDuplicateOverrides.kind })
-      .from(activityDuplicateOverrides)
-      .where(or(anyOf(activityDuplicateOverrides.activityId, [...ids]), anyOf(activityDuplicateOverrides.otherId, [...ids])));
+  /**
+   * After a stream of `activityId` was stored or deleted: its richness (stream types, samples) may
+   * now decide its group's primary (ties within one source), so a member of a group is regrouped
+   * (and only then: an activity in no group costs one indexed read). Its own transaction.
+   */
+  async reelect(athleteId: string, activityId: string): Promise<void> {
+    const [row] = await this.db
+      .select({
+        userId: activities.userId,
+        // Qualified by hand: Drizzle writes a single table's columns unqualified in the select list.
+        grouped: sql<boolean>`("activities"."duplicate_of" is not null or exists (select 1 from ${activities} m where m.duplicate_of = "activities"."id"))`,
+      })
+      .from(activities)
+      .where(and(eq(activities.id, activityId), eq(activities.athleteId, athleteId)));
+    if (!row?.grouped) return;
+    await this.db.transaction((tx) => this.regroup(tx, row.userId, athleteId, [activityId]));
   }
 
   /** Elects each component's primary and writes duplicate_of where it changes. */
   private async assign(tx: Transaction, athleteId: string, nodes: Map<string, Node>, settledIds: Set<string>, components: string[][], pinned: Set<string>) {
-    const grouped = components.flat();
-    const richness = await this.richness(tx, grouped);
     const priorities = components.length > 0 ? await this.priorities(athleteId, tx) : DEFAULT_SOURCE_PRIORITIES;
+    // Richness only breaks ties: read it for the groups whose best members tie on leg and source
+    // (a batch of copies from another source needs none).
+    const none = new Map<string, { streamTypes: number; samples: number }>();
+    const tied = components.filter(
+      (members) => !members.some((id) => pinned.has(id)) && tiesOnPriority(members.map((id) => electionMember(nodes.get(id)!, none)), priorities),
+    );
+    const richness = await this.richness(tx, tied.flat());
     const target = new Map<string, string | null>([...settledIds].filter((id) => nodes.has(id)).map((id) => [id, null]));
     let changedPrimaries = 0;
     for (const members of components) {
@@ -256,12 +270,48 @@ export class DuplicateGroups {
         .insert(athleteSourcePriorities)
         .values({ athleteId, priorities })
         .onConflictDoUpdate({ target: athleteSourcePriorities.athleteId, set: { priorities, updatedAt: new Date() } });
-      const members = await tx
-        .select({ id: activities.id })
-        .from(activities)
-        .where(and(eq(activities.userId, userId), eq(activities.athleteId, athleteId), isNotNull(activities.duplicateOf)));
-      return this.regroup(tx, userId, athleteId, members.map((row) => row.id));
+      return this.reelectAll(tx, userId, athleteId);
     });
+  }
+
+  /**
+   * Re-elects the primary of every group of the athlete, groups unchanged (a priority change moves
+   * no activity between groups): the members and their primaries in one statement (by
+   * activities_duplicate_of_idx), the pins, the richness, then one UPDATE — a fixed number of
+   * statements however many groups, no candidate windows read.
+   */
+  private async reelectAll(tx: Transaction, userId: string, athleteId: string): Promise<{ changedPrimaries: number }> {
+    const rows = await tx
+      .select(nodeColumns)
+      .from(activities)
+      .where(
+        and(
+          eq(activities.userId, userId),
+          eq(activities.athleteId, athleteId),
+          or(
+            isNotNull(activities.duplicateOf),
+            sql`${activities.id} in (select m.duplicate_of from ${activities} m where m.athlete_id = ${athleteId} and m.duplicate_of is not null)`,
+          ),
+        ),
+      );
+    const nodes = new Map<string, Node>(rows.map((row) => [row.id, row]));
+    const groups = new Map<string, string[]>();
+    for (const row of rows) {
+      const head = row.duplicateOf ?? row.id;
+      const members = groups.get(head);
+      if (members) members.push(row.id);
+      else groups.set(head, [row.id]);
+    }
+    const pins = rows.length === 0 ? [] : await this.pinsOf(tx, athleteId);
+    return this.assign(tx, athleteId, nodes, new Set(nodes.keys()), [...groups.values()].filter((members) => members.length > 1), new Set(pins));
+  }
+
+  private async pinsOf(tx: Transaction, athleteId: string): Promise<string[]> {
+    const rows = await tx
+      .select({ activityId: activityDuplicateOverrides.activityId })
+      .from(activityDuplicateOverrides)
+      .where(and(eq(activityDuplicateOverrides.athleteId, athleteId), eq(activityDuplicateOverrides.kind, 'primary')));
+    return rows.map((row) => row.activityId);
   }
 
   /**
@@ -300,7 +350,7 @@ export class DuplicateGroups {
   async groupOf(userId: string, id: string, duplicateOf: string | null): Promise<string[]> {
     const head = duplicateOf ?? id;
     const rows = await this.db
-      .select({ id: activities.id, athleteId: activities.athleteId, source: activities.source, activityType: activities.activityType, createdAt: activities.createdAt })
+      .select({ id: activities.id, athleteId: activities.athleteId, parentId: activities.parentId, source: activities.source, activityType: activities.activityType, createdAt: activities.createdAt })
       .from(activities)
       .where(and(eq(activities.userId, userId), or(eq(activities.id, head), eq(activities.duplicateOf, head))));
     if (rows.length <= 1) return rows.map((row) => row.id);
@@ -331,27 +381,20 @@ function electionMember(node: Node, richness: Map<string, { streamTypes: number;
     source: node.source,
     activityType: node.activityType,
     createdAt: node.createdAt,
+    parentId: node.parentId,
     streamTypes: richness.get(node.id)?.streamTypes ?? 0,
     samples: richness.get(node.id)?.samples ?? 0,
   };
 }
 
-/**
- * Windows closer than this are read as one index range: a batch of a few hundred workouts a few
- * hours apart is then one range (reading the few activities between them) instead of hundreds of OR
- * arms, whose planning cost more than the reads (bench:ingest). Still never more than the span of
- * what was written.
- */
-export const WINDOW_MERGE_GAP_MS = 24 * 60 * 60 * 1000;
-
-/** [start − 10 min, start + 10 min] around each start, windows less than `gap` apart merged: few index ranges for a batch. */
-export function mergeWindows(starts: readonly number[], gap = WINDOW_MERGE_GAP_MS): [number, number][] {
-  const sorted = [...starts].sort((a, b) => a - b);
-  const windows: [number, number][] = [];
-  for (const start of sorted) {
-    const last = windows.at(-1);
-    if (last && start - MAX_START_DIFFERENCE_MS <= last[1] + gap) last[1] = start + MAX_START_DIFFERENCE_MS;
-    else windows.push([start - MAX_START_DIFFERENCE_MS, start + MAX_START_DIFFERENCE_MS]);
+/** Whether [start − 10 min, start + 10 min] lies inside the union of `windows` (its candidates were read). */
+export function covered(windows: readonly [number, number][], start: number): boolean {
+  let from = start - MAX_START_DIFFERENCE_MS;
+  const to = start + MAX_START_DIFFERENCE_MS;
+  for (const [a, b] of [...windows].sort((x, y) => x[0] - y[0])) {
+    if (a > from) return false;
+    if (b >= from) from = b;
+    if (from >= to) return true;
   }
-  return windows;
+  return from >= to;
 }

@@ -21,6 +21,8 @@ export interface ElectionMember {
   streamTypes: number;
   /** Samples over all its streams. */
   samples: number;
+  /** Its session, when it is a leg of one (a brick's run leg grouped with its Strava copy). */
+  parentId?: string | null;
 }
 
 /**
@@ -42,17 +44,31 @@ export function sourceRank(priorities: SourcePriorities, category: string | unde
   return list.length + (rest >= 0 ? rest : fallback.length);
 }
 
-/** The members best first: priority, more stream types, more samples, earliest createdAt, then id (a total order). */
+/**
+ * The members best first: a session's leg before top-level copies (its session already counts it,
+ * so a top-level copy as primary would count the workout twice in the list and its totals), then
+ * priority, more stream types, more samples, earliest createdAt, then id (a total order).
+ */
 export function rankMembers<T extends ElectionMember>(members: readonly T[], priorities: SourcePriorities): T[] {
   const category = groupCategory(members);
+  const leg = (member: ElectionMember) => (member.parentId ? 0 : 1);
   return [...members].sort(
     (a, b) =>
+      leg(a) - leg(b) ||
       sourceRank(priorities, category, a.source) - sourceRank(priorities, category, b.source) ||
       b.streamTypes - a.streamTypes ||
       b.samples - a.samples ||
       a.createdAt.getTime() - b.createdAt.getTime() ||
       (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
   );
+}
+
+/** Whether more than one member shares the best leg-and-source rank: only then do richness and the rest decide. */
+export function tiesOnPriority(members: readonly ElectionMember[], priorities: SourcePriorities): boolean {
+  const category = groupCategory(members);
+  const ranks = members.map((member) => (member.parentId ? 0 : 1000) + sourceRank(priorities, category, member.source));
+  const best = Math.min(...ranks);
+  return ranks.filter((rank) => rank === best).length > 1;
 }
 
 /** The primary: the pinned member if the athlete chose one (POST …/primary), else the best ranked. */
