@@ -84,6 +84,14 @@ export const EnvSchema = z
     GARMIN_OAUTH_URL: z.url().default('https://connect.garmin.com/oauth2Confirm'),
     /** Garmin's token endpoint (another host than the consent page). */
     GARMIN_TOKEN_URL: z.url().default('https://diauth.garmin.com/di-oauth2-service/oauth/token'),
+    /** Provider work (backfill pages, activity fetches, webhook events) this process runs at once (0: none here). */
+    CONNECTION_WORKERS: z.coerce.number().int().min(0).max(16).default(2),
+    /**
+     * The provider rate-limit windows, ms (Strava: 15 minutes and a day). Only for simulating time
+     * faster (bench:backfill, tests), together with the fake provider's own windows.
+     */
+    PROVIDER_RATE_WINDOW_MS: z.coerce.number().int().min(100).default(900_000),
+    PROVIDER_RATE_DAY_MS: z.coerce.number().int().min(100).default(86_400_000),
     /** 32 bytes, base64: encrypts provider tokens at rest (AES-256-GCM). */
     TOKEN_ENCRYPTION_KEY: base64Key.optional(),
     /** The key before the last rotation: still decrypts, never encrypts. */

@@ -3,20 +3,37 @@ import { ENV } from '../../config/config.module.js';
 import type { Env } from '../../config/env.js';
 import { ActivitiesModule } from '../activities/activities.module.js';
 import { AthletesModule } from '../athletes/athletes.module.js';
+import { SyncModule } from '../sync/sync.module.js';
+import { ProviderQueue } from './backfill/provider-queue.js';
+import { ProviderSyncService } from './backfill/provider-sync.service.js';
+import { RateBudget } from './backfill/rate-budget.js';
+import { SyncItemsRepository } from './backfill/sync-items.repository.js';
 import { ConnectionsRepository } from './connections.repository.js';
 import { ConnectionsRouter } from './connections.router.js';
 import { ConnectionsService } from './connections.service.js';
+import { StravaApi } from './strava/strava-api.js';
+import { StravaSync } from './strava/strava-sync.js';
+import { StravaWebhooks } from './strava/strava-webhooks.js';
 import { resolveTokenCipher, TokenCipher } from './token-cipher.js';
 
 /** ConnectionProvider connections (Strava, Garmin): OAuth, sealed tokens, disconnecting. */
 @Module({
-  imports: [AthletesModule, ActivitiesModule],
+  imports: [AthletesModule, ActivitiesModule, SyncModule],
   providers: [
     ConnectionsRepository,
+    // Provider work (backfill/): the shared rate budget, the work rows, the pg-boss wake-ups.
+    RateBudget,
+    SyncItemsRepository,
+    ProviderQueue,
+    ProviderSyncService,
+    // Strava (strava/): API reads, backfill and webhook events.
+    StravaApi,
+    StravaSync,
+    StravaWebhooks,
     ConnectionsService,
     ConnectionsRouter,
     { provide: TokenCipher, inject: [ENV], useFactory: (env: Env) => resolveTokenCipher(env, (message) => new Logger('Connections').warn(message)) },
   ],
-  exports: [ConnectionsRouter, ConnectionsService],
+  exports: [ConnectionsRouter, ConnectionsService, ProviderSyncService, RateBudget],
 })
 export class ConnectionsModule {}

@@ -10,6 +10,8 @@ import { ActivitiesService } from '../activities/activities.service.js';
 import { ruleViolation } from '../api/errors.js';
 import { AthletesService } from '../athletes/athletes.service.js';
 import { publicUrl } from '../auth/auth.js';
+import { ProviderSyncService } from './backfill/provider-sync.service.js';
+import { ConnectionRevoked } from './connection-revoked.js';
 import { ConnectionsRepository } from './connections.repository.js';
 import { connectedPage } from './connected-page.js';
 import { configuredProviders, pkcePair, ProviderFailure, RefreshRefused, type ProviderClient, type ProviderTokens } from './providers.js';
@@ -58,6 +60,7 @@ export class ConnectionsService {
     private readonly athletes: AthletesService,
     private readonly activities: ActivitiesService,
     private readonly cipher: TokenCipher,
+    private readonly sync: ProviderSyncService,
   ) {
     this.clients = configuredProviders(env);
   }
@@ -142,11 +145,17 @@ export class ConnectionsService {
   }
 
   /**
-   * The seam for the history backfill: a new connection is `active` here; fetching the provider's
-   * past activities and handing them to the sync ingest path is the next step of issue 26.
+   * The history backfill, per provider: Strava pages its activity list newest first and fetches
+   * details and streams (strava/strava-sync.ts) on the provider work queue (backfill/).
    */
   async startBackfill(connection: ProviderConnectionRow): Promise<void> {
-    await this.connections.update(connection.id, { status: 'active' });
+    switch (connection.provider) {
+      case 'strava':
+        await this.sync.startBackfill(connection);
+        break;
+      default:
+        await this.connections.update(connection.id, { status: 'active' });
+    }
   }
 
   /** Deauthorizes at the provider and forgets the tokens; the activities stay unless `deleteData`. */
@@ -249,11 +258,4 @@ export class ConnectionsService {
   }
 }
 
-/** The connection's tokens were refused or deleted: nothing can be fetched until the user connects again. */
-export class ConnectionRevoked extends Error {
-  constructor(readonly connectionId: string) {
-    super(`Connection ${connectionId} is revoked`);
-  }
-}
-
-export { ProviderFailure };
+export { ConnectionRevoked, ProviderFailure };

@@ -11,6 +11,6 @@ import { SyncService } from './sync.service.js';
 @Module({
   imports: [AthletesModule, ActivitiesModule, StreamsModule],
   providers: [SyncRepository, SyncService, SyncRouter, RawArchive],
-  exports: [SyncRouter, RawArchive],
+  exports: [SyncRouter, RawArchive, SyncService],
 })
 export class SyncModule {}
