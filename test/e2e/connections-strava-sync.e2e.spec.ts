@@ -66,6 +66,7 @@ async function setup(fake: FakeStravaOptions, env: Record<string, string> = {}):
     STRAVA_OAUTH_URL: strava.oauthUrl,
     STRAVA_API_URL: strava.apiUrl,
     STRAVA_WEBHOOK_VERIFY_TOKEN: VERIFY_TOKEN,
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     ...env,
   };
   const t = await boot(appEnv, port);

@@ -22,6 +22,7 @@ CREATE TABLE "provider_sync_items" (
 	"priority" smallint NOT NULL,
 	"position" bigint NOT NULL,
 	"lease_until" timestamp with time zone,
+	"generation" integer DEFAULT 0 NOT NULL,
 	"attempts" integer DEFAULT 0 NOT NULL,
 	"last_error" text,
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL,

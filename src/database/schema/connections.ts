@@ -146,6 +146,8 @@ export const providerSyncItems = pgTable(
     priority: smallint('priority').notNull(),
     position: bigint('position', { mode: 'number' }).notNull(),
     leaseUntil: timestamptz('lease_until'),
+    /** Bumped when the same work is asked for again while a worker holds the row: that worker then leaves it for another round. */
+    generation: integer('generation').notNull().default(0),
     attempts: integer('attempts').notNull().default(0),
     lastError: text('last_error'),
     createdAt: createdAt(),

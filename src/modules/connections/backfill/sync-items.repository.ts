@@ -38,6 +38,8 @@ export class SyncItemsRepository {
           set: {
             priority: sql`greatest(${providerSyncItems.priority}, excluded.priority)`,
             position: sql`case when excluded.priority > ${providerSyncItems.priority} then excluded.position else ${providerSyncItems.position} end`,
+            // Asked for again (an update event while the create is being fetched): the worker holding it does it once more.
+            generation: sql`${providerSyncItems.generation} + 1`,
           },
         });
     }
@@ -54,7 +56,7 @@ export class SyncItemsRepository {
         limit 1
         for update skip locked
       )
-      returning connection_id, kind, external_id, priority, position, attempts`);
+      returning connection_id, kind, external_id, priority, position, attempts, generation`);
     const list = (Array.isArray(rows) ? rows : (rows as { rows: Record<string, unknown>[] }).rows) as Record<string, unknown>[];
     const row = list[0];
     if (!row) return undefined;
@@ -66,6 +68,7 @@ export class SyncItemsRepository {
       priority: Number(row.priority),
       position: Number(row.position),
       attempts: Number(row.attempts),
+      generation: Number(row.generation),
       leaseUntil: null,
       lastError: null,
       createdAt: now,
@@ -76,8 +79,13 @@ export class SyncItemsRepository {
     return and(eq(providerSyncItems.connectionId, item.connectionId), eq(providerSyncItems.kind, item.kind), eq(providerSyncItems.externalId, item.externalId));
   }
 
+  /** The row is done, unless its work was asked for again meanwhile: then it is given back for another round. */
   async done(item: ProviderSyncItemRow): Promise<void> {
-    await this.db.delete(providerSyncItems).where(this.where(item));
+    const deleted = await this.db
+      .delete(providerSyncItems)
+      .where(and(this.where(item), eq(providerSyncItems.generation, item.generation)))
+      .returning({ kind: providerSyncItems.kind });
+    if (deleted.length === 0) await this.release(item);
   }
 
   /** Gives the row back, to be taken from `notBefore` on (null: at once). */
