@@ -144,7 +144,7 @@ describe('backfill', () => {
     }, 120_000, 50);
     expect(summariesAllIn.details).toBeLessThan(1000);
 
-    const done = await backfillDone(s.t, user, 600_000);
+    const done = await backfillDone(s.t, user, 1_500_000);
     expect(done.backfill).toMatchObject({ status: 'done', fetched: 1000, pending: 0, lastError: null });
 
     // The fewest requests: 5 full pages and the empty one that ends the list, one detail and one streams request each.
@@ -172,7 +172,7 @@ describe('backfill', () => {
         expect(hr.body.values).toEqual(heartrate.filter((v) => typeof v === 'number'));
       }
     }
-  }, 900_000);
+  }, 1_800_000);
 
   it('a restart mid-backfill resumes: no page asked for twice, no activity stored twice', async () => {
     const s = await setup({ activities: 450, limits: HIGH_LIMITS, latencyMs: 5 });

@@ -54,7 +54,7 @@ export class ProviderQueue {
   }
 
   /** Wakes the connection's work now, or at `startAfter`; `workers` jobs so that many may run it at once. */
-  async wake(connectionId: string, options: { startAfter?: Date; interactive?: boolean; workers?: number } = {}): Promise<void> {
+  async wake(connectionId: string, options: { startAfter?: Date; interactive?: boolean; workers?: number; oncePerMinute?: string } = {}): Promise<void> {
     const boss = await this.started();
     const count = options.workers ?? 1;
     for (let i = 0; i < count; i++) {
@@ -64,6 +64,8 @@ export class ProviderQueue {
         {
           priority: options.interactive ? JOB_PRIORITY.interactive : JOB_PRIORITY.backfill,
           ...(options.startAfter && options.startAfter.getTime() > Date.now() ? { startAfter: options.startAfter } : {}),
+          // pg-boss keeps one job per key and minute: a wake-up many workers ask for is sent once.
+          ...(options.oncePerMinute ? { singletonKey: `${connectionId}:${options.oncePerMinute}`, singletonSeconds: 60 } : {}),
         },
       );
     }

@@ -148,7 +148,11 @@ export class ProviderSyncService implements OnApplicationBootstrap, OnModuleDest
       this.held.add(item);
       try {
         const outcome = await worker.process(connection, item);
-        if (outcome.more) await this.items.add(this.queue.name, connectionId, outcome.more);
+        if (outcome.more?.length) {
+          await this.items.add(this.queue.name, connectionId, outcome.more);
+          // New rows to share: the other workers (which may have found none and left) are woken.
+          if (this.env.CONNECTION_WORKERS > 1) await this.queue.wake(connectionId, { workers: this.env.CONNECTION_WORKERS - 1 });
+        }
         await outcome.commit?.();
         if (outcome.keep) await this.items.release(item);
         else await this.items.done(item);
@@ -177,8 +181,10 @@ export class ProviderSyncService implements OnApplicationBootstrap, OnModuleDest
     }
     await this.refreshCounters(connectionId);
     if (this.stopping) return;
-    const next = await this.items.nextAt(this.queue.name, connectionId);
-    if (next) await this.wakeAt(connectionId, next);
+    const waiting = await this.items.waiting(this.queue.name, connectionId);
+    if (waiting.retry) await this.wakeAt(connectionId, waiting.retry);
+    // A row held elsewhere is finished by its worker; should that process have died, its lease runs out then.
+    if (waiting.lease) await this.queue.wake(connectionId, { startAfter: waiting.lease, oncePerMinute: 'lease' });
   }
 
   private async rateLimited(connectionId: string, until: Date): Promise<void> {

@@ -105,15 +105,20 @@ export class SyncItemsRepository {
     await this.db.delete(providerSyncItems).where(eq(providerSyncItems.connectionId, connectionId));
   }
 
-  /** When the connection's next row may be taken: now (undefined when it has none). */
-  async nextAt(queue: string, connectionId: string): Promise<Date | null | undefined> {
+  /**
+   * When the connection's rows nobody can take now become free: `retry` the first row waiting after
+   * a failure, `lease` the first row a worker holds (it frees itself when that worker ends; only a
+   * process that died leaves it to its lease).
+   */
+  async waiting(queue: string, connectionId: string): Promise<{ retry: Date | null; lease: Date | null }> {
     const [row] = await this.db
-      .select({ count: sql<number>`count(*)::int`, free: sql<number>`count(*) filter (where ${providerSyncItems.leaseUntil} is null)::int`, next: min(providerSyncItems.leaseUntil) })
+      .select({
+        retry: sql<string | null>`min(${providerSyncItems.leaseUntil}) filter (where ${providerSyncItems.attempts} > 0)`,
+        lease: sql<string | null>`min(${providerSyncItems.leaseUntil}) filter (where ${providerSyncItems.attempts} = 0)`,
+      })
       .from(providerSyncItems)
       .where(and(eq(providerSyncItems.connectionId, connectionId), eq(providerSyncItems.queue, queue)));
-    if (!row || row.count === 0) return undefined;
-    if (row.free > 0) return null;
-    return row.next ? new Date(row.next as unknown as string) : null;
+    return { retry: row?.retry ? new Date(row.retry) : null, lease: row?.lease ? new Date(row.lease) : null };
   }
 
   /** Connections of this queue with work left (for the wake-up at boot: work outlives the process). */
