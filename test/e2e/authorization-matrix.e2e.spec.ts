@@ -47,6 +47,7 @@ function bodyFor(operation: Operation): object | undefined {
     putSourcePriorities: { default: ['strava'] },
     joinDuplicateGroup: { activityId: ownerActivityId },
     ingestSyncBatch: { activities: [{ id: 1, sport_type: 'Run', start_date: '2026-05-01T06:00:00Z', elapsed_time: 60 }], cursor: 'hijacked' },
+    stravaWebhookEvent: { object_type: 'activity', object_id: 1, aspect_type: 'create', owner_id: 1, subscription_id: 1, event_time: 1_780_000_000 },
   };
   return bodies[operation.operationId] ?? {};
 }
@@ -150,8 +151,10 @@ describe('authorization matrix over the OpenAPI document', () => {
 
   it('public operations answer without credentials', async () => {
     // The provider's redirect back answers by its state and the provider's configuration (none here:
-    // 404), never 401; test/e2e/connections.e2e.spec.ts covers its answers.
-    const expected: Record<string, number> = { connectionCallback: 404 };
+    // 404), never 401; test/e2e/connections.e2e.spec.ts covers its answers. The Strava subscription
+    // check refuses a request without the verify token (403); an event nobody subscribed to is
+    // acknowledged and dropped (test/e2e/connections-strava-sync.e2e.spec.ts).
+    const expected: Record<string, number> = { connectionCallback: 404, stravaWebhookCheck: 403 };
     for (const operation of operations.filter((candidate) => candidate.isPublic)) {
       const response = await send(operation);
       expect({ operation: operation.operationId, status: response.status }).toEqual({
