@@ -56,15 +56,15 @@ export class StravaWebhooks {
     }
     const connection = await this.items.connectionByAccount('strava', String(event.owner_id));
     if (!connection) {
-      this.logger.debug?.(`Strava event for unknown owner ${event.owner_id} dropped`);
+      this.logger.debug(`Strava event for unknown owner ${event.owner_id} dropped`);
       return { received: true };
     }
     const bytes = rawBody ?? new TextEncoder().encode(JSON.stringify(event));
     if (await this.archive.has(connection.athleteId, 'strava', bytes, WEBHOOK_ARCHIVE_EXTENSION)) {
-      this.logger.debug?.(`Strava event replayed (already archived): ${event.aspect_type} ${event.object_type} ${event.object_id}`);
+      this.logger.debug(`Strava event replayed (already archived): ${event.aspect_type} ${event.object_type} ${event.object_id}`);
       return { received: true };
     }
-    this.logger.debug?.(`Strava event ${event.aspect_type} ${event.object_type} ${event.object_id} of ${event.owner_id}`);
+    this.logger.debug(`Strava event ${event.aspect_type} ${event.object_type} ${event.object_id} of ${event.owner_id}`);
 
     if (event.object_type === 'athlete') {
       if (event.updates?.authorized === 'false') {
