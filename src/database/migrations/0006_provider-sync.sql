@@ -1,4 +1,5 @@
 CREATE TABLE "provider_apps" (
+	"id" uuid PRIMARY KEY DEFAULT gen_random_uuid() NOT NULL,
 	"provider" text NOT NULL,
 	"client_id" text NOT NULL,
 	"window_index" bigint DEFAULT 0 NOT NULL,
@@ -10,11 +11,11 @@ CREATE TABLE "provider_apps" (
 	"blocked_until" timestamp with time zone,
 	"subscription_id" text,
 	"updated_at" timestamp with time zone DEFAULT now() NOT NULL,
-	CONSTRAINT "provider_apps_provider_client_id_pk" PRIMARY KEY("provider","client_id"),
 	CONSTRAINT "provider_apps_provider_check" CHECK ("provider_apps"."provider" in ('strava', 'garmin'))
 );
 --> statement-breakpoint
 CREATE TABLE "provider_sync_items" (
+	"id" uuid PRIMARY KEY DEFAULT gen_random_uuid() NOT NULL,
 	"connection_id" uuid NOT NULL,
 	"queue" text NOT NULL,
 	"kind" text NOT NULL,
@@ -26,10 +27,11 @@ CREATE TABLE "provider_sync_items" (
 	"attempts" integer DEFAULT 0 NOT NULL,
 	"last_error" text,
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
-	CONSTRAINT "provider_sync_items_connection_id_kind_external_id_pk" PRIMARY KEY("connection_id","kind","external_id"),
 	CONSTRAINT "provider_sync_items_kind_check" CHECK ("provider_sync_items"."kind" in ('list', 'fetch', 'delete'))
 );
 --> statement-breakpoint
 ALTER TABLE "provider_sync_items" ADD CONSTRAINT "provider_sync_items_connection_id_provider_connections_id_fk" FOREIGN KEY ("connection_id") REFERENCES "public"."provider_connections"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
+CREATE UNIQUE INDEX "provider_apps_provider_client_id_key" ON "provider_apps" USING btree ("provider","client_id");--> statement-breakpoint
+CREATE UNIQUE INDEX "provider_sync_items_connection_id_kind_external_id_key" ON "provider_sync_items" USING btree ("connection_id","kind","external_id");--> statement-breakpoint
 CREATE INDEX "provider_sync_items_next_idx" ON "provider_sync_items" USING btree ("connection_id","priority","position");--> statement-breakpoint
 CREATE INDEX "provider_sync_items_queue_idx" ON "provider_sync_items" USING btree ("queue");

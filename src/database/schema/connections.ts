@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { bigint, check, index, integer, pgTable, primaryKey, smallint, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { bigint, check, index, integer, pgTable, smallint, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { athletes } from './athletes.js';
 import { user } from './auth.js';
 import { createdAt, sqlList, timestamptz, updatedAt } from './columns.js';
@@ -98,6 +98,7 @@ export type OauthStateRow = typeof oauthStates.$inferSelect;
 export const providerApps = pgTable(
   'provider_apps',
   {
+    id: uuid('id').primaryKey().defaultRandom(),
     provider: text('provider', { enum: CONNECTION_PROVIDERS }).notNull(),
     /** The provider application (its client id): limits are per application. */
     clientId: text('client_id').notNull(),
@@ -116,7 +117,8 @@ export const providerApps = pgTable(
     updatedAt: updatedAt(),
   },
   (t) => [
-    primaryKey({ columns: [t.provider, t.clientId] }),
+    // A unique index, not a composite primary key: drizzle-kit's PGlite introspection re-creates those on every push.
+    uniqueIndex('provider_apps_provider_client_id_key').on(t.provider, t.clientId),
     check('provider_apps_provider_check', sql`${t.provider} in ${sql.raw(sqlList(CONNECTION_PROVIDERS))}`),
   ],
 );
@@ -132,6 +134,7 @@ export const SYNC_ITEM_KINDS = ['list', 'fetch', 'delete'] as const;
 export const providerSyncItems = pgTable(
   'provider_sync_items',
   {
+    id: uuid('id').primaryKey().defaultRandom(),
     connectionId: uuid('connection_id')
       .notNull()
       .references(() => providerConnections.id, { onDelete: 'cascade' }),
@@ -153,7 +156,7 @@ export const providerSyncItems = pgTable(
     createdAt: createdAt(),
   },
   (t) => [
-    primaryKey({ columns: [t.connectionId, t.kind, t.externalId] }),
+    uniqueIndex('provider_sync_items_connection_id_kind_external_id_key').on(t.connectionId, t.kind, t.externalId),
     index('provider_sync_items_next_idx').on(t.connectionId, t.priority, t.position),
     index('provider_sync_items_queue_idx').on(t.queue),
     check('provider_sync_items_kind_check', sql`${t.kind} in ${sql.raw(sqlList(SYNC_ITEM_KINDS))}`),

@@ -56,11 +56,12 @@ export class SyncItemsRepository {
         limit 1
         for update skip locked
       )
-      returning connection_id, kind, external_id, priority, position, attempts, generation`);
+      returning id, connection_id, kind, external_id, priority, position, attempts, generation`);
     const list = (Array.isArray(rows) ? rows : (rows as { rows: Record<string, unknown>[] }).rows) as Record<string, unknown>[];
     const row = list[0];
     if (!row) return undefined;
     return {
+      id: row.id as string,
       connectionId: row.connection_id as string,
       queue,
       kind: row.kind as ProviderSyncItemRow['kind'],
