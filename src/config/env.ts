@@ -88,6 +88,14 @@ export const EnvSchema = z
     GARMIN_BACKFILL_DAYS: z.coerce.number().int().min(0).max(3650).default(730),
     /** Garmin pushes one address may send per minute before 429 (per process). */
     GARMIN_PUSH_RATE_LIMIT: z.coerce.number().int().min(1).default(600),
+    /** Provider work (backfill pages, activity fetches, webhook events) this process runs at once (0: none here). */
+    CONNECTION_WORKERS: z.coerce.number().int().min(0).max(16).default(2),
+    /**
+     * The provider rate-limit windows, ms (Strava: 15 minutes and a day). Only for simulating time
+     * faster (bench:backfill, tests), together with the fake provider's own windows.
+     */
+    PROVIDER_RATE_WINDOW_MS: z.coerce.number().int().min(100).default(900_000),
+    PROVIDER_RATE_DAY_MS: z.coerce.number().int().min(100).default(86_400_000),
     /** 32 bytes, base64: encrypts provider tokens at rest (AES-256-GCM). */
     TOKEN_ENCRYPTION_KEY: base64Key.optional(),
     /** The key before the last rotation: still decrypts, never encrypts. */

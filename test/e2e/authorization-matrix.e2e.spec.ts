@@ -54,6 +54,7 @@ function bodyFor(operation: Operation): object | undefined {
     updateWebhookEndpoint: { description: 'hijacked' },
     joinDuplicateGroup: { activityId: ownerActivityId },
     ingestSyncBatch: { activities: [{ id: 1, sport_type: 'Run', start_date: '2026-05-01T06:00:00Z', elapsed_time: 60 }], cursor: 'hijacked' },
+    stravaWebhookEvent: { object_type: 'activity', object_id: 1, aspect_type: 'create', owner_id: 1, subscription_id: 1, event_time: 1_780_000_000 },
   };
   return bodies[operation.operationId] ?? {};
 }
@@ -166,8 +167,10 @@ describe('authorization matrix over the OpenAPI document', () => {
     // The provider's redirect back answers by its state and the provider's configuration (none here:
     // 404), never 401; test/e2e/connections.e2e.spec.ts covers its answers. Garmin's push endpoint checks
     // its input first (the placeholder is no summary type: 422), then Garmin's consumer key, never a
-    // session; test/e2e/connections-garmin-pushes.e2e.spec.ts covers its answers.
-    const expected: Record<string, number> = { connectionCallback: 404, garminPush: 422 };
+    // session; test/e2e/connections-garmin-pushes.e2e.spec.ts covers its answers. The Strava subscription
+    // check refuses a request without the verify token (403); an event nobody subscribed to is
+    // acknowledged and dropped (test/e2e/connections-strava-sync.e2e.spec.ts).
+    const expected: Record<string, number> = { connectionCallback: 404, garminPush: 422, stravaWebhookCheck: 403 };
     for (const operation of operations.filter((candidate) => candidate.isPublic)) {
       const response = await send(operation);
       expect({ operation: operation.operationId, status: response.status }).toEqual({

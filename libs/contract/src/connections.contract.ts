@@ -37,6 +37,22 @@ export const ConnectionSchema = z
 
 export const ConnectionListSchema = z.object({ items: z.array(ConnectionSchema) }).meta({ id: 'ConnectionList' });
 
+/** Largest Strava webhook body accepted (an event is a few hundred bytes). */
+export const MAX_WEBHOOK_BYTES = 16 * 1024;
+
+/** A Strava push event (https://developers.strava.com/docs/webhooks/): loose, the body is archived as received. */
+export const StravaWebhookEventSchema = z
+  .looseObject({
+    object_type: z.enum(['activity', 'athlete']),
+    object_id: z.number().int(),
+    aspect_type: z.enum(['create', 'update', 'delete']),
+    owner_id: z.number().int().describe("The athlete's Strava id"),
+    subscription_id: z.number().int(),
+    event_time: z.number().int().describe('Epoch seconds'),
+    updates: z.record(z.string(), z.unknown()).optional().describe('e.g. {"title": "…"} or, for a deauthorization, {"authorized": "false"}'),
+  })
+  .meta({ id: 'StravaWebhookEvent' });
+
 const AthleteId = uuid('Athlete id');
 
 /** The Garmin push types this server takes (register `${PUBLIC_URL}/api/v1/webhooks/garmin/<type>` for each in Garmin's endpoint configuration). */
@@ -145,6 +161,39 @@ export const connectionsContract = {
       }),
     )
     .output(z.void()),
+  stravaWebhookCheck: publicProcedure
+    .route({
+      ...publicRoute,
+      tags: ['Webhooks'],
+      method: 'GET',
+      path: '/v1/webhooks/strava',
+      operationId: 'stravaWebhookCheck',
+      summary: "Strava's push subscription check: echoes hub.challenge when hub.verify_token is STRAVA_WEBHOOK_VERIFY_TOKEN",
+    })
+    .errors({ FORBIDDEN: { status: 403, message: 'Wrong verify token' }, TOO_MANY_REQUESTS: { status: 429, message: 'Too many webhook requests' } })
+    .input(
+      z.strictObject({
+        'hub.mode': text({ max: 100 }).optional(),
+        'hub.challenge': text({ max: 500 }).optional(),
+        'hub.verify_token': text({ max: 500 }).optional(),
+      }),
+    )
+    .output(z.object({ 'hub.challenge': z.string() }).meta({ id: 'StravaWebhookChallenge' })),
+  stravaWebhookEvent: publicProcedure
+    .route({
+      ...publicRoute,
+      tags: ['Webhooks'],
+      method: 'POST',
+      path: '/v1/webhooks/strava',
+      operationId: 'stravaWebhookEvent',
+      summary: 'A Strava push event: acknowledged at once, its work queued ahead of any backfill (unknown owners are dropped)',
+    })
+    .errors({
+      TOO_MANY_REQUESTS: { status: 429, message: 'Too many webhook requests' },
+      PAYLOAD_TOO_LARGE: { status: 413, message: 'The body is larger than a Strava event' },
+    })
+    .input(StravaWebhookEventSchema)
+    .output(z.object({ received: z.literal(true) }).meta({ id: 'WebhookReceived' })),
 };
 
 export const providerWebhooksContract = {
@@ -182,6 +231,7 @@ export const providerWebhooksContract = {
     .output(GarminPushResultSchema),
 };
 
+export type StravaWebhookEvent = z.output<typeof StravaWebhookEventSchema>;
 export type ConnectionProvider = z.output<typeof ConnectionProviderSchema>;
 export type ProviderList = z.output<typeof ProviderListSchema>;
 export type Connection = z.output<typeof ConnectionSchema>;

@@ -6,6 +6,10 @@ import { AthletesModule } from '../athletes/athletes.module.js';
 import { ImportsModule } from '../imports/imports.module.js';
 import { SyncModule } from '../sync/sync.module.js';
 import { ACCESS_TOKENS } from './access-tokens.js';
+import { ProviderQueue } from './backfill/provider-queue.js';
+import { ProviderSyncService } from './backfill/provider-sync.service.js';
+import { RateBudget } from './backfill/rate-budget.js';
+import { SyncItemsRepository } from './backfill/sync-items.repository.js';
 import { ConnectionsRepository } from './connections.repository.js';
 import { ConnectionsRouter } from './connections.router.js';
 import { ConnectionsService } from './connections.service.js';
@@ -14,6 +18,9 @@ import { GarminBackfillQueue } from './garmin/garmin-backfill-queue.js';
 import { GarminPushes } from './garmin/garmin-pushes.js';
 import { ProviderWebhooksRouter } from './garmin/garmin-webhooks.router.js';
 import { GarminRepository } from './garmin/garmin.repository.js';
+import { StravaApi } from './strava/strava-api.js';
+import { StravaSync } from './strava/strava-sync.js';
+import { StravaWebhooks } from './strava/strava-webhooks.js';
 import { resolveTokenCipher, TokenCipher } from './token-cipher.js';
 
 /** ConnectionProvider connections (Strava, Garmin): OAuth, sealed tokens, disconnecting; Garmin pushes and backfill (./garmin). */
@@ -21,6 +28,15 @@ import { resolveTokenCipher, TokenCipher } from './token-cipher.js';
   imports: [AthletesModule, ActivitiesModule, SyncModule, ImportsModule],
   providers: [
     ConnectionsRepository,
+    // Provider work (backfill/): the shared rate budget, the work rows, the pg-boss wake-ups.
+    RateBudget,
+    SyncItemsRepository,
+    ProviderQueue,
+    ProviderSyncService,
+    // Strava (strava/): API reads, backfill and webhook events.
+    StravaApi,
+    StravaSync,
+    StravaWebhooks,
     ConnectionsService,
     { provide: ACCESS_TOKENS, useExisting: ConnectionsService },
     ConnectionsRouter,
@@ -31,6 +47,6 @@ import { resolveTokenCipher, TokenCipher } from './token-cipher.js';
     ProviderWebhooksRouter,
     { provide: TokenCipher, inject: [ENV], useFactory: (env: Env) => resolveTokenCipher(env, (message) => new Logger('Connections').warn(message)) },
   ],
-  exports: [ConnectionsRouter, ConnectionsService, ProviderWebhooksRouter],
+  exports: [ConnectionsRouter, ConnectionsService, ProviderWebhooksRouter, ProviderSyncService, RateBudget],
 })
 export class ConnectionsModule {}

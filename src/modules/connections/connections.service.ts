@@ -11,6 +11,7 @@ import { ruleViolation } from '../api/errors.js';
 import { AthletesService } from '../athletes/athletes.service.js';
 import { publicUrl } from '../auth/auth.js';
 import { ConnectionRevoked } from './access-tokens.js';
+import { ProviderSyncService } from './backfill/provider-sync.service.js';
 import { ConnectionsRepository } from './connections.repository.js';
 import { connectedPage } from './connected-page.js';
 import { configuredProviders, pkcePair, ProviderFailure, RefreshRefused, type ProviderClient, type ProviderTokens } from './providers.js';
@@ -61,6 +62,7 @@ export class ConnectionsService {
     private readonly activities: ActivitiesService,
     private readonly cipher: TokenCipher,
     private readonly garminBackfill: GarminBackfill,
+    private readonly sync: ProviderSyncService,
   ) {
     this.clients = configuredProviders(env);
   }
@@ -145,12 +147,22 @@ export class ConnectionsService {
   }
 
   /**
-   * The seam for the history backfill. Garmin: its history is requested in windows of at most 90
-   * days (GarminBackfill) and arrives through the push endpoints.
+   * The history backfill, per provider: Strava pages its activity list newest first and fetches
+   * details and streams (strava/strava-sync.ts) on the provider work queue (backfill/); Garmin's
+   * history is requested in windows of at most 90 days (GarminBackfill) and arrives through the
+   * push endpoints.
    */
   async startBackfill(connection: ProviderConnectionRow): Promise<void> {
-    if (connection.provider === 'garmin') return this.garminBackfill.start(connection);
-    await this.connections.update(connection.id, { status: 'active' });
+    switch (connection.provider) {
+      case 'strava':
+        await this.sync.startBackfill(connection);
+        break;
+      case 'garmin':
+        await this.garminBackfill.start(connection);
+        break;
+      default:
+        await this.connections.update(connection.id, { status: 'active' });
+    }
   }
 
   /** Deauthorizes at the provider and forgets the tokens; the activities stay unless `deleteData`. */

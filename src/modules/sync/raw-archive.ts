@@ -55,6 +55,12 @@ export class RawArchive {
     return { key, sha256, byteSize: bytes.byteLength, storedByteSize: encoded.byteLength };
   }
 
+  /** Whether these exact bytes are archived already (a replayed webhook body). */
+  async has(athleteId: string, source: string, bytes: Uint8Array, extension = 'json'): Promise<boolean> {
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    return (await this.store.stat(rawArchiveKey(athleteId, source, sha256, extension))) !== undefined;
+  }
+
   /** The exact bytes as received, whether archived compressed (`.br`) or, before that, as they were. */
   async get(key: string): Promise<Uint8Array> {
     return decodeOriginal(key, await this.store.get(key));
