@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,7 +22,7 @@ export type Transaction = Parameters<Parameters<Database['transaction']>[0]>[0];
 export interface DatabaseHandle {
   readonly db: Database;
   readonly kind: 'postgres' | 'pglite';
-  /** Applies the committed migrations, then the hand-written SQL (handWrittenSql()). */
+  /** Applies the committed migrations, then the hand-written SQL (handWrittenSql()) when it changed since it was last applied here. */
   migrate(): Promise<void>;
   close(): Promise<void>;
 }
@@ -77,6 +78,27 @@ export function handWrittenSql(): string[] {
 }
 
 /**
+ * Applies the hand-written SQL at boot only when it differs from what this database last got: the
+ * files, and the migration journal (a migration that re-creates a table drops its triggers). Its
+ * `CREATE OR REPLACE FUNCTION` / `CREATE TRIGGER` statements take ShareRowExclusive locks on the
+ * busiest tables; run at every boot, a replica (or a test app) starting beside others that write
+ * deadlocked with them (seen once issue 27's change-feed triggers covered five tables). The hash
+ * is kept in Drizzle's own schema (`drizzle.hand_written_sql`), beside its migration ledger, and
+ * the caller holds the migration lock. `npm run db:push`/`db:migrate` apply the files every time.
+ */
+async function applyHandWrittenSql(run: (text: string) => Promise<unknown>, recorded: () => Promise<string | undefined>, record: (hash: string) => Promise<unknown>): Promise<void> {
+  const texts = handWrittenSql();
+  const journal = readFileSync(join(migrationsFolder(), 'meta', '_journal.json'), 'utf8');
+  const hash = createHash('sha256').update(journal).update('\0').update(texts.join('\0')).digest('hex');
+  await run('create schema if not exists drizzle; create table if not exists drizzle.hand_written_sql (id int primary key, sha256 text not null, applied_at timestamptz not null default now())');
+  if ((await recorded()) === hash) return;
+  for (const text of texts) await run(text);
+  await record(hash);
+}
+
+const HAND_WRITTEN_RECORD = 'insert into drizzle.hand_written_sql (id, sha256) values (1, $1) on conflict (id) do update set sha256 = excluded.sha256, applied_at = now()';
+
+/**
  * Creates an embedded database folder that does not exist yet, with a PGlite instance that is closed
  * once it is ready, and answers whether it did. PGlite's initdb leaves ~300 MiB of WebAssembly and
  * buffer memory referenced by the instance that ran it (measured: RSS 493 MiB once ready, 226 MiB
@@ -119,7 +141,11 @@ export function openDatabase(options: DatabaseOptions): DatabaseHandle {
         try {
           await lock`select pg_advisory_lock(${MIGRATION_LOCK_KEY})`;
           await migratePostgres(drizzlePostgres({ client, schema }), { migrationsFolder: migrationsFolder() });
-          for (const text of handWrittenSql()) await lock.unsafe(text);
+          await applyHandWrittenSql(
+            (text) => lock.unsafe(text),
+            async () => ((await lock`select sha256 from drizzle.hand_written_sql where id = 1`)[0] as { sha256?: string } | undefined)?.sha256,
+            (hash) => lock.unsafe(HAND_WRITTEN_RECORD, [hash]),
+          );
         } finally {
           await lock`select pg_advisory_unlock(${MIGRATION_LOCK_KEY})`;
           lock.release();
@@ -145,7 +171,11 @@ export function openDatabase(options: DatabaseOptions): DatabaseHandle {
     kind: 'pglite',
     async migrate() {
       await migratePglite(drizzlePglite({ client, schema }), { migrationsFolder: migrationsFolder() });
-      for (const text of handWrittenSql()) await client.exec(text);
+      await applyHandWrittenSql(
+        (text) => client.exec(text),
+        async () => (await client.query<{ sha256: string }>('select sha256 from drizzle.hand_written_sql where id = 1')).rows[0]?.sha256,
+        (hash) => client.query(HAND_WRITTEN_RECORD, [hash]),
+      );
     },
     close: async () => {
       try {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import { eq, sql } from 'drizzle-orm';
+import { and, eq, inArray, sql } from 'drizzle-orm';
 import { oauthStates, providerConnections } from '../../src/database/schema/index.js';
 import { ConnectionsService } from '../../src/modules/connections/connections.service.js';
 import { signUp, type SignedUpUser } from '../factories/api.js';
@@ -52,8 +52,13 @@ async function storedConnection(athleteId: string) {
   return row;
 }
 
+/**
+ * Frees this file's two Strava accounts for the next case (an account connects to one athlete).
+ * Only those: the test database is shared, and other files' connections are theirs.
+ */
 async function disconnectAll(): Promise<void> {
-  await t.database.db.delete(providerConnections);
+  const mine = [String(defaultStravaAthlete().id), String(SECOND_STRAVA_ATHLETE)];
+  await t.database.db.delete(providerConnections).where(and(eq(providerConnections.provider, 'strava'), inArray(providerConnections.providerAthleteId, mine)));
 }
 
 describe('GET /api/v1/providers', () => {
@@ -132,7 +137,7 @@ describe('connect → callback', () => {
     const callback = await consent(user);
     const stateOf = (path: string) => new URL(path, PUBLIC_URL).searchParams.get('state')!;
     await t.http().get(callback).expect(200);
-    await t.database.db.delete(providerConnections);
+    await disconnectAll();
 
     const reused = await t.http().get(callback).expect(400);
     expect(reused.body).toEqual({ code: 'BAD_REQUEST', message: expect.stringMatching(/state/) });

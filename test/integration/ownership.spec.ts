@@ -101,6 +101,16 @@ describe('owner scoping in every repository query', () => {
       expect(await activities.transaction((tx) => activities.replacePayload(tx, intruder.userId, victim.parentId, { sourceData: { forged: true } }))).toBeUndefined(),
     replaceStatistics: async () =>
       activities.transaction((tx) => activities.replaceStatistics(tx, intruder.userId, victim.parentId, [{ key: 'forged_w', value: 1, unit: 'W' }])),
+    insertDetails: async () =>
+      activities.transaction((tx) =>
+        activities.insertDetails(
+          tx,
+          intruder.userId,
+          victim.parentId,
+          [{ key: 'forged_w', value: 1, unit: 'W' }],
+          [{ eventType: 'marker', startTime: new Date('2025-01-01T08:10:00Z'), endTime: null, metadata: null }],
+        ),
+      ),
     replaceEvents: async () =>
       activities.transaction((tx) =>
         activities.replaceEvents(tx, intruder.userId, victim.parentId, [{ eventType: 'marker', startTime: new Date('2025-01-01T08:10:00Z'), endTime: null, metadata: null }]),
@@ -206,6 +216,8 @@ describe('owner scoping in every repository query', () => {
     expect(replaced?.revision).toBe(2);
     await activities.transaction((tx) => activities.replaceStatistics(tx, victim.userId, victim.parentId, [{ key: 'avg_power_w', value: 250.5, unit: 'W' }]));
     expect((await activities.findStatistics(victim.userId, victim.parentId)).map((row) => row.value)).toEqual([250.5]);
+    await activities.transaction((tx) => activities.insertDetails(tx, victim.userId, victim.parentId, [{ key: 'max_power_w', value: 400, unit: 'W' }], []));
+    expect((await activities.findStatistics(victim.userId, victim.parentId)).map((row) => row.value).sort((a, b) => a - b)).toEqual([250.5, 400]);
     expect(await activities.transaction((tx) => activities.update(tx, victim.userId, victim.parentId, { name: 'Renamed' }))).toBe(true);
     expect((await athletes.findById(victim.userId, victim.athleteId))?.id).toBe(victim.athleteId);
   });

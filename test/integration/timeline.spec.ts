@@ -87,7 +87,7 @@ describePg('query plans of the timeline (PostgreSQL)', () => {
     parentId = parent!.id;
     await db.execute(sql`vacuum analyze activities`);
     repository = new ActivityTimelineQuery(db);
-  }, 120_000);
+  }, 300_000);
 
   interface PlanNode {
     'Node Type': string;

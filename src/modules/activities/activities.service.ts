@@ -361,7 +361,7 @@ export class ActivitiesService {
       sourceData: sourceData ?? null,
       sourceDataReceivedAt: sourceData === undefined ? null : receivedAt,
     });
-    await this.activities.insertDetails(tx, row.id, statistics ?? [], (events ?? []).map(toNewEvent));
+    await this.activities.insertDetails(tx, userId, row.id, statistics ?? [], (events ?? []).map(toNewEvent));
     return row;
   }
 

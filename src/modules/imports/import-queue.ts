@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
 import type { PGlite } from '@electric-sql/pglite';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { fromBunSql, fromPglite, PgBoss, type BunSqlLike, type Db } from 'pg-boss';
+import { fromBunSql, fromPglite, PgBoss, type BunSqlLike, type Db, type Queue } from 'pg-boss';
 import { ENV } from '../../config/config.module.js';
 import type { Env } from '../../config/env.js';
 import type { DatabaseHandle } from '../../database/database.js';
@@ -119,6 +119,30 @@ export class ImportQueue {
     if (worker) boss.notifyWorker(worker);
   }
 
+  /**
+   * This process's one pg-boss for another module's queue (provider work, the Garmin backfill): one
+   * set of pollers and maintenance timers per process however many queues it serves (issue 24's
+   * footprint). `queue` is created first, once per process, with `options`; the caller works and
+   * sends on it, and stops its own worker with `offWork` — the boss itself stops here (stop()).
+   */
+  async sharedBoss(queue: string, options: Omit<Queue, 'name'>): Promise<PgBoss> {
+    const boss = await this.started();
+    let created = this.createdQueues.get(queue);
+    if (!created) {
+      created = boss.createQueue(queue, options);
+      created.catch(() => this.createdQueues.delete(queue));
+      this.createdQueues.set(queue, created);
+    }
+    await created;
+    return boss;
+  }
+
+  /** The boss if it was started and not stopped yet (a queue stopping its worker must not start one). */
+  running(): Promise<PgBoss> | undefined {
+    return this.boss;
+  }
+
+  private readonly createdQueues = new Map<string, Promise<void>>();
   private readonly otherWorkers = new Map<string, string>();
   private readonly otherQueues = new Map<string, Promise<string>>();
 
@@ -140,6 +164,7 @@ export class ImportQueue {
     this.boss = undefined;
     this.otherQueues.clear();
     this.otherWorkers.clear();
+    this.createdQueues.clear();
     const boss = await started.catch(() => undefined);
     // Graceful: a running import finishes its current file first; what is left is retried by the next process.
     await boss?.stop({ graceful: true, timeout: 20_000, close: true });

@@ -1,13 +1,10 @@
 import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
-import type { PGlite } from '@electric-sql/pglite';
-import { Inject, Injectable, Logger } from '@nestjs/common';
-import { fromPglite, PgBoss, type BunSqlLike } from 'pg-boss';
+import { Inject, Injectable } from '@nestjs/common';
+import type { PgBoss } from 'pg-boss';
 import { ENV } from '../../../config/config.module.js';
 import type { Env } from '../../../config/env.js';
-import type { DatabaseHandle } from '../../../database/database.js';
-import { DATABASE_HANDLE } from '../../../database/database.module.js';
-import { JOB_POLL_SECONDS, pgBossDatabase } from '../../imports/import-queue.js';
+import { ImportQueue, JOB_POLL_SECONDS } from '../../imports/import-queue.js';
 
 /**
  * Provider work is done with this process's provider base URLs, client ids and object store, so
@@ -24,21 +21,19 @@ export function providerQueueName(env: Env): string {
 export const JOB_PRIORITY = { interactive: 10, backfill: 0 } as const;
 
 /**
- * The wake-ups of provider work, on pg-boss (the queue the import module runs): a job only names a
+ * The wake-ups of provider work, on the process's one pg-boss (ImportQueue.sharedBoss): a job only names a
  * connection; what to do is in its provider_sync_items rows, so a job run twice or by another
  * replica does no harm. A job deferred (`startAfter`) is how a rate-limited connection waits for the
  * next window without holding a worker.
  */
 @Injectable()
 export class ProviderQueue {
-  private readonly logger = new Logger('ProviderQueue');
-  private boss?: Promise<PgBoss>;
   readonly name: string;
   private workerId: string | undefined;
 
   constructor(
     @Inject(ENV) private readonly env: Env,
-    @Inject(DATABASE_HANDLE) private readonly database: DatabaseHandle,
+    private readonly jobs: ImportQueue,
   ) {
     this.name = providerQueueName(env);
   }
@@ -72,29 +67,16 @@ export class ProviderQueue {
     if (this.workerId && !options.startAfter) boss.notifyWorker(this.workerId);
   }
 
+  /** Stops this queue's worker (running jobs finish first); the boss stops with the import queue. */
   async stop(): Promise<void> {
-    if (!this.boss) return;
-    const started = this.boss;
-    this.boss = undefined;
-    const boss = await started.catch(() => undefined);
-    await boss?.stop({ graceful: true, timeout: 20_000, close: true });
+    if (!this.workerId) return;
+    this.workerId = undefined;
+    const boss = await this.jobs.running()?.catch(() => undefined);
+    await boss?.offWork(this.name, { wait: true }).catch(() => undefined);
   }
 
   private started(): Promise<PgBoss> {
-    this.boss ??= (async () => {
-      const client = (this.database.db as unknown as { $client: unknown }).$client;
-      const quiet = { schedule: false, flowIntervalSeconds: 60 } as const;
-      const boss =
-        this.database.kind === 'postgres'
-          ? new PgBoss({ db: pgBossDatabase(client as BunSqlLike), ...quiet })
-          : new PgBoss({ db: fromPglite(client as PGlite), backend: 'pglite', ...quiet });
-      boss.on('error', (error: Error) => this.logger.error(`pg-boss: ${error.message}`));
-      await boss.start();
-      // Failures are handled by the work rows themselves (attempts, backoff); a job that threw is retried once.
-      await boss.createQueue(this.name, { retryLimit: 1, retryDelay: 5, expireInSeconds: 3600, heartbeatSeconds: 30 });
-      return boss;
-    })();
-    this.boss.catch(() => (this.boss = undefined));
-    return this.boss;
+    // Failures are handled by the work rows themselves (attempts, backoff); a job that threw is retried once.
+    return this.jobs.sharedBoss(this.name, { retryLimit: 1, retryDelay: 5, expireInSeconds: 3600, heartbeatSeconds: 30 });
   }
 }

@@ -1,12 +1,9 @@
 import { createHash } from 'node:crypto';
-import type { PGlite } from '@electric-sql/pglite';
-import { Inject, Injectable, Logger } from '@nestjs/common';
-import { fromPglite, PgBoss, type BunSqlLike } from 'pg-boss';
+import { Inject, Injectable } from '@nestjs/common';
+import type { PgBoss } from 'pg-boss';
 import { ENV } from '../../../config/config.module.js';
 import type { Env } from '../../../config/env.js';
-import type { DatabaseHandle } from '../../../database/database.js';
-import { DATABASE_HANDLE } from '../../../database/database.module.js';
-import { JOB_POLL_SECONDS, pgBossDatabase } from '../../imports/import-queue.js';
+import { ImportQueue, JOB_POLL_SECONDS } from '../../imports/import-queue.js';
 
 /**
  * A job calls the Garmin API the process is configured for: the queue is named after it, so two
@@ -17,20 +14,18 @@ export function garminBackfillQueueName(env: Env): string {
 }
 
 /**
- * The Garmin backfill jobs (one per connection: request its history window by window), on pg-boss
- * in the product's database as the import queue runs it (src/modules/imports/import-queue.ts): a job
+ * The Garmin backfill jobs (one per connection: request its history window by window), on the
+ * process's one pg-boss (ImportQueue.sharedBoss, src/modules/imports/import-queue.ts): a job
  * outlives the process that sent it, a failed one is retried, a rate-limited one waits (startAfter).
  */
 @Injectable()
 export class GarminBackfillQueue {
-  private readonly logger = new Logger('GarminBackfill');
-  private boss?: Promise<PgBoss>;
   private readonly queue: string;
   private workerId: string | undefined;
 
   constructor(
-    @Inject(ENV) private readonly env: Env,
-    @Inject(DATABASE_HANDLE) private readonly database: DatabaseHandle,
+    @Inject(ENV) env: Env,
+    private readonly jobs: ImportQueue,
   ) {
     this.queue = garminBackfillQueueName(env);
   }
@@ -51,28 +46,15 @@ export class GarminBackfillQueue {
     if (this.workerId && !startAfter) boss.notifyWorker(this.workerId);
   }
 
+  /** Stops this queue's worker (its running job finishes first); the boss stops with the import queue. */
   async stop(): Promise<void> {
-    if (!this.boss) return;
-    const started = this.boss;
-    this.boss = undefined;
-    const boss = await started.catch(() => undefined);
-    await boss?.stop({ graceful: true, timeout: 10_000, close: true });
+    if (!this.workerId) return;
+    this.workerId = undefined;
+    const boss = await this.jobs.running()?.catch(() => undefined);
+    await boss?.offWork(this.queue, { wait: true }).catch(() => undefined);
   }
 
   private started(): Promise<PgBoss> {
-    this.boss ??= (async () => {
-      const client = (this.database.db as unknown as { $client: unknown }).$client;
-      const quiet = { schedule: false, flowIntervalSeconds: 60 } as const;
-      const boss =
-        this.database.kind === 'postgres'
-          ? new PgBoss({ db: pgBossDatabase(client as BunSqlLike), ...quiet })
-          : new PgBoss({ db: fromPglite(client as PGlite), backend: 'pglite', ...quiet });
-      boss.on('error', (error: Error) => this.logger.error(`pg-boss: ${error.message}`));
-      await boss.start();
-      await boss.createQueue(this.queue, { retryLimit: 5, retryDelay: 30, retryBackoff: true, expireInSeconds: 3600, heartbeatSeconds: 30 });
-      return boss;
-    })();
-    this.boss.catch(() => (this.boss = undefined));
-    return this.boss;
+    return this.jobs.sharedBoss(this.queue, { retryLimit: 5, retryDelay: 30, retryBackoff: true, expireInSeconds: 3600, heartbeatSeconds: 30 });
   }
 }
