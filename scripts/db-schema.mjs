@@ -5,6 +5,7 @@
 // Plain JavaScript with no build step, so npm, bun and node run it alike.
 // Usage: node scripts/db-schema.mjs push|migrate [drizzle-kit options]
 // Target: DATABASE_URL, else the embedded PGlite database under DATA_DIR (default ./data).
+import { createHash } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -56,8 +57,10 @@ if (url) {
 }
 let baselined = 0;
 try {
-  for (const file of files) await connection.exec(readFileSync(join(dir, file), 'utf8'));
+  const texts = files.map((file) => readFileSync(join(dir, file), 'utf8'));
+  for (const text of texts) await connection.exec(text);
   if (command === 'push') baselined = await recordMigrations(connection);
+  await recordHandWritten(connection, texts);
 } finally {
   await connection.close();
 }
@@ -84,4 +87,16 @@ async function recordMigrations(db) {
     await db.query('insert into drizzle.__drizzle_migrations (hash, created_at) values ($1, $2)', [migration.hash, migration.folderMillis]);
   }
   return missing.length;
+}
+
+/**
+ * Records what was applied as the server does at boot (src/database/database.ts, applyHandWrittenSql:
+ * the same hash of the migration journal and the files), so the first `npm start` after a push or a
+ * migrate has nothing to apply (no CREATE TRIGGER beside other replicas' writes).
+ */
+async function recordHandWritten(db, texts) {
+  const journal = readFileSync(resolve('src/database/migrations/meta/_journal.json'), 'utf8');
+  const hash = createHash('sha256').update(journal).update('\0').update(texts.join('\0')).digest('hex');
+  await db.exec('create schema if not exists drizzle; create table if not exists drizzle.hand_written_sql (id int primary key, sha256 text not null, applied_at timestamptz not null default now())');
+  await db.query('insert into drizzle.hand_written_sql (id, sha256) values (1, $1) on conflict (id) do update set sha256 = excluded.sha256, applied_at = now()', [hash]);
 }
