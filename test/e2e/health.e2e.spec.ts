@@ -60,5 +60,5 @@ describe('booting with no configuration', () => {
       await app.close();
       rmSync(dataDir, { recursive: true, force: true });
     }
-  });
+  }, 180_000); // a first boot: initdb, then PGlite opened again (src/database/database.ts, initialiseEmbeddedDataDir), on a loaded machine
 });
