@@ -17,7 +17,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createApp } from '../../src/app.js';
 import { parseEnv } from '../../src/config/env.js';
 import { openDatabase, type DatabaseHandle } from '../../src/database/database.js';
-import { providerConnections } from '../../src/database/schema/index.js';
+import { changes, providerConnections } from '../../src/database/schema/index.js';
 import { seedCatalog } from '../../src/database/seed.js';
 import { ConnectionsService } from '../../src/modules/connections/connections.service.js';
 import { TokenCipher } from '../../src/modules/connections/token-cipher.js';
@@ -113,6 +113,8 @@ describe.each(kinds)('token refresh without a transaction held across the provid
     await database.db.update(providerConnections).set({ tokenExpiresAt: new Date(Date.now() - 60_000) }).where(eq(providerConnections.id, connection.id));
   }
 
+  const connectionChanges = async (id: string) =>
+    (await database.db.select({ n: sql<number>`count(*)::int` }).from(changes).where(eq(changes.entityId, id)))[0]!.n;
   const row = async (id: string) => (await database.db.select().from(providerConnections).where(eq(providerConnections.id, id)))[0];
   const tokenRequests = () => strava.state.requests.filter((r) => r.endpoint === TOKEN_ENDPOINT);
   const getAthlete = (connectionId: string) =>
@@ -127,6 +129,7 @@ describe.each(kinds)('token refresh without a transaction held across the provid
     const connection = await connected();
     await expire(connection);
     const before = tokenRequests().length;
+    const feedBefore = await connectionChanges(connection.id);
     // A slow token endpoint, so the 20 calls all arrive while the refresh is in flight.
     strava.injectFault({ endpoint: TOKEN_ENDPOINT, delayMs: 300 });
 
@@ -139,6 +142,10 @@ describe.each(kinds)('token refresh without a transaction held across the provid
     const stored = (await row(connection.id))!;
     expect(stored).toMatchObject({ status: 'active', refreshLeaseId: null, refreshLeaseUntil: null });
     expect(stored.tokenExpiresAt!.getTime()).toBeGreaterThan(Date.now());
+    // Renewed tokens and the lease are no change of the connection as it is shown: nothing in the feed.
+    expect(await connectionChanges(connection.id)).toBe(feedBefore);
+    await database.db.update(providerConnections).set({ lastEventAt: new Date() }).where(eq(providerConnections.id, connection.id));
+    expect(await connectionChanges(connection.id)).toBe(feedBefore + 1);
   });
 
   it('a refresh that takes 2 s at the provider blocks no other request: they answer while it is in flight', async () => {
