@@ -20,7 +20,7 @@ export interface FakeRequest {
 
 /** A fault to inject: answer `status` (and/or wait `delayMs` first) for the matching requests. */
 export interface FaultSpec {
-  /** Route pattern to match (`GET /api/v3/athlete/activities`); every API route when absent. */
+  /** Route pattern to match (`GET /api/v3/athlete/activities`); every API route when absent. An OAuth route (`POST /oauth/token`) only when named. */
   endpoint?: string;
   /** Answer this status instead of the real answer (429 and 401 get the provider's own body). */
   status?: number;
@@ -43,11 +43,14 @@ export class Faults {
     this.pending.length = 0;
   }
 
-  /** The fault for this request, if one applies; advances the counters of every matching spec. */
-  take(endpoint: string): FaultSpec | undefined {
+  /**
+   * The fault for this request, if one applies; advances the counters of every matching spec.
+   * `named` only matches specs that name this endpoint (routes outside the API, e.g. OAuth).
+   */
+  take(endpoint: string, named = false): FaultSpec | undefined {
     let hit: FaultSpec | undefined;
     for (const spec of this.pending) {
-      if (spec.endpoint && spec.endpoint !== endpoint) continue;
+      if (named ? spec.endpoint !== endpoint : spec.endpoint && spec.endpoint !== endpoint) continue;
       spec.seen += 1;
       if (hit || spec.seen < (spec.atRequest ?? 1) || spec.used >= (spec.times ?? 1)) continue;
       spec.used += 1;

@@ -35,6 +35,13 @@ export const providerConnections = pgTable(
     tokensKeyId: text('tokens_key_id'),
     /** When the access token expires: read without decrypting, to refresh ahead of it. */
     tokenExpiresAt: timestamptz('token_expires_at'),
+    /**
+     * The token-refresh lease: whoever set `refresh_lease_id` (one conditional UPDATE) calls the
+     * provider's token endpoint, outside any transaction, until `refresh_lease_until`; the others
+     * wait for the tokens it stores (ConnectionsService.accessToken, docs/data-model.md).
+     */
+    refreshLeaseId: uuid('refresh_lease_id'),
+    refreshLeaseUntil: timestamptz('refresh_lease_until'),
     connectedAt: timestamptz('connected_at').notNull().defaultNow(),
     lastEventAt: timestamptz('last_event_at'),
     backfillStatus: text('backfill_status', { enum: BACKFILL_STATUSES }).notNull().default('pending'),

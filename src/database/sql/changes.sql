@@ -125,7 +125,10 @@ BEGIN
     PERFORM change_feed_record(OLD.user_id, OLD.athlete_id, 'connection', 'delete', OLD.id, NULL, NULL, false);
     RETURN NULL;
   END IF;
-  IF TG_OP = 'UPDATE' AND NEW IS NOT DISTINCT FROM OLD THEN
+  -- The sealed tokens, their expiry and the refresh lease are no part of what a connection shows
+  -- (GET …/connections): a token refresh alone is not a change of the connection.
+  IF TG_OP = 'UPDATE' AND to_jsonb(NEW) - ARRAY['tokens_ciphertext', 'tokens_key_id', 'token_expires_at', 'refresh_lease_id', 'refresh_lease_until', 'updated_at']
+      = to_jsonb(OLD) - ARRAY['tokens_ciphertext', 'tokens_key_id', 'token_expires_at', 'refresh_lease_id', 'refresh_lease_until', 'updated_at'] THEN
     RETURN NULL;
   END IF;
   PERFORM change_feed_record(NEW.user_id, NEW.athlete_id, 'connection', 'upsert', NEW.id, NULL, NULL, TG_OP = 'INSERT');

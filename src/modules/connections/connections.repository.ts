@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { ConnectionProvider } from '@unified-activity/contract';
-import { and, asc, eq, lt } from 'drizzle-orm';
+import { and, asc, eq, isNull, lt, or, sql } from 'drizzle-orm';
 import type { Database } from '../../database/database.js';
 import { InjectDb } from '../../database/database.module.js';
 import {
@@ -79,14 +79,69 @@ export class ConnectionsRepository {
   }
 
   /**
-   * Runs `work` holding the connection's row lock (SELECT … FOR UPDATE): concurrent token
-   * refreshes of one connection queue here, so a refresh token is spent once.
+   * Takes the connection's token-refresh lease for `ms` (one conditional UPDATE, no transaction
+   * held): only while the stored tokens are still `tokensCiphertext` (the ones the caller read and
+   * means to refresh) and no other lease is running. True when taken.
    */
-  withLockedConnection<T>(id: string, work: (row: ProviderConnectionRow | undefined, tx: Transaction) => Promise<T>): Promise<T> {
-    return this.db.transaction(async (tx) => {
-      const [row] = await tx.select().from(providerConnections).where(eq(providerConnections.id, id)).for('update');
-      return work(row, tx);
-    });
+  async takeRefreshLease(id: string, tokensCiphertext: string, leaseId: string, ms: number): Promise<boolean> {
+    const taken = await this.db
+      .update(providerConnections)
+      .set({ refreshLeaseId: leaseId, refreshLeaseUntil: sql`now() + ${`${ms} milliseconds`}::interval` })
+      .where(
+        and(
+          eq(providerConnections.id, id),
+          eq(providerConnections.tokensCiphertext, tokensCiphertext),
+          or(isNull(providerConnections.refreshLeaseUntil), lt(providerConnections.refreshLeaseUntil, sql`now()`)),
+        ),
+      )
+      .returning({ id: providerConnections.id });
+    return taken.length > 0;
+  }
+
+  /** Ends the lease if it is still `leaseId`'s (another refresher may have taken it over). */
+  async releaseRefreshLease(id: string, leaseId: string): Promise<void> {
+    await this.db
+      .update(providerConnections)
+      .set({ refreshLeaseId: null, refreshLeaseUntil: null })
+      .where(and(eq(providerConnections.id, id), eq(providerConnections.refreshLeaseId, leaseId)));
+  }
+
+  /**
+   * Stores renewed tokens in place of `fromCiphertext`, the tokens they were refreshed from (a
+   * compare-and-set: if another refresher stored newer tokens meanwhile, or the connection was
+   * revoked or deleted, nothing is written and the answer is false), and ends `leaseId`'s lease.
+   * Conditioned on the tokens rather than the lease: a refresher whose lease ran out while the
+   * provider answered still stores the only valid successor of the spent refresh token.
+   */
+  async storeRefreshedTokens(
+    id: string,
+    fromCiphertext: string,
+    leaseId: string,
+    tokens: Pick<NewProviderConnectionRow, 'tokensCiphertext' | 'tokensKeyId' | 'tokenExpiresAt'>,
+  ): Promise<boolean> {
+    const stored = await this.db
+      .update(providerConnections)
+      .set({
+        ...tokens,
+        refreshLeaseId: sql`case when ${providerConnections.refreshLeaseId} = ${leaseId} then null else ${providerConnections.refreshLeaseId} end`,
+        refreshLeaseUntil: sql`case when ${providerConnections.refreshLeaseId} = ${leaseId} then null else ${providerConnections.refreshLeaseUntil} end`,
+      })
+      .where(and(eq(providerConnections.id, id), eq(providerConnections.tokensCiphertext, fromCiphertext)))
+      .returning({ id: providerConnections.id });
+    return stored.length > 0;
+  }
+
+  /**
+   * Marks the connection revoked and forgets its tokens, if they are still `fromCiphertext` (the
+   * refresh token the provider refused). False when newer tokens were stored meanwhile.
+   */
+  async revokeTokens(id: string, fromCiphertext: string): Promise<boolean> {
+    const revoked = await this.db
+      .update(providerConnections)
+      .set({ status: 'revoked', tokensCiphertext: null, tokensKeyId: null, tokenExpiresAt: null, refreshLeaseId: null, refreshLeaseUntil: null })
+      .where(and(eq(providerConnections.id, id), eq(providerConnections.tokensCiphertext, fromCiphertext)))
+      .returning({ id: providerConnections.id });
+    return revoked.length > 0;
   }
 
   /** The athlete's activities from this provider, for `deleteData` (deleted one by one through the activities service). */

@@ -1,4 +1,5 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ORPCError } from '@orpc/server';
 import type { Connection, ConnectionList, ConnectionProvider, ProviderList } from '@unified-activity/contract';
@@ -22,6 +23,15 @@ import { TokenCipher } from './token-cipher.js';
 export const STATE_TTL_MS = 10 * 60 * 1000;
 /** An access token this close to its expiry is refreshed before use (Strava tokens live 6 h). */
 export const REFRESH_MARGIN_MS = 5 * 60 * 1000;
+/**
+ * How long a token refresh may hold the connection's refresh lease: twice the token endpoint's
+ * timeout (providers.ts), so a holder's call has ended, one way or the other, before another
+ * caller takes over.
+ */
+export const REFRESH_LEASE_MS = 30_000;
+/** Callers waiting for another's refresh read the row again after 25 ms, doubling up to 500 ms. */
+const REFRESH_POLL_MIN_MS = 25;
+const REFRESH_POLL_MAX_MS = 500;
 
 const ACCOUNT_KEY = 'provider_connections_provider_account_key';
 
@@ -48,7 +58,7 @@ export const INVALID_STATE = 'Unknown, already used or expired state: start conn
 
 /**
  * ConnectionProvider connections: the OAuth connect flow, the tokens (sealed at rest, refreshed under the
- * connection's row lock) and disconnecting. It never writes activities itself.
+ * connection's refresh lease) and disconnecting. It never writes activities itself.
  */
 @Injectable()
 export class ConnectionsService {
@@ -193,27 +203,67 @@ export class ConnectionsService {
   /**
    * A usable access token for the connection: refreshed first when it expires within
    * REFRESH_MARGIN_MS or when `rejected` (the token a provider just answered 401 to) is still the
-   * stored one. Runs under the connection's row lock, so concurrent callers spend a refresh token
-   * once and the others read the renewed tokens. A refused refresh marks the connection revoked.
+   * stored one. No transaction is held while the provider answers: the caller that takes the
+   * connection's refresh lease (one conditional UPDATE) calls the token endpoint and stores the
+   * renewed tokens with a compare-and-set on the tokens it refreshed from; concurrent callers wait
+   * for them (polling the row, at most until the lease runs out, then one of them takes over). So
+   * a refresh token is spent once and every caller gets the renewed access token. A refused
+   * refresh marks the connection revoked — unless another refresher stored newer tokens meanwhile
+   * (it spent the refresh token after its lease ran out), whose tokens are then used.
    */
   async accessToken(connectionId: string, rejected?: string): Promise<string> {
-    const outcome = await this.connections.withLockedConnection(connectionId, async (row, tx) => {
-      if (!row?.tokensCiphertext || !row.tokensKeyId) return { revoked: true as const };
-      const tokens = JSON.parse(this.cipher.open({ keyId: row.tokensKeyId, ciphertext: row.tokensCiphertext })) as { a: string; r: string };
-      const fresh = (row.tokenExpiresAt?.getTime() ?? 0) - Date.now() > REFRESH_MARGIN_MS;
-      if (fresh && tokens.a !== rejected) return { token: tokens.a };
-      try {
-        const renewed = await this.client(row.provider).refresh(tokens.r);
-        await this.connections.update(row.id, this.sealTokens(renewed), tx);
-        return { token: renewed.accessToken };
-      } catch (error) {
-        if (!(error instanceof RefreshRefused)) throw error;
-        await this.connections.update(row.id, { status: 'revoked', tokensCiphertext: null, tokensKeyId: null, tokenExpiresAt: null }, tx);
-        return { revoked: true as const };
+    const leaseId = randomUUID();
+    let firstSeen: string | undefined;
+    let pauseMs = REFRESH_POLL_MIN_MS;
+    for (;;) {
+      const row = await this.connections.findById(connectionId);
+      if (!row?.tokensCiphertext || !row.tokensKeyId) throw new ConnectionRevoked(connectionId);
+      firstSeen ??= row.tokensCiphertext;
+      const tokens = this.openTokens(row.tokensKeyId, row.tokensCiphertext);
+      const expiresInMs = (row.tokenExpiresAt?.getTime() ?? 0) - Date.now();
+      if (tokens.a !== rejected) {
+        if (expiresInMs > REFRESH_MARGIN_MS) return tokens.a;
+        // Renewed by another caller while this one waited: used even when the provider gives
+        // tokens shorter-lived than the margin (no refresh loop).
+        if (row.tokensCiphertext !== firstSeen && expiresInMs > 0) return tokens.a;
       }
-    });
-    if ('revoked' in outcome) throw new ConnectionRevoked(connectionId);
-    return outcome.token;
+      if (await this.connections.takeRefreshLease(row.id, row.tokensCiphertext, leaseId, REFRESH_LEASE_MS)) {
+        const renewed = await this.refreshUnderLease(row, row.tokensCiphertext, tokens.r, leaseId);
+        if (renewed !== undefined) return renewed;
+        continue;
+      }
+      await sleep(pauseMs);
+      pauseMs = Math.min(pauseMs * 2, REFRESH_POLL_MAX_MS);
+    }
+  }
+
+  /**
+   * The lease holder's part: the token endpoint, then the tokens stored. Undefined when the row must
+   * be read again (newer tokens were stored by another refresher meanwhile).
+   */
+  private async refreshUnderLease(row: ProviderConnectionRow, fromCiphertext: string, refreshToken: string, leaseId: string): Promise<string | undefined> {
+    let renewed: ProviderTokens;
+    try {
+      renewed = await this.client(row.provider).refresh(refreshToken);
+    } catch (error) {
+      if (!(error instanceof RefreshRefused)) {
+        await this.connections.releaseRefreshLease(row.id, leaseId);
+        throw error;
+      }
+      if (await this.connections.revokeTokens(row.id, fromCiphertext)) throw new ConnectionRevoked(row.id);
+      // Refused because another refresher spent that refresh token and stored its successor.
+      await this.connections.releaseRefreshLease(row.id, leaseId);
+      return undefined;
+    }
+    if (await this.connections.storeRefreshedTokens(row.id, fromCiphertext, leaseId, this.sealTokens(renewed))) return renewed.accessToken;
+    // Newer tokens were stored meanwhile, or the connection was disconnected: read it again.
+    this.logger.warn(`${row.provider} connection ${row.id}: tokens changed while refreshing, the renewed ones were not stored`);
+    await this.connections.releaseRefreshLease(row.id, leaseId);
+    return undefined;
+  }
+
+  private openTokens(keyId: string, ciphertext: string): { a: string; r: string } {
+    return JSON.parse(this.cipher.open({ keyId, ciphertext })) as { a: string; r: string };
   }
 
   /**

@@ -383,7 +383,16 @@ export async function startFakeStrava(options: FakeStravaOptions = {}): Promise<
     host: options.host,
     port: options.port,
     before: async (ctx) => {
-      if (!ctx.endpoint.includes(' /api/v3/')) return false;
+      if (!ctx.endpoint.includes(' /api/v3/')) {
+        // OAuth routes take only the faults that name them (a slow or failing token endpoint).
+        const named = faults.take(ctx.endpoint, true);
+        if (named?.delayMs) await sleep(named.delayMs);
+        if (named?.status) {
+          sendJson(ctx.res, named.status, { message: 'Internal Server Error', errors: [] });
+          return true;
+        }
+        return false;
+      }
       if (options.latencyMs) await sleep(options.latencyMs);
       const injected = faults.take(ctx.endpoint);
       if (injected?.delayMs) await sleep(injected.delayMs);
