@@ -603,7 +603,7 @@ function capWarnings(warnings: string[]): string[] {
   return [...warnings.slice(0, MAX_WARNINGS_PER_FILE), `… and ${warnings.length - MAX_WARNINGS_PER_FILE} more warnings`];
 }
 
-/** An import job's public shape (GET /imports/jobs/{id}; the import.finished webhook). */
+/** An import job's public shape (GET /api/v1/imports/{jobId}; the import.finished webhook). */
 export function toJob(row: ImportJobRow): ImportJob {
   const files = (row.results as StoredResult[]).map(({ upload: _upload, ...result }) => result);
   return {
