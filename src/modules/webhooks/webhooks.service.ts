@@ -97,9 +97,17 @@ export class WebhooksService implements OnApplicationBootstrap {
     let sealed = 0;
     for (const row of rows) {
       const changes: Partial<WebhookEndpointRow> = {};
-      if (row.secretKeyId !== current) Object.assign(changes, this.sealSecret(this.openStored(row.secret, row.secretKeyId)));
-      if (row.previousSecret !== null && row.previousSecretKeyId !== current) {
-        Object.assign(changes, this.sealPrevious(this.openStored(row.previousSecret, row.previousSecretKeyId)));
+      try {
+        if (row.secretKeyId !== current) Object.assign(changes, this.sealSecret(this.openStored(row.secret, row.secretKeyId)));
+        if (row.previousSecret !== null && row.previousSecretKeyId !== current) {
+          Object.assign(changes, this.sealPrevious(this.openStored(row.previousSecret, row.previousSecretKeyId)));
+        }
+      } catch (error) {
+        // Sealed under a key this process does not have (rotated twice, or another DATA_DIR's
+        // development key): left as it is, never a reason not to start. Its deliveries fail with the
+        // reason until the key is given back or the secret rotated.
+        this.logger.warn(`Webhook endpoint ${row.id}: its signing secret cannot be opened (${error instanceof Error ? error.message : String(error)})`);
+        continue;
       }
       const done = await this.db
         .update(webhookEndpoints)
@@ -216,9 +224,20 @@ export class WebhooksService implements OnApplicationBootstrap {
     if (input.rotateSecret) {
       secret = newWebhookSecret();
       // The previous secret is re-sealed under the current key (it may still be in clear, or under a previous key).
-      Object.assign(changes, this.sealSecret(secret), this.sealPrevious(this.openStored(current.secret, current.secretKeyId)), {
-        previousSecretExpiresAt: new Date(Date.now() + PREVIOUS_SECRET_MS),
-      });
+      // A secret that can no longer be opened (its key is gone) is not kept: the new one alone signs.
+      let previous: string | undefined;
+      try {
+        previous = this.openStored(current.secret, current.secretKeyId);
+      } catch {
+        previous = undefined;
+      }
+      Object.assign(
+        changes,
+        this.sealSecret(secret),
+        previous === undefined
+          ? { previousSecret: null, previousSecretKeyId: null, previousSecretExpiresAt: null }
+          : { ...this.sealPrevious(previous), previousSecretExpiresAt: new Date(Date.now() + PREVIOUS_SECRET_MS) },
+      );
     }
     const [row] = await this.db
       .update(webhookEndpoints)
