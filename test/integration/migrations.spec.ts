@@ -219,7 +219,7 @@ describe.each(kinds.map((make) => [make.name === 'pgliteTarget' ? 'PGlite' : 'Po
     expect(fromMigrations.length).toBeGreaterThan(100);
     // The default athlete, activities' user_id and one-level rules, the stream-object outbox, and the
     // two session-change notifications, and the change feed's six (src/database/sql/).
-    expect(fromMigrations.filter((line) => line.startsWith('trigger '))).toHaveLength(12);
+    expect(fromMigrations.filter((line) => line.startsWith('trigger '))).toHaveLength(13);
     expect(fromMigrations).toEqual(fromPush);
   });
 

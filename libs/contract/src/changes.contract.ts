@@ -6,7 +6,7 @@ import { signedIn } from './errors.js';
 
 const route = { tags: ['Changes'] as string[] };
 
-export const CHANGE_ENTITY_KINDS = ['activity', 'stream', 'athlete', 'sync_state', 'connection'] as const;
+export const CHANGE_ENTITY_KINDS = ['activity', 'stream', 'athlete', 'sync_state', 'connection', 'sync_run', 'import'] as const;
 export const CHANGE_OP_KINDS = ['upsert', 'delete'] as const;
 /** Largest page of the feed. */
 export const MAX_CHANGES_PAGE = 1000;
@@ -14,9 +14,9 @@ export const MAX_CHANGES_PAGE = 1000;
 export const ChangeSchema = z
   .object({
     cursor: z.string().describe('Pass as `since` to continue right after this change'),
-    entity: z.enum(CHANGE_ENTITY_KINDS).describe('What changed'),
+    entity: z.enum(CHANGE_ENTITY_KINDS).describe('What changed; sync_run: a sync state’s run finished (id: the sync state); import: an import job reached a final state (id: the job)'),
     op: z.enum(CHANGE_OP_KINDS).describe('upsert: created or changed, read it again; delete: a tombstone (ids only)'),
-    id: z.uuid().describe('The id of the changed record (an activity, stream, athlete, sync state or connection)'),
+    id: z.uuid().describe('The id of the changed record (an activity, stream, athlete, sync state, connection or import job)'),
     activityId: z.uuid().nullable().describe('The activity of an activity or stream change; null otherwise'),
     athleteId: z.uuid().describe('The athlete the record belongs to'),
     revision: z.number().int().nullable().describe('The activity’s revision after the change (activity upserts only)'),

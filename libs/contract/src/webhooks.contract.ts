@@ -17,6 +17,8 @@ export const WEBHOOK_EVENT_TYPES = [
   'athlete.updated',
   'athlete.deleted',
   'sync.updated',
+  'sync.finished',
+  'import.finished',
   'connection.updated',
   'connection.deleted',
 ] as const;

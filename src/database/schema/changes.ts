@@ -3,14 +3,15 @@ import { bigint, bigserial, boolean, check, index, integer, pgTable, smallint, t
 import { timestamptz } from './columns.js';
 
 /** What a change row describes (docs/data-model.md, "Change feed"). */
-export const CHANGE_ENTITIES = ['activity', 'stream', 'athlete', 'sync_state', 'connection'] as const;
+export const CHANGE_ENTITIES = ['activity', 'stream', 'athlete', 'sync_state', 'connection', 'sync_run', 'import'] as const;
 export type ChangeEntity = (typeof CHANGE_ENTITIES)[number];
 export const CHANGE_OPS = ['upsert', 'delete'] as const;
 export type ChangeOp = (typeof CHANGE_OPS)[number];
 
 /**
  * The change feed (docs/data-model.md, "Change feed"): one row per committed write of an activity,
- * stream, athlete, sync state or provider connection, written by triggers (src/database/sql/changes.sql)
+ * stream, athlete, sync state or provider connection, one per finished sync run (`sync_run`, the
+ * sync state's id) and one per import job reaching a final state (`import`), written by triggers (src/database/sql/changes.sql)
  * in the writer's own transaction. Tombstones (op `delete`) carry ids only. A reader serves rows in
  * (pos, seq) order and only those with pos below the oldest running transaction id, so a row that
  * commits late can never land behind a cursor already handed out. No foreign keys: a tombstone
@@ -46,7 +47,7 @@ export const changes = pgTable(
     // The entity's previous change (the trigger's position rule).
     index('changes_entity_pos_idx').on(t.entityId, t.pos),
     index('changes_pos_idx').on(t.pos, t.seq),
-    check('changes_entity_check', sql`${t.entity} in ('activity', 'stream', 'athlete', 'sync_state', 'connection')`),
+    check('changes_entity_check', sql`${t.entity} in ('activity', 'stream', 'athlete', 'sync_state', 'connection', 'sync_run', 'import')`),
     check('changes_op_check', sql`${t.op} in ('upsert', 'delete')`),
   ],
 );

@@ -23,10 +23,16 @@ export const webhookEndpoints = pgTable(
     events: text('events').array().notNull(),
     /** Only these athletes' changes; null: all of the user's athletes. */
     athleteIds: uuid('athlete_ids').array(),
-    /** `whsec_` + base64 of 24 random bytes; shown once at creation or rotation. */
+    /**
+     * `whsec_` + base64 of 24 random bytes, shown once at creation or rotation, stored sealed with
+     * TokenCipher (AES-256-GCM) under the key `secretKeyId` names. A null key id marks a secret still
+     * in clear (written before sealing); WebhooksService seals those at boot.
+     */
     secret: text('secret').notNull(),
-    /** The secret before the last rotation: deliveries are signed with both until it expires. */
+    secretKeyId: text('secret_key_id'),
+    /** The secret before the last rotation (sealed like `secret`): deliveries are signed with both until it expires. */
     previousSecret: text('previous_secret'),
+    previousSecretKeyId: text('previous_secret_key_id'),
     previousSecretExpiresAt: timestamptz('previous_secret_expires_at'),
     status: text('status', { enum: WEBHOOK_ENDPOINT_STATUSES }).notNull().default('active'),
     disabledReason: text('disabled_reason'),

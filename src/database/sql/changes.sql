@@ -1,5 +1,6 @@
 -- The change feed (docs/data-model.md, "Change feed"): triggers write one `changes` row per
--- committed write of an activity, stream, athlete, sync state or provider connection, in the
+-- committed write of an activity, stream, athlete, sync state or provider connection (plus one row
+-- per finished sync run and per import job reaching a final state), in the
 -- writer's own transaction, so every write path (API, sync, imports, duplicates, cascades from an
 -- athlete or user delete) is covered and a change is in the feed if and only if it committed.
 -- Tombstones (op 'delete') carry ids only. Idempotent; src/database/README.md says when these run.
@@ -112,6 +113,11 @@ BEGIN
   END IF;
   PERFORM change_feed_record(owner_, row_.athlete_id, 'sync_state', CASE WHEN TG_OP = 'DELETE' THEN 'delete' ELSE 'upsert' END,
     row_.id, NULL, NULL, TG_OP = 'INSERT');
+  -- A run finished (SyncService.finish: running -> idle or error): one more row, entity 'sync_run'
+  -- (webhook event sync.finished), with the sync state's id.
+  IF TG_OP = 'UPDATE' AND OLD.status = 'running' AND NEW.status IN ('idle', 'error') THEN
+    PERFORM change_feed_record(owner_, row_.athlete_id, 'sync_run', 'upsert', row_.id, NULL, NULL, false);
+  END IF;
   RETURN NULL;
 END
 $$;
@@ -138,6 +144,25 @@ $$;
 
 CREATE OR REPLACE TRIGGER provider_connections_change_feed AFTER INSERT OR UPDATE OR DELETE ON provider_connections
   FOR EACH ROW EXECUTE FUNCTION provider_connections_change_feed();
+
+-- An import job that reaches a final state (completed or failed) writes one row, entity 'import'
+-- (webhook event import.finished); its other writes (progress) are not changes of the timeline.
+-- A job deleted with its athlete writes nothing (the athlete's tombstone says it).
+CREATE OR REPLACE FUNCTION import_jobs_change_feed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF NEW.status NOT IN ('completed', 'failed') THEN
+    RETURN NULL;
+  END IF;
+  IF TG_OP = 'UPDATE' AND OLD.status = NEW.status THEN
+    RETURN NULL;
+  END IF;
+  PERFORM change_feed_record(NEW.user_id, NEW.athlete_id, 'import', 'upsert', NEW.id, NULL, NULL, TG_OP = 'INSERT');
+  RETURN NULL;
+END
+$$;
+
+CREATE OR REPLACE TRIGGER import_jobs_change_feed AFTER INSERT OR UPDATE OF status ON import_jobs
+  FOR EACH ROW EXECUTE FUNCTION import_jobs_change_feed();
 
 -- How far the feed has been pruned (ChangesService.prune): one row, there from the start.
 INSERT INTO change_feed_horizon (id, pruned_pos, pruned_seq) VALUES (1, 0, 0) ON CONFLICT (id) DO NOTHING;

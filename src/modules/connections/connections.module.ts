@@ -1,8 +1,7 @@
-import { Logger, Module } from '@nestjs/common';
-import { ENV } from '../../config/config.module.js';
-import type { Env } from '../../config/env.js';
+import { Module } from '@nestjs/common';
 import { ActivitiesModule } from '../activities/activities.module.js';
 import { AthletesModule } from '../athletes/athletes.module.js';
+import { CryptoModule } from '../crypto/crypto.module.js';
 import { ImportsModule } from '../imports/imports.module.js';
 import { SyncModule } from '../sync/sync.module.js';
 import { ACCESS_TOKENS } from './access-tokens.js';
@@ -21,11 +20,10 @@ import { GarminRepository } from './garmin/garmin.repository.js';
 import { StravaApi } from './strava/strava-api.js';
 import { StravaSync } from './strava/strava-sync.js';
 import { StravaWebhooks } from './strava/strava-webhooks.js';
-import { resolveTokenCipher, TokenCipher } from './token-cipher.js';
 
 /** ConnectionProvider connections (Strava, Garmin): OAuth, sealed tokens, disconnecting; Garmin pushes and backfill (./garmin). */
 @Module({
-  imports: [AthletesModule, ActivitiesModule, SyncModule, ImportsModule],
+  imports: [AthletesModule, ActivitiesModule, SyncModule, ImportsModule, CryptoModule],
   providers: [
     ConnectionsRepository,
     // Provider work (backfill/): the shared rate budget, the work rows, the pg-boss wake-ups.
@@ -45,7 +43,6 @@ import { resolveTokenCipher, TokenCipher } from './token-cipher.js';
     GarminBackfill,
     GarminPushes,
     ProviderWebhooksRouter,
-    { provide: TokenCipher, inject: [ENV], useFactory: (env: Env) => resolveTokenCipher(env, (message) => new Logger('Connections').warn(message)) },
   ],
   exports: [ConnectionsRouter, ConnectionsService, ProviderWebhooksRouter, ProviderSyncService, RateBudget],
 })

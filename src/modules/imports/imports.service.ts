@@ -603,7 +603,8 @@ function capWarnings(warnings: string[]): string[] {
   return [...warnings.slice(0, MAX_WARNINGS_PER_FILE), `… and ${warnings.length - MAX_WARNINGS_PER_FILE} more warnings`];
 }
 
-function toJob(row: ImportJobRow): ImportJob {
+/** An import job's public shape (GET /api/v1/imports/{jobId}; the import.finished webhook). */
+export function toJob(row: ImportJobRow): ImportJob {
   const files = (row.results as StoredResult[]).map(({ upload: _upload, ...result }) => result);
   return {
     id: row.id,

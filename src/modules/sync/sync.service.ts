@@ -37,7 +37,8 @@ const CONFLICT_RETRIES = 1;
 /** Marks a stored hash whose streams are not written yet: a replay then rewrites the activity. */
 const PENDING = 'pending:';
 
-const toState = (row: SyncStateRow): SyncState => ({
+/** A sync state's public shape (the sync routes; the sync.finished webhook). */
+export const toState = (row: SyncStateRow): SyncState => ({
   athleteId: row.athleteId,
   source: row.source as SyncSource,
   cursor: row.cursor,

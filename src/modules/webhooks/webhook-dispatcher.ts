@@ -6,11 +6,23 @@ import { ENV } from '../../config/config.module.js';
 import type { Env } from '../../config/env.js';
 import type { Database } from '../../database/database.js';
 import { InjectDb } from '../../database/database.module.js';
-import { changes, webhookDeliveries, webhookDeliveryAttempts, webhookEndpoints, type ChangeRow, type WebhookDeliveryRow, type WebhookEndpointRow } from '../../database/schema/index.js';
+import {
+  changes,
+  importJobs,
+  syncStates,
+  webhookDeliveries,
+  webhookDeliveryAttempts,
+  webhookEndpoints,
+  type ChangeRow,
+  type WebhookDeliveryRow,
+  type WebhookEndpointRow,
+} from '../../database/schema/index.js';
 import { ActivitiesService } from '../activities/activities.service.js';
 import { AthletesService } from '../athletes/athletes.service.js';
 import { toChange } from '../changes/changes.service.js';
 import { ChangesRepository } from '../changes/changes.repository.js';
+import { toJob } from '../imports/imports.service.js';
+import { toState } from '../sync/sync.service.js';
 import { TargetRefusedError } from './target-guard.js';
 import { sendWebhook, type SendOutcome } from './webhook-sender.js';
 import { WebhooksService } from './webhooks.service.js';
@@ -32,6 +44,10 @@ export function eventTypeOf(change: Pick<ChangeRow, 'entity' | 'op' | 'inserted'
       return change.op === 'delete' ? undefined : 'sync.updated';
     case 'connection':
       return change.op === 'delete' ? 'connection.deleted' : 'connection.updated';
+    case 'sync_run':
+      return 'sync.finished';
+    case 'import':
+      return 'import.finished';
   }
 }
 
@@ -162,12 +178,24 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnModuleDestro
     });
   }
 
-  /** The changed record's public shape for upserts of activities and athletes (as it is now); ids only otherwise. */
+  /**
+   * The changed record's public shape for upserts of activities and athletes, for a finished sync
+   * run (the sync state) and a finished import job (as they are now); ids only otherwise. The feed
+   * row's owner is the endpoint's (fanOutEndpoint reads only its user's changes).
+   */
   private async resourceOf(endpoint: WebhookEndpointRow, row: ChangeRow): Promise<Record<string, unknown>> {
     if (row.op === 'delete') return {};
     try {
       if (row.entity === 'activity') return { activity: await this.activities.get(endpoint.userId, row.entityId) };
       if (row.entity === 'athlete') return { athlete: await this.athletes.get(endpoint.userId, row.entityId) };
+      if (row.entity === 'sync_run') {
+        const [state] = await this.db.select().from(syncStates).where(and(eq(syncStates.id, row.entityId), eq(syncStates.athleteId, row.athleteId)));
+        return state ? { syncState: toState(state) } : {};
+      }
+      if (row.entity === 'import') {
+        const [job] = await this.db.select().from(importJobs).where(and(eq(importJobs.id, row.entityId), eq(importJobs.userId, endpoint.userId)));
+        return job ? { importJob: toJob(job) } : {};
+      }
     } catch {
       // Deleted since (its tombstone follows): ids only.
     }
@@ -222,9 +250,8 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnModuleDestro
 
   /** The Standard Webhooks headers; during a rotation signed with the new and the previous secret. */
   sign(endpoint: WebhookEndpointRow, id: string, body: string, now = new Date()): Record<string, string> {
-    const secrets = [endpoint.secret];
-    if (endpoint.previousSecret && endpoint.previousSecretExpiresAt && endpoint.previousSecretExpiresAt > now) secrets.push(endpoint.previousSecret);
-    const signature = secrets.map((secret) => new Webhook(secret).sign(id, now, body)).join(' ');
+    const signature = this.webhooks
+      .secrets(endpoint, now).map((secret) => new Webhook(secret).sign(id, now, body)).join(' ');
     return { 'webhook-id': id, 'webhook-timestamp': String(Math.floor(now.getTime() / 1000)), 'webhook-signature': signature };
   }
 

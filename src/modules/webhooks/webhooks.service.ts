@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { ORPCError } from '@orpc/server';
 import { MAX_WEBHOOK_ENDPOINTS, type WebhookDelivery, type WebhookEndpoint, type WebhookEventType } from '@unified-activity/contract';
-import { and, asc, count, desc, eq, inArray } from 'drizzle-orm';
+import { and, asc, count, desc, eq, inArray, isNotNull, or, sql, type AnyColumn } from 'drizzle-orm';
 import { ENV } from '../../config/config.module.js';
 import type { Env } from '../../config/env.js';
 import type { Database } from '../../database/database.js';
@@ -18,6 +18,7 @@ import {
 import { ruleViolation } from '../api/errors.js';
 import { AthletesService } from '../athletes/athletes.service.js';
 import { ChangesRepository } from '../changes/changes.repository.js';
+import { TokenCipher } from '../connections/token-cipher.js';
 import { checkTarget, systemResolver, TargetRefusedError, type ResolvedAddress, type Resolver } from './target-guard.js';
 
 /** How long the secret before a rotation keeps signing deliveries. */
@@ -55,9 +56,15 @@ export const toDelivery = (row: WebhookDeliveryRow, attempts: WebhookDeliveryAtt
   attemptLog: attempts.map((attempt) => ({ attemptedAt: attempt.attemptedAt, statusCode: attempt.statusCode, durationMs: attempt.durationMs, error: attempt.error })),
 });
 
-/** Outbound webhook endpoints and their deliveries (README "Following changes"); WebhookDispatcher sends. */
+/**
+ * Outbound webhook endpoints and their deliveries (README "Following changes"); WebhookDispatcher sends.
+ * Signing secrets are kept sealed with the shared TokenCipher (`secret` + `secret_key_id`, the same
+ * for the previous secret); `secrets()` opens them to sign.
+ */
 @Injectable()
-export class WebhooksService {
+export class WebhooksService implements OnApplicationBootstrap {
+  private readonly logger = new Logger('Webhooks');
+
   /** The DNS seam: tests replace it to make a name resolve where they want. */
   resolver: Resolver = systemResolver;
 
@@ -66,7 +73,81 @@ export class WebhooksService {
     @InjectDb() private readonly db: Database,
     private readonly athletes: AthletesService,
     private readonly changes: ChangesRepository,
+    private readonly cipher: TokenCipher,
   ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    const sealed = await this.sealSecrets();
+    if (sealed > 0) this.logger.log(`Sealed the signing secrets of ${sealed} webhook endpoint(s) under the current TOKEN_ENCRYPTION_KEY`);
+  }
+
+  /**
+   * Seals the secrets still in clear (a null key id: written before secrets were sealed, migration
+   * 0010) and re-seals those sealed under TOKEN_ENCRYPTION_KEY_PREVIOUS with the current key, so a
+   * key rotation completes at the next boot. Idempotent and safe beside other replicas: a row is
+   * rewritten only while its key ids are still the ones read. Answers how many endpoints it changed.
+   */
+  async sealSecrets(): Promise<number> {
+    const current = this.cipher.currentKeyId;
+    const stale = (keyId: AnyColumn) => sql`${keyId} is distinct from ${current}`;
+    const rows = await this.db
+      .select()
+      .from(webhookEndpoints)
+      .where(or(stale(webhookEndpoints.secretKeyId), and(isNotNull(webhookEndpoints.previousSecret), stale(webhookEndpoints.previousSecretKeyId))));
+    let sealed = 0;
+    for (const row of rows) {
+      const changes: Partial<WebhookEndpointRow> = {};
+      try {
+        if (row.secretKeyId !== current) Object.assign(changes, this.sealSecret(this.openStored(row.secret, row.secretKeyId)));
+        if (row.previousSecret !== null && row.previousSecretKeyId !== current) {
+          Object.assign(changes, this.sealPrevious(this.openStored(row.previousSecret, row.previousSecretKeyId)));
+        }
+      } catch (error) {
+        // Sealed under a key this process does not have (rotated twice, or another DATA_DIR's
+        // development key): left as it is, never a reason not to start. Its deliveries fail with the
+        // reason until the key is given back or the secret rotated.
+        this.logger.warn(`Webhook endpoint ${row.id}: its signing secret cannot be opened (${error instanceof Error ? error.message : String(error)})`);
+        continue;
+      }
+      const done = await this.db
+        .update(webhookEndpoints)
+        .set(changes)
+        .where(
+          and(
+            eq(webhookEndpoints.id, row.id),
+            sql`${webhookEndpoints.secretKeyId} is not distinct from ${row.secretKeyId}`,
+            sql`${webhookEndpoints.previousSecretKeyId} is not distinct from ${row.previousSecretKeyId}`,
+          ),
+        )
+        .returning({ id: webhookEndpoints.id });
+      sealed += done.length;
+    }
+    return sealed;
+  }
+
+  private sealSecret(secret: string): Pick<WebhookEndpointRow, 'secret' | 'secretKeyId'> {
+    const { keyId, ciphertext } = this.cipher.seal(secret);
+    return { secret: ciphertext, secretKeyId: keyId };
+  }
+
+  private sealPrevious(secret: string): Pick<WebhookEndpointRow, 'previousSecret' | 'previousSecretKeyId'> {
+    const { keyId, ciphertext } = this.cipher.seal(secret);
+    return { previousSecret: ciphertext, previousSecretKeyId: keyId };
+  }
+
+  private openStored(value: string, keyId: string | null): string {
+    // A null key id: still in clear (sealed at the next boot, sealSecrets).
+    return keyId === null ? value : this.cipher.open({ keyId, ciphertext: value });
+  }
+
+  /** The secrets to sign with at `now`: the current one, and the previous one until it expires. */
+  secrets(endpoint: WebhookEndpointRow, now = new Date()): string[] {
+    const secrets = [this.openStored(endpoint.secret, endpoint.secretKeyId)];
+    if (endpoint.previousSecret && endpoint.previousSecretExpiresAt && endpoint.previousSecretExpiresAt > now) {
+      secrets.push(this.openStored(endpoint.previousSecret, endpoint.previousSecretKeyId));
+    }
+    return secrets;
+  }
 
   /** The address to connect to for `url`, or a TargetRefusedError (the SSRF guard, target-guard.ts). */
   checkTarget(url: string): Promise<ResolvedAddress> {
@@ -108,7 +189,7 @@ export class WebhooksService {
         description: input.description ?? null,
         events: [...new Set(input.events)],
         athleteIds: input.athleteIds ?? null,
-        secret,
+        ...this.sealSecret(secret),
         cursorPos: watermark,
         cursorSeq: 0,
       })
@@ -142,7 +223,21 @@ export class WebhooksService {
     let secret: string | undefined;
     if (input.rotateSecret) {
       secret = newWebhookSecret();
-      Object.assign(changes, { secret, previousSecret: current.secret, previousSecretExpiresAt: new Date(Date.now() + PREVIOUS_SECRET_MS) });
+      // The previous secret is re-sealed under the current key (it may still be in clear, or under a previous key).
+      // A secret that can no longer be opened (its key is gone) is not kept: the new one alone signs.
+      let previous: string | undefined;
+      try {
+        previous = this.openStored(current.secret, current.secretKeyId);
+      } catch {
+        previous = undefined;
+      }
+      Object.assign(
+        changes,
+        this.sealSecret(secret),
+        previous === undefined
+          ? { previousSecret: null, previousSecretKeyId: null, previousSecretExpiresAt: null }
+          : { ...this.sealPrevious(previous), previousSecretExpiresAt: new Date(Date.now() + PREVIOUS_SECRET_MS) },
+      );
     }
     const [row] = await this.db
       .update(webhookEndpoints)
