@@ -167,7 +167,11 @@ describe('secrets kept in clear before sealing, and a TOKEN_ENCRYPTION_KEY rotat
 
     app = await boot({ ...FAST, TOKEN_ENCRYPTION_KEY: newKey.toString('base64'), TOKEN_ENCRYPTION_KEY_PREVIOUS: oldKey.toString('base64') });
     try {
-      const rows = await database.db.select().from(webhookEndpoints).where(inArray(webhookEndpoints.id, [underOldKey.id, legacy.id]));
+      // Sealing runs in the background after boot (it must not hold a boot whose database is down).
+      const rows = await until('both secrets sealed under the new key', async () => {
+        const found = await database.db.select().from(webhookEndpoints).where(inArray(webhookEndpoints.id, [underOldKey.id, legacy.id]));
+        return found.length === 2 && found.every((row) => row.secretKeyId === keyIdOf(newKey)) ? found : undefined;
+      });
       expect(rows).toHaveLength(2);
       for (const stored of rows) {
         expect(stored.secretKeyId).toBe(keyIdOf(newKey));

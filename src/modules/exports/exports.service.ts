@@ -52,8 +52,9 @@ export class ExportsService implements OnApplicationBootstrap, OnModuleDestroy {
     @Inject(OBJECT_STORE) private readonly store: ObjectStore,
   ) {}
 
-  async onApplicationBootstrap(): Promise<void> {
-    await this.startWorker();
+  /** The worker starts in the background: the server boots (and answers 503) while the database is unreachable. */
+  onApplicationBootstrap(): void {
+    void this.startWorker();
     this.sweep = setInterval(() => void this.removeExpired().catch((error: unknown) => this.logger.warn(`Expired exports not removed: ${String(error)}`)), EXPIRY_SWEEP_MS);
     this.sweep.unref();
   }

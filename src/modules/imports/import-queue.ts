@@ -159,18 +159,30 @@ export class ImportQueue {
 
   /** Called by ImportsService at shutdown, before the database and the parse workers go away. */
   async stop(): Promise<void> {
+    // A worker still starting in the background (an export's, a retry) must not start a new boss afterwards.
+    this.stopped = true;
     if (!this.boss) return;
     const started = this.boss;
     this.boss = undefined;
     this.otherQueues.clear();
     this.otherWorkers.clear();
     this.createdQueues.clear();
-    const boss = await started.catch(() => undefined);
+    // A boss still starting (the database unreachable: its attempt may take a while) is not waited
+    // for: it is stopped whenever its start settles, and shutdown goes on.
+    const pending = Symbol('pending');
+    const boss = await Promise.race([started.catch(() => undefined), new Promise<typeof pending>((resolve) => setTimeout(() => resolve(pending), 5_000).unref())]);
+    if (boss === pending) {
+      void started.then((late) => late.stop({ graceful: false, close: true })).catch(() => undefined);
+      return;
+    }
     // Graceful: a running import finishes its current file first; what is left is retried by the next process.
     await boss?.stop({ graceful: true, timeout: 20_000, close: true });
   }
 
+  private stopped = false;
+
   private started(): Promise<PgBoss> {
+    if (this.stopped) return Promise.reject(new Error('The job queue is stopped (shutting down)'));
     this.boss ??= (async () => {
       const client = (this.database.db as unknown as { $client: unknown }).$client;
       const boss =

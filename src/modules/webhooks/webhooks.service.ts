@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { ORPCError } from '@orpc/server';
 import { MAX_WEBHOOK_ENDPOINTS, type WebhookDelivery, type WebhookEndpoint, type WebhookEventType } from '@unified-activity/contract';
 import { and, asc, count, desc, eq, inArray, isNotNull, or, sql, type AnyColumn } from 'drizzle-orm';
@@ -62,7 +62,7 @@ export const toDelivery = (row: WebhookDeliveryRow, attempts: WebhookDeliveryAtt
  * for the previous secret); `secrets()` opens them to sign.
  */
 @Injectable()
-export class WebhooksService implements OnApplicationBootstrap {
+export class WebhooksService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('Webhooks');
 
   /** The DNS seam: tests replace it to make a name resolve where they want. */
@@ -76,9 +76,29 @@ export class WebhooksService implements OnApplicationBootstrap {
     private readonly cipher: TokenCipher,
   ) {}
 
-  async onApplicationBootstrap(): Promise<void> {
-    const sealed = await this.sealSecrets();
-    if (sealed > 0) this.logger.log(`Sealed the signing secrets of ${sealed} webhook endpoint(s) under the current TOKEN_ENCRYPTION_KEY`);
+  /**
+   * Seals what is left in clear, in the background: the server boots (and answers 503) while the
+   * database is unreachable, as everywhere else; a failed attempt is retried every 5 s.
+   */
+  onApplicationBootstrap(): void {
+    void this.sealAtBoot();
+  }
+
+  onModuleDestroy(): void {
+    if (this.sealRetry) clearTimeout(this.sealRetry);
+  }
+
+  private sealRetry: NodeJS.Timeout | undefined;
+
+  private async sealAtBoot(): Promise<void> {
+    try {
+      const sealed = await this.sealSecrets();
+      if (sealed > 0) this.logger.log(`Sealed the signing secrets of ${sealed} webhook endpoint(s) under the current TOKEN_ENCRYPTION_KEY`);
+    } catch (error) {
+      this.logger.warn(`Webhook secrets not sealed yet (retrying in 5 s): ${error instanceof Error ? error.message : String(error)}`);
+      this.sealRetry = setTimeout(() => void this.sealAtBoot(), 5_000);
+      this.sealRetry.unref();
+    }
   }
 
   /**
