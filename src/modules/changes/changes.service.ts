@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { ORPCError } from '@orpc/server';
 import type { ChangesPage } from '@unified-activity/contract';
@@ -85,6 +86,7 @@ export class ChangesService implements OnApplicationBootstrap, OnModuleDestroy {
   async onModuleDestroy(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
-    await this.running;
+    // A round still waiting on an unreachable database is not waited for beyond 5 s: shutdown goes on.
+    await Promise.race([this.running, sleep(5_000, undefined, { ref: false })]);
   }
 }

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import type { WebhookEventType } from '@unified-activity/contract';
 import { and, asc, eq, inArray, lt, sql } from 'drizzle-orm';
@@ -91,7 +92,8 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnModuleDestro
   async onModuleDestroy(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
-    await this.round;
+    // A round still waiting on an unreachable database is not waited for beyond 5 s: shutdown goes on.
+    await Promise.race([this.round, sleep(5_000, undefined, { ref: false })]);
   }
 
   private schedule(delay: number): void {
