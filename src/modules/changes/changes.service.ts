@@ -1,7 +1,7 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { ORPCError } from '@orpc/server';
 import type { ChangesPage } from '@unified-activity/contract';
+import { settleWithin } from '../../common/settle-within.js';
 import { ENV } from '../../config/config.module.js';
 import type { Env } from '../../config/env.js';
 import type { ChangeRow } from '../../database/schema/index.js';
@@ -86,7 +86,6 @@ export class ChangesService implements OnApplicationBootstrap, OnModuleDestroy {
   async onModuleDestroy(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
-    // A round still waiting on an unreachable database is not waited for beyond 5 s: shutdown goes on.
-    await Promise.race([this.running, sleep(5_000, undefined, { ref: false })]);
+    await settleWithin(this.running);
   }
 }

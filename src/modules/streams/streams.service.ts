@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { ORPCError } from '@orpc/server';
 import type { StreamColumns, StreamMetadata, StreamSamplesOutput } from '@unified-activity/contract';
+import { settleWithin } from '../../common/settle-within.js';
 import { ENV } from '../../config/config.module.js';
 import type { Env } from '../../config/env.js';
 import { pgError, PG_FOREIGN_KEY_VIOLATION } from '../../database/errors.js';
@@ -100,8 +101,8 @@ export class StreamsService implements OnModuleInit, OnApplicationBootstrap, OnM
   async onModuleDestroy(): Promise<void> {
     this.stopping = true;
     clearTimeout(this.upgradeRetry);
-    await this.upgrading;
-    await this.drain.stop();
+    await settleWithin(this.upgrading);
+    await settleWithin(this.drain.stop());
     await this.pool.close();
   }
 

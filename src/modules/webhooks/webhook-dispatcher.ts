@@ -1,8 +1,8 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import type { WebhookEventType } from '@unified-activity/contract';
 import { and, asc, eq, inArray, lt, sql } from 'drizzle-orm';
 import { Webhook } from 'standardwebhooks';
+import { settleWithin } from '../../common/settle-within.js';
 import { ENV } from '../../config/config.module.js';
 import type { Env } from '../../config/env.js';
 import type { Database } from '../../database/database.js';
@@ -92,8 +92,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnModuleDestro
   async onModuleDestroy(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
-    // A round still waiting on an unreachable database is not waited for beyond 5 s: shutdown goes on.
-    await Promise.race([this.round, sleep(5_000, undefined, { ref: false })]);
+    await settleWithin(this.round);
   }
 
   private schedule(delay: number): void {
