@@ -15,7 +15,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createApp } from '../../src/app.js';
-import { parseEnv } from '../../src/config/env.js';
 import { openDatabase, type DatabaseHandle } from '../../src/database/database.js';
 import { changes, providerConnections } from '../../src/database/schema/index.js';
 import { seedCatalog } from '../../src/database/seed.js';
@@ -23,7 +22,7 @@ import { ConnectionsService } from '../../src/modules/connections/connections.se
 import { TokenCipher } from '../../src/modules/connections/token-cipher.js';
 import { signUp, type SignedUpUser } from '../factories/api.js';
 import { defaultStravaAthlete, startFakeStrava, type FakeStrava } from '../fakes/strava/index.js';
-import { TEST_AUTH_SECRET, type TestApp } from '../setup/app.js';
+import { testEnv, type TestApp } from '../setup/app.js';
 import { TEST_DATABASE_URL } from '../setup/database.js';
 
 const kinds = TEST_DATABASE_URL ? (['pglite', 'postgres'] as const) : (['pglite'] as const);
@@ -46,14 +45,7 @@ describe.each(kinds)('token refresh without a transaction held across the provid
     database = kind === 'pglite' ? openDatabase({}) : openDatabase({ url: TEST_DATABASE_URL, maxConnections: 5 });
     await database.migrate();
     await seedCatalog(database.db);
-    const env = parseEnv({
-      NODE_ENV: 'test',
-      LOG_LEVEL: 'silent',
-      AUTH_SECRET: TEST_AUTH_SECRET,
-      AUTH_RATE_LIMIT: 'false',
-      DATA_DIR: dataDir,
-      IMPORT_WORKERS: '0',
-      WEBHOOK_DISPATCH: 'false',
+    const env = testEnv(dataDir, {
       PUBLIC_URL: 'http://api.example.test',
       STRAVA_CLIENT_ID: strava.clientId,
       STRAVA_CLIENT_SECRET: strava.clientSecret,

@@ -13,14 +13,13 @@ import { eq, inArray } from 'drizzle-orm';
 import request from 'supertest';
 import { fitActivityFixture } from '../../libs/testing/fit-builder.js';
 import { createApp } from '../../src/app.js';
-import { parseEnv } from '../../src/config/env.js';
 import type { DatabaseHandle } from '../../src/database/database.js';
 import { webhookEndpoints } from '../../src/database/schema/index.js';
 import { keyIdOf } from '../../src/modules/connections/token-cipher.js';
 import { createActivity } from '../factories/activities.js';
 import { signUp, type SignedUpUser } from '../factories/api.js';
 import { upload } from '../factories/imports.js';
-import { createTestApp, TEST_AUTH_SECRET, type TestApp } from '../setup/app.js';
+import { createTestApp, testEnv, type TestApp } from '../setup/app.js';
 import { openTestDatabase } from '../setup/database.js';
 import { Receiver, until, verifyWebhook, type Received } from '../setup/webhook-receiver.js';
 
@@ -142,7 +141,7 @@ describe('secrets kept in clear before sealing, and a TOKEN_ENCRYPTION_KEY rotat
   const oldKey = randomBytes(32);
   const newKey = randomBytes(32);
   const boot = (overrides: Record<string, string>) =>
-    createApp(parseEnv({ NODE_ENV: 'test', LOG_LEVEL: 'silent', AUTH_SECRET: TEST_AUTH_SECRET, AUTH_RATE_LIMIT: 'false', DATA_DIR: dataDir, IMPORT_WORKERS: '0', ...overrides }), { database });
+    createApp(testEnv(dataDir, overrides), { database });
 
   beforeAll(async () => {
     await receiver.start();

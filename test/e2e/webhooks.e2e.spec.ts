@@ -4,72 +4,21 @@
  * delivery after a restart, giving up after the retry window, secret rotation, and the SSRF guard.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import request from 'supertest';
-import { Webhook } from 'standardwebhooks';
 import { createApp } from '../../src/app.js';
-import { parseEnv } from '../../src/config/env.js';
 import type { DatabaseHandle } from '../../src/database/database.js';
 import { WebhooksService } from '../../src/modules/webhooks/webhooks.service.js';
 import { createActivity } from '../factories/activities.js';
 import { signUp, type SignedUpUser } from '../factories/api.js';
-import { createTestApp, TEST_AUTH_SECRET, type TestApp } from '../setup/app.js';
+import { createTestApp, testEnv, type TestApp } from '../setup/app.js';
 import { openTestDatabase } from '../setup/database.js';
-
-interface Received {
-  headers: IncomingHttpHeaders;
-  body: string;
-}
-
-/** A local receiver: `answer` decides each response's status. */
-class Receiver {
-  readonly received: Received[] = [];
-  answer: (n: number) => number = () => 200;
-  private server: Server | undefined;
-  url = '';
-
-  async start(): Promise<void> {
-    this.server = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (chunk: Buffer) => chunks.push(chunk));
-      req.on('end', () => {
-        this.received.push({ headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
-        res.statusCode = this.answer(this.received.length);
-        res.end('ok');
-      });
-    });
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-    this.url = `http://127.0.0.1:${(this.server!.address() as AddressInfo).port}/hook`;
-  }
-
-  async stop(): Promise<void> {
-    await new Promise<void>((resolve) => this.server?.close(() => resolve()));
-  }
-}
+import { Receiver, until, verifyWebhook as verify } from '../setup/webhook-receiver.js';
 
 const FAST = { WEBHOOK_DISPATCH: 'true', WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true', WEBHOOK_POLL_MS: '30', WEBHOOK_RETRY_BASE_MS: '40', WEBHOOK_RETRY_MAX_MS: '150' };
-
-async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
-
-const verify = (secret: string, message: Received) =>
-  new Webhook(secret).verify(message.body, {
-    'webhook-id': String(message.headers['webhook-id']),
-    'webhook-timestamp': String(message.headers['webhook-timestamp']),
-    'webhook-signature': String(message.headers['webhook-signature']),
-  }) as { type: string; data: Record<string, unknown> };
 
 describe('outbound webhooks', () => {
   let t: TestApp;
@@ -166,7 +115,7 @@ describe('webhook retries across a restart, and giving up', () => {
   let database: DatabaseHandle;
   const dataDir = mkdtempSync(join(tmpdir(), 'webhooks-restart-'));
   const boot = (overrides: Record<string, string> = {}) =>
-    createApp(parseEnv({ NODE_ENV: 'test', LOG_LEVEL: 'silent', AUTH_SECRET: TEST_AUTH_SECRET, AUTH_RATE_LIMIT: 'false', DATA_DIR: dataDir, IMPORT_WORKERS: '0', ...FAST, ...overrides }), { database });
+    createApp(testEnv(dataDir, { ...FAST, ...overrides }), { database });
 
   beforeAll(async () => {
     await receiver.start();

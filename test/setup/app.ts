@@ -18,10 +18,9 @@ export interface TestApp {
 
 export const TEST_AUTH_SECRET = 'test-secret-that-is-long-enough-0123456789';
 
-/** Boots the real application (createApp, as main.ts does) on the test database. */
-export async function createTestApp(overrides: Record<string, string> = {}): Promise<TestApp> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'activity-api-test-'));
-  const env = parseEnv({
+/** The environment of a test app: quiet, no rate limits, no import worker and no webhook deliveries unless asked. */
+export function testEnv(dataDir: string, overrides: Record<string, string> = {}) {
+  return parseEnv({
     NODE_ENV: 'test',
     LOG_LEVEL: 'silent',
     AUTH_SECRET: TEST_AUTH_SECRET,
@@ -34,6 +33,12 @@ export async function createTestApp(overrides: Record<string, string> = {}): Pro
     WEBHOOK_DISPATCH: 'false',
     ...overrides,
   });
+}
+
+/** Boots the real application (createApp, as main.ts does) on the test database. */
+export async function createTestApp(overrides: Record<string, string> = {}): Promise<TestApp> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'activity-api-test-'));
+  const env = testEnv(dataDir, overrides);
   const database = await openTestDatabase();
   const app = await createApp(env, { database });
   return {
