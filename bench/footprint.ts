@@ -16,12 +16,12 @@
  * the maintenance database the temporary one is created from; `skip` leaves PostgreSQL out),
  * FOOTPRINT_ENV (extra `KEY=value,KEY=value` settings for the server, e.g. STREAM_WORKERS=1).
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import postgres from 'postgres';
+import { freePort, sample, type ProcSample } from './server-process.js';
 
 const IDLE_SECONDS = Number(process.env.FOOTPRINT_IDLE_SECONDS ?? 60);
 const CORPUS = resolve(process.env.FOOTPRINT_CORPUS ?? '../shared/corpus/fit');
@@ -44,40 +44,9 @@ const MALLOC_ENV = (() => {
   const value = /\bMALLOC_ARENA_MAX=(\d+)/.exec(readFileSync('Dockerfile', 'utf8'))?.[1];
   return value ? { MALLOC_ARENA_MAX: value } : {};
 })();
-const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
 const MiB = 1024 * 1024;
 
-interface ProcSample {
-  rss: number;
-  hwm: number;
-  threads: number;
-  /** user + system CPU seconds since the process started. */
-  cpu: number;
-}
-
-function sample(pid: number): ProcSample {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kib = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN) * 1024;
-  const threads = Number(/^Threads:\s+(\d+)/m.exec(status)?.[1] ?? Number.NaN);
-  // Fields after the command name (which may hold spaces) are counted from its closing parenthesis.
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const cpu = (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
-  return { rss: kib('VmRSS'), hwm: kib('VmHWM'), threads, cpu };
-}
-
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
-
-function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => done(port));
-    });
-  });
-}
 
 async function waitForHealth(base: string, child: ChildProcess): Promise<void> {
   for (;;) {

@@ -20,11 +20,11 @@
  * alternately, BENCH_ROUNDS rounds (default 3); medians and ratios (B / A) are
  * printed. The first boot (initdb) uses variant B.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { freePort, sample } from './server-process.js';
 import { healthKitWorkout } from './sync-bodies.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -32,7 +32,6 @@ const WORKOUTS = Number(process.env.BENCH_WORKOUTS ?? 2000);
 const READS = Number(process.env.BENCH_READS ?? 300);
 const CORPUS = resolve(process.env.FOOTPRINT_CORPUS ?? '../shared/corpus/fit');
 const FLAG = process.env.BENCH_FLAG ?? '--liftoff-only';
-const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
 
 /** The image's CMD node arguments without the script (the same reading as bench:footprint). */
 const CMD_ARGS = (() => {
@@ -50,25 +49,10 @@ const VARIANTS: { label: string; args: string[] }[] = [
 
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
 
+/** CPU seconds and the peak in MiB, as this bench prints them. */
 function proc(pid: number) {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return {
-    cpu: (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS,
-    hwm: Number(/^VmHWM:\s+(\d+)/m.exec(status)?.[1] ?? Number.NaN) / 1024,
-  };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => done(port));
-    });
-  });
+  const { cpu, hwm } = sample(pid);
+  return { cpu, hwm: hwm / 1024 / 1024 };
 }
 
 async function boot(args: string[], dataDir: string) {
