@@ -122,6 +122,13 @@ export async function initialiseEmbeddedDataDir(pgliteDir: string, sharedBuffers
 }
 const queryLogger = ({ onQuery }: DatabaseOptions) => (onQuery ? { logQuery: (query: string) => onQuery(query) } : undefined);
 
+/**
+ * Seconds before a connection retries after a failed connect. postgres.js waits up to 20 s by default
+ * (3^n / 100), and a query queued behind that connection waits with it: with the database down, a request
+ * answered its 503 after 60–100 s. Capped at one second, jittered so that replicas do not retry in step.
+ */
+export const reconnectDelaySeconds = (retries: number) => (0.5 + Math.random() / 2) * Math.min(0.05 * 2 ** retries, 1);
+
 /** Any constant works; it only has to be the same for every process that migrates this database. */
 const MIGRATION_LOCK_KEY = 7_301_937_405;
 
@@ -130,6 +137,7 @@ export function openDatabase(options: DatabaseOptions): DatabaseHandle {
     const client = postgres(options.url, {
       max: options.maxConnections ?? 10,
       onnotice: () => undefined,
+      backoff: reconnectDelaySeconds,
     });
     const db = drizzlePostgres({ client, schema, logger: queryLogger(options) }) as unknown as Database;
     return {

@@ -304,13 +304,17 @@ describe('webhooks', () => {
     expect(updated).toMatchObject({ status: 200, body: JSON.stringify({ received: true }) });
     await until('the new name', async () => (await stored(s.t, user.athleteId)).find((r) => r.externalId === String(created.id) && r.name === 'Renamed at Strava'));
 
-    // A replayed body (Strava retries) is a no-op: no new request to Strava.
+    // The update's work row goes once its round is over (after the rename is visible, not with it).
+    const workRows = () => s.t.database.db.select().from(providerSyncItems).where(eq(providerSyncItems.externalId, String(created.id)));
+    await until('the update event done', async () => (await workRows()).length === 0);
+
+    // A replayed body (Strava retries) is a no-op: no new request to Strava, no work row.
     const event = s.strava.state.webhooks.at(-1)!.event;
     const requestsBefore = detailRequests(s.strava);
     await s.t.http().post('/api/v1/webhooks/strava').send(event).expect(200, { received: true });
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(detailRequests(s.strava)).toBe(requestsBefore);
-    expect(await s.t.database.db.select().from(providerSyncItems).where(eq(providerSyncItems.externalId, String(created.id)))).toEqual([]);
+    expect(await workRows()).toEqual([]);
 
     // Unknown owner and another subscription: acknowledged, dropped.
     await s.t.http().post('/api/v1/webhooks/strava').send({ ...event, owner_id: 999_999_999, event_time: event.event_time + 1 }).expect(200, { received: true });

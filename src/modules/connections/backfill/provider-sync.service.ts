@@ -188,11 +188,12 @@ export class ProviderSyncService implements OnApplicationBootstrap, OnModuleDest
   }
 
   private async rateLimited(connectionId: string, until: Date): Promise<void> {
+    // The instant first, then the status: a reader never sees `rate_limited` without `nextAttemptAt`.
+    await this.wakeAt(connectionId, until, this.env.CONNECTION_WORKERS);
     await this.db
       .update(providerConnections)
       .set({ status: 'rate_limited', backfillStatus: sql`case when ${providerConnections.backfillStatus} = 'running' then 'rate_limited' else ${providerConnections.backfillStatus} end` })
       .where(and(eq(providerConnections.id, connectionId), sql`${providerConnections.status} <> 'revoked'`));
-    await this.wakeAt(connectionId, until, this.env.CONNECTION_WORKERS);
   }
 
   /**
