@@ -45,13 +45,21 @@ export class TokenCipher {
   /** The plaintext; throws when the key is unknown or the value was altered (never says more). */
   open({ keyId, ciphertext }: Sealed): string {
     const key = this.keys.get(keyId);
-    if (!key) throw new Error(`No token encryption key with id ${keyId} (was TOKEN_ENCRYPTION_KEY rotated twice?)`);
+    if (!key) throw new UnknownKeyError(keyId);
     const raw = Buffer.from(ciphertext, 'base64url');
     if (raw.length < IV_BYTES + TAG_BYTES) throw new Error('Sealed token is truncated');
     const decipher = createDecipheriv('aes-256-gcm', key, raw.subarray(0, IV_BYTES));
     decipher.setAAD(Buffer.from(keyId));
     decipher.setAuthTag(raw.subarray(IV_BYTES, IV_BYTES + TAG_BYTES));
     return Buffer.concat([decipher.update(raw.subarray(IV_BYTES + TAG_BYTES)), decipher.final()]).toString('utf8');
+  }
+}
+
+/** A value sealed with a key this process does not hold (rotated twice, or a replica with another key). */
+export class UnknownKeyError extends Error {
+  constructor(readonly keyId: string) {
+    super(`No token encryption key with id ${keyId} (was TOKEN_ENCRYPTION_KEY rotated twice, or does another replica use another key?)`);
+    this.name = 'UnknownKeyError';
   }
 }
 

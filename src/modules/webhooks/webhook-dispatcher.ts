@@ -24,6 +24,7 @@ import { toChange } from '../changes/changes.service.js';
 import { ChangesRepository } from '../changes/changes.repository.js';
 import { toJob } from '../imports/imports.service.js';
 import { toState } from '../sync/sync.service.js';
+import { UnknownKeyError } from '../connections/token-cipher.js';
 import { TargetRefusedError } from './target-guard.js';
 import { sendWebhook, type SendOutcome } from './webhook-sender.js';
 import { WebhooksService } from './webhooks.service.js';
@@ -31,6 +32,12 @@ import { WebhooksService } from './webhooks.service.js';
 /** Changes turned into deliveries per endpoint and round; deliveries sent at once per round. */
 const FAN_OUT_BATCH = 500;
 const SEND_BATCH = 50;
+/**
+ * With no active endpoint in the database a round is one query, and the next comes after this many
+ * polls (5 s by default): an idle server's CPU (issue 24, bench:footprint). A new endpoint receives
+ * only the changes after its creation, so at worst its first delivery waits that long.
+ */
+export const IDLE_POLL_FACTOR = 5;
 
 /** The event type of a change, or undefined when it has none. */
 export function eventTypeOf(change: Pick<ChangeRow, 'entity' | 'op' | 'inserted'>): WebhookEventType | undefined {
@@ -98,18 +105,25 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnModuleDestro
   private schedule(delay: number): void {
     if (this.stopped) return;
     this.timer = setTimeout(() => {
-      this.round = this.runRound().finally(() => this.schedule(this.env.WEBHOOK_POLL_MS));
+      const round = this.runRound();
+      this.round = round.then(() => undefined);
+      // No endpoint anywhere: nothing can be due, so the next look comes after IDLE_POLL_FACTOR polls.
+      void round.then((endpoints) => this.schedule(endpoints === 0 ? this.env.WEBHOOK_POLL_MS * IDLE_POLL_FACTOR : this.env.WEBHOOK_POLL_MS));
     }, delay);
     this.timer.unref();
   }
 
-  private async runRound(): Promise<void> {
+  /** One round; answers the number of active endpoints (undefined when the round failed). */
+  private async runRound(): Promise<number | undefined> {
     try {
-      await this.fanOut();
+      const endpoints = await this.fanOut();
+      // Deliveries are sent only to active endpoints: with none, there is nothing to claim.
       // A full batch means more are due: keep sending rather than wait for the next poll.
-      while (!this.stopped && (await this.sendDue()) === SEND_BATCH);
+      if (endpoints > 0) while (!this.stopped && (await this.sendDue()) === SEND_BATCH);
+      return endpoints;
     } catch (error) {
       if (!this.stopped) this.logger.warn(`Webhook round failed: ${error instanceof Error ? error.message : String(error)}`);
+      return undefined;
     }
   }
 
@@ -119,9 +133,10 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnModuleDestro
     await this.sendDue();
   }
 
-  private async fanOut(): Promise<void> {
+  /** Fans the feed out to every active endpoint; answers how many there are. */
+  private async fanOut(): Promise<number> {
     const endpoints = await this.db.select({ id: webhookEndpoints.id }).from(webhookEndpoints).where(eq(webhookEndpoints.status, 'active'));
-    if (endpoints.length === 0) return;
+    if (endpoints.length === 0) return 0;
     const { watermark } = await this.changesRepository.bounds();
     for (const { id } of endpoints) {
       for (;;) {
@@ -129,6 +144,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnModuleDestro
         if (!more) break;
       }
     }
+    return endpoints.length;
   }
 
   /**
@@ -241,9 +257,21 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnModuleDestro
     const body = JSON.stringify(delivery.payload);
     let outcome: SendOutcome;
     try {
+      const headers = this.sign(endpoint, delivery.id, body);
       const pinned = await this.webhooks.checkTarget(endpoint.url);
-      outcome = await sendWebhook(endpoint.url, pinned, this.sign(endpoint, delivery.id, body), body, this.env.WEBHOOK_TIMEOUT_MS);
+      outcome = await sendWebhook(endpoint.url, pinned, headers, body, this.env.WEBHOOK_TIMEOUT_MS);
     } catch (error) {
+      if (error instanceof UnknownKeyError && Date.now() - delivery.createdAt.getTime() < this.env.WEBHOOK_RETRY_WINDOW_MS) {
+        // Not the receiver's failure and not an attempt: left to a process that holds the key (a
+        // replica mid-rotation of TOKEN_ENCRYPTION_KEY) and looked at again after a poll. Past the
+        // retry window it is a failed attempt like any other, and the endpoint is disabled saying why.
+        this.logger.warn(`Delivery ${delivery.id} left for another process: ${error.message}`);
+        await this.db
+          .update(webhookDeliveries)
+          .set({ nextAttemptAt: new Date(Date.now() + this.env.WEBHOOK_POLL_MS) })
+          .where(and(eq(webhookDeliveries.id, delivery.id), eq(webhookDeliveries.status, 'pending')));
+        return;
+      }
       outcome = { durationMs: 0, error: error instanceof TargetRefusedError ? `target refused: ${error.message}` : error instanceof Error ? error.message : String(error) };
     }
     await this.record(endpoint, delivery, outcome);

@@ -124,8 +124,8 @@ export class WebhooksService implements OnApplicationBootstrap, OnModuleDestroy 
         }
       } catch (error) {
         // Sealed under a key this process does not have (rotated twice, or another DATA_DIR's
-        // development key): left as it is, never a reason not to start. Its deliveries fail with the
-        // reason until the key is given back or the secret rotated.
+        // development key): left as it is, never a reason not to start. Its deliveries wait for a
+        // process that holds the key, and fail with the reason once past the retry window.
         this.logger.warn(`Webhook endpoint ${row.id}: its signing secret cannot be opened (${error instanceof Error ? error.message : String(error)})`);
         continue;
       }
