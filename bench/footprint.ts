@@ -14,7 +14,7 @@
  * Knobs: FOOTPRINT_IDLE_SECONDS (default 60; each idle period), FOOTPRINT_CORPUS (default
  * ../shared/corpus/fit), FOOTPRINT_POSTGRES (default postgres://postgres@127.0.0.1:5432/postgres,
  * the maintenance database the temporary one is created from; `skip` leaves PostgreSQL out),
- * FOOTPRINT_ENV (extra `KEY=value,KEY=value` settings for the server, e.g. STREAM_WORKERS=1).
+ * FOOTPRINT_EMBEDDED (`skip` leaves the embedded default out), FOOTPRINT_ENV (extra `KEY=value,KEY=value` settings for the server, e.g. STREAM_WORKERS=1).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -197,11 +197,13 @@ async function main() {
   console.log(`Node ${process.version}; server: ${malloc}node ${PRODUCTION_ARGS.join(' ')} (the image's CMD and ENV, NODE_ENV=production); idle periods of ${IDLE_SECONDS} s; corpus ${CORPUS}\n`);
   const runs: Run[] = [];
 
-  const dataDir = mkdtempSync(join(tmpdir(), 'bench-footprint-'));
-  try {
-    runs.push(await measure('embedded', { DATA_DIR: dataDir }));
-  } finally {
-    rmSync(dataDir, { recursive: true, force: true });
+  if (process.env.FOOTPRINT_EMBEDDED !== 'skip') {
+    const dataDir = mkdtempSync(join(tmpdir(), 'bench-footprint-'));
+    try {
+      runs.push(await measure('embedded', { DATA_DIR: dataDir }));
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   }
 
   if (POSTGRES !== 'skip') {

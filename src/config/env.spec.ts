@@ -28,6 +28,8 @@ describe('parseEnv', () => {
     [{ TRUST_PROXY: '2' }, 'TRUST_PROXY'],
     [{ S3_PUBLIC_ENDPOINT: 'minio 9000' }, 'S3_PUBLIC_ENDPOINT'],
     [{ STREAM_WORKERS: '0' }, 'STREAM_WORKERS'],
+    [{ PARSE_THREAD_HEAP_MB: '32' }, 'PARSE_THREAD_HEAP_MB'],
+    [{ PARSE_THREAD_HEAP_MB: '-1' }, 'PARSE_THREAD_HEAP_MB'],
     [{ PGLITE_SHARED_BUFFERS: '16' }, 'PGLITE_SHARED_BUFFERS'],
     [{ PGLITE_SHARED_BUFFERS: '16 MB' }, 'PGLITE_SHARED_BUFFERS'],
   ])('rejects %j with one message naming %s', (source, setting) => {
@@ -44,10 +46,12 @@ describe('parseEnv', () => {
     expect(error.message).not.toContain('\n');
   });
 
-  it('reads the footprint knobs: STREAM_WORKERS (unset: the pool decides) and PGLITE_SHARED_BUFFERS (16MB)', () => {
+  it('reads the footprint knobs: STREAM_WORKERS (unset: the pool decides), PGLITE_SHARED_BUFFERS (16MB), PARSE_THREAD_HEAP_MB (128; 0 is no cap)', () => {
     const defaults = parseEnv({});
     expect(defaults.STREAM_WORKERS).toBeUndefined();
     expect(defaults.PGLITE_SHARED_BUFFERS).toBe('16MB');
+    expect(defaults.PARSE_THREAD_HEAP_MB).toBe(128);
+    expect(parseEnv({ PARSE_THREAD_HEAP_MB: '0' }).PARSE_THREAD_HEAP_MB).toBe(0);
     expect(parseEnv({ STREAM_WORKERS: '2', PGLITE_SHARED_BUFFERS: '64MB' })).toMatchObject({ STREAM_WORKERS: 2, PGLITE_SHARED_BUFFERS: '64MB' });
   });
 

@@ -69,6 +69,16 @@ export const EnvSchema = z
     /** File-import jobs this process runs at once (0: it only enqueues them; other replicas run them). */
     IMPORT_WORKERS: z.coerce.number().int().min(0).max(16).default(1),
     /**
+     * The heap (old generation, MiB) of a thread decoding imported files; 0: no cap. A file that needs
+     * more is decoded again on a thread without it, so the cap bounds memory, never what imports.
+     */
+    PARSE_THREAD_HEAP_MB: z.coerce
+      .number()
+      .int()
+      .max(65_536)
+      .refine((mb) => mb === 0 || mb >= 64, 'must be 0 (no cap) or at least 64 (a thread needs ~30 MiB to load the decoders)')
+      .default(128),
+    /**
      * Provider connections (README "Connecting Strava and Garmin"). A provider without a client id is
      * not offered. The base URLs exist so tests and self-hosters can point at a fake or a proxy.
      */

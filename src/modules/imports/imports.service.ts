@@ -102,7 +102,10 @@ export class ImportsService implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly originals: OriginalsService,
     private readonly exportRestore: ExportRestore,
   ) {
-    this.pool = new ParsePool({ threads: Math.max(1, Math.min(availableParallelism(), env.IMPORT_WORKERS + 1)) });
+    this.pool = new ParsePool({
+      threads: Math.max(1, Math.min(availableParallelism(), env.IMPORT_WORKERS + 1)),
+      heapMb: env.PARSE_THREAD_HEAP_MB || undefined,
+    });
   }
 
   async onApplicationBootstrap(): Promise<void> {

@@ -13,6 +13,7 @@ const fit = (day: number) =>
   }).bytes;
 
 const crashing = new URL('../../../test/fixtures/imports/crashing-parse.worker.ts', import.meta.url);
+const hungry = new URL('../../../test/fixtures/imports/hungry-parse.worker.ts', import.meta.url);
 
 function parsed(outcome: ParseOutcome) {
   if ('rejected' in outcome) throw new Error(`rejected: ${outcome.rejected}`);
@@ -88,6 +89,23 @@ describe('ParsePool (piscina, the threaded path from the TypeScript sources)', (
     expect(parsed(good).result.activities).toHaveLength(1);
     const after = await Promise.all([4, 5, 6].map((day) => parsePool.parse(fit(day), `day-${day}.fit`)));
     expect(after.map((outcome) => parsed(outcome).result.activities.length)).toEqual([1, 1, 1]);
+  });
+
+  it('a file too large for the capped heap is decoded again on a thread without the cap: the cap bounds memory, never what imports', async () => {
+    const parsePool = pool({ threads: 1, heapMb: 96, worker: hungry });
+    const outcome = parsed(await parsePool.parse(fit(9), 'hungry.fit'));
+    expect(outcome.result.activities).toHaveLength(1);
+    expect(outcome.result.activities[0]!.streams.heart_rate?.timestamps.length).toBe(601);
+    expect(parsePool.uncappedRetries).toBe(1);
+    // The next ordinary files go to the capped thread again.
+    parsed(await parsePool.parse(fit(10), 'run.fit'));
+    expect(parsePool.uncappedRetries).toBe(1);
+  });
+
+  it('without a cap there is nothing to retry: the same hungry file is decoded at once', async () => {
+    const parsePool = pool({ threads: 1, worker: hungry });
+    parsed(await parsePool.parse(fit(11), 'hungry.fit'));
+    expect(parsePool.uncappedRetries).toBe(0);
   });
 
   it('close() abandons a file still in hand: its parse throws instead of hanging or answering a verdict', async () => {

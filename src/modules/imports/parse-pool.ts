@@ -22,7 +22,19 @@ export interface ParsePoolOptions {
   inline?: boolean;
   /** How long a thread without a file stays before it leaves; 30 s by default. */
   idleTimeoutMs?: number;
+  /**
+   * The old-generation heap of a thread, in MiB (none: V8's own limit). A file whose decoding needs
+   * more is decoded again, once, on a thread without the cap (see `heapMb` in ParsePool).
+   */
+  heapMb?: number;
 }
+
+const outOfMemory = (error: unknown) => (error as { code?: unknown } | null)?.code === 'ERR_WORKER_OUT_OF_MEMORY';
+
+const crashed = (error: unknown): ParseOutcome => {
+  const cause = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return { rejected: WORKER_CRASHED, decoderError: `the parse worker thread died: ${cause}` };
+};
 
 /** The answer to a file whose worker thread died under it (a crash, not a verdict on the file's bytes). */
 export const WORKER_CRASHED = 'the file could not be read: the decoder stopped unexpectedly while reading it';
@@ -69,9 +81,15 @@ function ownRealm<T>(value: T): T {
  */
 export class ParsePool {
   private pool: Piscina | undefined;
+  /** The thread without a heap cap, for a file the capped threads could not hold (started on demand). */
+  private uncapped: Piscina | undefined;
   private readonly shutdown = new AbortController();
   /** Thread of each answer (tests: the work really left the calling thread). */
   lastThreadId: number | undefined;
+  /** Files decoded again without the heap cap (the capped thread ran out of memory on them). */
+  uncappedRetries = 0;
+  /** The last errors of threads that died between files. */
+  threadErrors: string[] = [];
 
   constructor(private readonly options: ParsePoolOptions = {}) {
     if (options.eager && !options.inline) this.workers();
@@ -83,16 +101,20 @@ export class ParsePool {
 
   async parse(bytes: Uint8Array, name: string): Promise<ParseOutcome> {
     if (this.options.inline) return parseInline(bytes, name);
-    // Copy into a buffer of its own that moves to the worker: the caller keeps its bytes (they are archived as the original).
-    const copy = bytes.slice();
-    const task: ParseTask = { bytes: copy, name };
     let answer: ParseAnswer;
     try {
-      answer = (await this.workers().run(task, { transferList: [copy.buffer], signal: this.shutdown.signal })) as ParseAnswer;
+      answer = await this.run(this.workers(), bytes, name);
     } catch (error) {
       if (this.shutdown.signal.aborted) throw error;
-      const cause = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-      return { rejected: WORKER_CRASHED, decoderError: `the parse worker thread died: ${cause}` };
+      if (!outOfMemory(error) || this.options.heapMb === undefined) return crashed(error);
+      // The capped heap was too small for this file (a very long recording): once more without the cap.
+      this.uncappedRetries++;
+      try {
+        answer = await this.run((this.uncapped ??= this.start(false)), bytes, name);
+      } catch (again) {
+        if (this.shutdown.signal.aborted) throw again;
+        return crashed(again);
+      }
     }
     this.lastThreadId = answer.threadId;
     if ('failed' in answer) throw new Error(answer.failed);
@@ -100,38 +122,53 @@ export class ParsePool {
     return ownRealm({ result: answer.result, prepared: answer.prepared });
   }
 
+  private async run(pool: Piscina, bytes: Uint8Array, name: string): Promise<ParseAnswer> {
+    // Copy into a buffer of its own that moves to the worker: the caller keeps its bytes (they are archived as the original).
+    const copy = bytes.slice();
+    const task: ParseTask = { bytes: copy, name };
+    return (await pool.run(task, { transferList: [copy.buffer], signal: this.shutdown.signal })) as ParseAnswer;
+  }
+
   /** Threads started so far. */
   get threadCount(): number {
-    return this.pool?.threads.length ?? 0;
+    return (this.pool?.threads.length ?? 0) + (this.uncapped?.threads.length ?? 0);
   }
 
   async close(): Promise<void> {
     this.shutdown.abort();
-    const pool = this.pool;
-    this.pool = undefined;
-    await pool?.close({ force: true });
+    const pools = [this.pool, this.uncapped];
+    this.pool = this.uncapped = undefined;
+    await Promise.all(pools.map((pool) => pool?.close({ force: true })));
   }
 
   private workers(): Piscina {
-    this.pool ??= this.start();
+    this.pool ??= this.start(true);
     return this.pool;
   }
 
-  private start(): Piscina {
+  private start(capped: boolean): Piscina {
     const compiled = new URL('./parse.worker.js', import.meta.url);
     const fromSource = !this.options.worker && !existsSync(fileURLToPath(compiled));
     const filename = this.options.worker ?? (fromSource ? new URL('./parse.worker.ts', import.meta.url) : compiled);
     const typescript = filename.pathname.endsWith('.ts');
-    return new Piscina({
+    const pool = new Piscina({
       filename: filename.href,
-      maxThreads: this.threads,
+      maxThreads: capped ? this.threads : 1,
       // Threads start on the first file and leave after 30 s without one: a thread that has decoded
       // a large file holds 100–200 MiB, which an idle server should give back (issue 24,
       // bench:footprint); the next import pays ~0.2 s to start one. Eager (the CLI): all, kept.
-      minThreads: this.options.eager ? this.threads : 0,
+      minThreads: this.options.eager && capped ? this.threads : 0,
+      // The cap bounds the server's peak during imports: V8 lets a thread's heap grow well past what it
+      // holds before collecting, and a capped thread collects sooner (bench:footprint, PostgreSQL: the
+      // peak of an import of ../shared/corpus/fit 373 → 329 MiB with 128 MiB; README, "Footprint").
+      ...(capped && this.options.heapMb !== undefined ? { resourceLimits: { maxOldGenerationSizeMb: this.options.heapMb } } : {}),
       idleTimeout: this.options.idleTimeoutMs ?? 30_000,
       // Workers need none of the parent's flags (some, like --expose-gc, are refused in a worker).
       execArgv: typescript ? ['--import', new URL('../streams/workers/typescript-hooks.mjs', import.meta.url).href] : [],
     });
+    // A thread that dies holding no file (piscina emits it on the pool, where unheard it would end the
+    // process): the next file starts another.
+    pool.on('error', (error: unknown) => (this.threadErrors = [...this.threadErrors.slice(-9), String(error)]));
+    return pool;
   }
 }
