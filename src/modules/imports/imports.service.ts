@@ -294,7 +294,12 @@ export class ImportsService implements OnApplicationBootstrap, OnModuleDestroy {
     try {
       const tweak = this.tweaks.file;
       if (tweak) {
-        for (const activity of activities) for (const one of [activity, ...activity.children]) tweak(one, { name, format });
+        for (const activity of activities) {
+          for (const one of [activity, ...activity.children]) {
+            tweak(one, { name, format });
+            ownRealmSamples(one);
+          }
+        }
         // The tweak may have changed samples: prepared again here (tests only; no tweak in production).
         const { prepareStreams } = await import('./prepare-streams.js');
         prepared = await prepareStreams(activities);
@@ -606,6 +611,22 @@ export class ImportsService implements OnApplicationBootstrap, OnModuleDestroy {
       this.logger.error(`Import job ${jobId} failed: ${String(error)}`);
       await this.jobs.updateJob(jobId, { status: 'failed', error: 'The import stopped on a server error; it is retried automatically' });
       throw error;
+    }
+  }
+}
+
+/**
+ * The activity's sample columns as this realm's typed arrays. A worker's answer is rebuilt in Node's
+ * main realm; code in another realm (Jest runs tests in a vm context) refuses them (`instanceof
+ * Float64Array`) when it prepares them again, as deriveFile does after a mapping tweak.
+ */
+function ownRealmSamples(activity: ImportedActivity): void {
+  for (const samples of Object.values(activity.streams)) {
+    const columns = samples as unknown as Record<string, unknown> | undefined;
+    for (const [key, column] of Object.entries(columns ?? {})) {
+      if (ArrayBuffer.isView(column) && !(column instanceof Float64Array) && column.constructor.name === 'Float64Array') {
+        columns![key] = Float64Array.from(column as unknown as ArrayLike<number>);
+      }
     }
   }
 }
