@@ -4,6 +4,7 @@
  * MappingTweaks (createApp's `mappingTweaks`), never by touching the database.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { execFile, execFileSync } from 'node:child_process';
 import { and, count, eq, inArray } from 'drizzle-orm';
 import { fitActivityFixture } from '../../libs/testing/fit-builder.js';
 import { activities, activityStreams, changes, originals, reprocessJobs } from '../../src/database/schema/index.js';
@@ -234,4 +235,31 @@ describe('reprocess', () => {
     await t.http().get(`/api/v1/reprocess/${job.body.id}`).set(owner.auth).expect(200);
     await t.http().get('/api/v1/reprocess/00000000-0000-4000-8000-000000000000').set(owner.auth).expect(404);
   });
+
+  it('runs as `npm run reprocess -- --athlete <id> [--dry-run]` with a progress bar and a summary', async () => {
+    // The compiled CLI, as `npm run reprocess` runs it (CI has built it already: API_DIST_BUILT).
+    if (process.env.API_DIST_BUILT !== 'true') execFileSync('npm', ['run', 'build', '--silent'], { stdio: 'pipe' });
+    const user = await signUp(t);
+    await upload(t, user, [
+      { name: 'ride.gpx', bytes: utf8(gpxDocument(new Date(Date.UTC(2025, 7, 1, 7)), trackPoints(60), 'Ride')) },
+      { name: 'junk.gpx', bytes: utf8('not a track') },
+    ]).expect(200);
+    const before = await snapshot(user.athleteId);
+    const cli = (args: string[]) =>
+      new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+        const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: process.env.TEST_DATABASE_URL, DATA_DIR: t.env.DATA_DIR, AUTH_SECRET: t.env.AUTH_SECRET, LOG_LEVEL: 'silent', NODE_OPTIONS: '' };
+        execFile('node', ['dist/scripts/reprocess.js', ...args], { env, timeout: 120_000 }, (error, stdout, stderr) =>
+          resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+        );
+      });
+    const dry = await cli(['--athlete', user.athleteId, '--dry-run']);
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toMatch(/Reprocess dry run finished \(nothing written\)/);
+    expect(dry.stdout).toMatch(/Unchanged\s+1\n/);
+    expect(dry.stdout).toMatch(/Rejected files still unreadable\s+1\n/);
+    expect(await snapshot(user.athleteId)).toEqual(before);
+    const bad = await cli(['--athlete', user.athleteId, '--source', 'fax']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/Unknown source/);
+  }, 120_000);
 });
