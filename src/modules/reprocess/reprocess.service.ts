@@ -284,10 +284,14 @@ export class ReprocessService implements OnApplicationBootstrap, OnModuleDestroy
       return;
     }
     if (dryRun) {
-      derived.activities.forEach((_, index) => {
+      // Prepared streams are listed per activity in file order, each one's legs right after it.
+      let offset = 0;
+      for (const activity of derived.activities) {
         tally.result.created++;
-        tally.change({ activityId: null, sha256: original.sha256, outcome: 'created', fields: [], streams: Object.keys(derived.prepared[index] ?? {}) });
-      });
+        const streams = Object.entries(derived.prepared[offset] ?? {}).flatMap(([type, stream]) => (stream?.ok ? [type] : []));
+        tally.change({ activityId: null, sha256: original.sha256, outcome: 'created', fields: [], streams });
+        offset += 1 + activity.children.length;
+      }
       return;
     }
     const result = await this.imports.importLeaf(owner, { kind: 'file', name, bytes });
