@@ -184,10 +184,11 @@ describe('reprocess', () => {
     // The rule goes: the held-back file parses now and becomes an activity; its original becomes imported.
     tweaks.file = betterGpx;
     const dryCreate = await reprocess(user, { dryRun: true, sources: ['file'] });
-    expect(dryCreate.result).toMatchObject({ unchanged: 3, updated: 0, created: 1, stillRejected: 1, changes: [expect.objectContaining({ activityId: null, outcome: 'created' })] });
+    expect(dryCreate.result).toMatchObject({ unchanged: 3, updated: 0, created: 1, stillRejected: 1, changes: [expect.objectContaining({ activityId: null, outcome: 'created', streams: expect.arrayContaining(['heart_rate', 'position']) })] });
     expect(await snapshot(user.athleteId)).toEqual(after);
     const created = await reprocess(user, { sources: ['file'] });
     expect(created.result).toMatchObject({ unchanged: 3, updated: 0, created: 1, failed: 0, stillRejected: 1 });
+    expect(created.result.changes).toEqual([expect.objectContaining({ outcome: 'created', streams: expect.arrayContaining(['heart_rate', 'position']) })]);
     const newId = created.result.changes[0]!.activityId!;
     const heldBack = (await t.http().get(`/api/v1/activities/${newId}`).set(user.auth).expect(200)).body;
     expect(heldBack).toMatchObject({ name: 'Held back', source: 'file', deviceName: 'Tweaked GPS', revision: 1 });

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { and, asc, count, eq, gt, gte, inArray, type SQL } from 'drizzle-orm';
-import type { Database } from '../../database/database.js';
+import type { Database, Transaction } from '../../database/database.js';
 import { InjectDb } from '../../database/database.module.js';
 import {
   activities,
@@ -84,6 +84,28 @@ export class ReprocessRepository {
       .from(activities)
       .where(and(eq(activities.athleteId, athleteId), eq(activities.parentId, parentId)))
       .orderBy(asc(activities.startTime), asc(activities.id));
+  }
+
+  /**
+   * Locks the activities a reprocess is about to rewrite (in the caller's transaction) and answers
+   * those whose `updated_at` is no longer what the comparison read: changed meanwhile (an edit, a
+   * sync batch), so the comparison is stale.
+   */
+  async lockUnchangedSince(tx: Transaction, read: readonly Pick<ActivityRow, 'id' | 'updatedAt'>[]): Promise<string[]> {
+    if (read.length === 0) return [];
+    const rows = await tx
+      .select({ id: activities.id, updatedAt: activities.updatedAt })
+      .from(activities)
+      .where(
+        inArray(
+          activities.id,
+          read.map((row) => row.id),
+        ),
+      )
+      .orderBy(asc(activities.id))
+      .for('update');
+    const now = new Map(rows.map((row) => [row.id, row.updatedAt.getTime()]));
+    return read.filter((row) => now.get(row.id) !== row.updatedAt.getTime()).map((row) => row.id);
   }
 
   async details(activityId: string): Promise<{

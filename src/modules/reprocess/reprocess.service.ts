@@ -283,14 +283,17 @@ export class ReprocessService implements OnApplicationBootstrap, OnModuleDestroy
       tally.result.stillRejected++;
       return;
     }
+    // The stream types of each activity: prepared streams are listed per activity in file order, each one's legs right after it.
+    let offset = 0;
+    const streams = derived.activities.map((activity) => {
+      const types = Object.entries(derived.prepared[offset] ?? {}).flatMap(([type, stream]) => (stream?.ok ? [type] : []));
+      offset += 1 + activity.children.length;
+      return types;
+    });
     if (dryRun) {
-      // Prepared streams are listed per activity in file order, each one's legs right after it.
-      let offset = 0;
-      for (const activity of derived.activities) {
+      for (const types of streams) {
         tally.result.created++;
-        const streams = Object.entries(derived.prepared[offset] ?? {}).flatMap(([type, stream]) => (stream?.ok ? [type] : []));
-        tally.change({ activityId: null, sha256: original.sha256, outcome: 'created', fields: [], streams });
-        offset += 1 + activity.children.length;
+        tally.change({ activityId: null, sha256: original.sha256, outcome: 'created', fields: [], streams: types });
       }
       return;
     }
@@ -299,10 +302,11 @@ export class ReprocessService implements OnApplicationBootstrap, OnModuleDestroy
       tally.result.stillRejected++;
       return;
     }
-    for (const activityId of result.activityIds) {
+    // The importer answers the activities it created in file order.
+    result.activityIds.forEach((activityId, index) => {
       tally.result.created++;
-      tally.change({ activityId, sha256: original.sha256, outcome: 'created', fields: [], streams: [] });
-    }
+      tally.change({ activityId, sha256: original.sha256, outcome: 'created', fields: [], streams: result.activityIds.length === streams.length ? streams[index]! : [] });
+    });
   }
 
   private async reprocessFile(owner: ImportOwner, original: OriginalRow, bytes: Uint8Array, items: ActivityRow[], dryRun: boolean, tally: Tally): Promise<void> {
@@ -425,9 +429,11 @@ export class ReprocessService implements OnApplicationBootstrap, OnModuleDestroy
       tally.result.unchanged++;
       return;
     }
-    tally.result.updated++;
-    tally.change({ activityId: row.id, sha256, outcome: 'updated', fields, streams });
-    if (dryRun) return;
+    if (dryRun) {
+      tally.result.updated++;
+      tally.change({ activityId: row.id, sha256, outcome: 'updated', fields, streams });
+      return;
+    }
 
     const changed = [
       { row, difference: own },
@@ -436,6 +442,8 @@ export class ReprocessService implements OnApplicationBootstrap, OnModuleDestroy
     const hash = target.sourceDataHash && !row.sourceDataHash?.startsWith(PENDING) ? { sourceDataHash: target.sourceDataHash } : {};
     // Each changed row once: revision + 1, regrouped, in one transaction (the change feed's triggers fire in it).
     const written = await this.activities.transaction(async (tx) => {
+      // An edit or a sync batch that changed a row since it was compared wins: nothing is written.
+      if ((await this.jobs.lockUnchangedSince(tx, [row, ...legs])).length > 0) return undefined;
       const rows = new Map<string, ActivityRow>();
       for (const { row: current, difference } of changed) {
         const payload = { ...difference.payload, ...(current === row ? hash : {}), ...(current.sourceDataReceivedAt ? { sourceDataReceivedAt: current.sourceDataReceivedAt } : {}) };
@@ -443,9 +451,15 @@ export class ReprocessService implements OnApplicationBootstrap, OnModuleDestroy
       }
       return rows;
     });
+    if (!written) {
+      tally.fail(row.id, sha256, 'the activity changed while it was reprocessed (an edit or a sync); run the reprocess again');
+      return;
+    }
+    tally.result.updated++;
+    tally.change({ activityId: row.id, sha256, outcome: 'updated', fields, streams });
     for (const { row: current, difference } of changed) {
       if (difference.streams.length === 0) continue;
-      const now = written.get(current.id) ?? current;
+      const now = written.get(current.id)!;
       const { rejected } = await this.streams.storePreparedStreams(
         { id: now.id, athleteId: now.athleteId, startTime: now.startTime, endTime: now.endTime },
         Object.fromEntries(difference.streams),
