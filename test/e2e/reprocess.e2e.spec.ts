@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFile, execFileSync } from 'node:child_process';
 import { and, count, eq, inArray } from 'drizzle-orm';
-import { fitActivityFixture } from '../../libs/testing/fit-builder.js';
+import { buildFitMultisport, fitActivityFixture } from '../../libs/testing/fit-builder.js';
 import { activities, activityStreams, changes, originals, reprocessJobs } from '../../src/database/schema/index.js';
 import type { MappingTweaks } from '../../src/modules/imports/mapping-tweaks.js';
 import { UnreadableFileError, type ImportedActivity } from '../../src/modules/imports/parsers/types.js';
@@ -206,6 +206,40 @@ describe('reprocess', () => {
     expect(await revisionOf(runId)).toBe(revisions.run);
     tweaks.file = undefined;
     tweaks.sync = undefined;
+  });
+
+  it('derives a session with its legs: unchanged, then only the changed leg, with an edited statistic kept', async () => {
+    const user = await signUp(t);
+    const tri = buildFitMultisport({
+      startTime: new Date(Date.UTC(2025, 8, 6, 6)),
+      legs: [
+        { sport: 'swimming', subSport: 'openWater', seconds: 120, channels: { heartRate: true, position: true } },
+        { sport: 'transition', seconds: 30, channels: { heartRate: true } },
+        { sport: 'cycling', seconds: 240, channels: { heartRate: true, position: true, power: true } },
+      ],
+    });
+    const imported = await upload(t, user, [{ name: 'tri.fit', bytes: tri.bytes }]).expect(200);
+    const parentId = imported.body.files[0].activityIds[0] as string;
+    const parent = (await t.http().get(`/api/v1/activities/${parentId}`).set(user.auth).expect(200)).body;
+    const [swim, transition, bike] = parent.children.map((child: { id: string }) => child.id) as string[];
+    expect((await reprocess(user)).result).toMatchObject({ unchanged: 1, updated: 0, failed: 0 });
+
+    // The user sets the bike leg's statistics; a better FIT reader names the legs' device and doubles the bike's power.
+    await t.http().patch(`/api/v1/activities/${bike}`).set(user.auth).send({ statistics: [{ key: 'avg_power_w', value: 1, unit: 'W' }] }).expect(200);
+    const revisions = await Promise.all([parentId, swim!, transition!, bike!].map(revisionOf));
+    tweaks.file = (activity) => {
+      if (!activity.activityType.includes('cycling') && !activity.activityType.includes('biking')) return;
+      activity.deviceName = 'Tweaked bike computer';
+      activity.statistics = [];
+      const power = activity.streams.power as { timestamps: Float64Array; values: Float64Array } | undefined;
+      if (power) power.values = power.values.map((value) => value * 2);
+    };
+    const run = await reprocess(user);
+    tweaks.file = undefined;
+    expect(run.result).toMatchObject({ unchanged: 0, updated: 1, failed: 0, changes: [{ activityId: parentId, fields: ['children[2].deviceName'], streams: ['children[2].power'] }] });
+    expect(await Promise.all([parentId, swim!, transition!, bike!].map(revisionOf))).toEqual([revisions[0], revisions[1], revisions[2], revisions[3]! + 1]);
+    const leg = (await t.http().get(`/api/v1/activities/${bike}`).set(user.auth).expect(200)).body;
+    expect(leg).toMatchObject({ deviceName: 'Tweaked bike computer', statistics: [{ key: 'avg_power_w', value: 1, unit: 'W' }] });
   });
 
   it('takes only the originals asked for: sources and since', async () => {
