@@ -11,7 +11,6 @@ import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { NestFactory } from '@nestjs/core';
 import { ACTIVITY_SOURCES, DateTimeInputSchema, type ActivitySource, type ReprocessResult } from '@unified-activity/contract';
-import cliProgress from 'cli-progress';
 import { eq } from 'drizzle-orm';
 import { openConfiguredDatabase } from '../src/app.js';
 import { AppModule } from '../src/app.module.js';
@@ -21,6 +20,7 @@ import { DataDirLockedError } from '../src/database/data-dir-lock.mjs';
 import { athletes } from '../src/database/schema/index.js';
 import { seedCatalog } from '../src/database/seed.js';
 import { ReprocessService } from '../src/modules/reprocess/reprocess.service.js';
+import { progressBar } from './progress-bar.js';
 
 const USAGE =
   'Usage: npm run reprocess -- --athlete <athlete id> [--dry-run] [--source file,healthkit,strava,garmin,health_connect] [--since <ISO 8601 date-time>] [--report result.json]';
@@ -95,10 +95,7 @@ async function main() {
       ? await database.db.select({ userId: athletes.userId }).from(athletes).where(eq(athletes.id, values.athlete))
       : [];
     if (!athlete) fail(`No athlete ${values.athlete} in the ${database.kind} database`);
-    const bar = new cliProgress.SingleBar(
-      { format: ' {bar} {value}/{total} originals | {unchanged} unchanged | {updated} updated | {created} created | {failed} failed | ETA {eta_formatted}', hideCursor: true, etaBuffer: 50 },
-      cliProgress.Presets.shades_classic,
-    );
+    const bar = progressBar('{value}/{total} originals | {unchanged} unchanged | {updated} updated | {created} created | {failed} failed');
     const started = performance.now();
     let barStarted = false;
     const result = await app.get(ReprocessService).reprocessAthlete(
