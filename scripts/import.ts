@@ -14,7 +14,6 @@ import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { NestFactory } from '@nestjs/core';
-import cliProgress from 'cli-progress';
 import { eq } from 'drizzle-orm';
 import { openConfiguredDatabase } from '../src/app.js';
 import { AppModule } from '../src/app.module.js';
@@ -27,6 +26,7 @@ import { seedCatalog } from '../src/database/seed.js';
 import { ImportsService, summarise } from '../src/modules/imports/imports.service.js';
 import { ParsePool } from '../src/modules/imports/parse-pool.js';
 import { unpack, type Leaf } from '../src/modules/imports/unpack.js';
+import { progressBar } from './progress-bar.js';
 
 const USAGE = 'Usage: npm run import -- <files, folders or zips…> --athlete <athlete id> [--jobs N] [--report results.json]';
 
@@ -114,14 +114,7 @@ async function main() {
 
     let total = 0;
     for (const path of positionals) total += await countFiles(resolve(path));
-    const bar = new cliProgress.SingleBar(
-      {
-        format: ' {bar} {value}/{total} files | {activities} activities | {samples} samples | {rate} files/s | ETA {eta_formatted}',
-        hideCursor: true,
-        etaBuffer: 50,
-      },
-      cliProgress.Presets.shades_classic,
-    );
+    const bar = progressBar('{value}/{total} files | {activities} activities | {samples} samples | {rate} files/s');
     bar.start(total, 0, { activities: 0, samples: '0', rate: '0.0' });
 
     let interrupted = false;

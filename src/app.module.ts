@@ -8,21 +8,25 @@ import { HttpExceptionFilter } from './common/http-exception.filter.js';
 import { ApiModule } from './modules/api/api.module.js';
 import { AuthModule } from './modules/auth/auth.module.js';
 import { HealthModule } from './modules/health/health.module.js';
+import { MappingTweaksModule, type MappingTweaks } from './modules/imports/mapping-tweaks.js';
 
 export interface AppModuleOptions {
   env: Env;
   database: DatabaseHandle;
   ownsDatabase: boolean;
+  /** Tests only: changes of parsing and mapping (MappingTweaks); none in production. */
+  mappingTweaks?: MappingTweaks;
 }
 
 @Module({})
 export class AppModule {
-  static forRoot({ env, database, ownsDatabase }: AppModuleOptions): DynamicModule {
+  static forRoot({ env, database, ownsDatabase, mappingTweaks }: AppModuleOptions): DynamicModule {
     return {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(env),
         DatabaseModule.forRoot(database, { closeOnShutdown: ownsDatabase }),
+        MappingTweaksModule.forRoot(mappingTweaks),
         AuthModule,
         HealthModule,
         ApiModule,

@@ -10,12 +10,15 @@ import type { Env } from './config/env.js';
 import { initialiseEmbeddedDataDir, openDatabase, type DatabaseHandle } from './database/database.js';
 import { seedCatalog } from './database/seed.js';
 import { ApiService } from './modules/api/api.service.js';
+import type { MappingTweaks } from './modules/imports/mapping-tweaks.js';
 import { answerFrameworkError, answerMalformedHttp } from './modules/api/errors.js';
 
 export interface CreateAppOptions {
   /** An already-open database (tests share one per file); the app then does not close it. */
   database?: DatabaseHandle;
   logger?: Logger;
+  /** Tests only: the injection point for a change of parsing or mapping (MappingTweaks, used to test reprocessing). */
+  mappingTweaks?: MappingTweaks;
 }
 
 /** Opens the database the configuration names: Postgres with DATABASE_URL, else PGlite under DATA_DIR. */
@@ -48,7 +51,7 @@ export async function createApp(env: Env, options: CreateAppOptions = {}): Promi
     trustProxy: env.TRUST_PROXY,
   });
   const app = await NestFactory.create<NestFastifyApplication>(
-    AppModule.forRoot({ env, database, ownsDatabase: !options.database }),
+    AppModule.forRoot({ env, database, ownsDatabase: !options.database, mappingTweaks: options.mappingTweaks }),
     adapter,
     { logger: new PinoNestLogger(logger), abortOnError: false },
   );

@@ -20,12 +20,13 @@ type Satisfies<Row, Public> = [keyof Public] extends [keyof Row] ? (PublicColumn
 export type ActivityRowSatisfiesSummary = Assert<Satisfies<ActivityRow, ActivitySummary>>;
 /**
  * The columns an activity summary leaves out, on purpose: a new column must be added to the contract or here.
- * sourceData and the archive pointer are in the detail view only; userId and the payload hash are internal.
+ * sourceData and the archive pointer are in the detail view only; userId, the payload hash and the
+ * fields the user edited (reprocessing's bookkeeping) are internal.
  */
 export type ActivityPrivateColumns = Assert<
   Equal<
     Exclude<keyof ActivityRow, keyof ActivitySummary>,
-    'sourceData' | 'sourceDataReceivedAt' | 'sourceArchiveKey' | 'sourceArchiveIndex' | 'sourceDataHash' | 'userId'
+    'sourceData' | 'sourceDataReceivedAt' | 'sourceArchiveKey' | 'sourceArchiveIndex' | 'sourceDataHash' | 'editedFields' | 'userId'
   >
 >;
 /** Every measure of the contract's MEASURES is a nullable number column. */

@@ -13,7 +13,7 @@ import { signUp, type SignedUpUser } from '../factories/api.js';
 import { createTestApp, type TestApp } from '../setup/app.js';
 
 /** Columns that are never public (src/database/contract-conformance.ts), under their camelCase and SQL names. */
-const PRIVATE_KEYS = ['userId', 'user_id', 'sourceDataHash', 'source_data_hash', 'sourceDataReceivedAt', 'source_data_received_at'];
+const PRIVATE_KEYS = ['userId', 'user_id', 'sourceDataHash', 'source_data_hash', 'sourceDataReceivedAt', 'source_data_received_at', 'editedFields', 'edited_fields'];
 /** Private to lists: only the detail view carries the payload and its archive pointer. */
 const DETAIL_ONLY_KEYS = ['sourceData', 'sourceArchiveKey', 'sourceArchiveIndex', 'source_data', 'source_archive_key', 'source_archive_index'];
 

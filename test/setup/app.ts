@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import request from 'supertest';
-import { createApp } from '../../src/app.js';
+import { createApp, type CreateAppOptions } from '../../src/app.js';
 import { parseEnv, type Env } from '../../src/config/env.js';
 import type { DatabaseHandle } from '../../src/database/database.js';
 import { openTestDatabase } from './database.js';
@@ -36,11 +36,11 @@ export function testEnv(dataDir: string, overrides: Record<string, string> = {})
 }
 
 /** Boots the real application (createApp, as main.ts does) on the test database. */
-export async function createTestApp(overrides: Record<string, string> = {}): Promise<TestApp> {
+export async function createTestApp(overrides: Record<string, string> = {}, options: Pick<CreateAppOptions, 'mappingTweaks'> = {}): Promise<TestApp> {
   const dataDir = mkdtempSync(join(tmpdir(), 'activity-api-test-'));
   const env = testEnv(dataDir, overrides);
   const database = await openTestDatabase();
-  const app = await createApp(env, { database });
+  const app = await createApp(env, { database, ...options });
   return {
     app,
     database,

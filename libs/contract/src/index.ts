@@ -11,6 +11,7 @@ import { connectionsContract, providerWebhooksContract } from './connections.con
 import { importsContract } from './imports.contract.js';
 import { originalsContract } from './originals.contract.js';
 import { exportsContract } from './exports.contract.js';
+import { reprocessContract } from './reprocess.contract.js';
 import { streamsContract } from './streams.contract.js';
 import { syncContract } from './sync.contract.js';
 
@@ -27,6 +28,7 @@ export const contract = {
   providerWebhooks: providerWebhooksContract,
   originals: originalsContract,
   exports: exportsContract,
+  reprocess: reprocessContract,
 };
 
 export type Contract = typeof contract;
@@ -47,4 +49,5 @@ export * from './changes.contract.js';
 export * from './webhooks.contract.js';
 export * from './originals.contract.js';
 export * from './exports.contract.js';
+export * from './reprocess.contract.js';
 export * from './statistics.js';

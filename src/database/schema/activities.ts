@@ -89,6 +89,12 @@ export const activities = pgTable(
      * grouping (src/modules/activities/duplicates/), under the athlete's advisory lock.
      */
     duplicateOf: uuid('duplicate_of'),
+    /**
+     * The fields the user changed by PATCH since the activity was last ingested (promoted field names
+     * as in the API, `statistics`, `events`): a reprocess from the archived original never overwrites
+     * them (docs/data-model.md, "Reprocessing"); a re-ingest of a new payload clears them.
+     */
+    editedFields: text('edited_fields').array().notNull().default(sql`'{}'::text[]`),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },

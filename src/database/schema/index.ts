@@ -12,3 +12,4 @@ export * from './changes.js';
 export * from './webhooks.js';
 export * from './originals.js';
 export * from './exports.js';
+export * from './reprocess.js';

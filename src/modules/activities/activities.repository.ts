@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { and, asc, eq, exists, getTableColumns, inArray, or, sql } from 'drizzle-orm';
+import { and, asc, eq, exists, getTableColumns, inArray, or, sql, type SQL } from 'drizzle-orm';
 import type { AnyPgColumn } from 'drizzle-orm/pg-core';
 import type { Database, Transaction } from '../../database/database.js';
 import { InjectDb } from '../../database/database.module.js';
@@ -212,7 +212,7 @@ export class ActivitiesRepository {
   }
 
   /** Updates the user's activity (an edit, a re-ingest, its payload's hash); false when the user has no such activity. */
-  async update(tx: Transaction, userId: string, id: string, values: Partial<Omit<NewActivityRow, 'userId' | 'athleteId'>>): Promise<boolean> {
+  async update(tx: Transaction, userId: string, id: string, values: Partial<Omit<NewActivityRow, 'userId' | 'athleteId' | 'editedFields'>> & { editedFields?: string[] | SQL<string[]> }): Promise<boolean> {
     const rows = await tx
       .update(activities)
       .set(values)

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { sql } from 'drizzle-orm';
 import { Injectable } from '@nestjs/common';
 import { ORPCError } from '@orpc/server';
 import { activityTypes } from '../../../libs/seed-data/activity-types.js';
@@ -13,7 +14,7 @@ import type {
 } from '@unified-activity/contract';
 import type { Transaction } from '../../database/database.js';
 import { isUniqueViolation, pgError, PG_CHECK_VIOLATION, PG_DEADLOCK, PG_FOREIGN_KEY_VIOLATION } from '../../database/errors.js';
-import type { ActivityRow, NewActivityRow } from '../../database/schema/index.js';
+import { activities as activitiesTable, type ActivityRow, type NewActivityRow } from '../../database/schema/index.js';
 import { AthletesService } from '../athletes/athletes.service.js';
 import { ActivityTypesService } from '../catalog/activity-types.service.js';
 import { StreamMetadataService } from '../streams/stream-metadata.service.js';
@@ -283,7 +284,9 @@ export class ActivitiesService {
       await this.activities.transaction(async (tx) => {
         const changes: Partial<NewActivityRow> = { ...fields, ...(parentId !== undefined ? { parentId } : {}) };
         if (Object.keys(changes).length > 0 || statistics || events) {
-          if (!(await this.activities.update(tx, userId, id, { ...changes, updatedAt: new Date() }))) throw notFound();
+          // What the user changed wins over a later reprocess from the original (docs/data-model.md, "Reprocessing").
+          const edited = [...Object.entries(fields).flatMap(([key, value]) => (value === undefined ? [] : [key])), ...(statistics ? ['statistics'] : []), ...(events ? ['events'] : [])];
+          if (!(await this.activities.update(tx, userId, id, { ...changes, editedFields: withEdited(edited), updatedAt: new Date() }))) throw notFound();
         }
         if (statistics) await this.activities.replaceStatistics(tx, userId, id, statistics);
         if (events) await this.activities.replaceEvents(tx, userId, id, events.map(toNewEvent));
@@ -454,7 +457,8 @@ export class ActivitiesService {
     for (const item of created) results.push({ index: item.index, id: insertedIds.get(item.externalId)!, outcome: 'created', revision: 1 });
     for (const { item, id, revision } of changed) {
       const { id: _id, ...values } = row(item, item.fields, null, true, id);
-      await this.activities.update(tx, batch.userId, id, { ...values, revision, updatedAt: batch.receivedAt });
+      // A new payload replaces what the user edited too: the edits are no longer "since ingest".
+      await this.activities.update(tx, batch.userId, id, { ...values, revision, editedFields: [], updatedAt: batch.receivedAt });
       results.push({ index: item.index, id, outcome: 'updated', revision });
     }
     await this.ingest.deleteStatisticsEventsAndChildren(tx, batch.userId, changed.map((c) => c.id));
@@ -564,6 +568,13 @@ export interface SourceItemResult {
   outcome: 'created' | 'updated' | 'unchanged';
   revision: number;
 }
+
+/** The activity's edited fields with these added (each once, sorted). */
+const withEdited = (fields: readonly string[]) =>
+  sql<string[]>`array(select distinct f from unnest(${activitiesTable.editedFields} || array[${sql.join(
+    fields.map((field) => sql`${field}`),
+    sql`, `,
+  )}]::text[]) as f order by f)`;
 
 const toNewEvent = (event: NonNullable<ActivityUpdate['events']>[number]): NewEvent => ({
   ...event,

@@ -13,12 +13,13 @@ export const {
   sourceArchiveKey: _sourceArchiveKey,
   sourceArchiveIndex: _sourceArchiveIndex,
   sourceDataHash: _sourceDataHash,
+  editedFields: _editedFields,
   userId: _userId,
   ...summaryColumns
 } = getTableColumns(activities);
-export type ActivitySummaryRow = Omit<ActivityRow, 'sourceData' | 'sourceDataReceivedAt' | 'sourceArchiveKey' | 'sourceArchiveIndex' | 'sourceDataHash' | 'userId'>;
+export type ActivitySummaryRow = Omit<ActivityRow, 'sourceData' | 'sourceDataReceivedAt' | 'sourceArchiveKey' | 'sourceArchiveIndex' | 'sourceDataHash' | 'editedFields' | 'userId'>;
 
 export type NewStatistic = Pick<ActivityStatisticRow, 'key' | 'value' | 'unit'>;
 export type NewEvent = Pick<ActivityEventRow, 'eventType' | 'startTime' | 'endTime' | 'metadata'>;
 /** What a re-ingest replaces (§6): the promoted fields and the payload. */
-export type ActivityPayload = Partial<Omit<NewActivityRow, 'id' | 'userId' | 'athleteId' | 'parentId' | 'revision' | 'createdAt' | 'updatedAt'>>;
+export type ActivityPayload = Partial<Omit<NewActivityRow, 'id' | 'userId' | 'athleteId' | 'parentId' | 'revision' | 'editedFields' | 'createdAt' | 'updatedAt'>>;

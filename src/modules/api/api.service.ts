@@ -20,6 +20,7 @@ import { ProviderWebhooksRouter } from '../connections/garmin/garmin-webhooks.ro
 import { ImportsRouter } from '../imports/imports.router.js';
 import { OriginalsRouter } from '../originals/originals.router.js';
 import { ExportsRouter } from '../exports/exports.router.js';
+import { ReprocessRouter } from '../reprocess/reprocess.router.js';
 import { StreamsRouter } from '../streams/streams.router.js';
 import { SyncRouter } from '../sync/sync.router.js';
 import { WebhooksRouter } from '../webhooks/webhooks.router.js';
@@ -61,6 +62,7 @@ export class ApiService implements OnApplicationShutdown {
     private readonly providerWebhooks: ProviderWebhooksRouter,
     private readonly originals: OriginalsRouter,
     private readonly exports: ExportsRouter,
+    private readonly reprocess: ReprocessRouter,
   ) {}
 
   /** The modules mounted, by their name in the contract. */
@@ -78,11 +80,12 @@ export class ApiService implements OnApplicationShutdown {
       providerWebhooks: this.providerWebhooks,
       originals: this.originals,
       exports: this.exports,
+      reprocess: this.reprocess,
     };
   }
 
   router() {
-    const { athletes, activityTypes, activities, streams, sync, imports, connections, changes, webhooks, providerWebhooks, originals, exports } = this.modules();
+    const { athletes, activityTypes, activities, streams, sync, imports, connections, changes, webhooks, providerWebhooks, originals, exports, reprocess } = this.modules();
     return os.router({
       athletes: athletes.procedures,
       activityTypes: activityTypes.procedures,
@@ -96,6 +99,7 @@ export class ApiService implements OnApplicationShutdown {
       providerWebhooks: providerWebhooks.procedures,
       originals: originals.procedures,
       exports: exports.procedures,
+      reprocess: reprocess.procedures,
     });
   }
 

@@ -24,12 +24,13 @@ import { StreamsService, type StreamActivity } from '../streams/streams.service.
 import { ArchivedBodyError, archivedItem } from '../sync/archived-item.js';
 import { ExportRestore, looksLikeExport } from './export-restore.js';
 import { ImportQueue } from './import-queue.js';
+import { MAPPING_TWEAKS, type MappingTweaks } from './mapping-tweaks.js';
 import { ImportsRepository } from './imports.repository.js';
 import { mediaTypeOf, OriginalArchive, originalExtension, originalKey, sha256Hex, stagedUploadKey } from './original-archive.js';
 import { OriginalsService } from '../originals/originals.service.js';
 import { ParsePool } from './parse-pool.js';
 import { parseAppleHealthExport } from './parsers/index.js';
-import { UnreadableFileError, type ImportedActivity } from './parsers/types.js';
+import { UnreadableFileError, type ImportedActivity, type ParseResult } from './parsers/types.js';
 import type { PreparedStreams } from './prepare-streams.js';
 import type { PreparedUpload } from '../streams/stream-tasks.js';
 import { unpack, type ImportInput, type Leaf } from './unpack.js';
@@ -39,6 +40,11 @@ export interface ImportOwner {
   userId: string;
   athleteId: string;
 }
+
+/** A file derived with today's parsers (ImportsService.deriveFile). */
+export type DerivedFile =
+  | { ok: true; format: ParseResult['format']; activities: ImportedActivity[]; inputs: ActivityCreate[]; prepared: PreparedStreams; warnings: string[] }
+  | { ok: false; format: ParseResult['format'] | null; reason: string; warnings: string[] };
 
 /** Stored per-file results carry the index of the upload they came from, so a resumed job can drop a half-done file's. */
 type StoredResult = ImportFileResult & { upload: number };
@@ -101,6 +107,7 @@ export class ImportsService implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly queue: ImportQueue,
     private readonly originals: OriginalsService,
     private readonly exportRestore: ExportRestore,
+    @Inject(MAPPING_TWEAKS) private readonly tweaks: MappingTweaks,
   ) {
     this.pool = new ParsePool({
       threads: Math.max(1, Math.min(availableParallelism(), env.IMPORT_WORKERS + 1)),
@@ -239,28 +246,15 @@ export class ImportsService implements OnApplicationBootstrap, OnModuleDestroy {
     const existing = await this.activities.findIdByExternalId(owner.userId, owner.athleteId, 'file', sha256);
     if (existing) return { ...emptyResult(name), status: 'skipped', sha256, existingIds: [existing] };
 
-    const outcome = await pool.parse(bytes, name);
-    // A decoder failing on intact bytes is our bug, not the athlete's file: logged at error level.
-    const decoderErrors = 'rejected' in outcome ? (outcome.decoderError ? [outcome.decoderError] : []) : (outcome.result.decoderErrors ?? []);
-    for (const failure of decoderErrors) this.logger.error(`${name} (sha256 ${sha256}): ${failure}`);
     // A rejected file is archived and listed too (GET /athletes/{id}/originals?status=rejected): a later parser may read it.
     const refuse = async (reason: string, extra: Partial<ImportFileResult> = {}) => {
       await this.keepRejected(owner, name, bytes, sha256, extra.format ?? null, reason);
       return rejected(name, reason, { sha256, ...extra });
     };
-    if ('rejected' in outcome) return refuse(outcome.rejected);
-    const { format, activities, warnings } = outcome.result;
-    const { prepared } = outcome;
+    const derived = await this.deriveFile(owner, name, bytes, sha256, pool);
+    if (!derived.ok) return refuse(derived.reason, derived.format === null ? {} : { format: derived.format, warnings: derived.warnings });
+    const { format, activities, inputs, prepared, warnings } = derived;
     const result: ImportFileResult = { ...emptyResult(name), status: 'created', format, sha256, warnings: [...warnings] };
-    if (activities.length === 0) return refuse('the file holds no activity', { format, warnings });
-
-    let inputs: ActivityCreate[];
-    try {
-      inputs = this.checkActivities(owner, activities, sha256);
-    } catch (error) {
-      if (error instanceof UnreadableFileError) return refuse(error.reason, { format, warnings });
-      throw error;
-    }
     const archiveKey = originalKey(owner.athleteId, sha256, format);
     try {
       const storedByteSize = await this.keepOriginal(archiveKey, bytes);
@@ -284,6 +278,40 @@ export class ImportsService implements OnApplicationBootstrap, OnModuleDestroy {
     if (result.activityIds.length === 0) result.status = 'skipped';
     result.warnings = capWarnings(result.warnings);
     return result;
+  }
+
+  /**
+   * What a file's bytes derive to with today's parsers (and the mapping tweaks, MappingTweaks):
+   * its activities checked against the create schema, with their streams prepared, or why it is
+   * rejected. Writes nothing: the import and the reprocess (README "Reprocess") share it.
+   */
+  async deriveFile(owner: ImportOwner, name: string, bytes: Uint8Array, sha256: string, pool: ParsePool = this.pool): Promise<DerivedFile> {
+    const outcome = await pool.parse(bytes, name);
+    // A decoder failing on intact bytes is our bug, not the athlete's file: logged at error level.
+    const decoderErrors = 'rejected' in outcome ? (outcome.decoderError ? [outcome.decoderError] : []) : (outcome.result.decoderErrors ?? []);
+    for (const failure of decoderErrors) this.logger.error(`${name} (sha256 ${sha256}): ${failure}`);
+    if ('rejected' in outcome) return { ok: false, format: null, reason: outcome.rejected, warnings: [] };
+    const { format, activities, warnings } = outcome.result;
+    let { prepared } = outcome;
+    if (activities.length === 0) return { ok: false, format, reason: 'the file holds no activity', warnings };
+    try {
+      const tweak = this.tweaks.file;
+      if (tweak) {
+        for (const activity of activities) {
+          for (const one of [activity, ...activity.children]) {
+            tweak(one, { name, format });
+            ownRealmSamples(one);
+          }
+        }
+        // The tweak may have changed samples: prepared again here (tests only; no tweak in production).
+        const { prepareStreams } = await import('./prepare-streams.js');
+        prepared = await prepareStreams(activities);
+      }
+      return { ok: true, format, activities, inputs: this.checkActivities(owner, activities, sha256), prepared, warnings };
+    } catch (error) {
+      if (error instanceof UnreadableFileError) return { ok: false, format, reason: error.reason, warnings };
+      throw error;
+    }
   }
 
   private async importAppleHealth(owner: ImportOwner, leaf: Extract<Leaf, { kind: 'apple_health' }>): Promise<ImportFileResult> {
@@ -586,6 +614,22 @@ export class ImportsService implements OnApplicationBootstrap, OnModuleDestroy {
       this.logger.error(`Import job ${jobId} failed: ${String(error)}`);
       await this.jobs.updateJob(jobId, { status: 'failed', error: 'The import stopped on a server error; it is retried automatically' });
       throw error;
+    }
+  }
+}
+
+/**
+ * The activity's sample columns as this realm's typed arrays. A worker's answer is rebuilt in Node's
+ * main realm; code in another realm (Jest runs tests in a vm context) refuses them (`instanceof
+ * Float64Array`) when it prepares them again, as deriveFile does after a mapping tweak.
+ */
+function ownRealmSamples(activity: ImportedActivity): void {
+  for (const samples of Object.values(activity.streams)) {
+    const columns = samples as unknown as Record<string, unknown> | undefined;
+    for (const [key, column] of Object.entries(columns ?? {})) {
+      if (ArrayBuffer.isView(column) && !(column instanceof Float64Array) && column.constructor.name === 'Float64Array') {
+        columns![key] = Float64Array.from(column as unknown as ArrayLike<number>);
+      }
     }
   }
 }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ORPCError } from '@orpc/server';
 import type { SyncSource } from '@unified-activity/contract';
 import {
@@ -28,6 +28,7 @@ import { MAPPER_VERSION, MAPPERS } from './mappers/index.js';
 import { MappingError, type IgnoredItem, type NormalizedActivity } from './mappers/normalized.js';
 import { OriginalsService } from '../originals/originals.service.js';
 import { RawArchive } from './raw-archive.js';
+import { MAPPING_TWEAKS, type MappingTweaks } from '../imports/mapping-tweaks.js';
 import { SyncRepository } from './sync.repository.js';
 
 /** At most this many issues in one 422, so a batch of 500 broken items still answers quickly. */
@@ -132,6 +133,38 @@ function derivedValueWarnings(activity: NormalizedActivity): string[] {
   return warnings;
 }
 
+export type MappedSyncItem = { activity: NormalizedActivity; warnings: string[] } | { issues: ApiIssue[] };
+
+/**
+ * One provider item (a workout) as today's mapper reads it, with the mapping tweaks (MappingTweaks),
+ * its samples checked against it and the derived-value rules applied; or its problems, at paths
+ * within the item. The sync batch and the reprocess (README "Reprocess") share it. Throws
+ * TooManySamplesError for a stream above the sample limit.
+ */
+export function mapSyncItem(source: SyncSource, raw: Record<string, unknown>, tweaks: MappingTweaks): MappedSyncItem {
+  const mapper = MAPPERS[source];
+  const parsed = mapper.schema.safeParse(raw);
+  if (!parsed.success) return { issues: toApiIssues(parsed.error.issues as never) };
+  const issues: ApiIssue[] = [];
+  let activity: NormalizedActivity;
+  try {
+    activity = mapper.map(parsed.data as never);
+    tweaks.sync?.(activity, source);
+  } catch (error) {
+    if (error instanceof MappingError) return { issues: [{ path: error.path, message: error.message }] };
+    throw error;
+  }
+  for (const stream of activity.streams) {
+    try {
+      validateSamples(stream.type, stream.samples, activity);
+    } catch (error) {
+      if (!(error instanceof SampleValidationError)) throw error;
+      issues.push(...error.issues.map((issue) => ({ path: [...stream.path, ...issue.path], message: `${stream.type}: ${issue.message}` })));
+    }
+  }
+  return issues.length > 0 ? { issues } : { activity, warnings: derivedValueWarnings(activity) };
+}
+
 interface Ignored extends BatchItem {
   ignored: IgnoredItem;
 }
@@ -173,6 +206,7 @@ export class SyncService {
     private readonly streams: StreamsService,
     private readonly archive: RawArchive,
     private readonly originals: OriginalsService,
+    @Inject(MAPPING_TWEAKS) private readonly tweaks: MappingTweaks,
   ) {}
 
   async listStates(userId: string, athleteId: string) {
@@ -367,28 +401,15 @@ export class SyncService {
         ignored.push({ ...item, ignored: skip });
         continue;
       }
-      const at = (path: (string | number)[]) => [field, index, ...path];
-      const parsed = mapper.schema.safeParse(raw);
-      if (!parsed.success) {
-        issues.push(...toApiIssues(parsed.error.issues as never).map((issue) => ({ path: at(issue.path), message: issue.message })));
-        continue;
-      }
+      let mapped: MappedSyncItem;
       try {
-        const activity = mapper.map(parsed.data as never);
-        for (const stream of activity.streams) {
-          try {
-            validateSamples(stream.type, stream.samples, activity);
-          } catch (error) {
-            if (!(error instanceof SampleValidationError)) throw error;
-            issues.push(...error.issues.map((issue) => ({ path: at([...stream.path, ...issue.path]), message: `${stream.type}: ${issue.message}` })));
-          }
-        }
-        prepared.push({ ...item, activity, hash: payloadHash(raw), warnings: derivedValueWarnings(activity) });
+        mapped = mapSyncItem(source, raw, this.tweaks);
       } catch (error) {
-        if (error instanceof MappingError) issues.push({ path: at(error.path), message: error.message });
-        else if (error instanceof TooManySamplesError) throw new ORPCError('PAYLOAD_TOO_LARGE', { message: `${field}[${index}]: ${error.message}` });
-        else throw error;
+        if (error instanceof TooManySamplesError) throw new ORPCError('PAYLOAD_TOO_LARGE', { message: `${field}[${index}]: ${error.message}` });
+        throw error;
       }
+      if ('issues' in mapped) issues.push(...mapped.issues.map((issue) => ({ path: [field, index, ...issue.path], message: issue.message })));
+      else prepared.push({ ...item, activity: mapped.activity, hash: payloadHash(raw), warnings: mapped.warnings });
     }
     const deleted = new Set(deletedExternalIds);
     for (const item of prepared) {
