@@ -1,0 +1,242 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page, type Response } from 'playwright-core';
+import { fitActivityFixture } from '../../libs/testing/fit-builder.js';
+import { webAppDirectory } from '../../src/modules/api/web-app.js';
+import { createTestApp, type TestApp } from '../setup/app.js';
+
+/**
+ * The web app at /app in a real headless Chromium (Debian's package; CI installs it in .ci/run):
+ * sign up, import two FIT files by drag and drop, the timeline with local times and totals, one
+ * activity's charts and route, a rename that persists, sign out. Nothing may be requested from
+ * anywhere but this server; axe-core finds no serious or critical accessibility violation.
+ * Screenshots go to artifacts/web-app/ (ignored by git; CI keeps them as artefacts).
+ */
+const CHROMIUM = '/usr/bin/chromium';
+const ARTIFACTS = join(process.cwd(), 'artifacts', 'web-app');
+const built = existsSync(join(webAppDirectory(), 'index.html'));
+const hasChromium = existsSync(CHROMIUM);
+if (!hasChromium) console.warn(`web-app e2e skipped: ${CHROMIUM} not found (apt-get install -y chromium)`);
+if (!built) console.warn('web-app e2e skipped: the web app is not built (npm run build)');
+const itWithChromium = hasChromium && built ? it : it.skip;
+
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
+const LOCAL_SCHEMES = new Set(['data:', 'blob:', 'about:', 'chrome:', 'chrome-extension:']);
+function leavesLoopback(url: string): boolean {
+  const parsed = new URL(url);
+  return !LOCAL_SCHEMES.has(parsed.protocol) && !LOOPBACK_HOSTS.has(parsed.hostname);
+}
+
+const RUN_CHANNELS = { heartRate: true, position: true, altitude: true, speed: true, distance: true, cadence: true };
+/** A one-hour run in Zurich (08:00 local, CEST) with three laps: 3,600 heart-rate samples, more than a chart is wide. */
+const run = fitActivityFixture({ sport: 'running', startTime: new Date('2024-05-01T06:00:00Z'), seconds: 3600, laps: 3, channels: RUN_CHANNELS });
+/** A ride in New York the next evening (18:30 local, EDT). */
+const ride = fitActivityFixture({
+  sport: 'cycling',
+  startTime: new Date('2024-05-02T22:30:00Z'),
+  seconds: 1800,
+  channels: { ...RUN_CHANNELS, power: true },
+  origin: { latitudeDeg: 40.7128, longitudeDeg: -74.006 },
+});
+
+const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+interface AxeViolation {
+  id: string;
+  impact: string | null;
+  help: string;
+  nodes: { target: unknown }[];
+}
+
+/** axe-core in the page: the violations of impact serious or critical. */
+async function seriousViolations(page: Page): Promise<string[]> {
+  if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(axeSource);
+  const violations = await page.evaluate(async () => {
+    const result = await (window as unknown as { axe: { run: (context: Document) => Promise<{ violations: AxeViolation[] }> } }).axe.run(document);
+    return result.violations.map(({ id, impact, help, nodes }) => ({ id, impact, help, nodes: nodes.map((node) => ({ target: node.target })) }));
+  });
+  return violations
+    .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
+    .map((violation) => `${violation.id} (${violation.impact}): ${violation.help} at ${JSON.stringify(violation.nodes.map((node) => node.target))}`);
+}
+
+/** The `json` of an oRPC RPC answer (its meta only says which values are Dates). */
+async function rpcJson(response: Response): Promise<Record<string, unknown>> {
+  return ((await response.json()) as { json: Record<string, unknown> }).json;
+}
+
+describe('the web app at /app in headless Chromium', () => {
+  let t: TestApp;
+  let origin: string;
+  let browser: Browser | undefined;
+  let context: BrowserContext | undefined;
+
+  beforeAll(async () => {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    t = await createTestApp();
+    await t.app.listen({ port: 0, host: '127.0.0.1' });
+    origin = `http://127.0.0.1:${(t.app.getHttpServer().address() as AddressInfo).port}`;
+  });
+
+  afterAll(async () => {
+    await context?.close();
+    await browser?.close();
+    await t?.close();
+  });
+
+  it('serves the page with a CSP that allows only this origin, and hashed assets as immutable', async () => {
+    const page = await t.http().get('/app/');
+    if (!built) return;
+    expect(page.status).toBe(200);
+    expect(page.headers['content-type']).toMatch(/text\/html/);
+    expect(page.headers['content-security-policy']).toContain("script-src 'self'");
+    expect(page.headers['content-security-policy']).toContain("connect-src 'self'");
+    const script = /src="(\/app\/assets\/[^"]+\.js)"/.exec(page.text)?.[1];
+    expect(script).toBeDefined();
+    const asset = await t.http().get(script!);
+    expect(asset.status).toBe(200);
+    expect(asset.headers['cache-control']).toContain('immutable');
+    expect((await t.http().get('/app/assets/nothing-here.js')).status).toBe(404);
+  });
+
+  itWithChromium(
+    'sign up → import two FIT files by drag and drop → timeline → activity charts and route → rename → sign out, all from 127.0.0.1',
+    async () => {
+      browser = await chromium.launch({
+        executablePath: CHROMIUM,
+        args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      });
+      context = await browser.newContext({ viewport: { width: 1280, height: 900 }, timezoneId: 'Asia/Tokyo', locale: 'en-GB' });
+      const page = await context.newPage();
+      const requested: string[] = [];
+      const pageErrors: string[] = [];
+      page.on('request', (request) => requested.push(request.url()));
+      page.on('pageerror', (error) => pageErrors.push(error.message));
+      await context.route(
+        (url) => leavesLoopback(url.href),
+        (route) => route.abort('blockedbyclient'),
+      );
+
+      // --- sign up
+      await page.goto(`${origin}/app/`, { waitUntil: 'load' });
+      await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+      expect(await seriousViolations(page)).toEqual([]);
+      await page.getByRole('button', { name: 'Create an account' }).click();
+      await page.getByLabel('Name').fill('Ada Web');
+      await page.getByLabel('Email').fill(`web-${Date.now()}@example.test`);
+      await page.getByLabel('Password').fill('correct horse battery staple');
+      await page.getByRole('button', { name: 'Sign up' }).click();
+      await page.getByRole('heading', { name: 'Timeline' }).waitFor();
+      await page.getByText('No activities yet').waitFor();
+
+      // --- import: two FIT files dropped on the drop zone
+      await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Import' }).click();
+      await page.getByRole('heading', { name: 'Import' }).waitFor();
+      const files = [
+        { name: 'zurich-run.fit', base64: Buffer.from(run.bytes).toString('base64') },
+        { name: 'new-york-ride.fit', base64: Buffer.from(ride.bytes).toString('base64') },
+      ];
+      await page.getByTestId('dropzone').evaluate((zone, dropped) => {
+        const transfer = new DataTransfer();
+        for (const file of dropped) {
+          const bytes = Uint8Array.from(atob(file.base64), (char) => char.charCodeAt(0));
+          transfer.items.add(new File([bytes], file.name, { type: 'application/vnd.ant.fit' }));
+        }
+        zone.dispatchEvent(new DragEvent('dragover', { dataTransfer: transfer, bubbles: true, cancelable: true }));
+        zone.dispatchEvent(new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true }));
+      }, files);
+      await page.locator('.uploads > li[data-state="done"]').nth(1).waitFor({ timeout: 60_000 });
+      expect(await page.locator('.result[data-status="created"]').count()).toBe(2);
+      expect(await page.locator('.uploads').innerText()).toMatch(/zurich-run\.fit: created/);
+      expect(await seriousViolations(page)).toEqual([]);
+
+      // --- timeline: newest first, local times in each activity's own zone (the browser is in Tokyo), totals
+      await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Timeline' }).click();
+      const rows = page.locator('li.row');
+      await rows.nth(1).waitFor();
+      expect(await rows.count()).toBe(2);
+      const [rideRow, runRow] = [await rows.nth(0).innerText(), await rows.nth(1).innerText()];
+      expect(rideRow).toContain('Thu, 2 May 2024, 18:30'); // 22:30Z in New York
+      expect(runRow).toContain('Wed, 1 May 2024, 08:00'); // 06:00Z in Zurich
+      expect(runRow).toContain('1:00:00');
+      expect(rideRow).toContain('30:00');
+      expect(runRow).toContain('File');
+      const totals = (await (await context.request.get(`${origin}/api/v1/activities?includeTotals=true`)).json()) as { totals: { count: number; distanceM: number; durationS: number } };
+      expect(totals.totals).toMatchObject({ count: 2, durationS: 5400 });
+      const totalsText = await page.getByTestId('totals').innerText();
+      expect(totalsText).toContain('2 activities');
+      expect(totalsText).toContain(`${(totals.totals.distanceM / 1000).toFixed(2)} km`);
+      expect(totalsText).toContain('1 h 30 min');
+      // One week (Mon 29 Apr – Sun 5 May 2024), with its totals by category.
+      expect(await page.locator('section.week').count()).toBe(1);
+      const weekText = await page.locator('.week-totals').innerText();
+      expect(weekText).toMatch(/2 activities/);
+      expect(weekText).toMatch(/Running: 1/);
+      expect(weekText).toMatch(/Cycling: 1/);
+      expect(await seriousViolations(page)).toEqual([]);
+      await page.screenshot({ path: join(ARTIFACTS, 'timeline.png'), fullPage: true });
+
+      // --- the run: heart-rate chart downsampled to its width, route with points, laps
+      const streamAnswers: Response[] = [];
+      page.on('response', (response) => {
+        if (new URL(response.url()).pathname === '/api/rpc/streams/get') streamAnswers.push(response);
+      });
+      await rows.nth(1).getByRole('link').first().click();
+      await page.getByRole('heading', { name: 'Summary' }).waitFor();
+      const heartRate = page.locator('figure.chart[data-stream-type="heart_rate"][data-points]');
+      await heartRate.waitFor({ timeout: 30_000 });
+      const route = page.locator('figure.route svg path[data-points]');
+      await route.waitFor({ timeout: 30_000 });
+      const answers = await Promise.all(streamAnswers.map(rpcJson));
+      const heartRateAnswer = answers.find((answer) => answer.streamType === 'heart_rate')!;
+      expect(heartRateAnswer).toMatchObject({ sampleCount: 3601, downsampled: true });
+      const plotWidth = await heartRate.locator('.plot').evaluate((element) => Math.floor(element.clientWidth));
+      expect(heartRateAnswer.returnedCount).toBeLessThanOrEqual(plotWidth);
+      expect(Number(await heartRate.getAttribute('data-points'))).toBe(heartRateAnswer.returnedCount);
+      expect((heartRateAnswer.timestamps as number[]).length).toBe(heartRateAnswer.returnedCount);
+      // What uPlot holds is what the API answered.
+      expect(await heartRate.locator('canvas').count()).toBe(1);
+      const routePoints = Number(await route.getAttribute('data-points'));
+      const positionAnswer = answers.find((answer) => answer.streamType === 'position')!;
+      expect(routePoints).toBeGreaterThan(10);
+      expect(routePoints).toBe(positionAnswer.returnedCount);
+      expect(((await route.getAttribute('d')) ?? '').match(/[ML]/g)?.length).toBe(routePoints);
+      for (const type of ['speed', 'altitude', 'cadence']) {
+        await page.locator(`figure.chart[data-stream-type="${type}"][data-points]`).waitFor();
+      }
+      expect(await page.locator('section[aria-labelledby="laps"] tbody tr').count()).toBe(3);
+      expect(await page.locator('.summary').innerText()).toContain('Europe/Zurich');
+      expect(await page.getByRole('link', { name: 'Original file' }).getAttribute('href')).toMatch(/^\/api\/v1\/activities\/[0-9a-f-]{36}\/original$/);
+      expect(await seriousViolations(page)).toEqual([]);
+      await page.screenshot({ path: join(ARTIFACTS, 'activity.png'), fullPage: true });
+
+      // --- km → mi is a preference kept across reloads
+      await page.getByLabel('Units').selectOption('imperial');
+      await page.locator('.summary').getByText(/ mi$/).first().waitFor();
+
+      // --- rename and change type; both persist after a reload
+      await page.getByLabel('Name', { exact: true }).fill('Lakeside tempo run');
+      await page.getByLabel('Type', { exact: true }).selectOption('trail_running');
+      await page.getByRole('button', { name: 'Save' }).click();
+      await page.getByRole('status').filter({ hasText: 'Saved' }).waitFor();
+      await page.reload({ waitUntil: 'load' });
+      await page.getByRole('heading', { name: 'Lakeside tempo run' }).waitFor();
+      expect(await page.getByLabel('Type', { exact: true }).inputValue()).toBe('trail_running');
+      expect(await page.locator('.summary').innerText()).toMatch(/ mi\b/);
+
+      // --- sign out: the session is gone
+      await page.getByRole('button', { name: 'Sign out' }).click();
+      await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+      expect((await context.request.get(`${origin}/api/v1/activities`)).status()).toBe(401);
+
+      const external = requested.filter(leavesLoopback);
+      expect(external).toEqual([]);
+      expect(requested.filter((url) => url.startsWith('http')).every((url) => url.startsWith(origin))).toBe(true);
+      expect(pageErrors).toEqual([]);
+    },
+    180_000,
+  );
+});
