@@ -42,6 +42,16 @@ const ride = fitActivityFixture({
   origin: { latitudeDeg: 40.7128, longitudeDeg: -74.006 },
 });
 
+// The page's globals, for the functions Playwright runs in the browser (this project's lib has no DOM).
+declare const window: object;
+declare const document: unknown;
+declare class DataTransfer {
+  items: { add(file: File): void };
+}
+declare class DragEvent {
+  constructor(type: string, init: { dataTransfer: DataTransfer; bubbles: boolean; cancelable: boolean });
+}
+
 const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 interface AxeViolation {
@@ -55,7 +65,7 @@ interface AxeViolation {
 async function seriousViolations(page: Page): Promise<string[]> {
   if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(axeSource);
   const violations = await page.evaluate(async () => {
-    const result = await (window as unknown as { axe: { run: (context: Document) => Promise<{ violations: AxeViolation[] }> } }).axe.run(document);
+    const result = await (window as { axe: { run: (context: unknown) => Promise<{ violations: AxeViolation[] }> } }).axe.run(document);
     return result.violations.map(({ id, impact, help, nodes }) => ({ id, impact, help, nodes: nodes.map((node) => ({ target: node.target })) }));
   });
   return violations
@@ -145,8 +155,8 @@ describe('the web app at /app in headless Chromium', () => {
           const bytes = Uint8Array.from(atob(file.base64), (char) => char.charCodeAt(0));
           transfer.items.add(new File([bytes], file.name, { type: 'application/vnd.ant.fit' }));
         }
-        zone.dispatchEvent(new DragEvent('dragover', { dataTransfer: transfer, bubbles: true, cancelable: true }));
-        zone.dispatchEvent(new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true }));
+        zone.dispatchEvent(new DragEvent('dragover', { dataTransfer: transfer, bubbles: true, cancelable: true }) as unknown as Event);
+        zone.dispatchEvent(new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true }) as unknown as Event);
       }, files);
       await page.locator('.uploads > li[data-state="done"]').nth(1).waitFor({ timeout: 60_000 });
       expect(await page.locator('.result[data-status="created"]').count()).toBe(2);
