@@ -77,9 +77,15 @@ async function main() {
       const painted = await page.waitForFunction(() => (document.querySelector('li.row') ? performance.now() : 0), undefined, { polling: 'raf', timeout: 30_000 });
       const ms = (await painted.jsonValue()) as number;
       const fcp = await page.evaluate(() => performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? NaN);
+      // Where the time went: each API call's start and end (resource timing), navigation start = 0.
+      const calls = await page.evaluate(() =>
+        (performance.getEntriesByType('resource') as unknown as { name: string; startTime: number; responseEnd: number }[])
+          .filter((entry) => entry.name.includes('/api/'))
+          .map((entry) => `${new URL(entry.name).pathname.replace(/^\/api\/(rpc\/)?/, '')} ${entry.startTime.toFixed(0)}–${entry.responseEnd.toFixed(0)}`),
+      );
       const shown = await page.getByTestId('totals').innerText();
       if (!shown.includes(total.toLocaleString('en-US')) && !shown.includes(String(total))) throw new Error(`the timeline shows "${shown}", not ${total} activities`);
-      console.log(`  run ${run} (${run === 0 ? 'cold cache' : 'warm'}): first timeline row at ${ms.toFixed(0)} ms, first contentful paint ${fcp.toFixed(0)} ms`);
+      console.log(`  run ${run} (${run === 0 ? 'cold cache' : 'warm'}): first timeline row at ${ms.toFixed(0)} ms, first contentful paint ${fcp.toFixed(0)} ms; ${calls.join(', ')}`);
       if (run > 0) {
         times.push(ms);
         paints.push(fcp);

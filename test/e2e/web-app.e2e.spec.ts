@@ -45,6 +45,7 @@ const ride = fitActivityFixture({
 // The page's globals, for the functions Playwright runs in the browser (this project's lib has no DOM).
 declare const window: object;
 declare const document: unknown;
+declare function scrollTo(x: number, y: number): void;
 declare class DataTransfer {
   items: { add(file: File): void };
 }
@@ -163,6 +164,13 @@ describe('the web app at /app in headless Chromium', () => {
       expect(await page.locator('.uploads').innerText()).toMatch(/zurich-run\.fit: created/);
       expect(await seriousViolations(page)).toEqual([]);
 
+      // A copy of the run entered by hand: one duplicate group, one row (the file is the primary by the default priority).
+      const athleteId = ((await (await context.request.get(`${origin}/api/v1/athletes`)).json()) as { items: { id: string }[] }).items[0]!.id;
+      const copy = await context.request.post(`${origin}/api/v1/activities`, {
+        data: { athleteId, activityType: 'running', source: 'manual', name: 'Run (typed in)', startTime: '2024-05-01T06:00:00Z', endTime: '2024-05-01T07:00:00Z', timeZone: 'Europe/Zurich', durationS: 3600 },
+      });
+      expect(copy.status()).toBe(201);
+
       // --- timeline: newest first, local times in each activity's own zone (the browser is in Tokyo), totals
       await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Timeline' }).click();
       const rows = page.locator('li.row');
@@ -174,6 +182,10 @@ describe('the web app at /app in headless Chromium', () => {
       expect(runRow).toContain('1:00:00');
       expect(rideRow).toContain('30:00');
       expect(runRow).toContain('File');
+      // The group's row names both sources and opens to its other member.
+      expect(runRow).toContain('Manual');
+      await rows.nth(1).getByRole('button', { name: '1 copy' }).click();
+      await rows.nth(1).getByRole('link', { name: 'Run (typed in)' }).waitFor();
       const totals = (await (await context.request.get(`${origin}/api/v1/activities?includeTotals=true`)).json()) as { totals: { count: number; distanceM: number; durationS: number } };
       expect(totals.totals).toMatchObject({ count: 2, durationS: 5400 });
       const totalsText = await page.getByTestId('totals').innerText();
@@ -188,6 +200,13 @@ describe('the web app at /app in headless Chromium', () => {
       expect(weekText).toMatch(/Cycling: 1/);
       expect(await seriousViolations(page)).toEqual([]);
       await page.screenshot({ path: join(ARTIFACTS, 'timeline.png'), fullPage: true });
+      // Filters: the category narrows the list and its totals.
+      await page.getByLabel('Category').selectOption('cycling');
+      await page.getByTestId('totals').filter({ hasText: '1 activity' }).waitFor();
+      expect(await rows.count()).toBe(1);
+      expect(await rows.nth(0).innerText()).toContain('18:30');
+      await page.getByLabel('Category').selectOption('');
+      await rows.nth(1).waitFor();
 
       // --- the run: heart-rate chart downsampled to its width, route with points, laps
       const streamAnswers: Response[] = [];
@@ -222,6 +241,11 @@ describe('the web app at /app in headless Chromium', () => {
       expect(await page.getByRole('link', { name: 'Original file' }).getAttribute('href')).toMatch(/^\/api\/v1\/activities\/[0-9a-f-]{36}\/original$/);
       expect(await seriousViolations(page)).toEqual([]);
       await page.screenshot({ path: join(ARTIFACTS, 'activity.png'), fullPage: true });
+      // The top of the page (README's picture: docs/web-app-activity.png).
+      await page.setViewportSize({ width: 1280, height: 1120 });
+      await page.evaluate(() => scrollTo(0, 0));
+      await page.screenshot({ path: join(ARTIFACTS, 'activity-top.png') });
+      await page.setViewportSize({ width: 1280, height: 900 });
 
       // --- km → mi is a preference kept across reloads
       await page.getByLabel('Units').selectOption('imperial');

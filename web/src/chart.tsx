@@ -29,6 +29,7 @@ export function StreamChart({ spec, startMs }: { spec: ChartSpec; startMs: numbe
     if (!element) return;
     const width = Math.max(200, Math.floor(element.clientWidth));
     let plot: uPlot | undefined;
+    let resize: ResizeObserver | undefined;
     let cancelled = false;
     api.streams
       .get({ id: spec.activityId, type: spec.streamType, maxPoints: width })
@@ -54,10 +55,14 @@ export function StreamChart({ spec, startMs }: { spec: ChartSpec; startMs: numbe
           element,
         );
         setPoints(x.length);
+        // Follows the page's width; the samples stay those read for the first width.
+        resize = new ResizeObserver(() => plot?.setSize({ width: Math.max(200, Math.floor(element.clientWidth)), height: 180 }));
+        resize.observe(element);
       })
       .catch((caught: unknown) => !cancelled && setError(messageOf(caught)));
     return () => {
       cancelled = true;
+      resize?.disconnect();
       plot?.destroy();
     };
   }, [spec.activityId, spec.streamType, spec.scale, startMs]);

@@ -89,6 +89,14 @@ function Page({ route }: { route: string }) {
   return <TimelinePage />;
 }
 
+const loadBasics = () => Promise.all([api.athletes.list({}), api.activityTypes.list({})]);
+/**
+ * The athlete and the catalog, asked for at once beside the session check rather than after it (one
+ * round trip less before the timeline); used when the session turns out to exist.
+ */
+let prefetched: ReturnType<typeof loadBasics> | undefined = loadBasics();
+prefetched.catch(() => undefined);
+
 function App() {
   const route = useRoute();
   const [user, setUser] = useState<SessionUser | null | undefined>(undefined);
@@ -101,7 +109,11 @@ function App() {
   }, []);
   useEffect(() => {
     if (!user) return;
-    Promise.all([api.athletes.list({}), api.activityTypes.list({})])
+    const early = prefetched;
+    prefetched = undefined;
+    (early ?? loadBasics())
+      // Read before the session was known: signed out then, so read again now.
+      .catch(() => loadBasics())
       .then(([athletes, types]) => {
         const athlete = athletes.items[0];
         if (!athlete) throw new Error('This account has no athlete');

@@ -35,7 +35,6 @@ export function RouteMap({ activityId }: { activityId: string }) {
     const element = host.current;
     if (!element) return;
     const width = Math.max(200, Math.floor(element.clientWidth));
-    const height = Math.min(360, Math.round(width * 0.6));
     let cancelled = false;
     api.streams
       .get({ id: activityId, type: 'position', maxPoints: width })
@@ -47,6 +46,8 @@ export function RouteMap({ activityId }: { activityId: string }) {
         const ys = projected.map(([, y]) => y);
         const [minX, maxX, minY, maxY] = [Math.min(...xs), Math.max(...xs), Math.min(...ys), Math.max(...ys)];
         const padding = 16;
+        // The box takes the route's proportions, between 120 and 360 pixels high.
+        const height = Math.round(Math.max(120, Math.min(360, ((maxY - minY) / Math.max(maxX - minX, 1e-9)) * (width - 2 * padding) + 2 * padding)));
         // World pixels at zoom 0 → box pixels; with tiles, a whole zoom level so that tiles line up.
         let scale = Math.min((width - 2 * padding) / Math.max(maxX - minX, 1e-9), (height - 2 * padding) / Math.max(maxY - minY, 1e-9));
         const zoom = Math.max(0, Math.min(18, Math.floor(Math.log2(scale))));
