@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page, type Response } from 'playwright-core';
 import { fitActivityFixture } from '../../libs/testing/fit-builder.js';
 import { webAppDirectory } from '../../src/modules/api/web-app.js';
-import { createTestApp, type TestApp } from '../setup/app.js';
+import { createTestApp, testEnv, type TestApp } from '../setup/app.js';
 
 /**
  * The web app at /app in a real headless Chromium (Debian's package; CI installs it in .ci/run):
@@ -273,4 +273,28 @@ describe('the web app at /app in headless Chromium', () => {
     },
     180_000,
   );
+});
+
+describe('MAP_TILE_URL', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp({ MAP_TILE_URL: 'https://tiles.example.org/osm/{z}/{x}/{y}.png' });
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('is handed to the page, and only its origin is added to the images the page may load', async () => {
+    const page = await t.http().get('/app/');
+    if (!built) return;
+    expect(page.text).toContain('<meta name="map-tile-url" content="https://tiles.example.org/osm/{z}/{x}/{y}.png">');
+    const csp = String(page.headers['content-security-policy']);
+    expect(csp).toMatch(/img-src 'self' data: blob: https:\/\/tiles\.example\.org(;|$)/);
+    expect(csp).toContain("connect-src 'self'");
+  });
+
+  it('must be an http(s) URL with {z}, {x} and {y}', () => {
+    expect(() => testEnv('/tmp', { MAP_TILE_URL: 'https://tiles.example.org/tile.png' })).toThrow(/MAP_TILE_URL/);
+    expect(() => testEnv('/tmp', { MAP_TILE_URL: 'javascript:alert(1)//{z}{x}{y}' })).toThrow(/MAP_TILE_URL/);
+  });
 });

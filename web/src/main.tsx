@@ -94,6 +94,7 @@ const loadBasics = () => Promise.all([api.athletes.list({}), api.activityTypes.l
  * The athlete and the catalog, asked for at once beside the session check rather than after it (one
  * round trip less before the timeline); used when the session turns out to exist.
  */
+const initialSession = session();
 let prefetched: ReturnType<typeof loadBasics> | undefined = loadBasics();
 prefetched.catch(() => undefined);
 
@@ -105,7 +106,7 @@ function App() {
   const [error, setError] = useState<string | null>(null);
 
   useEffect(() => {
-    session().then(setUser, () => setUser(null));
+    initialSession.then(setUser, () => setUser(null));
   }, []);
   useEffect(() => {
     if (!user) return;
