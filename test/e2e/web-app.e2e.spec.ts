@@ -1,11 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
+import { createServer, type AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page, type Response } from 'playwright-core';
 import { fitActivityFixture } from '../../libs/testing/fit-builder.js';
 import { webAppDirectory } from '../../src/modules/api/web-app.js';
+import { defaultStravaAthlete, startFakeStrava, type FakeStrava } from '../fakes/strava/index.js';
 import { createTestApp, testEnv, type TestApp } from '../setup/app.js';
 
 /**
@@ -72,6 +73,17 @@ async function seriousViolations(page: Page): Promise<string[]> {
   return violations
     .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
     .map((violation) => `${violation.id} (${violation.impact}): ${violation.help} at ${JSON.stringify(violation.nodes.map((node) => node.target))}`);
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
 }
 
 /** The `json` of an oRPC RPC answer (its meta only says which values are Dates). */
@@ -297,4 +309,97 @@ describe('MAP_TILE_URL', () => {
     expect(() => testEnv('/tmp', { MAP_TILE_URL: 'https://tiles.example.org/tile.png' })).toThrow(/MAP_TILE_URL/);
     expect(() => testEnv('/tmp', { MAP_TILE_URL: 'javascript:alert(1)//{z}{x}{y}' })).toThrow(/MAP_TILE_URL/);
   });
+});
+
+describe('the web app: connections, source priority and export in headless Chromium', () => {
+  let t: TestApp;
+  let strava: FakeStrava;
+  let origin: string;
+  let browser: Browser | undefined;
+
+  beforeAll(async () => {
+    const port = await freePort();
+    origin = `http://127.0.0.1:${port}`;
+    strava = await startFakeStrava({ clientId: `web-app-${process.pid}-${Date.now()}`, athletes: [defaultStravaAthlete(880_000_000 + Math.floor(Math.random() * 1e7))], activities: 3 });
+    t = await createTestApp({
+      PUBLIC_URL: origin,
+      STRAVA_CLIENT_ID: strava.clientId,
+      STRAVA_CLIENT_SECRET: strava.clientSecret,
+      STRAVA_OAUTH_URL: strava.oauthUrl,
+      STRAVA_API_URL: strava.apiUrl,
+      // The export job runs in this app.
+      IMPORT_WORKERS: '1',
+    });
+    await t.app.listen({ port, host: '127.0.0.1' });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await t?.close();
+    await strava?.close();
+  });
+
+  itWithChromium(
+    'connects Strava (backfill progress, then its activities on the timeline), reorders sources, exports and disconnects',
+    async () => {
+      browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking'] });
+      const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+      const requested: string[] = [];
+      const page = await context.newPage();
+      page.on('request', (request) => requested.push(request.url()));
+      page.on('dialog', (dialog) => void dialog.accept());
+      await context.route(
+        (url) => leavesLoopback(url.href),
+        (route) => route.abort('blockedbyclient'),
+      );
+
+      const response = await context.request.post(`${origin}/api/auth/sign-up/email`, { data: { name: 'Sam Sources', email: `sources-${Date.now()}@example.test`, password: 'correct horse battery staple' } });
+      expect(response.status()).toBe(200);
+      await page.goto(`${origin}/app/#/settings`, { waitUntil: 'load' });
+      await page.getByRole('heading', { name: 'Sources & export' }).waitFor();
+
+      // Only the configured provider is offered; connecting goes through the (fake) consent page and back here.
+      const connections = page.locator('section[aria-labelledby="connections"]');
+      await connections.getByRole('button', { name: 'Connect' }).waitFor();
+      expect(await connections.innerText()).not.toContain('Garmin');
+      await connections.getByRole('button', { name: 'Connect' }).click();
+      await page.waitForURL(`${origin}/app/#/settings`);
+      await connections.getByText(/history: \d+ fetched/).waitFor({ timeout: 30_000 });
+      await connections.getByText('history: 3 fetched, 0 to go (done)').waitFor({ timeout: 60_000 });
+      expect(await seriousViolations(page)).toEqual([]);
+      await page.screenshot({ path: join(ARTIFACTS, 'settings.png'), fullPage: true });
+
+      await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Timeline' }).click();
+      await page.locator('li.row').nth(2).waitFor();
+      expect(await page.locator('li.row .badge.source-strava').count()).toBe(3);
+
+      // Source priority: Strava moved to the top with the keyboard-reachable buttons, then saved.
+      await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Sources & export' }).click();
+      const before = (await (await context.request.get(`${origin}/api/v1/athletes`)).json()) as { items: { id: string }[] };
+      const athleteId = before.items[0]!.id;
+      const priorities = async () => ((await (await context.request.get(`${origin}/api/v1/athletes/${athleteId}/source-priorities`)).json()) as { default: string[] }).default;
+      const initial = await priorities();
+      for (let i = initial.indexOf('strava'); i > 0; i--) await page.getByRole('button', { name: 'Move Strava up' }).click();
+      await page.getByRole('button', { name: 'Save order' }).click();
+      await page.getByRole('status').filter({ hasText: /^Saved/ }).waitFor();
+      expect((await priorities())[0]).toBe('strava');
+
+      // Export: the job runs, then its download link answers the zip.
+      await page.getByRole('button', { name: 'Export all my data' }).click();
+      const download = page.getByRole('link', { name: /Download the export/ });
+      await download.waitFor({ timeout: 60_000 });
+      const zip = await context.request.get(`${origin}${await download.getAttribute('href')}`);
+      expect(zip.status()).toBe(200);
+      expect(zip.headers()['content-type']).toContain('application/zip');
+
+      // Disconnect (confirmed in the dialog): Connect is offered again.
+      await connections.getByRole('button', { name: 'Disconnect' }).click();
+      await connections.getByRole('button', { name: 'Connect' }).waitFor();
+
+      // The browser talked to this server and to the fake provider's consent page, both on 127.0.0.1.
+      expect(requested.filter(leavesLoopback)).toEqual([]);
+      await context.close();
+    },
+    180_000,
+  );
 });
