@@ -20,15 +20,15 @@ const DOCS_CSP = {
 };
 
 /**
- * The web app (/app): its scripts and styles come from this server only; uPlot and the charts set
- * inline style attributes; route maps may show tiles from MAP_TILE_URL's origin when it is set.
+ * The web app (/app): its scripts and styles come from this server only (styles set from script, as
+ * uPlot's, are not inline sources); route maps may show tiles from MAP_TILE_URL's origin when it is set.
  */
 export function appCsp(mapTileUrl?: string): Record<string, string[]> {
   const tiles = mapTileUrl ? [new URL(mapTileUrl.replace(/\{[a-z]\}/g, '0')).origin] : [];
   return {
     defaultSrc: ["'self'"],
     scriptSrc: ["'self'"],
-    styleSrc: ["'self'", "'unsafe-inline'"],
+    styleSrc: ["'self'"],
     imgSrc: ["'self'", 'data:', 'blob:', ...tiles],
     connectSrc: ["'self'"],
     objectSrc: ["'none'"],

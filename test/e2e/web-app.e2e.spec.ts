@@ -138,6 +138,11 @@ describe('the web app at /app in headless Chromium', () => {
       const pageErrors: string[] = [];
       page.on('request', (request) => requested.push(request.url()));
       page.on('pageerror', (error) => pageErrors.push(error.message));
+      // What the page's CSP refused (an inline style or script, a tile from elsewhere): nothing may be.
+      const refused: string[] = [];
+      page.on('console', (message) => {
+        if (/Content Security Policy/i.test(message.text())) refused.push(message.text());
+      });
       await context.route(
         (url) => leavesLoopback(url.href),
         (route) => route.abort('blockedbyclient'),
@@ -282,6 +287,7 @@ describe('the web app at /app in headless Chromium', () => {
       expect(external).toEqual([]);
       expect(requested.filter((url) => url.startsWith('http')).every((url) => url.startsWith(origin))).toBe(true);
       expect(pageErrors).toEqual([]);
+      expect(refused).toEqual([]);
     },
     180_000,
   );

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 
@@ -8,9 +8,8 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
  * (dist/src/modules/api) and from the sources the tests run (src/modules/api) alike.
  */
 export function webAppDirectory(): string {
-  const here = dirname(fileURLToPath(import.meta.url));
-  const root = here.split('/').includes('dist') ? resolve(here, '../../../..') : resolve(here, '../../..');
-  return join(root, 'dist', 'web');
+  const above = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+  return basename(above) === 'dist' ? join(above, 'web') : join(above, 'dist', 'web');
 }
 
 export interface WebAppOptions {
