@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page, type Response } from 'playwright-core';
 import { fitActivityFixture } from '../../libs/testing/fit-builder.js';
 import { webAppDirectory } from '../../src/modules/api/web-app.js';
+import { appleHealthExport, gpxDocument, trackPoints } from '../factories/imports.js';
 import { defaultStravaAthlete, startFakeStrava, type FakeStrava } from '../fakes/strava/index.js';
 import { createTestApp, testEnv, type TestApp } from '../setup/app.js';
 
@@ -317,7 +318,7 @@ describe('MAP_TILE_URL', () => {
   });
 });
 
-describe('the web app: connections, source priority and export in headless Chromium', () => {
+describe('the web app: connections, an Apple Health folder, source priority and export in headless Chromium', () => {
   let t: TestApp;
   let strava: FakeStrava;
   let origin: string;
@@ -346,7 +347,7 @@ describe('the web app: connections, source priority and export in headless Chrom
   });
 
   itWithChromium(
-    'connects Strava (backfill progress, then its activities on the timeline), reorders sources, exports and disconnects',
+    'connects Strava (backfill progress, then its activities on the timeline), imports an Apple Health folder, reorders sources, exports and disconnects',
     async () => {
       browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking'] });
       const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
@@ -389,6 +390,21 @@ describe('the web app: connections, source priority and export in headless Chrom
       await page.getByRole('button', { name: 'Save order' }).click();
       await page.getByRole('status').filter({ hasText: /^Saved/ }).waitFor();
       expect((await priorities())[0]).toBe('strava');
+
+      // An unpacked Apple Health export dropped as a folder: zipped in the page, sent as one file.
+      const health = appleHealthExport(new Date('2024-03-04T07:00:00Z'), trackPoints(120));
+      await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Import' }).click();
+      await page.getByTestId('dropzone').evaluate((zone, dropped) => {
+        const transfer = new DataTransfer();
+        for (const [name, text] of dropped) transfer.items.add(new File([text], name, { type: 'text/xml' }));
+        zone.dispatchEvent(new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true }) as unknown as Event);
+      }, [['apple_health_export/export.xml', health.xml], ['apple_health_export/workout-routes/route_run.gpx', gpxDocument(new Date('2024-03-04T07:00:00Z'), trackPoints(120), 'Route')]] as [string, string][]);
+      const upload = page.locator('.uploads > li[data-state="done"]');
+      await upload.waitFor({ timeout: 60_000 });
+      expect(await upload.locator('strong').first().innerText()).toBe('apple_health_export.zip');
+      expect(await upload.locator('.result[data-status="created"]').count()).toBe(1);
+      expect(await upload.innerText()).toMatch(/apple_health_export\.zip.*: created/);
+      await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Sources & export' }).click();
 
       // Export: the job runs, then its download link answers the zip.
       await page.getByRole('button', { name: 'Export all my data' }).click();

@@ -1,3 +1,4 @@
+import { zipSync } from 'fflate';
 import { useRef, useState } from 'preact/hooks';
 import { api, messageOf, type Api } from './api.js';
 import { useApp } from './context.js';
@@ -36,6 +37,27 @@ async function droppedFiles(transfer: DataTransfer): Promise<File[]> {
   return files;
 }
 
+/** A file's path within what was dropped or picked (a folder's files keep their folders). */
+const pathOf = (file: File) => file.webkitRelativePath || file.name;
+
+/**
+ * An unpacked Apple Health export (a folder holding export.xml, with workout-routes/) only reads as
+ * one piece: its files are zipped here (stored, not compressed) into the export.zip the phone would
+ * have made, and sent as that one file. Other files go as they are.
+ */
+export async function bundleAppleHealth(files: File[]): Promise<File[]> {
+  const exportXml = files.find((file) => /(^|\/)export\.xml$/.test(pathOf(file)));
+  if (!exportXml) return files;
+  const folder = pathOf(exportXml).slice(0, -'export.xml'.length);
+  const inside = files.filter((file) => pathOf(file).startsWith(folder));
+  const entries: Record<string, Uint8Array> = {};
+  for (const file of inside) entries[`apple_health_export/${pathOf(file).slice(folder.length)}`] = new Uint8Array(await file.arrayBuffer());
+  // Synchronous: fflate's asynchronous zip runs in blob: workers, which the page's CSP does not allow.
+  const bytes = zipSync(entries, { level: 0 });
+  const name = folder ? `${folder.replace(/\/$/, '').split('/').pop()}.zip` : 'export.zip';
+  return [...files.filter((file) => !inside.includes(file)), new File([bytes as BlobPart], name, { type: 'application/zip' })];
+}
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export function ImportPage() {
@@ -49,9 +71,10 @@ export function ImportPage() {
   const update = (key: number, change: Partial<Upload>) => setUploads((all) => all.map((upload) => (upload.key === key ? { ...upload, ...change } : upload)));
 
   /** One request per file, in turn: each file has its own progress and results (an archive: one per entry). */
-  const send = async (files: File[]) => {
+  const send = async (picked: File[]) => {
+    const files = await bundleAppleHealth(picked);
     const queued = files.map((file) => ({ file, key: ++counter.current }));
-    setUploads((all) => [...queued.map(({ file, key }) => ({ key, name: file.name, state: 'waiting' as const, results: [] })), ...all]);
+    setUploads((all) => [...queued.map(({ file, key }) => ({ key, name: pathOf(file), state: 'waiting' as const, results: [] })), ...all]);
     for (const { file, key } of queued) {
       update(key, { state: 'uploading' });
       try {
