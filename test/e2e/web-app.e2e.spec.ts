@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createServer, type AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -294,14 +295,63 @@ describe('the web app at /app in headless Chromium', () => {
   );
 });
 
+/** One grey 1 × 1 PNG, whatever the tile asked for. */
+const TILE_PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAAAAAA6fptVAAAACklEQVR4nGO4BwAAvgC9QodJ5wAAAABJRU5ErkJggg==', 'base64');
+
 describe('MAP_TILE_URL', () => {
   let t: TestApp;
+  let tiles: HttpServer | undefined;
+  let browser: Browser | undefined;
+  const tileRequests: string[] = [];
   beforeAll(async () => {
     t = await createTestApp({ MAP_TILE_URL: 'https://tiles.example.org/osm/{z}/{x}/{y}.png' });
   });
   afterAll(async () => {
+    await browser?.close();
     await t?.close();
+    await new Promise((resolve) => (tiles ? tiles.close(resolve) : resolve(undefined)));
   });
+
+  itWithChromium('draws the route on tiles from the tile server, and on nothing else', async () => {
+    tiles = createHttpServer((request, response) => {
+      tileRequests.push(request.url ?? '');
+      response.writeHead(200, { 'content-type': 'image/png' }).end(TILE_PNG);
+    });
+    await new Promise<void>((resolve) => tiles!.listen(0, '127.0.0.1', resolve));
+    const tileUrl = `http://127.0.0.1:${(tiles.address() as AddressInfo).port}/{z}/{x}/{y}.png`;
+    const app = await createTestApp({ MAP_TILE_URL: tileUrl });
+    try {
+      await app.app.listen({ port: 0, host: '127.0.0.1' });
+      const appOrigin = `http://127.0.0.1:${(app.app.getHttpServer().address() as AddressInfo).port}`;
+      browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'] });
+      const context = await browser.newContext({ viewport: { width: 1000, height: 800 } });
+      const refused: string[] = [];
+      const page = await context.newPage();
+      page.on('console', (message) => {
+        if (/Content Security Policy/i.test(message.text())) refused.push(message.text());
+      });
+      const signedUp = await context.request.post(`${appOrigin}/api/auth/sign-up/email`, { data: { name: 'Tile Viewer', email: `tiles-${Date.now()}@example.test`, password: 'correct horse battery staple' } });
+      expect(signedUp.status()).toBe(200);
+      const athleteId = ((await (await context.request.get(`${appOrigin}/api/v1/athletes`)).json()) as { items: { id: string }[] }).items[0]!.id;
+      const imported = await context.request.post(`${appOrigin}/api/v1/athletes/${athleteId}/imports`, {
+        multipart: { files: { name: 'ride.fit', mimeType: 'application/vnd.ant.fit', buffer: Buffer.from(ride.bytes) } },
+      });
+      const activityId = ((await imported.json()) as { files: { activityIds: string[] }[] }).files[0]!.activityIds[0]!;
+      await page.goto(`${appOrigin}/app/#/activity/${activityId}`, { waitUntil: 'load' });
+      await page.locator('figure.route svg path[data-points]').waitFor({ timeout: 30_000 });
+      const images = page.locator('figure.route svg image');
+      expect(await images.count()).toBeGreaterThan(0);
+      const hrefs = await images.evaluateAll((nodes) => nodes.map((node) => node.getAttribute('href') ?? ''));
+      expect(hrefs.every((href) => /^http:\/\/127\.0\.0\.1:\d+\/\d+\/\d+\/\d+\.png$/.test(href))).toBe(true);
+      // New York at the route's zoom level: the browser fetched the tiles drawn, from the tile server only.
+      for (let i = 0; i < 100 && tileRequests.length < hrefs.length; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(tileRequests.length).toBeGreaterThanOrEqual(hrefs.length);
+      expect(refused).toEqual([]);
+      await context.close();
+    } finally {
+      await app.close();
+    }
+  }, 120_000);
 
   it('is handed to the page, and only its origin is added to the images the page may load', async () => {
     const page = await t.http().get('/app/');
