@@ -15,6 +15,7 @@ COPY src ./src
 COPY libs ./libs
 COPY scripts ./scripts
 COPY bench ./bench
+COPY web ./web
 RUN npm run build
 
 FROM node:24-bookworm-slim AS runtime

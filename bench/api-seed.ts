@@ -51,7 +51,7 @@ async function createUser(sql: postgres.Sql, name: string) {
  * a load that stays in memory and one that rewrites index pages all the time. One in
  * 20 of the heavy athlete's rows is a session leg (a child of the row before it).
  */
-async function insertActivities(sql: postgres.Sql, athleteId: string, userId: string, count: number, seed: number) {
+export async function insertActivities(sql: postgres.Sql, athleteId: string, userId: string, count: number, seed: number) {
   const spacingSeconds = Math.max(60, Math.floor((10 * 365 * 86_400) / Math.max(count, 1)));
   await sql`
     insert into activities (id, athlete_id, user_id, activity_type, source, external_id, name, start_time, end_time, time_zone,

@@ -114,4 +114,7 @@ echo "$athletes" | grep -q '"items"' || { echo "authenticated request failed: $a
 status=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/api/v1/athletes")
 [ "$status" = 401 ] || { echo "unauthenticated request answered $status, expected 401"; exit 1; }
 say "authenticated GET /api/v1/athletes answered: $athletes"
+script=$(curl -fsS "http://127.0.0.1:$port/app/" | grep -o '/app/assets/[^"]*\.js' | head -1)
+[ -n "$script" ] && curl -fsS -o /dev/null "http://127.0.0.1:$port$script" || { echo "the web app (/app) is not in the image"; exit 1; }
+say "the web app answered at /app ($script)"
 say "image check passed"

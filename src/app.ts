@@ -56,7 +56,7 @@ export async function createApp(env: Env, options: CreateAppOptions = {}): Promi
     { logger: new PinoNestLogger(logger), abortOnError: false },
   );
   app.enableShutdownHooks();
-  await registerSecurityHeaders(app.getHttpAdapter().getInstance());
+  await registerSecurityHeaders(app.getHttpAdapter().getInstance(), { mapTileUrl: env.MAP_TILE_URL });
   await app.get(ApiService).mount(app.getHttpAdapter().getInstance());
   await app.init();
   await app.getHttpAdapter().getInstance().ready();

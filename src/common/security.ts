@@ -19,6 +19,25 @@ const DOCS_CSP = {
   frameAncestors: ["'none'"],
 };
 
+/**
+ * The web app (/app): its scripts and styles come from this server only (styles set from script, as
+ * uPlot's, are not inline sources); route maps may show tiles from MAP_TILE_URL's origin when it is set.
+ */
+export function appCsp(mapTileUrl?: string): Record<string, string[]> {
+  const tiles = mapTileUrl ? [new URL(mapTileUrl.replace(/\{[a-z]\}/g, '0')).origin] : [];
+  return {
+    defaultSrc: ["'self'"],
+    scriptSrc: ["'self'"],
+    styleSrc: ["'self'"],
+    imgSrc: ["'self'", 'data:', 'blob:', ...tiles],
+    connectSrc: ["'self'"],
+    objectSrc: ["'none'"],
+    baseUri: ["'self'"],
+    formAction: ["'self'"],
+    frameAncestors: ["'none'"],
+  };
+}
+
 /** JSON answers are never rendered: allow nothing at all. */
 const API_CSP = { defaultSrc: ["'none'"], frameAncestors: ["'none'"] };
 
@@ -31,7 +50,8 @@ export const WWW_AUTHENTICATE = 'Bearer realm="activity-api"';
  * strict for the API and lets the docs page run), `Cache-Control: no-store` on answers to
  * authenticated requests or that hand out credentials, and `WWW-Authenticate` on 401.
  */
-export async function registerSecurityHeaders(fastify: FastifyInstance): Promise<void> {
+export async function registerSecurityHeaders(fastify: FastifyInstance, options: { mapTileUrl?: string } = {}): Promise<void> {
+  const app = cspValue(appCsp(options.mapTileUrl));
   await fastify.register(helmet, {
     global: true,
     contentSecurityPolicy: { useDefaults: false, directives: API_CSP },
@@ -48,6 +68,7 @@ export async function registerSecurityHeaders(fastify: FastifyInstance): Promise
     if (url === '/docs' || url.startsWith('/docs/') || url.startsWith('/docs?')) {
       reply.header('content-security-policy', cspValue(DOCS_CSP));
     }
+    if (url === '/app' || url.startsWith('/app/') || url.startsWith('/app?')) reply.header('content-security-policy', app);
     const credentials = request.headers.authorization !== undefined || request.headers.cookie !== undefined;
     const issues = reply.hasHeader('set-cookie') || reply.hasHeader('set-auth-token');
     if ((credentials || issues) && !reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');

@@ -26,6 +26,7 @@ import { SyncRouter } from '../sync/sync.router.js';
 import { WebhooksRouter } from '../webhooks/webhooks.router.js';
 import { registerAuthRoute } from './auth-route.js';
 import { registerDocsPages } from './docs-pages.js';
+import { registerWebApp } from './web-app.js';
 import { errorBody, procedureErrorHandling, replyWithError, UNAUTHORIZED_BODY } from './errors.js';
 import { generateOpenApiDocument } from './openapi.js';
 import { os, type ApiContext } from './orpc.js';
@@ -161,6 +162,7 @@ export class ApiService implements OnApplicationShutdown {
     });
 
     await registerDocsPages(fastify, document);
+    await registerWebApp(fastify, { mapTileUrl: this.env.MAP_TILE_URL });
   }
 
   async onApplicationShutdown(): Promise<void> {
