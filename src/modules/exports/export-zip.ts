@@ -72,3 +72,15 @@ export class ExportZipWriter {
     this.file.destroy();
   }
 }
+
+/** One JSON document: the head's fields, then each list with one item per line. */
+export function* manifestChunks(head: Record<string, unknown>, lists: Record<string, readonly unknown[]>): Generator<string> {
+  const fields = JSON.stringify(head, null, 2);
+  yield fields.slice(0, -2);
+  for (const [name, items] of Object.entries(lists)) {
+    yield `,\n  ${JSON.stringify(name)}: [`;
+    for (let i = 0; i < items.length; i++) yield `${i === 0 ? '' : ','}\n    ${JSON.stringify(items[i])}`;
+    yield items.length === 0 ? ']' : '\n  ]';
+  }
+  yield '\n}\n';
+}
