@@ -13,27 +13,16 @@ import { readdir, stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { NestFactory } from '@nestjs/core';
-import { eq } from 'drizzle-orm';
-import { openConfiguredDatabase } from '../src/app.js';
-import { AppModule } from '../src/app.module.js';
-import { createLogger, PinoNestLogger } from '../src/common/logger.js';
-import { ConfigError, parseEnv } from '../src/config/env.js';
+import { parseEnv } from '../src/config/env.js';
 import type { ImportFileResult } from '@unified-activity/contract';
-import { DataDirLockedError } from '../src/database/data-dir-lock.mjs';
-import { athletes } from '../src/database/schema/index.js';
-import { seedCatalog } from '../src/database/seed.js';
 import { ImportsService, summarise } from '../src/modules/imports/imports.service.js';
 import { ParsePool } from '../src/modules/imports/parse-pool.js';
 import { unpack, type Leaf } from '../src/modules/imports/unpack.js';
+import { failed, fail, openCliApp } from './cli-app.js';
 import { progressBar } from './progress-bar.js';
 
 const USAGE = 'Usage: npm run import -- <files, folders or zips…> --athlete <athlete id> [--jobs N] [--report results.json]';
 
-function fail(message: string, code = 2): never {
-  console.error(message);
-  process.exit(code);
-}
 
 async function countFiles(path: string): Promise<number> {
   const info = await stat(path).catch(() => undefined);
@@ -94,22 +83,10 @@ async function main() {
   // This process imports the given files only; it takes no server jobs from the queue.
   const env = parseEnv({ LOG_LEVEL: 'warn', ...process.env, IMPORT_WORKERS: '0' });
   // The workers load the parsers and the codec while the database and Nest start.
-  const pool = new ParsePool({ threads: Math.min(jobs, Math.max(1, availableParallelism())), eager: true });
-  const database = openConfiguredDatabase(env);
-  if (env.DATABASE_MIGRATE) {
-    await database.migrate();
-    await seedCatalog(database.db);
-  }
-  const app = await NestFactory.createApplicationContext(AppModule.forRoot({ env, database, ownsDatabase: true }), {
-    logger: new PinoNestLogger(createLogger(env.LOG_LEVEL)),
-    abortOnError: false,
-  });
+  const pool = new ParsePool({ threads: Math.min(jobs, Math.max(1, availableParallelism())), eager: true, heapMb: env.PARSE_THREAD_HEAP_MB || undefined });
+  const { app, userId } = await openCliApp(env, values.athlete);
   try {
-    const [athlete] = /^[0-9a-f-]{36}$/i.test(values.athlete)
-      ? await database.db.select({ userId: athletes.userId }).from(athletes).where(eq(athletes.id, values.athlete))
-      : [];
-    if (!athlete) fail(`No athlete ${values.athlete} in the ${database.kind} database`);
-    const owner = { userId: athlete.userId, athleteId: values.athlete };
+    const owner = { userId: userId, athleteId: values.athlete };
     const imports = app.get(ImportsService);
 
     let total = 0;
@@ -154,9 +131,4 @@ async function main() {
   }
 }
 
-main().catch((error: unknown) => {
-  // A configuration error, or the embedded database held by another process (DataDirLockedError), is said as it is.
-  const plain = error instanceof ConfigError || error instanceof DataDirLockedError;
-  console.error(plain ? error.message : `Import failed: ${error instanceof Error ? error.message : String(error)}`);
-  process.exit(2);
-});
+main().catch(failed('Import'));

@@ -9,26 +9,15 @@
 import 'reflect-metadata';
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { NestFactory } from '@nestjs/core';
 import { ACTIVITY_SOURCES, DateTimeInputSchema, type ActivitySource, type ReprocessResult } from '@unified-activity/contract';
-import { eq } from 'drizzle-orm';
-import { openConfiguredDatabase } from '../src/app.js';
-import { AppModule } from '../src/app.module.js';
-import { createLogger, PinoNestLogger } from '../src/common/logger.js';
-import { ConfigError, parseEnv } from '../src/config/env.js';
-import { DataDirLockedError } from '../src/database/data-dir-lock.mjs';
-import { athletes } from '../src/database/schema/index.js';
-import { seedCatalog } from '../src/database/seed.js';
+import { parseEnv } from '../src/config/env.js';
 import { ReprocessService } from '../src/modules/reprocess/reprocess.service.js';
+import { failed, fail, openCliApp } from './cli-app.js';
 import { progressBar } from './progress-bar.js';
 
 const USAGE =
   'Usage: npm run reprocess -- --athlete <athlete id> [--dry-run] [--source file,healthkit,strava,garmin,health_connect] [--since <ISO 8601 date-time>] [--report result.json]';
 
-function fail(message: string, code = 2): never {
-  console.error(message);
-  process.exit(code);
-}
 
 const formatCount = (n: number) => n.toLocaleString('en-US');
 
@@ -81,25 +70,13 @@ async function main() {
 
   // This process reprocesses the one athlete; it takes no server jobs from the queue.
   const env = parseEnv({ LOG_LEVEL: 'warn', ...process.env, IMPORT_WORKERS: '0' });
-  const database = openConfiguredDatabase(env);
-  if (env.DATABASE_MIGRATE) {
-    await database.migrate();
-    await seedCatalog(database.db);
-  }
-  const app = await NestFactory.createApplicationContext(AppModule.forRoot({ env, database, ownsDatabase: true }), {
-    logger: new PinoNestLogger(createLogger(env.LOG_LEVEL)),
-    abortOnError: false,
-  });
+  const { app, userId } = await openCliApp(env, values.athlete);
   try {
-    const [athlete] = /^[0-9a-f-]{36}$/i.test(values.athlete)
-      ? await database.db.select({ userId: athletes.userId }).from(athletes).where(eq(athletes.id, values.athlete))
-      : [];
-    if (!athlete) fail(`No athlete ${values.athlete} in the ${database.kind} database`);
     const bar = progressBar('{value}/{total} originals | {unchanged} unchanged | {updated} updated | {created} created | {failed} failed');
     const started = performance.now();
     let barStarted = false;
     const result = await app.get(ReprocessService).reprocessAthlete(
-      { userId: athlete.userId, athleteId: values.athlete },
+      { userId: userId, athleteId: values.athlete },
       { ...(sources ? { sources: sources as ActivitySource[] } : {}), ...(since?.success ? { since: since.data } : {}), dryRun },
       (done, total, partial) => {
         const counts = { unchanged: partial.unchanged, updated: partial.updated, created: partial.created, failed: partial.failed };
@@ -119,9 +96,4 @@ async function main() {
   }
 }
 
-main().catch((error: unknown) => {
-  // A configuration error, or the embedded database held by another process (DataDirLockedError), is said as it is.
-  const plain = error instanceof ConfigError || error instanceof DataDirLockedError;
-  console.error(plain ? error.message : `Reprocess failed: ${error instanceof Error ? error.message : String(error)}`);
-  process.exit(2);
-});
+main().catch(failed('Reprocess'));
