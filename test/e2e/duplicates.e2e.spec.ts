@@ -55,6 +55,7 @@ interface Item {
   duplicateCount: number;
   distanceM: number | null;
   durationS: number | null;
+  fieldSources: Record<string, string>;
 }
 
 const list = async (user: SignedUpUser, query = '') => {
@@ -373,13 +374,17 @@ describe('legs, indoor distances, merged totals, richness', () => {
     const user = await signUp(t);
     // The FIT of a swim without distance (primary by priority) and its Strava copy with one.
     const file = await create(user, { source: 'file', activityType: 'open_water_swimming', startTime: iso(at(3)), endTime: iso(at(3, 40)), durationS: 2400 });
-    await create(user, { source: 'strava', externalId: 'sw', activityType: 'open_water_swimming', startTime: iso(at(3)), endTime: iso(at(3, 40)), durationS: 2400, distanceM: 1_900 });
-    await create(user, { source: 'manual', activityType: 'running', startTime: iso(at(4)), endTime: iso(at(4, 30)), durationS: 1800, distanceM: 5_000 });
+    const strava = await create(user, { source: 'strava', externalId: 'sw', activityType: 'open_water_swimming', startTime: iso(at(3)), endTime: iso(at(3, 40)), durationS: 2400, distanceM: 1_900 });
+    const run = await create(user, { source: 'manual', activityType: 'running', startTime: iso(at(4)), endTime: iso(at(4, 30)), durationS: 1800, distanceM: 5_000 });
     const { items, totals } = await list(user, '&includeTotals=true');
-    expect(items.find((item) => item.id === file.id)).toMatchObject({ duplicateCount: 1, distanceM: null });
+    // The group's item shows what totals count: the primary's merged figures, saying where the distance came from.
+    expect(items.find((item) => item.id === file.id)).toMatchObject({ duplicateCount: 1, distanceM: 1_900, fieldSources: { distanceM: strava.id } });
+    expect(items.find((item) => item.id === run.id)).toMatchObject({ duplicateCount: 0, distanceM: 5_000, fieldSources: {} });
     expect(totals).toEqual({ count: 2, distanceM: 6_900, durationS: 4_200 });
-    // Every member listed: each counted with its own figures.
-    expect((await list(user, '&includeTotals=true&includeDuplicates=true')).totals).toEqual({ count: 3, distanceM: 6_900, durationS: 6_600 });
+    // Every member listed: each as stored, counted with its own figures.
+    const all = await list(user, '&includeTotals=true&includeDuplicates=true');
+    expect(all.items.find((item) => item.id === file.id)).toMatchObject({ distanceM: null, fieldSources: {} });
+    expect(all.totals).toEqual({ count: 3, distanceM: 6_900, durationS: 6_600 });
   });
 
   it('totals fill a primary’s missing distance from the member its category’s priority prefers, as the detail does', async () => {
@@ -392,13 +397,15 @@ describe('legs, indoor distances, merged totals, richness', () => {
     await create(user, { source: 'strava', externalId: 'sw', ...window, distanceM: 1_900 });
     const healthKit = await create(user, { source: 'healthkit', externalId: 'hk', ...window, distanceM: 1_950 });
     const { items, totals } = await list(user, '&includeTotals=true');
-    expect(items.map((item) => item.id)).toEqual([file.id]);
+    expect(items).toEqual([expect.objectContaining({ id: file.id, distanceM: 1_950, fieldSources: { distanceM: healthKit.id } })]);
     expect(totals).toEqual({ count: 1, distanceM: 1_950, durationS: 2_400 });
     const merged = await detail(user, file.id);
     expect(merged).toMatchObject({ distanceM: 1_950, fieldSources: { distanceM: healthKit.id } });
     // Without the swimming list the default decides: Strava's distance, in totals and detail alike.
     await t.http().put(base).set(user.auth).send({ default: ['file', 'strava', 'healthkit'] }).expect(200);
-    expect((await list(user, '&includeTotals=true')).totals).toEqual({ count: 1, distanceM: 1_900, durationS: 2_400 });
+    const byDefault = await list(user, '&includeTotals=true');
+    expect(byDefault.totals).toEqual({ count: 1, distanceM: 1_900, durationS: 2_400 });
+    expect(byDefault.items[0]!.fieldSources.distanceM).not.toBe(healthKit.id);
     expect((await detail(user, file.id)).distanceM).toBe(1_900);
   });
 

@@ -6,6 +6,7 @@ import type { Env } from '../../../config/env.js';
 import type { Database, Transaction } from '../../../database/database.js';
 import { InjectDb } from '../../../database/database.module.js';
 import { activities, activityDuplicateOverrides, activityStreams, athleteSourcePriorities, athletes, type DuplicateOverrideKind } from '../../../database/schema/index.js';
+import { summaryColumns, type ActivitySummaryRow } from '../activity-rows.js';
 import { duplicateComponents, MAX_START_DIFFERENCE_MS, pairKey, type DuplicateCandidate } from './duplicate-detection.js';
 import { DEFAULT_SOURCE_PRIORITIES, electPrimary, rankMembers, tiesOnPriority, type ElectionMember } from './primary-election.js';
 
@@ -60,6 +61,14 @@ function toNode(row: NeighbourRow): Node & { overrides: [string, string, Duplica
 /** What db.execute answers: an array on postgres.js, `{ rows }` on PGlite. */
 const rowsOf = <T>(result: unknown): T[] => (Array.isArray(result) ? result : (result as { rows: T[] }).rows);
 
+/**
+ * How far from each id `neighbourhood` reads: twice the start difference a candidate may have. A
+ * copy within MAX_START_DIFFERENCE_MS of a seed then has its own candidates read in the same
+ * statement; with the candidates' reach alone, every copy of a batch (the HealthKit workout a
+ * Garmin copy joins, 40 s earlier) needed a second round for its window, doubling the reads.
+ */
+export const READ_REACH_MS = 2 * MAX_START_DIFFERENCE_MS;
+
 /** Rounds of "load the neighbours of what was just loaded" before a regroup stops growing (a guard: real chains end in one or two). */
 const MAX_ROUNDS = 50;
 
@@ -110,8 +119,8 @@ export class DuplicateGroups {
 
   /**
    * Regroups the activities `seedIds` of one athlete and everything connected to them. One statement
-   * (`neighbourhood`) loads the seeds, their candidates (activities starting within
-   * MAX_START_DIFFERENCE_MS of a seed: one range of the (athlete_id, start_time) index per seed),
+   * (`neighbourhood`) loads the seeds, their candidates and the candidates' own (activities starting
+   * within READ_REACH_MS of a seed: one range of the (athlete_id, start_time) index per seed),
    * the current group mates of all of them, and their overrides. The set grows (same statement)
    * only from connected activities whose own candidate window was not read yet (a chain of copies
    * more than 10 minutes apart) and from hand-joined partners elsewhere in time — for a batch of
@@ -144,7 +153,7 @@ export class DuplicateGroups {
       }
       for (const id of frontier) {
         const node = nodes.get(id);
-        if (node) windows.push([node.startTime.getTime() - MAX_START_DIFFERENCE_MS, node.startTime.getTime() + MAX_START_DIFFERENCE_MS]);
+        if (node) windows.push([node.startTime.getTime() - READ_REACH_MS, node.startTime.getTime() + READ_REACH_MS]);
       }
       // Grow from every former group mate of a seed (a group that loses its primary or a link is
       // regrouped whole) and from whatever is connected to a seed (a chain of unrelated back-to-back
@@ -176,7 +185,7 @@ export class DuplicateGroups {
 
   /**
    * One statement: the activities `ids`, every activity of the athlete starting within
-   * MAX_START_DIFFERENCE_MS of one of them (a LATERAL range of activities_athlete_start_time_idx per
+   * READ_REACH_MS of one of them (a LATERAL range of activities_athlete_start_time_idx per
    * id, never a scan of the history), the members of the groups of all of those (the primary by
    * id, the rest by activities_duplicate_of_idx), each with its overrides.
    * Each row of that list is then read by one probe of (id, athlete_id) (a LATERAL … LIMIT 1 the
@@ -419,6 +428,44 @@ export class DuplicateGroups {
       .where(and(eq(activityDuplicateOverrides.kind, 'same'), or(eq(activityDuplicateOverrides.activityId, id), eq(activityDuplicateOverrides.otherId, id))));
   }
 
+  /**
+   * The other members of each of `primaries`, best first as election ranks them (groupOf's order):
+   * one query for all their members with their richness, one for their athletes' priorities — a
+   * fixed cost per timeline page, whatever its size (the list's merged items).
+   */
+  async rankedMembersOf(userId: string, primaries: readonly ActivitySummaryRow[]): Promise<Map<string, ActivitySummaryRow[]>> {
+    const byPrimary = new Map<string, ActivitySummaryRow[]>();
+    if (primaries.length === 0) return byPrimary;
+    const athleteIds = [...new Set(primaries.map((row) => row.athleteId))];
+    const [members, stored] = await Promise.all([
+      this.db
+        .select({
+          ...summaryColumns,
+          // Qualified by hand: Drizzle writes a single table's columns unqualified in the select list.
+          streamTypes: sql<number>`(select count(*)::int from ${activityStreams} s where s.activity_id = "activities"."id")`,
+          samples: sql<number>`(select coalesce(sum(s.sample_count), 0)::float8 from ${activityStreams} s where s.activity_id = "activities"."id")`,
+        })
+        .from(activities)
+        .where(and(eq(activities.userId, userId), anyOf(activities.duplicateOf, primaries.map((row) => row.id)))),
+      this.db
+        .select({ athleteId: athleteSourcePriorities.athleteId, priorities: athleteSourcePriorities.priorities })
+        .from(athleteSourcePriorities)
+        .where(anyOf(athleteSourcePriorities.athleteId, athleteIds)),
+    ]);
+    const priorities = new Map(stored.map((row) => [row.athleteId, { default: row.priorities.default, byCategory: row.priorities.byCategory ?? {} }]));
+    for (const primary of primaries) {
+      const own = members.filter((member) => member.duplicateOf === primary.id).map((member) => ({ ...member, samples: Number(member.samples) }));
+      if (own.length === 0) continue;
+      // The primary takes part for the group's category; its own richness does not change the others' order.
+      const ranked = rankMembers([{ ...primary, streamTypes: 0, samples: 0 }, ...own], priorities.get(primary.athleteId) ?? DEFAULT_SOURCE_PRIORITIES);
+      byPrimary.set(
+        primary.id,
+        ranked.filter((member) => member.id !== primary.id).map(({ streamTypes: _t, samples: _s, ...row }) => row as ActivitySummaryRow),
+      );
+    }
+    return byPrimary;
+  }
+
   /** The group an activity is in (its primary first, then the members by priority), or just itself. */
   async groupOf(userId: string, id: string, duplicateOf: string | null): Promise<string[]> {
     const head = duplicateOf ?? id;
@@ -493,7 +540,7 @@ export function covered(windows: readonly [number, number][], start: number): bo
 
 /** The statement of DuplicateGroups.neighbourhood (test/integration/timeline.spec.ts reads its plan). */
 export function neighbourhoodSql(userId: string, athleteId: string, ids: readonly string[]): SQL {
-  const window = sql`${MAX_START_DIFFERENCE_MS}::int * interval '1 millisecond'`;
+  const window = sql`${READ_REACH_MS}::int * interval '1 millisecond'`;
   return sql`select a.* from unnest(array(
         with seed as (select s.id, s.start_time from ${activities} s where s.athlete_id = ${athleteId} and s.id = any(${uuidArray(ids)}::uuid[])),
         base as (
