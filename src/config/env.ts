@@ -127,6 +127,11 @@ export const EnvSchema = z
      */
     DUPLICATE_DETECTION: booleanFlag.default(true),
     /**
+     * A source-priority change re-elects the primaries of an athlete with at most this many duplicate
+     * groups inline (PUT answers how many changed); more go to a job (README, "Duplicates across sources").
+     */
+    DUPLICATE_REELECTION_INLINE_MAX: z.coerce.number().int().min(0).default(2000),
+    /**
      * How long the change feed keeps a change (README "Following changes"); an older cursor answers
      * 410 CURSOR_EXPIRED. Fractions of a day are allowed (tests use seconds).
      */

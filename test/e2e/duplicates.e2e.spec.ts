@@ -55,6 +55,7 @@ interface Item {
   duplicateCount: number;
   distanceM: number | null;
   durationS: number | null;
+  fieldSources: Record<string, string>;
 }
 
 const list = async (user: SignedUpUser, query = '') => {
@@ -143,10 +144,12 @@ describe('one workout from a FIT file, its GPX export and HealthKit', () => {
     expect((await t.http().get(base).set(user.auth).expect(200)).body).toEqual({
       default: ['file', 'garmin', 'healthkit', 'health_connect', 'strava', 'manual'],
       byCategory: {},
+      reelection: null,
     });
     const put = await t.http().put(base).set(user.auth).send({ default: ['healthkit', 'file'] }).expect(200);
-    expect(put.body).toEqual({ default: ['healthkit', 'file'], byCategory: {}, changedPrimaries: 1 });
-    expect((await t.http().get(base).set(user.auth).expect(200)).body).toEqual({ default: ['healthkit', 'file'], byCategory: {} });
+    const done = { state: 'done', changedPrimaries: 1, finishedAt: expect.any(String) };
+    expect(put.body).toEqual({ default: ['healthkit', 'file'], byCategory: {}, changedPrimaries: 1, reelection: done });
+    expect((await t.http().get(base).set(user.auth).expect(200)).body).toEqual({ default: ['healthkit', 'file'], byCategory: {}, reelection: done });
     expect((await list(user)).items).toEqual([expect.objectContaining({ id: healthKitId, duplicateCount: 2, duplicateOf: null })]);
     // The same priority again changes nothing.
     expect((await t.http().put(base).set(user.auth).send({ default: ['healthkit', 'file'] }).expect(200)).body.changedPrimaries).toBe(0);
@@ -371,13 +374,39 @@ describe('legs, indoor distances, merged totals, richness', () => {
     const user = await signUp(t);
     // The FIT of a swim without distance (primary by priority) and its Strava copy with one.
     const file = await create(user, { source: 'file', activityType: 'open_water_swimming', startTime: iso(at(3)), endTime: iso(at(3, 40)), durationS: 2400 });
-    await create(user, { source: 'strava', externalId: 'sw', activityType: 'open_water_swimming', startTime: iso(at(3)), endTime: iso(at(3, 40)), durationS: 2400, distanceM: 1_900 });
-    await create(user, { source: 'manual', activityType: 'running', startTime: iso(at(4)), endTime: iso(at(4, 30)), durationS: 1800, distanceM: 5_000 });
+    const strava = await create(user, { source: 'strava', externalId: 'sw', activityType: 'open_water_swimming', startTime: iso(at(3)), endTime: iso(at(3, 40)), durationS: 2400, distanceM: 1_900 });
+    const run = await create(user, { source: 'manual', activityType: 'running', startTime: iso(at(4)), endTime: iso(at(4, 30)), durationS: 1800, distanceM: 5_000 });
     const { items, totals } = await list(user, '&includeTotals=true');
-    expect(items.find((item) => item.id === file.id)).toMatchObject({ duplicateCount: 1, distanceM: null });
+    // The group's item shows what totals count: the primary's merged figures, saying where the distance came from.
+    expect(items.find((item) => item.id === file.id)).toMatchObject({ duplicateCount: 1, distanceM: 1_900, fieldSources: { distanceM: strava.id } });
+    expect(items.find((item) => item.id === run.id)).toMatchObject({ duplicateCount: 0, distanceM: 5_000, fieldSources: {} });
     expect(totals).toEqual({ count: 2, distanceM: 6_900, durationS: 4_200 });
-    // Every member listed: each counted with its own figures.
-    expect((await list(user, '&includeTotals=true&includeDuplicates=true')).totals).toEqual({ count: 3, distanceM: 6_900, durationS: 6_600 });
+    // Every member listed: each as stored, counted with its own figures.
+    const all = await list(user, '&includeTotals=true&includeDuplicates=true');
+    expect(all.items.find((item) => item.id === file.id)).toMatchObject({ distanceM: null, fieldSources: {} });
+    expect(all.totals).toEqual({ count: 3, distanceM: 6_900, durationS: 6_600 });
+  });
+
+  it('totals fill a primary’s missing distance from the member its category’s priority prefers, as the detail does', async () => {
+    const user = await signUp(t);
+    const base = `/api/v1/athletes/${user.athleteId}/source-priorities`;
+    // Swims: HealthKit before Strava; everything else: Strava before HealthKit.
+    await t.http().put(base).set(user.auth).send({ default: ['file', 'strava', 'healthkit'], byCategory: { swimming: ['file', 'healthkit', 'strava'] } }).expect(200);
+    const window = { activityType: 'open_water_swimming', startTime: iso(at(7)), endTime: iso(at(7, 40)), durationS: 2400 };
+    const file = await create(user, { source: 'file', ...window });
+    await create(user, { source: 'strava', externalId: 'sw', ...window, distanceM: 1_900 });
+    const healthKit = await create(user, { source: 'healthkit', externalId: 'hk', ...window, distanceM: 1_950 });
+    const { items, totals } = await list(user, '&includeTotals=true');
+    expect(items).toEqual([expect.objectContaining({ id: file.id, distanceM: 1_950, fieldSources: { distanceM: healthKit.id } })]);
+    expect(totals).toEqual({ count: 1, distanceM: 1_950, durationS: 2_400 });
+    const merged = await detail(user, file.id);
+    expect(merged).toMatchObject({ distanceM: 1_950, fieldSources: { distanceM: healthKit.id } });
+    // Without the swimming list the default decides: Strava's distance, in totals and detail alike.
+    await t.http().put(base).set(user.auth).send({ default: ['file', 'strava', 'healthkit'] }).expect(200);
+    const byDefault = await list(user, '&includeTotals=true');
+    expect(byDefault.totals).toEqual({ count: 1, distanceM: 1_900, durationS: 2_400 });
+    expect(byDefault.items[0]!.fieldSources.distanceM).not.toBe(healthKit.id);
+    expect((await detail(user, file.id)).distanceM).toBe(1_900);
   });
 
   it('a stream upload re-elects the primary when it makes a member of the same source richer; deleting it re-elects again', async () => {
@@ -418,5 +447,54 @@ describe('priority change on a large athlete', () => {
     expect(page.totals).toMatchObject({ count: groups });
     expect((await put(['strava', 'garmin'])).body.changedPrimaries).toBe(0);
     expect((await put(['garmin'])).body.changedPrimaries).toBe(groups);
+  });
+});
+
+describe('priority change above the inline limit', () => {
+  let small: TestApp;
+  beforeAll(async () => {
+    small = await createTestApp({ IMPORT_WORKERS: '1', DUPLICATE_REELECTION_INLINE_MAX: '3' });
+  });
+  afterAll(() => small.close());
+
+  /** `groups` Garmin primaries with a Strava copy each, as grouping left them. */
+  const seedGroups = (athleteId: string, groups: number) =>
+    small.database.db.execute(sql`
+      with primaries as (
+        insert into activities (athlete_id, activity_type, source, external_id, start_time, end_time, distance_m)
+        select ${athleteId}, 'running', 'garmin', 'g' || g, s, s + interval '40 minutes', 8000
+          from generate_series(1, ${groups}) g, lateral (select timestamptz '2021-01-01T06:00:00Z' + g * interval '1 day') x(s)
+        returning id, external_id, start_time, end_time)
+      insert into activities (athlete_id, activity_type, source, external_id, start_time, end_time, distance_m, duplicate_of)
+      select ${athleteId}, 'running', 'strava', 's' || substr(external_id, 2), start_time, end_time, 8010, id from primaries`);
+  const put = (user: SignedUpUser, order: string[]) =>
+    small.http().put(`/api/v1/athletes/${user.athleteId}/source-priorities`).set(user.auth).send({ default: order });
+  const primaries = async (user: SignedUpUser) =>
+    (await small.http().get(`/api/v1/activities?athleteId=${user.athleteId}&limit=200`).set(user.auth).expect(200)).body.items.map((item: Item) => item.source);
+
+  it('at the limit: re-elected in the request, which answers the count', async () => {
+    const user = await signUp(small);
+    await seedGroups(user.athleteId, 3);
+    const response = await put(user, ['strava', 'garmin']).expect(200);
+    expect(response.body).toMatchObject({ changedPrimaries: 3, reelection: { state: 'done', changedPrimaries: 3 } });
+    expect(await primaries(user)).toEqual(['strava', 'strava', 'strava']);
+  });
+
+  it('above it: a job re-elects; the answer says so and GET follows it to the count', async () => {
+    const user = await signUp(small);
+    await seedGroups(user.athleteId, 5);
+    const response = await put(user, ['strava', 'garmin']).expect(200);
+    expect(response.body).toEqual({ default: ['strava', 'garmin'], byCategory: {}, changedPrimaries: null, reelection: { state: 'pending', changedPrimaries: null, finishedAt: null } });
+    let view: { reelection: { state: string; changedPrimaries: number | null } } | undefined;
+    for (let attempt = 0; attempt < 150; attempt++) {
+      view = (await small.http().get(`/api/v1/athletes/${user.athleteId}/source-priorities`).set(user.auth).expect(200)).body;
+      if (view!.reelection.state === 'done') break;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    expect(view!.reelection).toEqual({ state: 'done', changedPrimaries: 5, finishedAt: expect.any(String) });
+    expect(await primaries(user)).toEqual(Array(5).fill('strava'));
+    // A job for an athlete with nothing pending does nothing.
+    const groups = small.app.get(DuplicateGroups);
+    expect(await groups.reelectPending(user.athleteId)).toBeUndefined();
   });
 });

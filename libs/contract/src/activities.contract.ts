@@ -285,6 +285,11 @@ export const ActivityListQuerySchema = z.strictObject({
 
 export const ActivityListItemSchema = ActivitySummarySchema.extend({
   duplicateCount: z.number().int().describe('How many other activities are copies of this one (0 outside any group, and on non-primary members)'),
+  fieldSources: z
+    .record(z.string(), z.uuid())
+    .describe(
+      'In the default list (one item per group), the promoted fields a primary lacks (null) filled from another member of its group, by source priority: field name → that member’s id; as totals count them. Empty otherwise (includeDuplicates lists every member as stored)',
+    ),
 }).meta({ id: 'ActivityListItem' });
 
 export const ActivityListSchema = listOf(ActivityListItemSchema)

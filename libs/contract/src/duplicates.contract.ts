@@ -36,15 +36,31 @@ export type SourcePriorities = z.output<typeof SourcePrioritiesSchema>;
 export const SourcePrioritiesUpdateSchema = SourcePrioritiesSchema.extend({ id: uuid('Athlete id') }).meta({ id: 'SourcePrioritiesUpdate' });
 export type SourcePrioritiesUpdate = z.output<typeof SourcePrioritiesUpdateSchema>;
 
+/** The re-election of an athlete's primaries after the last priority change. */
+export const ReelectionSchema = z
+  .object({
+    state: z
+      .enum(['pending', 'done'])
+      .describe('pending: a job re-elects the primaries (more duplicate groups than the server re-elects in the request); done: finished'),
+    changedPrimaries: z.number().int().nullable().describe('Duplicate groups whose primary changed; null while pending'),
+    finishedAt: z.date().nullable().describe('When the re-election finished; null while pending'),
+  })
+  .meta({ id: 'Reelection' });
+
 export const SourcePrioritiesViewSchema = z
   .object({
     default: z.array(z.enum(ACTIVITY_SOURCES)).describe('Sources, most preferred first'),
     byCategory: z.partialRecord(z.enum(ACTIVITY_CATEGORIES), z.array(z.enum(ACTIVITY_SOURCES))).describe('Per-category orders (empty when none is set)'),
+    reelection: ReelectionSchema.nullable().describe('The re-election after the last change of this priority; null when none was ever set'),
   })
   .meta({ id: 'SourcePrioritiesView' });
 
 export const SourcePrioritiesResultSchema = SourcePrioritiesViewSchema.extend({
-  changedPrimaries: z.number().int().describe('Duplicate groups whose primary changed because of this update'),
+  changedPrimaries: z
+    .number()
+    .int()
+    .nullable()
+    .describe('Duplicate groups whose primary changed because of this update; null when a job re-elects them (follow `reelection` with GET)'),
 }).meta({ id: 'SourcePrioritiesResult' });
 
 /** Another member of an activity's duplicate group, as the detail view lists it. */

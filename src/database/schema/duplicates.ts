@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { check, index, integer, jsonb, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { boolean, check, index, integer, jsonb, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import type { SourcePriorities } from '@unified-activity/contract';
 import { activities } from './activities.js';
 import { athletes } from './athletes.js';
@@ -35,6 +35,9 @@ export const activityDuplicateOverrides = pgTable(
     // A unique index rather than a composite primary key: drizzle-kit push re-creates a named composite key on every run.
     uniqueIndex('activity_duplicate_overrides_key').on(t.activityId, t.otherId, t.kind),
     index('activity_duplicate_overrides_other_id_idx').on(t.otherId),
+    // An athlete's pins (a priority change), and whether it has any override at all: regrouping a
+    // batch skips the per-activity override probes of an athlete without any.
+    index('activity_duplicate_overrides_athlete_id_idx').on(t.athleteId),
     check('activity_duplicate_overrides_kind_check', sql`${t.kind} in ${sql.raw(sqlList(DUPLICATE_OVERRIDE_KINDS))}`),
     check(
       'activity_duplicate_overrides_pair_order',
@@ -50,6 +53,15 @@ export const athleteSourcePriorities = pgTable('athlete_source_priorities', {
     .references(() => athletes.id, { onDelete: 'cascade' }),
   /** Validated by the contract's SourcePrioritiesSchema before it is written. */
   priorities: jsonb('priorities').$type<SourcePriorities>().notNull(),
+  /**
+   * The re-election of the primaries after the last change of `priorities`: true while a job still
+   * has to run it (an athlete with more than DUPLICATE_REELECTION_INLINE_MAX groups), false once done.
+   */
+  reelectionPending: boolean('reelection_pending').notNull().default(false),
+  /** Groups whose primary that re-election changed; null while it is pending. */
+  changedPrimaries: integer('changed_primaries'),
+  /** When that re-election finished; null while it is pending. */
+  reelectedAt: timestamptz('reelected_at'),
   createdAt: createdAt(),
   updatedAt: updatedAt(),
 });

@@ -44,10 +44,11 @@ export function toActivitySummary(row: ActivitySummaryRow): ActivitySummary {
   return summary;
 }
 
-/** A timeline item: the summary and how many copies of it its duplicate group holds. */
-export function toActivityListItem(row: ActivitySummaryRow & { duplicateCount: number }): ActivityListItem {
+/** A timeline item: the summary, how many copies of it its duplicate group holds, and where its merged fields came from. */
+export function toActivityListItem(row: ActivitySummaryRow & { duplicateCount: number }, fieldSources: Record<string, string>): ActivityListItem {
   const summary = toActivitySummary(row) as ActivityListItem;
   summary.duplicateCount = row.duplicateCount;
+  summary.fieldSources = fieldSources;
   return summary;
 }
 

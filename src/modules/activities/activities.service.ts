@@ -23,7 +23,7 @@ import { ActivitiesRepository } from './activities.repository.js';
 import { malformedRequest, ruleViolation } from '../api/errors.js';
 import { ActivityIngestRepository } from './activity-ingest.repository.js';
 import type { ActivityPayload, ActivitySummaryRow, NewEvent, NewStatistic } from './activity-rows.js';
-import { ActivityTimelineQuery, type ActivityFilter, type Keyset } from './activity-timeline.query.js';
+import { ActivityTimelineQuery, type ActivityFilter, type Keyset, type TimelineRow } from './activity-timeline.query.js';
 import { DuplicateGroups } from './duplicates/duplicate-groups.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 
@@ -106,15 +106,7 @@ export class ActivitiesService {
         return { id, member, statistics: memberStatistics, streams: memberStreams };
       }),
     );
-    const merged: ActivityRow = { ...row };
-    const fieldSources: Record<string, string> = {};
-    for (const field of MERGED_FIELDS) {
-      if (merged[field] !== null) continue;
-      const from = members.find(({ member }) => member && member[field] !== null);
-      if (!from) continue;
-      (merged as Record<string, unknown>)[field] = from.member![field];
-      fieldSources[field] = from.id;
-    }
+    const { row: merged, fieldSources } = fillFromMembers(row, members.map(({ id, member }) => ({ id, row: member })));
     const mergedStatistics = [...statistics];
     const keys = new Set(statistics.map((statistic) => statistic.key));
     for (const { id, statistics: own } of members) {
@@ -213,10 +205,28 @@ export class ActivitiesService {
     const page = rows.slice(0, limit);
     const last = page.at(-1);
     return {
-      items: page.map(toActivityListItem),
+      items: filter.primariesOnly ? await this.mergedItems(userId, page) : page.map((row) => toActivityListItem(row, {})),
       nextCursor: rows.length > limit && last ? encodeCursor({ startTimeMicros: BigInt(last.startTimeMicros), id: last.id }) : null,
       ...(totals ? { totals } : {}),
     };
+  }
+
+  /**
+   * The default timeline's items (one per group): a primary with members answers its merged figures
+   * — each promoted field it lacks from the first member by priority that has it, `fieldSources`
+   * saying from which — as totals count it and the detail shows it (statistics and streams: the
+   * detail). Only primaries lacking a field are looked at: one query for their members (with
+   * richness) and one for the priorities, per page.
+   */
+  private async mergedItems(userId: string, page: TimelineRow[]): Promise<ActivityList['items']> {
+    const lacking = page.filter((row) => row.duplicateCount > 0 && MERGED_FIELDS.some((field) => row[field] === null));
+    const members = await this.duplicates.rankedMembersOf(userId, lacking);
+    return page.map((row) => {
+      const own = members.get(row.id);
+      if (!own) return toActivityListItem(row, {});
+      const merged = fillFromMembers(row, own.map((member) => ({ id: member.id, row: member })));
+      return toActivityListItem(merged.row, merged.fieldSources);
+    });
   }
 
   async create(userId: string, input: ActivityCreate): Promise<ActivityDetail> {
@@ -603,6 +613,23 @@ function translateRuleViolation(error: unknown): unknown {
   return error;
 }
 
+/**
+ * The merged view's promoted fields (docs/data-model.md, "Duplicates across sources"): each field
+ * `row` lacks (null), from the first of `members` (best first) that has it; fieldSources names it.
+ */
+function fillFromMembers<T extends ActivitySummaryRow>(row: T, members: readonly { id: string; row: ActivitySummaryRow | undefined }[]) {
+  const merged: T = { ...row };
+  const fieldSources: Record<string, string> = {};
+  for (const field of MERGED_FIELDS) {
+    if (merged[field] !== null) continue;
+    const from = members.find((member) => member.row && member.row[field] !== null);
+    if (!from) continue;
+    (merged as Record<string, unknown>)[field] = from.row![field];
+    fieldSources[field] = from.id;
+  }
+  return { row: merged, fieldSources };
+}
+
 /** The promoted fields a primary's merged view fills from its members (docs/data-model.md, "Duplicates across sources"). */
 const MERGED_FIELDS = [
   'durationS',
@@ -618,7 +645,7 @@ const MERGED_FIELDS = [
   'isIndoor',
   'deviceName',
   'timeZone',
-] as const satisfies readonly (keyof ActivityRow)[];
+] as const satisfies readonly (keyof ActivitySummaryRow)[];
 
 const SUMMED = ['durationS', 'movingTimeS', 'distanceM', 'activeEnergyKcal', 'elevationGainM', 'elevationLossM'] as const;
 const MAXED = ['maxHeartRateBpm', 'maxSpeedMS'] as const;

@@ -6,6 +6,7 @@ import { withFlatRowMapper } from '../../database/fast-rows.js';
 import { activities, athletes, type ActivityRow } from '../../database/schema/index.js';
 import { DEFAULT_SOURCE_PRIORITY } from '@unified-activity/contract';
 import { summaryColumns, type ActivitySummaryRow } from './activity-rows.js';
+import { WILDCARD_ACTIVITY_TYPE } from './duplicates/duplicate-detection.js';
 
 /** A timeline row with its start time in whole microseconds, for the next page's cursor, and the size of its duplicate group. */
 export type TimelineRow = ActivitySummaryRow & { startTimeMicros: string; duplicateCount: number };
@@ -18,20 +19,33 @@ const duplicateCount = sql<number>`(select count(*)::int from "activities" "copi
 
 /**
  * A primary's figure for totals (docs/data-model.md, "Duplicates across sources"): its own when it
- * has one; when null, the first member's that has one — a session's leg first, then by the athlete's
- * default source priority (sources it left out after, in the documented default order), then the
- * earliest created. Evaluated only for a null figure (CASE), so an athlete without gaps keeps the
- * index-only scan; the members are probes of activities_duplicate_of_idx.
+ * has one; when null, the first member's that has one in the order election ranks them
+ * (primary-election.ts, rankMembers): a session's leg first, then the athlete's source priority for
+ * the group's category (`byCategory`, else `default`; sources it left out after, in the athlete's
+ * default then the documented default order), then more stream types, more samples, the earliest
+ * created, the id. So totals count each group once with the figures the detail's merged view shows.
+ * Evaluated only for a null figure (CASE), so an athlete without gaps keeps the index-only scan; the
+ * members are probes of activities_duplicate_of_idx.
  */
 function mergedFigure(column: 'distance_m' | 'duration_s'): SQL {
   const own = sql.raw(`"activities"."${column}"`);
   const member = sql.raw(`m."${column}"`);
   const defaults = `{${DEFAULT_SOURCE_PRIORITY.join(',')}}`;
+  // The group's category (primary-election.ts, groupCategory): that of its first created member whose type is not `other`.
+  const category = sql`(select t.category from (
+      select g.activity_type, g.created_at from "activities" g where g.id = "activities"."id"
+      union all select g.activity_type, g.created_at from "activities" g where g.duplicate_of = "activities"."id") x
+    join "activity_types" t on t.slug = x.activity_type
+    where x.activity_type <> ${WILDCARD_ACTIVITY_TYPE} order by x.created_at limit 1)`;
+  const list = (json: SQL) => sql`coalesce(array(select jsonb_array_elements_text(${json})), '{}'::text[])`;
   return sql`case when ${own} is null then (
     select ${member} from "activities" m
+      left join "athlete_source_priorities" p on p.athlete_id = m.athlete_id
      where m.duplicate_of = "activities"."id" and ${member} is not null
      order by (m.parent_id is null),
-              array_position(coalesce((select array(select jsonb_array_elements_text(p.priorities -> 'default')) from "athlete_source_priorities" p where p.athlete_id = m.athlete_id), '{}'::text[]) || ${defaults}::text[], m.source::text),
+              array_position(${list(sql`coalesce(p.priorities -> 'byCategory' -> ${category}, p.priorities -> 'default')`)} || ${list(sql`p.priorities -> 'default'`)} || ${defaults}::text[], m.source::text),
+              (select count(*) from "activity_streams" s where s.activity_id = m.id) desc,
+              (select coalesce(sum(s.sample_count), 0) from "activity_streams" s where s.activity_id = m.id) desc,
               m.created_at, m.id
      limit 1) else ${own} end`;
 }

@@ -9,7 +9,8 @@ import {
   type SourcePriorities,
   type SourcePrioritiesUpdate,
 } from '@unified-activity/contract';
-import { DuplicateGroups } from '../activities/duplicates/duplicate-groups.js';
+import type { Reelection } from '../activities/duplicates/duplicate-groups.js';
+import { PriorityReelection } from '../activities/duplicates/priority-reelection.js';
 import type { PublicColumns } from '../../database/contract-conformance.js';
 import type { AthleteRow } from '../../database/schema/index.js';
 import { AthletesRepository } from './athletes.repository.js';
@@ -46,7 +47,7 @@ export const athleteNotFound = () => new ORPCError('NOT_FOUND', { message: 'Athl
 export class AthletesService {
   constructor(
     private readonly athletes: AthletesRepository,
-    private readonly duplicates: DuplicateGroups,
+    private readonly reelection: PriorityReelection,
   ) {}
 
   /** A page of the user's athletes; the cursor is the opaque id of the last athlete of the previous page. */
@@ -88,20 +89,26 @@ export class AthletesService {
   }
 
   /** Throws NOT_FOUND unless the athlete exists and belongs to the user (DATA-MODEL §2). */
-  /** The athlete's source priority (docs/data-model.md, "Duplicates across sources"); the documented default when none was set. */
-  async getSourcePriorities(userId: string, id: string): Promise<Required<SourcePriorities>> {
+  /**
+   * The athlete's source priority (docs/data-model.md, "Duplicates across sources"); the documented
+   * default when none was set. `reelection` follows the last change's re-election (pending while its job runs).
+   */
+  async getSourcePriorities(userId: string, id: string): Promise<Required<SourcePriorities> & { reelection: Reelection | null }> {
     await this.assertOwned(userId, id);
-    const priorities = await this.duplicates.priorities(id);
-    return { default: priorities.default, byCategory: priorities.byCategory ?? {} };
+    return this.reelection.groups.prioritiesView(id);
   }
 
-  /** Stores the priority and re-elects the primaries of the athlete's groups (pinned primaries stay). */
-  async putSourcePriorities(userId: string, input: SourcePrioritiesUpdate): Promise<Required<SourcePriorities> & { changedPrimaries: number }> {
+  /**
+   * Stores the priority and re-elects the primaries of the athlete's groups (pinned primaries stay):
+   * inline up to DUPLICATE_REELECTION_INLINE_MAX groups (changedPrimaries), else by a job (null).
+   */
+  async putSourcePriorities(userId: string, input: SourcePrioritiesUpdate): Promise<Required<SourcePriorities> & { changedPrimaries: number | null; reelection: Reelection | null }> {
     const { id, ...priorities } = input;
     await this.assertOwned(userId, id);
     const stored = { default: priorities.default, byCategory: priorities.byCategory ?? {} };
-    const { changedPrimaries } = await this.duplicates.setPriorities(userId, id, stored);
-    return { ...stored, changedPrimaries };
+    const { changedPrimaries } = await this.reelection.set(userId, id, stored);
+    const { reelection } = await this.reelection.groups.prioritiesView(id);
+    return { ...stored, changedPrimaries, reelection };
   }
 
   async assertOwned(userId: string, athleteId: string): Promise<void> {

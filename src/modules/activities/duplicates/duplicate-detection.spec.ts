@@ -12,7 +12,7 @@ import {
   typesCompatible,
   type DuplicateCandidate,
 } from './duplicate-detection.js';
-import { covered } from './duplicate-groups.js';
+import { covered, inUnion, unionOf } from './duplicate-groups.js';
 import { DEFAULT_SOURCE_PRIORITIES, electPrimary, sourceRank, tiesOnPriority, type ElectionMember } from './primary-election.js';
 
 const T0 = Date.parse('2026-05-01T06:00:00Z');
@@ -159,6 +159,16 @@ describe('duplicate detection thresholds', () => {
     expect(covered([[T0 - 10 * MIN, T0 + 10 * MIN]], T0 + 40_000)).toBe(false);
     expect(covered([[T0 - 10 * MIN, T0 + 10 * MIN], [T0 + 5 * MIN, T0 + 25 * MIN]], T0 + 5 * MIN)).toBe(true);
     expect(covered([[T0 - 10 * MIN, T0 + 10 * MIN], [T0 + 11 * MIN, T0 + 31 * MIN]], T0 + 10 * MIN)).toBe(false);
+    // Touching windows, given in any order, are one stretch.
+    expect(covered([[T0 + 10 * MIN, T0 + 30 * MIN], [T0 - 10 * MIN, T0 + 10 * MIN]], T0 + 5 * MIN)).toBe(true);
+    // A batch's windows a day apart: each start inside one is covered, one between two is not.
+    const days = Array.from({ length: 500 }, (_, day): [number, number] => [T0 + day * 1440 * MIN - 10 * MIN, T0 + day * 1440 * MIN + 10 * MIN]).reverse();
+    const union = unionOf(days);
+    expect(union).toHaveLength(500);
+    expect(inUnion(union, T0 + 250 * 1440 * MIN)).toBe(true);
+    expect(inUnion(union, T0 + 250 * 1440 * MIN + MIN)).toBe(false);
+    expect(inUnion(union, T0 - 1440 * MIN)).toBe(false);
+    expect(inUnion(union, T0 + 600 * 1440 * MIN)).toBe(false);
   });
 });
 

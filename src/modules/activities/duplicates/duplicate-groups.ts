@@ -5,11 +5,19 @@ import { ENV } from '../../../config/config.module.js';
 import type { Env } from '../../../config/env.js';
 import type { Database, Transaction } from '../../../database/database.js';
 import { InjectDb } from '../../../database/database.module.js';
-import { activities, activityDuplicateOverrides, activityStreams, athleteSourcePriorities, type DuplicateOverrideKind } from '../../../database/schema/index.js';
+import { activities, activityDuplicateOverrides, activityStreams, athleteSourcePriorities, athletes, type DuplicateOverrideKind } from '../../../database/schema/index.js';
+import { summaryColumns, type ActivitySummaryRow } from '../activity-rows.js';
 import { duplicateComponents, MAX_START_DIFFERENCE_MS, pairKey, type DuplicateCandidate } from './duplicate-detection.js';
 import { DEFAULT_SOURCE_PRIORITIES, electPrimary, rankMembers, tiesOnPriority, type ElectionMember } from './primary-election.js';
 
 type Db = Database | Transaction;
+
+/** The last re-election of an athlete's primaries after a priority change (GET source-priorities). */
+export interface Reelection {
+  state: 'pending' | 'done';
+  changedPrimaries: number | null;
+  finishedAt: Date | null;
+}
 
 /** The columns detection and election read. */
 const nodeColumns = {
@@ -26,6 +34,40 @@ const nodeColumns = {
   createdAt: activities.createdAt,
 };
 type Node = DuplicateCandidate & { duplicateOf: string | null; createdAt: Date };
+
+/** A row of `neighbourhood`, as the driver returns raw SQL (timestamps and JSON may come as text). */
+type NeighbourRow = Record<keyof Node | 'overrides', unknown>;
+
+const toDate = (value: unknown) => (value instanceof Date ? value : new Date(String(value)));
+const toNumber = (value: unknown) => (value === null || value === undefined ? null : Number(value));
+
+function toNode(row: NeighbourRow): Node & { overrides: [string, string, DuplicateOverrideKind][] | null } {
+  return {
+    id: row.id as string,
+    source: row.source as string,
+    externalId: (row.externalId as string | null) ?? null,
+    parentId: (row.parentId as string | null) ?? null,
+    activityType: row.activityType as string,
+    startTime: toDate(row.startTime),
+    endTime: toDate(row.endTime),
+    distanceM: toNumber(row.distanceM),
+    avgHeartRateBpm: toNumber(row.avgHeartRateBpm),
+    duplicateOf: (row.duplicateOf as string | null) ?? null,
+    createdAt: toDate(row.createdAt),
+    overrides: typeof row.overrides === 'string' ? JSON.parse(row.overrides) : ((row.overrides as [string, string, DuplicateOverrideKind][] | null) ?? null),
+  };
+}
+
+/** What db.execute answers: an array on postgres.js, `{ rows }` on PGlite. */
+const rowsOf = <T>(result: unknown): T[] => (Array.isArray(result) ? result : (result as { rows: T[] }).rows);
+
+/**
+ * How far from each id `neighbourhood` reads: twice the start difference a candidate may have. A
+ * copy within MAX_START_DIFFERENCE_MS of a seed then has its own candidates read in the same
+ * statement; with the candidates' reach alone, every copy of a batch (the HealthKit workout a
+ * Garmin copy joins, 40 s earlier) needed a second round for its window, doubling the reads.
+ */
+export const READ_REACH_MS = 2 * MAX_START_DIFFERENCE_MS;
 
 /** Rounds of "load the neighbours of what was just loaded" before a regroup stops growing (a guard: real chains end in one or two). */
 const MAX_ROUNDS = 50;
@@ -77,8 +119,8 @@ export class DuplicateGroups {
 
   /**
    * Regroups the activities `seedIds` of one athlete and everything connected to them. One statement
-   * (`neighbourhood`) loads the seeds, their candidates (activities starting within
-   * MAX_START_DIFFERENCE_MS of a seed: one range of the (athlete_id, start_time) index per seed),
+   * (`neighbourhood`) loads the seeds, their candidates and the candidates' own (activities starting
+   * within READ_REACH_MS of a seed: one range of the (athlete_id, start_time) index per seed),
    * the current group mates of all of them, and their overrides. The set grows (same statement)
    * only from connected activities whose own candidate window was not read yet (a chain of copies
    * more than 10 minutes apart) and from hand-joined partners elsewhere in time — for a batch of
@@ -111,7 +153,7 @@ export class DuplicateGroups {
       }
       for (const id of frontier) {
         const node = nodes.get(id);
-        if (node) windows.push([node.startTime.getTime() - MAX_START_DIFFERENCE_MS, node.startTime.getTime() + MAX_START_DIFFERENCE_MS]);
+        if (node) windows.push([node.startTime.getTime() - READ_REACH_MS, node.startTime.getTime() + READ_REACH_MS]);
       }
       // Grow from every former group mate of a seed (a group that loses its primary or a link is
       // regrouped whole) and from whatever is connected to a seed (a chain of unrelated back-to-back
@@ -125,7 +167,9 @@ export class DuplicateGroups {
         .flat();
       for (const id of connected) seeds.add(id);
       const partners = [...same.values()].flat().filter((id) => !nodes.has(id));
-      const unread = [...formerMates, ...connected].filter((id) => !read.has(id) && !covered(windows, nodes.get(id)!.startTime.getTime()));
+      // The windows' union once per round (per id, sorting 500 windows of a batch was most of a batch of copies' regroup).
+      const union = unionOf(windows);
+      const unread = [...formerMates, ...connected].filter((id) => !read.has(id) && !inUnion(union, nodes.get(id)!.startTime.getTime()));
       frontier = [...new Set([...unread, ...partners])];
       for (const id of frontier) seeds.add(id);
     }
@@ -140,45 +184,18 @@ export class DuplicateGroups {
   }
 
   /**
-   * (The overrides' correlation names "activities"."id" by hand: Drizzle writes a single table's
-   * columns unqualified in the select list, where `id` would be the override's own.)
    * One statement: the activities `ids`, every activity of the athlete starting within
-   * MAX_START_DIFFERENCE_MS of one of them (a LATERAL range of activities_athlete_start_time_idx per
+   * READ_REACH_MS of one of them (a LATERAL range of activities_athlete_start_time_idx per
    * id, never a scan of the history), the members of the groups of all of those (the primary by
    * id, the rest by activities_duplicate_of_idx), each with its overrides.
+   * Each row of that list is then read by one probe of (id, athlete_id) (a LATERAL … LIMIT 1 the
+   * planner cannot turn into a join): as a join or `id = any(…)`, the list's size is unknown when
+   * the plan is made, and the planner bitmap-scanned the athlete's whole history for it (and the
+   * athlete's range again for its owner), the cost of ingesting a batch of copies growing with the
+   * history (bench:ingest's copies at 0.37 of the rate without detection).
    */
-  neighbourhood(db: Db, userId: string, athleteId: string, ids: readonly string[]) {
-    const window = sql`${MAX_START_DIFFERENCE_MS}::int * interval '1 millisecond'`;
-    return db
-      .select({
-        ...nodeColumns,
-        overrides: sql<[string, string, DuplicateOverrideKind][] | null>`(select json_agg(json_build_array(o.activity_id, o.other_id, o.kind))
-          from ${activityDuplicateOverrides} o where o.activity_id = "activities"."id" or o.other_id = "activities"."id")`,
-      })
-      .from(activities)
-      .where(
-        and(
-          eq(activities.userId, userId),
-          eq(activities.athleteId, athleteId),
-          // `= any(array(…))` throughout: each list is computed once and probed through an index (an
-          // `in (subquery)` let the planner hash-join a sequential scan of the whole table instead).
-          sql`${activities.id} = any(array(
-            with seed as (select s.id, s.start_time from ${activities} s where s.athlete_id = ${athleteId} and s.id = any(${uuidArray(ids)}::uuid[])),
-            base as (
-              select seed.id from seed
-              union
-              select c.id from seed cross join lateral (
-                select w.id from ${activities} w
-                where w.athlete_id = ${athleteId} and w.start_time between seed.start_time - ${window} and seed.start_time + ${window}
-              ) c
-            ),
-            heads as (select distinct coalesce(b.duplicate_of, b.id) as id from ${activities} b where b.id = any(array(select base.id from base)))
-            select base.id from base
-            union select heads.id from heads
-            union select m.id from ${activities} m where m.duplicate_of = any(array(select heads.id from heads)) and m.duplicate_of is not null
-          ))`,
-        ),
-      );
+  async neighbourhood(db: Db, userId: string, athleteId: string, ids: readonly string[]) {
+    return rowsOf<NeighbourRow>(await db.execute(neighbourhoodSql(userId, athleteId, ids))).map(toNode);
   }
 
   /**
@@ -226,12 +243,13 @@ export class DuplicateGroups {
       targets.push(duplicateOf);
     }
     // One statement for every change (a batch of copies joins its groups at once), atomic, so no row
-    // ever points at a member that is no longer a primary.
+    // ever points at a member that is no longer a primary. The rows are found by (id, athlete_id)
+    // = any(…) on activities_id_athlete_id_key, each one's target by its position in the list: a
+    // join with unnest(…) let the planner hash the athlete's whole history instead (its size unknown).
     if (ids.length > 0) {
       await tx.execute(
-        sql`update ${activities} set duplicate_of = change.duplicate_of
-            from unnest(${uuidArray(ids)}::uuid[], ${uuidArray(targets)}::uuid[]) as change(id, duplicate_of)
-            where ${activities.id} = change.id and ${activities.athleteId} = ${athleteId}`,
+        sql`update ${activities} set duplicate_of = (${uuidArray(targets)}::uuid[])[array_position(${uuidArray(ids)}::uuid[], ${activities.id})]
+            where ${activities.id} = any(${uuidArray(ids)}::uuid[]) and ${activities.athleteId} = ${athleteId}`,
       );
       ids.forEach((id, n) => (nodes.get(id)!.duplicateOf = targets[n]!));
     }
@@ -262,16 +280,80 @@ export class DuplicateGroups {
     return row ? { default: row.priorities.default, byCategory: row.priorities.byCategory ?? {} } : DEFAULT_SOURCE_PRIORITIES;
   }
 
-  /** Stores the athlete's priority and re-elects the primaries of all its groups, in one transaction. */
-  async setPriorities(userId: string, athleteId: string, priorities: SourcePriorities): Promise<{ changedPrimaries: number }> {
+  /**
+   * Stores the athlete's priority. An athlete with at most `inlineMax` duplicate groups has their
+   * primaries re-elected in the same transaction (answers how many changed); a larger one is left
+   * `reelection_pending` for a job (reelectPending; answers null).
+   */
+  async setPriorities(userId: string, athleteId: string, priorities: SourcePriorities, inlineMax: number): Promise<{ changedPrimaries: number | null }> {
     return this.db.transaction(async (tx) => {
       await this.lock(tx, athleteId);
+      const inline = (await this.countGroups(tx, athleteId, inlineMax + 1)) <= inlineMax;
+      const state = { priorities, reelectionPending: !inline, changedPrimaries: null, reelectedAt: null };
       await tx
         .insert(athleteSourcePriorities)
-        .values({ athleteId, priorities })
-        .onConflictDoUpdate({ target: athleteSourcePriorities.athleteId, set: { priorities, updatedAt: new Date() } });
-      return this.reelectAll(tx, userId, athleteId);
+        .values({ athleteId, ...state })
+        .onConflictDoUpdate({ target: athleteSourcePriorities.athleteId, set: { ...state, updatedAt: new Date() } });
+      if (!inline) return { changedPrimaries: null };
+      const { changedPrimaries } = await this.reelectAll(tx, userId, athleteId);
+      await tx.update(athleteSourcePriorities).set({ changedPrimaries, reelectedAt: new Date() }).where(eq(athleteSourcePriorities.athleteId, athleteId));
+      return { changedPrimaries };
     });
+  }
+
+  /**
+   * The job's side of setPriorities: re-elects the athlete's primaries under the current priority if
+   * a re-election is still pending (a second job of the same change, or of a change since done
+   * inline, finds nothing to do), and records how many changed. One transaction, under the lock.
+   */
+  async reelectPending(athleteId: string): Promise<{ changedPrimaries: number } | undefined> {
+    return this.db.transaction(async (tx) => {
+      await this.lock(tx, athleteId);
+      const [row] = await tx
+        .select({ userId: athletes.userId })
+        .from(athleteSourcePriorities)
+        .innerJoin(athletes, eq(athletes.id, athleteSourcePriorities.athleteId))
+        .where(and(eq(athleteSourcePriorities.athleteId, athleteId), eq(athleteSourcePriorities.reelectionPending, true)));
+      if (!row) return undefined;
+      const { changedPrimaries } = await this.reelectAll(tx, row.userId, athleteId);
+      await tx
+        .update(athleteSourcePriorities)
+        .set({ reelectionPending: false, changedPrimaries, reelectedAt: new Date() })
+        .where(eq(athleteSourcePriorities.athleteId, athleteId));
+      return { changedPrimaries };
+    });
+  }
+
+  /** Athletes whose re-election is still pending (a job lost before it ran is sent again at boot). */
+  async pendingReelections(): Promise<string[]> {
+    const rows = await this.db
+      .select({ athleteId: athleteSourcePriorities.athleteId })
+      .from(athleteSourcePriorities)
+      .where(eq(athleteSourcePriorities.reelectionPending, true));
+    return rows.map((row) => row.athleteId);
+  }
+
+  /** The athlete's priority as GET source-priorities shows it, with the state of the last re-election. */
+  async prioritiesView(athleteId: string): Promise<Required<SourcePriorities> & { reelection: Reelection | null }> {
+    const [row] = await this.db.select().from(athleteSourcePriorities).where(eq(athleteSourcePriorities.athleteId, athleteId));
+    if (!row) return { default: [...DEFAULT_SOURCE_PRIORITIES.default], byCategory: {}, reelection: null };
+    return {
+      default: row.priorities.default,
+      byCategory: row.priorities.byCategory ?? {},
+      reelection: { state: row.reelectionPending ? 'pending' : 'done', changedPrimaries: row.changedPrimaries, finishedAt: row.reelectedAt },
+    };
+  }
+
+  /**
+   * The athlete's duplicate groups, counted up to `upTo` (enough to choose inline or job): distinct
+   * primaries named by its members, from the trailing duplicate_of of its timeline index.
+   */
+  private async countGroups(tx: Transaction, athleteId: string, upTo: number): Promise<number> {
+    const [row] = await tx.execute<{ groups: number }>(
+      sql`select count(*)::int as groups from (select distinct a.duplicate_of from ${activities} a
+          where a.athlete_id = ${athleteId} and a.duplicate_of is not null limit ${upTo}) g`,
+    ).then((result) => rowsOf<{ groups: number }>(result));
+    return Number(row?.groups ?? 0);
   }
 
   /**
@@ -346,6 +428,44 @@ export class DuplicateGroups {
       .where(and(eq(activityDuplicateOverrides.kind, 'same'), or(eq(activityDuplicateOverrides.activityId, id), eq(activityDuplicateOverrides.otherId, id))));
   }
 
+  /**
+   * The other members of each of `primaries`, best first as election ranks them (groupOf's order):
+   * one query for all their members with their richness, one for their athletes' priorities — a
+   * fixed cost per timeline page, whatever its size (the list's merged items).
+   */
+  async rankedMembersOf(userId: string, primaries: readonly ActivitySummaryRow[]): Promise<Map<string, ActivitySummaryRow[]>> {
+    const byPrimary = new Map<string, ActivitySummaryRow[]>();
+    if (primaries.length === 0) return byPrimary;
+    const athleteIds = [...new Set(primaries.map((row) => row.athleteId))];
+    const [members, stored] = await Promise.all([
+      this.db
+        .select({
+          ...summaryColumns,
+          // Qualified by hand: Drizzle writes a single table's columns unqualified in the select list.
+          streamTypes: sql<number>`(select count(*)::int from ${activityStreams} s where s.activity_id = "activities"."id")`,
+          samples: sql<number>`(select coalesce(sum(s.sample_count), 0)::float8 from ${activityStreams} s where s.activity_id = "activities"."id")`,
+        })
+        .from(activities)
+        .where(and(eq(activities.userId, userId), anyOf(activities.duplicateOf, primaries.map((row) => row.id)))),
+      this.db
+        .select({ athleteId: athleteSourcePriorities.athleteId, priorities: athleteSourcePriorities.priorities })
+        .from(athleteSourcePriorities)
+        .where(anyOf(athleteSourcePriorities.athleteId, athleteIds)),
+    ]);
+    const priorities = new Map(stored.map((row) => [row.athleteId, { default: row.priorities.default, byCategory: row.priorities.byCategory ?? {} }]));
+    for (const primary of primaries) {
+      const own = members.filter((member) => member.duplicateOf === primary.id).map((member) => ({ ...member, samples: Number(member.samples) }));
+      if (own.length === 0) continue;
+      // The primary takes part for the group's category; its own richness does not change the others' order.
+      const ranked = rankMembers([{ ...primary, streamTypes: 0, samples: 0 }, ...own], priorities.get(primary.athleteId) ?? DEFAULT_SOURCE_PRIORITIES);
+      byPrimary.set(
+        primary.id,
+        ranked.filter((member) => member.id !== primary.id).map(({ streamTypes: _t, samples: _s, ...row }) => row as ActivitySummaryRow),
+      );
+    }
+    return byPrimary;
+  }
+
   /** The group an activity is in (its primary first, then the members by priority), or just itself. */
   async groupOf(userId: string, id: string, duplicateOf: string | null): Promise<string[]> {
     const head = duplicateOf ?? id;
@@ -387,14 +507,65 @@ function electionMember(node: Node, richness: Map<string, { streamTypes: number;
   };
 }
 
+/** The union of `windows` as disjoint intervals in start order (adjacent or overlapping ones merged). */
+export function unionOf(windows: readonly [number, number][]): [number, number][] {
+  const union: [number, number][] = [];
+  for (const [a, b] of [...windows].sort((x, y) => x[0] - y[0])) {
+    const last = union.at(-1);
+    if (last && a <= last[1]) last[1] = Math.max(last[1], b);
+    else union.push([a, b]);
+  }
+  return union;
+}
+
+/** Whether [start − 10 min, start + 10 min] lies inside `union` (unionOf): one binary search. */
+export function inUnion(union: readonly [number, number][], start: number): boolean {
+  const from = start - MAX_START_DIFFERENCE_MS;
+  let low = 0;
+  let high = union.length - 1;
+  while (low <= high) {
+    const middle = (low + high) >> 1;
+    const [a, b] = union[middle]!;
+    if (from < a) high = middle - 1;
+    else if (from > b) low = middle + 1;
+    else return b >= start + MAX_START_DIFFERENCE_MS;
+  }
+  return false;
+}
+
 /** Whether [start − 10 min, start + 10 min] lies inside the union of `windows` (its candidates were read). */
 export function covered(windows: readonly [number, number][], start: number): boolean {
-  let from = start - MAX_START_DIFFERENCE_MS;
-  const to = start + MAX_START_DIFFERENCE_MS;
-  for (const [a, b] of [...windows].sort((x, y) => x[0] - y[0])) {
-    if (a > from) return false;
-    if (b >= from) from = b;
-    if (from >= to) return true;
-  }
-  return from >= to;
+  return inUnion(unionOf(windows), start);
 }
+
+/** The statement of DuplicateGroups.neighbourhood (test/integration/timeline.spec.ts reads its plan). */
+export function neighbourhoodSql(userId: string, athleteId: string, ids: readonly string[]): SQL {
+  const window = sql`${READ_REACH_MS}::int * interval '1 millisecond'`;
+  return sql`select a.* from unnest(array(
+        with seed as (select s.id, s.start_time from ${activities} s where s.athlete_id = ${athleteId} and s.id = any(${uuidArray(ids)}::uuid[])),
+        base as (
+          select seed.id from seed
+          union
+          select c.id from seed cross join lateral (
+            select w.id from ${activities} w
+            where w.athlete_id = ${athleteId} and w.start_time between seed.start_time - ${window} and seed.start_time + ${window}
+          ) c
+        ),
+        heads as (select distinct coalesce(b.duplicate_of, b.id) as id from ${activities} b where b.id = any(array(select base.id from base)) and b.athlete_id = ${athleteId})
+        select base.id from base
+        union select heads.id from heads
+        union select m.id from ${activities} m where m.duplicate_of = any(array(select heads.id from heads)) and m.duplicate_of is not null
+      )) as n(id)
+      cross join lateral (
+        select r.id, r.source, r.external_id as "externalId", r.parent_id as "parentId", r.activity_type as "activityType",
+               r.start_time as "startTime", r.end_time as "endTime", r.distance_m as "distanceM", r.avg_heart_rate_bpm as "avgHeartRateBpm",
+               r.duplicate_of as "duplicateOf", r.created_at as "createdAt",
+               case when exists (select 1 from ${activityDuplicateOverrides} x where x.athlete_id = ${athleteId}) then
+                 (select json_agg(json_build_array(o.activity_id, o.other_id, o.kind))
+                    from ${activityDuplicateOverrides} o where o.activity_id = r.id or o.other_id = r.id) end as overrides
+          from ${activities} r
+         where r.id = n.id and r.athlete_id = ${athleteId} and r.user_id = ${userId}
+         limit 1
+      ) a`;
+}
+
