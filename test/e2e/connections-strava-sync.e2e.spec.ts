@@ -14,6 +14,7 @@ import { RateBudget } from '../../src/modules/connections/backfill/rate-budget.j
 import { subscribeStrava } from '../../src/modules/connections/strava/strava-subscription.js';
 import { signUp, type SignedUpUser } from '../factories/api.js';
 import { defaultStravaAthlete, startFakeStrava, type FakeStrava, type FakeStravaOptions } from '../fakes/strava/index.js';
+import { until as waitUntil } from '../setup/until.js';
 import { createTestApp, type TestApp } from '../setup/app.js';
 
 const VERIFY_TOKEN = 'verify-me-0123456789';
@@ -99,15 +100,8 @@ async function connection(t: TestApp, user: SignedUpUser) {
   return listed.body.items[0] as { status: string; lastEventAt: string | null; backfill: { status: string; fetched: number; pending: number; nextAttemptAt: string | null; lastError: string | null } };
 }
 
-async function until<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 120_000, everyMs = 100): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, everyMs));
-  }
-}
+/** Backfills take a while on a loaded machine: two minutes by default, every 100 ms. */
+const until = <T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 120_000, everyMs = 100) => waitUntil(what, probe, timeoutMs, everyMs);
 
 const backfillDone = (t: TestApp, user: SignedUpUser, timeoutMs?: number) =>
   until('the backfill to finish', async () => {

@@ -41,13 +41,4 @@ export const verifyWebhook = (secret: string, message: Received) =>
     'webhook-signature': String(message.headers['webhook-signature']),
   }) as { type: string; data: Record<string, unknown> };
 
-/** Polls `probe` until it answers something other than undefined or false. */
-export async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
+export { until } from './until.js';

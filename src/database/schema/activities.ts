@@ -94,7 +94,7 @@ export const activities = pgTable(
      * as in the API, `statistics`, `events`): a reprocess from the archived original never overwrites
      * them (docs/data-model.md, "Reprocessing"); a re-ingest of a new payload clears them.
      */
-    editedFields: text('edited_fields').array().notNull().default(sql`'{}'::text[]`),
+    editedFields: text('edited_fields').array().notNull().default([]),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },

@@ -1,0 +1,1 @@
+ALTER TABLE "activities" ALTER COLUMN "edited_fields" SET DEFAULT '{}';
