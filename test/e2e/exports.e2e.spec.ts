@@ -116,6 +116,24 @@ describe('exports', () => {
     expect(position?.sampleCount).toBeGreaterThan(0);
     expect(gpx.match(/<trkpt /g)).toHaveLength(position!.sampleCount!);
     expect(gpx).toMatch(/<gpxtpx:hr>\d+<\/gpxtpx:hr><gpxtpx:cad>\d+<\/gpxtpx:cad>/);
+
+    // The same track for one activity: GET /activities/{id}/gpx answers the export's entry, byte for byte.
+    const single = await t.http().get(`/api/v1/activities/${runId}/gpx`).set(user.auth).buffer(true).parse(asBytes).expect(200);
+    expect(single.headers['content-type']).toMatch(/^application\/gpx\+xml/);
+    expect(single.headers['content-disposition']).toBe(`attachment; filename="${runId}.gpx"`);
+    expect(new TextDecoder().decode(single.body as Buffer)).toBe(gpx);
+  });
+
+  it('GET /activities/{id}/gpx: 404 for an activity without a position stream, and for another user’s activity', async () => {
+    const user = await signUp(t);
+    const stranger = await signUp(t);
+    const fit = (channels: Parameters<typeof fitActivityFixture>[0]['channels']) =>
+      fitActivityFixture({ sport: 'running', startTime: new Date(Date.UTC(2025, 4, 9, 7)), seconds: 120, channels }).bytes;
+    const withTrack = (await upload(t, user, [{ name: 'track.fit', bytes: fit({ heartRate: true, position: true }) }]).expect(200)).body.files[0].activityIds[0] as string;
+    const indoor = (await upload(t, stranger, [{ name: 'indoor.fit', bytes: fit({ heartRate: true }) }]).expect(200)).body.files[0].activityIds[0] as string;
+    expect((await t.http().get(`/api/v1/activities/${indoor}/gpx`).set(stranger.auth).expect(404)).body).toEqual({ code: 'NOT_FOUND', message: expect.stringMatching(/position/) });
+    expect((await t.http().get(`/api/v1/activities/${withTrack}/gpx`).set(stranger.auth).expect(404)).body.code).toBe('NOT_FOUND');
+    await t.http().get(`/api/v1/activities/${withTrack}/gpx`).set(user.auth).expect(200);
   });
 
   it('round trip: the zip imported into an empty athlete reproduces activities, streams bit-exact and originals; a truncated or tampered zip is refused with the reason', async () => {

@@ -258,6 +258,15 @@ describe('the web app at /app in headless Chromium', () => {
       expect(await page.locator('section[aria-labelledby="laps"] tbody tr').count()).toBe(3);
       expect(await page.locator('.summary').innerText()).toContain('Europe/Zurich');
       expect(await page.getByRole('link', { name: 'Original file' }).getAttribute('href')).toMatch(/^\/api\/v1\/activities\/[0-9a-f-]{36}\/original$/);
+      // The track as GPX: the link answers the file (same origin, the session cookie).
+      const gpxHref = await page.getByRole('link', { name: 'Track (GPX)' }).getAttribute('href');
+      expect(gpxHref).toMatch(/^\/api\/v1\/activities\/[0-9a-f-]{36}\/gpx$/);
+      const gpx = await page.evaluate(async (href) => {
+        const response = await fetch(href!);
+        return { status: response.status, type: response.headers.get('content-type'), text: await response.text() };
+      }, gpxHref);
+      expect(gpx).toMatchObject({ status: 200, type: expect.stringMatching(/^application\/gpx\+xml/) });
+      expect(gpx.text.match(/<trkpt /g)!.length).toBeGreaterThan(100);
       expect(await seriousViolations(page)).toEqual([]);
       await page.screenshot({ path: join(ARTIFACTS, 'activity.png'), fullPage: true });
       // The top of the page (README's picture: docs/web-app-activity.png).

@@ -217,6 +217,13 @@ export function ActivityPage({ id }: { id: string }) {
               </a>
             </li>
           )}
+          {detail.streams.some((stream) => stream.streamType === 'position') && (
+            <li>
+              <a href={`/api/v1/activities/${detail.id}/gpx`} download>
+                Track (GPX)
+              </a>
+            </li>
+          )}
           {detail.streams.map((stream) => (
             <li key={stream.streamType}>
               <a href={`/api/v1/activities/${detail.id}/streams/${stream.streamType}/file?redirect=false`} download>
@@ -225,7 +232,6 @@ export function ActivityPage({ id }: { id: string }) {
             </li>
           ))}
         </ul>
-        <p class="hint">GPX tracks are in the full export (Sources &amp; export).</p>
       </section>
     </article>
   );

@@ -72,6 +72,21 @@ export const exportsContract = {
         z.object({ status: z.literal(307), headers: z.object({ location: z.string() }) }),
       ]),
     ),
+  activityGpx: signedIn
+    .route({
+      ...route,
+      method: 'GET',
+      path: '/v1/activities/{id}/gpx',
+      operationId: 'getActivityGpx',
+      summary: 'The activity’s track as GPX 1.1 (the export’s gpx/ entry for it)',
+      description:
+        'Written from the current position stream, with Garmin’s TrackPointExtension v1 heart rate and cadence where a sample falls at the same instant ' +
+        '(values the schema refuses are left out, never clamped). 404 when the activity has no position stream. The exact samples are the Parquet streams ' +
+        '(GET /v1/activities/{id}/streams/{type}/file).',
+      outputStructure: 'detailed',
+    })
+    .input(z.object({ id: uuid('Activity id') }))
+    .output(z.object({ headers: z.object({ 'content-disposition': z.string() }), body: z.file().mime('application/gpx+xml') })),
 };
 
 export type ExportJob = z.output<typeof ExportJobSchema>;

@@ -201,6 +201,17 @@ export class ExportsService implements OnApplicationBootstrap, OnModuleDestroy {
     }
   }
 
+  /** One activity's track as a GPX file (what the export writes as gpx/<activityId>.gpx); 404 without a position stream. */
+  async activityGpx(userId: string, activityId: string) {
+    // Someone else's activity answers 404 here, as a missing one does.
+    const { items } = await this.streams.list(userId, activityId);
+    const present = new Set<string>(items.map((stream) => stream.streamType));
+    if (!present.has('position')) throw new ORPCError('NOT_FOUND', { message: 'This activity has no position stream to write a track from' });
+    const filename = `${activityId}.gpx`;
+    const text = [...(await this.gpx(userId, activityId, present))].join('');
+    return { headers: { 'content-disposition': `attachment; filename="${filename}"` }, body: new File([text], filename, { type: 'application/gpx+xml' }) };
+  }
+
   /** The activity's track as GPX text chunks (position, with heart rate and cadence where sampled at the same instants). */
   private async gpx(userId: string, activityId: string, present: Set<string>) {
     const activity = await this.activities.findOwned(userId, activityId);

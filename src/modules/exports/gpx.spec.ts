@@ -49,7 +49,7 @@ describe('gpxChunks', () => {
     for (const value of [1e-7, -2.5e-9, 1.234e-12, 5e21, -1.5e25, 0.1, -0, 12345.678, 1e-300]) {
       const text = decimal(value);
       expect(text).toMatch(/^-?\d+(\.\d+)?$/);
-      expect(Number(text)).toBe(value === -0 ? 0 : value);
+      expect(Number(text)).toBe(Object.is(value, -0) ? 0 : value);
     }
   });
 
