@@ -27,6 +27,8 @@ import { createApp } from '../src/app.js';
 import { benchEnv } from './bench-env.js';
 import { openDatabase } from '../src/database/database.js';
 import { seedCatalog } from '../src/database/seed.js';
+import { activities } from '../src/database/schema/index.js';
+import { eq } from 'drizzle-orm';
 import { createObjectStore } from '../src/modules/streams/storage/create-object-store.js';
 
 const { values: args } = parseArgs({
@@ -88,7 +90,8 @@ async function main() {
   const gzip9 = new Map(files.map((file) => [file.name, gzipSync(file.bytes, { level: 9 }).byteLength]));
 
   // An athlete to import for, in the database the CLI will open.
-  const database = DATABASE_URL ? openDatabase({ url: DATABASE_URL }) : openDatabase({ pgliteDir: join(dataDir, 'pglite') });
+  const openBenchDatabase = () => (DATABASE_URL ? openDatabase({ url: DATABASE_URL }) : openDatabase({ pgliteDir: join(dataDir, 'pglite') }));
+  const database = openBenchDatabase();
   await database.migrate();
   await seedCatalog(database.db);
   const app = await createApp(env(), { database });
@@ -115,6 +118,30 @@ async function main() {
   if (code !== 0 && code !== 1) throw new Error(`the CLI exited with ${code}`);
   const report = JSON.parse(readFileSync(reportFile, 'utf8')) as {
     files: { fileName: string; status: string; activityIds: string[]; reason?: string }[];
+  };
+
+  // A session's legs are activities of their own, under the file's top-level activity: a file's
+  // streams are those of the activities it made and of their children.
+  const rows = await (async () => {
+    const reopened = openBenchDatabase();
+    try {
+      return await reopened.db.select({ id: activities.id, parentId: activities.parentId }).from(activities).where(eq(activities.athleteId, athleteId));
+    } finally {
+      await reopened.close();
+    }
+  })();
+  const withChildren = (ids: readonly string[]) => {
+    const all = new Set(ids);
+    for (let grew = true; grew; ) {
+      grew = false;
+      for (const row of rows) {
+        if (row.parentId && all.has(row.parentId) && !all.has(row.id)) {
+          all.add(row.id);
+          grew = true;
+        }
+      }
+    }
+    return all;
   };
 
   // What the store holds: stream objects (decoded, to count samples) and archived originals.
@@ -193,7 +220,7 @@ async function main() {
   const fileRows: string[][] = [];
   for (const file of report.files) {
     const name = basename(file.fileName);
-    const ids = new Set(file.activityIds);
+    const ids = withChildren(file.activityIds);
     const own = streams.filter((s) => ids.has(s.activityId));
     const gz = gzip9.get(name) ?? 0;
     const sha = [...originals.keys()].find((key) => key.includes(sha256Of(files.find((f) => f.name === name)?.bytes)));
