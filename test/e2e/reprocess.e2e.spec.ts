@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFile, execFileSync } from 'node:child_process';
 import { and, count, eq, inArray } from 'drizzle-orm';
+import type { ReprocessJob, ReprocessResult } from '@unified-activity/contract';
 import { buildFitMultisport, fitActivityFixture } from '../../libs/testing/fit-builder.js';
 import { activities, activityStreams, changes, originals, reprocessJobs } from '../../src/database/schema/index.js';
 import type { MappingTweaks } from '../../src/modules/imports/mapping-tweaks.js';
@@ -25,23 +26,8 @@ afterAll(async () => {
   await t.close();
 });
 
-interface Job {
-  id: string;
-  status: string;
-  dryRun: boolean;
-  progress: { done: number; total: number | null };
-  result: {
-    unchanged: number;
-    updated: number;
-    created: number;
-    failed: number;
-    stillRejected: number;
-    skipped: number;
-    changes: { activityId: string | null; sha256: string; outcome: string; fields: string[]; streams: string[] }[];
-    failures: { activityId: string | null; sha256: string; reason: string }[];
-    truncated: boolean;
-  };
-}
+/** A job as the route answers it, once it has a result. */
+type Job = Omit<ReprocessJob, 'result'> & { result: ReprocessResult };
 
 async function reprocess(user: SignedUpUser, body: Record<string, unknown> = {}): Promise<Job> {
   const accepted = await t.http().post(`/api/v1/athletes/${user.athleteId}/reprocess`).set(user.auth).send(body).expect(202);

@@ -1,3 +1,4 @@
+import type { ReprocessResult } from '@unified-activity/contract';
 import { sql } from 'drizzle-orm';
 import { check, index, integer, json, pgTable, text, uuid } from 'drizzle-orm/pg-core';
 import { athletes } from './athletes.js';
@@ -14,33 +15,10 @@ export interface ReprocessOptions {
   dryRun: boolean;
 }
 
+/** What a job's result holds (the contract's shape, stored as the API answers it). */
+export type { ReprocessResult };
 /** One activity a reprocess changed (or, in a dry run, would change). */
-export interface ReprocessChange {
-  activityId: string | null;
-  sha256: string;
-  outcome: 'updated' | 'created';
-  fields: string[];
-  streams: string[];
-}
-
-export interface ReprocessFailure {
-  activityId: string | null;
-  sha256: string;
-  reason: string;
-}
-
-/** The counts (always complete) and the capped lists of a reprocess. */
-export interface ReprocessResult {
-  unchanged: number;
-  updated: number;
-  created: number;
-  failed: number;
-  stillRejected: number;
-  skipped: number;
-  changes: ReprocessChange[];
-  failures: ReprocessFailure[];
-  truncated: boolean;
-}
+export type ReprocessChange = ReprocessResult['changes'][number];
 
 /**
  * One reprocess of an athlete (README "Your originals, reprocessing and export"): every activity

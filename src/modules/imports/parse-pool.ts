@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { Logger } from '@nestjs/common';
 import { Piscina } from 'piscina';
 import type { ParseAnswer, ParseTask } from './parse.worker.js';
 import { UnreadableFileError, type ParseResult } from './parsers/types.js';
@@ -86,10 +87,9 @@ export class ParsePool {
   private readonly shutdown = new AbortController();
   /** Thread of each answer (tests: the work really left the calling thread). */
   lastThreadId: number | undefined;
+  private readonly logger = new Logger('ParsePool');
   /** Files decoded again without the heap cap (the capped thread ran out of memory on them). */
   uncappedRetries = 0;
-  /** The last errors of threads that died between files. */
-  threadErrors: string[] = [];
 
   constructor(private readonly options: ParsePoolOptions = {}) {
     if (options.eager && !options.inline) this.workers();
@@ -168,7 +168,7 @@ export class ParsePool {
     });
     // A thread that dies holding no file (piscina emits it on the pool, where unheard it would end the
     // process): the next file starts another.
-    pool.on('error', (error: unknown) => (this.threadErrors = [...this.threadErrors.slice(-9), String(error)]));
+    pool.on('error', (error: unknown) => this.logger.warn(`A decoding thread ended between files: ${String(error)}`));
     return pool;
   }
 }
