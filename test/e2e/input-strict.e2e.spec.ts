@@ -9,7 +9,7 @@ import { RPCLink } from '@orpc/client/fetch';
 import type { ContractRouterClient } from '@orpc/contract';
 import { eq } from 'drizzle-orm';
 import type { contract } from '@unified-activity/contract';
-import { activities, activityEvents, athletes } from '../../src/database/schema/index.js';
+import { activities, activityEvents, athletes, exportJobs, reprocessJobs } from '../../src/database/schema/index.js';
 import { createActivity, runBody } from '../factories/activities.js';
 import { signUp, type SignedUpUser } from '../factories/api.js';
 import { createTestApp, type TestApp } from '../setup/app.js';
@@ -286,6 +286,27 @@ describe('query parameters: typed, and one rule for unknown ones', () => {
       .send({ timestamps: ['2026-05-01T06:00:01Z'], values: [120] });
     expect(upload.status).toBe(400);
     expect(upload.body.issues).toEqual([{ path: ['nope'], message: 'Unknown field' }]);
+  });
+
+  it('a JSON body that is not an object is a 400 on every route, with nothing queued or written (oRPC dropped it beside path parameters)', async () => {
+    const user = await signUp(t);
+    const created = await createActivity(t, user);
+    const before = await t.database.db.select().from(activities).where(eq(activities.id, created.id));
+    for (const body of ['[1]', '"text"', 'null', '5', '[]']) {
+      for (const [method, url] of [
+        ['post', `/api/v1/athletes/${user.athleteId}/exports`],
+        ['post', `/api/v1/athletes/${user.athleteId}/reprocess`],
+        ['patch', `/api/v1/activities/${created.id}`],
+        ['post', '/api/v1/athletes'],
+      ] as const) {
+        const response = await t.http()[method](url).set(user.auth).set('content-type', 'application/json').send(body);
+        expect({ body, url, status: response.status, answer: response.body }).toEqual({ body, url, status: 400, answer: { code: 'BAD_REQUEST', message: 'The request body must be a JSON object' } });
+      }
+    }
+    expect(await t.database.db.select().from(activities).where(eq(activities.id, created.id))).toEqual(before);
+    expect(await t.database.db.select().from(athletes).where(eq(athletes.userId, user.userId))).toHaveLength(1);
+    expect(await t.database.db.select().from(exportJobs).where(eq(exportJobs.userId, user.userId))).toEqual([]);
+    expect(await t.database.db.select().from(reprocessJobs).where(eq(reprocessJobs.userId, user.userId))).toEqual([]);
   });
 
   it('RPC clients pass real booleans and numbers (typed as such)', async () => {

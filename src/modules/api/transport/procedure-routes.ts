@@ -55,6 +55,14 @@ export async function registerProcedureRoutes(api: FastifyInstance, options: Pro
 
   // `extra`: what the route adds to the context (context.rawBody, context.reply).
   const handleRest = async (request: FastifyRequest, reply: FastifyReply, extra?: Partial<ApiContext>) => {
+    // Every procedure's input is an object. oRPC merges a route's path parameters with an object body
+    // and drops any other (`[1]`, `"text"`, `null` to POST …/exports was a 202 with the body ignored):
+    // a body that is there must be an object.
+    const body = request.body;
+    if (body !== undefined && (body === null || typeof body !== 'object' || Array.isArray(body))) {
+      reply.status(400).send(httpErrorBody(400, 'The request body must be a JSON object'));
+      return;
+    }
     let base = context(request);
     if (request.body instanceof ReadBody) {
       // What the route's own reader read goes to the procedure; oRPC validates the stand-in.
