@@ -25,8 +25,10 @@ const runs = Number(process.env.BENCH_FEED_RUNS ?? 3);
 const webhookTotal = Number(process.env.BENCH_WEBHOOK_ACTIVITIES ?? 2000);
 const BATCH = 500;
 const FEED_TRIGGERS: [table: string, trigger: string][] = [
-  ['activities', 'activities_change_feed'],
-  ['activity_streams', 'activity_streams_change_feed'],
+  ...(['insert', 'update', 'delete'] as const).flatMap((op): [string, string][] => [
+    ['activities', `activities_change_feed_${op}`],
+    ['activity_streams', `activity_streams_change_feed_${op}`],
+  ]),
   ['athletes', 'athletes_change_feed'],
   ['sync_states', 'sync_states_change_feed'],
   ['provider_connections', 'provider_connections_change_feed'],

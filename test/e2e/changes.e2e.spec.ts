@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { activityStreams } from '../../src/database/schema/index.js';
 import { createActivity } from '../factories/activities.js';
 import { signUp, type SignedUpUser } from '../factories/api.js';
@@ -117,6 +117,39 @@ describe('GET /api/v1/changes', () => {
     expect(tombstones.findIndex((item) => item.entity === 'stream')).toBeLessThan(tombstones.findIndex((item) => item.entity === 'activity'));
     // A deleted athlete's own feed is gone with it, like the athlete.
     await t.http().get('/api/v1/changes').query({ athleteId }).set(user.auth).expect(404);
+  });
+
+  it('records each row of a multi-row statement once, and nothing for a row it left unchanged', async () => {
+    // activities and activity_streams record their changes per statement (src/database/sql/changes.sql).
+    const [a, b, c] = [await createActivity(t, user, { name: 'a' }), await createActivity(t, user, { name: 'b' }), await createActivity(t, user, { name: 'c' })];
+    const start = await until('the three creates in the feed', async () => {
+      const { items, cursor } = await follow(user, await currentEnd(user));
+      return items.length === 0 ? cursor : undefined;
+    });
+    // One UPDATE over three rows, one of which it leaves as it was.
+    await t.database.db.execute(
+      sql`update activities set name = case when name = 'c' then name else name || '!' end where id in (${a.id}::uuid, ${b.id}::uuid, ${c.id}::uuid)`,
+    );
+    const { items } = await follow(user, start);
+    expect(items.map((item) => [item.entity, item.op, item.id]).sort()).toEqual(
+      [
+        ['activity', 'upsert', a.id],
+        ['activity', 'upsert', b.id],
+      ].sort(),
+    );
+    // One DELETE over two rows: two tombstones, each stream's before its activity's.
+    await t.http().put(`/api/v1/activities/${a.id}/streams/heart_rate`).set(user.auth).send(SAMPLES).expect(200);
+    const afterStream = (await follow(user, start)).cursor;
+    await t.database.db.execute(sql`delete from activities where id in (${a.id}::uuid, ${b.id}::uuid)`);
+    // (The stream's write may still add an upsert of its activity: only the tombstones are compared.)
+    const deleted = (await follow(user, afterStream)).items.filter((item) => item.op === 'delete');
+    expect(deleted[0]).toMatchObject({ entity: 'stream', op: 'delete', activityId: a.id });
+    expect(deleted.slice(1).map((item) => [item.entity, item.op, item.id]).sort()).toEqual(
+      [
+        ['activity', 'delete', a.id],
+        ['activity', 'delete', b.id],
+      ].sort(),
+    );
   });
 
   it('is owner-scoped: another user sees none of it, and another user’s athlete answers 404', async () => {

@@ -27,22 +27,46 @@ BEGIN
 END
 $$;
 
-CREATE OR REPLACE FUNCTION activities_change_feed() RETURNS trigger LANGUAGE plpgsql AS $$
+-- Activities and streams are written in batches (a sync batch of 500, an import's streams, a
+-- regroup's duplicate_of): their rows are recorded once per statement from its transition tables,
+-- with the same rule as change_feed_record (the entity's previous position, an UPDATE that changed
+-- nothing skipped) — a third of the cost of a row trigger calling it per row (docs/benchmarks.md,
+-- "The change feed per statement"). Ids never change on UPDATE, so old and new rows pair by id.
+CREATE OR REPLACE FUNCTION activities_change_feed_rows() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  position bigint := pg_current_xact_id()::text::bigint;
 BEGIN
   IF TG_OP = 'DELETE' THEN
-    PERFORM change_feed_record(OLD.user_id, OLD.athlete_id, 'activity', 'delete', OLD.id, OLD.id, NULL, false);
-    RETURN NULL;
+    INSERT INTO changes (pos, user_id, athlete_id, entity, op, entity_id, activity_id, revision, inserted)
+    SELECT greatest(position, p.pos), o.user_id, o.athlete_id, 'activity', 'delete', o.id, o.id, NULL, false
+      FROM old_rows o
+      LEFT JOIN LATERAL (SELECT c.pos FROM changes c WHERE c.entity_id = o.id ORDER BY c.pos DESC LIMIT 1) p ON true;
+  ELSIF TG_OP = 'UPDATE' THEN
+    INSERT INTO changes (pos, user_id, athlete_id, entity, op, entity_id, activity_id, revision, inserted)
+    SELECT greatest(position, p.pos), n.user_id, n.athlete_id, 'activity', 'upsert', n.id, n.id, n.revision, false
+      FROM new_rows n JOIN old_rows o ON o.id = n.id
+      LEFT JOIN LATERAL (SELECT c.pos FROM changes c WHERE c.entity_id = n.id ORDER BY c.pos DESC LIMIT 1) p ON true
+     WHERE n IS DISTINCT FROM o;
+  ELSE
+    INSERT INTO changes (pos, user_id, athlete_id, entity, op, entity_id, activity_id, revision, inserted)
+    SELECT greatest(position, p.pos), n.user_id, n.athlete_id, 'activity', 'upsert', n.id, n.id, n.revision, true
+      FROM new_rows n
+      LEFT JOIN LATERAL (SELECT c.pos FROM changes c WHERE c.entity_id = n.id ORDER BY c.pos DESC LIMIT 1) p ON true;
   END IF;
-  IF TG_OP = 'UPDATE' AND NEW IS NOT DISTINCT FROM OLD THEN
-    RETURN NULL;
-  END IF;
-  PERFORM change_feed_record(NEW.user_id, NEW.athlete_id, 'activity', 'upsert', NEW.id, NEW.id, NEW.revision, TG_OP = 'INSERT');
   RETURN NULL;
 END
 $$;
 
-CREATE OR REPLACE TRIGGER activities_change_feed AFTER INSERT OR UPDATE OR DELETE ON activities
-  FOR EACH ROW EXECUTE FUNCTION activities_change_feed();
+-- A trigger with transition tables fires on one event (PostgreSQL's rule): three of them. The row
+-- trigger they replace is dropped (databases created before).
+DROP TRIGGER IF EXISTS activities_change_feed ON activities;
+DROP FUNCTION IF EXISTS activities_change_feed();
+CREATE OR REPLACE TRIGGER activities_change_feed_insert AFTER INSERT ON activities
+  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION activities_change_feed_rows();
+CREATE OR REPLACE TRIGGER activities_change_feed_update AFTER UPDATE ON activities
+  REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION activities_change_feed_rows();
+CREATE OR REPLACE TRIGGER activities_change_feed_delete AFTER DELETE ON activities
+  REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION activities_change_feed_rows();
 
 -- An activity's streams go before it (rather than by the foreign key's cascade, after it), so that
 -- their tombstones can still read the activity's athlete and owner.
@@ -56,28 +80,48 @@ $$;
 CREATE OR REPLACE TRIGGER activities_delete_streams_first BEFORE DELETE ON activities
   FOR EACH ROW EXECUTE FUNCTION activities_delete_streams_first();
 
-CREATE OR REPLACE FUNCTION activity_streams_change_feed() RETURNS trigger LANGUAGE plpgsql AS $$
+-- A stream's rows carry their activity's owner and athlete, read from the activity (per statement,
+-- as the activities' above). A stream whose activity is gone cannot be attributed: an error, as a
+-- tombstone without an owner would never be served.
+CREATE OR REPLACE FUNCTION activity_streams_change_feed_rows() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
-  row_ activity_streams%ROWTYPE;
-  owner_ text;
-  athlete_ uuid;
+  position bigint := pg_current_xact_id()::text::bigint;
+  orphan activity_streams%ROWTYPE;
 BEGIN
-  IF TG_OP = 'DELETE' THEN row_ := OLD; ELSE row_ := NEW; END IF;
-  IF TG_OP = 'UPDATE' AND NEW IS NOT DISTINCT FROM OLD THEN
-    RETURN NULL;
+  IF TG_OP = 'DELETE' THEN
+    SELECT o.* INTO orphan FROM old_rows o WHERE NOT EXISTS (SELECT 1 FROM activities a WHERE a.id = o.activity_id) LIMIT 1;
+    IF FOUND THEN
+      RAISE EXCEPTION 'change feed: activity % of stream % not found', orphan.activity_id, orphan.id;
+    END IF;
+    INSERT INTO changes (pos, user_id, athlete_id, entity, op, entity_id, activity_id, revision, inserted)
+    SELECT greatest(position, p.pos), a.user_id, a.athlete_id, 'stream', 'delete', o.id, o.activity_id, NULL, false
+      FROM old_rows o JOIN activities a ON a.id = o.activity_id
+      LEFT JOIN LATERAL (SELECT c.pos FROM changes c WHERE c.entity_id = o.id ORDER BY c.pos DESC LIMIT 1) p ON true;
+  ELSIF TG_OP = 'UPDATE' THEN
+    INSERT INTO changes (pos, user_id, athlete_id, entity, op, entity_id, activity_id, revision, inserted)
+    SELECT greatest(position, p.pos), a.user_id, a.athlete_id, 'stream', 'upsert', n.id, n.activity_id, NULL, false
+      FROM new_rows n JOIN old_rows o ON o.id = n.id JOIN activities a ON a.id = n.activity_id
+      LEFT JOIN LATERAL (SELECT c.pos FROM changes c WHERE c.entity_id = n.id ORDER BY c.pos DESC LIMIT 1) p ON true
+     WHERE n IS DISTINCT FROM o;
+  ELSE
+    -- The foreign key holds the activity of an inserted or updated stream.
+    INSERT INTO changes (pos, user_id, athlete_id, entity, op, entity_id, activity_id, revision, inserted)
+    SELECT greatest(position, p.pos), a.user_id, a.athlete_id, 'stream', 'upsert', n.id, n.activity_id, NULL, true
+      FROM new_rows n JOIN activities a ON a.id = n.activity_id
+      LEFT JOIN LATERAL (SELECT c.pos FROM changes c WHERE c.entity_id = n.id ORDER BY c.pos DESC LIMIT 1) p ON true;
   END IF;
-  SELECT a.user_id, a.athlete_id INTO owner_, athlete_ FROM activities a WHERE a.id = row_.activity_id;
-  IF owner_ IS NULL THEN
-    RAISE EXCEPTION 'change feed: activity % of stream % not found', row_.activity_id, row_.id;
-  END IF;
-  PERFORM change_feed_record(owner_, athlete_, 'stream', CASE WHEN TG_OP = 'DELETE' THEN 'delete' ELSE 'upsert' END,
-    row_.id, row_.activity_id, NULL, TG_OP = 'INSERT');
   RETURN NULL;
 END
 $$;
 
-CREATE OR REPLACE TRIGGER activity_streams_change_feed AFTER INSERT OR UPDATE OR DELETE ON activity_streams
-  FOR EACH ROW EXECUTE FUNCTION activity_streams_change_feed();
+DROP TRIGGER IF EXISTS activity_streams_change_feed ON activity_streams;
+DROP FUNCTION IF EXISTS activity_streams_change_feed();
+CREATE OR REPLACE TRIGGER activity_streams_change_feed_insert AFTER INSERT ON activity_streams
+  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION activity_streams_change_feed_rows();
+CREATE OR REPLACE TRIGGER activity_streams_change_feed_update AFTER UPDATE ON activity_streams
+  REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION activity_streams_change_feed_rows();
+CREATE OR REPLACE TRIGGER activity_streams_change_feed_delete AFTER DELETE ON activity_streams
+  REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION activity_streams_change_feed_rows();
 
 CREATE OR REPLACE FUNCTION athletes_change_feed() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
