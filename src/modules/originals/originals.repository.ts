@@ -31,33 +31,38 @@ export class OriginalsRepository {
    * Answers the row and the key it had before, when an import moved it.
    */
   async upsert(row: NewOriginalRow & { status: OriginalStatus }): Promise<{ row: OriginalRow; previousKey?: string }> {
-    return this.db.transaction(async (tx) => {
-      const [before] = await tx
-        .select({ objectKey: originals.objectKey })
+    // One statement (the file import's last write; it was a transaction of two): the key as the
+    // statement's snapshot has it, from a CTE read by the upsert's RETURNING, which shows the new
+    // version. Two imports of the same bytes at once may both name the key they saw; a key wrongly
+    // named is harmless (the drain keeps an object that a row points at).
+    const before = this.db.$with('before').as(
+      this.db
+        .select({ previousKey: sql<string>`${originals.objectKey}`.as('previous_key') })
         .from(originals)
-        .where(and(eq(originals.athleteId, row.athleteId), eq(originals.sha256, row.sha256)))
-        .for('update');
-      const imported = sql`excluded.status = 'imported'`;
-      const [stored] = await tx
-        .insert(originals)
-        .values(row)
-        .onConflictDoUpdate({
-          target: [originals.athleteId, originals.sha256],
-          set: {
-            status: sql`case when ${imported} then 'imported' else ${originals.status} end`,
-            reason: sql`case when ${imported} then null else ${originals.reason} end`,
-            objectKey: sql`case when ${imported} then excluded.object_key else ${originals.objectKey} end`,
-            format: sql`coalesce(case when ${imported} then excluded.format end, ${originals.format}, excluded.format)`,
-            fileName: sql`coalesce(${originals.fileName}, excluded.file_name)`,
-            byteSize: sql`coalesce(${originals.byteSize}, excluded.byte_size)`,
-            storedByteSize: sql`case when ${imported} and excluded.object_key <> ${originals.objectKey} then excluded.stored_byte_size else coalesce(${originals.storedByteSize}, excluded.stored_byte_size) end`,
-            updatedAt: new Date(),
-          },
-        })
-        .returning();
-      const previousKey = before && before.objectKey !== stored!.objectKey ? before.objectKey : undefined;
-      return { row: stored!, ...(previousKey ? { previousKey } : {}) };
-    });
+        .where(and(eq(originals.athleteId, row.athleteId), eq(originals.sha256, row.sha256))),
+    );
+    const imported = sql`excluded.status = 'imported'`;
+    const [stored] = await this.db
+      .with(before)
+      .insert(originals)
+      .values(row)
+      .onConflictDoUpdate({
+        target: [originals.athleteId, originals.sha256],
+        set: {
+          status: sql`case when ${imported} then 'imported' else ${originals.status} end`,
+          reason: sql`case when ${imported} then null else ${originals.reason} end`,
+          objectKey: sql`case when ${imported} then excluded.object_key else ${originals.objectKey} end`,
+          format: sql`coalesce(case when ${imported} then excluded.format end, ${originals.format}, excluded.format)`,
+          fileName: sql`coalesce(${originals.fileName}, excluded.file_name)`,
+          byteSize: sql`coalesce(${originals.byteSize}, excluded.byte_size)`,
+          storedByteSize: sql`case when ${imported} and excluded.object_key <> ${originals.objectKey} then excluded.stored_byte_size else coalesce(${originals.storedByteSize}, excluded.stored_byte_size) end`,
+          updatedAt: new Date(),
+        },
+      })
+      .returning({ ...getTableColumns(originals), previousKey: sql<string | null>`(select previous_key from before)` });
+    const { previousKey: keyBefore, ...returned } = stored!;
+    const previousKey = keyBefore !== null && keyBefore !== returned.objectKey ? keyBefore : undefined;
+    return { row: returned, ...(previousKey ? { previousKey } : {}) };
   }
 
   /** One page, newest first, keyset on (received_at, id). */
