@@ -23,14 +23,18 @@
  *   before: rows, object writes, sha256 of the file, schema checks) by difference.
  * The SQL column counts the statements one import ran through Drizzle (DatabaseOptions.onQuery; not
  * BEGIN/COMMIT), in the warm-up round. Round 0 warms the JIT and is not counted; each figure is the median of the rounds per file, then
- * the median over the files. With BENCH_DATABASE_URL the rows go to PostgreSQL, whose own CPU (its
- * server processes) is not in these figures; by default to the embedded PGlite, whose is.
+ * the median over the files. By default the rows go to the embedded PGlite, whose CPU is this
+ * process's. With BENCH_DATABASE_URL they go to PostgreSQL (on this machine): the import's figure then
+ * adds the CPU of the server's backends serving this database (/proc/PID/schedstat of each
+ * pg_stat_activity row of the database but the bench's own, nanoseconds), so both runs count the
+ * database's work.
  */
 import { readdirSync, readFileSync, rmSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Decoder, Stream } from '@garmin/fitsdk';
+import postgres from 'postgres';
 import { eq } from 'drizzle-orm';
 import request from 'supertest';
 import { createApp } from '../src/app.js';
@@ -103,13 +107,41 @@ function inputs(): FileInput[] {
  * the clock stops after a pause in which the process has nothing else to do. The pause before
  * keeps the previous step's leftovers out.
  */
-async function cpuMs(work: () => unknown): Promise<number> {
+async function cpuMs(work: () => unknown, database?: DatabaseCpu): Promise<number> {
   await settle();
+  const backends = database ? await database.backends() : [];
+  const databaseBefore = database ? database.cpuMs(backends) : 0;
   const before = process.cpuUsage();
   await work();
   await settle();
   const used = process.cpuUsage(before);
-  return (used.user + used.system) / 1000;
+  const databaseUsed = database ? database.cpuMs(backends) - databaseBefore : 0;
+  return (used.user + used.system) / 1000 + databaseUsed;
+}
+
+/** The CPU of a PostgreSQL database's backends on this machine (BENCH_DATABASE_URL). */
+interface DatabaseCpu {
+  backends(): Promise<number[]>;
+  cpuMs(pids: readonly number[]): number;
+}
+
+function databaseCpu(url: string): DatabaseCpu & { close(): Promise<void> } {
+  const sql = postgres(url, { max: 1, onnotice: () => undefined });
+  const onCpuMs = (pid: number) => {
+    try {
+      // schedstat: time on a CPU (ns), time waiting for one (ns), timeslices.
+      return Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[0]) / 1e6;
+    } catch {
+      return 0; // a backend that ended
+    }
+  };
+  return {
+    // Every backend of the database but this one: the app's pool (and pg-boss's, which idles).
+    backends: async () =>
+      (await sql<{ pid: number }[]>`select pid from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()`).map((row) => row.pid),
+    cpuMs: (pids) => pids.reduce((sum, pid) => sum + onCpuMs(pid), 0),
+    close: () => sql.end(),
+  };
 }
 
 const settle = () => new Promise((resolve) => setTimeout(resolve, 25));
@@ -126,6 +158,7 @@ async function main() {
   // Statements per file: counted once, in the warm-up round (the same each round).
   let statements = 0;
   const onQuery = () => void statements++;
+  const serverCpu = DATABASE_URL ? databaseCpu(DATABASE_URL) : undefined;
   const database = DATABASE_URL ? openDatabase({ url: DATABASE_URL, onQuery }) : openDatabase({ pgliteDir: join(dataDir, 'pglite'), onQuery });
   await database.migrate();
   await seedCatalog(database.db);
@@ -145,7 +178,9 @@ async function main() {
     owners.push({ userId: row!.userId, athleteId });
   }
 
-  console.log(`${files.length} FIT files, ${ROUNDS} rounds after a warm-up round; ${DATABASE_URL ? 'PostgreSQL' : 'embedded PGlite'}, local object store`);
+  console.log(
+    `${files.length} FIT files, ${ROUNDS} rounds after a warm-up round; ${DATABASE_URL ? "PostgreSQL (the import's CPU includes its backends')" : 'embedded PGlite'}, local object store`,
+  );
   const statementsPerFile = files.map(() => 0);
   const perFile = files.map(() => ({ decode: [] as number[], parse: [] as number[], parquet: [] as number[], archive: [] as number[], total: [] as number[] }));
   const statuses = new Map<string, number>();
@@ -170,7 +205,7 @@ async function main() {
         const result = await imports.importLeaf(owners[round]!, { kind: 'file', name: file.name, bytes: file.bytes }, pool);
         status = result.status;
         if (round === 0) samples += result.sampleCount;
-      });
+      }, serverCpu);
       if (round === 0) {
         statementsPerFile[index] = statements;
         statuses.set(status, (statuses.get(status) ?? 0) + 1);
@@ -187,6 +222,7 @@ async function main() {
   await pool.close();
   await app.close();
   await database.close();
+  await serverCpu?.close();
 
   const rows = files.map((file, index) => {
     const times = perFile[index]!;
