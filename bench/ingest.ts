@@ -12,14 +12,18 @@
  *
  * 3. The cost of duplicate detection (issue 25): the HealthKit workouts again on a fresh database,
  *    once with detection switched off, once on, each followed by the Garmin copy of every one of them
- *    (each a duplicate of one HealthKit workout: detection's busiest case). Ratio on / off.
+ *    (each a duplicate of one HealthKit workout that it outranks: the stored row is demoted), and for a
+ *    second athlete the other order (the Garmin workouts, then their HealthKit copies, each joining
+ *    the stored primary's group). Ratio on / off.
  *
  * The project runs as `node dist/src/main.js` (NODE_ENV=production) on PostgreSQL with the
  * local-folder object store. Env: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/bench_ingest),
  * BENCH_ACTIVITIES (20000), BENCH_STRAVA (200), BENCH_DETECTION_OFF (the server env that switches
  * detection off, as JSON; default {"DUPLICATE_DETECTION":"false"}), BENCH_DETECTION_RUNS (3: pairs of
  * off/on passes, each on a fresh database and server warmed up on another athlete; the medians are reported),
- * BENCH_ONLY_DETECTION=true (part 3 alone).
+ * BENCH_ONLY_DETECTION=true (part 3 alone), BENCH_DETECTION_BASELINE_CHECKOUT (a checkout of the
+ * project before duplicate groups existed, built: part 3's "off" passes run its server instead of
+ * this one with detection switched off — the ingest rate as it was when issue 25 was filed).
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type postgres from 'postgres';
@@ -41,6 +45,7 @@ const BATCH = 500;
 const STRAVA_BATCH = 20;
 const detectionOff = JSON.parse(process.env.BENCH_DETECTION_OFF ?? '{"DUPLICATE_DETECTION":"false"}') as Record<string, string>;
 const detectionRuns = Number(process.env.BENCH_DETECTION_RUNS ?? 3);
+const baselineCheckout = process.env.BENCH_DETECTION_BASELINE_CHECKOUT;
 
 async function post(base: string, path: string, token: string, body: string) {
   const response = await fetch(`${base}${path}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body });
@@ -74,13 +79,16 @@ async function sendAll(base: string, path: string, token: string, bodies: string
 }
 
 /**
- * One pass of part 3 on a fresh database: the HealthKit first ingest, then the Garmin copies, with
- * the server's duplicate detection as `extraEnv` leaves it.
+ * One pass of part 3 on a fresh database: the HealthKit first ingest, then the Garmin copies (each
+ * outranks the HealthKit workout it copies: the stored row is demoted); then, for a second athlete,
+ * the other order — the Garmin workouts first, then their HealthKit copies (each ranks below the
+ * stored primary and joins its group: only its own row is written) — with the server's duplicate
+ * detection as `extraEnv` leaves it.
  */
-async function detectionPass(extraEnv: Record<string, string>, input: ReturnType<typeof healthKitBodies>) {
+async function detectionPass(extraEnv: Record<string, string>, input: ReturnType<typeof healthKitBodies>, checkout?: string) {
   const sql = await resetDatabase(url);
   await sql.end();
-  const server = await startProject({ databaseUrl: url, extraEnv });
+  const server = await startProject({ databaseUrl: url, extraEnv, ...(checkout ? { checkout } : {}) });
   try {
     // A fresh process is slower until the JIT has seen the path: warm it on another athlete first.
     const warm = await signUp(server.base, 'bench-warm-up@example.test');
@@ -89,8 +97,11 @@ async function detectionPass(extraEnv: Record<string, string>, input: ReturnType
     const athlete = await signUp(server.base, 'bench-detection@example.test');
     const first = await sendAll(server.base, `/api/v1/athletes/${athlete.athleteId}/sync/healthkit/batches`, athlete.token, input.bodies);
     const copies = await sendAll(server.base, `/api/v1/athletes/${athlete.athleteId}/sync/garmin/batches`, athlete.token, input.garminBodies);
-    if (first.created !== total || copies.created !== total) throw new Error(`expected ${total} created twice, got ${first.created} / ${copies.created}`);
-    return { firstPerS: rate(total, first.ms), copiesPerS: rate(total, copies.ms) };
+    const other = await signUp(server.base, 'bench-detection-other-order@example.test');
+    const garminFirst = await sendAll(server.base, `/api/v1/athletes/${other.athleteId}/sync/garmin/batches`, other.token, input.garminBodies);
+    const members = await sendAll(server.base, `/api/v1/athletes/${other.athleteId}/sync/healthkit/batches`, other.token, input.bodies);
+    for (const pass of [first, copies, garminFirst, members]) if (pass.created !== total) throw new Error(`expected ${total} created, got ${pass.created}`);
+    return { firstPerS: rate(total, first.ms), copiesPerS: rate(total, copies.ms), membersPerS: rate(total, members.ms) };
   } finally {
     await server.stop();
   }
@@ -234,18 +245,23 @@ async function detectionCost(input: ReturnType<typeof healthKitBodies>) {
   const off: Awaited<ReturnType<typeof detectionPass>>[] = [];
   const on: typeof off = [];
   for (let run = 0; run < detectionRuns; run++) {
-    off.push(await detectionPass(detectionOff, input));
+    off.push(await (baselineCheckout ? detectionPass({}, input, baselineCheckout) : detectionPass(detectionOff, input)));
     on.push(await detectionPass({}, input));
   }
-  const summary = (passes: typeof off) => ({ firstPerS: median(passes.map((p) => p.firstPerS)), copiesPerS: median(passes.map((p) => p.copiesPerS)) });
+  const summary = (passes: typeof off) => ({
+    firstPerS: median(passes.map((p) => p.firstPerS)),
+    copiesPerS: median(passes.map((p) => p.copiesPerS)),
+    membersPerS: median(passes.map((p) => p.membersPerS)),
+  });
   const [withoutDetection, withDetection] = [summary(off), summary(on)];
   return {
-    switchedOffWith: detectionOff,
+    switchedOffWith: baselineCheckout ? { checkout: baselineCheckout } : detectionOff,
     runs: detectionRuns,
     withoutDetection,
     withDetection,
     firstRatio: +(withDetection.firstPerS / withoutDetection.firstPerS).toFixed(2),
     copiesRatio: +(withDetection.copiesPerS / withoutDetection.copiesPerS).toFixed(2),
+    membersRatio: +(withDetection.membersPerS / withoutDetection.membersPerS).toFixed(2),
   };
 }
 
@@ -254,7 +270,7 @@ async function main() {
   if (process.env.BENCH_ONLY_DETECTION === 'true') {
     const d = await detectionCost(input);
     console.log(JSON.stringify(d, null, 2));
-    console.log(`duplicate detection on/off: first ingest ratio ${d.firstRatio}, copies ratio ${d.copiesRatio}; goal ≥ 0.9`);
+    console.log(`duplicate detection on/off: first ingest ratio ${d.firstRatio}, demoting copies ${d.copiesRatio}, copies joining as members ${d.membersRatio}; goal ≥ 0.9`);
     return;
   }
   const results = { ...(await againstBaseline(input)), detection: await detectionCost(input), runId: randomUUID() };
@@ -265,7 +281,8 @@ async function main() {
   const d = results.detection;
   console.log(
     `duplicate detection on/off: HealthKit first ingest ${d.withDetection.firstPerS}/s vs ${d.withoutDetection.firstPerS}/s (ratio ${d.firstRatio}), ` +
-      `their Garmin copies ${d.withDetection.copiesPerS}/s vs ${d.withoutDetection.copiesPerS}/s (ratio ${d.copiesRatio}); goal ≥ 0.9`,
+      `their Garmin copies ${d.withDetection.copiesPerS}/s vs ${d.withoutDetection.copiesPerS}/s (ratio ${d.copiesRatio}), ` +
+      `HealthKit copies of Garmin workouts ${d.withDetection.membersPerS}/s vs ${d.withoutDetection.membersPerS}/s (ratio ${d.membersRatio}); goal ≥ 0.9`,
   );
 }
 

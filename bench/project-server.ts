@@ -45,9 +45,10 @@ export interface ProjectServer {
 
 /**
  * Starts the built server and waits for /health. `databaseUrl` undefined: PGlite in the temporary
- * DATA_DIR. `extraEnv` adds or overrides variables (e.g. a feature switch).
+ * DATA_DIR. `extraEnv` adds or overrides variables (e.g. a feature switch). `checkout`: the built
+ * server of another checkout of the project (an earlier commit, side by side), else this one's.
  */
-export async function startProject(options: { databaseUrl?: string; extraEnv?: Record<string, string> } = {}): Promise<ProjectServer> {
+export async function startProject(options: { databaseUrl?: string; extraEnv?: Record<string, string>; checkout?: string } = {}): Promise<ProjectServer> {
   const port = Number(process.env.BENCH_PORT ?? 0) || (await freePort());
   const dataDir = mkdtempSync(join(tmpdir(), 'bench-project-'));
   const env: Record<string, string> = {
@@ -63,7 +64,11 @@ export async function startProject(options: { databaseUrl?: string; extraEnv?: R
   };
   const inherited = { ...process.env };
   delete inherited.DATABASE_URL;
-  const server = spawn(process.execPath, ['dist/src/main.js'], { env: { ...inherited, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+  const server = spawn(process.execPath, ['dist/src/main.js'], {
+    env: { ...inherited, ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+    ...(options.checkout ? { cwd: options.checkout } : {}),
+  });
   const exited = new Promise<void>((resolve) => server.once('exit', () => resolve()));
   const base = `http://127.0.0.1:${port}`;
   let up = false;

@@ -4,6 +4,7 @@ import { fitActivityFixture } from '../../libs/testing/fit-builder.js';
 import { activities, activityDuplicateBackfills } from '../../src/database/schema/index.js';
 import { DUPLICATE_DETECTION_VERSION, DuplicateBackfill, groupDuplicatesOfAthlete } from '../../src/modules/activities/duplicates/duplicate-backfill.js';
 import { DuplicateGroups } from '../../src/modules/activities/duplicates/duplicate-groups.js';
+import { garminCopyOfHealthKitWorkout, healthKitWorkout } from '../../bench/sync-bodies.js';
 import { signUp, type SignedUpUser } from '../factories/api.js';
 import { upload, utf8 } from '../factories/imports.js';
 import { createTestApp, type TestApp } from '../setup/app.js';
@@ -234,6 +235,75 @@ describe('concurrent copies', () => {
       .where(and(eq(activities.athleteId, user.athleteId), eq(activities.source, 'strava')));
     expect(rows.every((row) => row.duplicateOf !== null)).toBe(true);
     expect(new Set(rows.map((row) => row.duplicateOf)).size).toBe(20);
+  });
+
+  it('sync batches: 20 HealthKit workouts and their Garmin copies sent at once end in 20 groups; a copy that ranks below a stored primary is written once', async () => {
+    // A batch of new activities is grouped before it is written (DuplicateGroups.placeFresh): a copy
+    // is inserted with its duplicate_of, or demotes the stored copy it outranks, under the lock.
+    const user = await signUp(t);
+    const path = (source: string) => `/api/v1/athletes/${user.athleteId}/sync/${source}/batches`;
+    const send = (source: string, item: object) =>
+      t.http().post(path(source)).set(user.auth).set('content-type', 'application/json').send(JSON.stringify({ activities: [item] }));
+    const requests = Array.from({ length: 20 }, (_, i) => [send('healthkit', healthKitWorkout(i)), send('garmin', garminCopyOfHealthKitWorkout(i))]).flat();
+    const responses = await Promise.all(requests);
+    expect(responses.map((response) => response.status)).toEqual(requests.map(() => 200));
+
+    const grouped = await list(user, '&limit=200');
+    expect(grouped.items).toHaveLength(20);
+    // Garmin outranks HealthKit by default, whichever arrived first.
+    expect(grouped.items.every((item) => item.source === 'garmin' && item.duplicateCount === 1)).toBe(true);
+    // A HealthKit copy that arrived after its Garmin primary was inserted as a member: one change (its
+    // insert); one that arrived first was demoted later: two. Never an insert then an update of its own.
+    const rows = await t.database.db
+      .select({ id: activities.id, source: activities.source, duplicateOf: activities.duplicateOf })
+      .from(activities)
+      .where(eq(activities.athleteId, user.athleteId));
+    const members = rows.filter((row) => row.source === 'healthkit');
+    expect(members.every((row) => row.duplicateOf !== null)).toBe(true);
+    expect(new Set(members.map((row) => row.duplicateOf)).size).toBe(20);
+    const changesOf = async () => {
+      const result = await t.database.db.execute<{ entity_id: string; n: number }>(
+        sql`select entity_id, count(*)::int as n from changes where athlete_id = ${user.athleteId} and entity = 'activity' group by entity_id`,
+      );
+      return new Map((Array.isArray(result) ? result : (result as { rows: { entity_id: string; n: number }[] }).rows).map((row) => [row.entity_id, row.n]));
+    };
+    const before = await changesOf();
+    for (const row of rows.filter((r) => r.source === 'garmin')) expect(before.get(row.id)).toBe(1);
+    for (const row of members) expect(before.get(row.id)).toBeLessThanOrEqual(2);
+
+    // Copies that rank below a stored primary (HealthKit after Garmin): each inserted as a member.
+    for (let i = 20; i < 25; i++) await send('garmin', garminCopyOfHealthKitWorkout(i)).expect(200);
+    const late = await Promise.all(Array.from({ length: 5 }, (_, k) => send('healthkit', healthKitWorkout(20 + k)).expect(200)));
+    const after = await changesOf();
+    for (const response of late) {
+      const id = response.body.results[0].id as string;
+      expect((await detail(user, id)).duplicateOf).not.toBeNull();
+      expect(after.get(id)).toBe(1);
+    }
+  });
+
+  it('one sync batch holding a copy of a stored workout and two copies of a new one: two groups, the batch written once', async () => {
+    const user = await signUp(t);
+    const stored = healthKitWorkout(100);
+    await postBatch(user, { activities: [stored] }).expect(200);
+    const fresh = healthKitWorkout(101);
+    // HealthKit re-uploads (a new uuid for the same workout) and a Garmin copy of the stored one.
+    const response = await t
+      .http()
+      .post(`/api/v1/athletes/${user.athleteId}/sync/healthkit/batches`)
+      .set(user.auth)
+      .set('content-type', 'application/json')
+      .send(JSON.stringify({ activities: [fresh, { ...fresh, uuid: `${fresh.uuid}-again` }, { ...stored, uuid: `${stored.uuid}-again` }] }))
+      .expect(200);
+    const ids = (response.body.results as { id: string }[]).map((result) => result.id);
+    const all = await list(user, '&includeDuplicates=true&limit=50');
+    expect(all.items).toHaveLength(4);
+    const byId = new Map(all.items.map((item) => [item.id, item]));
+    // The two new copies: one group of two, its primary the earlier created (a tie: same source, no streams).
+    expect([byId.get(ids[0]!)!.duplicateOf, byId.get(ids[1]!)!.duplicateOf].filter((d) => d === null)).toHaveLength(1);
+    // The re-upload of the stored workout joins it: the stored one stays the primary (created first).
+    expect(byId.get(ids[2]!)!.duplicateOf).not.toBeNull();
+    expect((await list(user)).items.map((item) => item.duplicateCount)).toEqual([1, 1]);
   });
 
   it('the cursor visits every primary once, and another user sees nothing of the groups', async () => {

@@ -463,7 +463,34 @@ export class ActivitiesService {
 
     // Ids are chosen here, so children and statistics need no round trip to learn them.
     const insertedIds = new Map(created.map((item) => [item.externalId, randomUUID()]));
-    await this.ingest.insertMany(tx, batch.userId, created.map((item) => row(item, item.fields, null, true, insertedIds.get(item.externalId)!)));
+    // A batch of new top-level activities (the usual batch) is grouped before it is written, so each
+    // copy is inserted with its duplicate_of (DuplicateGroups.placeFresh); anything else is regrouped
+    // after the writes, below.
+    const placedFirst = this.duplicates.detection && changed.length === 0 && created.every((item) => item.children.length === 0 && !item.parentExternalId);
+    const placement = placedFirst
+      ? await this.duplicates.placeFresh(
+          tx,
+          batch.userId,
+          batch.athleteId,
+          created.map((item) => ({
+            id: insertedIds.get(item.externalId)!,
+            source: batch.source,
+            externalId: item.externalId,
+            activityType: item.fields.activityType,
+            startTime: item.fields.startTime,
+            endTime: item.fields.endTime,
+            distanceM: item.fields.distanceM,
+            avgHeartRateBpm: item.fields.avgHeartRateBpm,
+          })),
+        )
+      : undefined;
+    const createdRows = created.map((item) => {
+      const id = insertedIds.get(item.externalId)!;
+      return { ...row(item, item.fields, null, true, id), duplicateOf: placement?.duplicateOf.get(id) ?? null };
+    });
+    // A primary before the copies that point at it (the rows go in chunks, each checked on its own).
+    const ofNewPrimary = (r: (typeof createdRows)[number]) => (r.duplicateOf !== null && placement!.duplicateOf.has(r.duplicateOf) ? 1 : 0);
+    await this.ingest.insertMany(tx, batch.userId, placement ? createdRows.sort((a, b) => ofNewPrimary(a) - ofNewPrimary(b)) : createdRows);
     for (const item of created) results.push({ index: item.index, id: insertedIds.get(item.externalId)!, outcome: 'created', revision: 1 });
     for (const { item, id, revision } of changed) {
       const { id: _id, ...values } = row(item, item.fields, null, true, id);
@@ -484,7 +511,8 @@ export class ActivitiesService {
     const links = written.filter(({ item }) => item.parentExternalId).map(({ item, id }) => ({ childId: id, parentExternalId: item.parentExternalId! }));
     await this.ingest.linkParentsByExternalId(tx, batch.userId, batch.athleteId, batch.source, links);
     // Unchanged items are not regrouped: a replay costs no detection and cannot undo an override.
-    await this.regroup(tx, batch.userId, batch.athleteId, [...written.map(({ id }) => id), ...childRows.map(({ id }) => id)]);
+    if (placement) await placement.afterInsert();
+    else await this.regroup(tx, batch.userId, batch.athleteId, [...written.map(({ id }) => id), ...childRows.map(({ id }) => id)]);
     return results.sort((a, b) => a.index - b.index);
   }
 

@@ -35,6 +35,9 @@ const nodeColumns = {
 };
 type Node = DuplicateCandidate & { duplicateOf: string | null; createdAt: Date };
 
+/** An activity about to be inserted, as detection reads it (placeFresh). */
+export type FreshActivity = Omit<DuplicateCandidate, 'parentId'>;
+
 /** A row of `neighbourhood`, as the driver returns raw SQL (timestamps and JSON may come as text). */
 type NeighbourRow = Record<keyof Node | 'overrides', unknown>;
 
@@ -129,18 +132,63 @@ export class DuplicateGroups {
    */
   async regroup(tx: Transaction, userId: string, athleteId: string, seedIds: readonly string[]): Promise<{ changedPrimaries: number }> {
     if (seedIds.length === 0) return { changedPrimaries: 0 };
+    const { nodes, seeds, settled, pinned } = await this.settle(tx, userId, athleteId, seedIds, []);
+    return this.assign(tx, athleteId, nodes, seeds, settled, pinned);
+  }
+
+  /**
+   * Groups activities that are about to be inserted (their ids chosen, their rows not written yet)
+   * as regroup would once they are: answers the duplicate_of each is to be inserted with, and the
+   * write of the stored rows whose duplicate_of changes (a stored copy the new one outranks), to run
+   * once the new rows are in. A new copy that joins a stored primary is then written once, not
+   * inserted and then updated (a non-HOT update in every index of activities: half the cost of a
+   * batch of such copies, docs/benchmarks.md "The cost of duplicate detection"). Takes the lock;
+   * the caller inserts in the same transaction. Rows to insert put the primaries first (insertFirst).
+   */
+  async placeFresh(
+    tx: Transaction,
+    userId: string,
+    athleteId: string,
+    fresh: readonly FreshActivity[],
+  ): Promise<{ duplicateOf: Map<string, string | null>; afterInsert: () => Promise<void> }> {
+    const freshNodes = fresh.map((activity): Node => ({ ...activity, parentId: null, duplicateOf: null, createdAt: new Date() }));
+    const { nodes, seeds, settled, pinned } = await this.settle(tx, userId, athleteId, [], freshNodes);
+    const { target } = await this.elect(tx, athleteId, nodes, seeds, settled, pinned);
+    const freshIds = new Set(freshNodes.map((node) => node.id));
+    const duplicateOf = new Map(freshNodes.map((node) => [node.id, target.get(node.id) ?? null]));
+    return {
+      duplicateOf,
+      afterInsert: async () => {
+        for (const id of freshIds) target.delete(id);
+        await this.write(tx, athleteId, nodes, target);
+      },
+    };
+  }
+
+  /**
+   * The groups around `seedIds` (stored) and `fresh` (not stored yet): one statement
+   * (`neighbourhood`) loads the seeds, their candidates and the candidates' own (activities starting
+   * within READ_REACH_MS of a seed: one range of the (athlete_id, start_time) index per seed),
+   * the current group mates of all of them, and their overrides. The set grows (same statement)
+   * only from connected activities whose own candidate window was not read yet (a chain of copies
+   * more than 10 minutes apart) and from hand-joined partners elsewhere in time — for a batch of
+   * copies, usually not at all. Under the athlete's lock.
+   */
+  private async settle(tx: Transaction, userId: string, athleteId: string, seedIds: readonly string[], fresh: readonly Node[]) {
     await this.lock(tx, athleteId);
-    const nodes = new Map<string, Node>();
+    const nodes = new Map<string, Node>(fresh.map((node) => [node.id, node]));
     const separate = new Set<string>();
     const same = new Map<string, [string, string]>();
     const pinned = new Set<string>();
-    const seeds = new Set(seedIds);
-    /** Activities whose candidate window, mates and overrides were read. */
-    const read = new Set<string>();
-    const windows: [number, number][] = [];
-    let frontier = [...seeds];
-    for (let round = 0; frontier.length > 0 && round < MAX_ROUNDS; round++) {
-      const rows = await this.neighbourhood(tx, userId, athleteId, frontier);
+    const seeds = new Set([...seedIds, ...nodes.keys()]);
+    /** Activities whose candidate window, mates and overrides were read (the fresh ones' by their start times). */
+    const read = new Set<string>(nodes.keys());
+    const windows: [number, number][] = fresh.map((node) => [node.startTime.getTime() - READ_REACH_MS, node.startTime.getTime() + READ_REACH_MS]);
+    let frontier = [...seedIds];
+    let starts = fresh.map((node) => node.startTime);
+    for (let round = 0; (frontier.length > 0 || starts.length > 0) && round < MAX_ROUNDS; round++) {
+      const rows = await this.neighbourhood(tx, userId, athleteId, frontier, starts);
+      starts = [];
       for (const id of frontier) read.add(id);
       for (const { overrides, ...row } of rows) {
         if (nodes.has(row.id)) continue;
@@ -176,7 +224,7 @@ export class DuplicateGroups {
     // Only activities whose neighbourhood was loaded are (re)assigned; a candidate that joined no
     // seed's group keeps its own group, which this regroup did not read in full.
     const settled = this.components(nodes, separate, same).filter((members) => members.some((id) => seeds.has(id)));
-    return this.assign(tx, athleteId, nodes, seeds, settled, pinned);
+    return { nodes, seeds, settled, pinned };
   }
 
   private components(nodes: Map<string, Node>, separate: Set<string>, same: Map<string, [string, string]>): string[][] {
@@ -184,9 +232,11 @@ export class DuplicateGroups {
   }
 
   /**
-   * One statement: the activities `ids`, every activity of the athlete starting within
-   * READ_REACH_MS of one of them (a LATERAL range of activities_athlete_start_time_idx per
-   * id, never a scan of the history), the members of the groups of all of those (the primary by
+   * One statement: the activities `ids` (and the not yet stored ones starting at `starts`), every
+   * activity of the athlete starting within READ_REACH_MS of one of them (a LATERAL range of
+   * activities_athlete_start_time_idx per seed, never a scan of the history: its OFFSET 0 keeps the
+   * planner from flattening it into one join over the athlete's history, which it chose for 500
+   * seeds with the athlete's row count underestimated — a second per batch), the members of the groups of all of those (the primary by
    * id, the rest by activities_duplicate_of_idx), each with its overrides.
    * Each row of that list is then read by one probe of (id, athlete_id) (a LATERAL … LIMIT 1 the
    * planner cannot turn into a join): as a join or `id = any(…)`, the list's size is unknown when
@@ -194,8 +244,8 @@ export class DuplicateGroups {
    * athlete's range again for its owner), the cost of ingesting a batch of copies growing with the
    * history (bench:ingest's copies at 0.37 of the rate without detection).
    */
-  async neighbourhood(db: Db, userId: string, athleteId: string, ids: readonly string[]) {
-    return rowsOf<NeighbourRow>(await db.execute(neighbourhoodSql(userId, athleteId, ids))).map(toNode);
+  async neighbourhood(db: Db, userId: string, athleteId: string, ids: readonly string[], starts: readonly Date[] = []) {
+    return rowsOf<NeighbourRow>(await db.execute(neighbourhoodSql(userId, athleteId, ids, starts))).map(toNode);
   }
 
   /**
@@ -218,6 +268,13 @@ export class DuplicateGroups {
 
   /** Elects each component's primary and writes duplicate_of where it changes. */
   private async assign(tx: Transaction, athleteId: string, nodes: Map<string, Node>, settledIds: Set<string>, components: string[][], pinned: Set<string>) {
+    const { changedPrimaries, target } = await this.elect(tx, athleteId, nodes, settledIds, components, pinned);
+    await this.write(tx, athleteId, nodes, target);
+    return { changedPrimaries };
+  }
+
+  /** Each component's primary: the duplicate_of every settled activity is to have. */
+  private async elect(tx: Transaction, athleteId: string, nodes: Map<string, Node>, settledIds: Set<string>, components: string[][], pinned: Set<string>) {
     const priorities = components.length > 0 ? await this.priorities(athleteId, tx) : DEFAULT_SOURCE_PRIORITIES;
     // Richness only breaks ties: read it for the groups whose best members tie on leg and source
     // (a batch of copies from another source needs none).
@@ -235,6 +292,17 @@ export class DuplicateGroups {
       if (nodes.get(primary)!.duplicateOf !== null) changedPrimaries++;
       for (const id of members) if (id !== primary) target.set(id, primary);
     }
+    return { changedPrimaries, target };
+  }
+
+  /**
+   * Writes duplicate_of where `target` differs from the stored value: one statement for every change
+   * (a batch of copies joins its groups at once), atomic, so no row ever points at a member that is
+   * no longer a primary. The rows are found by (id, athlete_id) = any(…) on
+   * activities_id_athlete_id_key, each one's target by its position in the list: a join with
+   * unnest(…) let the planner hash the athlete's whole history instead (its size unknown).
+   */
+  private async write(tx: Transaction, athleteId: string, nodes: Map<string, Node>, target: Map<string, string | null>): Promise<void> {
     const ids: string[] = [];
     const targets: (string | null)[] = [];
     for (const [id, duplicateOf] of target) {
@@ -242,18 +310,12 @@ export class DuplicateGroups {
       ids.push(id);
       targets.push(duplicateOf);
     }
-    // One statement for every change (a batch of copies joins its groups at once), atomic, so no row
-    // ever points at a member that is no longer a primary. The rows are found by (id, athlete_id)
-    // = any(…) on activities_id_athlete_id_key, each one's target by its position in the list: a
-    // join with unnest(…) let the planner hash the athlete's whole history instead (its size unknown).
-    if (ids.length > 0) {
-      await tx.execute(
-        sql`update ${activities} set duplicate_of = (${uuidArray(targets)}::uuid[])[array_position(${uuidArray(ids)}::uuid[], ${activities.id})]
-            where ${activities.id} = any(${uuidArray(ids)}::uuid[]) and ${activities.athleteId} = ${athleteId}`,
-      );
-      ids.forEach((id, n) => (nodes.get(id)!.duplicateOf = targets[n]!));
-    }
-    return { changedPrimaries };
+    if (ids.length === 0) return;
+    await tx.execute(
+      sql`update ${activities} set duplicate_of = (${uuidArray(targets)}::uuid[])[array_position(${uuidArray(ids)}::uuid[], ${activities.id})]
+          where ${activities.id} = any(${uuidArray(ids)}::uuid[]) and ${activities.athleteId} = ${athleteId}`,
+    );
+    ids.forEach((id, n) => (nodes.get(id)!.duplicateOf = targets[n]!));
   }
 
   /** Stream types and samples per activity: election's tie-breakers within one source. */
@@ -539,16 +601,22 @@ export function covered(windows: readonly [number, number][], start: number): bo
 }
 
 /** The statement of DuplicateGroups.neighbourhood (test/integration/timeline.spec.ts reads its plan). */
-export function neighbourhoodSql(userId: string, athleteId: string, ids: readonly string[]): SQL {
+export function neighbourhoodSql(userId: string, athleteId: string, ids: readonly string[], starts: readonly Date[] = []): SQL {
   const window = sql`${READ_REACH_MS}::int * interval '1 millisecond'`;
+  // Activities not stored yet (placeFresh) are seeds by their start time alone.
+  const fresh =
+    starts.length === 0
+      ? sql``
+      : sql` union all select null::uuid, f.start_time from unnest(${`{${starts.map((start) => start.toISOString()).join(',')}}`}::timestamptz[]) as f(start_time)`;
   return sql`select a.* from unnest(array(
-        with seed as (select s.id, s.start_time from ${activities} s where s.athlete_id = ${athleteId} and s.id = any(${uuidArray(ids)}::uuid[])),
+        with seed as (select s.id, s.start_time from ${activities} s where s.athlete_id = ${athleteId} and s.id = any(${uuidArray(ids)}::uuid[])${fresh}),
         base as (
-          select seed.id from seed
+          select seed.id from seed where seed.id is not null
           union
           select c.id from seed cross join lateral (
             select w.id from ${activities} w
             where w.athlete_id = ${athleteId} and w.start_time between seed.start_time - ${window} and seed.start_time + ${window}
+            offset 0
           ) c
         ),
         heads as (select distinct coalesce(b.duplicate_of, b.id) as id from ${activities} b where b.id = any(array(select base.id from base)) and b.athlete_id = ${athleteId})
