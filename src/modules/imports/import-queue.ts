@@ -51,6 +51,15 @@ function bindable(value: unknown): unknown {
 const QUIET = { schedule: false, flowIntervalSeconds: 60 } as const;
 
 /**
+ * On the embedded database pg-boss's supervision (per queue, a transaction each for expired jobs, lost
+ * heartbeats, deletions and dependencies) and its queue statistics run every 5 minutes instead of
+ * every minute: about 30 of an idle minute's 75 statements (docs/benchmarks.md, "Idle polls on the
+ * embedded database"). One process owns the database, so a lost heartbeat only ever means that a
+ * previous run stopped mid-job, and that job is retried a few minutes after the restart.
+ */
+const EMBEDDED_QUIET = { ...QUIET, superviseIntervalSeconds: 300, monitorIntervalSeconds: 300 } as const;
+
+/**
  * How often an idle worker asks the database for jobs it was not woken for (JOB_POLL_SECONDS; see
  * ImportQueue.startWorker). On PostgreSQL the poll is how replicas find each other's jobs; on the
  * embedded database this process sent every job itself and wakes its workers for them (DueWakeups),
@@ -352,7 +361,7 @@ export class ImportQueue {
         this.database.kind === 'postgres'
           ? // postgres.js has the API Bun.SQL copied (unsafe, reserve), so pg-boss's Bun adapter drives the app's own pool.
             new PgBoss({ db: pgBossDatabase(client as BunSqlLike), ...QUIET })
-          : new PgBoss({ db: fromPglite(client as PGlite), backend: 'pglite', ...QUIET });
+          : new PgBoss({ db: fromPglite(client as PGlite), backend: 'pglite', ...EMBEDDED_QUIET });
       boss.on('error', (error: Error) => this.logger.error(`pg-boss: ${error.message}`));
       await boss.start();
       // A heartbeat lets another worker take over a job whose process died, without waiting for the expiry.
