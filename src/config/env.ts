@@ -74,6 +74,12 @@ export const EnvSchema = z
     /** File-import jobs this process runs at once (0: it only enqueues them; other replicas run them). */
     IMPORT_WORKERS: z.coerce.number().int().min(0).max(16).default(1),
     /**
+     * How often an idle job worker (imports, exports, provider work, re-elections) polls its queue, in
+     * seconds; unset: 5 on PostgreSQL (where replicas find each other's jobs this way), 60 on the
+     * embedded database (this process wakes its workers for its own jobs: src/modules/imports/import-queue.ts).
+     */
+    JOB_POLL_SECONDS: z.coerce.number().int().min(1).max(3600).optional(),
+    /**
      * The heap (old generation, MiB) of a thread decoding imported files; 0: no cap. A file that needs
      * more is decoded again on a thread without it, so the cap bounds memory, never what imports.
      */

@@ -31,8 +31,9 @@ describe.each(kinds)('an import job survives a restart (%s)', (kind) => {
       await seedCatalog(database.db);
       return database;
     };
+    // An hour-long poll: the next app runs the job because its worker's first fetch finds it, not a poll.
     const env = (workers: string) =>
-      parseEnv({ NODE_ENV: 'test', LOG_LEVEL: 'silent', AUTH_SECRET: TEST_AUTH_SECRET, AUTH_RATE_LIMIT: 'false', DATA_DIR: dataDir, IMPORT_WORKERS: workers });
+      parseEnv({ NODE_ENV: 'test', LOG_LEVEL: 'silent', AUTH_SECRET: TEST_AUTH_SECRET, AUTH_RATE_LIMIT: 'false', DATA_DIR: dataDir, IMPORT_WORKERS: workers, JOB_POLL_SECONDS: '3600' });
     const asTestApp = (app: NestFastifyApplication) => ({ http: () => request(app.getHttpServer()) }) as unknown as TestApp;
 
     let database = await open();

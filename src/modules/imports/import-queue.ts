@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
 import type { PGlite } from '@electric-sql/pglite';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { fromBunSql, fromPglite, PgBoss, type BunSqlLike, type Db, type Queue } from 'pg-boss';
+import { fromBunSql, fromPglite, PgBoss, type BunSqlLike, type Db, type Queue, type SendOptions } from 'pg-boss';
 import { ENV } from '../../config/config.module.js';
 import type { Env } from '../../config/env.js';
 import type { DatabaseHandle } from '../../database/database.js';
@@ -50,8 +50,97 @@ function bindable(value: unknown): unknown {
  */
 const QUIET = { schedule: false, flowIntervalSeconds: 60 } as const;
 
-/** How often an idle worker asks the database for jobs it was not woken for (see ImportQueue.work). */
-export const JOB_POLL_SECONDS = 5;
+/**
+ * On the embedded database pg-boss's supervision (per queue, a transaction each for expired jobs, lost
+ * heartbeats, deletions and dependencies) and its queue statistics run every 5 minutes instead of
+ * every minute: about 30 of an idle minute's 75 statements (docs/benchmarks.md, "Idle polls on the
+ * embedded database"). One process owns the database, so a lost heartbeat only ever means that a
+ * previous run stopped mid-job, and that job is retried a few minutes after the restart.
+ */
+const EMBEDDED_QUIET = { ...QUIET, superviseIntervalSeconds: 300, monitorIntervalSeconds: 300 } as const;
+
+/**
+ * How often an idle worker asks the database for jobs it was not woken for (JOB_POLL_SECONDS; see
+ * ImportQueue.startWorker). On PostgreSQL the poll is how replicas find each other's jobs; on the
+ * embedded database this process sent every job itself and wakes its workers for them (DueWakeups),
+ * so the poll is a safety net, and each poll is a query PGlite runs in this process's CPU (issue 24,
+ * docs/benchmarks.md, "Idle polls on the embedded database").
+ */
+export const JOB_POLL_SECONDS = { postgres: 5, pglite: 60 } as const;
+
+/** A wake-up fires this long after the job's start, so that the database's clock has passed it too. */
+const WAKE_MARGIN_MS = 50;
+/** setTimeout's longest wait is ~24.8 days; a later wake-up re-arms at most this far ahead. */
+const LONGEST_TIMER_MS = 60 * 60 * 1000;
+
+/**
+ * The wake-ups this process owes its workers: a job sent with `startAfter`, a failed job's retry
+ * (pg-boss sets its start after retryDelay, with backoff and jitter) and the delayed jobs found when
+ * a worker starts. One timer, for the earliest; when it fires, the workers of every queue due are
+ * woken (notifyWorker), so a delayed job runs when due however long the poll interval is.
+ */
+export class DueWakeups {
+  /** Per queue, the start times (ms since the epoch) not yet woken for. */
+  private readonly due = new Map<string, Set<number>>();
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+
+  constructor(private readonly wake: (queue: string) => void) {}
+
+  /** Wakes `queue`'s workers at `at` (ms since the epoch), or at once if that has passed. */
+  at(queue: string, at: number): void {
+    if (this.stopped) return;
+    if (at <= Date.now()) {
+      this.wake(queue);
+      return;
+    }
+    let times = this.due.get(queue);
+    if (!times) this.due.set(queue, (times = new Set()));
+    times.add(at);
+    this.arm();
+  }
+
+  /** How many wake-ups are pending (tests). */
+  get pending(): number {
+    let count = 0;
+    for (const times of this.due.values()) count += times.size;
+    return count;
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.due.clear();
+  }
+
+  private arm(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    let next = Infinity;
+    for (const times of this.due.values()) for (const at of times) next = Math.min(next, at);
+    if (next === Infinity) return;
+    // A little after the start: pg-boss fetches the jobs whose start_after is before the database's now().
+    this.timer = setTimeout(() => this.fire(), Math.min(Math.max(0, next - Date.now()) + WAKE_MARGIN_MS, LONGEST_TIMER_MS));
+    this.timer.unref();
+  }
+
+  private fire(): void {
+    this.timer = undefined;
+    const now = Date.now();
+    for (const [queue, times] of this.due) {
+      let woken = false;
+      for (const at of times) {
+        if (at > now) continue;
+        times.delete(at);
+        woken = true;
+      }
+      if (times.size === 0) this.due.delete(queue);
+      if (woken) this.wake(queue);
+    }
+    this.arm();
+  }
+}
 
 /**
  * The file-import job queue: pg-boss on the product's own database. On PostgreSQL it runs on the
@@ -73,29 +162,20 @@ export class ImportQueue {
     this.queue = importQueueName(env);
   }
 
-  /** This process's worker, once work() started it: woken at once for the jobs this process sends. */
-  private workerId: string | undefined;
-
   /**
    * Starts pulling jobs (IMPORT_WORKERS at a time); a no-op with IMPORT_WORKERS=0. A job this process
-   * sends wakes its worker at once (send); the poll, every JOB_POLL_SECONDS, finds the jobs other
-   * replicas accepted, retries after their delay and jobs left by a stopped process. Each poll is a
-   * query: at 1 s it was most of what an idle server did (issue 24, bench:footprint).
+   * sends wakes its worker at once (send); the poll (startWorker) finds the jobs other replicas
+   * accepted and those nobody woke a worker for.
    */
   async work(handler: (importJobId: string) => Promise<void>): Promise<void> {
     if (this.env.IMPORT_WORKERS === 0) return;
     const boss = await this.started();
-    this.workerId = await boss.work<{ importJobId: string }>(
-      this.queue,
-      { pollingIntervalSeconds: JOB_POLL_SECONDS, batchSize: 1, localConcurrency: this.env.IMPORT_WORKERS },
-      async ([job]) => handler(job!.data.importJobId),
-    );
+    await this.startWorker<{ importJobId: string }>(boss, this.queue, { localConcurrency: this.env.IMPORT_WORKERS }, (data) => handler(data.importJobId));
   }
 
   async send(importJobId: string): Promise<void> {
     const boss = await this.started();
-    await boss.send(this.queue, { importJobId });
-    if (this.workerId) boss.notifyWorker(this.workerId);
+    await this.sendJob(boss, this.queue, { importJobId });
   }
 
   /**
@@ -106,17 +186,109 @@ export class ImportQueue {
     if (this.env.IMPORT_WORKERS === 0) return;
     const boss = await this.started();
     const queue = await this.ensureQueue(boss, kind);
-    this.otherWorkers.set(
-      kind,
-      await boss.work<{ jobId: string }>(queue, { pollingIntervalSeconds: JOB_POLL_SECONDS, batchSize: 1, localConcurrency: 1 }, async ([job]) => handler(job!.data.jobId)),
-    );
+    await this.startWorker<{ jobId: string }>(boss, queue, { localConcurrency: 1 }, (data) => handler(data.jobId));
   }
 
   async sendTo(kind: string, jobId: string): Promise<void> {
     const boss = await this.started();
-    await boss.send(await this.ensureQueue(boss, kind), { jobId });
-    const worker = this.otherWorkers.get(kind);
-    if (worker) boss.notifyWorker(worker);
+    await this.sendJob(boss, await this.ensureQueue(boss, kind), { jobId });
+  }
+
+  /** The idle workers' poll interval: JOB_POLL_SECONDS, by default 5 s on PostgreSQL and 60 s on the embedded database. */
+  get pollSeconds(): number {
+    return this.env.JOB_POLL_SECONDS ?? JOB_POLL_SECONDS[this.database.kind];
+  }
+
+  /**
+   * Every worker of this process's pg-boss starts here (one job at a time per worker), so that it is
+   * woken for everything this process knows about, whatever its poll interval:
+   * - a job sent by this process (sendJob) wakes the queue's workers at once, or when its
+   *   `startAfter` is due;
+   * - a worker that finished a job looks again at once (the queue's backlog does not wait for a poll);
+   * - a job that failed wakes them when pg-boss's retry of it is due;
+   * - once started, the delayed jobs already queued (a previous run's) wake them when due; the jobs
+   *   due now are the worker's first fetch.
+   * The poll (`pollSeconds`, at least `atLeastSeconds`) finds the rest: other replicas' jobs on
+   * PostgreSQL, jobs pg-boss's maintenance expired. Answers the first worker's id.
+   */
+  async startWorker<T extends object>(
+    boss: PgBoss,
+    queue: string,
+    options: { localConcurrency: number; priority?: boolean; atLeastSeconds?: number },
+    handler: (data: T) => Promise<void>,
+  ): Promise<string> {
+    const workerId = await boss.work<T>(
+      queue,
+      {
+        pollingIntervalSeconds: Math.max(this.pollSeconds, options.atLeastSeconds ?? 0),
+        batchSize: 1,
+        localConcurrency: options.localConcurrency,
+        ...(options.priority === undefined ? {} : { priority: options.priority }),
+      },
+      async ([job]) => {
+        try {
+          await handler(job!.data);
+        } catch (error) {
+          void this.wakeForRetry(boss, queue, job!.id);
+          throw error;
+        } finally {
+          this.wakeWorkers(boss, queue);
+        }
+      },
+    );
+    void this.wakeForQueued(boss, queue);
+    return workerId;
+  }
+
+  /** Sends a job on `queue` and wakes this process's workers of it, now or when `options.startAfter` is due. Answers the job's id (null: a singleton already queued). */
+  async sendJob(boss: PgBoss, queue: string, data: object, options: SendOptions = {}): Promise<string | null> {
+    const id = await boss.send(queue, data, options);
+    // pg-boss reads a number as seconds from now, a string or Date as the instant.
+    const { startAfter } = options;
+    const at = typeof startAfter === 'number' ? Date.now() + startAfter * 1000 : startAfter === undefined ? NaN : new Date(startAfter).getTime();
+    if (Number.isNaN(at)) this.wakeWorkers(boss, queue);
+    else this.wakeups.at(queue, at);
+    return id;
+  }
+
+  private readonly wakeups = new DueWakeups((queue) => {
+    const boss = this.bossStarted;
+    if (boss) this.wakeWorkers(boss, queue);
+  });
+
+  /** The boss once started (DueWakeups wakes its workers), undefined before and after. */
+  private bossStarted: PgBoss | undefined;
+
+  /** Wakes every worker of `queue` in this process (a busy one fetches again as soon as its job is done). */
+  private wakeWorkers(boss: PgBoss, queue: string): void {
+    for (const worker of boss.getWipData()) if (worker.name === queue) boss.notifyWorker(worker.id);
+  }
+
+  /** After a job failed: pg-boss records the failure once the handler has thrown; a retry is then due at its start_after. */
+  private async wakeForRetry(boss: PgBoss, queue: string, id: string): Promise<void> {
+    try {
+      for (let attempt = 0; attempt < 100 && !this.stopped; attempt++) {
+        await new Promise((done) => setTimeout(done, Math.min(10 * 2 ** attempt, 1000)).unref());
+        if (this.stopped) return;
+        const [job] = await boss.findJobs(queue, { id });
+        if (!job) return;
+        if (job.state === 'active') continue;
+        if (job.state === 'retry' || job.state === 'created') this.wakeups.at(queue, new Date(job.startAfter).getTime());
+        return;
+      }
+    } catch (error) {
+      // The poll still finds the retry.
+      this.logger.warn(`Retry of job ${id} (${queue}) not timed: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
+  /** The delayed jobs already queued when a worker starts (sent before a restart): a wake-up for each start. */
+  private async wakeForQueued(boss: PgBoss, queue: string): Promise<void> {
+    try {
+      for (const job of await boss.findJobs(queue, { queued: true, limit: 1000 })) this.wakeups.at(queue, new Date(job.startAfter).getTime());
+    } catch (error) {
+      this.logger.warn(`Delayed jobs of ${queue} not timed: ${error instanceof Error ? error.message : String(error)}`);
+    }
   }
 
   /**
@@ -143,7 +315,6 @@ export class ImportQueue {
   }
 
   private readonly createdQueues = new Map<string, Promise<void>>();
-  private readonly otherWorkers = new Map<string, string>();
   private readonly otherQueues = new Map<string, Promise<string>>();
 
   private ensureQueue(boss: PgBoss, kind: string): Promise<string> {
@@ -161,11 +332,12 @@ export class ImportQueue {
   async stop(): Promise<void> {
     // A worker still starting in the background (an export's, a retry) must not start a new boss afterwards.
     this.stopped = true;
+    this.wakeups.stop();
+    this.bossStarted = undefined;
     if (!this.boss) return;
     const started = this.boss;
     this.boss = undefined;
     this.otherQueues.clear();
-    this.otherWorkers.clear();
     this.createdQueues.clear();
     // A boss still starting (the database unreachable: its attempt may take a while) is not waited
     // for: it is stopped whenever its start settles, and shutdown goes on.
@@ -189,11 +361,12 @@ export class ImportQueue {
         this.database.kind === 'postgres'
           ? // postgres.js has the API Bun.SQL copied (unsafe, reserve), so pg-boss's Bun adapter drives the app's own pool.
             new PgBoss({ db: pgBossDatabase(client as BunSqlLike), ...QUIET })
-          : new PgBoss({ db: fromPglite(client as PGlite), backend: 'pglite', ...QUIET });
+          : new PgBoss({ db: fromPglite(client as PGlite), backend: 'pglite', ...EMBEDDED_QUIET });
       boss.on('error', (error: Error) => this.logger.error(`pg-boss: ${error.message}`));
       await boss.start();
       // A heartbeat lets another worker take over a job whose process died, without waiting for the expiry.
       await boss.createQueue(this.queue, { retryLimit: 3, retryDelay: 5, expireInSeconds: 6 * 3600, heartbeatSeconds: 30 });
+      this.bossStarted = boss;
       return boss;
     })();
     // A failed start (database unreachable) is not remembered: the next call tries again.

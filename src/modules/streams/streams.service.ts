@@ -3,6 +3,8 @@ import { ORPCError } from '@orpc/server';
 import type { StreamColumns, StreamMetadata, StreamSamplesOutput } from '@unified-activity/contract';
 import { settleWithin } from '../../common/settle-within.js';
 import { ENV } from '../../config/config.module.js';
+import { DATABASE_HANDLE } from '../../database/database.module.js';
+import type { DatabaseHandle } from '../../database/database.js';
 import type { Env } from '../../config/env.js';
 import { pgError, PG_FOREIGN_KEY_VIOLATION } from '../../database/errors.js';
 import type { ActivityStreamRow } from '../../database/schema/index.js';
@@ -75,9 +77,12 @@ export class StreamsService implements OnModuleInit, OnApplicationBootstrap, OnM
     @Inject(OBJECT_STORE) private readonly store: ObjectStore,
     private readonly originals: ArchivedOriginalsRepository,
     @Inject(ENV) env: Env,
+    @Inject(DATABASE_HANDLE) database: DatabaseHandle,
   ) {
     this.pool = new StreamWorkerPool({ threads: env.STREAM_WORKERS });
-    this.drain = new StreamObjectDrain(streams, store);
+    // On the embedded database this process made every entry (its deletions kick the drain) and times
+    // its own retries: the poll is a safety net (docs/benchmarks.md, "Idle polls on the embedded database").
+    this.drain = new StreamObjectDrain(streams, store, database.kind === 'pglite' ? { intervalMs: 60_000 } : {});
     this.writer = new StreamVersionWriter(streams, store, this.drain);
   }
 

@@ -61,10 +61,11 @@ export class PriorityReelection implements OnApplicationBootstrap, OnModuleDestr
     if (this.env.IMPORT_WORKERS === 0) return;
     try {
       const boss = await this.started();
-      this.workerId = await boss.work<{ athleteId: string }>(
+      this.workerId = await this.queue.startWorker<{ athleteId: string }>(
+        boss,
         REELECTION_QUEUE,
-        { pollingIntervalSeconds: REELECTION_POLL_SECONDS, batchSize: 1, localConcurrency: 1 },
-        async ([job]) => this.run(job!.data.athleteId),
+        { localConcurrency: 1, atLeastSeconds: REELECTION_POLL_SECONDS },
+        (data) => this.run(data.athleteId),
       );
       // A job lost between the commit and its send.
       for (const athleteId of await this.groups.pendingReelections()) await this.send(athleteId);
@@ -82,8 +83,7 @@ export class PriorityReelection implements OnApplicationBootstrap, OnModuleDestr
 
   private async send(athleteId: string): Promise<void> {
     const boss = await this.started();
-    await boss.send(REELECTION_QUEUE, { athleteId });
-    if (this.workerId) boss.notifyWorker(this.workerId);
+    await this.queue.sendJob(boss, REELECTION_QUEUE, { athleteId });
   }
 
   /** Stores the priority; re-elects inline (answers the count) or sends a job (answers null). */

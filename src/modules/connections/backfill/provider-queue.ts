@@ -4,7 +4,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { PgBoss } from 'pg-boss';
 import { ENV } from '../../../config/config.module.js';
 import type { Env } from '../../../config/env.js';
-import { ImportQueue, JOB_POLL_SECONDS } from '../../imports/import-queue.js';
+import { ImportQueue } from '../../imports/import-queue.js';
 
 /**
  * Provider work is done with this process's provider base URLs, client ids and object store, so
@@ -41,19 +41,21 @@ export class ProviderQueue {
   async work(handler: (connectionId: string) => Promise<void>): Promise<void> {
     if (this.env.CONNECTION_WORKERS === 0) return;
     const boss = await this.started();
-    this.workerId = await boss.work<{ connectionId: string }>(
+    this.workerId = await this.jobs.startWorker<{ connectionId: string }>(
+      boss,
       this.name,
-      { pollingIntervalSeconds: JOB_POLL_SECONDS, batchSize: 1, localConcurrency: this.env.CONNECTION_WORKERS, priority: true },
-      async ([job]) => handler(job!.data.connectionId),
+      { localConcurrency: this.env.CONNECTION_WORKERS, priority: true },
+      (data) => handler(data.connectionId),
     );
   }
 
-  /** Wakes the connection's work now, or at `startAfter`; `workers` jobs so that many may run it at once. */
+  /** Wakes the connection's work now, or at `startAfter` (this process's workers are woken then: ImportQueue.sendJob); `workers` jobs so that many may run it at once. */
   async wake(connectionId: string, options: { startAfter?: Date; interactive?: boolean; workers?: number; oncePerMinute?: string } = {}): Promise<void> {
     const boss = await this.started();
     const count = options.workers ?? 1;
     for (let i = 0; i < count; i++) {
-      await boss.send(
+      await this.jobs.sendJob(
+        boss,
         this.name,
         { connectionId },
         {
@@ -64,7 +66,6 @@ export class ProviderQueue {
         },
       );
     }
-    if (this.workerId && !options.startAfter) boss.notifyWorker(this.workerId);
   }
 
   /** Stops this queue's worker (running jobs finish first); the boss stops with the import queue. */

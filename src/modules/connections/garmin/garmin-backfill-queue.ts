@@ -3,7 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { PgBoss } from 'pg-boss';
 import { ENV } from '../../../config/config.module.js';
 import type { Env } from '../../../config/env.js';
-import { ImportQueue, JOB_POLL_SECONDS } from '../../imports/import-queue.js';
+import { ImportQueue } from '../../imports/import-queue.js';
 
 /**
  * A job calls the Garmin API the process is configured for: the queue is named after it, so two
@@ -32,18 +32,13 @@ export class GarminBackfillQueue {
 
   async work(handler: (connectionId: string) => Promise<void>): Promise<void> {
     const boss = await this.started();
-    this.workerId = await boss.work<{ connectionId: string }>(
-      this.queue,
-      { pollingIntervalSeconds: JOB_POLL_SECONDS, batchSize: 1, localConcurrency: 1 },
-      async ([job]) => handler(job!.data.connectionId),
-    );
+    this.workerId = await this.jobs.startWorker<{ connectionId: string }>(boss, this.queue, { localConcurrency: 1 }, (data) => handler(data.connectionId));
   }
 
-  /** A job for the connection, now or (rate limited) from `startAfter`. Two jobs of one connection are harmless: progress is in its row, and Garmin refuses a window twice (409). */
+  /** A job for the connection, now or (rate limited) from `startAfter`, when this process's worker is woken for it (ImportQueue.sendJob). Two jobs of one connection are harmless: progress is in its row, and Garmin refuses a window twice (409). */
   async send(connectionId: string, startAfter?: Date): Promise<void> {
     const boss = await this.started();
-    await boss.send(this.queue, { connectionId }, startAfter ? { startAfter } : {});
-    if (this.workerId && !startAfter) boss.notifyWorker(this.workerId);
+    await this.jobs.sendJob(boss, this.queue, { connectionId }, startAfter ? { startAfter } : {});
   }
 
   /** Stops this queue's worker (its running job finishes first); the boss stops with the import queue. */

@@ -10,9 +10,11 @@ const missingCount = (lastError: string | null) =>
 
 export interface StreamObjectDrainOptions {
   /**
-   * How often the outbox is polled when nobody kicks the drain; 10 s by default. Deletions made by
-   * this process kick it at once; the poll finds retries and other replicas' entries, and is a query
-   * each time, which an idle server should rarely make (issue 24, bench:footprint).
+   * How often the outbox is polled when nobody kicks the drain; 10 s by default (60 s on the embedded
+   * database: StreamsService). Deletions made by this process kick it at once, and the retries it
+   * sets (a store that refused, an entry handed back) bring the next look forward to when the first
+   * is due; the poll finds other replicas' entries, and is a query each time, which an idle server
+   * should rarely make (issue 24, bench:footprint).
    */
   intervalMs?: number;
   /** Entries per batch (one DeleteObjects request). */
@@ -44,6 +46,8 @@ export class StreamObjectDrain {
   private readonly maxBackoffMs: number;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<DrainResult> | undefined;
+  /** The soonest retry this drain set since its last tick (ms from when it was set). */
+  private soonestRetryMs: number | undefined;
   private again = false;
   private stopped = true;
 
@@ -106,6 +110,7 @@ export class StreamObjectDrain {
       for (const entry of handBack) {
         const count = missingCount(entry.lastError) + 1;
         await this.repository.retryDeletions([entry.id], this.baseBackoffMs * count, `${MISSING_MARK}${count})`);
+        this.retryIn(this.baseBackoffMs * count);
       }
       if (handBack.length > 0) {
         claimed = claimed.filter((entry) => !handBack.includes(entry));
@@ -121,6 +126,7 @@ export class StreamObjectDrain {
       for (const [attempts, entries] of byAttempts) {
         const retryIn = Math.min(this.maxBackoffMs, this.baseBackoffMs * 2 ** attempts);
         await this.repository.retryDeletions(entries.map((entry) => entry.id), retryIn, message);
+        this.retryIn(retryIn);
       }
       const fresh = byAttempts.get(0)?.length ?? 0;
       if (fresh > 0) this.logger.warn(`Object store refused ${fresh} deletion(s); retrying in ${this.baseBackoffMs} ms: ${message}`);
@@ -128,6 +134,10 @@ export class StreamObjectDrain {
     }
     await this.repository.completeDeletions(claimed.map((entry) => entry.id));
     return { deleted: claimed.length, failed: 0 };
+  }
+
+  private retryIn(ms: number): void {
+    this.soonestRetryMs = Math.min(this.soonestRetryMs ?? Infinity, ms);
   }
 
   private schedule(delayMs: number): void {
@@ -139,14 +149,19 @@ export class StreamObjectDrain {
   private async tick(): Promise<void> {
     if (this.stopped || this.running) return;
     this.again = false;
+    this.soonestRetryMs = undefined;
+    let next = this.intervalMs;
     this.running = this.drainAll();
     try {
       await this.running;
     } catch (error) {
       this.logger.warn(`Draining the stream deletion outbox failed; retrying: ${String(error)}`);
+      next = Math.min(next, 10_000);
     } finally {
       this.running = undefined;
     }
-    if (!this.stopped) this.schedule(this.again ? 0 : this.intervalMs);
+    // A retry set by this round (its entries' not_before) is looked for when it is due, not a poll later.
+    if (this.soonestRetryMs !== undefined) next = Math.min(next, this.soonestRetryMs + 50);
+    if (!this.stopped) this.schedule(this.again ? 0 : next);
   }
 }
