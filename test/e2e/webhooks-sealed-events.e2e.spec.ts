@@ -20,7 +20,7 @@ import { createActivity } from '../factories/activities.js';
 import { signUp, type SignedUpUser } from '../factories/api.js';
 import { upload } from '../factories/imports.js';
 import { createTestApp, testEnv, type TestApp } from '../setup/app.js';
-import { openTestDatabase } from '../setup/database.js';
+import { openIsolatedDatabase } from '../setup/database.js';
 import { Receiver, until, verifyWebhook, type Received } from '../setup/webhook-receiver.js';
 
 const FAST = { WEBHOOK_DISPATCH: 'true', WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true', WEBHOOK_POLL_MS: '30', WEBHOOK_RETRY_BASE_MS: '40', WEBHOOK_RETRY_MAX_MS: '150' };
@@ -145,7 +145,9 @@ describe('secrets kept in clear before sealing, and a TOKEN_ENCRYPTION_KEY rotat
 
   beforeAll(async () => {
     await receiver.start();
-    database = await openTestDatabase();
+    // Its own database: any app booting beside it on the shared one seals a secret left in clear
+    // under its own development key, which this test's app could then not open.
+    database = await openIsolatedDatabase();
   });
   afterAll(async () => {
     await database?.close();

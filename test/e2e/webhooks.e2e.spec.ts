@@ -213,3 +213,32 @@ describe('SSRF guard (WEBHOOK_ALLOW_PRIVATE_TARGETS off)', () => {
     await t.http().delete(`/api/v1/webhook-endpoints/${created.body.id}`).set(user.auth).expect(204);
   });
 });
+
+describe('an idle dispatcher (no active endpoint)', () => {
+  const receiver = new Receiver();
+  let t: TestApp;
+
+  beforeAll(async () => {
+    await receiver.start();
+    // Idle rounds every 60 × 2 s (the embedded database: its own, so no other file's dispatcher
+    // claims its deliveries); an active endpoint's every 2 s.
+    t = await createTestApp({ ...FAST, WEBHOOK_POLL_MS: '2000' }, { isolatedDatabase: true });
+  });
+  afterAll(async () => {
+    await t?.close();
+    await receiver.stop();
+  });
+
+  it('leaves its idle wait when an endpoint is created: the first delivery comes within a poll, not an idle period', async () => {
+    const user = await signUp(t);
+    // The boot's round found no endpoint: the dispatcher waits idle now.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const started = Date.now();
+    const created = await t.http().post('/api/v1/webhook-endpoints').set(user.auth).send({ url: receiver.url, events: ['activity.created'] }).expect(201);
+    const activity = await createActivity(t, user, { name: 'after an idle wait' });
+    const [message] = await until('a delivery', () => (receiver.received.length > 0 ? receiver.received : undefined), 7_000);
+    expect(verify(created.body.secret as string, message!).data).toMatchObject({ id: activity.id });
+    // Two polls at most, long before the idle wait (120 s) would have ended.
+    expect(Date.now() - started).toBeLessThan(7_000);
+  });
+});

@@ -6,7 +6,7 @@ import request from 'supertest';
 import { createApp, type CreateAppOptions } from '../../src/app.js';
 import { parseEnv, type Env } from '../../src/config/env.js';
 import type { DatabaseHandle } from '../../src/database/database.js';
-import { openTestDatabase } from './database.js';
+import { openIsolatedDatabase, openTestDatabase } from './database.js';
 
 export interface TestApp {
   app: NestFastifyApplication;
@@ -36,10 +36,13 @@ export function testEnv(dataDir: string, overrides: Record<string, string> = {})
 }
 
 /** Boots the real application (createApp, as main.ts does) on the test database. */
-export async function createTestApp(overrides: Record<string, string> = {}, options: Pick<CreateAppOptions, 'mappingTweaks'> = {}): Promise<TestApp> {
+export async function createTestApp(
+  overrides: Record<string, string> = {},
+  { isolatedDatabase = false, ...options }: Pick<CreateAppOptions, 'mappingTweaks'> & { isolatedDatabase?: boolean } = {},
+): Promise<TestApp> {
   const dataDir = mkdtempSync(join(tmpdir(), 'activity-api-test-'));
   const env = testEnv(dataDir, overrides);
-  const database = await openTestDatabase();
+  const database = isolatedDatabase ? await openIsolatedDatabase() : await openTestDatabase();
   const app = await createApp(env, { database, ...options });
   return {
     app,

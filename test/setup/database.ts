@@ -14,3 +14,16 @@ export async function openTestDatabase(): Promise<DatabaseHandle> {
   await seedCatalog(database.db);
   return database;
 }
+
+/**
+ * A database of the test's own (in-memory PGlite), whatever TEST_DATABASE_URL says: for a test of
+ * what the app does to every row of a table at boot or in the background (sealing every webhook
+ * secret, an idle dispatcher's rounds), which other test files' apps, booting beside it on the
+ * shared database, would otherwise do to its rows too.
+ */
+export async function openIsolatedDatabase(): Promise<DatabaseHandle> {
+  const database = openDatabase({});
+  await database.migrate();
+  await seedCatalog(database.db);
+  return database;
+}

@@ -5,8 +5,8 @@ import { Webhook } from 'standardwebhooks';
 import { settleWithin } from '../../common/settle-within.js';
 import { ENV } from '../../config/config.module.js';
 import type { Env } from '../../config/env.js';
-import type { Database } from '../../database/database.js';
-import { InjectDb } from '../../database/database.module.js';
+import type { Database, DatabaseHandle } from '../../database/database.js';
+import { DATABASE_HANDLE, InjectDb } from '../../database/database.module.js';
 import {
   changes,
   importJobs,
@@ -34,10 +34,19 @@ const FAN_OUT_BATCH = 500;
 const SEND_BATCH = 50;
 /**
  * With no active endpoint in the database a round is one query, and the next comes after this many
- * polls (5 s by default): an idle server's CPU (issue 24, bench:footprint). A new endpoint receives
- * only the changes after its creation, so at worst its first delivery waits that long.
+ * polls (5 s by default): an idle server's CPU (issue 24, bench:footprint). An endpoint created or
+ * enabled in this process ends the wait at once (WebhooksService.onActivation); one created by
+ * another replica is found by the next idle round. A new endpoint receives only the changes after
+ * its creation, so at worst its first delivery waits that long.
  */
 export const IDLE_POLL_FACTOR = 5;
+
+/**
+ * On the embedded database every endpoint is created in this process (one process owns the folder),
+ * so the idle round is only a safety net: once a minute at the default poll (each round is a query
+ * PGlite runs in this process's CPU; docs/benchmarks.md, "Idle polls on the embedded database").
+ */
+export const EMBEDDED_IDLE_POLL_FACTOR = 60;
 
 /** The event type of a change, or undefined when it has none. */
 export function eventTypeOf(change: Pick<ChangeRow, 'entity' | 'op' | 'inserted'>): WebhookEventType | undefined {
@@ -86,6 +95,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnModuleDestro
   constructor(
     @Inject(ENV) private readonly env: Env,
     @InjectDb() private readonly db: Database,
+    @Inject(DATABASE_HANDLE) private readonly database: DatabaseHandle,
     private readonly changesRepository: ChangesRepository,
     private readonly webhooks: WebhooksService,
     private readonly activities: ActivitiesService,
@@ -93,22 +103,41 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnModuleDestro
   ) {}
 
   onApplicationBootstrap(): void {
-    if (this.env.WEBHOOK_DISPATCH) this.schedule(0);
+    if (!this.env.WEBHOOK_DISPATCH) return;
+    this.stopListening = this.webhooks.onActivation(() => this.wakeFromIdle());
+    this.schedule(0);
+  }
+
+  private stopListening: (() => void) | undefined;
+  /** Set while the timer is an idle wait (no active endpoint at the last round). */
+  private idle = false;
+
+  /** An endpoint became active: an idle wait ends now (a round in progress is followed by the usual poll). */
+  private wakeFromIdle(): void {
+    if (!this.idle || this.stopped) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.schedule(0);
   }
 
   async onModuleDestroy(): Promise<void> {
     this.stopped = true;
+    this.stopListening?.();
     if (this.timer) clearTimeout(this.timer);
     await settleWithin(this.round);
   }
 
-  private schedule(delay: number): void {
+  private schedule(delay: number, idle = false): void {
     if (this.stopped) return;
+    this.idle = idle;
     this.timer = setTimeout(() => {
+      this.idle = false;
       const round = this.runRound();
       this.round = round.then(() => undefined);
-      // No endpoint anywhere: nothing can be due, so the next look comes after IDLE_POLL_FACTOR polls.
-      void round.then((endpoints) => this.schedule(endpoints === 0 ? this.env.WEBHOOK_POLL_MS * IDLE_POLL_FACTOR : this.env.WEBHOOK_POLL_MS));
+      // No endpoint anywhere: nothing can be due, so the next look comes after the idle factor's polls.
+      const idleFactor = this.database.kind === 'pglite' ? EMBEDDED_IDLE_POLL_FACTOR : IDLE_POLL_FACTOR;
+      void round.then((endpoints) =>
+        endpoints === 0 ? this.schedule(this.env.WEBHOOK_POLL_MS * idleFactor, true) : this.schedule(this.env.WEBHOOK_POLL_MS),
+      );
     }, delay);
     this.timer.unref();
   }

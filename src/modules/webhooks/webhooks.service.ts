@@ -193,6 +193,18 @@ export class WebhooksService implements OnApplicationBootstrap, OnModuleDestroy 
     return row;
   }
 
+  /** Called when an endpoint becomes active (created or enabled): the dispatcher leaves its idle wait. */
+  private readonly activated = new Set<() => void>();
+
+  onActivation(listener: () => void): () => void {
+    this.activated.add(listener);
+    return () => this.activated.delete(listener);
+  }
+
+  private announceActivation(): void {
+    for (const listener of this.activated) listener();
+  }
+
   async create(userId: string, input: { url: string; events: WebhookEventType[]; athleteIds?: string[] | null; description?: string }) {
     await this.assertAthletes(userId, input.athleteIds);
     await this.assertTarget(input.url);
@@ -214,6 +226,7 @@ export class WebhooksService implements OnApplicationBootstrap, OnModuleDestroy 
         cursorSeq: 0,
       })
       .returning();
+    this.announceActivation();
     return { ...toEndpoint(row!), secret };
   }
 
@@ -265,6 +278,7 @@ export class WebhooksService implements OnApplicationBootstrap, OnModuleDestroy 
       .where(and(eq(webhookEndpoints.id, input.id), eq(webhookEndpoints.userId, userId)))
       .returning();
     if (!row) throw endpointNotFound();
+    if (row.status === 'active') this.announceActivation();
     return { ...toEndpoint(row), ...(secret ? { secret } : {}) };
   }
 
