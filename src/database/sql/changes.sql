@@ -57,17 +57,6 @@ BEGIN
 END
 $$;
 
--- A trigger with transition tables fires on one event (PostgreSQL's rule): three of them. The row
--- trigger they replace is dropped (databases created before).
-DROP TRIGGER IF EXISTS activities_change_feed ON activities;
-DROP FUNCTION IF EXISTS activities_change_feed();
-CREATE OR REPLACE TRIGGER activities_change_feed_insert AFTER INSERT ON activities
-  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION activities_change_feed_rows();
-CREATE OR REPLACE TRIGGER activities_change_feed_update AFTER UPDATE ON activities
-  REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION activities_change_feed_rows();
-CREATE OR REPLACE TRIGGER activities_change_feed_delete AFTER DELETE ON activities
-  REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION activities_change_feed_rows();
-
 -- An activity's streams go before it (rather than by the foreign key's cascade, after it), so that
 -- their tombstones can still read the activity's athlete and owner.
 CREATE OR REPLACE FUNCTION activities_delete_streams_first() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -114,14 +103,25 @@ BEGIN
 END
 $$;
 
-DROP TRIGGER IF EXISTS activity_streams_change_feed ON activity_streams;
-DROP FUNCTION IF EXISTS activity_streams_change_feed();
-CREATE OR REPLACE TRIGGER activity_streams_change_feed_insert AFTER INSERT ON activity_streams
-  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION activity_streams_change_feed_rows();
-CREATE OR REPLACE TRIGGER activity_streams_change_feed_update AFTER UPDATE ON activity_streams
-  REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION activity_streams_change_feed_rows();
-CREATE OR REPLACE TRIGGER activity_streams_change_feed_delete AFTER DELETE ON activity_streams
-  REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION activity_streams_change_feed_rows();
+-- A trigger with transition tables fires on one event (PostgreSQL's rule): three per table, each
+-- calling the table's <table>_change_feed_rows(). The row trigger they replace is dropped (databases
+-- created before).
+DO $$
+DECLARE
+  t text;
+BEGIN
+  FOREACH t IN ARRAY ARRAY['activities', 'activity_streams'] LOOP
+    EXECUTE format('DROP TRIGGER IF EXISTS %I ON %I', t || '_change_feed', t);
+    EXECUTE format('DROP FUNCTION IF EXISTS %I()', t || '_change_feed');
+    EXECUTE format('CREATE OR REPLACE TRIGGER %I AFTER INSERT ON %I REFERENCING NEW TABLE AS new_rows '
+      'FOR EACH STATEMENT EXECUTE FUNCTION %I()', t || '_change_feed_insert', t, t || '_change_feed_rows');
+    EXECUTE format('CREATE OR REPLACE TRIGGER %I AFTER UPDATE ON %I REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows '
+      'FOR EACH STATEMENT EXECUTE FUNCTION %I()', t || '_change_feed_update', t, t || '_change_feed_rows');
+    EXECUTE format('CREATE OR REPLACE TRIGGER %I AFTER DELETE ON %I REFERENCING OLD TABLE AS old_rows '
+      'FOR EACH STATEMENT EXECUTE FUNCTION %I()', t || '_change_feed_delete', t, t || '_change_feed_rows');
+  END LOOP;
+END
+$$;
 
 CREATE OR REPLACE FUNCTION athletes_change_feed() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
