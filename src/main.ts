@@ -5,7 +5,7 @@ import { ConfigError, parseEnv } from './config/env.js';
 async function main() {
   const env = parseEnv();
   const app = await createApp(env);
-  // Boot's garbage (module loading, the OpenAPI document's construction) back to the operating
+  // Boot's garbage (module loading, building the app and its OpenAPI document) back to the operating
   // system before the first request: V8 would otherwise keep it committed (docs/benchmarks.md,
   // "PostgreSQL idle memory").
   releaseMemory();
