@@ -21,9 +21,12 @@ RUN npm run build
 FROM node:24-bookworm-slim AS runtime
 # MALLOC_ARENA_MAX: glibc gives each thread that allocates its own malloc arena, whose freed pages
 # stay resident; two arenas keep the server's threads (PostgreSQL driver, workers) from growing the
-# RSS (README, "Footprint").
+# RSS (README, "Footprint"). MALLOC_TRIM_THRESHOLD_: a fixed threshold keeps glibc from raising its
+# mmap threshold after a large free, so a decoding thread's large buffers are unmapped when freed
+# instead of staying in an arena (PostgreSQL idle after an import 225 -> 177 MiB; docs/benchmarks.md).
 ENV NODE_ENV=production \
     MALLOC_ARENA_MAX=2 \
+    MALLOC_TRIM_THRESHOLD_=131072 \
     PORT=3000 \
     HOST=0.0.0.0 \
     DATA_DIR=/data

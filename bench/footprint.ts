@@ -9,7 +9,7 @@
  * /proc/PID/status and /proc/PID/stat of the server process: VmRSS, VmHWM (the peak so far),
  * threads, CPU while idle (% of one core) and the boot time (spawn → /health 200).
  *
- * The image's MALLOC_ARENA_MAX (its ENV) is set as well.
+ * The image's MALLOC_ARENA_MAX and MALLOC_TRIM_THRESHOLD_ (its ENV) are set as well.
  *
  * Knobs: FOOTPRINT_IDLE_SECONDS (default 60; each idle period), FOOTPRINT_CORPUS (default
  * ../shared/corpus/fit), FOOTPRINT_POSTGRES (default postgres://postgres@127.0.0.1:5432/postgres,
@@ -39,10 +39,10 @@ const PRODUCTION_ARGS = (() => {
   if (command[0] !== 'node') throw new Error(`the Dockerfile's CMD does not start node: ${line}`);
   return command.slice(1);
 })();
-/** MALLOC_ARENA_MAX as the image's ENV sets it (glibc reads it when the process starts; README, "Footprint"). */
+/** glibc's MALLOC_* settings as the image's ENV sets them (glibc reads them when the process starts; README, "Footprint"). */
 const MALLOC_ENV = (() => {
-  const value = /\bMALLOC_ARENA_MAX=(\d+)/.exec(readFileSync('Dockerfile', 'utf8'))?.[1];
-  return value ? { MALLOC_ARENA_MAX: value } : {};
+  const dockerfile = readFileSync('Dockerfile', 'utf8');
+  return Object.fromEntries([...dockerfile.matchAll(/\b(MALLOC_[A-Z_]+)=(\d+)/g)].map(([, name, value]) => [name!, value!]));
 })();
 const MiB = 1024 * 1024;
 

@@ -19,6 +19,10 @@
  * /proc/PID/stat: the compiler threads count), and the server's VmHWM at the end. Variants run
  * alternately, BENCH_ROUNDS rounds (default 3); medians and ratios (B / A) are
  * printed. The first boot (initdb) uses variant B.
+ *
+ * BENCH_ENV (`KEY=value,KEY=value`) compares environment settings instead: B is the CMD with them,
+ * A the CMD without (with BENCH_FLAG=none, no flag differs), e.g.
+ * `BENCH_FLAG=none BENCH_ENV=MALLOC_TRIM_THRESHOLD_=131072` (glibc's malloc settings).
  */
 import { spawn } from 'node:child_process';
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -32,6 +36,13 @@ const WORKOUTS = Number(process.env.BENCH_WORKOUTS ?? 2000);
 const READS = Number(process.env.BENCH_READS ?? 300);
 const CORPUS = resolve(process.env.FOOTPRINT_CORPUS ?? '../shared/corpus/fit');
 const FLAG = process.env.BENCH_FLAG ?? '--liftoff-only';
+/** Settings of variant B only (BENCH_ENV). */
+const ENV_B: Record<string, string> = Object.fromEntries(
+  (process.env.BENCH_ENV ?? '')
+    .split(',')
+    .filter(Boolean)
+    .map((pair) => pair.split('=', 2) as [string, string]),
+);
 
 /** The image's CMD node arguments without the script (the same reading as bench:footprint). */
 const CMD_ARGS = (() => {
@@ -42,9 +53,11 @@ const CMD_ARGS = (() => {
 const flagName = (arg: string) => arg.split('=')[0];
 /** Without FLAG: the CMD less FLAG itself (a flag of the same name with another value stays). */
 const WITHOUT = CMD_ARGS.filter((arg) => arg !== FLAG);
-const VARIANTS: { label: string; args: string[] }[] = [
-  { label: `CMD${WITHOUT.length < CMD_ARGS.length ? ` without ${FLAG}` : ''}`, args: WITHOUT },
-  { label: FLAG, args: [...WITHOUT.filter((arg) => flagName(arg) !== flagName(FLAG)), FLAG] },
+const VARIANTS: { label: string; args: string[]; env: Record<string, string> }[] = [
+  { label: `CMD${WITHOUT.length < CMD_ARGS.length ? ` without ${FLAG}` : ''}`, args: WITHOUT, env: {} },
+  FLAG === 'none'
+    ? { label: `CMD with ${process.env.BENCH_ENV}`, args: WITHOUT, env: ENV_B }
+    : { label: FLAG, args: [...WITHOUT.filter((arg) => flagName(arg) !== flagName(FLAG)), FLAG], env: ENV_B },
 ];
 
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
@@ -55,7 +68,7 @@ function proc(pid: number) {
   return { cpu, hwm: hwm / 1024 / 1024 };
 }
 
-async function boot(args: string[], dataDir: string) {
+async function boot(args: string[], dataDir: string, settings: Record<string, string> = {}) {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const started = performance.now();
@@ -70,6 +83,7 @@ async function boot(args: string[], dataDir: string) {
       AUTH_SECRET: 'pglite-wasm-bench-secret-long-enough',
       AUTH_RATE_LIMIT: 'false',
       LOG_LEVEL: 'warn',
+      ...settings,
     },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
@@ -108,10 +122,10 @@ async function timed(pid: number, work: () => Promise<void>): Promise<Phase> {
   return { wall: (performance.now() - started) / 1000, cpu: proc(pid).cpu - before };
 }
 
-async function runOnce(args: string[], template: string): Promise<Result> {
+async function runOnce(args: string[], settings: Record<string, string>, template: string): Promise<Result> {
   const dataDir = mkdtempSync(join(tmpdir(), 'bench-node-flags-'));
   cpSync(template, dataDir, { recursive: true });
-  const server = await boot(args, dataDir);
+  const server = await boot(args, dataDir, settings);
   try {
     const { base, pid } = server;
     const bootPhase = { wall: server.seconds, cpu: proc(pid).cpu };
@@ -177,13 +191,13 @@ async function main() {
   // One initialised database (PGlite's initdb and the migrations), copied for every run.
   const template = mkdtempSync(join(tmpdir(), 'bench-node-flags-template-'));
   try {
-    const first = await boot(VARIANTS[1]!.args, template);
+    const first = await boot(VARIANTS[1]!.args, template, VARIANTS[1]!.env);
     await first.stop();
     const results = new Map<string, Result[]>(VARIANTS.map((variant) => [variant.label, []]));
     for (let round = 0; round < ROUNDS; round++) {
       const order = round % 2 ? [...VARIANTS].reverse() : VARIANTS;
       for (const variant of order) {
-        const result = await runOnce(variant.args, template);
+        const result = await runOnce(variant.args, variant.env, template);
         results.get(variant.label)!.push(result);
         console.error(`round ${round + 1} ${variant.label}: ${JSON.stringify(result, (_, v: unknown) => (typeof v === 'number' ? Number(v.toFixed(2)) : v))}`);
       }

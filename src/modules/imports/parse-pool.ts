@@ -3,6 +3,7 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Logger } from '@nestjs/common';
 import { Piscina } from 'piscina';
+import { releaseMemory } from '../../common/release-memory.js';
 import type { ParseAnswer, ParseTask } from './parse.worker.js';
 import { UnreadableFileError, type ParseResult } from './parsers/types.js';
 import type { PreparedStreams } from './prepare-streams.js';
@@ -136,9 +137,24 @@ export class ParsePool {
 
   async close(): Promise<void> {
     this.shutdown.abort();
+    clearTimeout(this.releaseTimer);
     const pools = [this.pool, this.uncapped];
     this.pool = this.uncapped = undefined;
     await Promise.all(pools.map((pool) => pool?.close({ force: true })));
+  }
+
+  private releaseTimer: NodeJS.Timeout | undefined;
+
+  /**
+   * A memory-reducing collection a moment after a thread left, if it was the last (piscina emits
+   * `workerDestroy` while the thread is still counted and exiting).
+   */
+  private releaseWhenIdle(): void {
+    if (this.shutdown.signal.aborted) return;
+    clearTimeout(this.releaseTimer);
+    this.releaseTimer = setTimeout(() => {
+      if (!this.shutdown.signal.aborted && this.threadCount === 0) releaseMemory();
+    }, 1_000).unref();
   }
 
   private workers(): Piscina {
@@ -169,6 +185,9 @@ export class ParsePool {
     // A thread that dies holding no file (piscina emits it on the pool, where unheard it would end the
     // process): the next file starts another.
     pool.on('error', (error: unknown) => this.logger.warn(`A decoding thread ended between files: ${String(error)}`));
+    // Once the last thread has left (idle), the import's garbage on this thread goes back to the
+    // operating system too (releaseMemory; docs/benchmarks.md, "PostgreSQL idle memory").
+    if (!this.options.eager) pool.on('workerDestroy', () => this.releaseWhenIdle());
     return pool;
   }
 }
