@@ -11,7 +11,13 @@
  *
  * The image's MALLOC_ARENA_MAX and MALLOC_TRIM_THRESHOLD_ (its ENV) are set as well.
  *
- * Knobs: FOOTPRINT_IDLE_SECONDS (default 60; each idle period), FOOTPRINT_CORPUS (default
+ * Each idle period is measured twice, one window after the other: the first IDLE_SECONDS right after
+ * the boot or the import (their aftermath included: collections of what they left, V8's memory
+ * reducer, late compilation), then the next FOOTPRINT_STEADY_SECONDS (the steady state: what an
+ * idle server costs for as long as it stays idle).
+ *
+ * Knobs: FOOTPRINT_IDLE_SECONDS (default 60; each idle period's first window),
+ * FOOTPRINT_STEADY_SECONDS (default 60; the second window, 0 leaves it out), FOOTPRINT_CORPUS (default
  * ../shared/corpus/fit), FOOTPRINT_POSTGRES (default postgres://postgres@127.0.0.1:5432/postgres,
  * the maintenance database the temporary one is created from; `skip` leaves PostgreSQL out),
  * FOOTPRINT_EMBEDDED (`skip` leaves the embedded default out), FOOTPRINT_ENV (extra `KEY=value,KEY=value` settings for the server, e.g. STREAM_WORKERS=1).
@@ -24,6 +30,7 @@ import postgres from 'postgres';
 import { freePort, sample, type ProcSample } from './server-process.js';
 
 const IDLE_SECONDS = Number(process.env.FOOTPRINT_IDLE_SECONDS ?? 60);
+const STEADY_SECONDS = Number(process.env.FOOTPRINT_STEADY_SECONDS ?? 60);
 const CORPUS = resolve(process.env.FOOTPRINT_CORPUS ?? '../shared/corpus/fit');
 const POSTGRES = process.env.FOOTPRINT_POSTGRES ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const EXTRA_ENV = Object.fromEntries(
@@ -61,14 +68,26 @@ async function waitForHealth(base: string, child: ChildProcess): Promise<void> {
   }
 }
 
-/** Idles for IDLE_SECONDS and answers the CPU used meanwhile, as % of one core, with the sample at the end. */
-async function idle(pid: number): Promise<{ cpuPercent: number; at: ProcSample }> {
+/** The CPU used over `seconds` of idling, as % of one core, with the sample at the end. */
+async function window(pid: number, seconds: number): Promise<{ cpuPercent: number; at: ProcSample }> {
   const before = sample(pid);
   const started = performance.now();
-  await sleep(IDLE_SECONDS * 1000);
+  await sleep(seconds * 1000);
   const at = sample(pid);
-  const seconds = (performance.now() - started) / 1000;
-  return { cpuPercent: ((at.cpu - before.cpu) / seconds) * 100, at };
+  return { cpuPercent: ((at.cpu - before.cpu) / ((performance.now() - started) / 1000)) * 100, at };
+}
+
+interface Idle {
+  cpuPercent: number;
+  at: ProcSample;
+  /** The second window (STEADY_SECONDS), when measured. */
+  steady?: { cpuPercent: number; at: ProcSample };
+}
+
+/** Idles for IDLE_SECONDS, then STEADY_SECONDS more, measuring each window. */
+async function idle(pid: number): Promise<Idle> {
+  const first = await window(pid, IDLE_SECONDS);
+  return STEADY_SECONDS > 0 ? { ...first, steady: await window(pid, STEADY_SECONDS) } : first;
 }
 
 async function importCorpus(base: string): Promise<{ seconds: number; files: number; created: number }> {
@@ -108,10 +127,10 @@ interface Run {
   firstBoot: { seconds: number; at: ProcSample };
   bootSeconds: number;
   boot: ProcSample;
-  idle: { cpuPercent: number; at: ProcSample };
+  idle: Idle;
   imported: { seconds: number; files: number; created: number };
   afterImport: ProcSample;
-  idleAfter: { cpuPercent: number; at: ProcSample };
+  idleAfter: Idle;
 }
 
 /** Starts the server, answers once /health is 200; `stop` ends it (SIGTERM, as an orchestrator would). */
@@ -168,6 +187,16 @@ async function measure(label: string, settings: Record<string, string>): Promise
 
 const mib = (bytes: number) => `${(bytes / MiB).toFixed(0)} MiB`;
 
+/** The second window's rows (none when STEADY_SECONDS is 0). */
+function steadyRows(when: string, of: (run: Run) => Idle): [string, (run: Run) => string][] {
+  if (STEADY_SECONDS <= 0) return [];
+  const total = IDLE_SECONDS + STEADY_SECONDS;
+  return [
+    [`CPU while idle${when}, the next ${STEADY_SECONDS} s (steady)`, (r) => `${of(r).steady!.cpuPercent.toFixed(2)} %`],
+    [`VmRSS${when} after ${total} s idle`, (r) => mib(of(r).steady!.at.rss)],
+  ];
+}
+
 function print(runs: Run[]): void {
   const rows: [string, (run: Run) => string][] = [
     ['first boot, empty database (spawn → /health 200)', (r) => `${r.firstBoot.seconds.toFixed(2)} s`],
@@ -177,13 +206,15 @@ function print(runs: Run[]): void {
     ['VmHWM after boot', (r) => mib(r.boot.hwm)],
     [`VmRSS after ${IDLE_SECONDS} s idle`, (r) => mib(r.idle.at.rss)],
     ['threads idle', (r) => String(r.idle.at.threads)],
-    ['CPU while idle (% of a core)', (r) => `${r.idle.cpuPercent.toFixed(2)} %`],
+    [`CPU while idle, first ${IDLE_SECONDS} s (% of a core)`, (r) => `${r.idle.cpuPercent.toFixed(2)} %`],
+    ...steadyRows('', (r) => r.idle),
     ['import (files, seconds)', (r) => `${r.imported.created}/${r.imported.files}, ${r.imported.seconds.toFixed(1)} s`],
     ['VmHWM after import (peak)', (r) => mib(r.afterImport.hwm)],
     ['threads after import', (r) => String(r.afterImport.threads)],
     [`VmRSS after import + ${IDLE_SECONDS} s idle`, (r) => mib(r.idleAfter.at.rss)],
     ['threads idle after import', (r) => String(r.idleAfter.at.threads)],
-    ['CPU while idle after import', (r) => `${r.idleAfter.cpuPercent.toFixed(2)} %`],
+    [`CPU while idle after import, first ${IDLE_SECONDS} s`, (r) => `${r.idleAfter.cpuPercent.toFixed(2)} %`],
+    ...steadyRows(' after import', (r) => r.idleAfter),
   ];
   const width = Math.max(...rows.map(([name]) => name.length));
   console.log(`| ${''.padEnd(width)} | ${runs.map((r) => r.label.padStart(12)).join(' | ')} |`);
@@ -194,7 +225,7 @@ function print(runs: Run[]): void {
 
 async function main() {
   const malloc = Object.entries(MALLOC_ENV).map(([key, value]) => `${key}=${value} `).join('');
-  console.log(`Node ${process.version}; server: ${malloc}node ${PRODUCTION_ARGS.join(' ')} (the image's CMD and ENV, NODE_ENV=production); idle periods of ${IDLE_SECONDS} s; corpus ${CORPUS}\n`);
+  console.log(`Node ${process.version}; server: ${malloc}node ${PRODUCTION_ARGS.join(' ')} (the image's CMD and ENV, NODE_ENV=production); idle periods of ${IDLE_SECONDS} s + ${STEADY_SECONDS} s; corpus ${CORPUS}\n`);
   const runs: Run[] = [];
 
   if (process.env.FOOTPRINT_EMBEDDED !== 'skip') {

@@ -44,11 +44,14 @@ function bindable(value: unknown): unknown {
 }
 
 /**
- * Timers of pg-boss the product does not need, each a query when it fires: no cron schedules are used
- * (the clock and cron monitors stay off), and no job flows (dependencies between jobs), whose poll
- * would run every 5 s; once a minute, like pg-boss's other maintenance, is plenty.
+ * Timers of pg-boss the product does not need, each a query or a wake-up when it fires: no cron
+ * schedules are used (the clock and cron monitors stay off); no job flows (dependencies between
+ * jobs), whose poll would run every 5 s (once a minute, like pg-boss's other maintenance, is plenty);
+ * and no instance registry (getInstances, unused here): its heartbeat samples the event loop's delay
+ * with perf_hooks.monitorEventLoopDelay at a 20 ms resolution, which woke an idle server 50 times a
+ * second — most of its idle CPU (docs/benchmarks.md, "Idle CPU: pg-boss's instance registry").
  */
-const QUIET = { schedule: false, flowIntervalSeconds: 60 } as const;
+const QUIET = { schedule: false, flowIntervalSeconds: 60, registerInstance: false } as const;
 
 /**
  * On the embedded database pg-boss's supervision (per queue, a transaction each for expired jobs, lost
