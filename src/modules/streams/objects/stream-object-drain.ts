@@ -12,8 +12,8 @@ export interface StreamObjectDrainOptions {
   /**
    * How often the outbox is polled when nobody kicks the drain; 10 s by default (60 s on the embedded
    * database: StreamsService). Deletions made by this process kick it at once, and the retries it
-   * sets (a store that refused, an entry handed back) bring the next look forward to when the first
-   * is due; the poll finds other replicas' entries, and is a query each time, which an idle server
+   * sets after its store refused bring the next look forward to when the first is due (not an entry
+   * handed back as missing from its store); the poll finds other replicas' entries, and is a query each time, which an idle server
    * should rarely make (issue 24, bench:footprint).
    */
   intervalMs?: number;
@@ -109,8 +109,10 @@ export class StreamObjectDrain {
       const handBack = claimed.filter((entry, index) => !present[index] && missingCount(entry.lastError) < MISSING_RETRIES);
       for (const entry of handBack) {
         const count = missingCount(entry.lastError) + 1;
+        // Not looked for sooner than the next poll: the entry is most likely another store's, and
+        // its hand-backs are meant to be spread over that many polls (an eager look completed other
+        // processes' entries as missing before their own drain could take them: CI, streams-faults).
         await this.repository.retryDeletions([entry.id], this.baseBackoffMs * count, `${MISSING_MARK}${count})`);
-        this.retryIn(this.baseBackoffMs * count);
       }
       if (handBack.length > 0) {
         claimed = claimed.filter((entry) => !handBack.includes(entry));
