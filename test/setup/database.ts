@@ -8,8 +8,12 @@ import { seedCatalog } from '../../src/database/seed.js';
  */
 export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL || undefined;
 
-export async function openTestDatabase(): Promise<DatabaseHandle> {
-  const database = TEST_DATABASE_URL ? openDatabase({ url: TEST_DATABASE_URL, maxConnections: 5 }) : openDatabase({});
+export function openTestDatabase(): Promise<DatabaseHandle> {
+  return prepared(TEST_DATABASE_URL ? openDatabase({ url: TEST_DATABASE_URL, maxConnections: 5 }) : openDatabase({}));
+}
+
+/** The committed migrations applied through the app's own code, then the catalog. */
+async function prepared(database: DatabaseHandle): Promise<DatabaseHandle> {
   await database.migrate();
   await seedCatalog(database.db);
   return database;
@@ -21,9 +25,6 @@ export async function openTestDatabase(): Promise<DatabaseHandle> {
  * secret, an idle dispatcher's rounds), which other test files' apps, booting beside it on the
  * shared database, would otherwise do to its rows too.
  */
-export async function openIsolatedDatabase(): Promise<DatabaseHandle> {
-  const database = openDatabase({});
-  await database.migrate();
-  await seedCatalog(database.db);
-  return database;
+export function openIsolatedDatabase(): Promise<DatabaseHandle> {
+  return prepared(openDatabase({}));
 }
