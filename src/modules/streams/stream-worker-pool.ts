@@ -99,7 +99,11 @@ export class StreamWorkerPool {
    * the row groups it overlaps (a 1 h slice of a stream at 1 Hz is, however long the stream).
    */
   readSamples(task: Omit<ReadSamplesTask, 'name'>, sampleCount?: number): Promise<TaskResult<ReadSamples>> {
-    const rows = task.range ? rowsToDecode(task.bytes, task.range) : (sampleCount ?? footerRows(task.bytes));
+    // A range of a stream that is small as a whole is small too: its footer need not be read twice.
+    const rows =
+      task.range && !(sampleCount !== undefined && sampleCount <= READ_INLINE_MAX_SAMPLES)
+        ? rowsToDecode(task.bytes, task.range)
+        : (sampleCount ?? footerRows(task.bytes));
     const small = rows <= READ_INLINE_MAX_SAMPLES;
     return this.run({ name: 'readSamples', ...task }, small, buffersOf(task.bytes)) as Promise<TaskResult<ReadSamples>>;
   }

@@ -48,16 +48,29 @@ export interface ClaimedDeletion {
 @Injectable()
 export class StreamsRepository {
   private readonly byActivity;
+  /** Every stream read starts here: prepared once, not built by Drizzle per request. */
+  private readonly one;
 
   constructor(@InjectDb() private readonly db: Database) {
-    this.byActivity = db
-      .select({ stream: activityStreams })
-      .from(activityStreams)
-      .innerJoin(activities, eq(activities.id, activityStreams.activityId))
-      .innerJoin(athletes, eq(athletes.id, activities.athleteId))
+    const owned = () =>
+      db
+        .select({ stream: activityStreams })
+        .from(activityStreams)
+        .innerJoin(activities, eq(activities.id, activityStreams.activityId))
+        .innerJoin(athletes, eq(athletes.id, activities.athleteId));
+    this.byActivity = owned()
       .where(and(eq(activityStreams.activityId, sql.placeholder('activityId')), eq(athletes.userId, sql.placeholder('userId'))))
       .orderBy(asc(activityStreams.streamType))
       .prepare('streams_by_owned_activity');
+    this.one = owned()
+      .where(
+        and(
+          eq(activityStreams.activityId, sql.placeholder('activityId')),
+          eq(activityStreams.streamType, sql.placeholder('streamType')),
+          eq(athletes.userId, sql.placeholder('userId')),
+        ),
+      )
+      .prepare('stream_by_owned_activity');
   }
 
   async findByActivity(userId: string, activityId: string): Promise<ActivityStreamRow[]> {
@@ -65,12 +78,7 @@ export class StreamsRepository {
   }
 
   async findOne(userId: string, activityId: string, streamType: string): Promise<ActivityStreamRow | undefined> {
-    const [row] = await this.db
-      .select({ stream: activityStreams })
-      .from(activityStreams)
-      .innerJoin(activities, eq(activities.id, activityStreams.activityId))
-      .innerJoin(athletes, eq(athletes.id, activities.athleteId))
-      .where(and(eq(activityStreams.activityId, activityId), eq(activityStreams.streamType, streamType), eq(athletes.userId, userId)));
+    const [row] = await this.one.execute({ activityId, streamType, userId });
     return row?.stream;
   }
 
