@@ -27,7 +27,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import postgres from 'postgres';
-import { freePort, sample, type ProcSample } from './server-process.js';
+import { freePort, imageCommand, sample, type ProcSample } from './server-process.js';
 
 const IDLE_SECONDS = Number(process.env.FOOTPRINT_IDLE_SECONDS ?? 60);
 const STEADY_SECONDS = Number(process.env.FOOTPRINT_STEADY_SECONDS ?? 60);
@@ -39,18 +39,10 @@ const EXTRA_ENV = Object.fromEntries(
     .filter(Boolean)
     .map((pair) => pair.split('=', 2) as [string, string]),
 );
-/** The node arguments of the image's CMD (`node --max-semi-space-size=… dist/src/main.js`): measured as production runs it. */
-const PRODUCTION_ARGS = (() => {
-  const line = readFileSync('Dockerfile', 'utf8').split('\n').findLast((text) => text.startsWith('CMD ['));
-  const command = line ? (JSON.parse(line.slice(4)) as string[]) : [];
-  if (command[0] !== 'node') throw new Error(`the Dockerfile's CMD does not start node: ${line}`);
-  return command.slice(1);
-})();
-/** glibc's MALLOC_* settings as the image's ENV sets them (glibc reads them when the process starts; README, "Footprint"). */
-const MALLOC_ENV = (() => {
-  const dockerfile = readFileSync('Dockerfile', 'utf8');
-  return Object.fromEntries([...dockerfile.matchAll(/\b(MALLOC_[A-Z_]+)=(\d+)/g)].map(([, name, value]) => [name!, value!]));
-})();
+/** The image's CMD and its malloc settings: measured as production runs it. */
+const IMAGE = imageCommand();
+const PRODUCTION_ARGS = [...IMAGE.nodeFlags, IMAGE.script];
+const MALLOC_ENV = IMAGE.mallocEnv;
 const MiB = 1024 * 1024;
 
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));

@@ -28,7 +28,7 @@ import { spawn } from 'node:child_process';
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { freePort, sample } from './server-process.js';
+import { freePort, imageCommand, sample } from './server-process.js';
 import { healthKitWorkout } from './sync-bodies.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -44,12 +44,8 @@ const ENV_B: Record<string, string> = Object.fromEntries(
     .map((pair) => pair.split('=', 2) as [string, string]),
 );
 
-/** The image's CMD node arguments without the script (the same reading as bench:footprint). */
-const CMD_ARGS = (() => {
-  const line = readFileSync('Dockerfile', 'utf8').split('\n').findLast((text) => text.startsWith('CMD ['));
-  const command = line ? (JSON.parse(line.slice(4)) as string[]) : [];
-  return command.slice(1, -1);
-})();
+/** The image's CMD node arguments without the script. */
+const CMD_ARGS = imageCommand().nodeFlags;
 const flagName = (arg: string) => arg.split('=')[0];
 /** Without FLAG: the CMD less FLAG itself (a flag of the same name with another value stays). */
 const WITHOUT = CMD_ARGS.filter((arg) => arg !== FLAG);

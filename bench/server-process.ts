@@ -1,6 +1,7 @@
 /**
- * What the process benches (bench:footprint, bench:node-flags) read of a server they started:
- * /proc samples of its memory and CPU, and a free local port to start it on.
+ * What the process benches (bench:footprint, bench:node-flags, bench:streams) need to start a server
+ * as production runs it (the image's CMD and malloc settings) and read of it: /proc samples of its
+ * memory and CPU, and a free local port to start it on.
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -38,4 +39,19 @@ export function freePort(): Promise<number> {
       server.close(() => done(port));
     });
   });
+}
+
+/**
+ * The image's CMD (the Dockerfile's last `CMD ["node", …, "dist/src/main.js"]`): the node flags
+ * production runs the server with, and glibc's MALLOC_* settings its ENV sets (glibc reads them when
+ * the process starts; README, "Footprint"). Read from the Dockerfile in the working directory, so a
+ * bench measures what the image runs.
+ */
+export function imageCommand(): { nodeFlags: string[]; script: string; mallocEnv: Record<string, string> } {
+  const dockerfile = readFileSync('Dockerfile', 'utf8');
+  const line = dockerfile.split('\n').findLast((text) => text.startsWith('CMD ['));
+  const command = line ? (JSON.parse(line.slice(4)) as string[]) : [];
+  if (command[0] !== 'node' || command.length < 2) throw new Error(`the Dockerfile's CMD does not start node: ${line}`);
+  const mallocEnv = Object.fromEntries([...dockerfile.matchAll(/\b(MALLOC_[A-Z_]+)=(\d+)/g)].map(([, name, value]) => [name!, value!]));
+  return { nodeFlags: command.slice(1, -1), script: command.at(-1)!, mallocEnv };
 }

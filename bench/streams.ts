@@ -5,7 +5,8 @@
  * Data: a 1-hour and a 10-hour activity at 1 Hz with heart_rate, position, altitude, speed, power and
  * cadence (position = latitude/longitude doubles; altitude is its own stream). The project runs as `node dist/src/main.js` on PostgreSQL with the local-folder object
  * store (BENCH_S3=1: an in-process S3-protocol server instead). The baseline is one table per stream
- * type: uuid key, activity id, timestamp, value column(s), index on (activity_id, timestamp).
+ * type: uuid key, activity id, timestamp, value column(s), index on (activity_id, timestamp). The
+ * project's server runs with the image's CMD flags and malloc settings (bench/server-process.ts).
  *
  * Env: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/bench_streams), BENCH_RUNS (5),
  * BENCH_SMALL=0 (skip the 1 h / 10 h rows), BENCH_LARGE=0 (skip the 2,000,000-sample rows),
@@ -27,6 +28,7 @@ import { parquetStreamCodec, type StreamType } from '@unified-activity/parquet-s
 import { createObjectStore } from '../src/modules/streams/storage/create-object-store.js';
 import { rng } from '../libs/testing/seeded-random.js';
 import { resetDatabase } from './project-server.js';
+import { imageCommand } from './server-process.js';
 
 const url = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/bench_streams';
 const runs = Number(process.env.BENCH_RUNS ?? 5);
@@ -199,7 +201,13 @@ async function main() {
     Object.assign(env, { S3_ENDPOINT: s3.endpoint, S3_ACCESS_KEY: 'S3RVER', S3_SECRET_KEY: 'S3RVER' });
   }
   const probe = ['--expose-gc', '--import', './dist/bench/probe.js'];
-  const server = spawn(process.execPath, [...probe, 'dist/src/main.js'], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  // The project's server as the image runs it (its CMD's node flags and malloc settings: V8's heap
+  // sizing decides how often a read pays for a full collection, docs/benchmarks.md).
+  const image = imageCommand();
+  const server = spawn(process.execPath, [...image.nodeFlags, ...probe, image.script], {
+    env: { ...process.env, ...image.mallocEnv, ...env },
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
   const baselineServer = spawn(process.execPath, [...probe, 'dist/bench/baseline-server.js'], {
     env: { ...process.env, DATABASE_URL: url, PORT: String(baselinePort) },
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
