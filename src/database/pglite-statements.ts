@@ -127,7 +127,10 @@ export class PgliteStatementCache implements PgliteQueryClient {
         if (isDatabaseError(error) && error.code === '0A000') this.forget(query);
         throw error;
       }
-      return parse.parseResults(results, this.internals.parsers, options)[0] as Results<T>;
+      // PGlite merges a query's parsers into a copy of its own (one per type of the database, some
+      // hundreds) for every result; looked up through the prototype instead, the copy is not made.
+      const parsers = options?.parsers ? Object.assign(Object.create(this.internals.parsers) as PgliteInternals['parsers'], options.parsers) : this.internals.parsers;
+      return parse.parseResults(results, parsers, options?.parsers ? { ...options, parsers: undefined } : options)[0] as Results<T>;
     } catch (error) {
       if (isDatabaseError(error)) Object.assign(error, { query, params, queryOptions: options });
       throw error;
