@@ -73,7 +73,7 @@ export class PgliteStatementCache implements PgliteQueryClient {
         return await this.run<T>(query, params ?? [], options);
       } catch (error) {
         // A kept plan refused after a schema change (forgotten by run): outside a transaction, parsed again and run once more.
-        if (isDatabaseError(error) && error.code === '0A000' && !this.statements.has(query)) return this.run<T>(query, params ?? [], options);
+        if (isRefusedPlan(error) && !this.statements.has(query)) return this.run<T>(query, params ?? [], options);
         throw error;
       }
     });
@@ -124,7 +124,7 @@ export class PgliteStatementCache implements PgliteQueryClient {
         results = await this.client.execProtocolStream(message, { ...NO_SYNC, onNotice: options?.onNotice });
       } catch (error) {
         // After a schema change PostgreSQL may refuse a kept plan whose result changed: parse it again next time.
-        if (isDatabaseError(error) && error.code === '0A000') this.forget(query);
+        if (isRefusedPlan(error)) this.forget(query);
         throw error;
       }
       // PGlite merges a query's parsers into a copy of its own (one per type of the database, some
@@ -179,3 +179,6 @@ export class PgliteStatementCache implements PgliteQueryClient {
 }
 
 const isDatabaseError = (error: unknown): error is InstanceType<typeof messages.DatabaseError> => error instanceof messages.DatabaseError;
+
+/** PostgreSQL's refusal of a kept plan whose result changed (`cached plan must not change result type`), recognised as postgres.js does: by the routine. */
+const isRefusedPlan = (error: unknown) => isDatabaseError(error) && error.routine === 'RevalidateCachedQuery';

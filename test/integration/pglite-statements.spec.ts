@@ -78,6 +78,10 @@ describe('PgliteStatementCache', () => {
     expect(Object.keys((await cache.query<Record<string, unknown>>(all, [1])).rows[0]!)).not.toContain('extra');
     await client.exec('alter table items add column extra int');
     expect((await cache.query<Record<string, unknown>>(all, [1])).rows[0]).toMatchObject({ id: 1, extra: null });
+    // Inside a transaction the refusal fails it (as on PostgreSQL with postgres.js); the text is parsed again after.
+    await client.exec('alter table items add column more int');
+    await expect(cache.transaction((tx) => tx.query(all, [1]))).rejects.toMatchObject({ routine: 'RevalidateCachedQuery' });
+    expect((await cache.query<Record<string, unknown>>(all, [1])).rows[0]).toMatchObject({ id: 1, extra: null, more: null });
   });
 });
 
