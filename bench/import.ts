@@ -34,6 +34,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Decoder, Stream } from '@garmin/fitsdk';
+import { parquetStreamCodec } from '@unified-activity/parquet-streams';
 import postgres from 'postgres';
 import { eq } from 'drizzle-orm';
 import request from 'supertest';
@@ -196,7 +197,11 @@ async function main() {
           parsed = undefined; // rejected: its import costs what it costs, with no streams to encode
         }
       });
+      // The codec remembers the pages it compressed last (an activity's streams share their timestamp
+      // pages): each step that encodes starts with an empty memory, as an import of another file does.
+      parquetStreamCodec.forgetRecentPages();
       const parquet = parsed ? await cpuMs(() => prepareStreams(parsed!.activities)) : 0;
+      parquetStreamCodec.forgetRecentPages();
       const archive = await cpuMs(() => encodeOriginal(file.bytes));
       let status = '';
       await settle();

@@ -11,6 +11,7 @@ import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
 import { lockDataDir } from './data-dir-lock.mjs';
+import { PgliteStatementCache } from './pglite-statements.js';
 import * as schema from './schema/index.js';
 
 export type Schema = typeof schema;
@@ -173,7 +174,10 @@ export function openDatabase(options: DatabaseOptions): DatabaseHandle {
     lock?.release();
     throw error;
   }
-  const db = drizzlePglite({ client, schema, logger: queryLogger(options) }) as unknown as Database;
+  // Statements parsed once per text (pglite-statements.ts); `$client` stays the PGlite instance (pg-boss's adapter takes it).
+  const pglite = drizzlePglite({ client: new PgliteStatementCache(client) as unknown as PGlite, schema, logger: queryLogger(options) });
+  pglite.$client = client;
+  const db = pglite as unknown as Database;
   return {
     db,
     kind: 'pglite',

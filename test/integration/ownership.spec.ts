@@ -88,12 +88,13 @@ describe('owner scoping in every repository query', () => {
     insert: async () =>
       expect(
         activities.transaction((tx) =>
-          activities.insert(tx, intruder.userId, {
-            athleteId: victim.athleteId,
-            activityType: 'running',
-            startTime: new Date('2025-02-01T08:00:00Z'),
-            endTime: new Date('2025-02-01T09:00:00Z'),
-          }),
+          activities.insert(
+            tx,
+            intruder.userId,
+            { athleteId: victim.athleteId, activityType: 'running', startTime: new Date('2025-02-01T08:00:00Z'), endTime: new Date('2025-02-01T09:00:00Z') },
+            [{ key: 'forged_w', value: 1, unit: 'W' }],
+            [{ eventType: 'marker', startTime: new Date('2025-02-01T08:10:00Z'), endTime: null, metadata: null }],
+          ),
         ),
       ).rejects.toThrow(),
     update: async () => expect(await activities.transaction((tx) => activities.update(tx, intruder.userId, victim.parentId, { name: 'Mine now' }))).toBe(false),
@@ -101,16 +102,6 @@ describe('owner scoping in every repository query', () => {
       expect(await activities.transaction((tx) => activities.replacePayload(tx, intruder.userId, victim.parentId, { sourceData: { forged: true } }))).toBeUndefined(),
     replaceStatistics: async () =>
       activities.transaction((tx) => activities.replaceStatistics(tx, intruder.userId, victim.parentId, [{ key: 'forged_w', value: 1, unit: 'W' }])),
-    insertDetails: async () =>
-      activities.transaction((tx) =>
-        activities.insertDetails(
-          tx,
-          intruder.userId,
-          victim.parentId,
-          [{ key: 'forged_w', value: 1, unit: 'W' }],
-          [{ eventType: 'marker', startTime: new Date('2025-01-01T08:10:00Z'), endTime: null, metadata: null }],
-        ),
-      ),
     replaceEvents: async () =>
       activities.transaction((tx) =>
         activities.replaceEvents(tx, intruder.userId, victim.parentId, [{ eventType: 'marker', startTime: new Date('2025-01-01T08:10:00Z'), endTime: null, metadata: null }]),
@@ -216,8 +207,20 @@ describe('owner scoping in every repository query', () => {
     expect(replaced?.revision).toBe(2);
     await activities.transaction((tx) => activities.replaceStatistics(tx, victim.userId, victim.parentId, [{ key: 'avg_power_w', value: 250.5, unit: 'W' }]));
     expect((await activities.findStatistics(victim.userId, victim.parentId)).map((row) => row.value)).toEqual([250.5]);
-    await activities.transaction((tx) => activities.insertDetails(tx, victim.userId, victim.parentId, [{ key: 'max_power_w', value: 400, unit: 'W' }], []));
-    expect((await activities.findStatistics(victim.userId, victim.parentId)).map((row) => row.value).sort((a, b) => a - b)).toEqual([250.5, 400]);
+    // An insert with statistics and events (one statement) answers the row as a plain insert does.
+    const withDetails = await activities.transaction((tx) =>
+      activities.insert(
+        tx,
+        victim.userId,
+        { athleteId: victim.athleteId, activityType: 'cycling', startTime: new Date('2025-03-01T08:00:00Z'), endTime: new Date('2025-03-01T09:00:00Z'), sourceData: { a: [1, 'x'] }, distanceM: 1234.5 },
+        [{ key: 'max_power_w', value: 400, unit: 'W' }],
+        [{ eventType: 'marker', startTime: new Date('2025-03-01T08:10:00Z'), endTime: null, metadata: { lap: 1 } }],
+      ),
+    );
+    expect(withDetails).toEqual(await activities.findById(victim.userId, withDetails.id));
+    expect(withDetails).toMatchObject({ startTime: new Date('2025-03-01T08:00:00Z'), sourceData: { a: [1, 'x'] }, distanceM: 1234.5, revision: 1 });
+    expect((await activities.findStatistics(victim.userId, withDetails.id)).map((row) => row.value)).toEqual([400]);
+    expect(await activities.findEvents(victim.userId, withDetails.id)).toMatchObject([{ eventType: 'marker', metadata: { lap: 1 } }]);
     expect(await activities.transaction((tx) => activities.update(tx, victim.userId, victim.parentId, { name: 'Renamed' }))).toBe(true);
     expect((await athletes.findById(victim.userId, victim.athleteId))?.id).toBe(victim.athleteId);
   });

@@ -174,6 +174,34 @@ function writeWithDsnp(path: string, schema: Record<string, DsnpField>, rows: Ar
 }
 
 describe('parquet stream codec', () => {
+  describe('pages compressed once per activity', () => {
+    it('answers a page equal to a recent one with its compressed bytes: each object as a fresh codec writes it, the shared timestamps compressed once', () => {
+      let calls = 0;
+      const counting = (input: Uint8Array) => {
+        calls++;
+        return snappyCompress(input);
+      };
+      const fresh = () => new ParquetStreamCodec({ compression: 'SNAPPY', snappyCompress });
+      const codec = new ParquetStreamCodec({ compression: 'SNAPPY', snappyCompress: counting });
+      const random = rng(24);
+      const timestamps = irregularTimestamps(2_000, random);
+      const heartRate: ScalarSamples = { timestamps, values: Float64Array.from(timestamps, () => 90 + Math.round(random() * 80)) };
+      const power: ScalarSamples = { timestamps: timestamps.slice(), values: Float64Array.from(timestamps, () => Math.round(random() * 400)) };
+      const first = codec.encode('heart_rate', heartRate);
+      const firstCalls = calls;
+      calls = 0;
+      const second = codec.encode('power', power);
+      expect(first).toEqual(fresh().encode('heart_rate', heartRate));
+      expect(second).toEqual(fresh().encode('power', power));
+      // The timestamp pages were answered from memory: only the value pages were compressed.
+      expect(calls).toBeGreaterThan(0);
+      expect(calls).toBeLessThan(firstCalls);
+      // Other timestamps of the same length (the writer reuses its buffers) are compressed anew.
+      const shifted: ScalarSamples = { timestamps: timestamps.map((t) => t + 1_000), values: power.values };
+      expect(codec.encode('power', shifted)).toEqual(fresh().encode('power', shifted));
+    });
+  });
+
   describe('round trip', () => {
     it.each(SCALAR_STREAM_TYPES)('keeps every %s sample bit-exact, integral and fractional', async (type: ScalarStreamType) => {
       const random = rng(type.length * 7919);

@@ -131,6 +131,46 @@ export function rowGroupRows(rows: number, dataBytes: number): number {
   return groups < 2 ? rows : Math.ceil(rows / groups);
 }
 
+/** Pages kept by rememberingRecentPages: enough for the timestamp pages of one activity's streams. */
+const REMEMBERED_PAGES = 16;
+/** Larger pages are compressed every time (a long stream's pages are long, and its timestamps are written once per type). */
+const REMEMBERED_PAGE_BYTES = 256 * 1024;
+
+/**
+ * A page compressor that answers a page equal, byte for byte, to one of the last few it compressed
+ * with that page's compressed bytes instead of compressing it again. The streams of one activity
+ * share their timestamps, so an import wrote the same timestamp pages once per stream type (seven
+ * times for a ride, each at ZSTD-14: most of a small file's compression CPU, issue 24 item 4). The
+ * compressors are deterministic (the same bytes and options give the same output), so every object
+ * stays byte-identical. A page's bytes are copied when kept: the writer may reuse its buffers.
+ */
+function rememberingRecentPages(compress: PageCompressor): { compress: PageCompressor; forget(): void } {
+  const recent = new Map<string, { input: Uint8Array; output: Uint8Array }[]>();
+  let kept = 0;
+  const forget = () => {
+    recent.clear();
+    kept = 0;
+  };
+  const remembering: PageCompressor = (input) => {
+    if (input.length > REMEMBERED_PAGE_BYTES) return compress(input);
+    const key = `${input.length}:${zlib.crc32(input)}`;
+    const candidates = recent.get(key);
+    const known = candidates?.find((entry) => Buffer.compare(entry.input, input) === 0);
+    if (known) return known.output;
+    const output = compress(input);
+    recent.delete(key);
+    recent.set(key, [...(candidates ?? []), { input: input.slice(), output }]);
+    kept++;
+    while (kept > REMEMBERED_PAGES) {
+      const [oldestKey, oldest] = recent.entries().next().value!;
+      kept -= oldest.length;
+      recent.delete(oldestKey);
+    }
+    return output;
+  };
+  return { compress: remembering, forget };
+}
+
 /** node:zlib's zstd (Node ≥ 22.15, 23.8); undefined on older Node, where GZIP is written instead. */
 const zstdCompressSync = (zlib as Partial<typeof zlib>).zstdCompressSync;
 const DEFAULT_COMPRESSION: StreamCompression = zstdCompressSync === undefined ? 'GZIP' : 'ZSTD';
@@ -145,6 +185,7 @@ export class ParquetStreamCodec implements StreamCodec {
   private readonly strategy: 'adaptive' | 'fixed';
   private readonly rowGroupSize: number | undefined;
   private readonly compress: PageCompressor | undefined;
+  private readonly forgetPages: (() => void) | undefined;
 
   constructor(options: ParquetStreamCodecOptions = {}) {
     this.compression = options.compression ?? DEFAULT_COMPRESSION;
@@ -177,7 +218,15 @@ export class ParquetStreamCodec implements StreamCodec {
     if (this.compression === 'SNAPPY' && options.snappyCompress === undefined) {
       throw new TypeError("compression 'SNAPPY' needs a snappyCompress function (node:zlib has no Snappy)");
     }
-    this.compress = compressors[this.compression];
+    const compress = compressors[this.compression];
+    const remembering = compress && rememberingRecentPages(compress);
+    this.compress = remembering?.compress;
+    this.forgetPages = remembering?.forget;
+  }
+
+  /** Forgets the pages compressed so far (rememberingRecentPages): bench:import measures each step from a cold start. */
+  forgetRecentPages(): void {
+    this.forgetPages?.();
   }
 
   encode(type: StreamType, samples: StreamSamples): Uint8Array {
@@ -298,7 +347,7 @@ function zlibWindowBits(length: number): number {
   return Math.max(9, Math.min(15, Math.ceil(Math.log2(length + 262))));
 }
 
-export const parquetStreamCodec: StreamCodec = new ParquetStreamCodec();
+export const parquetStreamCodec: ParquetStreamCodec = new ParquetStreamCodec();
 
 export function encodeStream(type: StreamType, samples: StreamSamples): Uint8Array {
   return parquetStreamCodec.encode(type, samples);

@@ -17,6 +17,20 @@ const jsonFields = (alias: string, columns: Record<string, { name: string }>) =>
 const outer = (column: { name: string }) => sql.raw(`"activities"."${column.name}"`);
 
 type Json = Record<string, unknown>;
+
+/** What db.execute answers: an array on postgres.js, `{ rows }` on PGlite. */
+const rowsOf = <T>(result: unknown): T[] => (Array.isArray(result) ? result : (result as { rows: T[] }).rows);
+
+const ACTIVITY_COLUMNS = Object.entries(getTableColumns(activities));
+/** An activities row as the driver answered it (column names, driver values), decoded as Drizzle's `returning()` decodes it. */
+function activityFromDriver(raw: Record<string, unknown>): ActivityRow {
+  const row: Record<string, unknown> = {};
+  for (const [key, column] of ACTIVITY_COLUMNS) {
+    const value = raw[column.name];
+    row[key] = value === null || value === undefined ? null : column.mapFromDriverValue(value);
+  }
+  return row as ActivityRow;
+}
 const SUMMARY_TIMES = Object.entries(summaryColumns).filter(([, column]) => column.getSQLType().startsWith('timestamp')).map(([key]) => key);
 const SUMMARY_FLOATS = Object.entries(summaryColumns).filter(([, column]) => column.getSQLType() === 'double precision').map(([key]) => key);
 /** JSON writes a non-finite float8 as a string ("NaN", "Infinity"); the driver reads the column as Number() of its text. */
@@ -201,14 +215,30 @@ export class ActivitiesRepository {
 
   /**
    * Inserts an activity of `userId`: the composite foreign key (athlete_id, user_id) refuses an
-   * athlete of anyone else, and (parent_id, athlete_id) a parent of another athlete.
+   * athlete of anyone else, and (parent_id, athlete_id) a parent of another athlete. Its statistics
+   * and events, when it has any, are written by the same statement (data-modifying CTEs reading the
+   * inserted row): one statement per activity instead of two (issue 24, item 4; an import writes
+   * one activity per file).
    */
-  async insert(tx: Transaction, userId: string, values: Omit<NewActivityRow, 'userId'>): Promise<ActivityRow> {
-    const [row] = await tx
+  async insert(tx: Transaction, userId: string, values: Omit<NewActivityRow, 'userId'>, statistics: NewStatistic[] = [], events: NewEvent[] = []): Promise<ActivityRow> {
+    const insert = tx
       .insert(activities)
       .values({ ...values, userId })
       .returning();
-    return row!;
+    if (statistics.length === 0 && events.length === 0) return (await insert)[0]!;
+    const result = await tx.execute(sql`
+      with inserted as (${insert.getSQL()}), written_statistics as (
+        insert into ${activityStatistics} (activity_id, key, value, unit)
+        select inserted.id, s.key, s.value, s.unit
+          from inserted, jsonb_to_recordset(${JSON.stringify(statistics)}::jsonb) as s(key text, value float8, unit text)
+      ), written_events as (
+        insert into ${activityEvents} (activity_id, event_type, start_time, end_time, metadata, ordinal)
+        select inserted.id, e.event_type, e.start_time, e.end_time, e.metadata, e.ordinal
+          from inserted, jsonb_to_recordset(${JSON.stringify(eventRows(events))}::jsonb)
+               as e(event_type text, start_time timestamptz, end_time timestamptz, metadata jsonb, ordinal integer)
+      )
+      select * from inserted`);
+    return activityFromDriver(rowsOf<Record<string, unknown>>(result)[0]!);
   }
 
   /** Updates the user's activity (an edit, a re-ingest, its payload's hash); false when the user has no such activity. */
@@ -255,31 +285,6 @@ export class ActivitiesRepository {
       select a.id, s.key, s.value, s.unit
         from ${activities} a, jsonb_to_recordset(${JSON.stringify(statistics)}::jsonb) as s(key text, value float8, unit text)
        where a.id = ${activityId} and a.user_id = ${userId}`);
-  }
-
-  /**
-   * The statistics and events of an activity this transaction has just inserted (so it is the
-   * user's and has none yet): both in one statement, as replaceStatistics and replaceEvents write
-   * them, one round trip instead of two (an import writes one activity per file).
-   */
-  /**
-   * A new activity's statistics and events in one statement (issue 24: one round trip fewer per
-   * import); owner-scoped like every write here: nothing is written unless `activityId` is the user's.
-   */
-  async insertDetails(tx: Transaction, userId: string, activityId: string, statistics: NewStatistic[], events: NewEvent[]): Promise<void> {
-    if (statistics.length === 0 && events.length === 0) return;
-    await tx.execute(sql`
-      with owned as (
-        select id from ${activities} where id = ${activityId} and user_id = ${userId}
-      ), written_statistics as (
-        insert into ${activityStatistics} (activity_id, key, value, unit)
-        select owned.id, s.key, s.value, s.unit
-          from owned, jsonb_to_recordset(${JSON.stringify(statistics)}::jsonb) as s(key text, value float8, unit text)
-      )
-      insert into ${activityEvents} (activity_id, event_type, start_time, end_time, metadata, ordinal)
-      select owned.id, e.event_type, e.start_time, e.end_time, e.metadata, e.ordinal
-        from owned, jsonb_to_recordset(${JSON.stringify(eventRows(events))}::jsonb)
-             as e(event_type text, start_time timestamptz, end_time timestamptz, metadata jsonb, ordinal integer)`);
   }
 
   /** Writes the events numbered in the order given (`ordinal`): ties in start time are read back in that order. */

@@ -367,15 +367,13 @@ export class ActivitiesService {
     receivedAt: Date,
   ): Promise<ActivityRow> {
     const { statistics, events, sourceData, ...fields } = input;
-    const row = await this.activities.insert(tx, userId, {
-      ...fields,
-      athleteId,
-      parentId,
-      sourceData: sourceData ?? null,
-      sourceDataReceivedAt: sourceData === undefined ? null : receivedAt,
-    });
-    await this.activities.insertDetails(tx, userId, row.id, statistics ?? [], (events ?? []).map(toNewEvent));
-    return row;
+    return this.activities.insert(
+      tx,
+      userId,
+      { ...fields, athleteId, parentId, sourceData: sourceData ?? null, sourceDataReceivedAt: sourceData === undefined ? null : receivedAt },
+      statistics ?? [],
+      (events ?? []).map(toNewEvent),
+    );
   }
 
   /** A parent must be mine, of the same athlete, and top-level itself (one level only, DATA-MODEL §4). */
