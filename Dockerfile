@@ -59,7 +59,7 @@ HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 \
 # --heap-growing-percent=50: after a full collection V8 lets the old generation grow by half of what
 # survived it. Its own factor (1.2-1.4 here) left less room than its young generation, and by its rule
 # it then starts the next full collection at once: for this server's ~75 MiB heap, back to back under
-# load. A 4 h stream read cost 5.9-7.8 ms of server CPU, 3.9-4.2 ms with it (100: 3.2-3.7 ms, but
+# load. A 4 h stream read cost 5.9-8.3 ms of server CPU, 3.9-4.2 ms with it (100: 3.2-3.7 ms, but
 # +15 MiB idle after an import on PostgreSQL, against +5 MiB for 50). The incremental-marking trigger
 # flags were tried instead: atomic 50-70 ms pauses (docs/benchmarks.md, "Full collections back to back").
 CMD ["node", "--enable-source-maps", "--max-semi-space-size=8", "--liftoff-only", "--heap-growing-percent=50", "dist/src/main.js"]
