@@ -1,4 +1,5 @@
 import { messages, parse, protocol, type PGlite, type QueryOptions, type Results, type Transaction } from '@electric-sql/pglite';
+import { concatBytes } from '../common/concat-bytes.js';
 
 /** What Drizzle's PGlite driver calls on its client: `query`, and `transaction` whose callback's `query` it calls. */
 export type PgliteQueryClient = Pick<PGlite, 'query' | 'transaction'>;
@@ -20,15 +21,6 @@ interface PgliteInternals {
 
 const NO_SYNC = { syncToFs: false } as const;
 
-const concat = (parts: readonly Uint8Array[]) => {
-  const out = new Uint8Array(parts.reduce((n, part) => n + part.byteLength, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.byteLength;
-  }
-  return out;
-};
 
 /**
  * PGlite's `query` with each statement text parsed once and kept as a named prepared statement,
@@ -113,7 +105,7 @@ export class PgliteStatementCache implements PgliteQueryClient {
         const serialize = options?.serializers?.[statement.types[i]!] ?? this.internals.serializers[statement.types[i]!];
         return serialize ? serialize(param) : String(param);
       });
-      const message = concat([
+      const message = concatBytes([
         protocol.serialize.bind({ statement: statement.name, values }),
         protocol.serialize.describe({ type: 'P' }),
         protocol.serialize.execute({}),
@@ -151,7 +143,7 @@ export class PgliteStatementCache implements PgliteQueryClient {
     let types: number[];
     try {
       const described = await this.client.execProtocolStream(
-        concat([...closes, protocol.serialize.parse({ name, text: query }), protocol.serialize.describe({ type: 'S', name })]),
+        concatBytes([...closes, protocol.serialize.parse({ name, text: query }), protocol.serialize.describe({ type: 'S', name })]),
         { ...NO_SYNC, onNotice: options?.onNotice },
       );
       types = parse.parseDescribeStatementResults(described);

@@ -1,6 +1,7 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
 import { Client, S3Error, type BucketItem, type ClientOptions } from 'minio';
+import { concatBytes } from '../../../common/concat-bytes.js';
 import {
   ObjectNotFoundError,
   ObjectStoreError,
@@ -303,15 +304,7 @@ export class MinioObjectStore implements ObjectStore {
         const stream = await this.client.getObject(this.bucket, key);
         const chunks: Buffer[] = [];
         for await (const chunk of stream as AsyncIterable<Buffer>) chunks.push(chunk);
-        // Not Buffer.concat: below 4 KiB it returns a slice of Node's shared pool, and a caller
-        // handing `.buffer` to a Parquet reader would read the whole pool.
-        const bytes = new Uint8Array(chunks.reduce((total, chunk) => total + chunk.byteLength, 0));
-        let offset = 0;
-        for (const chunk of chunks) {
-          bytes.set(chunk, offset);
-          offset += chunk.byteLength;
-        }
-        return bytes;
+        return concatBytes(chunks);
       });
     } catch (error) {
       if (NOT_FOUND_S3_CODES.has(s3CodeOf(error) ?? '')) throw new ObjectNotFoundError(key, { cause: error });
