@@ -13,7 +13,10 @@ export interface FakeRequest {
   path: string;
   query: Record<string, string>;
   status: number;
+  /** When the answer was sent (the log is in this order). */
   at: number;
+  /** When the request arrived: a request sent while another was being answered arrived before that answer. */
+  arrivedAt: number;
   /** The provider user the bearer token belonged to, when there was a valid one. */
   user?: string;
 }
@@ -158,6 +161,7 @@ export async function listen(options: {
   before?: (ctx: FakeContext) => Promise<boolean> | boolean;
 }): Promise<ListeningFake> {
   const server = createServer((req, res) => {
+    const arrivedAt = Date.now();
     void (async () => {
       const url = new URL(req.url ?? '/', 'http://fake');
       const method = req.method ?? 'GET';
@@ -174,7 +178,7 @@ export async function listen(options: {
         endpoint: hit ? `${method} ${hit.route.pattern}` : `${method} ${url.pathname}`,
       };
       res.on('finish', () => {
-        options.log.push({ method, endpoint: ctx.endpoint, path: url.pathname, query, status: res.statusCode, at: Date.now(), user: ctx.user });
+        options.log.push({ method, endpoint: ctx.endpoint, path: url.pathname, query, status: res.statusCode, at: Date.now(), arrivedAt, user: ctx.user });
       });
       try {
         if (options.before && (await options.before(ctx))) return;
