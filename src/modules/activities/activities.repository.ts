@@ -6,6 +6,7 @@ import { InjectDb } from '../../database/database.module.js';
 import { withFlatRowMapper } from '../../database/fast-rows.js';
 import { activities, activityEvents, activityStatistics, type ActivityEventRow, type ActivityRow, type ActivityStatisticRow, type NewActivityRow } from '../../database/schema/index.js';
 import { summaryColumns, type ActivityPayload, type ActivitySummaryRow, type NewEvent, type NewStatistic } from './activity-rows.js';
+import { executedRows } from '../../database/executed-rows.js';
 
 const p = sql.placeholder;
 
@@ -17,9 +18,6 @@ const jsonFields = (alias: string, columns: Record<string, { name: string }>) =>
 const outer = (column: { name: string }) => sql.raw(`"activities"."${column.name}"`);
 
 type Json = Record<string, unknown>;
-
-/** What db.execute answers: an array on postgres.js, `{ rows }` on PGlite. */
-const rowsOf = <T>(result: unknown): T[] => (Array.isArray(result) ? result : (result as { rows: T[] }).rows);
 
 const ACTIVITY_COLUMNS = Object.entries(getTableColumns(activities));
 /** An activities row as the driver answered it (column names, driver values), decoded as Drizzle's `returning()` decodes it. */
@@ -238,7 +236,7 @@ export class ActivitiesRepository {
                as e(event_type text, start_time timestamptz, end_time timestamptz, metadata jsonb, ordinal integer)
       )
       select * from inserted`);
-    return activityFromDriver(rowsOf<Record<string, unknown>>(result)[0]!);
+    return activityFromDriver(executedRows<Record<string, unknown>>(result)[0]!);
   }
 
   /** Updates the user's activity (an edit, a re-ingest, its payload's hash); false when the user has no such activity. */

@@ -100,10 +100,7 @@ export class StreamWorkerPool {
    */
   readSamples(task: Omit<ReadSamplesTask, 'name'>, sampleCount?: number): Promise<TaskResult<ReadSamples>> {
     // A range of a stream that is small as a whole is small too: its footer need not be read twice.
-    const rows =
-      task.range && !(sampleCount !== undefined && sampleCount <= READ_INLINE_MAX_SAMPLES)
-        ? rowsToDecode(task.bytes, task.range)
-        : (sampleCount ?? footerRows(task.bytes));
+    const rows = task.range && (sampleCount ?? Infinity) > READ_INLINE_MAX_SAMPLES ? rowsToDecode(task.bytes, task.range) : (sampleCount ?? footerRows(task.bytes));
     const small = rows <= READ_INLINE_MAX_SAMPLES;
     return this.run({ name: 'readSamples', ...task }, small, buffersOf(task.bytes)) as Promise<TaskResult<ReadSamples>>;
   }

@@ -9,6 +9,7 @@ import { activities, activityDuplicateOverrides, activityStreams, athleteSourceP
 import { summaryColumns, type ActivitySummaryRow } from '../activity-rows.js';
 import { duplicateComponents, MAX_START_DIFFERENCE_MS, pairKey, type DuplicateCandidate } from './duplicate-detection.js';
 import { DEFAULT_SOURCE_PRIORITIES, electPrimary, rankMembers, tiesOnPriority, type ElectionMember } from './primary-election.js';
+import { executedRows } from '../../../database/executed-rows.js';
 
 type Db = Database | Transaction;
 
@@ -60,9 +61,6 @@ function toNode(row: NeighbourRow): Node & { overrides: [string, string, Duplica
     overrides: typeof row.overrides === 'string' ? JSON.parse(row.overrides) : ((row.overrides as [string, string, DuplicateOverrideKind][] | null) ?? null),
   };
 }
-
-/** What db.execute answers: an array on postgres.js, `{ rows }` on PGlite. */
-const rowsOf = <T>(result: unknown): T[] => (Array.isArray(result) ? result : (result as { rows: T[] }).rows);
 
 /**
  * How far from each id `neighbourhood` reads: twice the start difference a candidate may have. A
@@ -245,7 +243,7 @@ export class DuplicateGroups {
    * history (bench:ingest's copies at 0.37 of the rate without detection).
    */
   async neighbourhood(db: Db, userId: string, athleteId: string, ids: readonly string[], starts: readonly Date[] = []) {
-    return rowsOf<NeighbourRow>(await db.execute(neighbourhoodSql(userId, athleteId, ids, starts))).map(toNode);
+    return executedRows<NeighbourRow>(await db.execute(neighbourhoodSql(userId, athleteId, ids, starts))).map(toNode);
   }
 
   /**
@@ -414,7 +412,7 @@ export class DuplicateGroups {
     const [row] = await tx.execute<{ groups: number }>(
       sql`select count(*)::int as groups from (select distinct a.duplicate_of from ${activities} a
           where a.athlete_id = ${athleteId} and a.duplicate_of is not null limit ${upTo}) g`,
-    ).then((result) => rowsOf<{ groups: number }>(result));
+    ).then((result) => executedRows<{ groups: number }>(result));
     return Number(row?.groups ?? 0);
   }
 

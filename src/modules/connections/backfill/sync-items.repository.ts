@@ -3,6 +3,7 @@ import { and, eq, inArray, min, sql } from 'drizzle-orm';
 import type { Database } from '../../../database/database.js';
 import { InjectDb } from '../../../database/database.module.js';
 import { providerConnections, providerSyncItems, type ProviderSyncItemRow } from '../../../database/schema/index.js';
+import { executedRows } from '../../../database/executed-rows.js';
 
 /** Priorities of work rows: webhook events, then the next page of the list, then backfill details. */
 export const PRIORITY = { event: 2, list: 1, detail: 0 } as const;
@@ -57,7 +58,7 @@ export class SyncItemsRepository {
         for update skip locked
       )
       returning id, connection_id, kind, external_id, priority, position, attempts, generation`);
-    const list = (Array.isArray(rows) ? rows : (rows as { rows: Record<string, unknown>[] }).rows) as Record<string, unknown>[];
+    const list = executedRows<Record<string, unknown>>(rows);
     const row = list[0];
     if (!row) return undefined;
     return {
