@@ -40,9 +40,9 @@ describe.each(kinds)('job wake-ups with an hour-long poll (%s)', (kind) => {
     return queue;
   };
   const name = (what: string) => `wakeups-${what}-${randomUUID().slice(0, 8)}`;
-  const until = async (done: () => boolean, seconds: number) => {
+  const until = async (done: () => boolean | Promise<boolean>, seconds: number) => {
     const deadline = Date.now() + seconds * 1000;
-    while (!done() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    while (!(await done()) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
     return done();
   };
 
@@ -72,9 +72,13 @@ describe.each(kinds)('job wake-ups with an hour-long poll (%s)', (kind) => {
     await jobs.startWorker<{ n: number }>(boss, queue, { localConcurrency: 1 }, async () => {
       attempts++;
       if (attempts === 1) throw new Error('the first attempt fails');
+      // The retry takes a moment, as a real import does: the job is active until it returns.
+      await new Promise((resolve) => setTimeout(resolve, 200));
     });
     await jobs.sendJob(boss, queue, { n: 1 });
     expect(await until(() => attempts === 2, 20)).toBe(true);
+    // The second attempt has started; pg-boss marks the job completed after the handler has returned.
+    await until(async () => (await boss.findJobs(queue))[0]?.state !== 'active', 20);
     const [job] = await boss.findJobs(queue);
     expect(job).toMatchObject({ state: 'completed', retryCount: 1 });
   });
