@@ -137,6 +137,12 @@ export class ActivitiesRepository {
           .orderBy(asc(activityEvents.startTime), asc(activityEvents.ordinal), asc(activityEvents.id))
           .prepare('activity_events'),
       ),
+      /** An import's first question (is this file, by its sha256, already here?): one per file. */
+      idByExternalId: db
+        .select({ id: activities.id })
+        .from(activities)
+        .where(and(mine, eq(activities.athleteId, p('athleteId')), eq(activities.source, p('source')), eq(activities.externalId, p('externalId'))))
+        .prepare('activity_id_by_external_id'),
     };
   }
 
@@ -177,17 +183,7 @@ export class ActivitiesRepository {
   }
 
   async findIdByExternalId(userId: string, athleteId: string, source: string, externalId: string): Promise<string | undefined> {
-    const [row] = await this.db
-      .select({ id: activities.id })
-      .from(activities)
-      .where(
-        and(
-          eq(activities.userId, userId),
-          eq(activities.athleteId, athleteId),
-          eq(activities.source, source as ActivityRow['source']),
-          eq(activities.externalId, externalId),
-        ),
-      );
+    const [row] = await this.prepared.idByExternalId.execute({ userId, athleteId, source, externalId });
     return row?.id;
   }
 
