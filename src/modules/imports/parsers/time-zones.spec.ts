@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { timeZoneForOffset } from './time-zones.js';
+import { offsetSecondsOf, timeZoneForOffset } from './time-zones.js';
 
 describe('timeZoneForOffset', () => {
   const summer = new Date('2024-07-01T10:00:00Z');
@@ -16,5 +16,19 @@ describe('timeZoneForOffset', () => {
     expect(timeZoneForOffset(0, summer)).toBeUndefined();
     expect(timeZoneForOffset(0, summer, { latitude: 47.37, longitude: 8.54 })).toBe('Europe/Zurich');
     expect(timeZoneForOffset(0, new Date('2024-01-15T10:00:00Z'), { latitude: 51.5, longitude: -0.12 })).toBe('Europe/London');
+  });
+});
+
+describe('offsetSecondsOf', () => {
+  it("reads each instant's own offset from a zone's formatter used before (summer time, then winter, then summer)", () => {
+    expect(offsetSecondsOf('Europe/Zurich', new Date('2024-07-01T10:00:00Z'))).toBe(7200);
+    expect(offsetSecondsOf('Europe/Zurich', new Date('2024-01-15T10:00:00Z'))).toBe(3600);
+    expect(offsetSecondsOf('Europe/Zurich', new Date('2024-03-31T01:00:00Z'))).toBe(7200); // the hour the clocks went forward
+    expect(offsetSecondsOf('America/St_Johns', new Date('2024-01-15T10:00:00Z'))).toBe(-12_600);
+    expect(offsetSecondsOf('Asia/Kathmandu', new Date('2024-01-15T10:00:00Z'))).toBe(20_700);
+  });
+  it('answers undefined for a zone ICU does not know, every time', () => {
+    expect(offsetSecondsOf('Mars/Olympus_Mons', new Date('2024-01-15T10:00:00Z'))).toBeUndefined();
+    expect(offsetSecondsOf('Mars/Olympus_Mons', new Date('2024-07-01T10:00:00Z'))).toBeUndefined();
   });
 });
