@@ -11,9 +11,9 @@ export function timeZoneAt(latitude: number, longitude: number): string | undefi
 }
 
 /**
- * One formatter per zone: building an Intl.DateTimeFormat costs ~0.3 ms (ICU loads the zone's rules),
- * a fifth of a small FIT file's stream mapping; formatting with a built one costs microseconds. The
- * zones come from the bundled boundaries (timeZoneAt), a few hundred at most.
+ * One formatter per zone: building an Intl.DateTimeFormat and formatting once took 91 µs a call,
+ * formatting with a kept one 12 µs (warm, both). The zones come from the bundled boundaries
+ * (timeZoneAt), a few hundred at most; the bound only guards against a caller with others.
  */
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
