@@ -21,7 +21,6 @@ interface PgliteInternals {
 
 const NO_SYNC = { syncToFs: false } as const;
 
-
 /**
  * PGlite's `query` with each statement text parsed once and kept as a named prepared statement,
  * as postgres.js does on PostgreSQL (issue 24, item 4).
