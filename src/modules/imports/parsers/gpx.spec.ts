@@ -1,4 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { buildGpx, syntheticTrack, type TrackPoint } from '../../../../test/fixtures/imports/xml-builders.js';
 import type { PositionSamples, ScalarSamples } from '../../streams/stream-types.js';
 import { parseGpx } from './gpx.js';
@@ -6,6 +8,8 @@ import { parseFile } from './index.js';
 import { UnreadableFileError, type ImportedActivity } from './types.js';
 
 const START = Date.UTC(2024, 4, 1, 6, 0, 0);
+/** Real GPX files from other projects' test suites (../shared/corpus/gpx). */
+const CORPUS = join(process.cwd(), '..', 'shared', 'corpus', 'gpx');
 
 function values(activity: ImportedActivity, type: keyof ImportedActivity['streams']): { t: number[]; v: number[] } {
   const s = activity.streams[type] as ScalarSamples;
@@ -154,7 +158,23 @@ describe('parseGpx', () => {
 
   it('rejects a GPX file whose tracks have no times, with the reason', () => {
     const points = syntheticTrack(START, 10).map((p) => ({ ...p, timeMs: undefined }));
-    expect(reject(buildGpx([{ segments: [points] }])).reason).toBe('the GPX file has no track with timestamps: an activity needs times');
+    expect(reject(buildGpx([{ segments: [points] }])).reason).toBe(
+      'the GPX file has no track with usable timestamps: an activity needs times (missing, unreadable, or before 1980-01-06, a placeholder)',
+    );
+  });
+
+  it("rejects the corpus's GPSBabel file whose points all carry the 1901-12-13 placeholder, not as one instant of 1901", () => {
+    const text = readFileSync(join(CORPUS, 'Mojstrovka.gpx'), 'utf8');
+    expect(text).toContain('<time>1901-12-13T20:45:52.207Z</time>');
+    expect(reject(text).reason).toBe('the GPX file has no track with usable timestamps: an activity needs times (missing, unreadable, or before 1980-01-06, a placeholder)');
+  });
+
+  it('drops the points with a placeholder time and starts the track at its first real one', () => {
+    const points = syntheticTrack(START, 20);
+    const placeholder = Date.UTC(1901, 11, 13, 20, 45, 52);
+    const result = parseGpx(buildGpx([{ segments: [[...points.slice(0, 3).map((p) => ({ ...p, timeMs: placeholder })), ...points.slice(3)]] }]));
+    expect(result.warnings).toContain('track: dropped 3 points without a usable time (missing, unreadable, or before 1980-01-06, a placeholder)');
+    expect(result.activities[0].startTime.getTime()).toBe(points[3]!.timeMs);
   });
 
   it('imports the timed track of a file and skips the one without times', () => {
@@ -162,7 +182,7 @@ describe('parseGpx', () => {
     const untimed = syntheticTrack(START, 10).map((p) => ({ ...p, timeMs: undefined }));
     const result = parseGpx(buildGpx([{ name: 'planned', segments: [untimed] }, { name: 'done', segments: [timed] }]));
     expect(result.activities.map((a) => a.name)).toEqual(['done']);
-    expect(result.warnings).toEqual(['track 1 "planned": no timestamps; skipped (an activity needs times)']);
+    expect(result.warnings).toEqual(['track 1 "planned": no usable timestamps; skipped (an activity needs times; missing, unreadable, or before 1980-01-06, a placeholder)']);
     expect(result.activities[0].activityType).toBe('other');
     expect(result.activities[0].sourceActivityType).toBeNull();
   });

@@ -8,8 +8,8 @@
  * What real files do: a point with an unusable `lat`/`lon` (missing, not a number such as
  * `lat="undefined"`, out of range) is skipped with a warning naming why — and a file none of whose
  * points has a usable position is rejected for that reason, since a GPX track is its positions; an
- * empty segment is skipped, a track without any time cannot be placed on a timeline and is
- * skipped with a warning (the whole file is rejected when no track has times), points going
+ * empty segment is skipped, a track without any time (or only placeholders such as GPSBabel's
+ * 1901-12-13: xml.ts, parseTime) cannot be placed on a timeline and is skipped with a warning (the whole file is rejected when no track has times), points going
  * back in time are dropped.
  *
  * Distance without a recorded one (`distance` extension) is the length of the path within each
@@ -22,7 +22,7 @@ import { StreamCollector } from './stream-collector.js';
 import { fillSummaryFromStreams, haversineM, maxOf, minOf } from './summary.js';
 import { timeZoneAt } from './time-zones.js';
 import { UnreadableFileError, type ImportedActivity, type ImportedEvent, type ParseResult } from './types.js';
-import { child, children, descendants, numberOf, parseNumber, parseTime, parseXml, text, type Element } from './xml.js';
+import { child, children, descendants, numberOf, parseNumber, parseTime, parseXml, text, UNUSABLE_TIMES, type Element } from './xml.js';
 
 export interface GpxPoint {
   timeMs: number | undefined;
@@ -66,7 +66,7 @@ export function parseGpx(textContent: string): ParseResult {
     }
   }
   if (activities.length === 0) {
-    throw new UnreadableFileError('the GPX file has no track with timestamps: an activity needs times');
+    throw new UnreadableFileError(`the GPX file has no track with usable timestamps: an activity needs times (${UNUSABLE_TIMES})`);
   }
   conformActivities(activities, warnings);
   return { format: 'gpx', activities, warnings };
@@ -185,10 +185,10 @@ export function gpxTrackToActivity(track: GpxTrack, label: string, warnings: str
     return undefined;
   }
   if (timed.length === 0) {
-    warnings.push(`${label}: no timestamps; skipped (an activity needs times)`);
+    warnings.push(`${label}: no usable timestamps; skipped (an activity needs times; ${UNUSABLE_TIMES})`);
     return undefined;
   }
-  if (timed.length < all.length) warnings.push(`${label}: dropped ${all.length - timed.length} points without a time`);
+  if (timed.length < all.length) warnings.push(`${label}: dropped ${all.length - timed.length} points without a usable time (${UNUSABLE_TIMES})`);
 
   const collector = new StreamCollector();
   const events: ImportedEvent[] = [];

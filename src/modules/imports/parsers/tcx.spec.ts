@@ -135,12 +135,25 @@ describe('parseTcx', () => {
     expect(values(ride, 'speed').v).toEqual(points.map((p) => p.speedMS));
   });
 
-  it('drops trackpoints without a time or going backwards, and says so', () => {
+  it('drops trackpoints without a time, with a placeholder time or going backwards, and says so', () => {
     const points = syntheticTrack(START, 30);
-    const messy = [...points.slice(0, 10), { ...points[10], timeMs: undefined }, ...points.slice(11, 20), { ...points[3] }, ...points.slice(20)];
+    const placeholder = Date.UTC(1901, 11, 13, 20, 45, 52); // a 32-bit time_t's minimum, as GPSBabel writes for "no time"
+    const messy = [
+      ...points.slice(0, 10),
+      { ...points[10], timeMs: undefined },
+      ...points.slice(11, 15),
+      { ...points[15], timeMs: placeholder },
+      ...points.slice(16, 20),
+      { ...points[3] },
+      ...points.slice(20),
+    ];
     const result = parseTcx(buildTcx([{ sport: 'Other', idMs: START, laps: [{ tracks: [messy], totalTimeSeconds: 29, distanceM: 90, calories: 5 }] }]));
-    expect(result.warnings).toEqual(['activity: dropped 1 trackpoints without a time', 'activity: dropped 1 trackpoints whose time goes backwards']);
-    const kept = points.filter((_, i) => i !== 10);
+    expect(result.warnings).toEqual([
+      'activity: dropped 2 trackpoints without a usable time (missing, unreadable, or before 1980-01-06, a placeholder)',
+      'activity: dropped 1 trackpoints whose time goes backwards',
+    ]);
+    expect(result.activities[0].startTime.toISOString()).toBe(new Date(START).toISOString());
+    const kept = points.filter((_, i) => i !== 10 && i !== 15);
     expect(values(result.activities[0], 'heart_rate')).toEqual({ t: times(kept), v: kept.map((p) => p.heartRateBpm) });
     expect(result.activities[0].activityType).toBe('other');
   });

@@ -15,7 +15,7 @@ import { StreamCollector } from './stream-collector.js';
 import { fillSummaryFromStreams, haversineM, maxOf, minOf } from './summary.js';
 import { timeZoneAt } from './time-zones.js';
 import { UnreadableFileError, type ImportedActivity, type ImportedEvent, type ParseResult } from './types.js';
-import { child, children, numberOf, parseTime, parseXml, text, type Element } from './xml.js';
+import { child, children, numberOf, parseTime, parseXml, text, UNUSABLE_TIMES, type Element } from './xml.js';
 
 const TCX_SPORTS: Record<string, string> = { Running: 'running', Biking: 'cycling', Other: 'other' };
 
@@ -122,7 +122,7 @@ function tcxActivity(element: Element, label: string, warnings: string[]): Impor
       if (lapEvent.endTime) times.push(lapEvent.endTime.getTime());
     }
   }
-  if (untimed > 0) warnings.push(`${label}: dropped ${untimed} trackpoints without a time`);
+  if (untimed > 0) warnings.push(`${label}: dropped ${untimed} trackpoints without a usable time (${UNUSABLE_TIMES})`);
   if (backwards > 0) warnings.push(`${label}: dropped ${backwards} trackpoints whose time goes backwards`);
 
   const idMs = parseTime(text(child(element, 'Id')));

@@ -73,9 +73,19 @@ export function numberOf(element: Element | undefined): number | undefined {
   return parseNumber(text(element));
 }
 
-/** ISO 8601 time; undefined when missing or unparsable. */
+/**
+ * GPS time's epoch, 1980-01-06: a GPX or TCX point recorded before it holds a placeholder, not a
+ * time. GPSBabel writes 1901-12-13T20:45:52Z (a 32-bit time_t's minimum) for every point it has no
+ * time for (`Mojstrovka.gpx` of the corpus); taken as real, the track became one instant of 1901.
+ */
+export const EARLIEST_RECORDED_TIME_MS = Date.UTC(1980, 0, 6);
+
+/** What a warning says a time that parseTime refused was. */
+export const UNUSABLE_TIMES = 'missing, unreadable, or before 1980-01-06, a placeholder';
+
+/** A recorded ISO 8601 time; undefined when missing, unparsable or a placeholder (before EARLIEST_RECORDED_TIME_MS). */
 export function parseTime(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const ms = Date.parse(value);
-  return Number.isFinite(ms) ? ms : undefined;
+  return Number.isFinite(ms) && ms >= EARLIEST_RECORDED_TIME_MS ? ms : undefined;
 }
