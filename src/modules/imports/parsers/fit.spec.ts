@@ -276,6 +276,21 @@ describe('parseFit', () => {
     }
   });
 
+  it('stores a developer field declared a stand-in for a native record field as that stream, and only where the record has none', () => {
+    // form_power declared native field 7 (power): a running pod's power, on a watch that records none.
+    const standIn = fitActivityFixture({ sport: 'running', startTime: START, seconds: 120, channels: { heartRate: true }, developerField: { nativeFieldNum: 7 } });
+    const [run] = parseFit(standIn.bytes).activities;
+    expectScalarStream(run, 'power', standIn.sessions[0].records, (r) => r.formPowerW);
+    expectScalarStream(run, 'heart_rate', standIn.sessions[0].records, (r) => r.heartRateBpm);
+    // The record's own power wins over the stand-in.
+    const both = fitActivityFixture({ sport: 'cycling', startTime: START, seconds: 120, channels: { power: true }, developerField: { nativeFieldNum: 7 } });
+    const [ride] = parseFit(both.bytes).activities;
+    expectScalarStream(ride, 'power', both.sessions[0].records, (r) => r.powerW);
+    // Undeclared, it is kept in sourceData only.
+    const undeclared = fitActivityFixture({ sport: 'running', startTime: START, seconds: 120, channels: { heartRate: true }, developerField: {} });
+    expect(parseFit(undeclared.bytes).activities[0].streams.power).toBeUndefined();
+  });
+
   it('reads chained FIT files as one activity each', () => {
     const first = buildFitActivity({ sport: 'running', startTime: START, seconds: 300, channels: { heartRate: true } });
     const second = buildFitActivity({ sport: 'cycling', startTime: new Date(START.getTime() + 3600_000), seconds: 600, channels: { power: true } });

@@ -598,7 +598,7 @@ function recordsToStreams(records: FitRecord[], group: FileGroup, sport: string,
   const developer = developerNativeFields(group);
   for (const r of records) {
     const t = timeOf(r)!;
-    const dev = developer.size > 0 ? nativeFromDeveloper(r, developer) : undefined;
+    const dev = developer.length > 0 ? nativeFromDeveloper(r, developer) : undefined;
     const altitude = num(r.enhancedAltitude) ?? num(r.altitude) ?? dev?.altitude;
     collector.add('heart_rate', t, num(r.heartRate) ?? dev?.heartRate);
     const lat = num(r.positionLat);
@@ -631,24 +631,32 @@ const NATIVE_RECORD_FIELDS: Record<number, 'altitude' | 'heartRate' | 'cadence' 
   13: 'temperature',
 };
 
-/** Developer field key → the native record field it stands in for (e.g. a Stryd "Power"). */
-function developerNativeFields(group: FileGroup): Map<string, (typeof NATIVE_RECORD_FIELDS)[number]> {
-  const map = new Map<string, (typeof NATIVE_RECORD_FIELDS)[number]>();
+type NativeRecordField = (typeof NATIVE_RECORD_FIELDS)[number];
+
+/**
+ * Developer field key → the native record field it stands in for (e.g. a Stryd "Power"), as pairs.
+ * The SDK keys a record's developerFields by a number: kept a number, each record's lookup is an
+ * element load, not a string converted to an index.
+ */
+function developerNativeFields(group: FileGroup): [key: number | string, native: NativeRecordField][] {
+  const map = new Map<number | string, NativeRecordField>();
   for (const d of group.fieldDescriptions) {
     if (d.nativeMesgNum !== MESG.RECORD && d.nativeMesgNum !== 'record') continue;
     const native = typeof d.nativeFieldNum === 'number' ? NATIVE_RECORD_FIELDS[d.nativeFieldNum] : undefined;
-    if (native !== undefined && d.key !== undefined) map.set(String(d.key), native);
+    if (native !== undefined && d.key !== undefined) map.set(typeof d.key === 'number' ? d.key : String(d.key), native);
   }
-  return map;
+  return [...map];
 }
 
-function nativeFromDeveloper(record: FitRecord, developer: Map<string, string>): Partial<Record<string, number>> | undefined {
-  const fields = record.developerFields;
+function nativeFromDeveloper(record: FitRecord, developer: readonly [number | string, NativeRecordField][]): Partial<Record<NativeRecordField, number>> | undefined {
+  const fields = record.developerFields as Record<number | string, unknown> | undefined;
   if (!fields) return undefined;
-  const out: Partial<Record<string, number>> = {};
-  for (const [key, value] of Object.entries(fields)) {
-    const native = developer.get(key);
-    if (native !== undefined && typeof value === 'number' && Number.isFinite(value)) out[native] = value;
+  // By the few declared fields, not Object.entries of every record's: no arrays per record.
+  let out: Partial<Record<NativeRecordField, number>> | undefined;
+  for (let i = 0; i < developer.length; i++) {
+    const [key, native] = developer[i]!;
+    const value = fields[key];
+    if (typeof value === 'number' && Number.isFinite(value)) (out ??= {})[native] = value;
   }
   return out;
 }
