@@ -38,6 +38,8 @@ const port = 3121;
 const base = `http://127.0.0.1:${port}`;
 const baselinePort = 3122;
 const baselineBase = `http://127.0.0.1:${baselinePort}`;
+const barePort = 3123;
+const bareBase = `http://127.0.0.1:${barePort}`;
 const SCALAR = ['heart_rate', 'altitude', 'speed', 'power', 'cadence'] as const;
 type Scalar = (typeof SCALAR)[number];
 
@@ -241,6 +243,11 @@ async function main() {
     env: { ...process.env, DATABASE_URL: url, PORT: String(baselinePort) },
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });
+  // The third floor: node:http doing only the in-process floor's work per request (bench/bare-stream-server.ts).
+  const bareServer = spawn(process.execPath, [...image.nodeFlags, ...probe, 'dist/bench/bare-stream-server.js'], {
+    env: { ...process.env, ...image.mallocEnv, PORT: String(barePort) },
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
   yieldCpuToServers();
   try {
     for (let i = 0; i < 120; i++) {
@@ -327,10 +334,15 @@ async function main() {
       for (const type of [...SCALAR, 'position'] as const) {
         const bytes = await store.get(await objectKey(projectId, type));
         const path = `/api/v1/activities/${projectId}/streams/${type}`;
-        const full = await againstFloors(server, () => rawGet(path, token), bytes, type);
+        const bareObject = `${bareBase}/objects/${projectId}-${type}`;
+        const put = await fetch(`${bareObject}?type=${type}`, { method: 'PUT', body: bytes });
+        if (put.status !== 204) throw new Error(`bare server: PUT ${put.status}`);
+        const full = await againstFloors(server, () => rawGet(path, token), bytes, type, { child: bareServer, read: () => rawGet(bareObject) });
         floors.push(
           `| ${activity.label} | ${type} | ${full.http.toFixed(2)} | ${full.decode.toFixed(2)} | ${full.floor.toFixed(2)} | **${(full.http / full.floor).toFixed(2)}×** | ` +
-            `${full.httpCpu.toFixed(2)} | ${full.decodeCpu.toFixed(2)} | ${full.floorCpu.toFixed(2)} | **${(full.httpCpu / full.floorCpu).toFixed(2)}×** | ${requestFloor.toFixed(2)} / ${requestCpu.toFixed(2)} |`,
+            `${full.bare.toFixed(2)} (${(full.bare / full.floor).toFixed(2)}×) | ` +
+            `${full.httpCpu.toFixed(2)} | ${full.decodeCpu.toFixed(2)} | ${full.floorCpu.toFixed(2)} | **${(full.httpCpu / full.floorCpu).toFixed(2)}×** | ` +
+            `${full.bareCpu.toFixed(2)} (${(full.bareCpu / full.floorCpu).toFixed(2)}×) | ${requestFloor.toFixed(2)} / ${requestCpu.toFixed(2)} |`,
         );
         // The middle hour of a long stream (from/to): a tenth of the 10 h stream.
         if (activity.timestamps.length >= 36_000) {
@@ -378,9 +390,12 @@ async function main() {
     console.log('"decode" = Parquet decode in this process; "floor" = decode plus JSON.stringify of the answer object (goal: HTTP ≤ 1.5×');
     console.log('that). Wall ms (median per operation), then CPU ms per operation (median over batches): the server process\'s,');
     console.log('all threads, against this process\'s for the floor.');
+    console.log('"bare" = the same object read from a bare node:http server doing only the floor\'s work per request (decode and');
+    console.log('JSON.stringify; no framework, session or database, the object in memory; bench/bare-stream-server.ts), wall and its CPU,');
+    console.log('with its ratio to the floor: what any Node server pays for the HTTP round trip alone.');
     console.log('"request" = GET …/streams (the metadata list), wall / server CPU: what any authenticated request costs.\n');
-    console.log('| activity | stream | HTTP ms | decode ms | floor ms | HTTP / floor | HTTP CPU | decode CPU | floor CPU | CPU: HTTP / floor | request ms / CPU |');
-    console.log('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+    console.log('| activity | stream | HTTP ms | decode ms | floor ms | HTTP / floor | bare ms (/ floor) | HTTP CPU | decode CPU | floor CPU | CPU: HTTP / floor | bare CPU (/ floor) | request ms / CPU |');
+    console.log('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
     for (const row of floors) console.log(row);
     if (slices.length > 0) {
       console.log('\nA 1 h slice (?from=&to=, the middle hour) against the full read of the same stream over HTTP (goal ≤ 0.3×), both to the');
@@ -406,6 +421,7 @@ async function main() {
   } finally {
     server.kill('SIGTERM');
     baselineServer.kill('SIGTERM');
+    bareServer.kill('SIGTERM');
     await sql.end();
     await s3?.stop();
     rmSync(dataDir, { recursive: true, force: true });
@@ -413,8 +429,8 @@ async function main() {
 }
 
 /** GET to the answer's last byte, without parsing it (the client's work). */
-async function rawGet(path: string, token: string): Promise<void> {
-  const response = await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${token}` } });
+async function rawGet(path: string, token?: string): Promise<void> {
+  const response = await fetch(path.startsWith('http') ? path : `${base}${path}`, token ? { headers: { authorization: `Bearer ${token}` } } : {});
   if (!response.ok) throw new Error(`GET ${path}: ${response.status} ${await response.text()}`);
   await response.arrayBuffer();
 }
@@ -455,6 +471,9 @@ const processCpuMs = () => {
 interface AgainstFloors {
   http: number;
   httpCpu: number;
+  /** The bare node:http server's read of the same object (NaN without one). */
+  bare: number;
+  bareCpu: number;
   decode: number;
   decodeCpu: number;
   floor: number;
@@ -469,9 +488,17 @@ interface AgainstFloors {
  * is the whole process's (all threads), and so is the floor's in this process, where nothing else
  * runs meanwhile.
  */
-async function againstFloors(child: ChildProcess, read: () => Promise<void>, bytes?: Uint8Array, type?: StreamType): Promise<AgainstFloors> {
+async function againstFloors(
+  child: ChildProcess,
+  read: () => Promise<void>,
+  bytes?: Uint8Array,
+  type?: StreamType,
+  bareServer?: { child: ChildProcess; read: () => Promise<void> },
+): Promise<AgainstFloors> {
   const http: number[] = [];
   const httpCpu: number[] = [];
+  const bare: number[] = [];
+  const bareCpu: number[] = [];
   const decode: number[] = [];
   const decodeCpu: number[] = [];
   const floor: number[] = [];
@@ -492,17 +519,23 @@ async function againstFloors(child: ChildProcess, read: () => Promise<void>, byt
   await probeCall(child, 'reset');
   (globalThis as { gc?: () => void }).gc?.();
   const httpBatch = batchOf(Math.min(await timed(read), await timed(read)));
+  const bareBatch = bareServer ? batchOf(Math.min(await timed(bareServer.read), await timed(bareServer.read))) : 0;
   const floorBatch = bytes ? batchOf(Math.min(await timed(decodeStringify), await timed(decodeStringify))) : 0;
   for (let batch = 0; batch < FLOOR_BATCHES; batch++) {
     const before = await serverCpuMs(child);
     for (let i = 0; i < httpBatch; i++) http.push(await timed(read));
     httpCpu.push(((await serverCpuMs(child)) - before) / httpBatch);
+    if (bareServer) {
+      const bareBefore = await serverCpuMs(bareServer.child);
+      for (let i = 0; i < bareBatch; i++) bare.push(await timed(bareServer.read));
+      bareCpu.push(((await serverCpuMs(bareServer.child)) - bareBefore) / bareBatch);
+    }
     if (!bytes) continue;
     await inProcess(decodeOnly, floorBatch, decode, decodeCpu);
     await inProcess(decodeStringify, floorBatch, floor, floorCpu);
   }
   const m = (values: number[]) => (values.length === 0 ? Number.NaN : median(values));
-  return { http: m(http), httpCpu: m(httpCpu), decode: m(decode), decodeCpu: m(decodeCpu), floor: m(floor), floorCpu: m(floorCpu) };
+  return { http: m(http), httpCpu: m(httpCpu), bare: m(bare), bareCpu: m(bareCpu), decode: m(decode), decodeCpu: m(decodeCpu), floor: m(floor), floorCpu: m(floorCpu) };
 }
 
 interface ProbeReport {
