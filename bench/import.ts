@@ -3,7 +3,9 @@
  *
  * Data: the FIT files of a folder (default `../shared/corpus/fit`, or `--corpus DIR`: real device
  * files), or with `--generated N` N one-hour 1 Hz FIT files (heart rate, GPS, altitude, speed,
- * power, cadence) written with Garmin's own encoder (libs/testing/fit-builder.ts).
+ * power, cadence) written with Garmin's own encoder (libs/testing/fit-builder.ts). `--rounds R`
+ * (5); `--processes N` runs the whole bench in N fresh processes, one after the other, and prints
+ * each one's figures and their medians (see acrossProcesses).
  *
  * Everything runs in this process on one thread, file after file, so that each step's CPU can be
  * read from process.cpuUsage() (every thread of the process: the main thread, libuv's pool where
@@ -29,6 +31,7 @@
  * pg_stat_activity row of the database but the bench's own, nanoseconds), so both runs count the
  * database's work.
  */
+import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -56,6 +59,7 @@ const { values: args } = parseArgs({
     corpus: { type: 'string', default: '../shared/corpus/fit' },
     generated: { type: 'string' },
     rounds: { type: 'string', default: '5' },
+    processes: { type: 'string', default: '1' },
   },
 });
 const ROUNDS = Number(args.rounds);
@@ -252,6 +256,8 @@ async function main() {
   const ratioMedian = median(rows.map((r) => r.ratio));
   console.log(`\n  Median over ${rows.length} files: SDK decode ${decodeMedian.toFixed(2)} ms, import ${importMedian.toFixed(2)} ms of CPU per file`);
   console.log(`  Import / decode: ${(importMedian / decodeMedian).toFixed(2)}× (medians), median of the per-file ratios ${ratioMedian.toFixed(2)}× (goal ≤ 3×)`);
+  const summary: ProcessSummary = { decode: decodeMedian, import: importMedian, ratio: importMedian / decodeMedian, perFileRatio: ratioMedian };
+  if (process.env.BENCH_IMPORT_CHILD === '1') console.log(`${SUMMARY_PREFIX}${JSON.stringify(summary)}`);
   console.log(`  SQL statements per file (Drizzle's, without BEGIN/COMMIT): median ${median(rows.map((r) => r.statements))}, ${Math.min(...rows.map((r) => r.statements))}–${Math.max(...rows.map((r) => r.statements))}`);
   console.log('\n  Where an import\'s CPU goes (median over the files of each step; steps timed separately, so they need not add up exactly):');
   const totals = Object.fromEntries(STEPS.map((step) => [step, rows.reduce((n, r) => n + r.split[step], 0)])) as Record<Step, number>;
@@ -264,7 +270,54 @@ async function main() {
   console.log('  (share: of the CPU summed over every file)');
 }
 
-main()
+interface ProcessSummary {
+  decode: number;
+  import: number;
+  ratio: number;
+  perFileRatio: number;
+}
+
+const SUMMARY_PREFIX = 'bench:import summary ';
+
+/**
+ * `--processes N`: the whole bench in N fresh processes, one after the other, and the median of
+ * their figures. A short decode runs at one of two speeds depending on how V8 compiled the decoder
+ * in that process (the median file: 7.8 or 10.6 ms in six fresh processes, docs/benchmarks.md), so
+ * one process's ratio cannot resolve a change of a few per cent; the median over processes can.
+ */
+async function acrossProcesses(count: number): Promise<void> {
+  const forwarded = process.argv.slice(2).filter((arg, i, all) => arg !== '--processes' && all[i - 1] !== '--processes' && !arg.startsWith('--processes='));
+  const summaries: ProcessSummary[] = [];
+  for (let run = 1; run <= count; run++) {
+    const output = await new Promise<string>((resolve, reject) => {
+      const child = spawn(process.execPath, [...process.execArgv, process.argv[1]!, ...forwarded], {
+        env: { ...process.env, BENCH_IMPORT_CHILD: '1' },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      let text = '';
+      child.stdout.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+      child.on('error', reject);
+      child.on('exit', (code) => (code === 0 ? resolve(text) : reject(new Error(`run ${run} exited with ${code}`))));
+    });
+    const line = output.split('\n').find((text) => text.startsWith(SUMMARY_PREFIX));
+    if (!line) throw new Error(`run ${run} printed no summary`);
+    const summary = JSON.parse(line.slice(SUMMARY_PREFIX.length)) as ProcessSummary;
+    summaries.push(summary);
+    console.log(
+      `  process ${run}: SDK decode ${summary.decode.toFixed(2)} ms, import ${summary.import.toFixed(2)} ms, ` +
+        `import / decode ${summary.ratio.toFixed(2)}× (medians), median of the per-file ratios ${summary.perFileRatio.toFixed(2)}×`,
+    );
+  }
+  const of = (pick: (summary: ProcessSummary) => number) => median(summaries.map(pick));
+  console.log(
+    `\n  Median over ${count} processes: SDK decode ${of((s) => s.decode).toFixed(2)} ms, import ${of((s) => s.import).toFixed(2)} ms; ` +
+      `import / decode ${of((s) => s.ratio).toFixed(2)}× (${Math.min(...summaries.map((s) => s.ratio)).toFixed(2)}–${Math.max(...summaries.map((s) => s.ratio)).toFixed(2)}), ` +
+      `median of the per-file ratios ${of((s) => s.perFileRatio).toFixed(2)}× (goal ≤ 3×)`,
+  );
+}
+
+const processes = Number(args.processes);
+(processes > 1 ? acrossProcesses(processes) : main())
   .catch((error: unknown) => {
     console.error(error);
     process.exitCode = 1;
