@@ -286,11 +286,10 @@ const SUMMARY_PREFIX = 'bench:import summary ';
  * one process's ratio cannot resolve a change of a few per cent; the median over processes can.
  */
 async function acrossProcesses(count: number): Promise<void> {
-  const forwarded = process.argv.slice(2).filter((arg, i, all) => arg !== '--processes' && all[i - 1] !== '--processes' && !arg.startsWith('--processes='));
   const summaries: ProcessSummary[] = [];
   for (let run = 1; run <= count; run++) {
     const output = await new Promise<string>((resolve, reject) => {
-      const child = spawn(process.execPath, [...process.execArgv, process.argv[1]!, ...forwarded], {
+      const child = spawn(process.execPath, [...process.execArgv, process.argv[1]!, ...process.argv.slice(2), '--processes', '1'], {
         env: { ...process.env, BENCH_IMPORT_CHILD: '1' },
         stdio: ['ignore', 'pipe', 'inherit'],
       });

@@ -514,6 +514,11 @@ async function againstFloors(
     for (let i = 0; i < size; i++) wall.push(await timed(work));
     cpu.push((processCpuMs() - cpuBefore) / size);
   };
+  const overHttp = async (server: ChildProcess, work: () => Promise<unknown>, size: number, wall: number[], cpu: number[]) => {
+    const cpuBefore = await serverCpuMs(server);
+    for (let i = 0; i < size; i++) wall.push(await timed(work));
+    cpu.push(((await serverCpuMs(server)) - cpuBefore) / size);
+  };
   // Start from a collected heap in both processes (the uploads before leave garbage behind), then
   // warm both sides up and size the batches.
   await probeCall(child, 'reset');
@@ -522,14 +527,8 @@ async function againstFloors(
   const bareBatch = bareServer ? batchOf(Math.min(await timed(bareServer.read), await timed(bareServer.read))) : 0;
   const floorBatch = bytes ? batchOf(Math.min(await timed(decodeStringify), await timed(decodeStringify))) : 0;
   for (let batch = 0; batch < FLOOR_BATCHES; batch++) {
-    const before = await serverCpuMs(child);
-    for (let i = 0; i < httpBatch; i++) http.push(await timed(read));
-    httpCpu.push(((await serverCpuMs(child)) - before) / httpBatch);
-    if (bareServer) {
-      const bareBefore = await serverCpuMs(bareServer.child);
-      for (let i = 0; i < bareBatch; i++) bare.push(await timed(bareServer.read));
-      bareCpu.push(((await serverCpuMs(bareServer.child)) - bareBefore) / bareBatch);
-    }
+    await overHttp(child, read, httpBatch, http, httpCpu);
+    if (bareServer) await overHttp(bareServer.child, bareServer.read, bareBatch, bare, bareCpu);
     if (!bytes) continue;
     await inProcess(decodeOnly, floorBatch, decode, decodeCpu);
     await inProcess(decodeStringify, floorBatch, floor, floorCpu);

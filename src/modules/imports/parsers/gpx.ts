@@ -9,8 +9,8 @@
  * `lat="undefined"`, out of range) is skipped with a warning naming why — and a file none of whose
  * points has a usable position is rejected for that reason, since a GPX track is its positions; an
  * empty segment is skipped, a track without any time (or only placeholders such as GPSBabel's
- * 1901-12-13: xml.ts, parseTime) cannot be placed on a timeline and is skipped with a warning (the whole file is rejected when no track has times), points going
- * back in time are dropped.
+ * 1901-12-13: xml.ts, parseTime) cannot be placed on a timeline and is skipped with a warning (the
+ * whole file is rejected when no track has times), points going back in time are dropped.
  *
  * Distance without a recorded one (`distance` extension) is the length of the path within each
  * segment: the gap between two segments is not walked (docs/data-model.md §5).

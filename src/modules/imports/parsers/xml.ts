@@ -81,7 +81,7 @@ export function numberOf(element: Element | undefined): number | undefined {
 export const EARLIEST_RECORDED_TIME_MS = Date.UTC(1980, 0, 6);
 
 /** What a warning says a time that parseTime refused was. */
-export const UNUSABLE_TIMES = 'missing, unreadable, or before 1980-01-06, a placeholder';
+export const UNUSABLE_TIMES = `missing, unreadable, or before ${new Date(EARLIEST_RECORDED_TIME_MS).toISOString().slice(0, 10)}, a placeholder`;
 
 /** A recorded ISO 8601 time; undefined when missing, unparsable or a placeholder (before EARLIEST_RECORDED_TIME_MS). */
 export function parseTime(value: string | undefined): number | undefined {
