@@ -44,6 +44,8 @@ describe('DateTimeInputSchema', () => {
     const result = DateTimeInputSchema.safeParse(input);
     expect(result.success).toBe(false);
     expect(result.error!.issues.map((issue) => issue.code)).not.toContain('custom');
+    // One message for every malformed value: a string without an offset is told what is missing, as `true` is.
+    expect(result.error!.issues.map((issue) => issue.message)).toEqual([expect.stringMatching(/^must be an ISO 8601 date-time with seconds and an offset/)]);
   });
 
   it.each(['0000-01-01T00:00:00Z', '1899-12-31T23:59:59Z', '2201-01-01T00:00:00Z', '9999-12-31T23:59:59Z'])(

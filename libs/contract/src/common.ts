@@ -100,7 +100,7 @@ export const isInstantInRange = (date: Date) => {
  * are malformed (400); instants outside 1900–2200 break the range rule (422).
  */
 export const DateTimeInputSchema = z
-  .union([z.iso.datetime({ offset: true }), z.date()], { error: DATE_TIME_MESSAGE })
+  .union([z.iso.datetime({ offset: true, error: DATE_TIME_MESSAGE }), z.date({ error: DATE_TIME_MESSAGE })], { error: DATE_TIME_MESSAGE })
   .transform((value, ctx) => {
     const ms = typeof value === 'string' ? parseDateTime(value) : isInstantInRange(value) ? value.getTime() : undefined;
     if (ms === undefined) {
