@@ -53,8 +53,10 @@ export const TimeZoneSchema = z
  */
 export const MIN_INSTANT_MS = Date.UTC(1900, 0, 1);
 export const MAX_INSTANT_MS = Date.UTC(2201, 0, 1) - 1;
-const RANGE_MESSAGE = 'must lie between 1900-01-01T00:00:00Z and 2200-12-31T23:59:59.999Z';
-const DATE_TIME_MESSAGE = 'must be an ISO 8601 date-time with seconds and an offset, e.g. 2026-05-01T06:00:00Z or 2026-05-01T08:00:00+02:00';
+/** What an instant outside MIN_INSTANT_MS … MAX_INSTANT_MS is told (a 422: well-formed, out of range). */
+export const INSTANT_RANGE_MESSAGE = 'must lie between 1900-01-01T00:00:00Z and 2200-12-31T23:59:59.999Z';
+/** What a malformed date-time is told, whatever its type (a 400). */
+export const DATE_TIME_MESSAGE = 'must be an ISO 8601 date-time with seconds and an offset, e.g. 2026-05-01T06:00:00Z or 2026-05-01T08:00:00+02:00';
 
 /** RFC 3339 (the ISO 8601 profile of JSON Schema's `date-time`): seconds and an offset required. */
 const ISO_DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|([+-])(\d{2}):(\d{2}))$/;
@@ -104,7 +106,7 @@ export const DateTimeInputSchema = z
   .transform((value, ctx) => {
     const ms = typeof value === 'string' ? parseDateTime(value) : isInstantInRange(value) ? value.getTime() : undefined;
     if (ms === undefined) {
-      ctx.addIssue({ code: 'custom', message: RANGE_MESSAGE, input: value });
+      ctx.addIssue({ code: 'custom', message: INSTANT_RANGE_MESSAGE, input: value });
       return z.NEVER;
     }
     return new Date(ms);
