@@ -55,8 +55,10 @@ export const MIN_INSTANT_MS = Date.UTC(1900, 0, 1);
 export const MAX_INSTANT_MS = Date.UTC(2201, 0, 1) - 1;
 /** What an instant outside MIN_INSTANT_MS … MAX_INSTANT_MS is told (a 422: well-formed, out of range). */
 export const INSTANT_RANGE_MESSAGE = 'must lie between 1900-01-01T00:00:00Z and 2200-12-31T23:59:59.999Z';
+/** The form of every date-time input, as the error messages name it. */
+export const DATE_TIME_FORM = 'an ISO 8601 date-time with seconds and an offset, e.g. 2026-05-01T06:00:00Z or 2026-05-01T08:00:00+02:00';
 /** What a malformed date-time is told, whatever its type (a 400). */
-export const DATE_TIME_MESSAGE = 'must be an ISO 8601 date-time with seconds and an offset, e.g. 2026-05-01T06:00:00Z or 2026-05-01T08:00:00+02:00';
+export const DATE_TIME_MESSAGE = `must be ${DATE_TIME_FORM}`;
 
 /** RFC 3339 (the ISO 8601 profile of JSON Schema's `date-time`): seconds and an offset required. */
 const ISO_DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|([+-])(\d{2}):(\d{2}))$/;

@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { PARQUET_MEDIA_TYPE, STREAM_TYPES } from './catalog.js';
-import { DATE_TIME_MESSAGE, DateTimeInputSchema, INSTANT_RANGE_MESSAGE, MAX_INSTANT_MS, MIN_INSTANT_MS, text } from './common.js';
+import { DATE_TIME_FORM, DateTimeInputSchema, INSTANT_RANGE_MESSAGE, MAX_INSTANT_MS, MIN_INSTANT_MS, text } from './common.js';
 import { signedIn, signedInWrite } from './errors.js';
 import { documentRequestAs } from './request-media-type.js';
 
@@ -74,7 +74,7 @@ const StreamInstantSchema = (description: string) =>
   z
     .union(
       [z.number().int().min(MIN_INSTANT_MS, { error: INSTANT_RANGE_MESSAGE }).max(MAX_INSTANT_MS, { error: INSTANT_RANGE_MESSAGE }), DateTimeInputSchema],
-      { error: `must be epoch milliseconds (UTC) or ${DATE_TIME_MESSAGE.replace(/^must be /, '')}` },
+      { error: `must be epoch milliseconds (UTC) or ${DATE_TIME_FORM}` },
     )
     .transform((value) => (typeof value === 'number' ? value : value.getTime()))
     .describe(`${description}: epoch milliseconds (UTC) or an ISO 8601 date-time with an offset, years 1900–2200`);
