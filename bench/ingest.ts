@@ -23,7 +23,9 @@
  * off/on passes, each on a fresh database and server warmed up on another athlete; the medians are reported),
  * BENCH_ONLY_DETECTION=true (part 3 alone), BENCH_DETECTION_BASELINE_CHECKOUT (a checkout of the
  * project before duplicate groups existed, built: part 3's "off" passes run its server instead of
- * this one with detection switched off — the ingest rate as it was when issue 25 was filed).
+ * this one with detection switched off — the ingest rate as it was when issue 25 was filed),
+ * BENCH_DETECTION_CHECKOUT (a built checkout whose server runs part 3's "on" passes instead of this
+ * one: with the baseline above, the cost of detection as one commit added it, apart from later work).
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type postgres from 'postgres';
@@ -46,6 +48,7 @@ const STRAVA_BATCH = 20;
 const detectionOff = JSON.parse(process.env.BENCH_DETECTION_OFF ?? '{"DUPLICATE_DETECTION":"false"}') as Record<string, string>;
 const detectionRuns = Number(process.env.BENCH_DETECTION_RUNS ?? 3);
 const baselineCheckout = process.env.BENCH_DETECTION_BASELINE_CHECKOUT;
+const detectionCheckout = process.env.BENCH_DETECTION_CHECKOUT;
 
 async function post(base: string, path: string, token: string, body: string) {
   const response = await fetch(`${base}${path}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body });
@@ -246,7 +249,7 @@ async function detectionCost(input: ReturnType<typeof healthKitBodies>) {
   const on: typeof off = [];
   for (let run = 0; run < detectionRuns; run++) {
     off.push(await (baselineCheckout ? detectionPass({}, input, baselineCheckout) : detectionPass(detectionOff, input)));
-    on.push(await detectionPass({}, input));
+    on.push(await detectionPass({}, input, detectionCheckout));
   }
   const summary = (passes: typeof off) => ({
     firstPerS: median(passes.map((p) => p.firstPerS)),
@@ -256,6 +259,7 @@ async function detectionCost(input: ReturnType<typeof healthKitBodies>) {
   const [withoutDetection, withDetection] = [summary(off), summary(on)];
   return {
     switchedOffWith: baselineCheckout ? { checkout: baselineCheckout } : detectionOff,
+    ...(detectionCheckout ? { switchedOnWith: { checkout: detectionCheckout } } : {}),
     runs: detectionRuns,
     withoutDetection,
     withDetection,
