@@ -14,7 +14,9 @@
  *    once with detection switched off, once on, each followed by the Garmin copy of every one of them
  *    (each a duplicate of one HealthKit workout that it outranks: the stored row is demoted), and for a
  *    second athlete the other order (the Garmin workouts, then their HealthKit copies, each joining
- *    the stored primary's group). Ratio on / off.
+ *    the stored primary's group). Ratio on / off of the ingest rates, and off / on of the CPU per
+ *    activity (the server process and its database backends), which the machine's other load moves
+ *    far less than the wall clock.
  *
  * The project runs as `node dist/src/main.js` (NODE_ENV=production) on PostgreSQL with the
  * local-folder object store. Env: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/bench_ingest),
@@ -28,7 +30,8 @@
  * one: with the baseline above, the cost of detection as one commit added it, apart from later work).
  */
 import { createHash, randomUUID } from 'node:crypto';
-import type postgres from 'postgres';
+import { readFileSync } from 'node:fs';
+import postgres from 'postgres';
 import { parseEnv } from '../src/config/env.js';
 import { HealthKitWorkoutSchema } from '@unified-activity/contract';
 import { mapHealthKitWorkout } from '../src/modules/sync/mappers/healthkit.js';
@@ -38,6 +41,7 @@ import { summarise } from '../src/modules/streams/stream-samples.js';
 import { streamObjectKey } from '../src/modules/streams/streams.service.js';
 import type { StreamSamples, StreamType } from '../src/modules/streams/stream-types.js';
 import { resetDatabase, signUp, startProject } from './project-server.js';
+import { CLOCK_TICKS } from './server-process.js';
 import { garminCopyOfHealthKitWorkout, healthKitWorkout, stravaActivity } from './sync-bodies.js';
 
 const url = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/bench_ingest';
@@ -69,8 +73,9 @@ function healthKitBodies() {
 }
 
 /** Sends `bodies` one after the other; answers the time taken and the summed counts. */
-async function sendAll(base: string, path: string, token: string, bodies: string[]) {
+async function sendAll(base: string, path: string, token: string, bodies: string[], cpu?: CpuMeter) {
   const started = performance.now();
+  const cpuBefore = await cpu?.read();
   const counts = { created: 0, updated: 0, unchanged: 0 };
   for (const body of bodies) {
     const result = await post(base, path, token, body);
@@ -78,7 +83,44 @@ async function sendAll(base: string, path: string, token: string, bodies: string
     counts.updated += result.updated;
     counts.unchanged += result.unchanged;
   }
-  return { ms: performance.now() - started, ...counts };
+  const ms = performance.now() - started;
+  return { ms, cpuMs: cpu && cpuBefore ? cpu.since(cpuBefore, await cpu.read()) : Number.NaN, ...counts };
+}
+
+/**
+ * CPU time (ms) of the server process (/proc/PID/stat) plus the database's backends
+ * (/proc/PID/schedstat of each pid pg_stat_activity lists for it, the meter's own excepted): what
+ * the work cost on the machine, whatever else slowed the wall clock. Background processes
+ * (autovacuum, WAL writer, checkpointer) are not counted.
+ */
+interface CpuMeter {
+  read(): Promise<Map<number, number>>;
+  since(before: Map<number, number>, after: Map<number, number>): number;
+  close(): Promise<void>;
+}
+
+function cpuMeter(serverPid: number, sql: postgres.Sql): CpuMeter {
+  const onCpuMs = (pid: number) => {
+    try {
+      if (pid === serverPid) {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+      }
+      return Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[0]) / 1e6;
+    } catch {
+      return Number.NaN; // ended
+    }
+  };
+  return {
+    async read() {
+      const backends = await sql<{ pid: number }[]>`select pid from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()`;
+      return new Map([serverPid, ...backends.map((row) => row.pid)].map((pid) => [pid, onCpuMs(pid)]));
+    },
+    // A backend that started during the work counts whole; one that ended during it is lost (the pool keeps its connections).
+    since: (before, after) => [...after].reduce((sum, [pid, ms]) => sum + (Number.isNaN(ms) ? 0 : ms - (before.get(pid) ?? 0)), 0),
+    close: () => sql.end(),
+  };
 }
 
 /**
@@ -92,20 +134,30 @@ async function detectionPass(extraEnv: Record<string, string>, input: ReturnType
   const sql = await resetDatabase(url);
   await sql.end();
   const server = await startProject({ databaseUrl: url, extraEnv, ...(checkout ? { checkout } : {}) });
+  const cpu = cpuMeter(server.pid, postgres(url, { max: 1, onnotice: () => undefined }));
   try {
     // A fresh process is slower until the JIT has seen the path: warm it on another athlete first.
     const warm = await signUp(server.base, 'bench-warm-up@example.test');
     await sendAll(server.base, `/api/v1/athletes/${warm.athleteId}/sync/healthkit/batches`, warm.token, input.bodies.slice(0, 2));
     await sendAll(server.base, `/api/v1/athletes/${warm.athleteId}/sync/garmin/batches`, warm.token, input.garminBodies.slice(0, 2));
     const athlete = await signUp(server.base, 'bench-detection@example.test');
-    const first = await sendAll(server.base, `/api/v1/athletes/${athlete.athleteId}/sync/healthkit/batches`, athlete.token, input.bodies);
-    const copies = await sendAll(server.base, `/api/v1/athletes/${athlete.athleteId}/sync/garmin/batches`, athlete.token, input.garminBodies);
+    const first = await sendAll(server.base, `/api/v1/athletes/${athlete.athleteId}/sync/healthkit/batches`, athlete.token, input.bodies, cpu);
+    const copies = await sendAll(server.base, `/api/v1/athletes/${athlete.athleteId}/sync/garmin/batches`, athlete.token, input.garminBodies, cpu);
     const other = await signUp(server.base, 'bench-detection-other-order@example.test');
     const garminFirst = await sendAll(server.base, `/api/v1/athletes/${other.athleteId}/sync/garmin/batches`, other.token, input.garminBodies);
-    const members = await sendAll(server.base, `/api/v1/athletes/${other.athleteId}/sync/healthkit/batches`, other.token, input.bodies);
+    const members = await sendAll(server.base, `/api/v1/athletes/${other.athleteId}/sync/healthkit/batches`, other.token, input.bodies, cpu);
     for (const pass of [first, copies, garminFirst, members]) if (pass.created !== total) throw new Error(`expected ${total} created, got ${pass.created}`);
-    return { firstPerS: rate(total, first.ms), copiesPerS: rate(total, copies.ms), membersPerS: rate(total, members.ms) };
+    const perActivityUs = (ms: number) => Math.round((ms * 1000) / total);
+    return {
+      firstPerS: rate(total, first.ms),
+      copiesPerS: rate(total, copies.ms),
+      membersPerS: rate(total, members.ms),
+      firstCpuUs: perActivityUs(first.cpuMs),
+      copiesCpuUs: perActivityUs(copies.cpuMs),
+      membersCpuUs: perActivityUs(members.cpuMs),
+    };
   } finally {
+    await cpu.close();
     await server.stop();
   }
 }
@@ -255,6 +307,9 @@ async function detectionCost(input: ReturnType<typeof healthKitBodies>) {
     firstPerS: median(passes.map((p) => p.firstPerS)),
     copiesPerS: median(passes.map((p) => p.copiesPerS)),
     membersPerS: median(passes.map((p) => p.membersPerS)),
+    firstCpuUs: median(passes.map((p) => p.firstCpuUs)),
+    copiesCpuUs: median(passes.map((p) => p.copiesCpuUs)),
+    membersCpuUs: median(passes.map((p) => p.membersCpuUs)),
   });
   const [withoutDetection, withDetection] = [summary(off), summary(on)];
   return {
@@ -266,6 +321,21 @@ async function detectionCost(input: ReturnType<typeof healthKitBodies>) {
     firstRatio: +(withDetection.firstPerS / withoutDetection.firstPerS).toFixed(2),
     copiesRatio: +(withDetection.copiesPerS / withoutDetection.copiesPerS).toFixed(2),
     membersRatio: +(withDetection.membersPerS / withoutDetection.membersPerS).toFixed(2),
+    // The same ratios from CPU per activity (server + its backends), which the machine's other load moves far less than the wall clock.
+    cpuRatios: {
+      first: +(withoutDetection.firstCpuUs / withDetection.firstCpuUs).toFixed(2),
+      demoting: +(withoutDetection.copiesCpuUs / withDetection.copiesCpuUs).toFixed(2),
+      joining: +(withoutDetection.membersCpuUs / withDetection.membersCpuUs).toFixed(2),
+    },
+    // Each pair's own ratios (an off pass and the on pass after it): how far one pair strays from the medians.
+    pairRatios: off.map((o, run) => {
+      const n = on[run]!;
+      const ratio = (a: number, b: number) => +(a / b).toFixed(2);
+      return {
+        wall: { first: ratio(n.firstPerS, o.firstPerS), demoting: ratio(n.copiesPerS, o.copiesPerS), joining: ratio(n.membersPerS, o.membersPerS) },
+        cpu: { first: ratio(o.firstCpuUs, n.firstCpuUs), demoting: ratio(o.copiesCpuUs, n.copiesCpuUs), joining: ratio(o.membersCpuUs, n.membersCpuUs) },
+      };
+    }),
   };
 }
 
@@ -275,6 +345,7 @@ async function main() {
     const d = await detectionCost(input);
     console.log(JSON.stringify(d, null, 2));
     console.log(`duplicate detection on/off: first ingest ratio ${d.firstRatio}, demoting copies ${d.copiesRatio}, copies joining as members ${d.membersRatio}; goal ≥ 0.9`);
+    console.log(`the same from CPU per activity (off / on): first ingest ${d.cpuRatios.first}, demoting copies ${d.cpuRatios.demoting}, joining ${d.cpuRatios.joining}`);
     return;
   }
   const results = { ...(await againstBaseline(input)), detection: await detectionCost(input), runId: randomUUID() };

@@ -38,6 +38,8 @@ async function freePort(): Promise<number> {
 
 export interface ProjectServer {
   base: string;
+  /** The server process's id (its CPU in /proc). */
+  pid: number;
   /** The env the server runs with (for code that opens the same object store). */
   env: Record<string, string>;
   stop(): Promise<void>;
@@ -87,7 +89,7 @@ export async function startProject(options: { databaseUrl?: string; extraEnv?: R
     await stop();
     throw new Error(`the server did not come up on ${base}`);
   }
-  return { base, env, stop };
+  return { base, env, pid: server.pid!, stop };
 }
 
 /** Signs a user up and returns its bearer token and default athlete. */
