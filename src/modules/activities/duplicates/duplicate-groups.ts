@@ -184,6 +184,8 @@ export class DuplicateGroups {
     const windows: [number, number][] = fresh.map((node) => [node.startTime.getTime() - READ_REACH_MS, node.startTime.getTime() + READ_REACH_MS]);
     let frontier = [...seedIds];
     let starts = fresh.map((node) => node.startTime);
+    /** The components of the nodes loaded so far (each round's last load is its final state). */
+    let components: string[][] | undefined;
     for (let round = 0; (frontier.length > 0 || starts.length > 0) && round < MAX_ROUNDS; round++) {
       const rows = await this.neighbourhood(tx, userId, athleteId, frontier, starts);
       starts = [];
@@ -208,9 +210,8 @@ export class DuplicateGroups {
       const heads = new Set([...seeds].filter((id) => nodes.has(id)).map((id) => nodes.get(id)!.duplicateOf ?? id));
       const formerMates = [...nodes.values()].filter((node) => heads.has(node.duplicateOf ?? node.id)).map((node) => node.id);
       for (const id of formerMates) seeds.add(id);
-      const connected = this.components(nodes, separate, same)
-        .filter((members) => members.some((id) => seeds.has(id)))
-        .flat();
+      components = this.components(nodes, separate, same);
+      const connected = components.filter((members) => members.some((id) => seeds.has(id))).flat();
       for (const id of connected) seeds.add(id);
       const partners = [...same.values()].flat().filter((id) => !nodes.has(id));
       // The windows' union once per round (per id, sorting 500 windows of a batch was most of a batch of copies' regroup).
@@ -220,8 +221,9 @@ export class DuplicateGroups {
       for (const id of frontier) seeds.add(id);
     }
     // Only activities whose neighbourhood was loaded are (re)assigned; a candidate that joined no
-    // seed's group keeps its own group, which this regroup did not read in full.
-    const settled = this.components(nodes, separate, same).filter((members) => members.some((id) => seeds.has(id)));
+    // seed's group keeps its own group, which this regroup did not read in full. Nothing was loaded
+    // after the last round's components, so they are the final ones.
+    const settled = (components ?? this.components(nodes, separate, same)).filter((members) => members.some((id) => seeds.has(id)));
     return { nodes, seeds, settled, pinned };
   }
 
@@ -605,19 +607,22 @@ export function neighbourhoodSql(userId: string, athleteId: string, ids: readonl
   const fresh =
     starts.length === 0
       ? sql``
-      : sql` union all select null::uuid, f.start_time from unnest(${`{${starts.map((start) => start.toISOString()).join(',')}}`}::timestamptz[]) as f(start_time)`;
+      : sql` union all select null::uuid, null::uuid, f.start_time from unnest(${`{${starts.map((start) => start.toISOString()).join(',')}}`}::timestamptz[]) as f(start_time)`;
+  // Each row of base carries its group's head (its duplicate_of, else itself) from the row it was read
+  // in: the candidates' from the timeline index, which holds duplicate_of (re-reading them by id
+  // was a third of the statement for a batch of copies).
   return sql`select a.* from unnest(array(
-        with seed as (select s.id, s.start_time from ${activities} s where s.athlete_id = ${athleteId} and s.id = any(${uuidArray(ids)}::uuid[])${fresh}),
+        with seed as (select s.id, coalesce(s.duplicate_of, s.id) as head, s.start_time from ${activities} s where s.athlete_id = ${athleteId} and s.id = any(${uuidArray(ids)}::uuid[])${fresh}),
         base as (
-          select seed.id from seed where seed.id is not null
+          select seed.id, seed.head from seed where seed.id is not null
           union
-          select c.id from seed cross join lateral (
-            select w.id from ${activities} w
+          select c.id, c.head from seed cross join lateral (
+            select w.id, coalesce(w.duplicate_of, w.id) as head from ${activities} w
             where w.athlete_id = ${athleteId} and w.start_time between seed.start_time - ${window} and seed.start_time + ${window}
             offset 0
           ) c
         ),
-        heads as (select distinct coalesce(b.duplicate_of, b.id) as id from ${activities} b where b.id = any(array(select base.id from base)) and b.athlete_id = ${athleteId})
+        heads as (select distinct base.head as id from base)
         select base.id from base
         union select heads.id from heads
         union select m.id from ${activities} m where m.duplicate_of = any(array(select heads.id from heads)) and m.duplicate_of is not null
