@@ -38,11 +38,11 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Decoder, Stream } from '@garmin/fitsdk';
 import { parquetStreamCodec } from '@unified-activity/parquet-streams';
-import postgres from 'postgres';
 import { eq } from 'drizzle-orm';
 import request from 'supertest';
 import { createApp } from '../src/app.js';
 import { benchEnv } from './bench-env.js';
+import { databaseCpu, type DatabaseCpu } from './database-cpu.js';
 import { openDatabase } from '../src/database/database.js';
 import { athletes } from '../src/database/schema/index.js';
 import { seedCatalog } from '../src/database/seed.js';
@@ -122,31 +122,6 @@ async function cpuMs(work: () => unknown, database?: DatabaseCpu): Promise<numbe
   const used = process.cpuUsage(before);
   const databaseUsed = database ? database.cpuMs(backends) - databaseBefore : 0;
   return (used.user + used.system) / 1000 + databaseUsed;
-}
-
-/** The CPU of a PostgreSQL database's backends on this machine (BENCH_DATABASE_URL). */
-interface DatabaseCpu {
-  backends(): Promise<number[]>;
-  cpuMs(pids: readonly number[]): number;
-}
-
-function databaseCpu(url: string): DatabaseCpu & { close(): Promise<void> } {
-  const sql = postgres(url, { max: 1, onnotice: () => undefined });
-  const onCpuMs = (pid: number) => {
-    try {
-      // schedstat: time on a CPU (ns), time waiting for one (ns), timeslices.
-      return Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[0]) / 1e6;
-    } catch {
-      return 0; // a backend that ended
-    }
-  };
-  return {
-    // Every backend of the database but this one: the app's pool (and pg-boss's, which idles).
-    backends: async () =>
-      (await sql<{ pid: number }[]>`select pid from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()`).map((row) => row.pid),
-    cpuMs: (pids) => pids.reduce((sum, pid) => sum + onCpuMs(pid), 0),
-    close: () => sql.end(),
-  };
 }
 
 const settle = () => new Promise((resolve) => setTimeout(resolve, 25));

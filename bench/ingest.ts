@@ -30,8 +30,7 @@
  * one: with the baseline above, the cost of detection as one commit added it, apart from later work).
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import postgres from 'postgres';
+import type postgres from 'postgres';
 import { parseEnv } from '../src/config/env.js';
 import { HealthKitWorkoutSchema } from '@unified-activity/contract';
 import { mapHealthKitWorkout } from '../src/modules/sync/mappers/healthkit.js';
@@ -41,7 +40,8 @@ import { summarise } from '../src/modules/streams/stream-samples.js';
 import { streamObjectKey } from '../src/modules/streams/streams.service.js';
 import type { StreamSamples, StreamType } from '../src/modules/streams/stream-types.js';
 import { resetDatabase, signUp, startProject } from './project-server.js';
-import { CLOCK_TICKS } from './server-process.js';
+import { databaseCpu, type DatabaseCpu } from './database-cpu.js';
+import { sample } from './server-process.js';
 import { garminCopyOfHealthKitWorkout, healthKitWorkout, stravaActivity } from './sync-bodies.js';
 
 const url = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/bench_ingest';
@@ -88,10 +88,9 @@ async function sendAll(base: string, path: string, token: string, bodies: string
 }
 
 /**
- * CPU time (ms) of the server process (/proc/PID/stat) plus the database's backends
- * (/proc/PID/schedstat of each pid pg_stat_activity lists for it, the meter's own excepted): what
- * the work cost on the machine, whatever else slowed the wall clock. Background processes
- * (autovacuum, WAL writer, checkpointer) are not counted.
+ * CPU time (ms) of the server process plus its database's backends: what the work cost on the
+ * machine, whatever else slowed the wall clock. Background processes (autovacuum, WAL writer,
+ * checkpointer) are not counted.
  */
 interface CpuMeter {
   read(): Promise<Map<number, number>>;
@@ -99,27 +98,15 @@ interface CpuMeter {
   close(): Promise<void>;
 }
 
-function cpuMeter(serverPid: number, sql: postgres.Sql): CpuMeter {
-  const onCpuMs = (pid: number) => {
-    try {
-      if (pid === serverPid) {
-        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-        return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
-      }
-      return Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[0]) / 1e6;
-    } catch {
-      return Number.NaN; // ended
-    }
-  };
+function cpuMeter(serverPid: number, database: DatabaseCpu): CpuMeter {
   return {
     async read() {
-      const backends = await sql<{ pid: number }[]>`select pid from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()`;
-      return new Map([serverPid, ...backends.map((row) => row.pid)].map((pid) => [pid, onCpuMs(pid)]));
+      const backends = await database.backends();
+      return new Map<number, number>([[serverPid, sample(serverPid).cpu * 1000], ...backends.map((pid): [number, number] => [pid, database.cpuMs([pid])])]);
     },
     // A backend that started during the work counts whole; one that ended during it is lost (the pool keeps its connections).
-    since: (before, after) => [...after].reduce((sum, [pid, ms]) => sum + (Number.isNaN(ms) ? 0 : ms - (before.get(pid) ?? 0)), 0),
-    close: () => sql.end(),
+    since: (before, after) => [...after].reduce((sum, [pid, ms]) => sum + Math.max(0, ms - (before.get(pid) ?? 0)), 0),
+    close: () => database.close(),
   };
 }
 
@@ -134,7 +121,7 @@ async function detectionPass(extraEnv: Record<string, string>, input: ReturnType
   const sql = await resetDatabase(url);
   await sql.end();
   const server = await startProject({ databaseUrl: url, extraEnv, ...(checkout ? { checkout } : {}) });
-  const cpu = cpuMeter(server.pid, postgres(url, { max: 1, onnotice: () => undefined }));
+  const cpu = cpuMeter(server.pid, databaseCpu(url));
   try {
     // A fresh process is slower until the JIT has seen the path: warm it on another athlete first.
     const warm = await signUp(server.base, 'bench-warm-up@example.test');
